@@ -1,0 +1,258 @@
+//! `webburn-helper burn FILE`: WriteSection of a file, then SYNCHRONIZE CACHE.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+use webburn_shared::{HResult, WriteEngineEventArgs};
+
+use super::CliError;
+use super::progress_line::ProgressLine;
+use crate::devices::{Recorder, default_recorder_id};
+use crate::engine::{EngineConfig, WriteEngine};
+use crate::scsi;
+use crate::units::{format_bytes, parse_size};
+
+/// Arguments of `burn`.
+#[derive(Debug, Args)]
+pub struct BurnArgs {
+    /// The file to burn.
+    pub file: PathBuf,
+    /// Recorder id (default: the default emulated BD-R in the data directory).
+    #[arg(long, value_name = "ID")]
+    pub recorder: Option<String>,
+    /// First LBA (default: the next writable address the drive reports, else 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub lba: Option<i32>,
+    /// Sectors to write (default: the file size rounded up; the tail is zero-padded).
+    #[arg(long)]
+    pub sectors: Option<i32>,
+    /// BytesPerSector.
+    #[arg(long, default_value_t = 2048)]
+    pub bytes_per_sector: i32,
+    /// UseStreamingWrite12: WRITE(12) with the Streaming bit instead of WRITE(10).
+    #[arg(long)]
+    pub streaming: bool,
+    /// StartingSectorsPerSecond hint (-1 = maximum).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub starting_sectors_per_second: i32,
+    /// EndingSectorsPerSecond hint (-1 = maximum).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub ending_sectors_per_second: i32,
+    /// System buffer size, e.g. 16MiB.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub buffer: u64,
+    /// Skip SYNCHRONIZE CACHE after the last WRITE.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The summary `--json` prints.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    recorder: String,
+    hresult: HResult,
+    name: &'static str,
+    message: &'static str,
+    detail: String,
+    start_lba: i32,
+    sector_count: i32,
+    last_written_lba: i32,
+    bytes: u64,
+    seconds: f64,
+    bytes_per_second: f64,
+    events: u64,
+    peak_rss_bytes: Option<u64>,
+}
+
+/// Prints the `--json` summary line on stdout.
+fn print_summary(summary: &Summary) {
+    match serde_json::to_string(summary) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("webburn-helper: cannot print the summary: {e}"),
+    }
+}
+
+/// Peak resident memory of this process (Linux: VmHWM).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The next writable address on the loaded medium, when the drive reports one.
+fn next_writable(recorder: &Recorder) -> Option<i32> {
+    let mut guard = recorder.try_acquire().ok()?;
+    let info = scsi::read_track_information(&mut **guard, 0xFF).ok()?;
+    info.next_writable.and_then(|n| i32::try_from(n).ok())
+}
+
+/// A WriteEngine with the properties the arguments name.
+fn engine_for(args: &BurnArgs, recorder: &Recorder) -> Result<WriteEngine, CliError> {
+    let engine = WriteEngine::new(EngineConfig {
+        buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
+        ..EngineConfig::default()
+    });
+    let put = |r: Result<(), HResult>, what: &str| {
+        r.map_err(|h| CliError::new(h, format!("{what} rejected")))
+    };
+    put(engine.put_recorder(recorder.clone()), "recorder")?;
+    put(
+        engine.put_bytes_per_sector(args.bytes_per_sector),
+        "--bytes-per-sector",
+    )?;
+    put(
+        engine.put_starting_sectors_per_second(args.starting_sectors_per_second),
+        "--starting-sectors-per-second",
+    )?;
+    put(
+        engine.put_ending_sectors_per_second(args.ending_sectors_per_second),
+        "--ending-sectors-per-second",
+    )?;
+    put(
+        engine.put_use_streaming_write12(args.streaming),
+        "--streaming",
+    )?;
+    Ok(engine)
+}
+
+/// The file as a WriteSection source, zero-padded to whole sectors.
+struct Input {
+    source: std::io::Chain<std::io::Take<File>, std::io::Take<std::io::Repeat>>,
+    len: u64,
+    padded: u64,
+    sectors: i32,
+}
+
+fn open_input(args: &BurnArgs) -> Result<Input, CliError> {
+    let invalid = |msg: String| CliError::new(HResult::E_INVALIDARG, msg);
+    let file = File::open(&args.file)
+        .map_err(|e| invalid(format!("cannot open {}: {e}", args.file.display())))?;
+    let len = file
+        .metadata()
+        .map_err(|e| invalid(format!("cannot read {}: {e}", args.file.display())))?
+        .len();
+    if len == 0 {
+        return Err(invalid(format!("{} is empty", args.file.display())));
+    }
+    if args.bytes_per_sector < 1 {
+        return Err(invalid(format!(
+            "--bytes-per-sector must be positive, not {}",
+            args.bytes_per_sector
+        )));
+    }
+    let bps = args.bytes_per_sector as u64;
+    let sectors = match args.sectors {
+        Some(n) => n,
+        None => i32::try_from(len.div_ceil(bps)).map_err(|_| {
+            invalid(format!(
+                "{} is too large for one section",
+                args.file.display()
+            ))
+        })?,
+    };
+    let padded = len.div_ceil(bps) * bps;
+    let source = file.take(len).chain(std::io::repeat(0).take(padded - len));
+    Ok(Input {
+        source,
+        len,
+        padded,
+        sectors,
+    })
+}
+
+pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
+    let Input {
+        source,
+        len,
+        padded,
+        sectors,
+    } = open_input(args)?;
+    let bps = args.bytes_per_sector as u64;
+    let id = args
+        .recorder
+        .clone()
+        .unwrap_or_else(|| default_recorder_id(data_dir));
+    let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    let start_lba = args.lba.or_else(|| next_writable(&recorder)).unwrap_or(0);
+
+    let engine = engine_for(args, &recorder)?;
+
+    if !args.quiet {
+        eprintln!(
+            "Burning {} ({}) to {} at LBA {start_lba}, {sectors} sectors of {bps} bytes",
+            args.file.display(),
+            format_bytes(len),
+            recorder.id()
+        );
+    }
+    let mut line = ProgressLine::new(bps, args.quiet);
+    let mut last = WriteEngineEventArgs::default();
+    let mut events = 0u64;
+    let started = Instant::now();
+    let mut result = engine.write_section(source, Some(padded), start_lba, sectors, |a| {
+        events += 1;
+        last = *a;
+        line.update(a);
+    });
+    line.finish();
+    if result.is_ok() && !args.no_sync {
+        let mut guard = recorder
+            .try_acquire()
+            .map_err(|h| CliError::new(h, "the recorder was taken before SYNCHRONIZE CACHE"))?;
+        result = scsi::synchronize_cache(&mut **guard).map_err(|e| {
+            crate::engine::EngineError::new(e.hresult(), format!("SYNCHRONIZE CACHE failed: {e}"))
+        });
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = last.sectors_written().max(0) as u64 * bps;
+    let (hresult, detail) = match &result {
+        Ok(()) => (HResult::S_OK, String::new()),
+        Err(e) => (e.hresult, e.detail.clone()),
+    };
+    if args.json {
+        print_summary(&Summary {
+            recorder: recorder.id().to_owned(),
+            hresult,
+            name: hresult.name().unwrap_or("UNKNOWN"),
+            message: hresult.message(),
+            detail: detail.clone(),
+            start_lba,
+            sector_count: sectors,
+            last_written_lba: last.last_written_lba,
+            bytes,
+            seconds,
+            bytes_per_second: bytes as f64 / seconds.max(1e-9),
+            events,
+            peak_rss_bytes: peak_rss(),
+        });
+    }
+    match result {
+        Ok(()) => {
+            if !args.quiet {
+                eprintln!(
+                    "Done: {} in {seconds:.1} s ({:.1} MB/s), LBA {start_lba}..={}",
+                    format_bytes(bytes),
+                    bytes as f64 / seconds.max(1e-9) / 1e6,
+                    last.last_written_lba
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(CliError::new(
+            hresult,
+            format!("{}; LastWrittenLba {}", e.detail, last.last_written_lba),
+        )),
+    }
+}

@@ -1,0 +1,71 @@
+//! `webburn-helper recorders`: identity and medium of each recorder, asked
+//! of the device with INQUIRY, GET CONFIGURATION and READ CAPACITY.
+
+use std::path::Path;
+
+use super::CliError;
+use crate::devices::{Recorder, default_recorder_id};
+use crate::scsi::replies::profile_name;
+
+pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), CliError> {
+    let mut ids = vec![default_recorder_id(data_dir)];
+    ids.extend(extra.iter().cloned());
+    let mut listed = Vec::new();
+    let mut failures = 0;
+    for id in &ids {
+        let info = Recorder::open(id)
+            .map_err(|e| CliError::new(e.hresult(), e.to_string()))
+            .and_then(|r| {
+                r.describe()
+                    .map_err(|e| CliError::new(e.hresult(), e.to_string()))
+            });
+        match info {
+            Ok(info) => listed.push(info),
+            Err(e) => {
+                failures += 1;
+                eprintln!("{id}: {}: {}", e.hresult, e.detail);
+            }
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&listed)
+            .map_err(|e| CliError::new(webburn_shared::HResult::E_FAIL, e.to_string()))?;
+        println!("{text}");
+    } else {
+        for r in &listed {
+            println!("{}", r.id);
+            println!("  kind       {}", r.kind);
+            println!(
+                "  device     {} {} {}",
+                r.vendor_id, r.product_id, r.product_revision
+            );
+            println!(
+                "  medium     {} (profile {:#06x})",
+                profile_name(r.current_profile),
+                r.current_profile
+            );
+            let supported: Vec<String> = r
+                .supported_profiles
+                .iter()
+                .map(|p| profile_name(*p).to_owned())
+                .collect();
+            println!("  supports   {}", supported.join(", "));
+            if let Some(status) = r.disc_status {
+                println!("  status     {status:?}");
+            }
+            if let (Some(free), Some(block)) = (r.free_sectors, r.block_size) {
+                println!("  free       {free} sectors of {block} bytes");
+            }
+            if let Some(nwa) = r.next_writable {
+                println!("  next LBA   {nwa}");
+            }
+        }
+    }
+    if failures == ids.len() {
+        return Err(CliError::new(
+            webburn_shared::HResult::E_IMAPI_RECORDER_REQUIRED,
+            "no recorder could be opened",
+        ));
+    }
+    Ok(())
+}

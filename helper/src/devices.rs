@@ -1,0 +1,192 @@
+//! Recorders: naming, opening, exclusive use and identity.
+//!
+//! A recorder id names a device path: `emulated:PATH[,options]` for now
+//! (SG_IO and USB Bulk-Only arrive with the hardware transports).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+
+use serde::Serialize;
+use webburn_shared::HResult;
+
+use crate::emulated::{EmulatedRecorder, EmulatedSpec, OpenError, spec};
+use crate::scsi::{self, DiscStatus, ScsiError};
+use crate::transport::ScsiTransport;
+
+/// The transport behind a recorder, shared by whoever holds the [`Recorder`].
+pub type SharedTransport = Arc<Mutex<Box<dyn ScsiTransport>>>;
+
+/// Why a recorder could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The id is malformed or names an unknown kind of device.
+    #[error("{0}")]
+    BadId(String),
+    /// The device could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+}
+
+impl DeviceError {
+    /// The HRESULT for this failure.
+    pub fn hresult(&self) -> HResult {
+        match self {
+            DeviceError::BadId(_) => HResult::E_INVALIDARG,
+            DeviceError::Open(OpenError::Locked(_)) => HResult::E_IMAPI_RECORDER_LOCKED,
+            DeviceError::Open(OpenError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                HResult::E_ACCESSDENIED
+            }
+            DeviceError::Open(OpenError::Io { .. }) => HResult::E_FAIL,
+        }
+    }
+}
+
+/// An open recorder: an id plus its transport. Clones share the device.
+#[derive(Clone)]
+pub struct Recorder {
+    id: String,
+    transport: SharedTransport,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// Opens the recorder an id names.
+    pub fn open(id: &str) -> Result<Recorder, DeviceError> {
+        if id.starts_with(spec::PREFIX) {
+            let spec = EmulatedSpec::parse(id).map_err(DeviceError::BadId)?;
+            let canonical = spec.id();
+            let rec = EmulatedRecorder::open(spec)?;
+            return Ok(Recorder::from_transport(canonical, Box::new(rec)));
+        }
+        Err(DeviceError::BadId(format!(
+            "unknown recorder '{id}': use emulated:PATH (see `webburn-helper recorders`)"
+        )))
+    }
+
+    /// Wraps an already open transport.
+    pub fn from_transport(id: String, transport: Box<dyn ScsiTransport>) -> Recorder {
+        Recorder {
+            id,
+            transport: Arc::new(Mutex::new(transport)),
+        }
+    }
+
+    /// The recorder's id (ActiveDiscRecorder).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Takes the device for one writer; E_IMAPI_RECORDER_LOCKED if another has it.
+    pub fn try_acquire(&self) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, HResult> {
+        match self.transport.try_lock() {
+            Ok(guard) => Ok(guard),
+            // A writer that panicked left the device usable: commands are atomic.
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(HResult::E_IMAPI_RECORDER_LOCKED),
+        }
+    }
+
+    /// Asks the device who it is and what it holds (INQUIRY, GET CONFIGURATION,
+    /// READ CAPACITY).
+    pub fn describe(&self) -> Result<RecorderInfo, ScsiError> {
+        let mut guard = self
+            .try_acquire()
+            .map_err(|_| ScsiError::Status(crate::transport::ScsiStatus::Busy))?;
+        let t: &mut dyn ScsiTransport = &mut **guard;
+        let inq = scsi::inquiry(t)?;
+        let config = scsi::get_configuration(t)?;
+        let profiles = config.profiles();
+        let capacity = scsi::read_capacity(t).ok();
+        let disc = scsi::read_disc_information(t).ok();
+        let track = scsi::read_track_information(t, 0xFF).ok();
+        Ok(RecorderInfo {
+            id: self.id.clone(),
+            kind: if self.id.starts_with(spec::PREFIX) {
+                "emulated"
+            } else {
+                "scsi"
+            },
+            vendor_id: inq.vendor,
+            product_id: inq.product,
+            product_revision: inq.revision,
+            device_type: inq.device_type,
+            supported_profiles: profiles.iter().map(|&(p, _)| p).collect(),
+            current_profiles: profiles
+                .iter()
+                .filter(|(_, c)| *c)
+                .map(|&(p, _)| p)
+                .collect(),
+            current_profile: config.current_profile,
+            block_size: capacity.map(|c| c.block_len),
+            capacity_sectors: capacity.map(|c| u64::from(c.last_lba) + 1),
+            disc_status: disc.map(|d| d.status),
+            next_writable: track.and_then(|t| t.next_writable),
+            free_sectors: track.map(|t| t.free_blocks),
+            max_transfer_bytes: t.max_transfer_bytes(),
+        })
+    }
+}
+
+/// What `recorders` lists: IDiscRecorder2's identity fields plus medium facts.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecorderInfo {
+    /// ActiveDiscRecorder.
+    pub id: String,
+    /// emulated, sg or usb.
+    pub kind: &'static str,
+    /// VendorId (INQUIRY bytes 8..16).
+    pub vendor_id: String,
+    /// ProductId (INQUIRY bytes 16..32).
+    pub product_id: String,
+    /// ProductRevision (INQUIRY bytes 32..36).
+    pub product_revision: String,
+    /// Peripheral device type (05h optical).
+    pub device_type: u8,
+    /// SupportedProfiles.
+    pub supported_profiles: Vec<u16>,
+    /// CurrentProfiles.
+    pub current_profiles: Vec<u16>,
+    /// The profile of the loaded medium (0 = none).
+    pub current_profile: u16,
+    /// Logical block size from READ CAPACITY.
+    pub block_size: Option<u32>,
+    /// READ CAPACITY's last LBA + 1 (recorded sectors on sequential media).
+    pub capacity_sectors: Option<u64>,
+    /// Blank, appendable, complete or random (READ DISC INFORMATION).
+    pub disc_status: Option<DiscStatus>,
+    /// Next writable address (READ TRACK INFORMATION).
+    pub next_writable: Option<u32>,
+    /// Free sectors on the medium (READ TRACK INFORMATION).
+    pub free_sectors: Option<u32>,
+    /// Largest transfer per command.
+    pub max_transfer_bytes: usize,
+}
+
+/// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WEBBURN_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("webburn-data"))
+        .join("webburn")
+}
+
+/// The id of the default emulated recorder: a BD-R image in the data directory.
+pub fn default_recorder_id(data_dir: &Path) -> String {
+    format!(
+        "{}{}",
+        spec::PREFIX,
+        data_dir.join("default-bd-r.img").display()
+    )
+}

@@ -1,0 +1,109 @@
+//! The emulated MMC recorder: an image file that answers SCSI commands like a
+//! drive, so the real write loop runs without hardware.
+//!
+//! Data lands in the file at LBA x 2048. On sequential media (DVD+R, BD-R) the
+//! file's length is what is recorded: an empty or missing file is a blank disc
+//! and the next writable address is the file length in sectors. A removable
+//! disk is random access within its capacity.
+
+pub mod drive_buffer;
+mod interpreter;
+pub mod spec;
+
+use std::fs::{File, OpenOptions};
+use std::io;
+
+pub use drive_buffer::DriveBuffer;
+pub use spec::{EmulatedSpec, Faults, Medium, UnderrunMode};
+
+use crate::scsi::Sense;
+
+/// An open emulated recorder.
+#[derive(Debug)]
+pub struct EmulatedRecorder {
+    spec: EmulatedSpec,
+    file: File,
+    /// Sectors recorded on sequential media (the next writable address).
+    recorded: u32,
+    /// The session was closed (finalized).
+    closed: bool,
+    /// The medium was removed by a fault.
+    removed: bool,
+    /// The device vanished by a fault.
+    gone: bool,
+    buffer: DriveBuffer,
+    busy_left: u32,
+    stall_done: bool,
+    /// Sense of the last failed command, for REQUEST SENSE.
+    last_sense: Option<Sense>,
+}
+
+/// Why an emulated recorder cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Another writer holds the image.
+    #[error("the image {0} is in use by another writer")]
+    Locked(String),
+    /// The image file cannot be opened or created.
+    #[error("cannot open the image {path}: {source}")]
+    Io {
+        /// The image path.
+        path: String,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+impl EmulatedRecorder {
+    /// Opens (creating if needed) and exclusively locks the image file.
+    pub fn open(spec: EmulatedSpec) -> Result<Self, OpenError> {
+        let io_err = |source| OpenError::Io {
+            path: spec.path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = spec.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&spec.path)
+            .map_err(io_err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(OpenError::Locked(spec.path.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(e)),
+        }
+        let len = file.metadata().map_err(io_err)?.len();
+        let recorded = len.div_ceil(u64::from(spec::BLOCK_SIZE));
+        let recorded = u32::try_from(recorded)
+            .unwrap_or(u32::MAX)
+            .min(spec.capacity);
+        Ok(EmulatedRecorder {
+            buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
+            busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
+            spec,
+            file,
+            recorded,
+            closed: false,
+            removed: false,
+            gone: false,
+            stall_done: false,
+            last_sense: None,
+        })
+    }
+
+    /// The spec this recorder was opened with.
+    pub fn spec(&self) -> &EmulatedSpec {
+        &self.spec
+    }
+
+    /// How often the drive buffer ran dry mid-track.
+    pub fn underruns(&self) -> u64 {
+        self.buffer.underruns()
+    }
+}

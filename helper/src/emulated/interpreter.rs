@@ -1,0 +1,427 @@
+//! The emulated drive's command interpreter: decodes each CDB with the same
+//! typed codec the engine encodes with and answers like an MMC drive.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use super::EmulatedRecorder;
+use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
+use crate::scsi::replies::{Feature, feature};
+use crate::scsi::sense::key;
+use crate::scsi::{
+    BufferCapacity, Capacity, Cdb, CdbError, Configuration, DiscInformation, DiscStatus,
+    InquiryData, PerformanceDescriptor, Sense, TrackInformation,
+};
+use crate::transport::{Completion, DataDirection, ScsiCommand, ScsiTransport, TransportError};
+
+const NO_MEDIUM: Sense = Sense::new(key::NOT_READY, 0x3A, 0x00);
+const INVALID_OPCODE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x20, 0x00);
+const LBA_OUT_OF_RANGE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x00);
+const INVALID_ADDRESS_FOR_WRITE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x02);
+const INVALID_FIELD: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x24, 0x00);
+const PARAMETER_LIST_LENGTH: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x1A, 0x00);
+const LONG_WRITE_IN_PROGRESS: Sense = Sense::new(key::NOT_READY, 0x04, 0x08);
+const OPERATION_IN_PROGRESS: Sense = Sense::new(key::NOT_READY, 0x04, 0x07);
+const WRITE_ERROR: Sense = Sense::new(key::MEDIUM_ERROR, 0x0C, 0x00);
+const LOSS_OF_STREAMING: Sense = Sense::new(key::MEDIUM_ERROR, 0x0C, 0x09);
+const CANNOT_WRITE_MEDIUM: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);
+
+type Answer = Result<Completion, TransportError>;
+
+/// Copies `reply` into the data-in buffer (cut to the allocation length).
+#[allow(clippy::unnecessary_wraps)] // shaped like every other command handler
+fn data_in(data: DataDirection<'_>, reply: &[u8]) -> Answer {
+    match data {
+        DataDirection::FromDevice(buf) => {
+            let n = buf.len().min(reply.len());
+            buf[..n].copy_from_slice(&reply[..n]);
+            Ok(Completion {
+                residue: buf.len() - n,
+                ..Completion::good()
+            })
+        }
+        _ => Ok(Completion::check(INVALID_FIELD, 0)),
+    }
+}
+
+fn data_len(data: &DataDirection<'_>) -> usize {
+    match data {
+        DataDirection::None => 0,
+        DataDirection::ToDevice(d) => d.len(),
+        DataDirection::FromDevice(d) => d.len(),
+    }
+}
+
+/// True if the WRITE of `blocks` sectors at `lba` touches `at`.
+fn covers(lba: i64, blocks: u32, at: Option<i64>) -> bool {
+    at.is_some_and(|at| (lba..lba + i64::from(blocks)).contains(&at))
+}
+
+impl EmulatedRecorder {
+    #[allow(clippy::unnecessary_wraps)] // shaped like every other command handler
+    fn fail(&mut self, sense: Sense, data: &DataDirection<'_>) -> Answer {
+        self.last_sense = Some(sense);
+        Ok(Completion::check(sense, data_len(data)))
+    }
+
+    fn inquiry(&self) -> InquiryData {
+        let product = match self.spec.medium {
+            Medium::DvdPlusR => "EMULATED DVD+R",
+            Medium::BdR => "EMULATED BD-R",
+            Medium::RemovableDisk => "EMULATED DISK",
+        };
+        InquiryData {
+            device_type: if self.spec.medium == Medium::RemovableDisk {
+                0x00
+            } else {
+                0x05
+            },
+            removable: true,
+            vendor: "WEBBURN".into(),
+            product: product.into(),
+            revision: concat!(
+                env!("CARGO_PKG_VERSION_MAJOR"),
+                ".",
+                env!("CARGO_PKG_VERSION_MINOR")
+            )
+            .into(),
+        }
+    }
+
+    fn configuration(&self, rt: u8, start: u16) -> Configuration {
+        let medium = self.spec.medium;
+        let current = if self.removed { 0 } else { medium.profile() };
+        let supported: &[u16] = if medium.sequential() {
+            &[0x41, 0x1B]
+        } else {
+            &[0x02]
+        };
+        let profiles: Vec<(u16, bool)> = supported.iter().map(|&p| (p, p == current)).collect();
+        let mut features = vec![Configuration::profile_list(&profiles)];
+        if medium.sequential() {
+            let buf = u8::from(self.spec.underrun == UnderrunMode::Protect);
+            features.push(Feature {
+                code: feature::INCREMENTAL_STREAMING_WRITABLE,
+                current: !self.removed,
+                data: vec![0x00, 0x01, buf, 0x00],
+            });
+            features.push(Feature {
+                code: feature::REAL_TIME_STREAMING,
+                current: !self.removed,
+                // SW | WSPD | RBCB.
+                data: vec![0x13, 0, 0, 0],
+            });
+        }
+        features.retain(|f| match rt {
+            1 => f.current && f.code >= start,
+            2 => f.code == start,
+            _ => f.code >= start,
+        });
+        Configuration {
+            current_profile: current,
+            features,
+        }
+    }
+
+    fn track_information(&self) -> TrackInformation {
+        let capacity = self.spec.capacity;
+        if self.spec.medium.sequential() {
+            TrackInformation {
+                track: 1,
+                blank: self.recorded == 0,
+                start: 0,
+                next_writable: (!self.closed).then_some(self.recorded),
+                free_blocks: if self.closed {
+                    0
+                } else {
+                    capacity - self.recorded
+                },
+                size: capacity,
+                last_recorded: self.recorded.saturating_sub(1),
+            }
+        } else {
+            TrackInformation {
+                track: 1,
+                blank: false,
+                start: 0,
+                next_writable: Some(0),
+                free_blocks: capacity,
+                size: capacity,
+                last_recorded: capacity - 1,
+            }
+        }
+    }
+
+    fn disc_information(&self) -> DiscInformation {
+        let (status, last_session_state) = match (self.spec.medium.sequential(), self.closed) {
+            (false, _) => (DiscStatus::Random, 3),
+            (true, true) => (DiscStatus::Complete, 3),
+            (true, false) if self.recorded == 0 => (DiscStatus::Blank, 0),
+            (true, false) => (DiscStatus::Appendable, 1),
+        };
+        DiscInformation {
+            status,
+            last_session_state,
+            erasable: false,
+            sessions: 1,
+            first_track_last_session: 1,
+            last_track_last_session: 1,
+        }
+    }
+
+    fn write(
+        &mut self,
+        lba: i32,
+        blocks: u32,
+        data: &DataDirection<'_>,
+        timeout: Duration,
+    ) -> Answer {
+        let DataDirection::ToDevice(bytes) = data else {
+            return self.fail(INVALID_FIELD, data);
+        };
+        let lba64 = i64::from(lba);
+        let faults = self.spec.faults.clone();
+        if covers(lba64, blocks, faults.vanish_at) {
+            self.gone = true;
+            return Err(TransportError::DeviceGone(
+                "the emulated drive was unplugged".into(),
+            ));
+        }
+        if covers(lba64, blocks, faults.remove_at) {
+            self.removed = true;
+        }
+        if self.removed {
+            return self.fail(NO_MEDIUM, data);
+        }
+        if bytes.len() as u64 != u64::from(blocks) * u64::from(BLOCK_SIZE) {
+            return self.fail(INVALID_FIELD, data);
+        }
+        if lba < 0 || lba64 + i64::from(blocks) > i64::from(self.spec.capacity) {
+            return self.fail(LBA_OUT_OF_RANGE.with_information(lba as u32), data);
+        }
+        if self.spec.medium.sequential() {
+            if self.closed {
+                return self.fail(CANNOT_WRITE_MEDIUM, data);
+            }
+            if lba as u32 != self.recorded {
+                return self.fail(INVALID_ADDRESS_FOR_WRITE.with_information(lba as u32), data);
+            }
+        }
+        if self.buffer.take_underrun() && self.spec.underrun == UnderrunMode::Fail {
+            return self.fail(LOSS_OF_STREAMING.with_information(lba as u32), data);
+        }
+        if self.busy_left > 0 && faults.busy.is_some_and(|(_, at)| lba64 >= at) {
+            self.busy_left -= 1;
+            return self.fail(OPERATION_IN_PROGRESS, data);
+        }
+        if let Some(at) = faults
+            .write_error_at
+            .filter(|&at| covers(lba64, blocks, Some(at)))
+        {
+            return self.fail(WRITE_ERROR.with_information(at as u32), data);
+        }
+        if let Some((at, stall)) = faults.stall.filter(|_| !self.stall_done)
+            && covers(lba64, blocks, Some(at))
+        {
+            self.stall_done = true;
+            std::thread::sleep(stall.min(timeout));
+            if stall >= timeout {
+                return Err(TransportError::Timeout(timeout));
+            }
+        }
+        if !self.buffer.try_accept(bytes.len()) {
+            return self.fail(LONG_WRITE_IN_PROGRESS, data);
+        }
+        self.file.seek(SeekFrom::Start(
+            u64::from(lba as u32) * u64::from(BLOCK_SIZE),
+        ))?;
+        self.file.write_all(bytes)?;
+        if self.spec.medium.sequential() {
+            self.recorded = lba as u32 + blocks;
+        }
+        Ok(Completion::good())
+    }
+
+    fn read(&mut self, lba: i32, blocks: u16, buf: &mut [u8]) -> Answer {
+        let want = usize::from(blocks) * BLOCK_SIZE as usize;
+        let readable = if self.spec.medium.sequential() {
+            self.recorded
+        } else {
+            self.spec.capacity
+        };
+        if lba < 0 || buf.len() < want || i64::from(lba) + i64::from(blocks) > i64::from(readable) {
+            let sense = if buf.len() < want {
+                INVALID_FIELD
+            } else {
+                LBA_OUT_OF_RANGE
+            };
+            return self.fail(sense, &DataDirection::FromDevice(buf));
+        }
+        self.file.seek(SeekFrom::Start(
+            u64::from(lba as u32) * u64::from(BLOCK_SIZE),
+        ))?;
+        // Past the end of the file a random-access medium reads as zeros.
+        let out = &mut buf[..want];
+        let mut filled = 0;
+        while filled < want {
+            match self.file.read(&mut out[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        out[filled..].fill(0);
+        Ok(Completion::good())
+    }
+
+    /// The data-in reply of a query command, or the sense it fails with.
+    fn query_reply(&mut self, cdb: Cdb) -> Result<Vec<u8>, Sense> {
+        Ok(match cdb {
+            Cdb::RequestSense { .. } => {
+                let sense = if self.removed {
+                    Some(NO_MEDIUM)
+                } else {
+                    self.last_sense.take()
+                };
+                sense
+                    .unwrap_or(Sense::new(key::NO_SENSE, 0, 0))
+                    .to_fixed_bytes()
+                    .to_vec()
+            }
+            Cdb::Inquiry { evpd: true, .. } => return Err(INVALID_FIELD),
+            Cdb::Inquiry { .. } => self.inquiry().encode().to_vec(),
+            Cdb::ReadCapacity10 => {
+                let last = if self.spec.medium.sequential() {
+                    self.recorded.saturating_sub(1)
+                } else {
+                    self.spec.capacity - 1
+                };
+                Capacity {
+                    last_lba: last,
+                    block_len: BLOCK_SIZE,
+                }
+                .encode()
+                .to_vec()
+            }
+            Cdb::GetConfiguration {
+                rt, start_feature, ..
+            } => self.configuration(rt, start_feature).encode(),
+            Cdb::ReadDiscInformation { .. } => self.disc_information().encode().to_vec(),
+            Cdb::ReadTrackInformation {
+                address_type,
+                number,
+                ..
+            } => {
+                // One track: number 1 or FFh (the incomplete track), or any LBA on it.
+                let known = match address_type {
+                    0 => number < self.spec.capacity,
+                    1 => number == 1 || number == 0xFF,
+                    _ => number <= 1,
+                };
+                if !known {
+                    return Err(INVALID_FIELD);
+                }
+                self.track_information().encode().to_vec()
+            }
+            Cdb::ReadBufferCapacity { block, .. } => {
+                let (size, free) = self.buffer.capacity();
+                let free = if block {
+                    free / u64::from(BLOCK_SIZE)
+                } else {
+                    free
+                };
+                BufferCapacity {
+                    size: size as u32,
+                    free: free as u32,
+                }
+                .encode()
+                .to_vec()
+            }
+            _ => return Err(INVALID_OPCODE),
+        })
+    }
+
+    /// Waits for the drive buffer to drain and flushes the image (SYNCHRONIZE
+    /// CACHE, CLOSE TRACK/SESSION).
+    fn flush(&mut self, timeout: Duration) -> Result<(), TransportError> {
+        if !self.buffer.flush(timeout) {
+            return Err(TransportError::Timeout(timeout));
+        }
+        self.file.sync_data()?;
+        Ok(())
+    }
+
+    fn handle(&mut self, cdb: Cdb, data: DataDirection<'_>, timeout: Duration) -> Answer {
+        let no_medium_ok = matches!(
+            cdb,
+            Cdb::Inquiry { .. } | Cdb::RequestSense { .. } | Cdb::GetConfiguration { .. }
+        );
+        if self.removed && !no_medium_ok {
+            return self.fail(NO_MEDIUM, &data);
+        }
+        match cdb {
+            Cdb::TestUnitReady => Ok(Completion::good()),
+            Cdb::Write10 { lba, blocks, .. } => self.write(lba, blocks.into(), &data, timeout),
+            Cdb::Write12 { lba, blocks, .. } => self.write(lba, blocks, &data, timeout),
+            Cdb::Read10 { lba, blocks } => match data {
+                DataDirection::FromDevice(buf) => self.read(lba, blocks, buf),
+                other => self.fail(INVALID_FIELD, &other),
+            },
+            Cdb::SynchronizeCache { .. } => {
+                self.flush(timeout)?;
+                Ok(Completion::good())
+            }
+            Cdb::SetStreaming { param_len } => match data {
+                DataDirection::ToDevice(bytes)
+                    if usize::from(param_len) == bytes.len()
+                        && PerformanceDescriptor::decode(bytes).is_some() =>
+                {
+                    Ok(Completion::good())
+                }
+                other => self.fail(PARAMETER_LIST_LENGTH, &other),
+            },
+            Cdb::CloseTrackSession { function, .. } => {
+                if !self.spec.medium.sequential() || !matches!(function, 1 | 2 | 5 | 6) {
+                    return self.fail(INVALID_FIELD, &data);
+                }
+                self.flush(timeout)?;
+                if function != 1 {
+                    self.closed = true;
+                }
+                Ok(Completion::good())
+            }
+            query => match self.query_reply(query) {
+                Ok(reply) => data_in(data, &reply),
+                Err(sense) => self.fail(sense, &data),
+            },
+        }
+    }
+}
+
+impl ScsiTransport for EmulatedRecorder {
+    fn execute(&mut self, command: ScsiCommand<'_>) -> Answer {
+        if self.gone {
+            return Err(TransportError::DeviceGone(
+                "the emulated drive was unplugged".into(),
+            ));
+        }
+        if !(6..=16).contains(&command.cdb.len()) {
+            return Err(TransportError::InvalidCommand(format!(
+                "CDB length {} is outside 6..=16",
+                command.cdb.len()
+            )));
+        }
+        match Cdb::decode(command.cdb) {
+            Ok(cdb) => self.handle(cdb, command.data, command.timeout),
+            Err(CdbError::UnsupportedOpcode(_) | CdbError::Empty) => {
+                self.fail(INVALID_OPCODE, &command.data)
+            }
+            Err(CdbError::TooShort { .. } | CdbError::InvalidField(_)) => {
+                self.fail(INVALID_FIELD, &command.data)
+            }
+        }
+    }
+
+    fn max_transfer_bytes(&self) -> usize {
+        self.spec.max_transfer
+    }
+}

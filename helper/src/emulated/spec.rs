@@ -1,0 +1,303 @@
+//! `emulated:PATH[,option=value...]`: how an emulated recorder is named on the
+//! command line and in config files.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::units::{parse_duration, parse_rate, parse_size};
+
+/// Sector size of every emulated medium.
+pub const BLOCK_SIZE: u32 = 2048;
+
+/// The medium in the emulated drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Medium {
+    /// DVD+R (profile 1Bh): sequential, write once.
+    DvdPlusR,
+    /// BD-R SRM (profile 41h): sequential, write once.
+    BdR,
+    /// Removable disk (profile 02h), e.g. a USB stick: random access.
+    RemovableDisk,
+}
+
+impl Medium {
+    /// The MMC profile number.
+    pub fn profile(self) -> u16 {
+        match self {
+            Medium::DvdPlusR => 0x1B,
+            Medium::BdR => 0x41,
+            Medium::RemovableDisk => 0x02,
+        }
+    }
+
+    /// Sequential media accept WRITEs only at the next writable address.
+    pub fn sequential(self) -> bool {
+        !matches!(self, Medium::RemovableDisk)
+    }
+
+    /// Sectors of a single-layer disc (or a 4 GiB disk).
+    pub fn default_capacity(self) -> u32 {
+        match self {
+            Medium::DvdPlusR => 2_295_104,
+            Medium::BdR => 12_219_392,
+            Medium::RemovableDisk => 2_097_152,
+        }
+    }
+
+    /// Bytes per second of "1x" for this medium, if it has one.
+    pub fn one_x(self) -> Option<u64> {
+        match self {
+            Medium::DvdPlusR => Some(1_385_000),
+            Medium::BdR => Some(4_500_000),
+            Medium::RemovableDisk => None,
+        }
+    }
+
+    /// Default size of the drive's buffer.
+    pub fn default_drive_buffer(self) -> u64 {
+        match self {
+            Medium::DvdPlusR => 2 << 20,
+            Medium::BdR => 4 << 20,
+            Medium::RemovableDisk => 1 << 20,
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "dvd+r" | "dvdr" => Ok(Medium::DvdPlusR),
+            "bd-r" | "bdr" => Ok(Medium::BdR),
+            "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
+            _ => Err(format!("unknown profile '{s}' (use bd-r, dvd+r or disk)")),
+        }
+    }
+}
+
+/// What the drive does when its buffer runs dry mid-track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnderrunMode {
+    /// Buffer underrun protection (BURN-Proof and kin): pause, resume on the next WRITE.
+    Protect,
+    /// An old drive: the next WRITE fails with 3/0C/09 (loss of streaming).
+    Fail,
+}
+
+/// Faults the emulated drive injects (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Answer 2/04/07 (operation in progress) to this many WRITEs, starting with
+    /// the first one at or after the LBA.
+    pub busy: Option<(u32, i64)>,
+    /// A WRITE covering this LBA fails with 3/0C/00 and writes nothing.
+    pub write_error_at: Option<i64>,
+    /// The medium disappears when a WRITE reaches this LBA (2/3A/00 from then on).
+    pub remove_at: Option<i64>,
+    /// The WRITE covering this LBA takes this long (once).
+    pub stall: Option<(i64, Duration)>,
+    /// The whole device disappears when a WRITE reaches this LBA.
+    pub vanish_at: Option<i64>,
+}
+
+/// A parsed emulated recorder name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatedSpec {
+    /// The image file.
+    pub path: PathBuf,
+    /// The loaded medium.
+    pub medium: Medium,
+    /// Capacity in sectors.
+    pub capacity: u32,
+    /// Write speed in bytes per second; `None` = unlimited.
+    pub speed: Option<u64>,
+    /// Drive buffer size in bytes.
+    pub drive_buffer: u64,
+    /// Underrun behaviour.
+    pub underrun: UnderrunMode,
+    /// Largest transfer per command.
+    pub max_transfer: usize,
+    /// Injected faults.
+    pub faults: Faults,
+}
+
+/// The prefix that marks an emulated recorder id.
+pub const PREFIX: &str = "emulated:";
+
+fn lba(v: &str) -> Result<i64, String> {
+    v.parse().map_err(|_| format!("'{v}' is not an LBA"))
+}
+
+impl EmulatedSpec {
+    /// A spec with the defaults for `medium`.
+    pub fn new(path: impl Into<PathBuf>, medium: Medium) -> Self {
+        EmulatedSpec {
+            path: path.into(),
+            medium,
+            capacity: medium.default_capacity(),
+            speed: None,
+            drive_buffer: medium.default_drive_buffer(),
+            underrun: UnderrunMode::Protect,
+            max_transfer: crate::transport::DEFAULT_MAX_TRANSFER,
+            faults: Faults::default(),
+        }
+    }
+
+    /// Parses `emulated:PATH[,option=value...]` (see the README for the options).
+    pub fn parse(id: &str) -> Result<Self, String> {
+        let rest = id
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| format!("'{id}' is not an emulated recorder (emulated:PATH)"))?;
+        let mut parts = rest.split(',');
+        let path = parts.next().unwrap_or_default();
+        if path.is_empty() {
+            return Err("emulated recorder needs an image path: emulated:PATH".into());
+        }
+        let options: Vec<(&str, &str)> = parts
+            .map(|p| {
+                p.split_once('=')
+                    .ok_or_else(|| format!("option '{p}' needs a value"))
+            })
+            .collect::<Result<_, _>>()?;
+        // The profile decides the other defaults, so read it first.
+        let medium = options
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "profile")
+            .map_or(Ok(Medium::BdR), |(_, v)| Medium::parse(v))?;
+        let mut spec = EmulatedSpec::new(path, medium);
+        for (key, value) in options {
+            spec.apply(key, value)?;
+        }
+        Ok(spec)
+    }
+
+    fn apply(&mut self, key: &str, v: &str) -> Result<(), String> {
+        match key {
+            "profile" => {}
+            "capacity" => {
+                let sectors = parse_size(v)? / u64::from(BLOCK_SIZE);
+                self.capacity = u32::try_from(sectors)
+                    .ok()
+                    .filter(|&s| s > 0 && s < i32::MAX as u32)
+                    .ok_or_else(|| format!("capacity '{v}' is out of range"))?;
+            }
+            "speed" => self.speed = self.parse_speed(v)?,
+            "drive-buffer" => {
+                self.drive_buffer = parse_size(v)?.clamp(64 * 1024, 1 << 30);
+            }
+            "underrun" => {
+                self.underrun = match v {
+                    "protect" => UnderrunMode::Protect,
+                    "fail" => UnderrunMode::Fail,
+                    _ => return Err(format!("underrun must be protect or fail, not '{v}'")),
+                }
+            }
+            "max-transfer" => {
+                let bytes = parse_size(v)?;
+                if !(u64::from(BLOCK_SIZE)..=(16 << 20)).contains(&bytes) {
+                    return Err(format!("max-transfer '{v}' must be 2KiB..16MiB"));
+                }
+                self.max_transfer = bytes as usize;
+            }
+            "busy" => {
+                let (n, at) = v.split_once('@').unwrap_or((v, "0"));
+                let n = n
+                    .parse()
+                    .map_err(|_| format!("busy count '{n}' is not a number"))?;
+                self.faults.busy = Some((n, lba(at)?));
+            }
+            "write-error" => self.faults.write_error_at = Some(lba(v)?),
+            "remove-at" => self.faults.remove_at = Some(lba(v)?),
+            "vanish-at" => self.faults.vanish_at = Some(lba(v)?),
+            "stall" => {
+                let (at, d) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("stall needs LBA:DURATION, not '{v}'"))?;
+                self.faults.stall = Some((lba(at)?, parse_duration(d)?));
+            }
+            _ => return Err(format!("unknown emulated recorder option '{key}'")),
+        }
+        Ok(())
+    }
+
+    fn parse_speed(&self, v: &str) -> Result<Option<u64>, String> {
+        if v == "unlimited" || v == "max" {
+            return Ok(None);
+        }
+        let rate = if let Some(x) = v.strip_suffix('x') {
+            let factor: f64 = x.parse().map_err(|_| format!("'{v}' is not a speed"))?;
+            let one_x = self
+                .medium
+                .one_x()
+                .ok_or_else(|| format!("'{v}': x speeds need an optical profile"))?;
+            (factor * one_x as f64) as u64
+        } else {
+            parse_rate(v)?
+        };
+        if rate < 100_000 {
+            return Err(format!("speed '{v}' is below 100 kB/s"));
+        }
+        Ok(Some(rate))
+    }
+
+    /// The canonical recorder id (no options).
+    pub fn id(&self) -> String {
+        format!("{PREFIX}{}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_profile() {
+        let s = EmulatedSpec::parse("emulated:/tmp/a.img").unwrap();
+        assert_eq!(s.medium, Medium::BdR);
+        assert_eq!(s.capacity, 12_219_392);
+        assert_eq!(s.speed, None);
+        assert_eq!(s.id(), "emulated:/tmp/a.img");
+        let d = EmulatedSpec::parse("emulated:x.img,speed=24x,profile=dvd+r").unwrap();
+        assert_eq!(d.medium, Medium::DvdPlusR);
+        assert_eq!(d.speed, Some(33_240_000));
+        assert_eq!(d.drive_buffer, 2 << 20);
+    }
+
+    #[test]
+    fn options_parse() {
+        let s = EmulatedSpec::parse(
+            "emulated:a.img,profile=disk,capacity=64MiB,speed=20MB/s,underrun=fail,busy=3@16,\
+             write-error=100,remove-at=200,stall=50:2s,vanish-at=300,max-transfer=32KiB,\
+             drive-buffer=1MiB",
+        )
+        .unwrap();
+        assert_eq!(s.capacity, 32768);
+        assert_eq!(s.speed, Some(20_000_000));
+        assert_eq!(s.underrun, UnderrunMode::Fail);
+        assert_eq!(s.max_transfer, 32768);
+        assert_eq!(s.faults.busy, Some((3, 16)));
+        assert_eq!(s.faults.write_error_at, Some(100));
+        assert_eq!(s.faults.remove_at, Some(200));
+        assert_eq!(s.faults.stall, Some((50, Duration::from_secs(2))));
+        assert_eq!(s.faults.vanish_at, Some(300));
+        let bd16 = EmulatedSpec::parse("emulated:a,speed=16x").unwrap();
+        assert_eq!(bd16.speed, Some(72_000_000));
+    }
+
+    #[test]
+    fn bad_specs_say_why() {
+        for (spec, needle) in [
+            ("/dev/sr0", "not an emulated"),
+            ("emulated:", "image path"),
+            ("emulated:a,profile=cd-r", "unknown profile"),
+            ("emulated:a,speed", "needs a value"),
+            ("emulated:a,speed=fast", "not a rate"),
+            ("emulated:a,profile=disk,speed=4x", "optical"),
+            ("emulated:a,colour=blue", "unknown emulated recorder option"),
+            ("emulated:a,stall=5", "LBA:DURATION"),
+            ("emulated:a,capacity=0", "out of range"),
+            ("emulated:a,max-transfer=1", "2KiB"),
+        ] {
+            let err = EmulatedSpec::parse(spec).unwrap_err();
+            assert!(err.contains(needle), "{spec}: {err}");
+        }
+    }
+}

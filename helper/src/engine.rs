@@ -1,0 +1,424 @@
+//! The write engine: IWriteEngine2's properties, WriteSection and CancelWrite.
+//!
+//! WriteSection runs three parties: a reader thread that fills the ring (the
+//! system buffer) from the source, a writer thread that drains it in transfer
+//! units as WRITE commands, and the calling thread, which fires the Update
+//! events: once before the first WRITE, every 500 ms, and once at the end.
+
+pub mod error;
+mod progress;
+pub mod ring;
+mod writer;
+
+use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::time::Duration;
+
+use webburn_shared::{HResult, WriteEngineEventArgs};
+
+pub use error::EngineError;
+use progress::{EventClock, Progress};
+use ring::Ring;
+use writer::{Pacing, WriteJob};
+
+use crate::devices::Recorder;
+use crate::transport::{DEFAULT_MAX_TRANSFER, ScsiTransport};
+
+/// Default size of the system buffer.
+pub const DEFAULT_BUFFER_BYTES: usize = 16 << 20;
+/// Largest system buffer accepted (the event args count bytes in an i32).
+pub const MAX_BUFFER_BYTES: usize = 1 << 30;
+/// Interval between Update events while writing.
+pub const UPDATE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Settings of the engine that IWriteEngine2 does not expose.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// System buffer size in bytes (TotalSystemBuffer).
+    pub buffer_bytes: usize,
+    /// Per-WRITE timeout; busy retries of one WRITE stop after it too.
+    pub command_timeout: Duration,
+    /// Largest transfer unit, further bounded by the transport's maximum.
+    pub max_transfer: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            command_timeout: crate::scsi::WRITE_TIMEOUT,
+            max_transfer: DEFAULT_MAX_TRANSFER,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Properties {
+    recorder: Option<Recorder>,
+    bytes_per_sector: i32,
+    starting_sectors_per_second: i32,
+    ending_sectors_per_second: i32,
+    use_streaming_write12: bool,
+}
+
+/// IWriteEngine2. All methods take `&self`, so one engine can be shared by the
+/// thread that writes and the one that cancels.
+#[derive(Debug)]
+pub struct WriteEngine {
+    config: EngineConfig,
+    props: Mutex<Properties>,
+    in_progress: AtomicBool,
+    cancel: AtomicBool,
+    ring: Mutex<Option<Arc<Ring>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Clears WriteInProgress when WriteSection returns, however it returns.
+struct InProgress<'a>(&'a WriteEngine);
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.ring) = None;
+        self.0.in_progress.store(false, Ordering::Release);
+    }
+}
+
+impl Default for WriteEngine {
+    fn default() -> Self {
+        WriteEngine::new(EngineConfig::default())
+    }
+}
+
+impl WriteEngine {
+    /// An engine with IMAPI's defaults: no recorder, BytesPerSector -1, both
+    /// rates -1, WRITE(10).
+    pub fn new(config: EngineConfig) -> Self {
+        let config = EngineConfig {
+            buffer_bytes: config.buffer_bytes.clamp(1, MAX_BUFFER_BYTES),
+            ..config
+        };
+        WriteEngine {
+            config,
+            props: Mutex::new(Properties {
+                recorder: None,
+                bytes_per_sector: -1,
+                starting_sectors_per_second: -1,
+                ending_sectors_per_second: -1,
+                use_streaming_write12: false,
+            }),
+            in_progress: AtomicBool::new(false),
+            cancel: AtomicBool::new(false),
+            ring: Mutex::new(None),
+        }
+    }
+
+    fn put(&self, f: impl FnOnce(&mut Properties)) -> Result<(), HResult> {
+        if self.write_in_progress() {
+            return Err(HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS);
+        }
+        f(&mut lock(&self.props));
+        Ok(())
+    }
+
+    /// Recorder.
+    pub fn recorder(&self) -> Option<Recorder> {
+        lock(&self.props).recorder.clone()
+    }
+
+    /// put_Recorder.
+    pub fn put_recorder(&self, recorder: Recorder) -> Result<(), HResult> {
+        self.put(|p| p.recorder = Some(recorder))
+    }
+
+    /// BytesPerSector (-1 until put).
+    pub fn bytes_per_sector(&self) -> i32 {
+        lock(&self.props).bytes_per_sector
+    }
+
+    /// put_BytesPerSector: 1..=i32::MAX, else E_INVALIDARG.
+    pub fn put_bytes_per_sector(&self, value: i32) -> Result<(), HResult> {
+        if value < 1 {
+            return Err(HResult::E_INVALIDARG);
+        }
+        self.put(|p| p.bytes_per_sector = value)
+    }
+
+    /// StartingSectorsPerSecond (-1 = maximum).
+    pub fn starting_sectors_per_second(&self) -> i32 {
+        lock(&self.props).starting_sectors_per_second
+    }
+
+    /// put_StartingSectorsPerSecond: -1 or a positive rate, else E_INVALIDARG.
+    pub fn put_starting_sectors_per_second(&self, value: i32) -> Result<(), HResult> {
+        check_rate(value)?;
+        self.put(|p| p.starting_sectors_per_second = value)
+    }
+
+    /// EndingSectorsPerSecond (-1 = maximum).
+    pub fn ending_sectors_per_second(&self) -> i32 {
+        lock(&self.props).ending_sectors_per_second
+    }
+
+    /// put_EndingSectorsPerSecond: -1 or a positive rate, else E_INVALIDARG.
+    pub fn put_ending_sectors_per_second(&self, value: i32) -> Result<(), HResult> {
+        check_rate(value)?;
+        self.put(|p| p.ending_sectors_per_second = value)
+    }
+
+    /// UseStreamingWrite12.
+    pub fn use_streaming_write12(&self) -> bool {
+        lock(&self.props).use_streaming_write12
+    }
+
+    /// put_UseStreamingWrite12 (webburn accepts TRUE, unlike Windows).
+    pub fn put_use_streaming_write12(&self, value: bool) -> Result<(), HResult> {
+        self.put(|p| p.use_streaming_write12 = value)
+    }
+
+    /// WriteInProgress.
+    pub fn write_in_progress(&self) -> bool {
+        self.in_progress.load(Ordering::Acquire)
+    }
+
+    /// The engine's buffer and timeout settings.
+    pub fn config(&self) -> EngineConfig {
+        self.config
+    }
+
+    /// CancelWrite: S_OK if a WriteSection was running (it stops before its next
+    /// WRITE and returns E_IMAPI_REQUEST_CANCELLED), S_IMAPI_WRITE_NOT_IN_PROGRESS
+    /// if none was. Callable from any thread, including inside an Update callback.
+    pub fn cancel_write(&self) -> HResult {
+        if !self.write_in_progress() {
+            return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
+        }
+        self.cancel.store(true, Ordering::Release);
+        if let Some(ring) = lock(&self.ring).as_ref() {
+            ring.abort();
+        }
+        HResult::S_OK
+    }
+
+    /// WriteSection: writes `sector_count` sectors of BytesPerSector bytes from
+    /// `source`, starting at `start_lba`, calling `on_update` on this thread.
+    ///
+    /// `source_len`, when known, lets a too-short source fail with E_INVALIDARG
+    /// before anything is written. Returns when the last WRITE completed, on the
+    /// first failure, or after a cancel.
+    pub fn write_section<R: Read + Send>(
+        &self,
+        source: R,
+        source_len: Option<u64>,
+        start_lba: i32,
+        sector_count: i32,
+        mut on_update: impl FnMut(&WriteEngineEventArgs),
+    ) -> Result<(), EngineError> {
+        if self.in_progress.swap(true, Ordering::AcqRel) {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                "WriteSection was called while another WriteSection of this engine is running",
+            ));
+        }
+        let _in_progress = InProgress(self);
+        self.cancel.store(false, Ordering::Release);
+        let props = lock(&self.props).clone();
+        let bps = validate(&props, source_len, start_lba, sector_count)?;
+        let recorder = props.recorder.as_ref().ok_or_else(|| {
+            EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
+        })?;
+        let mut guard = recorder.try_acquire().map_err(|h| {
+            EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
+        })?;
+        let transport: &mut dyn ScsiTransport = &mut **guard;
+        let unit_bytes = self.config.max_transfer.min(transport.max_transfer_bytes());
+        let unit_sectors = u32::try_from(unit_bytes / bps as usize).unwrap_or(u32::MAX);
+        if unit_sectors == 0 {
+            return Err(EngineError::new(
+                HResult::E_INVALIDARG,
+                format!("BytesPerSector {bps} exceeds the largest transfer of {unit_bytes} bytes"),
+            ));
+        }
+        let ring = Arc::new(Ring::new(self.config.buffer_bytes));
+        *lock(&self.ring) = Some(Arc::clone(&ring));
+        if self.cancel.load(Ordering::Acquire) {
+            ring.abort();
+        }
+        let progress = Progress::new(start_lba, sector_count, bps);
+        let mut clock = EventClock::new();
+        on_update(&clock.snapshot(&progress, &ring));
+        let job = WriteJob {
+            transport,
+            ring: &ring,
+            progress: &progress,
+            cancel: &self.cancel,
+            timeout: self.config.command_timeout,
+            unit_sectors,
+            streaming: props.use_streaming_write12,
+            pacing: Pacing {
+                starting: props.starting_sectors_per_second,
+                ending: props.ending_sectors_per_second,
+            },
+        };
+        let total_bytes = u64::from(sector_count as u32) * bps;
+        let result = std::thread::scope(|s| {
+            let (done_tx, done_rx) = mpsc::channel::<()>();
+            let reader = s.spawn(|| read_source(source, total_bytes, &ring, &progress));
+            let writer = s.spawn(move || {
+                let r = job.run();
+                drop(done_tx);
+                r
+            });
+            while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(UPDATE_INTERVAL) {
+                on_update(&clock.snapshot(&progress, &ring));
+            }
+            let written = writer.join();
+            ring.abort();
+            let read = reader.join();
+            let panicked =
+                || EngineError::new(HResult::E_FAIL, "internal error: a worker thread panicked");
+            let written = written.unwrap_or_else(|_| Err(panicked()));
+            let read = read.unwrap_or_else(|_| Err(panicked()));
+            match (written, read) {
+                (Ok(()), _) => Ok(()),
+                (Err(_), _) if self.cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
+                (Err(w), Err(r)) if w.hresult == HResult::E_IMAPI_REQUEST_CANCELLED => Err(r),
+                (Err(w), _) => Err(w),
+            }
+        });
+        on_update(&clock.snapshot(&progress, &ring));
+        result
+    }
+}
+
+fn check_rate(value: i32) -> Result<(), HResult> {
+    if value == -1 || value > 0 {
+        Ok(())
+    } else {
+        Err(HResult::E_INVALIDARG)
+    }
+}
+
+/// Checks the arguments before anything touches the device; returns BytesPerSector.
+fn validate(
+    props: &Properties,
+    source_len: Option<u64>,
+    start_lba: i32,
+    sector_count: i32,
+) -> Result<u64, EngineError> {
+    let invalid = |msg: String| Err(EngineError::new(HResult::E_INVALIDARG, msg));
+    if props.recorder.is_none() {
+        return Err(EngineError::new(
+            HResult::E_IMAPI_RECORDER_REQUIRED,
+            "no recorder was put",
+        ));
+    }
+    if props.bytes_per_sector < 1 {
+        return invalid("BytesPerSector was never put".into());
+    }
+    if sector_count <= 0 {
+        return invalid(format!(
+            "numberOfBlocks must be positive, not {sector_count}"
+        ));
+    }
+    if i64::from(start_lba) + i64::from(sector_count) - 1 > i64::from(i32::MAX) {
+        return invalid(format!(
+            "startingBlockAddress {start_lba} + numberOfBlocks {sector_count} overflows an LBA"
+        ));
+    }
+    let bps = props.bytes_per_sector as u64;
+    let needed = u64::from(sector_count as u32) * bps;
+    if let Some(len) = source_len.filter(|&len| len < needed) {
+        return invalid(format!(
+            "the data source holds {len} bytes but the section needs {needed}"
+        ));
+    }
+    Ok(bps)
+}
+
+/// The reader thread: moves exactly `total` bytes from `source` into the ring.
+fn read_source<R: Read>(
+    mut source: R,
+    total: u64,
+    ring: &Ring,
+    p: &Progress,
+) -> Result<(), EngineError> {
+    let mut scratch = vec![0u8; (256 * 1024).min(ring.capacity())];
+    let mut left = total;
+    while left > 0 {
+        let want = scratch
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = match source.read(&mut scratch[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                ring.abort();
+                return Err(EngineError::new(
+                    HResult::E_FAIL,
+                    format!("reading the data source failed: {e}"),
+                ));
+            }
+        };
+        if ring.push(&scratch[..n]).is_err() {
+            return Err(EngineError::cancelled());
+        }
+        p.read_bytes.fetch_add(n as u64, Ordering::AcqRel);
+        left -= n as u64;
+    }
+    ring.finish();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_imapi() {
+        let e = WriteEngine::default();
+        assert!(e.recorder().is_none());
+        assert_eq!(e.bytes_per_sector(), -1);
+        assert_eq!(e.starting_sectors_per_second(), -1);
+        assert_eq!(e.ending_sectors_per_second(), -1);
+        assert!(!e.use_streaming_write12());
+        assert!(!e.write_in_progress());
+        assert_eq!(e.cancel_write(), HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS);
+    }
+
+    #[test]
+    fn puts_validate() {
+        let e = WriteEngine::default();
+        assert_eq!(e.put_bytes_per_sector(0), Err(HResult::E_INVALIDARG));
+        assert_eq!(e.put_bytes_per_sector(-1), Err(HResult::E_INVALIDARG));
+        assert_eq!(e.put_bytes_per_sector(2352), Ok(()));
+        assert_eq!(e.bytes_per_sector(), 2352);
+        assert_eq!(
+            e.put_starting_sectors_per_second(0),
+            Err(HResult::E_INVALIDARG)
+        );
+        assert_eq!(
+            e.put_ending_sectors_per_second(-5),
+            Err(HResult::E_INVALIDARG)
+        );
+        assert_eq!(e.put_starting_sectors_per_second(3000), Ok(()));
+        assert_eq!(e.put_ending_sectors_per_second(-1), Ok(()));
+        assert_eq!(e.starting_sectors_per_second(), 3000);
+        assert_eq!(e.put_use_streaming_write12(true), Ok(()));
+        assert!(e.use_streaming_write12());
+    }
+
+    #[test]
+    fn write_section_checks_preconditions_in_imapi_order() {
+        let e = WriteEngine::default();
+        let err = e
+            .write_section(&[0u8; 2048][..], Some(2048), 0, 1, |_| {})
+            .unwrap_err();
+        assert_eq!(err.hresult, HResult::E_IMAPI_RECORDER_REQUIRED);
+        assert!(!e.write_in_progress(), "flag cleared after a rejected call");
+    }
+}

@@ -1,0 +1,57 @@
+//! The one error type a WriteSection ends with: an HRESULT plus what a person
+//! needs to understand it.
+
+use std::fmt;
+
+use webburn_shared::HResult;
+
+use crate::scsi::Sense;
+
+/// A failed WriteSection (or a rejected property put).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineError {
+    /// The HRESULT WriteSection returns.
+    pub hresult: HResult,
+    /// What happened, for logs and people.
+    pub detail: String,
+    /// The sense data the device gave, when it gave any.
+    pub sense: Option<Sense>,
+}
+
+impl EngineError {
+    /// An error with an HRESULT and a detail sentence.
+    pub fn new(hresult: HResult, detail: impl Into<String>) -> Self {
+        EngineError {
+            hresult,
+            detail: detail.into(),
+            sense: None,
+        }
+    }
+
+    /// The same error carrying the device's sense data.
+    #[must_use]
+    pub fn with_sense(mut self, sense: Sense) -> Self {
+        self.sense = Some(sense);
+        self
+    }
+
+    /// E_IMAPI_REQUEST_CANCELLED.
+    pub fn cancelled() -> Self {
+        EngineError::new(
+            HResult::E_IMAPI_REQUEST_CANCELLED,
+            "the write was cancelled",
+        )
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.hresult)?;
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EngineError {}

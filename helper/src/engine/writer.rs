@@ -1,0 +1,249 @@
+//! The writer thread: takes whole transfer units from the ring and sends
+//! WRITE(10) or WRITE(12)+Streaming, re-sending busy commands with a bounded
+//! backoff and stopping at the first failure or on cancel.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use webburn_shared::HResult;
+
+use super::error::EngineError;
+use super::progress::Progress;
+use super::ring::{Pop, Ring};
+use crate::scsi::sense::{self, Backoff, SenseAction};
+use crate::scsi::{Cdb, Sense};
+use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport};
+
+/// Everything the writer needs for one section.
+pub(crate) struct WriteJob<'a> {
+    pub transport: &'a mut dyn ScsiTransport,
+    pub ring: &'a Ring,
+    pub progress: &'a Progress,
+    pub cancel: &'a AtomicBool,
+    pub timeout: Duration,
+    pub unit_sectors: u32,
+    pub streaming: bool,
+    pub pacing: Pacing,
+}
+
+/// StartingSectorsPerSecond / EndingSectorsPerSecond: the expected drive rate,
+/// interpolated over the section. Only tunes the busy sleeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacing {
+    pub starting: i32,
+    pub ending: i32,
+}
+
+impl Pacing {
+    /// Expected sectors per second at `fraction` (0..=1) of the section.
+    fn sectors_per_second(self, fraction: f64) -> Option<f64> {
+        match (self.starting > 0, self.ending > 0) {
+            (true, true) => {
+                Some(f64::from(self.starting) + f64::from(self.ending - self.starting) * fraction)
+            }
+            (true, false) => Some(f64::from(self.starting)),
+            (false, true) => Some(f64::from(self.ending)),
+            (false, false) => None,
+        }
+    }
+}
+
+/// Sleeps `d` in short naps; false if a cancel came meanwhile.
+fn nap(d: Duration, cancel: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if cancel.load(Ordering::Acquire) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
+    }
+}
+
+impl WriteJob<'_> {
+    /// Writes the section; returns when every sector is written or on the first failure.
+    pub fn run(mut self) -> Result<(), EngineError> {
+        let p = self.progress;
+        let bps = p.bytes_per_sector as usize;
+        let total = u64::try_from(p.sector_count).unwrap_or(0);
+        let mut unit = vec![0u8; self.unit_sectors as usize * bps];
+        let mut done = 0u64;
+        while done < total {
+            if self.cancel.load(Ordering::Acquire) {
+                return Err(EngineError::cancelled());
+            }
+            let sectors = u64::from(self.unit_sectors).min(total - done) as u32;
+            let data = &mut unit[..sectors as usize * bps];
+            match self.ring.pop_exact(data) {
+                Ok(Pop::Full) => {}
+                Ok(Pop::Short(left)) => {
+                    let got = done * bps as u64 + left as u64;
+                    return Err(EngineError::new(
+                        HResult::E_INVALIDARG,
+                        format!(
+                            "the data source ended after {got} of {} bytes",
+                            total * bps as u64
+                        ),
+                    ));
+                }
+                // Aborted by a cancel or by the reader; the caller decides which.
+                Err(_) => return Err(EngineError::cancelled()),
+            }
+            let lba = i64::from(p.start_lba) + done as i64;
+            let fraction = done as f64 / total as f64;
+            self.write_unit(lba as i32, sectors, data, done > 0, fraction)?;
+            done += u64::from(sectors);
+            p.written_sectors.store(done, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    fn write_unit(
+        &mut self,
+        lba: i32,
+        sectors: u32,
+        data: &[u8],
+        mid_write: bool,
+        fraction: f64,
+    ) -> Result<(), EngineError> {
+        let cdb = if self.streaming {
+            Cdb::Write12 {
+                fua: false,
+                streaming: true,
+                lba,
+                blocks: sectors,
+            }
+        } else {
+            Cdb::Write10 {
+                fua: false,
+                lba,
+                blocks: sectors as u16,
+            }
+        }
+        .encode();
+        let started = Instant::now();
+        let mut tries = 0u32;
+        loop {
+            let done = self
+                .transport
+                .execute(ScsiCommand {
+                    cdb: cdb.as_slice(),
+                    data: DataDirection::ToDevice(data),
+                    timeout: self.timeout,
+                })
+                .map_err(|e| EngineError::new(e.hresult(), format!("WRITE at LBA {lba}: {e}")))?;
+            let action = match (done.status, done.sense) {
+                (ScsiStatus::Good, _) if done.residue == 0 => return Ok(()),
+                (ScsiStatus::Good, _) => {
+                    return Err(EngineError::new(
+                        HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
+                        format!("WRITE at LBA {lba} left {} bytes unwritten", done.residue),
+                    ));
+                }
+                (ScsiStatus::CheckCondition, Some(s)) => (sense::classify(&s, mid_write), Some(s)),
+                (ScsiStatus::Busy, _) => (
+                    SenseAction::Retry {
+                        backoff: Backoff::Slow,
+                        exhausted: HResult::E_IMAPI_RECORDER_MEDIA_BUSY,
+                    },
+                    None,
+                ),
+                (status, _) => {
+                    return Err(EngineError::new(
+                        HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
+                        format!("WRITE at LBA {lba} ended with status {status:?} and no sense"),
+                    ));
+                }
+            };
+            match action {
+                (SenseAction::Success, _) => return Ok(()),
+                (SenseAction::Fail(h), s) => return Err(failure(h, lba, s)),
+                (SenseAction::Retry { backoff, exhausted }, s) => {
+                    if started.elapsed() >= self.timeout {
+                        return Err(failure(exhausted, lba, s));
+                    }
+                    let wait = self.backoff(backoff, tries, data.len(), fraction);
+                    if !nap(wait, self.cancel) {
+                        return Err(EngineError::cancelled());
+                    }
+                    tries += 1;
+                }
+            }
+        }
+    }
+
+    /// How long to wait before re-sending (REFERENCE.md section 7).
+    fn backoff(&self, kind: Backoff, tries: u32, bytes: usize, fraction: f64) -> Duration {
+        match kind {
+            // libburn: at once, then +2 ms per try, at most 25 ms; with a rate
+            // hint, about the time the drive needs to take one more unit.
+            Backoff::BufferFull => {
+                let cap = Duration::from_millis(25);
+                match self.pacing.sectors_per_second(fraction) {
+                    Some(sps) if tries > 0 => {
+                        let secs = bytes as f64 / (sps * self.progress.bytes_per_sector as f64);
+                        Duration::from_secs_f64(secs).min(cap)
+                    }
+                    _ => (Duration::from_millis(2) * tries).min(cap),
+                }
+            }
+            Backoff::Slow => {
+                (Duration::from_millis(100) * (tries + 1)).min(Duration::from_millis(500))
+            }
+        }
+    }
+}
+
+fn failure(hresult: HResult, lba: i32, sense: Option<Sense>) -> EngineError {
+    let detail = match &sense {
+        Some(s) => format!("WRITE at LBA {lba} failed with sense {s}"),
+        None => format!("WRITE at LBA {lba} failed"),
+    };
+    let e = EngineError::new(hresult, detail);
+    match sense {
+        Some(s) => e.with_sense(s),
+        None => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pacing_interpolates_and_knows_when_it_does_not_know() {
+        let p = Pacing {
+            starting: 1000,
+            ending: 3000,
+        };
+        assert_eq!(p.sectors_per_second(0.5), Some(2000.0));
+        assert_eq!(
+            Pacing {
+                starting: -1,
+                ending: 500
+            }
+            .sectors_per_second(0.0),
+            Some(500.0)
+        );
+        assert_eq!(
+            Pacing {
+                starting: -1,
+                ending: -1
+            }
+            .sectors_per_second(0.3),
+            None
+        );
+    }
+
+    #[test]
+    fn nap_stops_early_on_cancel() {
+        let cancel = AtomicBool::new(true);
+        let t = Instant::now();
+        assert!(!nap(Duration::from_secs(5), &cancel));
+        assert!(t.elapsed() < Duration::from_millis(100));
+        assert!(nap(Duration::from_millis(1), &AtomicBool::new(false)));
+    }
+}

@@ -1,0 +1,17 @@
+//! webburn's native helper: IWriteEngine2's write loop over SCSI/MMC.
+//!
+//! Layers, each unaware of the ones above it:
+//! - [`scsi`]: CDBs, sense data and reply layouts;
+//! - [`transport`]: the trait every device path implements;
+//! - [`emulated`]: a recorder that is an image file answering SCSI commands;
+//! - [`devices`]: naming, opening and locking recorders;
+//! - [`engine`]: WriteSection with its ring buffer, writer thread and events;
+//! - [`cli`]: the `webburn-helper` command line.
+
+pub mod cli;
+pub mod devices;
+pub mod emulated;
+pub mod engine;
+pub mod scsi;
+pub mod transport;
+pub mod units;

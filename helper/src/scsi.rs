@@ -1,0 +1,173 @@
+//! SCSI/MMC: typed CDBs, sense data and its meaning, reply layouts, and the
+//! few MMC queries the helper makes, run over any [`ScsiTransport`].
+
+pub mod cdb;
+pub mod replies;
+pub mod sense;
+
+use std::time::Duration;
+
+use webburn_shared::HResult;
+
+pub use cdb::{Cdb, CdbError, PerformanceDescriptor};
+pub use replies::{
+    BufferCapacity, Capacity, Configuration, DiscInformation, DiscStatus, InquiryData, ReplyError,
+    TrackInformation,
+};
+pub use sense::{Backoff, Sense, SenseAction};
+
+use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError};
+
+/// Timeout for queries (libburn's default, 30 s).
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout for WRITE and SYNCHRONIZE CACHE (libburn, 200 s).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(200);
+
+/// A command that did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScsiError {
+    /// CHECK CONDITION with this sense.
+    #[error("the device reported sense {0}")]
+    Sense(Sense),
+    /// A status other than GOOD or CHECK CONDITION.
+    #[error("the device answered with status {0:?}")]
+    Status(ScsiStatus),
+    /// The transport failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The reply could not be decoded.
+    #[error(transparent)]
+    Reply(#[from] ReplyError),
+}
+
+impl ScsiError {
+    /// The HRESULT this failure maps to outside a running write.
+    pub fn hresult(&self) -> HResult {
+        match self {
+            ScsiError::Sense(s) => sense::hresult_for(s, false),
+            ScsiError::Status(ScsiStatus::Busy) => HResult::E_IMAPI_RECORDER_MEDIA_BUSY,
+            ScsiError::Status(_) => HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
+            ScsiError::Transport(t) => t.hresult(),
+            ScsiError::Reply(_) => HResult::E_IMAPI_RECORDER_INVALID_RESPONSE_FROM_DEVICE,
+        }
+    }
+}
+
+/// Runs `cdb` and returns the number of data bytes moved; any status other
+/// than GOOD (or a recovered error) is an error.
+pub fn run(
+    t: &mut dyn ScsiTransport,
+    cdb: Cdb,
+    data: DataDirection<'_>,
+    timeout: Duration,
+) -> Result<usize, ScsiError> {
+    let len = match &data {
+        DataDirection::None => 0,
+        DataDirection::ToDevice(d) => d.len(),
+        DataDirection::FromDevice(d) => d.len(),
+    };
+    let bytes = cdb.encode();
+    let done = t.execute(ScsiCommand {
+        cdb: bytes.as_slice(),
+        data,
+        timeout,
+    })?;
+    match done.status {
+        ScsiStatus::Good => Ok(len.saturating_sub(done.residue)),
+        ScsiStatus::CheckCondition => match done.sense {
+            Some(s) if matches!(sense::classify(&s, false), SenseAction::Success) => {
+                Ok(len.saturating_sub(done.residue))
+            }
+            Some(s) => Err(ScsiError::Sense(s)),
+            None => Err(ScsiError::Status(ScsiStatus::CheckCondition)),
+        },
+        other => Err(ScsiError::Status(other)),
+    }
+}
+
+fn query(t: &mut dyn ScsiTransport, cdb: Cdb, alloc: usize) -> Result<Vec<u8>, ScsiError> {
+    let mut buf = vec![0u8; alloc];
+    let n = run(t, cdb, DataDirection::FromDevice(&mut buf), QUERY_TIMEOUT)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// INQUIRY: identity and device type.
+pub fn inquiry(t: &mut dyn ScsiTransport) -> Result<InquiryData, ScsiError> {
+    let alloc = InquiryData::LEN as u16;
+    let b = query(
+        t,
+        Cdb::Inquiry {
+            evpd: false,
+            page: 0,
+            alloc,
+        },
+        alloc.into(),
+    )?;
+    Ok(InquiryData::decode(&b)?)
+}
+
+/// TEST UNIT READY.
+pub fn test_unit_ready(t: &mut dyn ScsiTransport) -> Result<(), ScsiError> {
+    run(t, Cdb::TestUnitReady, DataDirection::None, QUERY_TIMEOUT).map(drop)
+}
+
+/// READ CAPACITY(10).
+pub fn read_capacity(t: &mut dyn ScsiTransport) -> Result<Capacity, ScsiError> {
+    Ok(Capacity::decode(&query(t, Cdb::ReadCapacity10, 8)?)?)
+}
+
+/// GET CONFIGURATION, all features (RT 0).
+pub fn get_configuration(t: &mut dyn ScsiTransport) -> Result<Configuration, ScsiError> {
+    let alloc = 4096;
+    let cdb = Cdb::GetConfiguration {
+        rt: 0,
+        start_feature: 0,
+        alloc,
+    };
+    Ok(Configuration::decode(&query(t, cdb, alloc.into())?)?)
+}
+
+/// READ DISC INFORMATION.
+pub fn read_disc_information(t: &mut dyn ScsiTransport) -> Result<DiscInformation, ScsiError> {
+    let alloc = DiscInformation::LEN as u16;
+    Ok(DiscInformation::decode(&query(
+        t,
+        Cdb::ReadDiscInformation { alloc },
+        alloc.into(),
+    )?)?)
+}
+
+/// READ TRACK INFORMATION of track `number` (FFh: the invisible/incomplete track).
+pub fn read_track_information(
+    t: &mut dyn ScsiTransport,
+    number: u32,
+) -> Result<TrackInformation, ScsiError> {
+    let alloc = TrackInformation::LEN as u16;
+    let cdb = Cdb::ReadTrackInformation {
+        address_type: 1,
+        open: false,
+        number,
+        alloc,
+    };
+    Ok(TrackInformation::decode(&query(t, cdb, alloc.into())?)?)
+}
+
+/// READ BUFFER CAPACITY (bytes).
+pub fn read_buffer_capacity(t: &mut dyn ScsiTransport) -> Result<BufferCapacity, ScsiError> {
+    let cdb = Cdb::ReadBufferCapacity {
+        block: false,
+        alloc: 12,
+    };
+    Ok(BufferCapacity::decode(&query(t, cdb, 12)?)?)
+}
+
+/// SYNCHRONIZE CACHE of the whole medium, waiting for completion.
+pub fn synchronize_cache(t: &mut dyn ScsiTransport) -> Result<(), ScsiError> {
+    let cdb = Cdb::SynchronizeCache {
+        immed: false,
+        lba: 0,
+        blocks: 0,
+    };
+    run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
+}

@@ -1,0 +1,514 @@
+//! Data-in replies of the MMC commands webburn reads, as typed structs with
+//! big-endian encode (the emulated recorder answers with these) and decode
+//! (the host side reads a drive's answer with these).
+
+/// Why a reply could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{command} reply of {len} bytes is too short (need {need})")]
+pub struct ReplyError {
+    /// The command whose reply it was.
+    pub command: &'static str,
+    /// Bytes received.
+    pub len: usize,
+    /// Bytes needed.
+    pub need: usize,
+}
+
+fn need(command: &'static str, b: &[u8], need: usize) -> Result<(), ReplyError> {
+    if b.len() < need {
+        Err(ReplyError {
+            command,
+            len: b.len(),
+            need,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Standard INQUIRY data (the first 36 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InquiryData {
+    /// Peripheral device type: 05h optical, 00h direct access.
+    pub device_type: u8,
+    /// RMB: removable medium.
+    pub removable: bool,
+    /// T10 vendor id, 8 characters, trailing spaces trimmed.
+    pub vendor: String,
+    /// Product id, 16 characters, trimmed.
+    pub product: String,
+    /// Product revision, 4 characters, trimmed.
+    pub revision: String,
+}
+
+fn padded<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [b' '; N];
+    for (o, c) in out
+        .iter_mut()
+        .zip(s.bytes().filter(|c| c.is_ascii_graphic() || *c == b' '))
+    {
+        *o = c;
+    }
+    out
+}
+
+fn ascii(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .trim_end_matches([' ', '\0'])
+        .to_owned()
+}
+
+impl InquiryData {
+    /// Encoded length.
+    pub const LEN: usize = 36;
+
+    /// The 36 wire bytes (SPC-3, response format 2).
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        b[0] = self.device_type & 0x1F;
+        b[1] = if self.removable { 0x80 } else { 0 };
+        b[2] = 0x05;
+        b[3] = 0x02;
+        b[4] = (Self::LEN - 5) as u8;
+        b[8..16].copy_from_slice(&padded::<8>(&self.vendor));
+        b[16..32].copy_from_slice(&padded::<16>(&self.product));
+        b[32..36].copy_from_slice(&padded::<4>(&self.revision));
+        b
+    }
+
+    /// Decodes the standard INQUIRY data.
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("INQUIRY", b, Self::LEN)?;
+        Ok(InquiryData {
+            device_type: b[0] & 0x1F,
+            removable: b[1] & 0x80 != 0,
+            vendor: ascii(&b[8..16]),
+            product: ascii(&b[16..32]),
+            revision: ascii(&b[32..36]),
+        })
+    }
+}
+
+/// READ CAPACITY(10) reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// Last addressable LBA.
+    pub last_lba: u32,
+    /// Block length in bytes.
+    pub block_len: u32,
+}
+
+impl Capacity {
+    /// The 8 wire bytes.
+    pub fn encode(&self) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[0..4].copy_from_slice(&self.last_lba.to_be_bytes());
+        b[4..8].copy_from_slice(&self.block_len.to_be_bytes());
+        b
+    }
+
+    /// Decodes the reply.
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ CAPACITY", b, 8)?;
+        Ok(Capacity {
+            last_lba: be32(b, 0),
+            block_len: be32(b, 4),
+        })
+    }
+}
+
+/// READ BUFFER CAPACITY reply (BLOCK = 0): the drive buffer in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferCapacity {
+    /// Buffer length in bytes.
+    pub size: u32,
+    /// Free bytes.
+    pub free: u32,
+}
+
+impl BufferCapacity {
+    /// The 12 wire bytes.
+    pub fn encode(&self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[1] = 10;
+        b[4..8].copy_from_slice(&self.size.to_be_bytes());
+        b[8..12].copy_from_slice(&self.free.to_be_bytes());
+        b
+    }
+
+    /// Decodes the reply; a free count above the size is clamped as libburn does (size / 2).
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ BUFFER CAPACITY", b, 12)?;
+        let (size, free) = (be32(b, 4), be32(b, 8));
+        Ok(BufferCapacity {
+            size,
+            free: if free > size { size / 2 } else { free },
+        })
+    }
+}
+
+/// Disc status from READ DISC INFORMATION byte 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DiscStatus {
+    /// Nothing recorded.
+    Blank,
+    /// Recorded and open for more.
+    Appendable,
+    /// Finalized.
+    Complete,
+    /// Random-access writable (rewritable, removable disk).
+    Random,
+}
+
+/// READ DISC INFORMATION reply (the fields webburn uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscInformation {
+    /// Disc status.
+    pub status: DiscStatus,
+    /// Status of the last session: 0 empty, 1 incomplete, 2 damaged, 3 complete.
+    pub last_session_state: u8,
+    /// Erasable medium.
+    pub erasable: bool,
+    /// Number of sessions.
+    pub sessions: u16,
+    /// First track in the last session.
+    pub first_track_last_session: u16,
+    /// Last track in the last session.
+    pub last_track_last_session: u16,
+}
+
+impl DiscInformation {
+    /// Encoded length.
+    pub const LEN: usize = 34;
+
+    /// The 34 wire bytes.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        b[1] = (Self::LEN - 2) as u8;
+        let status = match self.status {
+            DiscStatus::Blank => 0,
+            DiscStatus::Appendable => 1,
+            DiscStatus::Complete => 2,
+            DiscStatus::Random => 3,
+        };
+        b[2] = status | (self.last_session_state & 3) << 2 | u8::from(self.erasable) << 4;
+        b[3] = 1;
+        let [s_hi, s_lo] = self.sessions.to_be_bytes();
+        let [f_hi, f_lo] = self.first_track_last_session.to_be_bytes();
+        let [l_hi, l_lo] = self.last_track_last_session.to_be_bytes();
+        (b[4], b[5], b[6]) = (s_lo, f_lo, l_lo);
+        (b[9], b[10], b[11]) = (s_hi, f_hi, l_hi);
+        b
+    }
+
+    /// Decodes the reply.
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ DISC INFORMATION", b, 12)?;
+        let status = match b[2] & 3 {
+            0 => DiscStatus::Blank,
+            1 => DiscStatus::Appendable,
+            2 => DiscStatus::Complete,
+            _ => DiscStatus::Random,
+        };
+        Ok(DiscInformation {
+            status,
+            last_session_state: (b[2] >> 2) & 3,
+            erasable: b[2] & 0x10 != 0,
+            sessions: u16::from_be_bytes([b[9], b[4]]),
+            first_track_last_session: u16::from_be_bytes([b[10], b[5]]),
+            last_track_last_session: u16::from_be_bytes([b[11], b[6]]),
+        })
+    }
+}
+
+/// READ TRACK INFORMATION reply (the fields webburn uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackInformation {
+    /// Track number.
+    pub track: u16,
+    /// Blank track.
+    pub blank: bool,
+    /// Track start address.
+    pub start: u32,
+    /// Next writable address, when the drive reports one (NWA_V).
+    pub next_writable: Option<u32>,
+    /// Free blocks.
+    pub free_blocks: u32,
+    /// Track size in blocks.
+    pub size: u32,
+    /// Last recorded address.
+    pub last_recorded: u32,
+}
+
+impl TrackInformation {
+    /// Encoded length.
+    pub const LEN: usize = 48;
+
+    /// The 48 wire bytes.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        b[1] = (Self::LEN - 2) as u8;
+        let [t_hi, t_lo] = self.track.to_be_bytes();
+        (b[2], b[32]) = (t_lo, t_hi);
+        b[3] = 1;
+        b[6] = if self.blank { 0x40 } else { 0 };
+        b[7] = u8::from(self.next_writable.is_some());
+        b[8..12].copy_from_slice(&self.start.to_be_bytes());
+        b[12..16].copy_from_slice(&self.next_writable.unwrap_or(0).to_be_bytes());
+        b[16..20].copy_from_slice(&self.free_blocks.to_be_bytes());
+        b[24..28].copy_from_slice(&self.size.to_be_bytes());
+        b[28..32].copy_from_slice(&self.last_recorded.to_be_bytes());
+        b
+    }
+
+    /// Decodes the reply.
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ TRACK INFORMATION", b, 32)?;
+        Ok(TrackInformation {
+            track: u16::from_be_bytes([b.get(32).copied().unwrap_or(0), b[2]]),
+            blank: b[6] & 0x40 != 0,
+            start: be32(b, 8),
+            next_writable: (b[7] & 1 != 0).then(|| be32(b, 12)),
+            free_blocks: be32(b, 16),
+            size: be32(b, 24),
+            last_recorded: be32(b, 28),
+        })
+    }
+}
+
+/// Feature numbers webburn reads from GET CONFIGURATION.
+pub mod feature {
+    /// Profile List.
+    pub const PROFILE_LIST: u16 = 0x0000;
+    /// Incremental Streaming Writable (byte 6 bit 0: BUF, underrun protection).
+    pub const INCREMENTAL_STREAMING_WRITABLE: u16 = 0x0021;
+    /// Real-Time Streaming (SW, WSPD, RBCB bits).
+    pub const REAL_TIME_STREAMING: u16 = 0x0107;
+}
+
+/// One feature descriptor of a GET CONFIGURATION reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    /// Feature code.
+    pub code: u16,
+    /// Current for the loaded medium.
+    pub current: bool,
+    /// Feature-dependent bytes after the 4-byte descriptor header.
+    pub data: Vec<u8>,
+}
+
+/// GET CONFIGURATION reply: current profile and feature descriptors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Configuration {
+    /// Current profile (0 = none / no medium).
+    pub current_profile: u16,
+    /// Feature descriptors in order.
+    pub features: Vec<Feature>,
+}
+
+impl Configuration {
+    /// The wire bytes (8-byte header plus descriptors).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = vec![0u8; 8];
+        b[6..8].copy_from_slice(&self.current_profile.to_be_bytes());
+        for f in &self.features {
+            b.extend_from_slice(&f.code.to_be_bytes());
+            b.push(u8::from(f.current) | 0x02);
+            b.push(f.data.len() as u8);
+            b.extend_from_slice(&f.data);
+        }
+        let len = (b.len() - 4) as u32;
+        b[0..4].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    /// Decodes a possibly truncated reply (descriptors cut by the allocation
+    /// length are dropped).
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("GET CONFIGURATION", b, 8)?;
+        let stated = (be32(b, 0) as usize).saturating_add(4);
+        let end = stated.min(b.len());
+        let mut features = Vec::new();
+        let mut at = 8;
+        while at + 4 <= end {
+            let len = usize::from(b[at + 3]);
+            let Some(data) = b.get(at + 4..at + 4 + len).filter(|_| at + 4 + len <= end) else {
+                break;
+            };
+            features.push(Feature {
+                code: u16::from_be_bytes([b[at], b[at + 1]]),
+                current: b[at + 2] & 1 != 0,
+                data: data.to_vec(),
+            });
+            at += 4 + len;
+        }
+        Ok(Configuration {
+            current_profile: u16::from_be_bytes([b[6], b[7]]),
+            features,
+        })
+    }
+
+    /// Builds the Profile List feature from (profile, current) pairs.
+    pub fn profile_list(profiles: &[(u16, bool)]) -> Feature {
+        let mut data = Vec::with_capacity(profiles.len() * 4);
+        for &(p, current) in profiles {
+            data.extend_from_slice(&p.to_be_bytes());
+            data.push(u8::from(current));
+            data.push(0);
+        }
+        Feature {
+            code: feature::PROFILE_LIST,
+            current: true,
+            data,
+        }
+    }
+
+    /// The profiles in the Profile List feature: (profile, current).
+    pub fn profiles(&self) -> Vec<(u16, bool)> {
+        self.features
+            .iter()
+            .find(|f| f.code == feature::PROFILE_LIST)
+            .map(|f| {
+                f.data
+                    .chunks_exact(4)
+                    .map(|c| (u16::from_be_bytes([c[0], c[1]]), c[2] & 1 != 0))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The descriptor of `code`, if the drive reported it.
+    pub fn feature(&self, code: u16) -> Option<&Feature> {
+        self.features.iter().find(|f| f.code == code)
+    }
+}
+
+/// Human name of an MMC profile number.
+pub fn profile_name(profile: u16) -> &'static str {
+    match profile {
+        0x01 => "Non-removable disk",
+        0x02 => "Removable disk",
+        0x08 => "CD-ROM",
+        0x09 => "CD-R",
+        0x0A => "CD-RW",
+        0x10 => "DVD-ROM",
+        0x11 => "DVD-R",
+        0x12 => "DVD-RAM",
+        0x13 => "DVD-RW restricted overwrite",
+        0x14 => "DVD-RW sequential",
+        0x15 => "DVD-R DL sequential",
+        0x16 => "DVD-R DL jump",
+        0x1A => "DVD+RW",
+        0x1B => "DVD+R",
+        0x2A => "DVD+RW DL",
+        0x2B => "DVD+R DL",
+        0x40 => "BD-ROM",
+        0x41 => "BD-R SRM",
+        0x42 => "BD-R RRM",
+        0x43 => "BD-RE",
+        _ => "Unknown profile",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inquiry_literal_bytes() {
+        let d = InquiryData {
+            device_type: 5,
+            removable: true,
+            vendor: "WEBBURN".into(),
+            product: "EMULATED BD-R".into(),
+            revision: "0.1".into(),
+        };
+        let b = d.encode();
+        assert_eq!(&b[0..5], &[0x05, 0x80, 0x05, 0x02, 31]);
+        assert_eq!(&b[8..16], b"WEBBURN ");
+        assert_eq!(&b[16..32], b"EMULATED BD-R   ");
+        assert_eq!(&b[32..36], b"0.1 ");
+        assert_eq!(InquiryData::decode(&b), Ok(d));
+        assert!(InquiryData::decode(&b[..35]).is_err());
+    }
+
+    #[test]
+    fn capacity_and_buffer_literal_bytes() {
+        let c = Capacity {
+            last_lba: 0x00BA_7FFF,
+            block_len: 2048,
+        };
+        assert_eq!(c.encode(), [0x00, 0xBA, 0x7F, 0xFF, 0, 0, 0x08, 0]);
+        assert_eq!(Capacity::decode(&c.encode()), Ok(c));
+        let buf = BufferCapacity {
+            size: 0x0040_0000,
+            free: 0x0010_0000,
+        };
+        assert_eq!(buf.encode(), [0, 10, 0, 0, 0, 0x40, 0, 0, 0, 0x10, 0, 0]);
+        assert_eq!(BufferCapacity::decode(&buf.encode()), Ok(buf));
+        // free > size: libburn assumes half full.
+        let bogus = [0, 10, 0, 0, 0, 0, 0, 100, 0, 0, 1, 0];
+        assert_eq!(BufferCapacity::decode(&bogus).unwrap().free, 50);
+    }
+
+    #[test]
+    fn disc_and_track_information_round_trip() {
+        let d = DiscInformation {
+            status: DiscStatus::Appendable,
+            last_session_state: 1,
+            erasable: false,
+            sessions: 1,
+            first_track_last_session: 1,
+            last_track_last_session: 1,
+        };
+        let b = d.encode();
+        assert_eq!(&b[0..7], &[0, 32, 0x05, 1, 1, 1, 1]);
+        assert_eq!(DiscInformation::decode(&b), Ok(d));
+        let t = TrackInformation {
+            track: 1,
+            blank: false,
+            start: 0,
+            next_writable: Some(0x1000),
+            free_blocks: 0x00BA_6FFF,
+            size: 0x00BA_8000,
+            last_recorded: 0x0FFF,
+        };
+        let b = t.encode();
+        assert_eq!(b[7], 1);
+        assert_eq!(&b[12..16], &[0, 0, 0x10, 0]);
+        assert_eq!(TrackInformation::decode(&b), Ok(t));
+    }
+
+    #[test]
+    fn configuration_round_trip_and_truncation() {
+        let c = Configuration {
+            current_profile: 0x41,
+            features: vec![
+                Configuration::profile_list(&[(0x41, true), (0x1B, false)]),
+                Feature {
+                    code: feature::REAL_TIME_STREAMING,
+                    current: true,
+                    data: vec![0x11, 0, 0, 0],
+                },
+            ],
+        };
+        let b = c.encode();
+        assert_eq!(&b[0..8], &[0, 0, 0, 24, 0, 0, 0, 0x41]);
+        assert_eq!(&b[8..12], &[0, 0, 0x03, 8]);
+        let back = Configuration::decode(&b).unwrap();
+        assert_eq!(back.profiles(), vec![(0x41, true), (0x1B, false)]);
+        assert_eq!(
+            back.feature(feature::REAL_TIME_STREAMING).unwrap().data[0],
+            0x11
+        );
+        // Cut by a small allocation length: the partial descriptor is dropped.
+        let cut = Configuration::decode(&b[..22]).unwrap();
+        assert_eq!(cut.features.len(), 1);
+        assert_eq!(profile_name(0x1B), "DVD+R");
+    }
+}

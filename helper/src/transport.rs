@@ -1,0 +1,118 @@
+//! The one trait every device path implements: execute one SCSI command
+//! (CDB, data direction and buffer, timeout) and report status, sense and
+//! residue. The emulated recorder, SG_IO and USB Bulk-Only all sit behind it.
+
+use std::time::Duration;
+
+use webburn_shared::HResult;
+
+use crate::scsi::Sense;
+
+/// Default largest data transfer per command (REFERENCE.md section 7).
+pub const DEFAULT_MAX_TRANSFER: usize = 64 * 1024;
+
+/// The data stage of a command.
+#[derive(Debug)]
+pub enum DataDirection<'a> {
+    /// No data stage.
+    None,
+    /// Host to device (e.g. WRITE).
+    ToDevice(&'a [u8]),
+    /// Device to host (e.g. INQUIRY).
+    FromDevice(&'a mut [u8]),
+}
+
+/// One SCSI command.
+#[derive(Debug)]
+pub struct ScsiCommand<'a> {
+    /// The CDB, 6 to 16 bytes.
+    pub cdb: &'a [u8],
+    /// The data stage.
+    pub data: DataDirection<'a>,
+    /// How long the device may take.
+    pub timeout: Duration,
+}
+
+/// SCSI status byte of a completed command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScsiStatus {
+    /// 00h.
+    Good,
+    /// 02h: sense data describes the failure.
+    CheckCondition,
+    /// 08h.
+    Busy,
+    /// Anything else.
+    Other(u8),
+}
+
+/// What the device answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Status byte.
+    pub status: ScsiStatus,
+    /// Sense data (autosense) when the status is CHECK CONDITION.
+    pub sense: Option<Sense>,
+    /// Bytes of the data stage not transferred.
+    pub residue: usize,
+}
+
+impl Completion {
+    /// GOOD status, everything transferred.
+    pub fn good() -> Self {
+        Completion {
+            status: ScsiStatus::Good,
+            sense: None,
+            residue: 0,
+        }
+    }
+
+    /// CHECK CONDITION with `sense`; nothing transferred (`residue` bytes missing).
+    pub fn check(sense: Sense, residue: usize) -> Self {
+        Completion {
+            status: ScsiStatus::CheckCondition,
+            sense: Some(sense),
+            residue,
+        }
+    }
+}
+
+/// The command did not complete at the SCSI level.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The device did not answer within the command's timeout.
+    #[error("the device did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The device is gone (unplugged, powered off, medium bay removed).
+    #[error("the device is gone: {0}")]
+    DeviceGone(String),
+    /// The command cannot be sent (e.g. a CDB length the transport refuses).
+    #[error("invalid command: {0}")]
+    InvalidCommand(String),
+    /// An operating-system error from the transport.
+    #[error("transport I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl TransportError {
+    /// The HRESULT a write reports for this failure.
+    pub fn hresult(&self) -> HResult {
+        match self {
+            TransportError::Timeout(_) => HResult::E_IMAPI_RECORDER_COMMAND_TIMEOUT,
+            TransportError::DeviceGone(_) => HResult::E_DEV_NOT_EXIST,
+            TransportError::InvalidCommand(_) => HResult::E_INVALIDARG,
+            TransportError::Io(_) => HResult::E_FAIL,
+        }
+    }
+}
+
+/// A device that executes SCSI commands.
+pub trait ScsiTransport: Send {
+    /// Runs one command to completion (or until its timeout).
+    fn execute(&mut self, command: ScsiCommand<'_>) -> Result<Completion, TransportError>;
+
+    /// The largest data stage this transport carries in one command.
+    fn max_transfer_bytes(&self) -> usize {
+        DEFAULT_MAX_TRANSFER
+    }
+}

@@ -1,0 +1,13 @@
+//! The vocabulary both sides of webburn speak: IMAPI2 HRESULTs, the
+//! IWriteEngine2 event arguments, the protocol's JSON messages and the binary
+//! data-frame header. No async runtime and no wasm dependencies, so the native
+//! helper and the WebAssembly library compile the same definitions.
+
+pub mod event_args;
+pub mod frame;
+pub mod hresult;
+pub mod protocol;
+
+pub use event_args::WriteEngineEventArgs;
+pub use frame::{DataFrameHeader, FrameError};
+pub use hresult::HResult;
