@@ -70,8 +70,13 @@ pub struct WriteEngine {
     props: Mutex<Properties>,
     in_progress: AtomicBool,
     cancel: AtomicBool,
+    /// The writer thread is between its start and its exit.
+    writer_active: AtomicBool,
     ring: Mutex<Option<Arc<Ring>>>,
 }
+
+/// How long CancelWrite waits for the writer to stop (a WRITE in flight finishes first).
+pub const CANCEL_WAIT: Duration = Duration::from_millis(500);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -112,6 +117,7 @@ impl WriteEngine {
             }),
             in_progress: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
+            writer_active: AtomicBool::new(false),
             ring: Mutex::new(None),
         }
     }
@@ -192,6 +198,10 @@ impl WriteEngine {
     /// CancelWrite: S_OK if a WriteSection was running (it stops before its next
     /// WRITE and returns E_IMAPI_REQUEST_CANCELLED), S_IMAPI_WRITE_NOT_IN_PROGRESS
     /// if none was. Callable from any thread, including inside an Update callback.
+    ///
+    /// Returns once the writer thread has stopped (a WRITE already in flight
+    /// completes first), or after [`CANCEL_WAIT`] if that WRITE is slower: in
+    /// the normal case no WRITE starts after CancelWrite returns.
     pub fn cancel_write(&self) -> HResult {
         if !self.write_in_progress() {
             return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
@@ -199,6 +209,10 @@ impl WriteEngine {
         self.cancel.store(true, Ordering::Release);
         if let Some(ring) = lock(&self.ring).as_ref() {
             ring.abort();
+        }
+        let until = std::time::Instant::now() + CANCEL_WAIT;
+        while self.writer_active.load(Ordering::Acquire) && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
         }
         HResult::S_OK
     }
@@ -255,6 +269,7 @@ impl WriteEngine {
             ring: &ring,
             progress: &progress,
             cancel: &self.cancel,
+            active: &self.writer_active,
             timeout: self.config.command_timeout,
             unit_sectors,
             streaming: props.use_streaming_write12,
@@ -264,6 +279,7 @@ impl WriteEngine {
             },
         };
         let total_bytes = u64::from(sector_count as u32) * bps;
+        self.writer_active.store(true, Ordering::Release);
         let result = std::thread::scope(|s| {
             let (done_tx, done_rx) = mpsc::channel::<()>();
             let reader = s.spawn(|| read_source(source, total_bytes, &ring, &progress));

@@ -20,6 +20,8 @@ pub(crate) struct WriteJob<'a> {
     pub ring: &'a Ring,
     pub progress: &'a Progress,
     pub cancel: &'a AtomicBool,
+    /// Cleared when `run` returns, so CancelWrite knows the writer stopped.
+    pub active: &'a AtomicBool,
     pub timeout: Duration,
     pub unit_sectors: u32,
     pub streaming: bool,
@@ -63,9 +65,19 @@ fn nap(d: Duration, cancel: &AtomicBool) -> bool {
     }
 }
 
+/// Clears the writer's active flag however `run` ends.
+struct Active<'a>(&'a AtomicBool);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 impl WriteJob<'_> {
     /// Writes the section; returns when every sector is written or on the first failure.
     pub fn run(mut self) -> Result<(), EngineError> {
+        let _active = Active(self.active);
         let p = self.progress;
         let bps = p.bytes_per_sector as usize;
         let total = u64::try_from(p.sector_count).unwrap_or(0);
