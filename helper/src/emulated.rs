@@ -8,6 +8,8 @@
 
 pub mod drive_buffer;
 mod interpreter;
+#[cfg(test)]
+mod interpreter_tests;
 pub mod spec;
 
 use std::fs::{File, OpenOptions};

@@ -141,16 +141,22 @@ fn addresses_outside_the_medium_are_invalid_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, _, _) = emulated(dir.path(), "c.img", ",profile=disk,capacity=1MiB");
     let e = engine(&rec, small_config());
-    for (lba, count) in [(-150, 1), (512, 1), (500, 13)] {
-        let err = write(&e, Cursor::new(pattern(26 * 2048, 1)), None, lba, count)
-            .0
-            .unwrap_err();
+    let source = || Cursor::new(pattern(26 * 2048, 1));
+    for lba in [-150, 600] {
+        let err = write(&e, source(), None, lba, 1).0.unwrap_err();
+        assert_eq!(err.hresult, HResult::E_INVALIDARG, "lba {lba}");
+        assert_eq!(err.sense.map(|s| s.asc), Some(0x21));
+    }
+    // Running into the end of the medium, at the first WRITE or later.
+    for (lba, count) in [(512, 1), (500, 13), (0, 520)] {
+        let source = Cursor::new(pattern(520 * 2048, 1));
+        let err = write(&e, source, None, lba, count).0.unwrap_err();
         assert_eq!(
             err.hresult,
-            HResult::E_INVALIDARG,
+            HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
             "lba {lba} count {count}"
         );
-        assert_eq!(err.sense.map(|s| s.asc), Some(0x21));
+        assert_eq!(err.sense.map(|s| s.asc), Some(0x63));
     }
 }
 

@@ -17,6 +17,7 @@ use crate::transport::{Completion, DataDirection, ScsiCommand, ScsiTransport, Tr
 const NO_MEDIUM: Sense = Sense::new(key::NOT_READY, 0x3A, 0x00);
 const INVALID_OPCODE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x20, 0x00);
 const LBA_OUT_OF_RANGE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x00);
+const END_OF_USER_AREA: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x63, 0x00);
 const INVALID_ADDRESS_FOR_WRITE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x02);
 const INVALID_FIELD: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x24, 0x00);
 const PARAMETER_LIST_LENGTH: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x1A, 0x00);
@@ -196,8 +197,12 @@ impl EmulatedRecorder {
         if bytes.len() as u64 != u64::from(blocks) * u64::from(BLOCK_SIZE) {
             return self.fail(INVALID_FIELD, data);
         }
-        if lba < 0 || lba64 + i64::from(blocks) > i64::from(self.spec.capacity) {
+        let capacity = i64::from(self.spec.capacity);
+        if lba < 0 || lba64 > capacity {
             return self.fail(LBA_OUT_OF_RANGE.with_information(lba as u32), data);
+        }
+        if lba64 + i64::from(blocks) > capacity {
+            return self.fail(END_OF_USER_AREA.with_information(lba as u32), data);
         }
         if self.spec.medium.sequential() {
             if self.closed {

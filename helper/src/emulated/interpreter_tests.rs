@@ -1,0 +1,322 @@
+//! The emulated drive answering raw CDB bytes the way an MMC drive does.
+
+use std::time::Duration;
+
+use super::{EmulatedRecorder, EmulatedSpec, OpenError};
+use crate::scsi::{self, Cdb, Configuration, DiscStatus, Sense, TrackInformation};
+use crate::transport::{
+    Completion, DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError,
+};
+
+fn open(dir: &tempfile::TempDir, options: &str) -> EmulatedRecorder {
+    let spec =
+        EmulatedSpec::parse(&format!("emulated:{}/d.img{options}", dir.path().display())).unwrap();
+    EmulatedRecorder::open(spec).unwrap()
+}
+
+fn exec(r: &mut EmulatedRecorder, cdb: &[u8], data: DataDirection<'_>) -> Completion {
+    r.execute(ScsiCommand {
+        cdb,
+        data,
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap()
+}
+
+fn sense_of(c: &Completion) -> (u8, u8, u8) {
+    assert_eq!(c.status, ScsiStatus::CheckCondition);
+    let s = c.sense.unwrap();
+    (s.key, s.asc, s.ascq)
+}
+
+fn write10(r: &mut EmulatedRecorder, lba: i32, blocks: u16, fill: u8) -> Completion {
+    let data = vec![fill; usize::from(blocks) * 2048];
+    let cdb = Cdb::Write10 {
+        fua: false,
+        lba,
+        blocks,
+    }
+    .encode();
+    exec(r, cdb.as_slice(), DataDirection::ToDevice(&data))
+}
+
+#[test]
+fn identifies_itself_per_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bd = open(&dir, ",profile=bd-r");
+    let inq = scsi::inquiry(&mut bd).unwrap();
+    assert_eq!((inq.device_type, inq.removable), (5, true));
+    assert_eq!(
+        (inq.vendor.as_str(), inq.product.as_str()),
+        ("WEBBURN", "EMULATED BD-R")
+    );
+    let config = scsi::get_configuration(&mut bd).unwrap();
+    assert_eq!(config.current_profile, 0x41);
+    assert_eq!(config.profiles(), vec![(0x41, true), (0x1B, false)]);
+    drop(bd);
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut disk = open(&dir2, ",profile=disk");
+    assert_eq!(scsi::inquiry(&mut disk).unwrap().device_type, 0);
+    assert_eq!(
+        scsi::get_configuration(&mut disk).unwrap().current_profile,
+        0x02
+    );
+}
+
+#[test]
+fn get_configuration_honours_rt_and_the_allocation_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r,underrun=fail");
+    let mut buf = [0u8; 64];
+    let cdb = Cdb::GetConfiguration {
+        rt: 2,
+        start_feature: 0x0021,
+        alloc: 64,
+    }
+    .encode();
+    let c = exec(&mut r, cdb.as_slice(), DataDirection::FromDevice(&mut buf));
+    let config = Configuration::decode(&buf[..64 - c.residue]).unwrap();
+    assert_eq!(config.current_profile, 0x1B);
+    assert_eq!(config.features.len(), 1);
+    assert_eq!(config.features[0].data[2] & 1, 0, "no BUF: underrun=fail");
+    // An allocation of 8 gets just the header.
+    let mut head = [0u8; 8];
+    let cdb = Cdb::GetConfiguration {
+        rt: 0,
+        start_feature: 0,
+        alloc: 8,
+    }
+    .encode();
+    exec(&mut r, cdb.as_slice(), DataDirection::FromDevice(&mut head));
+    assert_eq!(&head[6..8], &[0, 0x1B]);
+}
+
+#[test]
+fn next_writable_address_advances_and_out_of_order_writes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r");
+    let disc = scsi::read_disc_information(&mut r).unwrap();
+    assert_eq!(disc.status, DiscStatus::Blank);
+    let t: TrackInformation = scsi::read_track_information(&mut r, 0xFF).unwrap();
+    assert_eq!(
+        (t.blank, t.next_writable, t.free_blocks),
+        (true, Some(0), 2_295_104)
+    );
+
+    assert_eq!(write10(&mut r, 0, 16, 0xAA), Completion::good());
+    let t = scsi::read_track_information(&mut r, 1).unwrap();
+    assert_eq!(
+        (t.blank, t.next_writable, t.last_recorded),
+        (false, Some(16), 15)
+    );
+    assert_eq!(
+        scsi::read_disc_information(&mut r).unwrap().status,
+        DiscStatus::Appendable
+    );
+    assert_eq!(scsi::read_capacity(&mut r).unwrap().last_lba, 15);
+
+    let c = write10(&mut r, 32, 1, 0);
+    assert_eq!(sense_of(&c), (5, 0x21, 0x02));
+    assert_eq!(c.sense.unwrap().information, Some(32));
+    assert_eq!(c.residue, 2048, "nothing transferred");
+    // REQUEST SENSE returns that sense once.
+    let mut sense = [0u8; 18];
+    exec(
+        &mut r,
+        &[0x03, 0, 0, 0, 18, 0],
+        DataDirection::FromDevice(&mut sense),
+    );
+    assert_eq!(Sense::parse(&sense).map(|s| s.asc), Some(0x21));
+    exec(
+        &mut r,
+        &[0x03, 0, 0, 0, 18, 0],
+        DataDirection::FromDevice(&mut sense),
+    );
+    assert_eq!(Sense::parse(&sense).map(|s| s.key), Some(0));
+
+    // READ(10) returns what was written; past the NWA is out of range.
+    let mut back = vec![0u8; 4 * 2048];
+    let cdb = Cdb::Read10 { lba: 12, blocks: 4 }.encode();
+    assert_eq!(
+        exec(&mut r, cdb.as_slice(), DataDirection::FromDevice(&mut back)),
+        Completion::good()
+    );
+    assert!(back.iter().all(|&b| b == 0xAA));
+    let cdb = Cdb::Read10 { lba: 14, blocks: 4 }.encode();
+    let c = exec(&mut r, cdb.as_slice(), DataDirection::FromDevice(&mut back));
+    assert_eq!(sense_of(&c), (5, 0x21, 0x00));
+}
+
+#[test]
+fn the_recorded_length_survives_reopening_and_closing_finalizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=bd-r");
+    assert_eq!(write10(&mut r, 0, 8, 1), Completion::good());
+    drop(r);
+    let mut r = open(&dir, ",profile=bd-r");
+    assert_eq!(
+        scsi::read_track_information(&mut r, 0xFF)
+            .unwrap()
+            .next_writable,
+        Some(8)
+    );
+    let close = Cdb::CloseTrackSession {
+        immed: false,
+        function: 2,
+        number: 0,
+    }
+    .encode();
+    assert_eq!(
+        exec(&mut r, close.as_slice(), DataDirection::None),
+        Completion::good()
+    );
+    assert_eq!(
+        scsi::read_disc_information(&mut r).unwrap().status,
+        DiscStatus::Complete
+    );
+    assert_eq!(sense_of(&write10(&mut r, 8, 1, 0)), (5, 0x30, 0x05));
+}
+
+#[test]
+fn a_slow_drive_fills_its_buffer_and_asks_the_host_to_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r,speed=1x,drive-buffer=256KiB");
+    let mut busy = None;
+    for i in 0..16 {
+        let c = write10(&mut r, i * 32, 32, 0);
+        if c.status != ScsiStatus::Good {
+            busy = Some((i, sense_of(&c)));
+            break;
+        }
+    }
+    assert_eq!(
+        busy,
+        Some((4, (2, 0x04, 0x08))),
+        "the 5th 64 KiB WRITE overflows 256 KiB"
+    );
+    let buf = scsi::read_buffer_capacity(&mut r).unwrap();
+    assert_eq!(buf.size, 256 * 1024);
+    assert!(buf.free < 64 * 1024);
+    // SYNCHRONIZE CACHE waits for the drain (about 190 ms at 1x).
+    let t = std::time::Instant::now();
+    scsi::synchronize_cache(&mut r).unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(150));
+    assert_eq!(scsi::read_buffer_capacity(&mut r).unwrap().free, 256 * 1024);
+}
+
+#[test]
+fn bad_commands_get_illegal_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=disk");
+    // Unknown opcode (BLANK), a 10-byte CDB cut short, a reserved RT value.
+    let c = exec(
+        &mut r,
+        &[0xA1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        DataDirection::None,
+    );
+    assert_eq!(sense_of(&c), (5, 0x20, 0x00));
+    let c = exec(&mut r, &[0x2A, 0, 0, 0, 0, 0], DataDirection::None);
+    assert_eq!(sense_of(&c), (5, 0x24, 0x00));
+    let mut buf = [0u8; 8];
+    let c = exec(
+        &mut r,
+        &[0x46, 3, 0, 0, 0, 0, 0, 0, 8, 0],
+        DataDirection::FromDevice(&mut buf),
+    );
+    assert_eq!(sense_of(&c), (5, 0x24, 0x00));
+    // Data length that does not match the block count.
+    let cdb = Cdb::Write10 {
+        fua: false,
+        lba: 0,
+        blocks: 2,
+    }
+    .encode();
+    let c = exec(
+        &mut r,
+        cdb.as_slice(),
+        DataDirection::ToDevice(&[0u8; 2048]),
+    );
+    assert_eq!(sense_of(&c), (5, 0x24, 0x00));
+    // CLOSE TRACK on random-access media.
+    let close = Cdb::CloseTrackSession {
+        immed: false,
+        function: 1,
+        number: 1,
+    }
+    .encode();
+    assert_eq!(
+        sense_of(&exec(&mut r, close.as_slice(), DataDirection::None)),
+        (5, 0x24, 0x00)
+    );
+    // A CDB the transport cannot carry.
+    let err = r.execute(ScsiCommand {
+        cdb: &[0; 17],
+        data: DataDirection::None,
+        timeout: Duration::from_secs(1),
+    });
+    assert!(matches!(err, Err(TransportError::InvalidCommand(_))));
+}
+
+#[test]
+fn removal_and_vanishing_are_visible_to_every_later_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=disk,remove-at=10");
+    assert_eq!(write10(&mut r, 0, 8, 1), Completion::good());
+    assert_eq!(sense_of(&write10(&mut r, 8, 8, 1)), (2, 0x3A, 0x00));
+    assert_eq!(
+        sense_of(&exec(&mut r, &[0; 6], DataDirection::None)),
+        (2, 0x3A, 0x00)
+    );
+    assert_eq!(scsi::get_configuration(&mut r).unwrap().current_profile, 0);
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut g = open(&dir2, ",profile=disk,vanish-at=0");
+    let data = [0u8; 2048];
+    let cdb = Cdb::Write10 {
+        fua: false,
+        lba: 0,
+        blocks: 1,
+    }
+    .encode();
+    let cmd = || ScsiCommand {
+        cdb: cdb.as_slice(),
+        data: DataDirection::ToDevice(&data),
+        timeout: Duration::from_secs(1),
+    };
+    assert!(matches!(
+        g.execute(cmd()),
+        Err(TransportError::DeviceGone(_))
+    ));
+    assert!(matches!(
+        g.execute(ScsiCommand {
+            cdb: &[0; 6],
+            data: DataDirection::None,
+            timeout: Duration::from_secs(1)
+        }),
+        Err(TransportError::DeviceGone(_))
+    ));
+}
+
+#[test]
+fn set_streaming_takes_a_28_byte_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=bd-r");
+    let d = scsi::PerformanceDescriptor::write_speed(72_000, 100).encode();
+    let cdb = Cdb::SetStreaming { param_len: 28 }.encode();
+    assert_eq!(
+        exec(&mut r, cdb.as_slice(), DataDirection::ToDevice(&d)),
+        Completion::good()
+    );
+    let c = exec(&mut r, cdb.as_slice(), DataDirection::ToDevice(&d[..20]));
+    assert_eq!(sense_of(&c), (5, 0x1A, 0x00));
+}
+
+#[test]
+fn a_second_open_of_the_same_image_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(&dir, "");
+    let spec = EmulatedSpec::parse(&format!("emulated:{}/d.img", dir.path().display())).unwrap();
+    assert!(matches!(
+        EmulatedRecorder::open(spec),
+        Err(OpenError::Locked(_))
+    ));
+}

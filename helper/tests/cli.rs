@@ -1,0 +1,263 @@
+//! The `webburn-helper` binary: burns compared byte for byte, exit codes and
+//! messages on failure, the recorder list, and memory bounded by the buffer.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
+
+/// Random bytes from the OS.
+fn random_file(path: &Path, len: u64) -> Vec<u8> {
+    let mut data = Vec::with_capacity(len as usize);
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .take(len)
+        .read_to_end(&mut data)
+        .unwrap();
+    std::fs::write(path, &data).unwrap();
+    data
+}
+
+fn helper(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env("WEBBURN_DATA_DIR", data_dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn burns_a_random_file_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    let data = random_file(&src, 6 << 20);
+    let img = dir.path().join("disc.img");
+    let rec = format!("emulated:{},profile=dvd+r", img.display());
+    let out = helper(
+        dir.path(),
+        &["burn", src.to_str().unwrap(), "--recorder", &rec, "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&img).unwrap(), data);
+    let s = json(&out);
+    assert_eq!(s["name"], "S_OK");
+    assert_eq!(s["lastWrittenLba"], 3071);
+    assert_eq!(s["bytes"], 6 << 20);
+    assert!(s["events"].as_u64().unwrap() >= 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Done:"), "{stderr}");
+
+    // Again: a sequential disc appends at its next writable address.
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            src.to_str().unwrap(),
+            "--recorder",
+            &rec,
+            "--json",
+            "-q",
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(json(&out)["startLba"], 3072);
+    assert_eq!(std::fs::read(&img).unwrap(), [data.clone(), data].concat());
+}
+
+#[test]
+fn pads_the_last_sector_with_zeros_and_uses_the_default_recorder() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("odd.bin");
+    let data = random_file(&src, 3 * 2048 + 1000);
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            src.to_str().unwrap(),
+            "-q",
+            "--streaming",
+            "--buffer",
+            "64KiB",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = std::fs::read(dir.path().join("default-bd-r.img")).unwrap();
+    assert_eq!(img.len(), 4 * 2048);
+    assert_eq!(&img[..data.len()], &data[..]);
+    assert!(img[data.len()..].iter().all(|&b| b == 0));
+}
+
+#[test]
+fn failures_print_the_hresult_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    random_file(&src, 1 << 20);
+    let src = src.to_str().unwrap();
+    let img = dir.path().join("bad.img");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                src.into(),
+                "--recorder".into(),
+                format!("emulated:{},write-error=100", img.display()),
+            ],
+            "E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE",
+        ),
+        (vec!["/nonexistent/file".into()], "E_INVALIDARG"),
+        (
+            vec![src.into(), "--recorder".into(), "/dev/nothing".into()],
+            "E_INVALIDARG",
+        ),
+        (
+            vec![
+                src.into(),
+                "--recorder".into(),
+                "emulated:x.img,speed=warp".into(),
+            ],
+            "E_INVALIDARG",
+        ),
+        (
+            vec![src.into(), "--sectors".into(), "1000".into()],
+            "E_INVALIDARG",
+        ),
+        (
+            vec![src.into(), "--bytes-per-sector".into(), "0".into()],
+            "E_INVALIDARG",
+        ),
+        (
+            vec![
+                src.into(),
+                "--recorder".into(),
+                format!("emulated:{},profile=disk,capacity=512KiB", img.display()),
+            ],
+            "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA",
+        ),
+    ];
+    for (args, name) in cases {
+        let mut all = vec!["burn", "-q"];
+        all.extend(args.iter().map(String::as_str));
+        let out = helper(dir.path(), &all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(name), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // The write-error case reports where it stopped, in text and JSON.
+    let rec = format!(
+        "emulated:{},write-error=100",
+        dir.path().join("e2.img").display()
+    );
+    let out = helper(
+        dir.path(),
+        &["burn", src, "--recorder", &rec, "-q", "--json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LastWrittenLba 95"), "{stderr}");
+    assert!(stderr.contains("3/0C/00"), "{stderr}");
+    let s = json(&out);
+    assert_eq!(s["hresult"], 0xC0AA_0301_u32);
+    assert_eq!(s["lastWrittenLba"], 95);
+}
+
+#[test]
+fn a_locked_recorder_is_reported_as_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    random_file(&src, 4096);
+    let img = dir.path().join("held.img");
+    let id = format!("emulated:{}", img.display());
+    let _held = webburn_helper::devices::Recorder::open(&id).unwrap();
+    let out = helper(
+        dir.path(),
+        &["burn", src.to_str().unwrap(), "--recorder", &id],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E_IMAPI_RECORDER_LOCKED"));
+}
+
+#[test]
+fn recorders_lists_identity_and_medium() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "emulated:{},profile=dvd+r",
+        dir.path().join("dvd.img").display()
+    );
+    let out = helper(dir.path(), &["recorders", "--recorder", &extra, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json(&out);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["productId"], "EMULATED BD-R");
+    assert_eq!(list[0]["kind"], "emulated");
+    assert_eq!(
+        list[1]["id"],
+        format!("emulated:{}", dir.path().join("dvd.img").display())
+    );
+    assert_eq!(list[1]["currentProfiles"], serde_json::json!([0x1B]));
+    assert_eq!(list[1]["discStatus"], "blank");
+    let text = helper(dir.path(), &["recorders"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("WEBBURN EMULATED BD-R"));
+    let bad = helper(
+        dir.path(),
+        &["recorders", "--recorder", "nonsense", "--json"],
+    );
+    assert!(bad.status.success(), "the default one is still listed");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("nonsense"));
+}
+
+#[test]
+fn peak_memory_is_bounded_by_the_buffer_not_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("big.bin");
+    // A sparse 256 MiB file: reads as zeros, costs no disk to create.
+    std::fs::File::create(&src)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let rec = format!(
+        "emulated:{},profile=disk",
+        dir.path().join("big.img").display()
+    );
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            src.to_str().unwrap(),
+            "--recorder",
+            &rec,
+            "-q",
+            "--json",
+            "--no-sync",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = json(&out);
+    let rss = s["peakRssBytes"].as_u64().unwrap();
+    assert!(
+        rss < (16 + 32) << 20,
+        "peak RSS {rss} bytes for a 16 MiB buffer"
+    );
+    assert_eq!(s["bytes"], 256 << 20);
+}
