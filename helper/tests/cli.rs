@@ -1,6 +1,8 @@
 //! The `webburn-helper` binary: burns compared byte for byte, exit codes and
 //! messages on failure, the recorder list, and memory bounded by the buffer.
 
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output};
