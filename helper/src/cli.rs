@@ -1,8 +1,11 @@
-//! The `webburn-helper` command line: `recorders` and `burn`.
+//! The `webburn-helper` command line: `serve` (the default), `pair`,
+//! `recorders` and `burn`.
 
 mod burn;
+mod pair;
 mod progress_line;
 mod recorders;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +14,8 @@ use clap::{Parser, Subcommand};
 use webburn_shared::HResult;
 
 pub use burn::BurnArgs;
+pub use pair::PairCommand;
+pub use serve::{ServeArgs, resolve as resolve_serve_config};
 
 /// webburn's native helper: burns files to discs and USB storage.
 #[derive(Debug, Parser)]
@@ -19,13 +24,19 @@ pub struct Cli {
     /// Per-user data directory (default: $WEBBURN_DATA_DIR or the platform's data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The helper's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the page and the WebSocket on 127.0.0.1 and ::1 (the default).
+    Serve(ServeArgs),
+    /// Approve, deny, list or revoke web pages' pairings.
+    #[command(subcommand)]
+    Pair(PairCommand),
     /// List recorders: the default emulated one plus any named with --recorder.
     Recorders {
         /// Also list this recorder (repeatable), e.g. emulated:/tmp/disc.img,profile=dvd+r.
@@ -66,6 +77,17 @@ impl CliError {
     }
 }
 
+/// Logs to stderr with `WEBBURN_LOG` if set, else `filter`.
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEBBURN_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Runs the command line; exit status 0 on success, 1 on a failure, 2 on bad usage.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -73,7 +95,15 @@ pub fn main() -> ExitCode {
         .data_dir
         .clone()
         .unwrap_or_else(crate::devices::data_dir);
-    let result = match cli.command {
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    if !matches!(command, Command::Serve(_)) {
+        init_logging("warn");
+    }
+    let result = match command {
+        Command::Serve(args) => serve::run(&data_dir, &args),
+        Command::Pair(cmd) => pair::run(&data_dir, &cmd),
         Command::Recorders { recorders, json } => recorders::run(&data_dir, &recorders, json),
         Command::Burn(args) => burn::run(&data_dir, &args),
     };

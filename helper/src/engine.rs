@@ -217,6 +217,17 @@ impl WriteEngine {
         HResult::S_OK
     }
 
+    /// Checks WriteSection's arguments against the current properties, as
+    /// WriteSection does before it touches the device, without writing.
+    pub fn check_section(
+        &self,
+        source_len: Option<u64>,
+        start_lba: i32,
+        sector_count: i32,
+    ) -> Result<(), EngineError> {
+        validate(&lock(&self.props), source_len, start_lba, sector_count).map(|_| ())
+    }
+
     /// WriteSection: writes `sector_count` sectors of BytesPerSector bytes from
     /// `source`, starting at `start_lba`, calling `on_update` on this thread.
     ///

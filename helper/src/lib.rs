@@ -6,6 +6,8 @@
 //! - [`emulated`]: a recorder that is an image file answering SCSI commands;
 //! - [`devices`]: naming, opening and locking recorders;
 //! - [`engine`]: WriteSection with its ring buffer, writer thread and events;
+//! - [`session`]: one WebSocket session of protocol v1;
+//! - [`server`]: the localhost HTTP/WebSocket server, its security and pairing;
 //! - [`cli`]: the `webburn-helper` command line.
 
 pub mod cli;
@@ -13,5 +15,7 @@ pub mod devices;
 pub mod emulated;
 pub mod engine;
 pub mod scsi;
+pub mod server;
+pub mod session;
 pub mod transport;
 pub mod units;

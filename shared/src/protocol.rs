@@ -1,8 +1,9 @@
-//! Protocol v1 text messages (first cut): JSON objects tagged by `"type"`.
+//! Protocol v1 text messages: JSON objects tagged by `"type"` (PROTOCOL.md is
+//! the reference; this file is its machine form).
 //!
 //! Binary messages carry file data behind a [`crate::DataFrameHeader`].
-//! Flow control is credit based: the helper grants bytes (free ring-buffer
-//! space) and the client never sends past the credit it holds.
+//! Flow control is credit based: the helper grants bytes and the client never
+//! sends past the credit it holds.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,12 +11,14 @@ use crate::{HResult, WriteEngineEventArgs};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+/// The WebSocket path of protocol v1.
+pub const WS_PATH: &str = "/v1/ws";
 
 /// The IWriteEngine2 properties that govern one WriteSection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteProperties {
-    /// Recorder id, e.g. `emulated:/path/disc.img`.
+    /// Recorder id, one of those `listRecorders` returned.
     pub recorder: String,
     /// BytesPerSector (IMAPI default -1 = never put).
     pub bytes_per_sector: i32,
@@ -46,18 +49,25 @@ pub enum ClientMessage {
     Hello {
         /// Protocol versions, e.g. `[1]`.
         versions: Vec<u32>,
+        /// A name for logs, e.g. `webburn-web 0.1`.
+        #[serde(default)]
+        client: Option<String>,
     },
     /// Ask for the recorder list.
     ListRecorders,
     /// WriteSection(data, startingBlockAddress, numberOfBlocks).
     StartWrite {
+        /// The client's id for this write, greater than any it used before in
+        /// this session; it goes in every data frame header.
+        write_id: u32,
         /// The engine's properties.
+        #[serde(flatten)]
         properties: WriteProperties,
         /// startingBlockAddress.
         starting_block_address: i32,
         /// numberOfBlocks.
         number_of_blocks: i32,
-        /// Bytes the client will send (must cover numberOfBlocks x BytesPerSector).
+        /// Bytes the client's data source holds (at least numberOfBlocks x BytesPerSector).
         total_bytes: u64,
     },
     /// CancelWrite().
@@ -65,6 +75,64 @@ pub enum ClientMessage {
         /// The write to cancel.
         write_id: u32,
     },
+    /// Keeps an otherwise quiet session open (answered with `pong`).
+    Ping,
+}
+
+/// One recorder as `recorders` lists it (IDiscRecorder2's identity fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecorderDescription {
+    /// ActiveDiscRecorder: the id to put in `startWrite`.
+    pub id: String,
+    /// `emulated`, `sg` or `usb`.
+    pub kind: String,
+    /// VendorId.
+    pub vendor_id: String,
+    /// ProductId.
+    pub product_id: String,
+    /// ProductRevision.
+    pub product_revision: String,
+    /// SupportedProfiles (MMC profile numbers).
+    pub supported_profiles: Vec<u16>,
+    /// CurrentProfiles.
+    pub current_profiles: Vec<u16>,
+    /// Free sectors on the loaded medium, when the drive reports them.
+    pub free_sectors: Option<u32>,
+    /// Next writable address, when the drive reports one.
+    pub next_writable_address: Option<u32>,
+    /// Logical block size, when the drive reports it.
+    pub block_size: Option<u32>,
+    /// Another session holds the recorder.
+    pub in_use: bool,
+}
+
+/// Decoded sense data attached to an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SenseInfo {
+    /// Sense key.
+    pub key: u8,
+    /// Additional sense code.
+    pub asc: u8,
+    /// Additional sense code qualifier.
+    pub ascq: u8,
+    /// The INFORMATION field (e.g. the failing LBA), when valid.
+    pub information: Option<u32>,
+}
+
+/// The limits a session runs under, announced in `welcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// Largest text message in bytes.
+    pub max_message_bytes: u32,
+    /// Largest binary message (header + payload) in bytes.
+    pub max_frame_bytes: u32,
+    /// Seconds without any client message after which the helper closes the session.
+    pub idle_timeout_seconds: u32,
+    /// The helper's system buffer (TotalSystemBuffer) in bytes.
+    pub buffer_bytes: u32,
 }
 
 /// Messages the helper sends.
@@ -79,12 +147,19 @@ pub enum ServerMessage {
     Welcome {
         /// The version both sides now speak.
         version: u32,
-        /// Largest binary frame accepted, header included.
-        max_frame_bytes: u32,
+        /// The helper's version string.
+        helper_version: String,
+        /// Limits of this session.
+        limits: Limits,
+    },
+    /// Answer to listRecorders.
+    Recorders {
+        /// The recorders this helper offers.
+        recorders: Vec<RecorderDescription>,
     },
     /// A write was accepted; send data up to `credit` bytes.
     WriteStarted {
-        /// Id to put in every data frame header.
+        /// The id from `startWrite`.
         write_id: u32,
         /// Initial credit in bytes.
         credit: u64,
@@ -103,18 +178,33 @@ pub enum ServerMessage {
         /// IWriteEngine2EventArgs.
         args: WriteEngineEventArgs,
     },
+    /// Answer to cancelWrite: S_OK or S_IMAPI_WRITE_NOT_IN_PROGRESS.
+    CancelResult {
+        /// The write named in the request.
+        write_id: u32,
+        /// CancelWrite's HRESULT.
+        hresult: HResult,
+        /// Its symbolic name.
+        name: String,
+    },
     /// The final result of a write.
     WriteResult {
         /// The write.
         write_id: u32,
-        /// Final HRESULT.
+        /// WriteSection's HRESULT.
         hresult: HResult,
         /// Its symbolic name.
         name: String,
         /// A sentence for people.
         message: String,
+        /// What happened, when something failed.
+        detail: String,
+        /// The device's sense data, when it gave any.
+        sense: Option<SenseInfo>,
     },
-    /// A request failed.
+    /// Answer to ping.
+    Pong,
+    /// A request failed, or the session broke a rule.
     Error {
         /// HRESULT of the failure.
         hresult: HResult,
@@ -122,17 +212,25 @@ pub enum ServerMessage {
         name: String,
         /// A sentence for people.
         message: String,
+        /// What exactly was wrong.
+        detail: String,
+        /// Machine-readable reason, e.g. `creditExceeded` (PROTOCOL.md lists them).
+        code: String,
+        /// The helper closes the connection after a fatal error.
+        fatal: bool,
     },
 }
 
 impl ServerMessage {
-    /// A `WriteResult` carrying `hresult` with its name and message filled in.
-    pub fn write_result(write_id: u32, hresult: HResult) -> Self {
-        ServerMessage::WriteResult {
-            write_id,
+    /// An `error` message with the HRESULT's name and message filled in.
+    pub fn error(hresult: HResult, code: &str, detail: impl Into<String>, fatal: bool) -> Self {
+        ServerMessage::Error {
             hresult,
             name: hresult.name().unwrap_or("UNKNOWN").to_owned(),
             message: hresult.message().to_owned(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            fatal,
         }
     }
 }
@@ -143,8 +241,8 @@ mod tests {
 
     #[test]
     fn start_write_decodes_from_documented_json() {
-        let json = r#"{"type":"startWrite","properties":{"recorder":"emulated:/tmp/a.img",
-            "bytesPerSector":2048},"startingBlockAddress":0,"numberOfBlocks":16,"totalBytes":32768}"#;
+        let json = r#"{"type":"startWrite","recorder":"emulated:/tmp/a.img",
+            "writeId":1,"bytesPerSector":2048,"startingBlockAddress":0,"numberOfBlocks":16,"totalBytes":32768}"#;
         let msg: ClientMessage = serde_json::from_str(json).unwrap();
         let ClientMessage::StartWrite {
             properties,
@@ -154,6 +252,7 @@ mod tests {
         else {
             panic!("wrong variant: {msg:?}");
         };
+        assert_eq!(properties.recorder, "emulated:/tmp/a.img");
         assert_eq!(properties.starting_sectors_per_second, -1);
         assert!(!properties.use_streaming_write12);
         assert_eq!(number_of_blocks, 16);
@@ -161,20 +260,30 @@ mod tests {
 
     #[test]
     fn server_messages_are_tagged() {
-        let json = serde_json::to_value(ServerMessage::write_result(
-            3,
-            HResult::E_IMAPI_REQUEST_CANCELLED,
+        let json = serde_json::to_value(ServerMessage::error(
+            HResult::E_INVALIDARG,
+            "badJson",
+            "expected value",
+            false,
         ))
         .unwrap();
-        assert_eq!(json["type"], "writeResult");
-        assert_eq!(json["writeId"], 3);
-        assert_eq!(json["name"], "E_IMAPI_REQUEST_CANCELLED");
-        assert_eq!(json["hresult"], 0xC0AA_0002_u32);
+        assert_eq!(json["type"], "error");
+        assert_eq!(json["name"], "E_INVALIDARG");
+        assert_eq!(json["hresult"], 0x8007_0057_u32);
+        assert_eq!(json["code"], "badJson");
+        let hello = serde_json::to_string(&ClientMessage::Hello {
+            versions: vec![1],
+            client: None,
+        })
+        .unwrap();
+        assert_eq!(hello, r#"{"type":"hello","versions":[1],"client":null}"#);
     }
 
     #[test]
-    fn unknown_types_are_rejected() {
+    fn unknown_types_are_rejected_and_unknown_fields_ignored() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"format"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"versions":[1]}"#).is_err());
+        let m = serde_json::from_str::<ClientMessage>(r#"{"type":"listRecorders","x":1}"#);
+        assert_eq!(m.unwrap(), ClientMessage::ListRecorders);
     }
 }

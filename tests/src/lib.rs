@@ -2,6 +2,8 @@
 //! are slow or short, a transport wrapper that records every command, and a
 //! one-call "burn this to that" harness.
 
+pub mod served;
+
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,108 @@
+//! `webburn-helper serve` (the default command): the localhost server.
+
+use std::path::{Path, PathBuf};
+
+use webburn_shared::HResult;
+
+use super::CliError;
+use crate::server::config::{ConfigFile, ServerConfig, default_config_path};
+
+/// Options of `serve`; each overrides the config file's setting.
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Config file (default: <config dir>/webburn/config.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// TCP port on 127.0.0.1 and ::1 (default 47801; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Allow this origin without pairing (repeatable; replaces the file's list).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Offer this recorder (repeatable; replaces the file's list).
+    #[arg(long = "recorder", value_name = "ID")]
+    pub recorders: Vec<String>,
+    /// System buffer per write, e.g. 16MiB.
+    #[arg(long, value_name = "SIZE")]
+    pub buffer: Option<String>,
+    /// Log filter, e.g. info or webburn_helper=debug (WEBBURN_LOG wins).
+    #[arg(long, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Most WebSocket sessions at once.
+    #[arg(long, value_name = "N")]
+    pub max_sessions: Option<usize>,
+    /// Close a session after this long without a message it owes, e.g. 60s.
+    #[arg(long, value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
+}
+
+impl ServeArgs {
+    fn as_overrides(&self) -> ConfigFile {
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        ConfigFile {
+            port: self.port,
+            allowed_origins: list(&self.allow_origins),
+            buffer: self.buffer.clone(),
+            recorders: list(&self.recorders),
+            log: self.log.clone(),
+            max_sessions: self.max_sessions,
+            idle_timeout: self.idle_timeout.clone(),
+            ..ConfigFile::default()
+        }
+    }
+}
+
+/// The settings in force: defaults, then the config file, then the flags.
+pub fn resolve(data_dir: &Path, args: &ServeArgs) -> Result<ServerConfig, CliError> {
+    let bad = |e: String| CliError::new(HResult::E_INVALIDARG, e);
+    let mut config = ServerConfig::defaults(data_dir);
+    match &args.config {
+        Some(path) => config.load_file(path).map_err(bad)?,
+        None => {
+            if let Some(path) = default_config_path().filter(|p| p.exists()) {
+                config.load_file(&path).map_err(bad)?;
+            }
+        }
+    }
+    config.apply_file(&args.as_overrides()).map_err(bad)?;
+    Ok(config)
+}
+
+pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
+    let config = resolve(data_dir, args)?;
+    super::init_logging(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(HResult::E_FAIL, format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let server = crate::server::start(config)
+            .await
+            .map_err(|e| CliError::new(HResult::E_FAIL, e.to_string()))?;
+        // The ready line: scripts and tests wait for it.
+        println!("webburn-helper listening on {}", server.url());
+        for id in &server.state.config.recorders {
+            println!("  recorder {id}");
+        }
+        wait_for_stop().await;
+        tracing::info!("stopping");
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,223 @@
+//! The helper's configuration: a TOML file, overridden by command-line flags.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::units::{parse_duration, parse_size};
+
+/// The port the helper listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 47801;
+
+/// The config file as written (every key optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// TCP port on 127.0.0.1 and ::1.
+    pub port: Option<u16>,
+    /// Origins allowed without pairing, e.g. `https://burn.example.com`.
+    pub allowed_origins: Option<Vec<String>>,
+    /// System buffer size, e.g. `16MiB`.
+    pub buffer: Option<String>,
+    /// Recorder ids offered to clients (default: the default emulated recorder).
+    pub recorders: Option<Vec<String>>,
+    /// Log filter, e.g. `info` or `webburn_helper=debug`.
+    pub log: Option<String>,
+    /// Most WebSocket sessions at once.
+    pub max_sessions: Option<usize>,
+    /// Close a session after this long without a client message, e.g. `60s`.
+    pub idle_timeout: Option<String>,
+    /// Largest binary message (data-frame header + payload).
+    pub max_frame: Option<String>,
+    /// Largest text message.
+    pub max_message: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// TCP port (0 = any free port, for tests).
+    pub port: u16,
+    /// Origins allowed without pairing, normalized.
+    pub allowed_origins: Vec<String>,
+    /// System buffer size in bytes (also the credit window).
+    pub buffer_bytes: usize,
+    /// Recorder ids offered to clients.
+    pub recorders: Vec<String>,
+    /// Log filter.
+    pub log: String,
+    /// Most WebSocket sessions at once.
+    pub max_sessions: usize,
+    /// Idle timeout of a session.
+    pub idle_timeout: Duration,
+    /// Largest binary message.
+    pub max_frame_bytes: usize,
+    /// Largest text message.
+    pub max_message_bytes: usize,
+    /// The per-user data directory (pairing tokens, default recorder image).
+    pub data_dir: PathBuf,
+    /// The per-WRITE command timeout.
+    pub command_timeout: Duration,
+}
+
+/// Normalizes an origin for comparison: lower case, no trailing slash.
+pub fn normalize_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+impl ServerConfig {
+    /// The defaults for `data_dir`.
+    pub fn defaults(data_dir: &Path) -> Self {
+        ServerConfig {
+            port: DEFAULT_PORT,
+            allowed_origins: Vec::new(),
+            buffer_bytes: crate::engine::DEFAULT_BUFFER_BYTES,
+            recorders: vec![crate::devices::default_recorder_id(data_dir)],
+            log: "info".into(),
+            max_sessions: 8,
+            idle_timeout: Duration::from_secs(60),
+            max_frame_bytes: (1 << 20) + webburn_shared::frame::HEADER_LEN,
+            max_message_bytes: 64 * 1024,
+            data_dir: data_dir.to_path_buf(),
+            command_timeout: crate::scsi::WRITE_TIMEOUT,
+        }
+    }
+
+    /// Applies a config file's settings over the current ones.
+    pub fn apply_file(&mut self, file: &ConfigFile) -> Result<(), String> {
+        if let Some(port) = file.port {
+            self.port = port;
+        }
+        if let Some(origins) = &file.allowed_origins {
+            self.allowed_origins = origins.iter().map(|o| normalize_origin(o)).collect();
+        }
+        if let Some(buffer) = &file.buffer {
+            self.buffer_bytes = parse_buffer(buffer)?;
+        }
+        if let Some(recorders) = &file.recorders {
+            self.recorders.clone_from(recorders);
+        }
+        if let Some(log) = &file.log {
+            self.log.clone_from(log);
+        }
+        if let Some(n) = file.max_sessions {
+            self.max_sessions = n.clamp(1, 1024);
+        }
+        if let Some(t) = &file.idle_timeout {
+            self.idle_timeout = parse_duration(t)?.max(Duration::from_millis(100));
+        }
+        if let Some(f) = &file.max_frame {
+            self.max_frame_bytes = bounded(parse_size(f)?, 4096, 64 << 20, "max-frame")?;
+        }
+        if let Some(m) = &file.max_message {
+            self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;
+        }
+        Ok(())
+    }
+
+    /// Reads and applies a TOML config file.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+        let file: ConfigFile =
+            toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))?;
+        self.apply_file(&file)
+    }
+
+    /// The protocol limits this config announces.
+    pub fn limits(&self) -> webburn_shared::protocol::Limits {
+        webburn_shared::protocol::Limits {
+            max_message_bytes: self.max_message_bytes as u32,
+            max_frame_bytes: self.max_frame_bytes as u32,
+            idle_timeout_seconds: self.idle_timeout.as_secs().max(1) as u32,
+            buffer_bytes: self.buffer_bytes as u32,
+        }
+    }
+}
+
+fn bounded(v: u64, min: u64, max: u64, what: &str) -> Result<usize, String> {
+    if (min..=max).contains(&v) {
+        Ok(v as usize)
+    } else {
+        Err(format!(
+            "{what} must be between {min} and {max} bytes, not {v}"
+        ))
+    }
+}
+
+/// Parses a system buffer size (64 KiB ..= 1 GiB).
+pub fn parse_buffer(s: &str) -> Result<usize, String> {
+    bounded(
+        parse_size(s)?,
+        64 * 1024,
+        crate::engine::MAX_BUFFER_BYTES as u64,
+        "buffer",
+    )
+}
+
+/// The config file used when none is named: `<config dir>/webburn/config.toml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("webburn").join("config.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_the_defaults() {
+        let mut c = ServerConfig::defaults(Path::new("/data"));
+        assert_eq!(c.port, DEFAULT_PORT);
+        assert_eq!(
+            c.recorders,
+            vec!["emulated:/data/default-bd-r.img".to_owned()]
+        );
+        let file: ConfigFile = toml::from_str(
+            r#"
+            port = 9000
+            allowed-origins = ["https://Burn.Example.com/"]
+            buffer = "32MiB"
+            recorders = ["emulated:/srv/a.img,profile=dvd+r"]
+            log = "debug"
+            max-sessions = 2
+            idle-timeout = "5s"
+            max-frame = "256KiB"
+            max-message = "8KiB"
+            "#,
+        )
+        .unwrap();
+        c.apply_file(&file).unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(
+            c.allowed_origins,
+            vec!["https://burn.example.com".to_owned()]
+        );
+        assert_eq!(c.buffer_bytes, 32 << 20);
+        assert_eq!(c.recorders.len(), 1);
+        assert_eq!(c.max_sessions, 2);
+        assert_eq!(c.idle_timeout, Duration::from_secs(5));
+        assert_eq!(c.max_frame_bytes, 256 * 1024);
+        assert_eq!(c.limits().max_message_bytes, 8192);
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        assert!(toml::from_str::<ConfigFile>("colour = 1").is_err());
+        let mut c = ServerConfig::defaults(Path::new("/d"));
+        let bad = ConfigFile {
+            buffer: Some("1KiB".into()),
+            ..ConfigFile::default()
+        };
+        assert!(c.apply_file(&bad).unwrap_err().contains("buffer"));
+        let bad = ConfigFile {
+            max_frame: Some("1GiB".into()),
+            ..ConfigFile::default()
+        };
+        assert!(c.apply_file(&bad).unwrap_err().contains("max-frame"));
+        let missing = c
+            .load_file(Path::new("/nonexistent/webburn.toml"))
+            .unwrap_err();
+        assert!(missing.contains("cannot read"));
+    }
+}

@@ -1,0 +1,383 @@
+//! Pairing: an unknown origin asks, the local user approves a short code, the
+//! origin receives a token bound to it. Everything lives in one JSON file in
+//! the data directory (mode 0600), locked for each change, so the running
+//! helper and the `webburn-helper pair` commands share it. Tokens are stored
+//! as SHA-256 digests; a token is handed out once, to the origin that asked.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How long a pairing request waits for approval.
+pub const REQUEST_TTL: Duration = Duration::from_secs(300);
+/// Most requests waiting at once (a page cannot flood the console).
+pub const MAX_PENDING: usize = 16;
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A pairing request waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Opaque id the page polls with.
+    pub id: String,
+    /// The short code the user approves.
+    pub code: String,
+    /// The origin that asked.
+    pub origin: String,
+    /// Seconds since the epoch.
+    pub created: u64,
+    /// Set on approval until the page collects it.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Set on denial until the page learns of it.
+    #[serde(default)]
+    pub denied: bool,
+}
+
+/// An origin that holds a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The origin.
+    pub origin: String,
+    /// SHA-256 of the token, hex.
+    pub token_sha256: String,
+    /// Seconds since the epoch.
+    pub created: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    #[serde(default)]
+    pending: Vec<Pending>,
+    #[serde(default)]
+    paired: Vec<Paired>,
+}
+
+/// What a page learns when it polls its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Still waiting for the user.
+    Pending,
+    /// Approved: the token (handed out this once).
+    Approved(String),
+    /// The user said no.
+    Denied,
+    /// No such request for this origin (expired, collected, or never made).
+    Unknown,
+}
+
+/// Why a pairing operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PairingError {
+    /// Too many requests are waiting.
+    #[error("too many pairing requests are waiting; try again in a few minutes")]
+    TooMany,
+    /// No waiting request has this code.
+    #[error("no pairing request is waiting with code {0}")]
+    NoSuchCode(String),
+    /// The operating system gave no random bytes for codes and tokens.
+    #[error("no random numbers from the operating system: {0}")]
+    NoRandomness(String),
+    /// The store could not be read or written.
+    #[error("pairing store {path}: {detail}")]
+    Store {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// The pairing file of one data directory.
+#[derive(Debug, Clone)]
+pub struct PairingStore {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Bytes from the OS random source; pairing refuses to work without one.
+fn random_bytes<const N: usize>() -> Result<[u8; N], PairingError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| PairingError::NoRandomness(e.to_string()))?;
+    Ok(b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+impl PairingStore {
+    /// The store in `data_dir` (`pairing.json`).
+    pub fn new(data_dir: &Path) -> Self {
+        PairingStore {
+            path: data_dir.join("pairing.json"),
+            lock_path: data_dir.join("pairing.lock"),
+        }
+    }
+
+    fn error(&self, detail: &impl ToString) -> PairingError {
+        PairingError::Store {
+            path: self.path.display().to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Runs `f` on the state under the file lock and saves what it leaves.
+    fn update<T>(&self, f: impl FnOnce(&mut State) -> T) -> Result<T, PairingError> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| self.error(&e))?;
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(|e| self.error(&e))?;
+        lock.lock().map_err(|e| self.error(&e))?;
+        let mut state = self.read()?;
+        let cutoff = now().saturating_sub(REQUEST_TTL.as_secs());
+        state.pending.retain(|p| p.created >= cutoff);
+        let out = f(&mut state);
+        let text = serde_json::to_vec_pretty(&state).map_err(|e| self.error(&e))?;
+        let tmp = self.path.with_extension("json.tmp");
+        write_private(&tmp, &text).map_err(|e| self.error(&e))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| self.error(&e))?;
+        Ok(out)
+    }
+
+    fn read(&self) -> Result<State, PairingError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| self.error(&e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(self.error(&e)),
+        }
+    }
+
+    /// A page of `origin` asks to pair; repeats while waiting get the same
+    /// request. The flag is true when the request is new.
+    pub fn request(&self, origin: &str) -> Result<(Pending, bool), PairingError> {
+        self.update(|s| {
+            if let Some(p) = s
+                .pending
+                .iter()
+                .find(|p| p.origin == origin && p.token.is_none() && !p.denied)
+            {
+                return Ok((p.clone(), false));
+            }
+            if s.pending.len() >= MAX_PENDING {
+                return Err(PairingError::TooMany);
+            }
+            let code: String = random_bytes::<6>()?
+                .iter()
+                .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
+                .collect();
+            let p = Pending {
+                id: hex(&random_bytes::<16>()?),
+                code,
+                origin: origin.to_owned(),
+                created: now(),
+                token: None,
+                denied: false,
+            };
+            s.pending.push(p.clone());
+            Ok((p, true))
+        })?
+    }
+
+    /// Where request `id` of `origin` stands; an approval's token is handed out once.
+    pub fn status(&self, id: &str, origin: &str) -> Result<Status, PairingError> {
+        self.update(|s| {
+            let Some(i) = s
+                .pending
+                .iter()
+                .position(|p| p.id == id && p.origin == origin)
+            else {
+                return Status::Unknown;
+            };
+            if s.pending[i].denied {
+                s.pending.remove(i);
+                return Status::Denied;
+            }
+            match s.pending[i].token.clone() {
+                Some(token) => {
+                    s.pending.remove(i);
+                    Status::Approved(token)
+                }
+                None => Status::Pending,
+            }
+        })
+    }
+
+    /// The user approves `code`: the origin gets a new token (replacing any old one).
+    pub fn approve(&self, code: &str) -> Result<String, PairingError> {
+        let code = code.trim().to_ascii_uppercase();
+        self.update(|s| {
+            let p = s
+                .pending
+                .iter_mut()
+                .find(|p| p.code == code && p.token.is_none() && !p.denied)
+                .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
+            let token = hex(&random_bytes::<32>()?);
+            p.token = Some(token.clone());
+            let origin = p.origin.clone();
+            s.paired.retain(|x| x.origin != origin);
+            s.paired.push(Paired {
+                origin: origin.clone(),
+                token_sha256: digest(&token),
+                created: now(),
+            });
+            Ok(origin)
+        })?
+    }
+
+    /// The user refuses `code`.
+    pub fn deny(&self, code: &str) -> Result<String, PairingError> {
+        let code = code.trim().to_ascii_uppercase();
+        self.update(|s| {
+            let p = s
+                .pending
+                .iter_mut()
+                .find(|p| p.code == code && p.token.is_none() && !p.denied)
+                .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
+            p.denied = true;
+            Ok(p.origin.clone())
+        })?
+    }
+
+    /// Forgets `origin`'s token; true if it had one.
+    pub fn revoke(&self, origin: &str) -> Result<bool, PairingError> {
+        self.update(|s| {
+            let before = s.paired.len();
+            s.paired.retain(|p| p.origin != origin);
+            s.paired.len() != before
+        })
+    }
+
+    /// Requests waiting and origins paired.
+    pub fn list(&self) -> Result<(Vec<Pending>, Vec<Paired>), PairingError> {
+        self.update(|s| (s.pending.clone(), s.paired.clone()))
+    }
+
+    /// True if `token` is `origin`'s current token.
+    pub fn token_valid(&self, origin: &str, token: &str) -> bool {
+        let d = digest(token);
+        self.read().is_ok_and(|s| {
+            s.paired
+                .iter()
+                .any(|p| p.origin == origin && p.token_sha256 == d)
+        })
+    }
+}
+
+/// Writes a file only the user can read.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f: File = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_approve_collect_once_then_revoke() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        let origin = "https://burn.example";
+        let (p, new) = store.request(origin).unwrap();
+        assert!(new);
+        assert_eq!(p.code.len(), 6);
+        let (again, new) = store.request(origin).unwrap();
+        assert_eq!(
+            (again.id, new),
+            (p.id.clone(), false),
+            "a repeat gets the same request"
+        );
+        assert_eq!(store.status(&p.id, origin).unwrap(), Status::Pending);
+        assert_eq!(
+            store.status(&p.id, "https://other.example").unwrap(),
+            Status::Unknown
+        );
+        assert_eq!(store.approve(&p.code.to_lowercase()).unwrap(), origin);
+        let Status::Approved(token) = store.status(&p.id, origin).unwrap() else {
+            panic!("not approved");
+        };
+        assert_eq!(
+            store.status(&p.id, origin).unwrap(),
+            Status::Unknown,
+            "handed out once"
+        );
+        assert!(store.token_valid(origin, &token));
+        assert!(
+            !store.token_valid("https://other.example", &token),
+            "bound to its origin"
+        );
+        assert!(!store.token_valid(origin, "0000"));
+        let text = std::fs::read_to_string(dir.path().join("pairing.json")).unwrap();
+        assert!(!text.contains(&token), "only the digest is stored");
+        assert!(store.revoke(origin).unwrap());
+        assert!(!store.token_valid(origin, &token));
+        assert!(!store.revoke(origin).unwrap());
+    }
+
+    #[test]
+    fn deny_unknown_codes_and_flooding() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        let (p, _) = store.request("https://a.example").unwrap();
+        store.deny(&p.code).unwrap();
+        assert_eq!(
+            store.status(&p.id, "https://a.example").unwrap(),
+            Status::Denied
+        );
+        assert!(matches!(
+            store.approve("ZZZZZZ"),
+            Err(PairingError::NoSuchCode(_))
+        ));
+        for i in 0..MAX_PENDING {
+            store.request(&format!("https://{i}.example")).unwrap();
+        }
+        assert!(matches!(
+            store.request("https://late.example"),
+            Err(PairingError::TooMany)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        store.request("https://a.example").unwrap();
+        let mode = std::fs::metadata(dir.path().join("pairing.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

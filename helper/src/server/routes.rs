@@ -1,0 +1,255 @@
+//! The HTTP surface: the Host check on everything, the page, the WebSocket
+//! (admitted or refused before the upgrade) and the pairing endpoints.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use webburn_shared::protocol::WS_PATH;
+
+use super::AppState;
+use super::config::normalize_origin;
+use super::pairing::{PairingError, Status};
+use super::security::{self, Admission, Refusal};
+use crate::engine::EngineConfig;
+use crate::session::{self, SessionContext};
+
+type Shared = State<Arc<AppState>>;
+
+/// The helper's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(WS_PATH, get(websocket))
+        .route("/v1/pair", post(pair_request).options(preflight))
+        .route("/v1/pair/{id}", get(pair_status).options(preflight))
+        .fallback(get(super::assets::serve))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            host_check,
+        ))
+        .with_state(state)
+}
+
+fn refuse(status: StatusCode, reason: &str) -> Response {
+    (status, format!("{reason}\n")).into_response()
+}
+
+/// Refuses any request whose Host is not this helper on loopback (DNS rebinding).
+async fn host_check(State(st): Shared, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if security::host_allowed(host, st.port) {
+        next.run(req).await
+    } else {
+        tracing::warn!(host = ?host, path = req.uri().path(), "refused: bad Host");
+        refuse(StatusCode::FORBIDDEN, &Refusal::BadHost.to_string())
+    }
+}
+
+fn origin_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+}
+
+/// `token=` from a query string (tokens are hex, so no decoding is needed).
+fn token_of(query: Option<&str>) -> Option<&str> {
+    query?.split('&').find_map(|kv| kv.strip_prefix("token="))
+}
+
+async fn websocket(
+    State(st): Shared,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let origin = origin_of(&headers);
+    let token = token_of(query.as_deref());
+    let admission = {
+        let (st, origin, token) = (
+            Arc::clone(&st),
+            origin.map(str::to_owned),
+            token.map(str::to_owned),
+        );
+        tokio::task::spawn_blocking(move || {
+            security::admit(
+                origin.as_deref(),
+                token.as_deref(),
+                st.port,
+                &st.config.allowed_origins,
+                &st.pairing,
+            )
+        })
+        .await
+    };
+    let admission: Admission = match admission {
+        Ok(Ok(a)) => a,
+        Ok(Err(refusal)) => {
+            tracing::warn!(origin = ?origin, "refused: {refusal}");
+            return refuse(StatusCode::FORBIDDEN, &refusal.to_string());
+        }
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let upgrade = match upgrade {
+        Ok(u) => u,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let Ok(permit) = Arc::clone(&st.sessions).try_acquire_owned() else {
+        tracing::warn!(origin = ?origin, "refused: too many sessions");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("too many sessions (at most {})", st.config.max_sessions),
+        );
+    };
+    let c = &st.config;
+    let ctx = SessionContext {
+        id: st.next_session.fetch_add(1, Ordering::Relaxed),
+        origin: normalize_origin(origin.unwrap_or_default()),
+        registry: Arc::clone(&st.registry),
+        engine: EngineConfig {
+            buffer_bytes: c.buffer_bytes,
+            command_timeout: c.command_timeout,
+            ..EngineConfig::default()
+        },
+        limits: c.limits(),
+        idle_timeout: c.idle_timeout,
+    };
+    tracing::info!(session = ctx.id, origin = %ctx.origin, ?admission, "admitted");
+    // The socket layer cuts off only messages far past the limits; the session
+    // answers anything over them with an error first.
+    let hard_cap = 2 * c.max_frame_bytes.max(c.max_message_bytes);
+    upgrade
+        .max_message_size(hard_cap)
+        .max_frame_size(hard_cap)
+        .on_upgrade(move |socket| async move {
+            session::run(socket, ctx).await;
+            drop(permit);
+        })
+}
+
+/// CORS headers that let a page of `origin` read the answer.
+fn cors(mut resp: Response, origin: &str) -> Response {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    resp
+}
+
+/// Answers CORS preflights, including Chrome's Private Network Access one.
+async fn preflight(headers: HeaderMap) -> Response {
+    let Some(origin) = origin_of(&headers) else {
+        return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
+    };
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    if headers.contains_key("access-control-request-private-network") {
+        h.insert(
+            "access-control-allow-private-network",
+            HeaderValue::from_static("true"),
+        );
+    }
+    cors(resp, origin)
+}
+
+fn pairing_failure(e: &PairingError) -> Response {
+    let status = match e {
+        PairingError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        PairingError::NoSuchCode(_) => StatusCode::NOT_FOUND,
+        PairingError::NoRandomness(_) | PairingError::Store { .. } => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    refuse(status, &e.to_string())
+}
+
+/// POST /v1/pair: a page asks to pair. The code goes to the helper's console
+/// only; the page gets an id to poll.
+async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
+    let Some(raw) = origin_of(&headers) else {
+        return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
+    };
+    let origin = normalize_origin(raw);
+    let trusted = security::own_origins(st.port).contains(&origin)
+        || st.config.allowed_origins.contains(&origin);
+    if trusted {
+        return cors(
+            axum::Json(json!({ "status": "notNeeded" })).into_response(),
+            raw,
+        );
+    }
+    let result = {
+        let (st, origin) = (Arc::clone(&st), origin.clone());
+        tokio::task::spawn_blocking(move || st.pairing.request(&origin)).await
+    };
+    let resp = match result {
+        Ok(Ok((p, new))) => {
+            if new {
+                announce(&p.origin, &p.code);
+            }
+            let body = json!({
+                "status": "pending",
+                "id": p.id,
+                "expiresInSeconds": super::pairing::REQUEST_TTL.as_secs(),
+            });
+            (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+        }
+        Ok(Err(e)) => pairing_failure(&e),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    cors(resp, raw)
+}
+
+/// Shows a new pairing code on the console and in the log.
+fn announce(origin: &str, code: &str) {
+    tracing::warn!(%origin, %code, "pairing requested");
+    eprintln!(
+        "\nwebburn: the page {origin} asks to use your recorders.\n  \
+         If you opened it, approve with:  webburn-helper pair approve {code}\n  \
+         otherwise refuse with:           webburn-helper pair deny {code}\n"
+    );
+}
+
+/// GET /v1/pair/{id}: where the page's request stands; an approval carries
+/// the token, handed out this once.
+async fn pair_status(State(st): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let Some(raw) = origin_of(&headers) else {
+        return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
+    };
+    let origin = normalize_origin(raw);
+    let result = {
+        let st = Arc::clone(&st);
+        tokio::task::spawn_blocking(move || st.pairing.status(&id, &origin)).await
+    };
+    let resp = match result {
+        Ok(Ok(status)) => {
+            let body = match status {
+                Status::Pending => json!({ "status": "pending" }),
+                Status::Approved(token) => json!({ "status": "approved", "token": token }),
+                Status::Denied => json!({ "status": "denied" }),
+                Status::Unknown => json!({ "status": "unknown" }),
+            };
+            axum::Json(body).into_response()
+        }
+        Ok(Err(e)) => pairing_failure(&e),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    cors(resp, raw)
+}

@@ -1,0 +1,135 @@
+//! Who may talk to the helper: the Host check (stops DNS rebinding) and the
+//! Origin decision (own page, configured, paired, or refused).
+
+use super::config::normalize_origin;
+use super::pairing::PairingStore;
+
+/// True if `host` (the Host header) names this helper on loopback:
+/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`.
+pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let host = host.trim().to_ascii_lowercase();
+    let Some((name, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    p.parse::<u16>() == Ok(port) && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// The origins of the helper's own page.
+pub fn own_origins(port: u16) -> [String; 3] {
+    [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        format!("http://[::1]:{port}"),
+    ]
+}
+
+/// Why an origin may connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The helper's own page.
+    Own,
+    /// Listed in the config's allowed origins (kiosks).
+    Configured,
+    /// Holds a valid pairing token.
+    Paired,
+}
+
+/// Why a WebSocket upgrade is refused (sent as the 403 body).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The Host header is not this helper on loopback.
+    #[error("Host header is not a loopback name with this helper's port")]
+    BadHost,
+    /// No Origin header.
+    #[error("missing Origin header")]
+    MissingOrigin,
+    /// An origin that is neither own, configured nor paired, and no token.
+    #[error("origin {0} is not paired: ask to pair with POST /v1/pair")]
+    NotPaired(String),
+    /// A token that does not belong to the origin (wrong, or revoked).
+    #[error("the pairing token is not valid for origin {0} (wrong or revoked)")]
+    BadToken(String),
+}
+
+/// Decides whether `origin` may open a session.
+pub fn admit(
+    origin: Option<&str>,
+    token: Option<&str>,
+    port: u16,
+    allowed: &[String],
+    store: &PairingStore,
+) -> Result<Admission, Refusal> {
+    let origin = normalize_origin(origin.ok_or(Refusal::MissingOrigin)?);
+    if own_origins(port).contains(&origin) {
+        return Ok(Admission::Own);
+    }
+    if allowed.contains(&origin) {
+        return Ok(Admission::Configured);
+    }
+    match token {
+        None => Err(Refusal::NotPaired(origin)),
+        Some(t) if store.token_valid(&origin, t) => Ok(Admission::Paired),
+        Some(_) => Err(Refusal::BadToken(origin)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_must_be_loopback_with_our_port() {
+        for ok in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "[::1]:8000",
+            "LOCALHOST:8000",
+        ] {
+            assert!(host_allowed(Some(ok), 8000), "{ok}");
+        }
+        for bad in [
+            "127.0.0.1:8001",
+            "evil.example:8000",
+            "127.0.0.1",
+            "192.168.1.2:8000",
+            "localhost.evil.example:8000",
+            "0.0.0.0:8000",
+            "",
+        ] {
+            assert!(!host_allowed(Some(bad), 8000), "{bad}");
+        }
+        assert!(!host_allowed(None, 8000));
+    }
+
+    #[test]
+    fn origins_are_admitted_by_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        let allowed = vec!["https://kiosk.example".to_owned()];
+        let admit = |o: Option<&str>, t: Option<&str>| admit(o, t, 8000, &allowed, &store);
+        assert_eq!(
+            admit(Some("http://127.0.0.1:8000"), None),
+            Ok(Admission::Own)
+        );
+        assert_eq!(
+            admit(Some("http://localhost:8000/"), None),
+            Ok(Admission::Own)
+        );
+        assert_eq!(
+            admit(Some("https://KIOSK.example"), None),
+            Ok(Admission::Configured)
+        );
+        assert_eq!(admit(None, None), Err(Refusal::MissingOrigin));
+        assert!(matches!(
+            admit(Some("http://127.0.0.1:9999"), None),
+            Err(Refusal::NotPaired(_))
+        ));
+        assert!(matches!(
+            admit(Some("https://a.example"), Some("x")),
+            Err(Refusal::BadToken(_))
+        ));
+    }
+}

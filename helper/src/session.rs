@@ -1,0 +1,494 @@
+//! One WebSocket session of protocol v1 (PROTOCOL.md): hello, the recorder
+//! list, writes fed by credit-controlled data frames, events, cancel, results.
+//!
+//! The session loop owns the socket. A write runs WriteSection on a blocking
+//! thread ([`write::OpenWrite`]); everything that thread has to say comes back
+//! as a [`WriteEvent`] through one channel, so the loop is the only writer of
+//! the socket.
+
+mod source;
+mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::Bytes;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::time::Instant;
+use webburn_shared::protocol::{ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage};
+use webburn_shared::{DataFrameHeader, HResult, WriteEngineEventArgs};
+
+use crate::engine::{EngineConfig, EngineError};
+use crate::server::registry::{Registry, SessionId};
+use write::{OpenWrite, Violation, WriteRequest};
+
+/// What a running write reports to its session.
+#[derive(Debug)]
+pub(crate) enum WriteEvent {
+    /// An Update event.
+    Update(u32, WriteEngineEventArgs),
+    /// The engine took this many bytes: grant them again.
+    Credit(u32, u64),
+    /// WriteSection returned.
+    Done(u32, Result<(), EngineError>),
+}
+
+/// WebSocket close codes the helper uses.
+mod close {
+    /// Normal end (server shutting down or idle).
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the protocol.
+    pub const POLICY: u16 = 1008;
+    /// A message over the announced limit.
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// What a session needs from the server.
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    /// Unique within this helper run.
+    pub id: SessionId,
+    /// The page's origin, for logs.
+    pub origin: String,
+    /// The recorders on offer.
+    pub registry: Arc<Registry>,
+    /// Buffer and timeouts of each write's engine.
+    pub engine: EngineConfig,
+    /// Limits announced in `welcome`.
+    pub limits: Limits,
+    /// Close after this long waiting for a client that owes a message.
+    pub idle_timeout: Duration,
+}
+
+/// How the session ended.
+#[derive(Debug)]
+enum End {
+    /// The client closed the socket or it broke.
+    ClientGone(String),
+    /// The helper closed it (violation, idle).
+    Closed(&'static str),
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::ClientGone(why) => write!(f, "client gone ({why})"),
+            End::Closed(code) => write!(f, "closed by the helper ({code})"),
+        }
+    }
+}
+
+/// What handling one client message leads to.
+enum Step {
+    /// Send these and go on.
+    Reply(Vec<ServerMessage>),
+    /// Send this error and close with the code.
+    Fatal(ServerMessage, u16, &'static str),
+}
+
+struct Session {
+    ctx: SessionContext,
+    greeted: bool,
+    last_write_id: Option<u32>,
+    open: Option<OpenWrite>,
+    events_tx: UnboundedSender<WriteEvent>,
+    events_rx: UnboundedReceiver<WriteEvent>,
+}
+
+/// Runs one session until the socket closes; any running write is cancelled
+/// then (the recorder is released as soon as its last WRITE completes).
+pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
+    let (events_tx, events_rx) = unbounded_channel();
+    let mut s = Session {
+        ctx,
+        greeted: false,
+        last_write_id: None,
+        open: None,
+        events_tx,
+        events_rx,
+    };
+    tracing::info!(session = s.ctx.id, origin = %s.ctx.origin, "session opened");
+    let end = s.drive(&mut socket).await;
+    if let Some(mut w) = s.open.take() {
+        tracing::warn!(
+            session = s.ctx.id,
+            write = w.id,
+            "session ended mid-write; cancelling it"
+        );
+        w.cancel();
+    }
+    tracing::info!(session = s.ctx.id, %end, "session closed");
+}
+
+fn sense_info(e: &EngineError) -> Option<SenseInfo> {
+    e.sense.map(|s| SenseInfo {
+        key: s.key,
+        asc: s.asc,
+        ascq: s.ascq,
+        information: s.information,
+    })
+}
+
+fn write_result(write_id: u32, result: &Result<(), EngineError>) -> ServerMessage {
+    let (hresult, detail, sense) = match result {
+        Ok(()) => (HResult::S_OK, String::new(), None),
+        Err(e) => (e.hresult, e.detail.clone(), sense_info(e)),
+    };
+    ServerMessage::WriteResult {
+        write_id,
+        hresult,
+        name: hresult.name().unwrap_or("UNKNOWN").to_owned(),
+        message: hresult.message().to_owned(),
+        detail,
+        sense,
+    }
+}
+
+fn violation(hresult: HResult, v: Violation) -> Step {
+    Step::Fatal(
+        ServerMessage::error(hresult, v.code, v.detail, true),
+        close::POLICY,
+        v.code,
+    )
+}
+
+/// The `type` of a JSON object, if it names no message this protocol has.
+fn unknown_type(value: &serde_json::Value) -> Option<String> {
+    const KNOWN: [&str; 5] = [
+        "hello",
+        "listRecorders",
+        "startWrite",
+        "cancelWrite",
+        "ping",
+    ];
+    match value.get("type") {
+        Some(serde_json::Value::String(t)) if !KNOWN.contains(&t.as_str()) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+impl Session {
+    async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), End> {
+        let text = serde_json::to_string(msg).map_err(|e| End::ClientGone(e.to_string()))?;
+        socket
+            .send(Message::text(text))
+            .await
+            .map_err(|e| End::ClientGone(e.to_string()))
+    }
+
+    async fn drive(&mut self, socket: &mut WebSocket) -> End {
+        let mut last_heard = Instant::now();
+        loop {
+            let waiting_on_client = self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
+            let step = tokio::select! {
+                msg = socket.recv() => match msg {
+                    None => return End::ClientGone("closed".into()),
+                    Some(Err(e)) => return End::ClientGone(e.to_string()),
+                    Some(Ok(msg)) => {
+                        last_heard = Instant::now();
+                        self.on_message(msg).await
+                    }
+                },
+                Some(event) = self.events_rx.recv() => Step::Reply(self.on_event(event)),
+                () = tokio::time::sleep_until(last_heard + self.ctx.idle_timeout), if waiting_on_client => {
+                    let detail = format!(
+                        "no message from the client for {} s",
+                        self.ctx.idle_timeout.as_secs_f32()
+                    );
+                    Step::Fatal(ServerMessage::error(HResult::E_FAIL, "idleTimeout", detail, true), close::GOING_AWAY, "idleTimeout")
+                }
+            };
+            match step {
+                Step::Reply(msgs) => {
+                    for m in &msgs {
+                        if let Err(end) = Self::send(socket, m).await {
+                            return end;
+                        }
+                    }
+                }
+                Step::Fatal(msg, code, reason) => {
+                    tracing::warn!(session = self.ctx.id, origin = %self.ctx.origin, ?msg, "closing the session");
+                    let _ = Self::send(socket, &msg).await;
+                    let frame = CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    return End::Closed(reason);
+                }
+            }
+        }
+    }
+
+    async fn on_message(&mut self, msg: Message) -> Step {
+        match msg {
+            Message::Text(text) => self.on_text(text.as_str()).await,
+            Message::Binary(data) => self.on_data(&data),
+            // The socket layer answers pings; a close ends the loop at the next recv.
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Step::Reply(Vec::new()),
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let limit = self.ctx.limits.max_message_bytes as usize;
+        if text.len() > limit {
+            let detail = format!(
+                "a text message of {} bytes exceeds the limit of {limit}",
+                text.len()
+            );
+            let msg = ServerMessage::error(HResult::E_INVALIDARG, "messageTooLarge", detail, true);
+            return Step::Fatal(msg, close::TOO_BIG, "messageTooLarge");
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                let detail = format!("not JSON: {e}");
+                return Step::Reply(vec![ServerMessage::error(
+                    HResult::E_INVALIDARG,
+                    "badJson",
+                    detail,
+                    false,
+                )]);
+            }
+        };
+        if let Some(t) = unknown_type(&value) {
+            let detail = format!("unknown message type {t:?}");
+            return Step::Reply(vec![ServerMessage::error(
+                HResult::E_NOTIMPL,
+                "unknownType",
+                detail,
+                false,
+            )]);
+        }
+        let msg: ClientMessage = match serde_json::from_value(value) {
+            Ok(m) => m,
+            Err(e) => {
+                let detail = format!("malformed message: {e}");
+                return Step::Reply(vec![ServerMessage::error(
+                    HResult::E_INVALIDARG,
+                    "badMessage",
+                    detail,
+                    false,
+                )]);
+            }
+        };
+        if !self.greeted && !matches!(msg, ClientMessage::Hello { .. }) {
+            let detail = "the first message must be hello";
+            return Step::Reply(vec![ServerMessage::error(
+                HResult::E_UNEXPECTED,
+                "helloRequired",
+                detail,
+                false,
+            )]);
+        }
+        match msg {
+            ClientMessage::Hello { versions, client } => self.hello(&versions, client.as_deref()),
+            ClientMessage::ListRecorders => {
+                let (registry, id) = (Arc::clone(&self.ctx.registry), self.ctx.id);
+                match tokio::task::spawn_blocking(move || registry.list(id)).await {
+                    Ok(recorders) => Step::Reply(vec![ServerMessage::Recorders { recorders }]),
+                    Err(e) => Step::Reply(vec![ServerMessage::error(
+                        HResult::E_FAIL,
+                        "internal",
+                        e.to_string(),
+                        false,
+                    )]),
+                }
+            }
+            ClientMessage::StartWrite {
+                write_id,
+                properties,
+                starting_block_address,
+                number_of_blocks,
+                total_bytes,
+            } => Step::Reply(self.start_write(&WriteRequest {
+                write_id,
+                properties,
+                starting_block_address,
+                number_of_blocks,
+                total_bytes,
+            })),
+            ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
+            ClientMessage::Ping => Step::Reply(vec![ServerMessage::Pong]),
+        }
+    }
+
+    fn hello(&mut self, versions: &[u32], client: Option<&str>) -> Step {
+        if !versions.contains(&PROTOCOL_VERSION) {
+            let detail = format!(
+                "this helper speaks protocol version {PROTOCOL_VERSION}, the client offered {versions:?}"
+            );
+            let msg =
+                ServerMessage::error(HResult::E_INVALIDARG, "unsupportedVersion", detail, true);
+            return Step::Fatal(msg, close::POLICY, "unsupportedVersion");
+        }
+        self.greeted = true;
+        tracing::info!(
+            session = self.ctx.id,
+            client = client.unwrap_or("?"),
+            "hello"
+        );
+        Step::Reply(vec![ServerMessage::Welcome {
+            version: PROTOCOL_VERSION,
+            helper_version: env!("CARGO_PKG_VERSION").to_owned(),
+            limits: self.ctx.limits,
+        }])
+    }
+
+    fn start_write(&mut self, req: &WriteRequest) -> Vec<ServerMessage> {
+        if let Some(last) = self.last_write_id.filter(|&l| req.write_id <= l) {
+            let detail = format!(
+                "writeId {} is not greater than the previous one, {last}",
+                req.write_id
+            );
+            return vec![ServerMessage::error(
+                HResult::E_INVALIDARG,
+                "badWriteId",
+                detail,
+                false,
+            )];
+        }
+        self.last_write_id = Some(req.write_id);
+        if let Some(open) = &self.open {
+            let e = EngineError::new(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                format!("write {} of this session is still running", open.id),
+            );
+            return vec![write_result(req.write_id, &Err(e))];
+        }
+        match OpenWrite::start(
+            req,
+            self.ctx.engine,
+            &self.ctx.registry,
+            self.ctx.id,
+            &self.events_tx,
+        ) {
+            Ok(mut w) => {
+                let credit = w.initial_credit(self.ctx.engine.buffer_bytes);
+                tracing::info!(
+                    session = self.ctx.id,
+                    write = req.write_id,
+                    recorder = %req.properties.recorder,
+                    lba = req.starting_block_address,
+                    blocks = req.number_of_blocks,
+                    "write started"
+                );
+                self.open = Some(w);
+                vec![ServerMessage::WriteStarted {
+                    write_id: req.write_id,
+                    credit,
+                }]
+            }
+            Err(e) => {
+                tracing::info!(session = self.ctx.id, write = req.write_id, error = %e, "write refused");
+                vec![write_result(req.write_id, &Err(e))]
+            }
+        }
+    }
+
+    fn cancel_write(&mut self, write_id: u32) -> Step {
+        let hresult = match self.open.as_mut().filter(|w| w.id == write_id) {
+            Some(w) => {
+                tracing::info!(session = self.ctx.id, write = write_id, "cancel requested");
+                w.cancel()
+            }
+            None => HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS,
+        };
+        Step::Reply(vec![ServerMessage::CancelResult {
+            write_id,
+            hresult,
+            name: hresult.name().unwrap_or("UNKNOWN").to_owned(),
+        }])
+    }
+
+    fn on_data(&mut self, data: &Bytes) -> Step {
+        let limit = self.ctx.limits.max_frame_bytes as usize;
+        if data.len() > limit {
+            let detail = format!(
+                "a data frame of {} bytes exceeds the limit of {limit}",
+                data.len()
+            );
+            let msg = ServerMessage::error(HResult::E_INVALIDARG, "frameTooLarge", detail, true);
+            return Step::Fatal(msg, close::TOO_BIG, "frameTooLarge");
+        }
+        let header = match DataFrameHeader::decode(data) {
+            Ok((h, _)) => h,
+            Err(e) => {
+                return violation(
+                    HResult::E_INVALIDARG,
+                    Violation {
+                        code: "badFrame",
+                        detail: e.to_string(),
+                    },
+                );
+            }
+        };
+        let payload = data.slice(webburn_shared::frame::HEADER_LEN..);
+        let Some(open) = self.open.as_mut().filter(|w| w.id == header.write_id) else {
+            return self.stray_data(header.write_id);
+        };
+        match open.accept(header, payload) {
+            Ok(()) => Step::Reply(Vec::new()),
+            Err(v) => violation(HResult::E_INVALIDARG, v),
+        }
+    }
+
+    /// A frame for a write that is not open: late frames of a write that has
+    /// ended are dropped; anything else breaks the protocol.
+    fn stray_data(&self, write_id: u32) -> Step {
+        let ended = self.last_write_id.is_some_and(|l| write_id <= l);
+        if ended {
+            return Step::Reply(Vec::new());
+        }
+        let (code, detail) = match &self.open {
+            None => (
+                "noWriteOpen",
+                format!("data frame for write {write_id}, but no write is open"),
+            ),
+            Some(w) => (
+                "wrongWriteId",
+                format!(
+                    "data frame for write {write_id}, but the open write is {}",
+                    w.id
+                ),
+            ),
+        };
+        violation(HResult::E_UNEXPECTED, Violation { code, detail })
+    }
+
+    fn on_event(&mut self, event: WriteEvent) -> Vec<ServerMessage> {
+        match event {
+            WriteEvent::Update(write_id, args) => vec![ServerMessage::Update { write_id, args }],
+            WriteEvent::Credit(write_id, taken) => {
+                let grant = self
+                    .open
+                    .as_mut()
+                    .filter(|w| w.id == write_id)
+                    .map_or(0, |w| w.more_credit(taken));
+                if grant == 0 {
+                    Vec::new()
+                } else {
+                    vec![ServerMessage::Credit {
+                        write_id,
+                        bytes: grant,
+                    }]
+                }
+            }
+            WriteEvent::Done(write_id, result) => {
+                if self.open.as_ref().is_some_and(|w| w.id == write_id) {
+                    self.open = None;
+                }
+                match &result {
+                    Ok(()) => {
+                        tracing::info!(session = self.ctx.id, write = write_id, "write finished");
+                    }
+                    Err(e) => {
+                        tracing::warn!(session = self.ctx.id, write = write_id, error = %e, "write failed");
+                    }
+                }
+                vec![write_result(write_id, &result)]
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! One write of a session: the engine running WriteSection on a blocking
+//! thread, fed from the session's data frames, and the credit bookkeeping.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use tokio::sync::mpsc::UnboundedSender;
+use webburn_shared::protocol::WriteProperties;
+use webburn_shared::{DataFrameHeader, HResult};
+
+use super::WriteEvent;
+use super::source::ChannelReader;
+use crate::engine::{EngineConfig, EngineError, WriteEngine};
+use crate::server::registry::{Registry, SessionId};
+
+/// What `startWrite` asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteRequest {
+    pub write_id: u32,
+    pub properties: WriteProperties,
+    pub starting_block_address: i32,
+    pub number_of_blocks: i32,
+    pub total_bytes: u64,
+}
+
+/// A data frame that breaks the protocol; the session ends with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Violation {
+    /// The `code` of the error message.
+    pub code: &'static str,
+    /// What exactly was wrong.
+    pub detail: String,
+}
+
+/// A running write.
+#[derive(Debug)]
+pub(crate) struct OpenWrite {
+    pub id: u32,
+    engine: Arc<WriteEngine>,
+    /// Payloads go here; `None` once the write is being cancelled.
+    data: Option<std::sync::mpsc::Sender<Bytes>>,
+    cancel: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+    /// Bytes the section needs (numberOfBlocks x BytesPerSector).
+    needed: u64,
+    /// Bytes received so far: the offset the next frame must carry.
+    received: u64,
+    /// Credit granted so far, counted from offset 0.
+    granted: u64,
+}
+
+/// Puts the requested properties on a fresh engine and checks the section,
+/// claiming the recorder; returns the engine or the HRESULT to answer with.
+fn prepare(
+    req: &WriteRequest,
+    config: EngineConfig,
+    registry: &Registry,
+    session: SessionId,
+) -> Result<WriteEngine, EngineError> {
+    let p = &req.properties;
+    let engine = WriteEngine::new(config);
+    let invalid = |what: String| EngineError::new(HResult::E_INVALIDARG, what);
+    engine
+        .put_bytes_per_sector(p.bytes_per_sector)
+        .map_err(|_| {
+            invalid(format!(
+                "bytesPerSector {} is not positive",
+                p.bytes_per_sector
+            ))
+        })?;
+    engine
+        .put_starting_sectors_per_second(p.starting_sectors_per_second)
+        .map_err(|_| {
+            invalid(format!(
+                "startingSectorsPerSecond {} is neither -1 nor positive",
+                p.starting_sectors_per_second
+            ))
+        })?;
+    engine
+        .put_ending_sectors_per_second(p.ending_sectors_per_second)
+        .map_err(|_| {
+            invalid(format!(
+                "endingSectorsPerSecond {} is neither -1 nor positive",
+                p.ending_sectors_per_second
+            ))
+        })?;
+    engine
+        .put_use_streaming_write12(p.use_streaming_write12)
+        .map_err(|h| EngineError::new(h, "useStreamingWrite12"))?;
+    if p.recorder.is_empty() {
+        return Err(EngineError::new(
+            HResult::E_IMAPI_RECORDER_REQUIRED,
+            "no recorder was named",
+        ));
+    }
+    let recorder = registry.claim(&p.recorder, session).map_err(|h| {
+        let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
+            format!("{} is in use by another session", p.recorder)
+        } else {
+            format!("this helper offers no recorder {:?}", p.recorder)
+        };
+        EngineError::new(h, detail)
+    })?;
+    let checked = engine
+        .put_recorder(recorder)
+        .map_err(|h| EngineError::new(h, "recorder"))
+        .and_then(|()| {
+            engine.check_section(
+                Some(req.total_bytes),
+                req.starting_block_address,
+                req.number_of_blocks,
+            )
+        });
+    if let Err(e) = checked {
+        registry.release(session);
+        return Err(e);
+    }
+    Ok(engine)
+}
+
+impl OpenWrite {
+    /// Validates `req` and starts WriteSection on a blocking thread. The
+    /// thread reports through `events` and releases the recorder when it ends.
+    pub fn start(
+        req: &WriteRequest,
+        config: EngineConfig,
+        registry: &Arc<Registry>,
+        session: SessionId,
+        events: &UnboundedSender<WriteEvent>,
+    ) -> Result<OpenWrite, EngineError> {
+        let engine = Arc::new(prepare(req, config, registry, session)?);
+        let needed = u64::from(req.number_of_blocks.unsigned_abs())
+            * u64::from(req.properties.bytes_per_sector.unsigned_abs());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let source = ChannelReader::new(rx, events.clone(), req.write_id, Arc::clone(&cancel));
+        let (id, lba, count, total) = (
+            req.write_id,
+            req.starting_block_address,
+            req.number_of_blocks,
+            req.total_bytes,
+        );
+        let task = {
+            let engine = Arc::clone(&engine);
+            let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
+            let (registry, events) = (Arc::clone(registry), events.clone());
+            move || {
+                let updates = events.clone();
+                let result = if cancel.load(Ordering::Acquire) {
+                    Err(EngineError::cancelled())
+                } else {
+                    engine.write_section(source, Some(total), lba, count, |args| {
+                        let _ = updates.send(WriteEvent::Update(id, *args));
+                    })
+                };
+                finished.store(true, Ordering::Release);
+                let result = match result {
+                    Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
+                    r => r,
+                };
+                registry.release(session);
+                let _ = events.send(WriteEvent::Done(id, result));
+            }
+        };
+        tokio::task::spawn_blocking(task);
+        Ok(OpenWrite {
+            id,
+            engine,
+            data: Some(tx),
+            cancel,
+            finished,
+            needed,
+            received: 0,
+            granted: 0,
+        })
+    }
+
+    /// The first credit: as much as the buffer holds, at most what is needed.
+    pub fn initial_credit(&mut self, buffer_bytes: usize) -> u64 {
+        self.granted = self.needed.min(buffer_bytes as u64);
+        self.granted
+    }
+
+    /// Turns bytes the engine took into credit to grant (never past the end).
+    pub fn more_credit(&mut self, taken: u64) -> u64 {
+        if self.data.is_none() {
+            return 0;
+        }
+        let grant = taken.min(self.needed - self.granted);
+        self.granted += grant;
+        grant
+    }
+
+    /// True while the client holds credit it has not used: the helper is
+    /// waiting for its data.
+    pub fn awaiting_data(&self) -> bool {
+        self.data.is_some() && self.received < self.granted
+    }
+
+    /// Takes a data frame's payload for this write.
+    pub fn accept(&mut self, header: DataFrameHeader, payload: Bytes) -> Result<(), Violation> {
+        if header.offset != self.received {
+            return Err(Violation {
+                code: "badOffset",
+                detail: format!(
+                    "data frame for write {} starts at offset {}, expected {}",
+                    self.id, header.offset, self.received
+                ),
+            });
+        }
+        let end = self.received + payload.len() as u64;
+        if end > self.granted {
+            return Err(Violation {
+                code: "creditExceeded",
+                detail: format!(
+                    "data frame for write {} ends at offset {end}, beyond the {} bytes of credit granted",
+                    self.id, self.granted
+                ),
+            });
+        }
+        self.received = end;
+        if let Some(tx) = &self.data
+            && !payload.is_empty()
+        {
+            // The engine may have stopped already (an error); its result follows.
+            let _ = tx.send(payload);
+        }
+        Ok(())
+    }
+
+    /// CancelWrite: S_OK if the write is still running (it will end with
+    /// E_IMAPI_REQUEST_CANCELLED unless its last WRITE already completed),
+    /// S_IMAPI_WRITE_NOT_IN_PROGRESS if WriteSection has returned. The engine
+    /// is stopped on a blocking thread. Also used when the session ends.
+    pub fn cancel(&mut self) -> HResult {
+        if self.finished.load(Ordering::Acquire) {
+            return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
+        }
+        let Some(tx) = self.data.take() else {
+            return HResult::S_OK;
+        };
+        self.cancel.store(true, Ordering::Release);
+        let engine = Arc::clone(&self.engine);
+        tokio::task::spawn_blocking(move || {
+            engine.cancel_write();
+            // Wakes the reader if it waits for data; it sees the cancel and stops.
+            drop(tx);
+        });
+        HResult::S_OK
+    }
+}

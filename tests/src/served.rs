@@ -1,0 +1,421 @@
+//! A helper server started in-process on 127.0.0.1 (port 0), and a protocol
+//! v1 client over a real socket (tokio-tungstenite), for the server tests.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use webburn_helper::server::{RunningServer, ServerConfig};
+use webburn_shared::protocol::{Limits, ServerMessage, WS_PATH};
+use webburn_shared::{DataFrameHeader, HResult, WriteEngineEventArgs};
+
+/// How long a test waits for any one message before failing.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running helper with its data directory and emulated recorders.
+#[derive(Debug)]
+pub struct Helper {
+    /// The server.
+    pub server: RunningServer,
+    /// Data directory (pairing store) and images.
+    pub dir: tempfile::TempDir,
+    /// Recorder ids as the helper lists them, in the order of the options given.
+    pub recorders: Vec<String>,
+    /// Their image files.
+    pub images: Vec<PathBuf>,
+}
+
+impl Helper {
+    /// Starts a helper offering one emulated recorder per entry of `options`
+    /// (e.g. `",profile=disk"`), after `tweak` adjusts the config.
+    pub async fn start(options: &[&str], tweak: impl FnOnce(&mut ServerConfig)) -> Helper {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let mut config = ServerConfig::defaults(dir.path());
+        config.port = 0;
+        let images: Vec<PathBuf> = (0..options.len())
+            .map(|i| dir.path().join(format!("rec{i}.img")))
+            .collect();
+        config.recorders = images
+            .iter()
+            .zip(options)
+            .map(|(p, o)| format!("emulated:{}{o}", p.display()))
+            .collect();
+        tweak(&mut config);
+        let server = webburn_helper::server::start(config)
+            .await
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let registry = std::sync::Arc::clone(&server.state.registry);
+        let recorders = tokio::task::spawn_blocking(move || registry.list(0))
+            .await
+            .unwrap_or_else(|e| panic!("list: {e}"))
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        Helper {
+            server,
+            dir,
+            recorders,
+            images,
+        }
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// The helper's own origin.
+    pub fn own_origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port())
+    }
+
+    /// A greeted session from the helper's own origin.
+    pub async fn session(&self) -> Client {
+        let mut c = self
+            .connect(Some(&self.own_origin()), None, None)
+            .await
+            .unwrap_or_else(|r| panic!("own origin refused: {r:?}"));
+        c.hello().await;
+        c
+    }
+
+    /// Opens `/v1/ws` with the given Origin, token and Host (default: the
+    /// right one); a refusal comes back as (HTTP status, body).
+    pub async fn connect(
+        &self,
+        origin: Option<&str>,
+        token: Option<&str>,
+        host: Option<&str>,
+    ) -> Result<Client, (u16, String)> {
+        let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
+        let url = format!("ws://127.0.0.1:{}{WS_PATH}{query}", self.port());
+        let mut req = url
+            .into_client_request()
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        let h = req.headers_mut();
+        if let Some(o) = origin {
+            h.insert(
+                "origin",
+                HeaderValue::from_str(o).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        if let Some(host) = host {
+            h.insert(
+                "host",
+                HeaderValue::from_str(host).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(Client { ws }),
+            Err(tungstenite::Error::Http(resp)) => {
+                let body = resp
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                Err((resp.status().as_u16(), body.unwrap_or_default()))
+            }
+            Err(e) => panic!("connect failed: {e}"),
+        }
+    }
+
+    /// Checks that the helper still serves: a new session is greeted and lists recorders.
+    pub async fn assert_serves(&self) {
+        let mut c = self.session().await;
+        c.send(json!({"type": "listRecorders"})).await;
+        match c.recv().await {
+            ServerMessage::Recorders { recorders } => {
+                assert_eq!(recorders.len(), self.recorders.len());
+            }
+            other => panic!("expected recorders, got {other:?}"),
+        }
+    }
+
+    /// A plain HTTP/1.1 request to the helper; returns (status, body).
+    pub async fn http(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        http(self.port(), method, path, headers).await
+    }
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1:`port` with `Connection: close`.
+/// A `Host` in `headers` replaces the default one.
+pub async fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        let _ = write!(req, "Host: 127.0.0.1:{port}\r\n");
+    }
+    for (k, v) in headers {
+        let _ = write!(req, "{k}: {v}\r\n");
+    }
+    req.push_str("\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .unwrap_or_else(|_| panic!("no HTTP answer"))
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// One protocol v1 session, client side.
+#[derive(Debug)]
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What a write through the protocol came to.
+#[derive(Debug)]
+pub struct Burned {
+    /// The `writeResult`.
+    pub result: ServerMessage,
+    /// Every `update`'s args.
+    pub updates: Vec<WriteEngineEventArgs>,
+    /// Bytes sent.
+    pub sent: u64,
+    /// Credit granted in total (writeStarted + credit messages).
+    pub granted: u64,
+}
+
+impl Burned {
+    /// The HRESULT of the write.
+    pub fn hresult(&self) -> HResult {
+        match &self.result {
+            ServerMessage::WriteResult { hresult, .. } => *hresult,
+            other => panic!("not a writeResult: {other:?}"),
+        }
+    }
+}
+
+impl Client {
+    /// Sends a JSON message.
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    /// Sends a text message as is.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::text(text))
+            .await
+            .unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// Sends a data frame.
+    pub async fn send_frame(&mut self, write_id: u32, offset: u64, payload: &[u8]) {
+        let mut frame = DataFrameHeader { write_id, offset }.encode().to_vec();
+        frame.extend_from_slice(payload);
+        self.send_binary(frame).await;
+    }
+
+    /// Sends a binary message as is.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(Message::binary(bytes))
+            .await
+            .unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// The next text message, decoded; fails the test after [`WAIT`].
+    pub async fn recv(&mut self) -> ServerMessage {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no message within {WAIT:?}"));
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return serde_json::from_str(t.as_str())
+                        .unwrap_or_else(|e| panic!("undecodable server message {t}: {e}"));
+                }
+                Some(Ok(Message::Close(f))) => panic!("closed by the helper: {f:?}"),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("socket error: {e}"),
+                None => panic!("socket ended"),
+            }
+        }
+    }
+
+    /// The next message that is not an `update` or `credit` of a running write.
+    pub async fn recv_reply(&mut self) -> ServerMessage {
+        loop {
+            match self.recv().await {
+                ServerMessage::Update { .. } | ServerMessage::Credit { .. } => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits for the helper to close the session; returns its last text
+    /// message before the close and the close frame.
+    pub async fn expect_close(&mut self) -> (Option<ServerMessage>, Option<CloseFrame>) {
+        let mut last = None;
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("the helper did not close within {WAIT:?}"));
+            match msg {
+                Some(Ok(Message::Text(t))) => last = serde_json::from_str(t.as_str()).ok(),
+                Some(Ok(Message::Close(f))) => return (last, f),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return (last, None),
+            }
+        }
+    }
+
+    /// hello with version 1; returns the announced limits.
+    pub async fn hello(&mut self) -> Limits {
+        self.send(json!({"type": "hello", "versions": [1], "client": "webburn-tests"}))
+            .await;
+        match self.recv().await {
+            ServerMessage::Welcome {
+                version, limits, ..
+            } => {
+                assert_eq!(version, 1);
+                limits
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    /// Sends `startWrite` for `data` (BytesPerSector 2048) with `extra` fields merged in.
+    pub async fn start_write(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data_len: usize,
+        extra: Value,
+    ) {
+        let mut msg = json!({
+            "type": "startWrite",
+            "writeId": write_id,
+            "recorder": recorder,
+            "bytesPerSector": 2048,
+            "startingBlockAddress": lba,
+            "numberOfBlocks": data_len / 2048,
+            "totalBytes": data_len,
+        });
+        if let (Some(m), Value::Object(e)) = (msg.as_object_mut(), extra) {
+            m.extend(e);
+        }
+        self.send(msg).await;
+    }
+
+    /// WriteSection through the protocol: startWrite, then data frames of at
+    /// most `chunk` bytes, never past the credit, until the writeResult.
+    pub async fn burn(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data: &[u8],
+        chunk: usize,
+    ) -> Burned {
+        self.burn_until(write_id, recorder, lba, data, chunk, |_| false)
+            .await
+    }
+
+    /// Like [`Client::burn`], but returns as soon as an update satisfies
+    /// `stop` (its `result` is then a `pong` placeholder, the write still open).
+    pub async fn burn_until(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data: &[u8],
+        chunk: usize,
+        stop: impl Fn(&WriteEngineEventArgs) -> bool,
+    ) -> Burned {
+        self.start_write(write_id, recorder, lba, data.len(), json!({}))
+            .await;
+        let mut granted = match self.recv().await {
+            ServerMessage::WriteStarted {
+                write_id: id,
+                credit,
+            } => {
+                assert_eq!(id, write_id);
+                credit
+            }
+            result @ ServerMessage::WriteResult { .. } => {
+                return Burned {
+                    result,
+                    updates: Vec::new(),
+                    sent: 0,
+                    granted: 0,
+                };
+            }
+            other => panic!("expected writeStarted, got {other:?}"),
+        };
+        let mut sent = 0u64;
+        let mut updates = Vec::new();
+        loop {
+            while sent < granted {
+                let n = chunk
+                    .min((granted - sent) as usize)
+                    .min(data.len() - sent as usize);
+                self.send_frame(write_id, sent, &data[sent as usize..sent as usize + n])
+                    .await;
+                sent += n as u64;
+            }
+            match self.recv().await {
+                ServerMessage::Credit {
+                    write_id: id,
+                    bytes,
+                } if id == write_id => granted += bytes,
+                ServerMessage::Update { args, .. } => {
+                    let done = stop(&args);
+                    updates.push(args);
+                    if done {
+                        return Burned {
+                            result: ServerMessage::Pong,
+                            updates,
+                            sent,
+                            granted,
+                        };
+                    }
+                }
+                result @ ServerMessage::WriteResult { .. } => {
+                    assert!(
+                        granted <= data.len() as u64,
+                        "credit past the end: {granted}"
+                    );
+                    return Burned {
+                        result,
+                        updates,
+                        sent,
+                        granted,
+                    };
+                }
+                other => panic!("unexpected during a write: {other:?}"),
+            }
+        }
+    }
+
+    /// Closes the socket from the client side.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}

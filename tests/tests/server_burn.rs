@@ -1,0 +1,270 @@
+//! Burning through the helper's WebSocket protocol over real sockets on
+//! 127.0.0.1: bytes, credit, events, cancel, device errors, session loss.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use webburn_shared::HResult;
+use webburn_shared::protocol::ServerMessage;
+use webburn_tests::served::Helper;
+use webburn_tests::{image, pattern};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_mib_file_burns_byte_for_byte_within_its_credit() {
+    // A 1 MiB buffer makes the 12 MiB file need many credit grants.
+    let helper = Helper::start(&[",profile=bd-r"], |c| c.buffer_bytes = 1 << 20).await;
+    let mut c = helper.session().await;
+    let data = pattern(12 << 20, 31);
+    let burned = c.burn(1, &helper.recorders[0], 0, &data, 256 * 1024).await;
+    assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
+    assert_eq!(burned.sent, data.len() as u64);
+    assert_eq!(
+        burned.granted,
+        data.len() as u64,
+        "credit adds up to exactly the section"
+    );
+    let img = image(&helper.images[0]);
+    assert_eq!(img.len(), data.len());
+    assert!(img == data, "the image differs from the file");
+    let first = burned.updates.first().unwrap();
+    let last = burned.updates.last().unwrap();
+    assert_eq!((first.start_lba, first.sector_count), (0, 6144));
+    assert_eq!(first.total_system_buffer, 1 << 20);
+    assert_eq!(
+        last.last_written_lba, 6143,
+        "the last update reports the last sector"
+    );
+    // The helper goes on serving, and the recorder shows the written track.
+    c.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = c.recv().await else {
+        panic!("no list")
+    };
+    assert_eq!(recorders[0].next_writable_address, Some(6144));
+    assert!(!recorders[0].in_use);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recorder_list_carries_identity_and_profiles() {
+    let helper = Helper::start(&[",profile=dvd+r", ",profile=disk,capacity=64MiB"], |_| {}).await;
+    let mut c = helper.session().await;
+    c.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = c.recv().await else {
+        panic!("no list")
+    };
+    assert_eq!(recorders.len(), 2);
+    let dvd = &recorders[0];
+    assert_eq!(dvd.id, helper.recorders[0]);
+    assert_eq!(dvd.kind, "emulated");
+    assert!(
+        !dvd.vendor_id.is_empty() && !dvd.product_id.is_empty() && !dvd.product_revision.is_empty()
+    );
+    assert_eq!(dvd.current_profiles, vec![0x1B]);
+    assert!(dvd.supported_profiles.contains(&0x1B));
+    assert_eq!(dvd.block_size, Some(2048));
+    let disk = &recorders[1];
+    assert_eq!(disk.current_profiles, vec![0x02]);
+    assert_eq!(disk.free_sectors, Some(32768));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_mid_write_ends_in_request_cancelled() {
+    let helper = Helper::start(&[",profile=disk,speed=4MB/s"], |c| c.buffer_bytes = 1 << 20).await;
+    let mut c = helper.session().await;
+    let data = pattern(16 << 20, 5);
+    let partial = c
+        .burn_until(3, &helper.recorders[0], 0, &data, 128 * 1024, |u| {
+            u.last_written_lba > 100
+        })
+        .await;
+    assert_eq!(partial.result, ServerMessage::Pong, "the write ended early");
+    c.send(json!({"type": "cancelWrite", "writeId": 3})).await;
+    let mut cancel_result = None;
+    let result = loop {
+        match c.recv().await {
+            ServerMessage::CancelResult {
+                write_id,
+                hresult,
+                name,
+            } => {
+                assert_eq!(
+                    (write_id, hresult, name.as_str()),
+                    (3, HResult::S_OK, "S_OK")
+                );
+                cancel_result = Some(hresult);
+            }
+            r @ ServerMessage::WriteResult { .. } => break r,
+            ServerMessage::Update { .. } | ServerMessage::Credit { .. } => {}
+            other => panic!("unexpected: {other:?}"),
+        }
+    };
+    assert!(
+        cancel_result.is_some(),
+        "cancelResult comes before the writeResult"
+    );
+    let ServerMessage::WriteResult { hresult, name, .. } = result else {
+        unreachable!()
+    };
+    assert_eq!(hresult, HResult::E_IMAPI_REQUEST_CANCELLED);
+    assert_eq!(name, "E_IMAPI_REQUEST_CANCELLED");
+    // Late frames of the cancelled write are ignored, not a violation.
+    c.send_frame(3, partial.sent, &data[..2048]).await;
+    c.send(json!({"type": "cancelWrite", "writeId": 3})).await;
+    let ServerMessage::CancelResult { hresult, .. } = c.recv().await else {
+        panic!("no cancelResult")
+    };
+    assert_eq!(hresult, HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS);
+    // What was written before the cancel is the file's beginning.
+    let img = image(&helper.images[0]);
+    assert!(img.len() > 100 * 2048 && img.len() < data.len());
+    assert!(
+        img == data[..img.len()],
+        "written sectors hold the file's bytes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_error_arrives_with_its_hresult_and_sense() {
+    let helper = Helper::start(&[",profile=disk,write-error=100"], |_| {}).await;
+    let mut c = helper.session().await;
+    let data = pattern(1 << 20, 9);
+    let burned = c.burn(1, &helper.recorders[0], 0, &data, 64 * 1024).await;
+    let ServerMessage::WriteResult {
+        hresult,
+        sense,
+        detail,
+        ..
+    } = &burned.result
+    else {
+        panic!()
+    };
+    assert_eq!(
+        *hresult,
+        HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
+        "{detail}"
+    );
+    let sense = sense.unwrap_or_else(|| panic!("no sense in {:?}", burned.result));
+    assert_eq!((sense.key, sense.asc, sense.ascq), (3, 0x0C, 0x00));
+    assert!(burned.updates.last().unwrap().last_written_lba < 100);
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_writes_are_refused_with_their_hresult_before_any_data() {
+    let helper = Helper::start(&[",profile=disk"], |_| {}).await;
+    let rec = helper.recorders[0].clone();
+    let mut c = helper.session().await;
+    let cases = [
+        (json!({"bytesPerSector": 0}), HResult::E_INVALIDARG),
+        (json!({"numberOfBlocks": 0}), HResult::E_INVALIDARG),
+        (json!({"totalBytes": 2047}), HResult::E_INVALIDARG),
+        (
+            json!({"startingSectorsPerSecond": 0}),
+            HResult::E_INVALIDARG,
+        ),
+        (json!({"recorder": ""}), HResult::E_IMAPI_RECORDER_REQUIRED),
+        (
+            json!({"recorder": "emulated:/etc/passwd"}),
+            HResult::E_INVALIDARG,
+        ),
+    ];
+    for (i, (extra, expected)) in cases.into_iter().enumerate() {
+        let id = i as u32 + 1;
+        c.start_write(id, &rec, 0, 2048, extra.clone()).await;
+        match c.recv().await {
+            ServerMessage::WriteResult {
+                write_id,
+                hresult,
+                name,
+                ..
+            } => {
+                assert_eq!((write_id, hresult), (id, expected), "{extra}");
+                assert_eq!(Some(name.as_str()), expected.name());
+            }
+            other => panic!("{extra}: expected writeResult, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        std::fs::metadata(&helper.images[0]).unwrap().len(),
+        0,
+        "nothing was written"
+    );
+    // A write id that does not grow is an error, and a second write while one
+    // runs gets E_IMAPI_DF2DATA_WRITE_IN_PROGRESS.
+    c.start_write(6, &rec, 0, 2048, json!({})).await;
+    let ServerMessage::Error { code, fatal, .. } = c.recv().await else {
+        panic!("no error")
+    };
+    assert_eq!((code.as_str(), fatal), ("badWriteId", false));
+    c.start_write(10, &rec, 0, 4096, json!({})).await;
+    assert!(matches!(
+        c.recv().await,
+        ServerMessage::WriteStarted { write_id: 10, .. }
+    ));
+    c.start_write(11, &rec, 0, 2048, json!({})).await;
+    let reply = c.recv_reply().await;
+    let ServerMessage::WriteResult {
+        write_id, hresult, ..
+    } = reply
+    else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(
+        (write_id, hresult),
+        (11, HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_socket_mid_write_frees_the_recorder_within_a_second() {
+    let helper = Helper::start(&[",profile=disk,speed=4MB/s"], |c| c.buffer_bytes = 1 << 20).await;
+    let rec = helper.recorders[0].clone();
+    let mut first = helper.session().await;
+    let data = pattern(16 << 20, 77);
+    let partial = first
+        .burn_until(1, &rec, 0, &data, 128 * 1024, |u| u.last_written_lba > 64)
+        .await;
+    assert_eq!(partial.result, ServerMessage::Pong);
+    // While the first session writes, a second one is locked out.
+    let mut second = helper.session().await;
+    second.start_write(1, &rec, 0, 2048, json!({})).await;
+    let ServerMessage::WriteResult { hresult, .. } = second.recv().await else {
+        panic!()
+    };
+    assert_eq!(hresult, HResult::E_IMAPI_RECORDER_LOCKED);
+    let closed_at = Instant::now();
+    first.close().await;
+    let mut id = 2;
+    let freed = loop {
+        second.start_write(id, &rec, 0, 2048, json!({})).await;
+        match second.recv().await {
+            ServerMessage::WriteResult { hresult, .. }
+                if hresult == HResult::E_IMAPI_RECORDER_LOCKED =>
+            {
+                assert!(
+                    closed_at.elapsed() < Duration::from_secs(5),
+                    "still locked after 5 s"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                id += 1;
+            }
+            ServerMessage::WriteStarted { .. } => break closed_at.elapsed(),
+            other => panic!("unexpected: {other:?}"),
+        }
+    };
+    assert!(
+        freed < Duration::from_secs(1),
+        "the recorder was freed after {freed:?}"
+    );
+    // Finish that one-sector write, then burn a whole file in the new session.
+    second.send_frame(id, 0, &data[..2048]).await;
+    loop {
+        if let ServerMessage::WriteResult { hresult, .. } = second.recv().await {
+            assert_eq!(hresult, HResult::S_OK);
+            break;
+        }
+    }
+    let small = pattern(2 << 20, 78);
+    let burned = second.burn(id + 1, &rec, 0, &small, 512 * 1024).await;
+    assert_eq!(burned.hresult(), HResult::S_OK);
+    assert!(image(&helper.images[0])[..small.len()] == small[..]);
+}
