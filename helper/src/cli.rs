@@ -115,3 +115,18 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let cli = Cli::try_parse_from(["webburn-helper"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["webburn-helper", "serve", "--port", "0"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Serve(a)) if a.port == Some(0)));
+    }
+}

@@ -1,6 +1,8 @@
 //! Burning through the helper's WebSocket protocol over real sockets on
 //! 127.0.0.1: bytes, credit, events, cancel, device errors, session loss.
 
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;

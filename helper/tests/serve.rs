@@ -1,0 +1,189 @@
+//! `webburn-helper serve` and `webburn-helper pair` as a user runs them:
+//! config file and flags, the ready line, the page, a clean stop on SIGTERM,
+//! and pairing approved, denied, listed and revoked from the command line.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use webburn_helper::server::pairing::{PairingStore, Status};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
+
+fn helper(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("dvd.img");
+    let config = dir.path().join("webburn.toml");
+    // Port 1 in the file would fail to bind: the --port flag must win.
+    std::fs::write(
+        &config,
+        format!(
+            "port = 1\nrecorders = [\"emulated:{},profile=dvd+r\"]\nallowed-origins = [\"https://kiosk.example\"]\nlog = \"info\"\n",
+            img.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("webburn-helper listening on ")
+        .unwrap_or_else(|| panic!("no ready line: {line:?}"));
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let mut recorder_line = String::new();
+    stdout.read_line(&mut recorder_line).unwrap();
+    assert!(recorder_line.contains("dvd.img"), "{recorder_line}");
+    let page = http_get(port, "/");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.contains("frame-ancestors 'none'"),
+        "the page may not be framed"
+    );
+    assert!(http_get(port, "/nothing-here").starts_with("HTTP/1.1 404"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("listening"),
+        "the log level came from the file: {log}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_reported_and_nothing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "port = 0\ncolour = \"red\"\n").unwrap();
+    let out = helper(dir.path(), &["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("E_INVALIDARG") && err.contains("colour"),
+        "{err}"
+    );
+    let out = helper(
+        dir.path(),
+        &["serve", "--port", "0", "--buffer", "12 parsecs"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = helper(
+        dir.path(),
+        &["serve", "--port", "0", "--recorder", "floppy:/dev/fd0"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("floppy:/dev/fd0"));
+}
+
+#[test]
+fn pair_lists_approves_denies_and_revokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PairingStore::new(dir.path());
+    let (a, _) = store.request("https://a.example").unwrap();
+    let (b, _) = store.request("https://b.example").unwrap();
+    let out = helper(dir.path(), &["pair", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains(&format!("{}  https://a.example", a.code)),
+        "{text}"
+    );
+    assert!(
+        text.contains("waiting (2)") && text.contains("paired (0)"),
+        "{text}"
+    );
+
+    let out = helper(dir.path(), &["pair", "approve", &a.code.to_lowercase()]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "approved https://a.example"
+    );
+    let Status::Approved(token) = store.status(&a.id, "https://a.example").unwrap() else {
+        panic!("not approved")
+    };
+    assert!(store.token_valid("https://a.example", &token));
+
+    let out = helper(dir.path(), &["pair", "deny", &b.code]);
+    assert!(out.status.success());
+    assert_eq!(
+        store.status(&b.id, "https://b.example").unwrap(),
+        Status::Denied
+    );
+
+    let out = helper(dir.path(), &["pair", "approve", "ZZZZZZ"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no pairing request is waiting with code ZZZZZZ")
+    );
+
+    let out = helper(dir.path(), &["pair", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("https://a.example  since"));
+    let out = helper(dir.path(), &["pair", "revoke", "https://A.example/"]);
+    assert!(out.status.success(), "origins are compared normalized");
+    assert!(!store.token_valid("https://a.example", &token));
+    let out = helper(dir.path(), &["pair", "revoke", "https://a.example"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not paired"));
+}

@@ -1,0 +1,261 @@
+//! Who may talk to the helper: every refusal happens before the WebSocket
+//! upgrade with a 403 and a reason, and the helper serves others afterwards.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use serde_json::{Value, json};
+use webburn_shared::HResult;
+use webburn_shared::protocol::ServerMessage;
+use webburn_tests::served::Helper;
+
+const PAGE: &str = "http://127.0.0.1:1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_origin_is_refused() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let (status, body) = helper
+        .connect(Some("https://evil.example"), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("origin https://evil.example is not paired"),
+        "{body}"
+    );
+    // Another port on loopback is another origin.
+    let (status, _) = helper.connect(Some(PAGE), None, None).await.unwrap_err();
+    assert_eq!(status, 403);
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_origin_is_refused() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let (status, body) = helper.connect(None, None, None).await.unwrap_err();
+    assert_eq!(status, 403);
+    assert!(body.contains("missing Origin"), "{body}");
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_loopback_host_is_refused_everywhere() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let own = helper.own_origin();
+    let port = helper.port();
+    for host in [
+        format!("evil.example:{port}"),
+        format!("192.168.1.10:{port}"),
+        "127.0.0.1:1".to_owned(),
+    ] {
+        let (status, body) = helper
+            .connect(Some(&own), None, Some(&host))
+            .await
+            .unwrap_err();
+        assert_eq!(status, 403, "{host}");
+        assert!(body.contains("Host header"), "{body}");
+        let (status, _) = helper.http("GET", "/", &[("Host", &host)]).await;
+        assert_eq!(status, 403, "the page too, for {host}");
+        let (status, _) = helper
+            .http("POST", "/v1/pair", &[("Host", &host), ("Origin", PAGE)])
+            .await;
+        assert_eq!(status, 403, "pairing too, for {host}");
+    }
+    let (status, body) = helper
+        .http("GET", "/", &[("Host", &format!("localhost:{port}"))])
+        .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("webburn"));
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_origins_need_no_pairing() {
+    let helper = Helper::start(&[""], |c| {
+        c.allowed_origins = vec!["https://kiosk.example".into()];
+    })
+    .await;
+    let mut c = helper
+        .connect(Some("https://kiosk.example"), None, None)
+        .await
+        .unwrap();
+    c.hello().await;
+    let (status, body) = helper
+        .http("POST", "/v1/pair", &[("Origin", "https://kiosk.example")])
+        .await;
+    assert_eq!((status, body.contains("notNeeded")), (200, true), "{body}");
+}
+
+fn status_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON: {body}: {e}"))
+}
+
+/// Pairs PAGE through the HTTP endpoints, approving through the store as
+/// `webburn-helper pair approve` does; returns the token.
+async fn pair(helper: &Helper) -> String {
+    let (status, body) = helper.http("POST", "/v1/pair", &[("Origin", PAGE)]).await;
+    assert_eq!(status, 202, "{body}");
+    let answer = status_of(&body);
+    assert!(
+        answer.get("code").is_none(),
+        "the code is shown on the console, never to the page"
+    );
+    let id = answer["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/pair/{id}");
+    let (_, body) = helper.http("GET", &path, &[("Origin", PAGE)]).await;
+    assert_eq!(status_of(&body)["status"], "pending");
+    let (_, body) = helper
+        .http("GET", &path, &[("Origin", "https://other.example")])
+        .await;
+    assert_eq!(
+        status_of(&body)["status"],
+        "unknown",
+        "another origin cannot collect it"
+    );
+    let store = &helper.server.state.pairing;
+    let (pending, _) = store.list().unwrap();
+    let code = pending
+        .iter()
+        .find(|p| p.origin == PAGE)
+        .unwrap()
+        .code
+        .clone();
+    assert_eq!(store.approve(&code).unwrap(), PAGE);
+    let (_, body) = helper.http("GET", &path, &[("Origin", PAGE)]).await;
+    let answer = status_of(&body);
+    assert_eq!(answer["status"], "approved");
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_origin_connects_until_its_token_is_revoked() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let token = pair(&helper).await;
+    let mut c = helper
+        .connect(Some(PAGE), Some(&token), None)
+        .await
+        .unwrap();
+    c.hello().await;
+    // The token is bound to its origin.
+    let (status, body) = helper
+        .connect(Some("https://evil.example"), Some(&token), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403);
+    assert!(body.contains("not valid"), "{body}");
+    assert!(helper.server.state.pairing.revoke(PAGE).unwrap());
+    let (status, body) = helper
+        .connect(Some(PAGE), Some(&token), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403);
+    assert!(body.contains("wrong or revoked"), "{body}");
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_is_refused() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let (status, body) = helper
+        .connect(Some(PAGE), Some("00ff00ff"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("not valid for origin http://127.0.0.1:1"),
+        "{body}"
+    );
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_request_is_reported_to_the_page() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let (_, body) = helper.http("POST", "/v1/pair", &[("Origin", PAGE)]).await;
+    let id = status_of(&body)["id"].as_str().unwrap().to_owned();
+    let store = &helper.server.state.pairing;
+    let code = store.list().unwrap().0[0].code.clone();
+    store.deny(&code).unwrap();
+    let (_, body) = helper
+        .http("GET", &format!("/v1/pair/{id}"), &[("Origin", PAGE)])
+        .await;
+    assert_eq!(status_of(&body)["status"], "denied");
+    // Preflights (including Private Network Access) are answered for any origin.
+    let (status, _) = helper
+        .http(
+            "OPTIONS",
+            "/v1/pair",
+            &[
+                ("Origin", PAGE),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Private-Network", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_session_on_a_locked_recorder_gets_recorder_locked() {
+    let helper = Helper::start(&[",profile=disk", ",profile=disk"], |_| {}).await;
+    let mut first = helper.session().await;
+    first
+        .start_write(1, &helper.recorders[0], 0, 1 << 20, json!({}))
+        .await;
+    assert!(matches!(
+        first.recv().await,
+        ServerMessage::WriteStarted { .. }
+    ));
+    let mut second = helper.session().await;
+    second
+        .start_write(1, &helper.recorders[0], 0, 2048, json!({}))
+        .await;
+    let ServerMessage::WriteResult {
+        hresult,
+        name,
+        detail,
+        ..
+    } = second.recv_reply().await
+    else {
+        panic!()
+    };
+    assert_eq!(hresult, HResult::E_IMAPI_RECORDER_LOCKED);
+    assert_eq!(name, "E_IMAPI_RECORDER_LOCKED");
+    assert!(detail.contains("in use by another session"), "{detail}");
+    second.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = second.recv_reply().await else {
+        panic!()
+    };
+    assert!(recorders[0].in_use && !recorders[1].in_use);
+    // The other recorder is free for the second session.
+    let data = webburn_tests::pattern(256 * 1024, 4);
+    let burned = second
+        .burn(2, &helper.recorders[1], 0, &data, 64 * 1024)
+        .await;
+    assert_eq!(burned.hresult(), HResult::S_OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_beyond_the_limit_are_refused() {
+    let helper = Helper::start(&[""], |c| c.max_sessions = 2).await;
+    let a = helper.session().await;
+    let _b = helper.session().await;
+    let (status, body) = helper
+        .connect(Some(&helper.own_origin()), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 503);
+    assert!(body.contains("too many sessions"), "{body}");
+    a.close().await;
+    let mut again = None;
+    for _ in 0..100 {
+        if let Ok(c) = helper.connect(Some(&helper.own_origin()), None, None).await {
+            again = Some(c);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    again
+        .expect("a closed session frees its place")
+        .hello()
+        .await;
+}
