@@ -6,6 +6,7 @@
 //! as a [`WriteEvent`] through one channel, so the loop is the only writer of
 //! the socket.
 
+mod pairings;
 mod source;
 mod write;
 
@@ -16,10 +17,13 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::Instant;
-use webburn_shared::protocol::{ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage};
+use webburn_shared::protocol::{
+    CLIENT_MESSAGE_TYPES, ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage,
+};
 use webburn_shared::{DataFrameHeader, HResult, WriteEngineEventArgs};
 
 use crate::engine::{EngineConfig, EngineError};
+use crate::server::pairing::PairingStore;
 use crate::server::registry::{Registry, SessionId};
 use write::{OpenWrite, Violation, WriteRequest};
 
@@ -59,6 +63,10 @@ pub struct SessionContext {
     pub limits: Limits,
     /// Close after this long waiting for a client that owes a message.
     pub idle_timeout: Duration,
+    /// The session comes from the helper's own page (it may manage pairings).
+    pub own_page: bool,
+    /// Pairing requests and tokens.
+    pub pairing: PairingStore,
 }
 
 /// How the session ended.
@@ -145,6 +153,11 @@ fn write_result(write_id: u32, result: &Result<(), EngineError>) -> ServerMessag
     }
 }
 
+/// A non-fatal `error` answer.
+fn answer(hresult: HResult, code: &str, detail: String) -> Step {
+    Step::Reply(vec![ServerMessage::error(hresult, code, detail, false)])
+}
+
 fn violation(hresult: HResult, v: Violation) -> Step {
     Step::Fatal(
         ServerMessage::error(hresult, v.code, v.detail, true),
@@ -155,15 +168,10 @@ fn violation(hresult: HResult, v: Violation) -> Step {
 
 /// The `type` of a JSON object, if it names no message this protocol has.
 fn unknown_type(value: &serde_json::Value) -> Option<String> {
-    const KNOWN: [&str; 5] = [
-        "hello",
-        "listRecorders",
-        "startWrite",
-        "cancelWrite",
-        "ping",
-    ];
     match value.get("type") {
-        Some(serde_json::Value::String(t)) if !KNOWN.contains(&t.as_str()) => Some(t.clone()),
+        Some(serde_json::Value::String(t)) if !CLIENT_MESSAGE_TYPES.contains(&t.as_str()) => {
+            Some(t.clone())
+        }
         _ => None,
     }
 }
@@ -230,7 +238,8 @@ impl Session {
         }
     }
 
-    async fn on_text(&mut self, text: &str) -> Step {
+    /// Decodes a text message, or says what is wrong with it.
+    fn decode(&self, text: &str) -> Result<ClientMessage, Step> {
         let limit = self.ctx.limits.max_message_bytes as usize;
         if text.len() > limit {
             let detail = format!(
@@ -238,62 +247,46 @@ impl Session {
                 text.len()
             );
             let msg = ServerMessage::error(HResult::E_INVALIDARG, "messageTooLarge", detail, true);
-            return Step::Fatal(msg, close::TOO_BIG, "messageTooLarge");
+            return Err(Step::Fatal(msg, close::TOO_BIG, "messageTooLarge"));
         }
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                let detail = format!("not JSON: {e}");
-                return Step::Reply(vec![ServerMessage::error(
-                    HResult::E_INVALIDARG,
-                    "badJson",
-                    detail,
-                    false,
-                )]);
-            }
-        };
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| answer(HResult::E_INVALIDARG, "badJson", format!("not JSON: {e}")))?;
         if let Some(t) = unknown_type(&value) {
-            let detail = format!("unknown message type {t:?}");
-            return Step::Reply(vec![ServerMessage::error(
+            return Err(answer(
                 HResult::E_NOTIMPL,
                 "unknownType",
-                detail,
-                false,
-            )]);
+                format!("unknown message type {t:?}"),
+            ));
         }
-        let msg: ClientMessage = match serde_json::from_value(value) {
-            Ok(m) => m,
-            Err(e) => {
-                let detail = format!("malformed message: {e}");
-                return Step::Reply(vec![ServerMessage::error(
-                    HResult::E_INVALIDARG,
-                    "badMessage",
-                    detail,
-                    false,
-                )]);
-            }
-        };
+        let msg: ClientMessage = serde_json::from_value(value).map_err(|e| {
+            answer(
+                HResult::E_INVALIDARG,
+                "badMessage",
+                format!("malformed message: {e}"),
+            )
+        })?;
         if !self.greeted && !matches!(msg, ClientMessage::Hello { .. }) {
-            let detail = "the first message must be hello";
-            return Step::Reply(vec![ServerMessage::error(
+            return Err(answer(
                 HResult::E_UNEXPECTED,
                 "helloRequired",
-                detail,
-                false,
-            )]);
+                "the first message must be hello".into(),
+            ));
         }
+        Ok(msg)
+    }
+
+    async fn on_text(&mut self, text: &str) -> Step {
+        let msg = match self.decode(text) {
+            Ok(m) => m,
+            Err(step) => return step,
+        };
         match msg {
             ClientMessage::Hello { versions, client } => self.hello(&versions, client.as_deref()),
             ClientMessage::ListRecorders => {
                 let (registry, id) = (Arc::clone(&self.ctx.registry), self.ctx.id);
                 match tokio::task::spawn_blocking(move || registry.list(id)).await {
                     Ok(recorders) => Step::Reply(vec![ServerMessage::Recorders { recorders }]),
-                    Err(e) => Step::Reply(vec![ServerMessage::error(
-                        HResult::E_FAIL,
-                        "internal",
-                        e.to_string(),
-                        false,
-                    )]),
+                    Err(e) => answer(HResult::E_FAIL, "internal", e.to_string()),
                 }
             }
             ClientMessage::StartWrite {
@@ -311,6 +304,20 @@ impl Session {
             })),
             ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
             ClientMessage::Ping => Step::Reply(vec![ServerMessage::Pong]),
+            ClientMessage::ListPairings
+            | ClientMessage::ApprovePairing { .. }
+            | ClientMessage::DenyPairing { .. }
+            | ClientMessage::RevokePairing { .. } => {
+                if !self.ctx.own_page {
+                    let detail = "only the helper's own page may manage pairings".into();
+                    return answer(HResult::E_ACCESSDENIED, "notAllowed", detail);
+                }
+                let store = self.ctx.pairing.clone();
+                match tokio::task::spawn_blocking(move || pairings::handle(&store, &msg)).await {
+                    Ok(reply) => Step::Reply(vec![reply]),
+                    Err(e) => answer(HResult::E_FAIL, "internal", e.to_string()),
+                }
+            }
         }
     }
 

@@ -77,6 +77,58 @@ pub enum ClientMessage {
     },
     /// Keeps an otherwise quiet session open (answered with `pong`).
     Ping,
+    /// The helper's own page only: pairing requests and paired origins.
+    ListPairings,
+    /// The helper's own page only: approve the request showing `code`.
+    ApprovePairing {
+        /// The code the helper printed.
+        code: String,
+    },
+    /// The helper's own page only: refuse the request showing `code`.
+    DenyPairing {
+        /// The code the helper printed.
+        code: String,
+    },
+    /// The helper's own page only: forget an origin's token.
+    RevokePairing {
+        /// The paired origin.
+        origin: String,
+    },
+}
+
+/// The `type` of every client message, as [`ClientMessage`] names them.
+pub const CLIENT_MESSAGE_TYPES: [&str; 9] = [
+    "hello",
+    "listRecorders",
+    "startWrite",
+    "cancelWrite",
+    "ping",
+    "listPairings",
+    "approvePairing",
+    "denyPairing",
+    "revokePairing",
+];
+
+/// A pairing request waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingRequest {
+    /// The short code the helper printed.
+    pub code: String,
+    /// The origin that asks.
+    pub origin: String,
+    /// Seconds since it asked.
+    pub age_seconds: u64,
+}
+
+/// An origin holding a pairing token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairedOrigin {
+    /// The origin.
+    pub origin: String,
+    /// Seconds since it was paired.
+    pub age_seconds: u64,
 }
 
 /// One recorder as `recorders` lists it (IDiscRecorder2's identity fields).
@@ -204,6 +256,14 @@ pub enum ServerMessage {
     },
     /// Answer to ping.
     Pong,
+    /// Answer to listPairings, approvePairing, denyPairing and revokePairing:
+    /// the state after the change.
+    Pairings {
+        /// Requests waiting for the user.
+        pending: Vec<PairingRequest>,
+        /// Origins holding a token.
+        paired: Vec<PairedOrigin>,
+    },
     /// A request failed, or the session broke a rule.
     Error {
         /// HRESULT of the failure.
@@ -277,6 +337,46 @@ mod tests {
         })
         .unwrap();
         assert_eq!(hello, r#"{"type":"hello","versions":[1],"client":null}"#);
+    }
+
+    #[test]
+    fn every_client_message_type_is_listed() {
+        let all = [
+            ClientMessage::Hello {
+                versions: vec![1],
+                client: None,
+            },
+            ClientMessage::ListRecorders,
+            ClientMessage::StartWrite {
+                write_id: 1,
+                properties: WriteProperties {
+                    recorder: String::new(),
+                    bytes_per_sector: 2048,
+                    starting_sectors_per_second: -1,
+                    ending_sectors_per_second: -1,
+                    use_streaming_write12: false,
+                },
+                starting_block_address: 0,
+                number_of_blocks: 1,
+                total_bytes: 2048,
+            },
+            ClientMessage::CancelWrite { write_id: 1 },
+            ClientMessage::Ping,
+            ClientMessage::ListPairings,
+            ClientMessage::ApprovePairing { code: "A".into() },
+            ClientMessage::DenyPairing { code: "A".into() },
+            ClientMessage::RevokePairing { origin: "o".into() },
+        ];
+        let names: Vec<String> = all
+            .iter()
+            .map(|m| {
+                serde_json::to_value(m).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, CLIENT_MESSAGE_TYPES);
     }
 
     #[test]

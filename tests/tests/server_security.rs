@@ -259,3 +259,64 @@ async fn sessions_beyond_the_limit_are_refused() {
         .hello()
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_helpers_own_page_approves_pairings_and_no_other_page_can() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let (_, body) = helper.http("POST", "/v1/pair", &[("Origin", PAGE)]).await;
+    let id = status_of(&body)["id"].as_str().unwrap().to_owned();
+    let mut own = helper.session().await;
+    own.send(json!({"type": "listPairings"})).await;
+    let ServerMessage::Pairings { pending, paired } = own.recv().await else {
+        panic!()
+    };
+    assert_eq!((pending.len(), paired.len()), (1, 0));
+    assert_eq!(pending[0].origin, PAGE);
+    own.send(json!({"type": "approvePairing", "code": "NOPE42"}))
+        .await;
+    let ServerMessage::Error { code, hresult, .. } = own.recv().await else {
+        panic!()
+    };
+    assert_eq!(
+        (code.as_str(), hresult),
+        ("noSuchCode", HResult::E_INVALIDARG)
+    );
+    own.send(json!({"type": "approvePairing", "code": pending[0].code}))
+        .await;
+    let ServerMessage::Pairings { pending, paired } = own.recv().await else {
+        panic!()
+    };
+    assert!(pending.is_empty());
+    assert_eq!(paired[0].origin, PAGE);
+    let (_, body) = helper
+        .http("GET", &format!("/v1/pair/{id}"), &[("Origin", PAGE)])
+        .await;
+    let token = status_of(&body)["token"].as_str().unwrap().to_owned();
+    // The paired page may burn, but not manage pairings.
+    let mut paired_page = helper
+        .connect(Some(PAGE), Some(&token), None)
+        .await
+        .unwrap();
+    paired_page.hello().await;
+    paired_page
+        .send(json!({"type": "revokePairing", "origin": PAGE}))
+        .await;
+    let ServerMessage::Error { code, hresult, .. } = paired_page.recv().await else {
+        panic!()
+    };
+    assert_eq!(
+        (code.as_str(), hresult),
+        ("notAllowed", HResult::E_ACCESSDENIED)
+    );
+    own.send(json!({"type": "revokePairing", "origin": PAGE}))
+        .await;
+    let ServerMessage::Pairings { paired, .. } = own.recv().await else {
+        panic!()
+    };
+    assert!(paired.is_empty());
+    let (status, _) = helper
+        .connect(Some(PAGE), Some(&token), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403, "revoked from the page");
+}

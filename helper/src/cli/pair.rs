@@ -58,10 +58,7 @@ pub(super) fn run(data_dir: &Path, cmd: &PairCommand) -> Result<(), CliError> {
     match cmd {
         PairCommand::List => {
             let (pending, paired) = store.list().map_err(|e| failure(&e))?;
-            let waiting: Vec<_> = pending
-                .iter()
-                .filter(|p| p.token.is_none() && !p.denied)
-                .collect();
+            let waiting: Vec<_> = pending.iter().filter(|p| p.is_waiting()).collect();
             println!("waiting ({}):", waiting.len());
             for p in waiting {
                 println!("  {}  {}  asked {}", p.code, p.origin, age(p.created));

@@ -36,6 +36,13 @@ pub struct Pending {
     pub denied: bool,
 }
 
+impl Pending {
+    /// Still waiting for the user (neither approved nor refused).
+    pub fn is_waiting(&self) -> bool {
+        self.token.is_none() && !self.denied
+    }
+}
+
 /// An origin that holds a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paired {
@@ -178,7 +185,7 @@ impl PairingStore {
             if let Some(p) = s
                 .pending
                 .iter()
-                .find(|p| p.origin == origin && p.token.is_none() && !p.denied)
+                .find(|p| p.origin == origin && p.is_waiting())
             {
                 return Ok((p.clone(), false));
             }
@@ -233,7 +240,7 @@ impl PairingStore {
             let p = s
                 .pending
                 .iter_mut()
-                .find(|p| p.code == code && p.token.is_none() && !p.denied)
+                .find(|p| p.code == code && p.is_waiting())
                 .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
             let token = hex(&random_bytes::<32>()?);
             p.token = Some(token.clone());
@@ -255,7 +262,7 @@ impl PairingStore {
             let p = s
                 .pending
                 .iter_mut()
-                .find(|p| p.code == code && p.token.is_none() && !p.denied)
+                .find(|p| p.code == code && p.is_waiting())
                 .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
             p.denied = true;
             Ok(p.origin.clone())

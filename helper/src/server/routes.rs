@@ -121,6 +121,8 @@ async fn websocket(
         },
         limits: c.limits(),
         idle_timeout: c.idle_timeout,
+        own_page: admission == Admission::Own,
+        pairing: st.pairing.clone(),
     };
     tracing::info!(session = ctx.id, origin = %ctx.origin, ?admission, "admitted");
     // The socket layer cuts off only messages far past the limits; the session
