@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 use webburn_tests::served::Helper;
@@ -319,4 +322,35 @@ async fn the_helpers_own_page_approves_pairings_and_no_other_page_can() {
         .await
         .unwrap_err();
     assert_eq!(status, 403, "revoked from the page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_helper_also_listens_on_ipv6_loopback_and_nowhere_else() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let port = helper.port();
+    for addr in &helper.server.addrs {
+        assert!(addr.ip().is_loopback(), "{addr} is not loopback");
+    }
+    if !helper
+        .server
+        .addrs
+        .iter()
+        .any(std::net::SocketAddr::is_ipv6)
+    {
+        eprintln!("this machine has no ::1; skipping the IPv6 half");
+        return;
+    }
+    let url = format!("ws://[::1]:{port}/v1/ws");
+    let mut req = url.into_client_request().unwrap();
+    let origin = format!("http://[::1]:{port}");
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(Message::text(r#"{"type":"hello","versions":[1]}"#))
+        .await
+        .unwrap();
+    let reply = ws.next().await.unwrap().unwrap();
+    assert!(
+        reply.to_text().unwrap().contains("\"welcome\""),
+        "{reply:?}"
+    );
 }

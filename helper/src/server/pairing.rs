@@ -235,13 +235,8 @@ impl PairingStore {
 
     /// The user approves `code`: the origin gets a new token (replacing any old one).
     pub fn approve(&self, code: &str) -> Result<String, PairingError> {
-        let code = code.trim().to_ascii_uppercase();
         self.update(|s| {
-            let p = s
-                .pending
-                .iter_mut()
-                .find(|p| p.code == code && p.is_waiting())
-                .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
+            let p = waiting(s, code)?;
             let token = hex(&random_bytes::<32>()?);
             p.token = Some(token.clone());
             let origin = p.origin.clone();
@@ -257,13 +252,8 @@ impl PairingStore {
 
     /// The user refuses `code`.
     pub fn deny(&self, code: &str) -> Result<String, PairingError> {
-        let code = code.trim().to_ascii_uppercase();
         self.update(|s| {
-            let p = s
-                .pending
-                .iter_mut()
-                .find(|p| p.code == code && p.is_waiting())
-                .ok_or_else(|| PairingError::NoSuchCode(code.clone()))?;
+            let p = waiting(s, code)?;
             p.denied = true;
             Ok(p.origin.clone())
         })?
@@ -292,6 +282,15 @@ impl PairingStore {
                 .any(|p| p.origin == origin && p.token_sha256 == d)
         })
     }
+}
+
+/// The waiting request showing `code` (any case, spaces trimmed).
+fn waiting<'a>(s: &'a mut State, code: &str) -> Result<&'a mut Pending, PairingError> {
+    let code = code.trim().to_ascii_uppercase();
+    s.pending
+        .iter_mut()
+        .find(|p| p.code == code && p.is_waiting())
+        .ok_or(PairingError::NoSuchCode(code))
 }
 
 /// Writes a file only the user can read.
