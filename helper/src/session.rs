@@ -38,6 +38,9 @@ pub(crate) enum WriteEvent {
     Done(u32, Result<(), EngineError>),
 }
 
+/// How long small data frames are gathered before the engine gets them.
+const GATHER_WAIT: Duration = Duration::from_millis(5);
+
 /// WebSocket close codes the helper uses.
 mod close {
     /// Normal end (server shutting down or idle).
@@ -199,6 +202,13 @@ impl Session {
                     }
                 },
                 Some(event) = self.events_rx.recv() => Step::Reply(self.on_event(event)),
+                // Small frames wait at most this long for company.
+                () = tokio::time::sleep(GATHER_WAIT), if self.open.as_ref().is_some_and(OpenWrite::has_small) => {
+                    if let Some(w) = self.open.as_mut() {
+                        w.flush();
+                    }
+                    Step::Reply(Vec::new())
+                }
                 () = tokio::time::sleep_until(last_heard + self.ctx.idle_timeout), if waiting_on_client => {
                     let detail = format!(
                         "no message from the client for {} s",

@@ -270,3 +270,14 @@ async fn closing_the_socket_mid_write_frees_the_recorder_within_a_second() {
     assert_eq!(burned.hresult(), HResult::S_OK);
     assert!(image(&helper.images[0])[..small.len()] == small[..]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiny_unaligned_frames_burn_byte_for_byte() {
+    // 1000-byte frames straddle sectors; the helper gathers them before the engine.
+    let helper = Helper::start(&[",profile=dvd+r"], |c| c.buffer_bytes = 256 * 1024).await;
+    let mut c = helper.session().await;
+    let data = pattern(2 << 20, 12);
+    let burned = c.burn(1, &helper.recorders[0], 0, &data, 1000).await;
+    assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
+    assert!(image(&helper.images[0]) == data);
+}

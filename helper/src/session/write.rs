@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
 use webburn_shared::protocol::WriteProperties;
 use webburn_shared::{DataFrameHeader, HResult};
@@ -48,7 +48,12 @@ pub(crate) struct OpenWrite {
     received: u64,
     /// Credit granted so far, counted from offset 0.
     granted: u64,
+    /// Payloads of small frames not yet handed to the engine.
+    small: BytesMut,
 }
+
+/// Frames with less payload than this are gathered before the engine gets them.
+const COALESCE_BYTES: usize = 64 * 1024;
 
 /// Puts the requested properties on a fresh engine and checks the section,
 /// claiming the recorder; returns the engine or the HRESULT to answer with.
@@ -174,6 +179,7 @@ impl OpenWrite {
             needed,
             received: 0,
             granted: 0,
+            small: BytesMut::new(),
         })
     }
 
@@ -221,13 +227,40 @@ impl OpenWrite {
             });
         }
         self.received = end;
+        if payload.len() >= COALESCE_BYTES {
+            self.flush();
+            self.queue(payload);
+        } else {
+            // Small frames are copied together, so a client sending tiny frames
+            // cannot make the helper hold a queue entry per few bytes of credit.
+            self.small.extend_from_slice(&payload);
+            if self.small.len() >= COALESCE_BYTES || end == self.granted {
+                self.flush();
+            }
+        }
+        Ok(())
+    }
+
+    /// True while small payloads wait to be handed to the engine.
+    pub fn has_small(&self) -> bool {
+        !self.small.is_empty()
+    }
+
+    /// Hands the gathered small payloads to the engine.
+    pub fn flush(&mut self) {
+        if !self.small.is_empty() {
+            let gathered = self.small.split().freeze();
+            self.queue(gathered);
+        }
+    }
+
+    fn queue(&self, payload: Bytes) {
         if let Some(tx) = &self.data
             && !payload.is_empty()
         {
             // The engine may have stopped already (an error); its result follows.
             let _ = tx.send(payload);
         }
-        Ok(())
     }
 
     /// CancelWrite: S_OK if the write is still running (it will end with
