@@ -313,6 +313,17 @@ impl Session {
                 total_bytes,
             })),
             ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
+            ClientMessage::EndOfData { write_id } => {
+                if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
+                    tracing::info!(
+                        session = self.ctx.id,
+                        write = write_id,
+                        "the client's data ended early"
+                    );
+                    w.end_of_data();
+                }
+                Step::Reply(Vec::new())
+            }
             ClientMessage::Ping => Step::Reply(vec![ServerMessage::Pong]),
             ClientMessage::ListPairings
             | ClientMessage::ApprovePairing { .. }

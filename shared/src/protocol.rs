@@ -75,6 +75,13 @@ pub enum ClientMessage {
         /// The write to cancel.
         write_id: u32,
     },
+    /// The client's data source ended after the bytes sent so far, short of
+    /// the section (a stream of unknown length). The write ends with E_INVALIDARG
+    /// after the whole sectors received are written.
+    EndOfData {
+        /// The write.
+        write_id: u32,
+    },
     /// Keeps an otherwise quiet session open (answered with `pong`).
     Ping,
     /// The helper's own page only: pairing requests and paired origins.
@@ -97,11 +104,12 @@ pub enum ClientMessage {
 }
 
 /// The `type` of every client message, as [`ClientMessage`] names them.
-pub const CLIENT_MESSAGE_TYPES: [&str; 9] = [
+pub const CLIENT_MESSAGE_TYPES: [&str; 10] = [
     "hello",
     "listRecorders",
     "startWrite",
     "cancelWrite",
+    "endOfData",
     "ping",
     "listPairings",
     "approvePairing",
@@ -361,6 +369,7 @@ mod tests {
                 total_bytes: 2048,
             },
             ClientMessage::CancelWrite { write_id: 1 },
+            ClientMessage::EndOfData { write_id: 1 },
             ClientMessage::Ping,
             ClientMessage::ListPairings,
             ClientMessage::ApprovePairing { code: "A".into() },

@@ -281,3 +281,26 @@ async fn tiny_unaligned_frames_burn_byte_for_byte() {
     assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
     assert!(image(&helper.images[0]) == data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_ends_early_writes_its_whole_sectors_then_fails_with_invalidarg() {
+    let helper = Helper::start(&[",profile=disk"], |_| {}).await;
+    let mut c = helper.session().await;
+    let data = pattern(10 * 2048 + 100, 8);
+    // Announce 16 sectors, send 10 and a bit, then say the data ended.
+    c.start_write(1, &helper.recorders[0], 0, 16 * 2048, json!({}))
+        .await;
+    assert!(matches!(c.recv().await, ServerMessage::WriteStarted { .. }));
+    c.send_frame(1, 0, &data).await;
+    c.send(json!({"type": "endOfData", "writeId": 1})).await;
+    let ServerMessage::WriteResult {
+        hresult, detail, ..
+    } = c.recv_reply().await
+    else {
+        panic!()
+    };
+    assert_eq!(hresult, HResult::E_INVALIDARG, "{detail}");
+    let img = image(&helper.images[0]);
+    assert_eq!(img.len(), 10 * 2048, "only whole sectors are written");
+    assert!(img[..] == data[..10 * 2048]);
+}

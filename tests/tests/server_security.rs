@@ -354,3 +354,37 @@ async fn the_helper_also_listens_on_ipv6_loopback_and_nowhere_else() {
         "{reply:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
+    let helper = Helper::start(&[""], |c| {
+        c.allowed_origins = vec!["https://kiosk.example".into()];
+    })
+    .await;
+    let admission = |body: &str| status_of(body)["admission"].as_str().unwrap().to_owned();
+    let own = helper.own_origin();
+    let (status, body) = helper.http("GET", "/v1/status", &[("Origin", &own)]).await;
+    assert_eq!((status, admission(&body)), (200, "own".to_owned()));
+    assert_eq!(status_of(&body)["wsPath"], "/v1/ws");
+    let (_, body) = helper
+        .http("GET", "/v1/status", &[("Origin", "https://kiosk.example")])
+        .await;
+    assert_eq!(admission(&body), "configured");
+    let (_, body) = helper.http("GET", "/v1/status", &[("Origin", PAGE)]).await;
+    assert_eq!(admission(&body), "notPaired");
+    let (_, body) = helper
+        .http("GET", "/v1/status?token=abc", &[("Origin", PAGE)])
+        .await;
+    assert_eq!(admission(&body), "badToken");
+    let token = pair(&helper).await;
+    let (_, body) = helper
+        .http(
+            "GET",
+            &format!("/v1/status?token={token}"),
+            &[("Origin", PAGE)],
+        )
+        .await;
+    assert_eq!(admission(&body), "paired");
+    let (status, _) = helper.http("GET", "/v1/status", &[]).await;
+    assert_eq!(status, 403, "no Origin, no answer");
+}

@@ -161,7 +161,7 @@ fn addresses_outside_the_medium_are_invalid_arguments() {
 }
 
 #[test]
-fn a_source_that_ends_early_writes_whole_units_then_fails() {
+fn a_source_that_ends_early_writes_its_whole_sectors_then_fails() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, path, _) = emulated(dir.path(), "short.img", ",profile=bd-r");
     let e = engine(&rec, small_config());
@@ -171,8 +171,13 @@ fn a_source_that_ends_early_writes_whole_units_then_fails() {
     let err = r.unwrap_err();
     assert_eq!(err.hresult, HResult::E_INVALIDARG);
     let last = events.last().unwrap().1;
-    assert_eq!(last.last_written_lba, 63, "two whole 32-sector units");
-    assert_eq!(image(&path), &data[..64 * 2048]);
+    assert_eq!(last.last_written_lba, 69, "every whole sector that arrived");
+    assert_eq!(image(&path), &data[..70 * 2048]);
+    assert!(
+        err.detail.contains("ended after 144384 of 204800 bytes"),
+        "{}",
+        err.detail
+    );
 }
 
 #[test]

@@ -93,6 +93,24 @@ impl WriteJob<'_> {
                 Ok(Pop::Full) => {}
                 Ok(Pop::Short(left)) => {
                     let got = done * bps as u64 + left as u64;
+                    // The whole sectors that did arrive are written first.
+                    let whole = left / bps;
+                    if whole > 0 {
+                        let data = &mut unit[..whole * bps];
+                        if self.ring.pop_exact(data) != Ok(Pop::Full) {
+                            return Err(EngineError::cancelled());
+                        }
+                        let lba = i64::from(p.start_lba) + done as i64;
+                        self.write_unit(
+                            lba as i32,
+                            whole as u32,
+                            data,
+                            done > 0,
+                            done as f64 / total as f64,
+                        )?;
+                        done += whole as u64;
+                        p.written_sectors.store(done, Ordering::Release);
+                    }
                     return Err(EngineError::new(
                         HResult::E_INVALIDARG,
                         format!(

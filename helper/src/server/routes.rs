@@ -28,6 +28,7 @@ type Shared = State<Arc<AppState>>;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(WS_PATH, get(websocket))
+        .route("/v1/status", get(status).options(preflight))
         .route("/v1/pair", post(pair_request).options(preflight))
         .route("/v1/pair/{id}", get(pair_status).options(preflight))
         .fallback(get(super::assets::serve))
@@ -65,6 +66,53 @@ fn token_of(query: Option<&str>) -> Option<&str> {
     query?.split('&').find_map(|kv| kv.strip_prefix("token="))
 }
 
+/// Decides admission on a blocking thread (the pairing file is read).
+async fn decide(
+    st: &Arc<AppState>,
+    origin: Option<&str>,
+    token: Option<&str>,
+) -> Result<Result<Admission, Refusal>, Response> {
+    let (st, origin, token) = (
+        Arc::clone(st),
+        origin.map(str::to_owned),
+        token.map(str::to_owned),
+    );
+    tokio::task::spawn_blocking(move || {
+        security::admit(
+            origin.as_deref(),
+            token.as_deref(),
+            st.port,
+            &st.config.allowed_origins,
+            &st.pairing,
+        )
+    })
+    .await
+    .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+}
+
+/// GET /v1/status: lets a page tell "helper not running" from "not paired"
+/// before it opens the WebSocket (browsers hide the upgrade's HTTP status).
+async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let Some(origin) = origin_of(&headers) else {
+        return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
+    };
+    let admission = match decide(&st, Some(origin), token_of(query.as_deref())).await {
+        Ok(Ok(Admission::Own)) => "own",
+        Ok(Ok(Admission::Configured)) => "configured",
+        Ok(Ok(Admission::Paired)) => "paired",
+        Ok(Err(Refusal::BadToken(_))) => "badToken",
+        Ok(Err(_)) => "notPaired",
+        Err(failure) => return failure,
+    };
+    let body = json!({
+        "protocol": webburn_shared::protocol::PROTOCOL_VERSION,
+        "helperVersion": env!("CARGO_PKG_VERSION"),
+        "wsPath": WS_PATH,
+        "admission": admission,
+    });
+    cors(axum::Json(body).into_response(), origin)
+}
+
 async fn websocket(
     State(st): Shared,
     headers: HeaderMap,
@@ -73,30 +121,13 @@ async fn websocket(
 ) -> Response {
     let origin = origin_of(&headers);
     let token = token_of(query.as_deref());
-    let admission = {
-        let (st, origin, token) = (
-            Arc::clone(&st),
-            origin.map(str::to_owned),
-            token.map(str::to_owned),
-        );
-        tokio::task::spawn_blocking(move || {
-            security::admit(
-                origin.as_deref(),
-                token.as_deref(),
-                st.port,
-                &st.config.allowed_origins,
-                &st.pairing,
-            )
-        })
-        .await
-    };
-    let admission: Admission = match admission {
+    let admission = match decide(&st, origin, token).await {
         Ok(Ok(a)) => a,
         Ok(Err(refusal)) => {
             tracing::warn!(origin = ?origin, "refused: {refusal}");
             return refuse(StatusCode::FORBIDDEN, &refusal.to_string());
         }
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(failure) => return failure,
     };
     let upgrade = match upgrade {
         Ok(u) => u,

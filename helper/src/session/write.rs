@@ -241,6 +241,13 @@ impl OpenWrite {
         Ok(())
     }
 
+    /// The client's source ended early: the engine sees the end of its data
+    /// after what was received (and ends with E_INVALIDARG).
+    pub fn end_of_data(&mut self) {
+        self.flush();
+        self.data = None;
+    }
+
     /// True while small payloads wait to be handed to the engine.
     pub fn has_small(&self) -> bool {
         !self.small.is_empty()
