@@ -39,6 +39,7 @@ hresults! {
     E_OUTOFMEMORY = 0x8007_000E, "Not enough memory to complete the operation.";
     E_DEV_NOT_EXIST = 0x8007_0037, "The device no longer exists (it was unplugged or switched off).";
     E_INVALIDARG = 0x8007_0057, "One or more arguments are not valid.";
+    E_CONNECTION_REFUSED = 0x8007_274D, "The webburn helper is not running (nothing answers on its port).";
     E_IMAPI_REQUEST_CANCELLED = 0xC0AA_0002, "The request was cancelled.";
     E_IMAPI_RECORDER_REQUIRED = 0xC0AA_0003, "The request requires a recorder to be selected.";
     S_IMAPI_SPEEDADJUSTED = 0x00AA_0004, "The requested write speed was adjusted by the drive.";

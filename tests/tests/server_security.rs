@@ -387,4 +387,9 @@ async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
     assert_eq!(admission(&body), "paired");
     let (status, _) = helper.http("GET", "/v1/status", &[]).await;
     assert_eq!(status, 403, "no Origin, no answer");
+    // A same-origin GET carries no Origin; Fetch Metadata says where it comes from.
+    let (status, body) = helper.http("GET", "/v1/status", &[("Sec-Fetch-Site", "same-origin")]).await;
+    assert_eq!((status, admission(&body)), (200, "own".to_owned()));
+    let (status, _) = helper.http("GET", "/v1/status", &[("Sec-Fetch-Site", "cross-site")]).await;
+    assert_eq!(status, 403);
 }

@@ -1,9 +1,71 @@
-//! webburn's WebAssembly library. For now it exposes the shared IMAPI2
-//! vocabulary to JavaScript; the IWriteEngine2 classes arrive with the
-//! browser-side work (see the README's roadmap).
+//! webburn's WebAssembly library: IMAPI2's IWriteEngine2 for web pages.
+//!
+//! - [`DiscMaster2`]: the connection to the helper (status, pairing,
+//!   reconnect) and its recorders;
+//! - [`DiscRecorder2`]: one recorder's identity and medium;
+//! - [`WriteEngine2`]: the properties, `writeSection`, `cancelWrite` and
+//!   `update` events ([`WriteEngine2EventArgs`]).
+//!
+//! Data from a Blob or File goes to the helper as Blob slices and never
+//! passes through wasm memory.
+
+mod connection;
+mod engine;
+mod error;
+mod event_args;
+mod http;
+mod master;
+mod recorder;
+mod source;
+mod timer;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use webburn_shared::HResult;
+
+pub use engine::WriteEngine2;
+pub use event_args::WriteEngine2EventArgs;
+pub use master::DiscMaster2;
+pub use recorder::DiscRecorder2;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_EVENTS: &str = r#"
+/** The `update` event of WriteEngine2: IWriteEngine2EventArgs on the event and in `detail`. */
+export interface WriteEngine2UpdateEvent extends CustomEvent<WriteEngine2EventArgs> {
+  readonly startLba: number;
+  readonly sectorCount: number;
+  readonly lastReadLba: number;
+  readonly lastWrittenLba: number;
+  readonly totalSystemBuffer: number;
+  readonly usedSystemBuffer: number;
+  readonly freeSystemBuffer: number;
+  readonly elapsedMs: number;
+  readonly currentBytesPerSecond: number;
+  readonly progress: number;
+}
+
+/** What writeSection and the other calls reject with. */
+export interface WebburnError extends Error {
+  /** The HRESULT's symbolic name, e.g. "E_IMAPI_REQUEST_CANCELLED". */
+  readonly name: string;
+  /** The HRESULT as an unsigned 32-bit number, e.g. 0xC0AA0002. */
+  readonly hresult: number;
+  /** What happened, in words. */
+  readonly detail: string;
+  /** The device's sense data, when it gave any. */
+  readonly sense?: { key: number; asc: number; ascq: number; information: number | null };
+}
+
+/** What the pairing calls of the helper's own page resolve to. */
+export interface Pairings {
+  pending: { code: string; origin: string; ageSeconds: number }[];
+  paired: { origin: string; ageSeconds: number }[];
+}
+
+/** DiscMaster2.state values. */
+export type ConnectionState =
+  | "idle" | "connecting" | "helperNotRunning" | "localNetworkDenied"
+  | "pairingPending" | "pairingRefused" | "connected" | "disconnected";
+"#;
 
 /// The protocol version this library speaks.
 #[wasm_bindgen(js_name = protocolVersion)]

@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Close a session after this long without a message it owes, e.g. 60s.
     #[arg(long, value_name = "DURATION")]
     pub idle_timeout: Option<String>,
+    /// Serve the page from DIR (e.g. target/www, built by `cargo xtask serve`).
+    #[arg(long, value_name = "DIR")]
+    pub www: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -47,6 +50,7 @@ impl ServeArgs {
             log: self.log.clone(),
             max_sessions: self.max_sessions,
             idle_timeout: self.idle_timeout.clone(),
+            www: self.www.clone(),
             ..ConfigFile::default()
         }
     }

@@ -32,6 +32,8 @@ pub struct ConfigFile {
     pub max_frame: Option<String>,
     /// Largest text message.
     pub max_message: Option<String>,
+    /// Serve the page from this directory instead of the built-in placeholder.
+    pub www: Option<PathBuf>,
 }
 
 /// The settings in force.
@@ -59,6 +61,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// The per-WRITE command timeout.
     pub command_timeout: Duration,
+    /// Directory the page is served from (`None`: the built-in page).
+    pub www: Option<PathBuf>,
 }
 
 /// Normalizes an origin for comparison: lower case, no trailing slash.
@@ -81,6 +85,7 @@ impl ServerConfig {
             max_message_bytes: 64 * 1024,
             data_dir: data_dir.to_path_buf(),
             command_timeout: crate::scsi::WRITE_TIMEOUT,
+            www: None,
         }
     }
 
@@ -109,6 +114,12 @@ impl ServerConfig {
         }
         if let Some(f) = &file.max_frame {
             self.max_frame_bytes = bounded(parse_size(f)?, 4096, 64 << 20, "max-frame")?;
+        }
+        if let Some(dir) = &file.www {
+            if !dir.join("index.html").is_file() {
+                return Err(format!("www: {} has no index.html", dir.display()));
+            }
+            self.www = Some(dir.clone());
         }
         if let Some(m) = &file.max_message {
             self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;

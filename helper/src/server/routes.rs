@@ -61,6 +61,17 @@ fn origin_of(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
 }
 
+/// The Origin, or for a same-origin GET (browsers send no Origin with those)
+/// the origin the Host names, when Fetch Metadata says the request is same-origin.
+fn origin_or_same(headers: &HeaderMap) -> Option<String> {
+    if let Some(o) = origin_of(headers) {
+        return Some(o.to_owned());
+    }
+    let same = headers.get("sec-fetch-site").is_some_and(|v| v == "same-origin");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    same.then(|| host.map(|h| format!("http://{h}"))).flatten()
+}
+
 /// `token=` from a query string (tokens are hex, so no decoding is needed).
 fn token_of(query: Option<&str>) -> Option<&str> {
     query?.split('&').find_map(|kv| kv.strip_prefix("token="))
@@ -93,9 +104,10 @@ async fn decide(
 /// GET /v1/status: lets a page tell "helper not running" from "not paired"
 /// before it opens the WebSocket (browsers hide the upgrade's HTTP status).
 async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let Some(origin) = origin_of(&headers) else {
+    let Some(origin) = origin_or_same(&headers) else {
         return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
     };
+    let origin = origin.as_str();
     let admission = match decide(&st, Some(origin), token_of(query.as_deref())).await {
         Ok(Ok(Admission::Own)) => "own",
         Ok(Ok(Admission::Configured)) => "configured",

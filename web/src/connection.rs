@@ -1,0 +1,577 @@
+//! The session with the helper: ask `/v1/status`, pair if needed, open the
+//! WebSocket, say hello, route the helper's messages, keep the session alive
+//! and reconnect after a loss.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use futures_channel::{mpsc, oneshot};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::{Closure, JsValue};
+use web_sys::{
+    CloseEvent, CustomEvent, CustomEventInit, Event, EventTarget, MessageEvent, WebSocket,
+};
+use webburn_shared::HResult;
+use webburn_shared::protocol::{
+    ClientMessage, Limits, PROTOCOL_VERSION, RecorderDescription, ServerMessage, WS_PATH,
+};
+
+use crate::error::hresult_error;
+use crate::http::{self, HttpError};
+use crate::timer::sleep;
+
+/// Where the connection stands; the page shows each differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Never connected, or closed by the page.
+    Idle,
+    /// Asking the helper, opening the socket.
+    Connecting,
+    /// Nothing answers on the helper's port.
+    HelperNotRunning,
+    /// The browser refuses this page access to the local network.
+    LocalNetworkDenied,
+    /// Waiting for the user to approve this site on the helper.
+    PairingPending,
+    /// The user refused (or let the request expire).
+    PairingRefused,
+    /// Ready.
+    Connected,
+    /// The connection broke; it will be tried again.
+    Disconnected,
+}
+
+impl State {
+    /// The name the page sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::HelperNotRunning => "helperNotRunning",
+            State::LocalNetworkDenied => "localNetworkDenied",
+            State::PairingPending => "pairingPending",
+            State::PairingRefused => "pairingRefused",
+            State::Connected => "connected",
+            State::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// How often the library pings a quiet session (the helper's idle timeout is 60 s).
+const KEEPALIVE_MS: i32 = 20_000;
+/// Reconnect delays grow to this.
+const MAX_RETRY_MS: i32 = 10_000;
+
+type Reply<T> = oneshot::Sender<Result<T, JsValue>>;
+
+/// An open WebSocket with its callbacks; dropping it detaches them and closes it.
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _keepalive: Closure<dyn FnMut()>,
+    keepalive_id: i32,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onopen(None);
+        self.ws.set_onerror(None);
+        if let Some(w) = web_sys::window() {
+            w.clear_interval_with_handle(self.keepalive_id);
+        }
+        let _ = self.ws.close();
+    }
+}
+
+struct Inner {
+    helper: String,
+    state: State,
+    socket: Option<Socket>,
+    helper_version: Option<String>,
+    limits: Option<Limits>,
+    welcome: Vec<Reply<()>>,
+    lists: VecDeque<Reply<Vec<RecorderDescription>>>,
+    pairings: VecDeque<Reply<ServerMessage>>,
+    writes: HashMap<u32, mpsc::UnboundedSender<ServerMessage>>,
+    next_write_id: u32,
+    events: EventTarget,
+    auto_reconnect: bool,
+    closed_by_page: bool,
+    /// The last fatal error the helper sent, reported when the socket closes.
+    last_fatal: Option<JsValue>,
+    /// A pairing request waiting for the user: its id.
+    pairing_id: Option<String>,
+}
+
+/// A handle on the session; clones share it.
+#[derive(Clone)]
+pub struct Connection(Rc<RefCell<Inner>>);
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Connection({}, {})",
+            self.0.borrow().helper,
+            self.state().as_str()
+        )
+    }
+}
+
+fn token_key(helper: &str) -> String {
+    format!("webburn.token:{helper}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+impl Connection {
+    /// A connection to the helper at `helper` (e.g. `http://127.0.0.1:47801`), not yet open.
+    pub fn new(helper: &str, auto_reconnect: bool) -> Result<Connection, JsValue> {
+        Ok(Connection(Rc::new(RefCell::new(Inner {
+            helper: helper.trim_end_matches('/').to_owned(),
+            state: State::Idle,
+            socket: None,
+            helper_version: None,
+            limits: None,
+            welcome: Vec::new(),
+            lists: VecDeque::new(),
+            pairings: VecDeque::new(),
+            writes: HashMap::new(),
+            next_write_id: 1,
+            events: EventTarget::new()?,
+            auto_reconnect,
+            closed_by_page: false,
+            last_fatal: None,
+            pairing_id: None,
+        }))))
+    }
+
+    /// The helper's base URL.
+    pub fn helper(&self) -> String {
+        self.0.borrow().helper.clone()
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.0.borrow().state
+    }
+
+    /// Listeners of `statechange` events.
+    pub fn events(&self) -> EventTarget {
+        self.0.borrow().events.clone()
+    }
+
+    /// The helper's version, once connected.
+    pub fn helper_version(&self) -> Option<String> {
+        self.0.borrow().helper_version.clone()
+    }
+
+    /// The session's limits, once connected.
+    pub fn limits(&self) -> Option<Limits> {
+        self.0.borrow().limits
+    }
+
+    fn set_state(&self, state: State) {
+        let events = {
+            let mut inner = self.0.borrow_mut();
+            if inner.state == state {
+                return;
+            }
+            inner.state = state;
+            inner.events.clone()
+        };
+        let init = CustomEventInit::new();
+        init.set_detail(&JsValue::from_str(state.as_str()));
+        if let Ok(ev) = CustomEvent::new_with_event_init_dict("statechange", &init) {
+            let _ = events.dispatch_event(&ev);
+        }
+    }
+
+    fn token(&self) -> Option<String> {
+        storage().and_then(|s| s.get_item(&token_key(&self.helper())).ok().flatten())
+    }
+
+    fn set_token(&self, token: Option<&str>) {
+        if let Some(s) = storage() {
+            let key = token_key(&self.helper());
+            let _ = match token {
+                Some(t) => s.set_item(&key, t),
+                None => s.remove_item(&key),
+            };
+        }
+    }
+
+    /// Connects: status, pairing if needed (waiting for the user), socket, hello.
+    pub async fn connect(&self) -> Result<(), JsValue> {
+        if self.state() == State::Connected {
+            return Ok(());
+        }
+        self.0.borrow_mut().closed_by_page = false;
+        self.set_state(State::Connecting);
+        let helper = self.helper();
+        let mut token = self.token();
+        let status = match http::status(&helper, token.as_deref()).await {
+            Ok(s) => s,
+            Err(HttpError::Network(detail)) => {
+                return Err(if http::local_network_denied().await {
+                    self.set_state(State::LocalNetworkDenied);
+                    hresult_error(
+                        HResult::E_ACCESSDENIED,
+                        "the browser denies this page access to the local network",
+                    )
+                } else {
+                    self.set_state(State::HelperNotRunning);
+                    hresult_error(
+                        HResult::E_CONNECTION_REFUSED,
+                        &format!("{helper}: {detail}"),
+                    )
+                });
+            }
+            Err(HttpError::Answer(detail)) => {
+                self.set_state(State::Idle);
+                return Err(hresult_error(HResult::E_FAIL, &format!("the helper at {helper} refused: {detail}")));
+            }
+        };
+        self.0.borrow_mut().helper_version = Some(status.helper_version);
+        if matches!(status.admission.as_str(), "notPaired" | "badToken") {
+            self.set_token(None);
+            token = self.pair().await?;
+        }
+        self.open(token.as_deref()).await
+    }
+
+    /// Asks to pair and waits for the user's answer; returns the token.
+    async fn pair(&self) -> Result<Option<String>, JsValue> {
+        let helper = self.helper();
+        let failed = |e: HttpError| match e {
+            HttpError::Network(d) | HttpError::Answer(d) => hresult_error(HResult::E_FAIL, &d),
+        };
+        let asked = http::ask_to_pair(&helper).await.map_err(failed)?;
+        if asked.status == "notNeeded" {
+            return Ok(None);
+        }
+        let id = asked.id.unwrap_or_default();
+        self.0.borrow_mut().pairing_id = Some(id.clone());
+        self.set_state(State::PairingPending);
+        let refused = |this: &Connection, why: &str| {
+            this.0.borrow_mut().pairing_id = None;
+            this.set_state(State::PairingRefused);
+            hresult_error(HResult::E_ACCESSDENIED, why)
+        };
+        loop {
+            sleep(1000).await;
+            if self.0.borrow().closed_by_page {
+                return Err(hresult_error(
+                    HResult::E_IMAPI_REQUEST_CANCELLED,
+                    "closed while pairing",
+                ));
+            }
+            match http::pairing_status(&helper, &id).await.map_err(failed)? {
+                a if a.status == "approved" => {
+                    self.0.borrow_mut().pairing_id = None;
+                    let token = a.token.unwrap_or_default();
+                    self.set_token(Some(&token));
+                    return Ok(Some(token));
+                }
+                a if a.status == "pending" => {}
+                a if a.status == "denied" => {
+                    return Err(refused(self, "the helper's user refused this site"));
+                }
+                _ => return Err(refused(self, "the pairing request expired unanswered")),
+            }
+        }
+    }
+
+    /// Opens the socket and waits for `welcome`.
+    async fn open(&self, token: Option<&str>) -> Result<(), JsValue> {
+        let helper = self.helper();
+        let ws_base = helper.replacen("http", "ws", 1);
+        let url = match token {
+            Some(t) => format!("{ws_base}{WS_PATH}?token={t}"),
+            None => format!("{ws_base}{WS_PATH}"),
+        };
+        let ws = WebSocket::new(&url)?;
+        ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+        let (tx, rx) = oneshot::channel();
+        self.0.borrow_mut().welcome.push(tx);
+        let on_open: Closure<dyn FnMut(Event)> = {
+            let ws = ws.clone();
+            Closure::once(move |_: Event| {
+                let hello = ClientMessage::Hello {
+                    versions: vec![PROTOCOL_VERSION],
+                    client: Some(format!("webburn-web {}", env!("CARGO_PKG_VERSION"))),
+                };
+                if let Ok(text) = serde_json::to_string(&hello) {
+                    let _ = ws.send_with_str(&text);
+                }
+            })
+        };
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        let this = self.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                this.on_text(&text);
+            }
+        });
+        let this = self.clone();
+        let on_close =
+            Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| this.on_close(&e));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let pinger = {
+            let ws = ws.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if ws.ready_state() == WebSocket::OPEN {
+                    let _ = ws.send_with_str(r#"{"type":"ping"}"#);
+                }
+            })
+        };
+        let keepalive_id = web_sys::window()
+            .and_then(|w| {
+                w.set_interval_with_callback_and_timeout_and_arguments_0(
+                    pinger.as_ref().unchecked_ref(),
+                    KEEPALIVE_MS,
+                )
+                .ok()
+            })
+            .unwrap_or(0);
+        self.0.borrow_mut().socket = Some(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+            _keepalive: pinger,
+            keepalive_id,
+        });
+        match rx.await {
+            Ok(result) => result,
+            Err(_) => Err(hresult_error(
+                HResult::E_FAIL,
+                "the connection closed while opening",
+            )),
+        }
+    }
+
+    fn on_text(&self, text: &str) {
+        let msg: ServerMessage = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                web_sys::console::warn_1(
+                    &format!("webburn: unreadable message from the helper: {e}").into(),
+                );
+                return;
+            }
+        };
+        let write_id = match &msg {
+            ServerMessage::WriteStarted { write_id, .. }
+            | ServerMessage::Credit { write_id, .. }
+            | ServerMessage::Update { write_id, .. }
+            | ServerMessage::CancelResult { write_id, .. }
+            | ServerMessage::WriteResult { write_id, .. } => Some(*write_id),
+            _ => None,
+        };
+        if let Some(id) = write_id {
+            let mut inner = self.0.borrow_mut();
+            let last = matches!(msg, ServerMessage::WriteResult { .. });
+            if let Some(tx) = inner.writes.get(&id) {
+                let _ = tx.unbounded_send(msg);
+            }
+            if last {
+                inner.writes.remove(&id);
+            }
+            return;
+        }
+        match msg {
+            ServerMessage::Welcome {
+                helper_version,
+                limits,
+                ..
+            } => {
+                let waiters = {
+                    let mut inner = self.0.borrow_mut();
+                    inner.helper_version = Some(helper_version);
+                    inner.limits = Some(limits);
+                    std::mem::take(&mut inner.welcome)
+                };
+                self.set_state(State::Connected);
+                for w in waiters {
+                    let _ = w.send(Ok(()));
+                }
+            }
+            ServerMessage::Recorders { recorders } => {
+                if let Some(w) = self.0.borrow_mut().lists.pop_front() {
+                    let _ = w.send(Ok(recorders));
+                }
+            }
+            p @ ServerMessage::Pairings { .. } => {
+                if let Some(w) = self.0.borrow_mut().pairings.pop_front() {
+                    let _ = w.send(Ok(p));
+                }
+            }
+            ServerMessage::Error {
+                hresult,
+                detail,
+                code,
+                fatal,
+                ..
+            } => {
+                let err = hresult_error(hresult, &format!("{code}: {detail}"));
+                let mut inner = self.0.borrow_mut();
+                if fatal {
+                    inner.last_fatal = Some(err);
+                } else if matches!(
+                    code.as_str(),
+                    "noSuchCode" | "notPaired" | "notAllowed" | "pairingStore"
+                ) {
+                    if let Some(w) = inner.pairings.pop_front() {
+                        let _ = w.send(Err(err));
+                    }
+                } else {
+                    web_sys::console::warn_1(&err);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_close(&self, e: &CloseEvent) {
+        let (was, waiters, lists, pairings, reconnect, fatal) = {
+            let mut inner = self.0.borrow_mut();
+            inner.socket = None;
+            // Dropping the senders ends every write with "connection lost".
+            inner.writes.clear();
+            (
+                inner.state,
+                std::mem::take(&mut inner.welcome),
+                std::mem::take(&mut inner.lists),
+                std::mem::take(&mut inner.pairings),
+                inner.auto_reconnect && !inner.closed_by_page,
+                inner.last_fatal.take(),
+            )
+        };
+        let err = || {
+            fatal.clone().unwrap_or_else(|| {
+                hresult_error(
+                    HResult::E_FAIL,
+                    &format!(
+                        "the connection to the helper closed (code {}, {:?})",
+                        e.code(),
+                        e.reason()
+                    ),
+                )
+            })
+        };
+        for w in waiters {
+            let _ = w.send(Err(err()));
+        }
+        for w in lists {
+            let _ = w.send(Err(err()));
+        }
+        for w in pairings {
+            let _ = w.send(Err(err()));
+        }
+        if self.0.borrow().closed_by_page {
+            self.set_state(State::Idle);
+            return;
+        }
+        self.set_state(State::Disconnected);
+        if reconnect && was == State::Connected {
+            let this = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { this.reconnect().await });
+        }
+    }
+
+    /// Tries again with growing delays until connected, refused or closed.
+    async fn reconnect(&self) {
+        let mut delay = 1000;
+        loop {
+            sleep(delay).await;
+            if self.0.borrow().closed_by_page || self.state() == State::Connected {
+                return;
+            }
+            if self.connect().await.is_ok() {
+                return;
+            }
+            if matches!(
+                self.state(),
+                State::PairingRefused | State::LocalNetworkDenied
+            ) {
+                return;
+            }
+            delay = (delay * 2).min(MAX_RETRY_MS);
+        }
+    }
+
+    /// Closes the session; no reconnect follows.
+    pub fn close(&self) {
+        let socket = {
+            let mut inner = self.0.borrow_mut();
+            inner.closed_by_page = true;
+            inner.writes.clear();
+            inner.socket.take()
+        };
+        drop(socket);
+        self.set_state(State::Idle);
+    }
+
+    /// Sends a text message.
+    pub fn send(&self, msg: &ClientMessage) -> Result<(), JsValue> {
+        let text = serde_json::to_string(msg)
+            .map_err(|e| hresult_error(HResult::E_FAIL, &e.to_string()))?;
+        self.with_socket(|ws| ws.send_with_str(&text))
+    }
+
+    /// Sends a binary message.
+    pub fn send_blob(&self, blob: &web_sys::Blob) -> Result<(), JsValue> {
+        self.with_socket(|ws| ws.send_with_blob(blob))
+    }
+
+    fn with_socket(
+        &self,
+        f: impl FnOnce(&WebSocket) -> Result<(), JsValue>,
+    ) -> Result<(), JsValue> {
+        let ws = self.0.borrow().socket.as_ref().map(|s| s.ws.clone());
+        match ws {
+            Some(ws) if self.state() == State::Connected => f(&ws),
+            _ => Err(hresult_error(
+                HResult::E_CONNECTION_REFUSED,
+                "not connected to the helper",
+            )),
+        }
+    }
+
+    /// Lists the recorders.
+    pub async fn list_recorders(&self) -> Result<Vec<RecorderDescription>, JsValue> {
+        let (tx, rx) = oneshot::channel();
+        self.send(&ClientMessage::ListRecorders)?;
+        self.0.borrow_mut().lists.push_back(tx);
+        rx.await
+            .unwrap_or_else(|_| Err(hresult_error(HResult::E_FAIL, "the connection closed")))
+    }
+
+    /// Sends a pairing message (own page only) and waits for `pairings`.
+    pub async fn pairing(&self, msg: &ClientMessage) -> Result<ServerMessage, JsValue> {
+        let (tx, rx) = oneshot::channel();
+        self.send(msg)?;
+        self.0.borrow_mut().pairings.push_back(tx);
+        rx.await
+            .unwrap_or_else(|_| Err(hresult_error(HResult::E_FAIL, "the connection closed")))
+    }
+
+    /// A new write id and the channel its messages arrive on.
+    pub fn register_write(&self) -> (u32, mpsc::UnboundedReceiver<ServerMessage>) {
+        let (tx, rx) = mpsc::unbounded();
+        let mut inner = self.0.borrow_mut();
+        let id = inner.next_write_id;
+        inner.next_write_id += 1;
+        inner.writes.insert(id, tx);
+        (id, rx)
+    }
+}

@@ -1,0 +1,414 @@
+//! WriteEngine2: IWriteEngine2's properties, writeSection, cancelWrite and
+//! `update` events, over the helper's protocol.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_channel::mpsc::UnboundedReceiver;
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::EventTarget;
+use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
+use webburn_shared::{DataFrameHeader, HResult};
+
+use crate::connection::Connection;
+use crate::error::{hresult_error, invalid, with_sense};
+use crate::event_args::dispatch_update;
+use crate::recorder::DiscRecorder2;
+use crate::source::{Piece, Source, frame};
+
+#[derive(Debug)]
+struct Props {
+    recorder: Option<DiscRecorder2>,
+    bytes_per_sector: i32,
+    starting_sectors_per_second: i32,
+    ending_sectors_per_second: i32,
+    use_streaming_write12: bool,
+}
+
+#[derive(Debug)]
+struct Running {
+    write_id: u32,
+    connection: Connection,
+    /// Resolved when the helper answers a cancel.
+    cancels: Vec<futures_channel::oneshot::Sender<()>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    props: Props,
+    running: Option<Running>,
+}
+
+/// IWriteEngine2: writes a section of data to a recorder.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct WriteEngine2 {
+    inner: Rc<RefCell<Inner>>,
+    events: EventTarget,
+}
+
+fn check_rate(name: &str, value: i32) -> Result<i32, JsValue> {
+    if value == -1 || value > 0 {
+        Ok(value)
+    } else {
+        Err(invalid(&format!(
+            "{name} must be -1 (maximum) or positive, not {value}"
+        )))
+    }
+}
+
+#[wasm_bindgen]
+impl WriteEngine2 {
+    /// An engine with IMAPI's defaults: no recorder, bytesPerSector -1, both
+    /// rates -1, useStreamingWrite12 false.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<WriteEngine2, JsValue> {
+        Ok(WriteEngine2 {
+            inner: Rc::new(RefCell::new(Inner {
+                props: Props {
+                    recorder: None,
+                    bytes_per_sector: -1,
+                    starting_sectors_per_second: -1,
+                    ending_sectors_per_second: -1,
+                    use_streaming_write12: false,
+                },
+                running: None,
+            })),
+            events: EventTarget::new()?,
+        })
+    }
+
+    fn put(&self, f: impl FnOnce(&mut Props)) -> Result<(), JsValue> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.running.is_some() {
+            return Err(hresult_error(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                "properties cannot change while a write runs",
+            ));
+        }
+        f(&mut inner.props);
+        Ok(())
+    }
+
+    /// Recorder: the DiscRecorder2 to write to.
+    #[wasm_bindgen(getter)]
+    pub fn recorder(&self) -> Option<DiscRecorder2> {
+        self.inner.borrow().props.recorder.clone()
+    }
+
+    /// Sets Recorder.
+    #[wasm_bindgen(setter)]
+    pub fn set_recorder(&self, recorder: Option<DiscRecorder2>) -> Result<(), JsValue> {
+        self.put(|p| p.recorder = recorder)
+    }
+
+    /// BytesPerSector: -1 until set.
+    #[wasm_bindgen(getter, js_name = bytesPerSector)]
+    pub fn bytes_per_sector(&self) -> i32 {
+        self.inner.borrow().props.bytes_per_sector
+    }
+
+    /// Sets BytesPerSector (at least 1, else E_INVALIDARG).
+    #[wasm_bindgen(setter, js_name = bytesPerSector)]
+    pub fn set_bytes_per_sector(&self, value: i32) -> Result<(), JsValue> {
+        if value < 1 {
+            return Err(invalid(&format!(
+                "bytesPerSector must be at least 1, not {value}"
+            )));
+        }
+        self.put(|p| p.bytes_per_sector = value)
+    }
+
+    /// StartingSectorsPerSecond: -1 (maximum) until set.
+    #[wasm_bindgen(getter, js_name = startingSectorsPerSecond)]
+    pub fn starting_sectors_per_second(&self) -> i32 {
+        self.inner.borrow().props.starting_sectors_per_second
+    }
+
+    /// Sets StartingSectorsPerSecond (-1 or positive, else E_INVALIDARG).
+    #[wasm_bindgen(setter, js_name = startingSectorsPerSecond)]
+    pub fn set_starting_sectors_per_second(&self, value: i32) -> Result<(), JsValue> {
+        let v = check_rate("startingSectorsPerSecond", value)?;
+        self.put(|p| p.starting_sectors_per_second = v)
+    }
+
+    /// EndingSectorsPerSecond: -1 (maximum) until set.
+    #[wasm_bindgen(getter, js_name = endingSectorsPerSecond)]
+    pub fn ending_sectors_per_second(&self) -> i32 {
+        self.inner.borrow().props.ending_sectors_per_second
+    }
+
+    /// Sets EndingSectorsPerSecond (-1 or positive, else E_INVALIDARG).
+    #[wasm_bindgen(setter, js_name = endingSectorsPerSecond)]
+    pub fn set_ending_sectors_per_second(&self, value: i32) -> Result<(), JsValue> {
+        let v = check_rate("endingSectorsPerSecond", value)?;
+        self.put(|p| p.ending_sectors_per_second = v)
+    }
+
+    /// UseStreamingWrite12: WRITE(12) with the Streaming bit instead of WRITE(10).
+    #[wasm_bindgen(getter, js_name = useStreamingWrite12)]
+    pub fn use_streaming_write12(&self) -> bool {
+        self.inner.borrow().props.use_streaming_write12
+    }
+
+    /// Sets UseStreamingWrite12.
+    #[wasm_bindgen(setter, js_name = useStreamingWrite12)]
+    pub fn set_use_streaming_write12(&self, value: bool) -> Result<(), JsValue> {
+        self.put(|p| p.use_streaming_write12 = value)
+    }
+
+    /// WriteInProgress (read-only).
+    #[wasm_bindgen(getter, js_name = writeInProgress)]
+    pub fn write_in_progress(&self) -> bool {
+        self.inner.borrow().running.is_some()
+    }
+
+    /// WriteSection: writes `numberOfBlocks` sectors of bytesPerSector bytes
+    /// from `data` at `startingBlockAddress`. Resolves when the device has
+    /// accepted the last sector; rejects with an Error carrying `hresult`,
+    /// `name`, `detail` and, when the device gave it, `sense`.
+    #[wasm_bindgen(js_name = writeSection, unchecked_return_type = "Promise<void>")]
+    pub fn write_section(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>"
+        )]
+        data: &JsValue,
+        #[wasm_bindgen(js_name = startingBlockAddress)] starting_block_address: i32,
+        #[wasm_bindgen(js_name = numberOfBlocks)] number_of_blocks: i32,
+    ) -> Promise {
+        match self.begin(data, starting_block_address, number_of_blocks) {
+            Ok(job) => {
+                let (inner, events) = (Rc::clone(&self.inner), self.events.clone());
+                future_to_promise(async move {
+                    let result = job.run(&events).await;
+                    let cancels = inner
+                        .borrow_mut()
+                        .running
+                        .take()
+                        .map(|r| r.cancels)
+                        .unwrap_or_default();
+                    for c in cancels {
+                        let _ = c.send(());
+                    }
+                    result.map(|()| JsValue::UNDEFINED)
+                })
+            }
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// CancelWrite: the running write stops before its next WRITE and its
+    /// promise rejects with E_IMAPI_REQUEST_CANCELLED. Resolves once the
+    /// helper has answered (at once if no write runs).
+    #[wasm_bindgen(js_name = cancelWrite, unchecked_return_type = "Promise<void>")]
+    pub fn cancel_write(&self) -> Promise {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let sent = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.running.as_mut() {
+                Some(r) => {
+                    r.cancels.push(tx);
+                    Some(r.connection.send(&ClientMessage::CancelWrite {
+                        write_id: r.write_id,
+                    }))
+                }
+                None => None,
+            }
+        };
+        match sent {
+            None | Some(Err(_)) => Promise::resolve(&JsValue::UNDEFINED),
+            Some(Ok(())) => future_to_promise(async move {
+                let _ = rx.await;
+                Ok(JsValue::UNDEFINED)
+            }),
+        }
+    }
+
+    /// Listens for `update` events: the event (and its `detail`) carries the
+    /// IWriteEngine2EventArgs properties.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: WriteEngine2UpdateEvent) => void")] listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.events.add_event_listener_with_callback(kind, listener)
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: WriteEngine2UpdateEvent) => void")] listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.events
+            .remove_event_listener_with_callback(kind, listener)
+    }
+}
+
+/// A write that passed the checks and was announced to the helper.
+struct Job {
+    connection: Connection,
+    write_id: u32,
+    messages: UnboundedReceiver<ServerMessage>,
+    source: Source,
+    needed: u64,
+    max_payload: u64,
+}
+
+impl WriteEngine2 {
+    /// The checks IMAPI makes before writing, then `startWrite`.
+    fn begin(&self, data: &JsValue, lba: i32, blocks: i32) -> Result<Job, JsValue> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.running.is_some() {
+            return Err(hresult_error(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                "a write of this engine is running",
+            ));
+        }
+        let p = &inner.props;
+        let recorder = p.recorder.clone().ok_or_else(|| {
+            hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")
+        })?;
+        if p.bytes_per_sector < 1 {
+            return Err(invalid("bytesPerSector was never set"));
+        }
+        if blocks <= 0 {
+            return Err(invalid(&format!(
+                "numberOfBlocks must be positive, not {blocks}"
+            )));
+        }
+        if i64::from(lba) + i64::from(blocks) - 1 > i64::from(i32::MAX) {
+            return Err(invalid(
+                "startingBlockAddress + numberOfBlocks overflows an LBA",
+            ));
+        }
+        let needed =
+            u64::from(blocks.unsigned_abs()) * u64::from(p.bytes_per_sector.unsigned_abs());
+        let source = Source::new(data)?;
+        if let Some(size) = source.size().filter(|&s| s < needed) {
+            return Err(invalid(&format!(
+                "the data holds {size} bytes but the section needs {needed}"
+            )));
+        }
+        let connection = recorder.connection.clone();
+        let max_payload = connection
+            .limits()
+            .map_or(1 << 20, |l| {
+                u64::from(l.max_frame_bytes)
+                    .saturating_sub(webburn_shared::frame::HEADER_LEN as u64)
+            })
+            .max(1);
+        let (write_id, messages) = connection.register_write();
+        connection.send(&ClientMessage::StartWrite {
+            write_id,
+            properties: WriteProperties {
+                recorder: recorder.desc.id.clone(),
+                bytes_per_sector: p.bytes_per_sector,
+                starting_sectors_per_second: p.starting_sectors_per_second,
+                ending_sectors_per_second: p.ending_sectors_per_second,
+                use_streaming_write12: p.use_streaming_write12,
+            },
+            starting_block_address: lba,
+            number_of_blocks: blocks,
+            total_bytes: source.size().unwrap_or(needed),
+        })?;
+        inner.running = Some(Running {
+            write_id,
+            connection: connection.clone(),
+            cancels: Vec::new(),
+        });
+        Ok(Job {
+            connection,
+            write_id,
+            messages,
+            source,
+            needed,
+            max_payload,
+        })
+    }
+}
+
+impl Job {
+    /// Sends data within the credit and follows the helper's messages to the end.
+    async fn run(mut self, events: &EventTarget) -> Result<(), JsValue> {
+        let result = self.pump(events).await;
+        self.source.release();
+        result
+    }
+
+    async fn pump(&mut self, events: &EventTarget) -> Result<(), JsValue> {
+        let (mut sent, mut granted) = (0u64, 0u64);
+        let mut pending_read = None;
+        let mut ended = false;
+        loop {
+            while !ended && sent < granted.min(self.needed) {
+                let max = (granted.min(self.needed) - sent).min(self.max_payload);
+                match self.source.piece(sent, max)? {
+                    Piece::Data(piece, n) => {
+                        let header = DataFrameHeader {
+                            write_id: self.write_id,
+                            offset: sent,
+                        }
+                        .encode();
+                        self.connection.send_blob(&frame(&header, &piece)?)?;
+                        sent += n;
+                    }
+                    Piece::NeedRead => {
+                        if pending_read.is_none() {
+                            pending_read = self.source.read()?;
+                        }
+                        break;
+                    }
+                    Piece::Ended => {
+                        ended = true;
+                        self.connection.send(&ClientMessage::EndOfData {
+                            write_id: self.write_id,
+                        })?;
+                    }
+                }
+            }
+            let msg = match pending_read.as_mut() {
+                Some(read) => match select(read, self.messages.next()).await {
+                    Either::Left((result, _)) => {
+                        pending_read = None;
+                        self.source.take_read(&result?)?;
+                        continue;
+                    }
+                    Either::Right((msg, _)) => msg,
+                },
+                None => self.messages.next().await,
+            };
+            let Some(msg) = msg else {
+                return Err(hresult_error(
+                    HResult::E_FAIL,
+                    "the connection to the helper was lost; the helper stopped the write",
+                ));
+            };
+            match msg {
+                ServerMessage::WriteStarted { credit, .. } => granted = credit,
+                ServerMessage::Credit { bytes, .. } => granted += bytes,
+                ServerMessage::Update { args, .. } => dispatch_update(events, args),
+                ServerMessage::WriteResult {
+                    hresult,
+                    detail,
+                    sense,
+                    ..
+                } => {
+                    return if hresult.is_failure() {
+                        Err(with_sense(hresult_error(hresult, &detail), sense))
+                    } else {
+                        Ok(())
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+}

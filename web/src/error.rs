@@ -1,0 +1,50 @@
+//! Errors as the page sees them: a JS `Error` whose `name` is the HRESULT's
+//! symbolic name and whose `hresult` is its value, plus `detail` and `sense`.
+
+use js_sys::{Error, Object, Reflect};
+use wasm_bindgen::JsValue;
+use webburn_shared::HResult;
+use webburn_shared::protocol::SenseInfo;
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property on a plain object or an Error cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// An `Error` with `name` (e.g. `E_INVALIDARG`), `hresult` (the unsigned
+/// 32-bit value, e.g. 0x80070057), `message` and `detail`.
+pub fn hresult_error(hresult: HResult, detail: &str) -> JsValue {
+    let message = if detail.is_empty() {
+        hresult.message().to_owned()
+    } else {
+        format!("{} ({detail})", hresult.message())
+    };
+    let e = Error::new(&message);
+    e.set_name(hresult.name().unwrap_or("UNKNOWN_HRESULT"));
+    let v: JsValue = e.into();
+    set(&v, "hresult", &JsValue::from(hresult.0));
+    set(&v, "detail", &JsValue::from_str(detail));
+    v
+}
+
+/// The same error carrying the device's sense data as `sense`.
+pub fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
+    if let Some(s) = sense {
+        let o = Object::new();
+        set(&o, "key", &JsValue::from(s.key));
+        set(&o, "asc", &JsValue::from(s.asc));
+        set(&o, "ascq", &JsValue::from(s.ascq));
+        set(
+            &o,
+            "information",
+            &s.information.map_or(JsValue::NULL, JsValue::from),
+        );
+        set(&error, "sense", &o);
+    }
+    error
+}
+
+/// E_INVALIDARG with a detail.
+pub fn invalid(detail: &str) -> JsValue {
+    hresult_error(HResult::E_INVALIDARG, detail)
+}

@@ -1,0 +1,112 @@
+//! IWriteEngine2EventArgs for the page: the `update` event's `detail`, and
+//! the same properties on the event itself.
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+use webburn_shared::WriteEngineEventArgs;
+
+/// The progress of a write, as IWriteEngine2EventArgs gives it.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy)]
+pub struct WriteEngine2EventArgs {
+    args: WriteEngineEventArgs,
+}
+
+#[wasm_bindgen]
+impl WriteEngine2EventArgs {
+    /// StartLba: the startingBlockAddress of the write.
+    #[wasm_bindgen(getter, js_name = startLba)]
+    pub fn start_lba(&self) -> i32 {
+        self.args.start_lba
+    }
+    /// SectorCount: numberOfBlocks of the write.
+    #[wasm_bindgen(getter, js_name = sectorCount)]
+    pub fn sector_count(&self) -> i32 {
+        self.args.sector_count
+    }
+    /// LastReadLba: the last sector taken from the data.
+    #[wasm_bindgen(getter, js_name = lastReadLba)]
+    pub fn last_read_lba(&self) -> i32 {
+        self.args.last_read_lba
+    }
+    /// LastWrittenLba: the last sector the device accepted.
+    #[wasm_bindgen(getter, js_name = lastWrittenLba)]
+    pub fn last_written_lba(&self) -> i32 {
+        self.args.last_written_lba
+    }
+    /// TotalSystemBuffer, bytes.
+    #[wasm_bindgen(getter, js_name = totalSystemBuffer)]
+    pub fn total_system_buffer(&self) -> i32 {
+        self.args.total_system_buffer
+    }
+    /// UsedSystemBuffer, bytes.
+    #[wasm_bindgen(getter, js_name = usedSystemBuffer)]
+    pub fn used_system_buffer(&self) -> i32 {
+        self.args.used_system_buffer
+    }
+    /// FreeSystemBuffer, bytes.
+    #[wasm_bindgen(getter, js_name = freeSystemBuffer)]
+    pub fn free_system_buffer(&self) -> i32 {
+        self.args.free_system_buffer
+    }
+    /// Milliseconds since the write started (webburn addition).
+    #[wasm_bindgen(getter, js_name = elapsedMs)]
+    pub fn elapsed_ms(&self) -> f64 {
+        self.args.elapsed_ms as f64
+    }
+    /// Bytes per second written over the last interval (webburn addition).
+    #[wasm_bindgen(getter, js_name = currentBytesPerSecond)]
+    pub fn current_bytes_per_second(&self) -> f64 {
+        self.args.current_bytes_per_second as f64
+    }
+    /// (LastWrittenLba - StartLba + 1) / SectorCount, 0..1.
+    #[wasm_bindgen(getter)]
+    pub fn progress(&self) -> f64 {
+        self.args.progress()
+    }
+
+    /// Event args from the helper's JSON form (for tests and tools).
+    #[wasm_bindgen(js_name = fromJSON)]
+    pub fn from_json(json: &str) -> Result<WriteEngine2EventArgs, JsValue> {
+        serde_json::from_str(json)
+            .map(|args| WriteEngine2EventArgs { args })
+            .map_err(|e| crate::error::invalid(&e.to_string()))
+    }
+}
+
+impl From<WriteEngineEventArgs> for WriteEngine2EventArgs {
+    fn from(args: WriteEngineEventArgs) -> Self {
+        WriteEngine2EventArgs { args }
+    }
+}
+
+/// Dispatches an `update` event on `target`: `detail` is the args object, and
+/// the event itself carries the same properties.
+pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
+    let detail = WriteEngine2EventArgs { args };
+    let init = CustomEventInit::new();
+    let fields: [(&str, f64); 10] = [
+        ("startLba", f64::from(args.start_lba)),
+        ("sectorCount", f64::from(args.sector_count)),
+        ("lastReadLba", f64::from(args.last_read_lba)),
+        ("lastWrittenLba", f64::from(args.last_written_lba)),
+        ("totalSystemBuffer", f64::from(args.total_system_buffer)),
+        ("usedSystemBuffer", f64::from(args.used_system_buffer)),
+        ("freeSystemBuffer", f64::from(args.free_system_buffer)),
+        ("elapsedMs", args.elapsed_ms as f64),
+        (
+            "currentBytesPerSecond",
+            args.current_bytes_per_second as f64,
+        ),
+        ("progress", args.progress()),
+    ];
+    init.set_detail(&JsValue::from(detail));
+    let Ok(event) = CustomEvent::new_with_event_init_dict("update", &init) else {
+        return;
+    };
+    for (k, v) in fields {
+        let _ = Reflect::set(&event, &k.into(), &v.into());
+    }
+    let _ = target.dispatch_event(&event);
+}

@@ -1,0 +1,137 @@
+//! The helper's HTTP endpoints the library uses before it opens the socket:
+//! `GET /v1/status` and pairing (`POST /v1/pair`, `GET /v1/pair/{id}`).
+
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, Response};
+
+/// What `GET /v1/status` says about this page's origin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The helper's version.
+    pub helper_version: String,
+    /// own, configured, paired, badToken or notPaired.
+    pub admission: String,
+}
+
+/// What a pairing request or poll answers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PairAnswer {
+    /// pending, approved, denied, unknown or notNeeded.
+    pub status: String,
+    /// The request id to poll (pending).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The token (approved).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum HttpError {
+    /// Nothing answered (helper not running, or network access denied).
+    Network(String),
+    /// The helper answered with an error status or an unreadable body.
+    Answer(String),
+}
+
+async fn request<T: for<'de> Deserialize<'de>>(method: &str, url: &str) -> Result<T, HttpError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let global = js_sys::global();
+    let fetch = js_sys::Reflect::get(&global, &"fetch".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| HttpError::Network("this environment has no fetch".into()))?;
+    let promise = fetch
+        .call2(&global, &JsValue::from_str(url), &init)
+        .map_err(|e| HttpError::Network(describe(&e)))?;
+    let resp: Response = JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .map_err(|e| HttpError::Network(describe(&e)))?
+        .dyn_into()
+        .map_err(|_| HttpError::Answer("fetch did not give a Response".into()))?;
+    let text = match resp.text() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if !resp.ok() {
+        return Err(HttpError::Answer(format!(
+            "{} {}: {}",
+            resp.status(),
+            resp.status_text(),
+            text.trim()
+        )));
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| HttpError::Answer(format!("unreadable answer {text:?}: {e}")))
+}
+
+/// A JS exception as text.
+pub fn describe(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            js_sys::Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn with_token(url: String, token: Option<&str>) -> String {
+    match token {
+        Some(t) => format!("{url}?token={t}"),
+        None => url,
+    }
+}
+
+/// `GET /v1/status`.
+pub async fn status(helper: &str, token: Option<&str>) -> Result<Status, HttpError> {
+    request("GET", &with_token(format!("{helper}/v1/status"), token)).await
+}
+
+/// `POST /v1/pair`.
+pub async fn ask_to_pair(helper: &str) -> Result<PairAnswer, HttpError> {
+    request("POST", &format!("{helper}/v1/pair")).await
+}
+
+/// `GET /v1/pair/{id}`.
+pub async fn pairing_status(helper: &str, id: &str) -> Result<PairAnswer, HttpError> {
+    request("GET", &format!("{helper}/v1/pair/{id}")).await
+}
+
+/// True when the browser says this page may not reach the local network
+/// (Chrome's Local Network Access permission is `denied`).
+pub async fn local_network_denied() -> bool {
+    let navigator =
+        js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let Ok(permissions) = js_sys::Reflect::get(&navigator, &"permissions".into()) else {
+        return false;
+    };
+    let Some(query) = js_sys::Reflect::get(&permissions, &"query".into())
+        .ok()
+        .and_then(|q| q.dyn_into::<js_sys::Function>().ok())
+    else {
+        return false;
+    };
+    let arg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&arg, &"name".into(), &"local-network-access".into());
+    let Ok(promise) = query.call1(&permissions, &arg) else {
+        return false;
+    };
+    // Browsers without the permission reject the query: not denied, just unknown.
+    match JsFuture::from(js_sys::Promise::from(promise)).await {
+        Ok(status) => js_sys::Reflect::get(&status, &"state".into())
+            .ok()
+            .and_then(|s| s.as_string())
+            .is_some_and(|s| s == "denied"),
+        Err(_) => false,
+    }
+}

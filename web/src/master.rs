@@ -1,0 +1,236 @@
+//! DiscMaster2: the connection to the helper and its list of recorders
+//! (IDiscMaster2's Count, Item and IsSupportedEnvironment).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use wasm_bindgen_futures::future_to_promise;
+use webburn_shared::HResult;
+use webburn_shared::protocol::{ClientMessage, RecorderDescription, ServerMessage};
+
+use crate::connection::Connection;
+use crate::error::{hresult_error, invalid};
+use crate::recorder::DiscRecorder2;
+
+/// The helper's default address.
+pub const DEFAULT_HELPER: &str = "http://127.0.0.1:47801";
+
+/// The recorders of one helper (IDiscMaster2), and the connection to it.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct DiscMaster2 {
+    connection: Connection,
+    recorders: Rc<RefCell<Vec<RecorderDescription>>>,
+}
+
+#[wasm_bindgen]
+impl DiscMaster2 {
+    /// A master for the helper at `helper` (default `http://127.0.0.1:47801`;
+    /// a page served by the helper passes `location.origin`). With
+    /// `autoReconnect` (default true) a lost connection is tried again.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        helper: Option<String>,
+        auto_reconnect: Option<bool>,
+    ) -> Result<DiscMaster2, JsValue> {
+        let helper = helper.unwrap_or_else(|| DEFAULT_HELPER.to_owned());
+        if !(helper.starts_with("http://") || helper.starts_with("https://")) {
+            return Err(invalid(&format!(
+                "the helper address must start with http:// or https://, not {helper:?}"
+            )));
+        }
+        Ok(DiscMaster2 {
+            connection: Connection::new(&helper, auto_reconnect.unwrap_or(true))?,
+            recorders: Rc::new(RefCell::new(Vec::new())),
+        })
+    }
+
+    /// Connects (pairing first when the helper asks for it) and lists the
+    /// recorders. Rejects with E_CONNECTION_REFUSED (helper not running),
+    /// E_ACCESSDENIED (local network denied, or pairing refused).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn connect(&self) -> Promise {
+        let this = self.clone();
+        future_to_promise(async move {
+            this.connection.connect().await?;
+            this.refresh_now().await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Closes the connection (no reconnect).
+    pub fn close(&self) {
+        self.connection.close();
+    }
+
+    /// `idle`, `connecting`, `helperNotRunning`, `localNetworkDenied`,
+    /// `pairingPending`, `pairingRefused`, `connected` or `disconnected`.
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
+    pub fn state(&self) -> String {
+        self.connection.state().as_str().to_owned()
+    }
+
+    /// The helper's address.
+    #[wasm_bindgen(getter)]
+    pub fn helper(&self) -> String {
+        self.connection.helper()
+    }
+
+    /// The helper's version, once known.
+    #[wasm_bindgen(getter, js_name = helperVersion)]
+    pub fn helper_version(&self) -> Option<String> {
+        self.connection.helper_version()
+    }
+
+    /// IsSupportedEnvironment: this browser has WebSocket, fetch and Blob.
+    #[wasm_bindgen(getter, js_name = isSupportedEnvironment)]
+    pub fn is_supported_environment(&self) -> bool {
+        let g = js_sys::global();
+        ["WebSocket", "fetch", "Blob"]
+            .iter()
+            .all(|k| Reflect::get(&g, &(*k).into()).is_ok_and(|v| !v.is_undefined()))
+    }
+
+    /// Count: recorders in the last list.
+    #[wasm_bindgen(getter)]
+    pub fn count(&self) -> u32 {
+        self.recorders.borrow().len() as u32
+    }
+
+    /// Item(index): the unique id of a recorder in the last list.
+    pub fn item(&self, index: u32) -> Result<String, JsValue> {
+        self.recorders
+            .borrow()
+            .get(index as usize)
+            .map(|r| r.id.clone())
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "index {index} is past the {} recorders",
+                    self.count()
+                ))
+            })
+    }
+
+    /// The recorder with this unique id, from the last list.
+    pub fn recorder(
+        &self,
+        #[wasm_bindgen(js_name = uniqueId)] unique_id: &str,
+    ) -> Result<DiscRecorder2, JsValue> {
+        self.recorders
+            .borrow()
+            .iter()
+            .find(|r| r.id == unique_id)
+            .map(|desc| DiscRecorder2 {
+                desc: desc.clone(),
+                connection: self.connection.clone(),
+            })
+            .ok_or_else(|| invalid(&format!("no recorder {unique_id:?}")))
+    }
+
+    /// Asks the helper again; resolves to every recorder (DiscRecorder2[]).
+    #[wasm_bindgen(unchecked_return_type = "Promise<DiscRecorder2[]>")]
+    pub fn recorders(&self) -> Promise {
+        let this = self.clone();
+        future_to_promise(async move {
+            this.refresh_now().await?;
+            let all: Array = this
+                .recorders
+                .borrow()
+                .iter()
+                .map(|desc| {
+                    JsValue::from(DiscRecorder2 {
+                        desc: desc.clone(),
+                        connection: this.connection.clone(),
+                    })
+                })
+                .collect();
+            Ok(all.into())
+        })
+    }
+
+    /// Listens for `statechange` events (`event.detail` is the new state).
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"statechange\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<ConnectionState>) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.connection
+            .events()
+            .add_event_listener_with_callback(kind, listener)
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"statechange\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<ConnectionState>) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.connection
+            .events()
+            .remove_event_listener_with_callback(kind, listener)
+    }
+
+    /// The helper's own page only: waiting pairing requests and paired
+    /// origins, `{pending: [{code, origin, ageSeconds}], paired: [{origin, ageSeconds}]}`.
+    #[wasm_bindgen(js_name = listPairings, unchecked_return_type = "Promise<Pairings>")]
+    pub fn list_pairings(&self) -> Promise {
+        self.pairing(ClientMessage::ListPairings)
+    }
+
+    /// The helper's own page only: approve the request showing `code`.
+    #[wasm_bindgen(js_name = approvePairing, unchecked_return_type = "Promise<Pairings>")]
+    pub fn approve_pairing(&self, code: String) -> Promise {
+        self.pairing(ClientMessage::ApprovePairing { code })
+    }
+
+    /// The helper's own page only: refuse the request showing `code`.
+    #[wasm_bindgen(js_name = denyPairing, unchecked_return_type = "Promise<Pairings>")]
+    pub fn deny_pairing(&self, code: String) -> Promise {
+        self.pairing(ClientMessage::DenyPairing { code })
+    }
+
+    /// The helper's own page only: forget `origin`'s token.
+    #[wasm_bindgen(js_name = revokePairing, unchecked_return_type = "Promise<Pairings>")]
+    pub fn revoke_pairing(&self, origin: String) -> Promise {
+        self.pairing(ClientMessage::RevokePairing { origin })
+    }
+}
+
+impl DiscMaster2 {
+    async fn refresh_now(&self) -> Result<(), JsValue> {
+        let list = self.connection.list_recorders().await?;
+        *self.recorders.borrow_mut() = list;
+        Ok(())
+    }
+
+    fn pairing(&self, msg: ClientMessage) -> Promise {
+        let connection = self.connection.clone();
+        future_to_promise(async move {
+            match connection.pairing(&msg).await? {
+                ServerMessage::Pairings { pending, paired } => {
+                    let out = Object::new();
+                    Reflect::set(&out, &"pending".into(), &to_js(&pending)?)?;
+                    Reflect::set(&out, &"paired".into(), &to_js(&paired)?)?;
+                    Ok(out.into())
+                }
+                other => Err(hresult_error(
+                    HResult::E_FAIL,
+                    &format!("unexpected answer {other:?}"),
+                )),
+            }
+        })
+    }
+}
+
+/// A serde value as a plain JS value (through JSON text).
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text =
+        serde_json::to_string(value).map_err(|e| hresult_error(HResult::E_FAIL, &e.to_string()))?;
+    js_sys::JSON::parse(&text)
+}

@@ -1,0 +1,90 @@
+//! DiscRecorder2: one recorder the helper offers, with IDiscRecorder2's
+//! identity properties.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use webburn_shared::protocol::RecorderDescription;
+
+use crate::connection::Connection;
+
+/// A recorder (IDiscRecorder2), obtained from `DiscMaster2`.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct DiscRecorder2 {
+    pub(crate) desc: RecorderDescription,
+    pub(crate) connection: Connection,
+}
+
+fn numbers(v: &[u16]) -> Array {
+    v.iter().map(|&p| JsValue::from(p)).collect()
+}
+
+#[wasm_bindgen]
+impl DiscRecorder2 {
+    /// ActiveDiscRecorder: the recorder's unique id.
+    #[wasm_bindgen(getter, js_name = activeDiscRecorder)]
+    pub fn active_disc_recorder(&self) -> String {
+        self.desc.id.clone()
+    }
+    /// VendorId (INQUIRY).
+    #[wasm_bindgen(getter, js_name = vendorId)]
+    pub fn vendor_id(&self) -> String {
+        self.desc.vendor_id.clone()
+    }
+    /// ProductId (INQUIRY).
+    #[wasm_bindgen(getter, js_name = productId)]
+    pub fn product_id(&self) -> String {
+        self.desc.product_id.clone()
+    }
+    /// ProductRevision (INQUIRY).
+    #[wasm_bindgen(getter, js_name = productRevision)]
+    pub fn product_revision(&self) -> String {
+        self.desc.product_revision.clone()
+    }
+    /// VolumePathNames: where the device is mounted; the helper does not
+    /// mount, so this names the device itself.
+    #[wasm_bindgen(getter, js_name = volumePathNames, unchecked_return_type = "string[]")]
+    pub fn volume_path_names(&self) -> Array {
+        let path = self
+            .desc
+            .id
+            .split_once(':')
+            .map_or(self.desc.id.as_str(), |(_, p)| p);
+        Array::of1(&JsValue::from_str(path))
+    }
+    /// SupportedProfiles: MMC profile numbers.
+    #[wasm_bindgen(getter, js_name = supportedProfiles, unchecked_return_type = "number[]")]
+    pub fn supported_profiles(&self) -> Array {
+        numbers(&self.desc.supported_profiles)
+    }
+    /// CurrentProfiles: the loaded medium's profiles.
+    #[wasm_bindgen(getter, js_name = currentProfiles, unchecked_return_type = "number[]")]
+    pub fn current_profiles(&self) -> Array {
+        numbers(&self.desc.current_profiles)
+    }
+    /// `emulated`, `sg` or `usb` (webburn addition).
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        self.desc.kind.clone()
+    }
+    /// Free sectors on the medium, when known (webburn addition).
+    #[wasm_bindgen(getter, js_name = freeSectors)]
+    pub fn free_sectors(&self) -> Option<u32> {
+        self.desc.free_sectors
+    }
+    /// Where a sequential medium takes the next write, when known (webburn addition).
+    #[wasm_bindgen(getter, js_name = nextWritableAddress)]
+    pub fn next_writable_address(&self) -> Option<u32> {
+        self.desc.next_writable_address
+    }
+    /// The medium's block size, when known (webburn addition).
+    #[wasm_bindgen(getter, js_name = blockSize)]
+    pub fn block_size(&self) -> Option<u32> {
+        self.desc.block_size
+    }
+    /// Another session is writing to it (webburn addition).
+    #[wasm_bindgen(getter, js_name = inUse)]
+    pub fn in_use(&self) -> bool {
+        self.desc.in_use
+    }
+}

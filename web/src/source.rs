@@ -1,0 +1,148 @@
+//! The data a page hands to writeSection: a Blob or File (sent as Blob
+//! slices, never copied through wasm memory), an ArrayBuffer or typed array
+//! (wrapped in a Blob by the browser), or a ReadableStream of bytes.
+
+use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+use crate::error::invalid;
+
+/// A data source with what has been taken from it so far.
+#[derive(Debug)]
+pub enum Source {
+    /// Bytes in a Blob: size known, sliced at will.
+    Blob(Blob),
+    /// A stream: length unknown, read chunk by chunk.
+    Stream(StreamSource),
+}
+
+/// A ReadableStream being read.
+#[derive(Debug)]
+pub struct StreamSource {
+    reader: JsValue,
+    /// The current chunk and how much of it was sent.
+    chunk: Option<(Uint8Array, u32)>,
+    /// The stream said done.
+    pub ended: bool,
+}
+
+/// One piece of data ready to go into a frame.
+#[derive(Debug)]
+pub enum Piece {
+    /// Send this (a Blob slice or a chunk's subarray).
+    Data(JsValue, u64),
+    /// A stream must be read first.
+    NeedRead,
+    /// The stream ended.
+    Ended,
+}
+
+fn call0(target: &JsValue, method: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(target, &method.into())?
+        .dyn_into::<Function>()
+        .map_err(|_| invalid(&format!("the data has no {method}() method")))?
+        .call0(target)
+}
+
+impl Source {
+    /// Recognizes `data`; anything else is E_INVALIDARG.
+    pub fn new(data: &JsValue) -> Result<Source, JsValue> {
+        if let Some(blob) = data.dyn_ref::<Blob>() {
+            return Ok(Source::Blob(blob.clone()));
+        }
+        if data.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(data) {
+            let parts = Array::of1(data);
+            return Ok(Source::Blob(Blob::new_with_buffer_source_sequence(&parts)?));
+        }
+        if data.is_instance_of::<web_sys::ReadableStream>() {
+            let reader = call0(data, "getReader")?;
+            return Ok(Source::Stream(StreamSource {
+                reader,
+                chunk: None,
+                ended: false,
+            }));
+        }
+        Err(invalid(
+            "data must be a Blob, File, ArrayBuffer, typed array or ReadableStream",
+        ))
+    }
+
+    /// The size, when known up front.
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Source::Blob(b) => Some(b.size() as u64),
+            Source::Stream(_) => None,
+        }
+    }
+
+    /// Up to `max` bytes starting at `offset` (blobs) or at the stream's position.
+    pub fn piece(&mut self, offset: u64, max: u64) -> Result<Piece, JsValue> {
+        match self {
+            Source::Blob(b) => {
+                let end = (offset + max).min(b.size() as u64);
+                let slice = b.slice_with_f64_and_f64(offset as f64, end as f64)?;
+                Ok(Piece::Data(slice.into(), end - offset))
+            }
+            Source::Stream(s) => {
+                let Some((chunk, used)) = s.chunk.take() else {
+                    return Ok(if s.ended {
+                        Piece::Ended
+                    } else {
+                        Piece::NeedRead
+                    });
+                };
+                let len = chunk.length();
+                let n = (u64::from(len - used)).min(max) as u32;
+                let sub = chunk.subarray(used, used + n);
+                if used + n < len {
+                    s.chunk = Some((chunk, used + n));
+                }
+                Ok(Piece::Data(sub.into(), u64::from(n)))
+            }
+        }
+    }
+
+    /// The stream's next read, as a future (None for blobs).
+    pub fn read(&self) -> Result<Option<JsFuture>, JsValue> {
+        match self {
+            Source::Blob(_) => Ok(None),
+            Source::Stream(s) => Ok(Some(JsFuture::from(Promise::from(call0(
+                &s.reader, "read",
+            )?)))),
+        }
+    }
+
+    /// Takes a read's result (`{done, value}`).
+    pub fn take_read(&mut self, result: &JsValue) -> Result<(), JsValue> {
+        let Source::Stream(s) = self else {
+            return Ok(());
+        };
+        if Reflect::get(result, &"done".into())?.is_truthy() {
+            s.ended = true;
+            return Ok(());
+        }
+        let value = Reflect::get(result, &"value".into())?;
+        let chunk = value
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| invalid("a ReadableStream chunk is not a Uint8Array"))?;
+        if chunk.length() > 0 {
+            s.chunk = Some((chunk, 0));
+        }
+        Ok(())
+    }
+
+    /// Lets go of a stream (after the section, or on failure).
+    pub fn release(&self) {
+        if let Source::Stream(s) = self {
+            let _ = call0(&s.reader, "cancel");
+        }
+    }
+}
+
+/// A data frame: the 16-byte header and the piece, as one Blob.
+pub fn frame(header: &[u8], piece: &JsValue) -> Result<Blob, JsValue> {
+    let head = Uint8Array::from(header);
+    Blob::new_with_blob_sequence(&Array::of2(&head, piece))
+}

@@ -1,0 +1,281 @@
+// The burning page: picks a file and a recorder, burns with WriteEngine2,
+// shows progress, a rate/buffer graph, a log and the result.
+import init, { DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
+
+const $ = (id) => document.getElementById(id);
+const MB = 1e6;
+
+// The helper to talk to: ?helper=URL, else the origin that served this page.
+const params = new URLSearchParams(location.search);
+const helperUrl = params.get('helper') || location.origin;
+const ownPage = helperUrl === location.origin;
+
+const STATE_TEXT = {
+  idle: 'Not connected',
+  connecting: 'Connecting to the helper…',
+  helperNotRunning: 'Helper not running',
+  localNetworkDenied: 'Local network access denied',
+  pairingPending: 'Waiting for approval on the helper',
+  pairingRefused: 'This site was refused by the helper',
+  connected: 'Connected',
+  disconnected: 'Connection lost – reconnecting…',
+};
+
+const STATE_HELP = {
+  helperNotRunning:
+    `Nothing answers at ${helperUrl}. Start the webburn helper (webburn-helper serve), then try again.`,
+  localNetworkDenied:
+    'Your browser does not let this page reach programs on this computer. Allow local network ' +
+    'access for this site in the browser\'s site settings, then try again.',
+  pairingPending:
+    'The helper asks its user to approve this site. On the computer running the helper, run ' +
+    '"webburn-helper pair list" to see the code, then "webburn-helper pair approve CODE" ' +
+    '(or approve it on the helper\'s own page).',
+  pairingRefused: 'The helper\'s user refused this site (or did not answer in time). Try again to ask anew.',
+  disconnected: 'The connection to the helper was lost. Trying again…',
+};
+
+let master;
+let engine;
+let recorders = [];
+let burning = false;
+const samples = [];
+
+function log(text, isError = false) {
+  const li = document.createElement('li');
+  li.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  if (isError) li.className = 'error';
+  $('log').append(li);
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+function describeError(e) {
+  if (e && typeof e.hresult === 'number') {
+    const hex = '0x' + (e.hresult >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    return `${e.name} (${hex}): ${e.message}`;
+  }
+  return String(e && e.message ? e.message : e);
+}
+
+function showState(state) {
+  const el = $('state');
+  el.dataset.state = state;
+  el.textContent = STATE_TEXT[state] || state;
+  const help = STATE_HELP[state];
+  $('connection').hidden = !help;
+  $('connection-text').textContent = help || '';
+  $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
+  updateButtons();
+}
+
+function updateButtons() {
+  const connected = master && master.state === 'connected';
+  $('burn').disabled = !connected || burning || !$('file').files.length || !$('recorder').value;
+  $('cancel').disabled = !burning;
+  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh']) $(id).disabled = burning;
+}
+
+function profileName(p) {
+  return { 0x02: 'removable disk', 0x08: 'CD-ROM', 0x09: 'CD-R', 0x0A: 'CD-RW', 0x11: 'DVD-R', 0x1B: 'DVD+R',
+    0x1A: 'DVD+RW', 0x2B: 'DVD+R DL', 0x40: 'BD-ROM', 0x41: 'BD-R', 0x43: 'BD-RE' }[p] || `0x${p.toString(16)}`;
+}
+
+function showRecorderDetails() {
+  const r = recorders.find((x) => x.activeDiscRecorder === $('recorder').value);
+  const dl = $('recorder-details');
+  dl.replaceChildren();
+  if (!r) return;
+  const rows = [
+    ['Device', `${r.vendorId} ${r.productId} ${r.productRevision}`],
+    ['Kind', r.kind + (r.inUse ? ' (in use by another page)' : '')],
+    ['Medium', r.currentProfiles.map(profileName).join(', ') || 'none'],
+    ['Supports', r.supportedProfiles.map(profileName).join(', ')],
+    ['Free', r.freeSectors == null ? 'unknown' : `${r.freeSectors} sectors (${(r.freeSectors * (r.blockSize || 2048) / MB).toFixed(0)} MB)`],
+    ['Next writable', r.nextWritableAddress == null ? 'unknown' : `sector ${r.nextWritableAddress}`],
+    ['Id', r.activeDiscRecorder],
+  ];
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
+async function refreshRecorders() {
+  const keep = $('recorder').value;
+  recorders = await master.recorders();
+  const select = $('recorder');
+  select.replaceChildren(...recorders.map((r) => {
+    const o = document.createElement('option');
+    o.value = r.activeDiscRecorder;
+    o.textContent = `${r.vendorId} ${r.productId} – ${r.currentProfiles.map(profileName).join(', ') || 'no medium'}`;
+    return o;
+  }));
+  if (recorders.some((r) => r.activeDiscRecorder === keep)) select.value = keep;
+  showRecorderDetails();
+  updateButtons();
+}
+
+async function refreshPairings() {
+  if (!ownPage || master.state !== 'connected') return;
+  try {
+    const { pending } = await master.listPairings();
+    $('pairings').hidden = pending.length === 0;
+    $('pairing-list').replaceChildren(...pending.map((p) => {
+      const li = document.createElement('li');
+      const code = document.createElement('code');
+      code.textContent = p.code;
+      const origin = document.createElement('span');
+      origin.textContent = p.origin;
+      const approve = document.createElement('button');
+      approve.textContent = 'Approve';
+      approve.onclick = () => master.approvePairing(p.code).then(() => log(`approved ${p.origin}`), (e) => log(describeError(e), true)).then(refreshPairings);
+      const deny = document.createElement('button');
+      deny.textContent = 'Refuse';
+      deny.onclick = () => master.denyPairing(p.code).then(() => log(`refused ${p.origin}`), (e) => log(describeError(e), true)).then(refreshPairings);
+      li.append(code, origin, approve, deny);
+      return li;
+    }));
+  } catch (e) {
+    log(describeError(e), true);
+  }
+}
+
+async function connect() {
+  try {
+    await master.connect();
+    log(`connected to the helper ${master.helperVersion} at ${master.helper}`);
+    await refreshPairings();
+  } catch (e) {
+    log(describeError(e), true);
+  }
+}
+
+function drawGraph() {
+  const canvas = $('graph');
+  const g = canvas.getContext('2d');
+  const { width: w, height: h } = canvas;
+  g.clearRect(0, 0, w, h);
+  if (samples.length < 2) return;
+  const t0 = samples[0].t;
+  const span = Math.max(samples[samples.length - 1].t - t0, 1);
+  const maxRate = Math.max(...samples.map((s) => s.rate), 1);
+  const line = (color, y) => {
+    g.strokeStyle = color;
+    g.lineWidth = 2;
+    g.beginPath();
+    samples.forEach((s, i) => {
+      const x = ((s.t - t0) / span) * (w - 10) + 5;
+      const yy = h - 5 - y(s) * (h - 20);
+      if (i === 0) g.moveTo(x, yy); else g.lineTo(x, yy);
+    });
+    g.stroke();
+  };
+  line(getComputedStyle(document.documentElement).getPropertyValue('--rate'), (s) => s.rate / maxRate);
+  line(getComputedStyle(document.documentElement).getPropertyValue('--fill'), (s) => s.fill);
+  g.fillStyle = '#5b6470';
+  g.font = '12px system-ui';
+  g.fillText(`${maxRate.toFixed(1)} MB/s`, 6, 13);
+}
+
+function onUpdate(e) {
+  const bps = engine.bytesPerSector;
+  const pct = e.progress * 100;
+  $('progress').value = e.progress;
+  $('percent').textContent = `${pct.toFixed(1)} %`;
+  const avg = e.elapsedMs > 0 ? ((e.lastWrittenLba - e.startLba + 1) * bps) / (e.elapsedMs / 1000) : 0;
+  const rate = e.currentBytesPerSecond || avg;
+  $('rate').textContent = `${(rate / MB).toFixed(1)} MB/s`;
+  const left = (e.sectorCount - (e.lastWrittenLba - e.startLba + 1)) * bps;
+  $('eta').textContent = avg > 0 && left > 0 ? `ETA ${Math.ceil(left / avg)} s` : 'ETA –';
+  const fill = e.totalSystemBuffer > 0 ? e.usedSystemBuffer / e.totalSystemBuffer : 0;
+  $('buffer').textContent = `${(fill * 100).toFixed(0)} %`;
+  samples.push({ t: e.elapsedMs, rate: rate / MB, fill });
+  drawGraph();
+}
+
+async function burn(event) {
+  event.preventDefault();
+  const file = $('file').files[0];
+  const recorder = master.recorder($('recorder').value);
+  const bps = Number($('bps').value);
+  const blocks = Math.ceil(file.size / bps);
+  // The last sector is padded with zeros (a Blob composition: nothing is copied here).
+  const pad = blocks * bps - file.size;
+  const data = pad > 0 ? new Blob([file, new Uint8Array(pad)]) : file;
+  const lbaText = $('lba').value.trim();
+  const lba = lbaText === '' ? (recorder.nextWritableAddress ?? 0) : Number(lbaText);
+  engine.recorder = recorder;
+  engine.bytesPerSector = bps;
+  engine.useStreamingWrite12 = $('streaming').checked;
+  burning = true;
+  samples.length = 0;
+  $('result').textContent = '';
+  $('result').className = 'result';
+  delete $('result').dataset.hresult;
+  $('progress').value = 0;
+  updateButtons();
+  log(`burning ${file.name} (${file.size} bytes, ${blocks} sectors of ${bps}) to ${recorder.productId} at sector ${lba}`);
+  const started = performance.now();
+  try {
+    await engine.writeSection(data, lba, blocks);
+    const secs = (performance.now() - started) / 1000;
+    const text = `Done: ${(file.size / MB).toFixed(1)} MB written in ${secs.toFixed(1)} s (${(file.size / MB / secs).toFixed(1)} MB/s).`;
+    $('result').textContent = text;
+    $('result').className = 'result ok';
+    $('result').dataset.hresult = 'S_OK';
+    log(text);
+  } catch (e) {
+    $('result').textContent = describeError(e) + (e.detail ? ` – ${e.detail}` : '');
+    $('result').className = 'result bad';
+    $('result').dataset.hresult = e.name || 'error';
+    log(describeError(e), true);
+  } finally {
+    burning = false;
+    updateButtons();
+    refreshRecorders().catch(() => {});
+  }
+}
+
+async function main() {
+  await init();
+  master = new DiscMaster2(helperUrl, true);
+  engine = new WriteEngine2();
+  master.addEventListener('statechange', (e) => {
+    showState(e.detail);
+    log(`state: ${e.detail}`);
+    if (e.detail === 'connected' && !burning) refreshRecorders().catch((err) => log(describeError(err), true));
+  });
+  engine.addEventListener('update', onUpdate);
+  $('burn-form').addEventListener('submit', burn);
+  $('cancel').addEventListener('click', async () => {
+    log('cancelling…');
+    await engine.cancelWrite();
+  });
+  $('retry').addEventListener('click', connect);
+  $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));
+  $('recorder').addEventListener('change', () => { showRecorderDetails(); updateButtons(); });
+  $('file').addEventListener('change', () => {
+    const f = $('file').files[0];
+    $('file-label').textContent = f ? `${f.name} – ${(f.size / MB).toFixed(1)} MB` : 'Choose a file, or drop it here';
+    updateButtons();
+  });
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    if (e.dataTransfer.files.length) {
+      $('file').files = e.dataTransfer.files;
+      $('file').dispatchEvent(new Event('change'));
+    }
+  });
+  if (ownPage) setInterval(() => { if (!burning) refreshPairings(); }, 3000);
+  showState(master.state);
+  await connect();
+}
+
+main().catch((e) => log(describeError(e), true));
