@@ -388,8 +388,12 @@ async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
     let (status, _) = helper.http("GET", "/v1/status", &[]).await;
     assert_eq!(status, 403, "no Origin, no answer");
     // A same-origin GET carries no Origin; Fetch Metadata says where it comes from.
-    let (status, body) = helper.http("GET", "/v1/status", &[("Sec-Fetch-Site", "same-origin")]).await;
+    let (status, body) = helper
+        .http("GET", "/v1/status", &[("Sec-Fetch-Site", "same-origin")])
+        .await;
     assert_eq!((status, admission(&body)), (200, "own".to_owned()));
-    let (status, _) = helper.http("GET", "/v1/status", &[("Sec-Fetch-Site", "cross-site")]).await;
+    let (status, _) = helper
+        .http("GET", "/v1/status", &[("Sec-Fetch-Site", "cross-site")])
+        .await;
     assert_eq!(status, 403);
 }

@@ -236,7 +236,10 @@ impl Connection {
             }
             Err(HttpError::Answer(detail)) => {
                 self.set_state(State::Idle);
-                return Err(hresult_error(HResult::E_FAIL, &format!("the helper at {helper} refused: {detail}")));
+                return Err(hresult_error(
+                    HResult::E_FAIL,
+                    &format!("the helper at {helper} refused: {detail}"),
+                ));
             }
         };
         self.0.borrow_mut().helper_version = Some(status.helper_version);

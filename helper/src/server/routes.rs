@@ -67,7 +67,9 @@ fn origin_or_same(headers: &HeaderMap) -> Option<String> {
     if let Some(o) = origin_of(headers) {
         return Some(o.to_owned());
     }
-    let same = headers.get("sec-fetch-site").is_some_and(|v| v == "same-origin");
+    let same = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v == "same-origin");
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     same.then(|| host.map(|h| format!("http://{h}"))).flatten()
 }
