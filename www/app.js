@@ -196,20 +196,14 @@ function onUpdate(e) {
   drawGraph();
 }
 
+function showResult(text, hresultName) {
+  $('result').textContent = text;
+  $('result').className = hresultName === 'S_OK' ? 'result ok' : 'result bad';
+  $('result').dataset.hresult = hresultName;
+}
+
 async function burn(event) {
   event.preventDefault();
-  const file = $('file').files[0];
-  const recorder = master.recorder($('recorder').value);
-  const bps = Number($('bps').value);
-  const blocks = Math.ceil(file.size / bps);
-  // The last sector is padded with zeros (a Blob composition: nothing is copied here).
-  const pad = blocks * bps - file.size;
-  const data = pad > 0 ? new Blob([file, new Uint8Array(pad)]) : file;
-  const lbaText = $('lba').value.trim();
-  const lba = lbaText === '' ? (recorder.nextWritableAddress ?? 0) : Number(lbaText);
-  engine.recorder = recorder;
-  engine.bytesPerSector = bps;
-  engine.useStreamingWrite12 = $('streaming').checked;
   burning = true;
   samples.length = 0;
   $('result').textContent = '';
@@ -217,20 +211,28 @@ async function burn(event) {
   delete $('result').dataset.hresult;
   $('progress').value = 0;
   updateButtons();
-  log(`burning ${file.name} (${file.size} bytes, ${blocks} sectors of ${bps}) to ${recorder.productId} at sector ${lba}`);
   const started = performance.now();
   try {
+    const file = $('file').files[0];
+    const recorder = master.recorder($('recorder').value);
+    const bps = Number($('bps').value);
+    const blocks = Math.ceil(file.size / bps);
+    // The last sector is padded with zeros (a Blob composition: nothing is copied here).
+    const pad = blocks * bps - file.size;
+    const data = pad > 0 ? new Blob([file, new Uint8Array(pad)]) : file;
+    const lbaText = $('lba').value.trim();
+    const lba = lbaText === '' ? (recorder.nextWritableAddress ?? 0) : Number(lbaText);
+    engine.recorder = recorder;
+    engine.bytesPerSector = bps;
+    engine.useStreamingWrite12 = $('streaming').checked;
+    log(`burning ${file.name} (${file.size} bytes, ${blocks} sectors of ${bps}) to ${recorder.productId} at sector ${lba}`);
     await engine.writeSection(data, lba, blocks);
     const secs = (performance.now() - started) / 1000;
     const text = `Done: ${(file.size / MB).toFixed(1)} MB written in ${secs.toFixed(1)} s (${(file.size / MB / secs).toFixed(1)} MB/s).`;
-    $('result').textContent = text;
-    $('result').className = 'result ok';
-    $('result').dataset.hresult = 'S_OK';
+    showResult(text, 'S_OK');
     log(text);
   } catch (e) {
-    $('result').textContent = describeError(e) + (e.detail ? ` – ${e.detail}` : '');
-    $('result').className = 'result bad';
-    $('result').dataset.hresult = e.name || 'error';
+    showResult(describeError(e) + (e.detail ? ` – ${e.detail}` : ''), e.name || 'error');
     log(describeError(e), true);
   } finally {
     burning = false;
@@ -243,6 +245,8 @@ async function main() {
   await init();
   master = new DiscMaster2(helperUrl, true);
   engine = new WriteEngine2();
+  // For the browser's console and the end-to-end tests.
+  window.webburn = { master, engine, samples, DiscMaster2, WriteEngine2 };
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
     log(`state: ${e.detail}`);

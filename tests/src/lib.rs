@@ -2,6 +2,7 @@
 //! are slow or short, a transport wrapper that records every command, and a
 //! one-call "burn this to that" harness.
 
+pub mod browser;
 pub mod served;
 
 use std::io::{self, Read};

@@ -100,10 +100,11 @@ impl WriteEngine2 {
         self.inner.borrow().props.recorder.clone()
     }
 
-    /// Sets Recorder.
+    /// Sets Recorder (the page keeps its DiscRecorder2: the engine holds a copy).
     #[wasm_bindgen(setter)]
-    pub fn set_recorder(&self, recorder: Option<DiscRecorder2>) -> Result<(), JsValue> {
-        self.put(|p| p.recorder = recorder)
+    pub fn set_recorder(&self, recorder: &DiscRecorder2) -> Result<(), JsValue> {
+        let recorder = recorder.clone();
+        self.put(|p| p.recorder = Some(recorder))
     }
 
     /// BytesPerSector: -1 until set.

@@ -1,0 +1,323 @@
+//! The page and the wasm library in headless Chromium against a helper on
+//! 127.0.0.1: a 64 MiB burn compared byte for byte (with screenshots for
+//! docs/), cancel, every data type, the library's rejections, and a page of a
+//! second origin refused until paired.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use webburn_tests::browser::{Browser, www_dir};
+use webburn_tests::served::Helper;
+use webburn_tests::{image, pattern};
+
+const LONG: Duration = Duration::from_secs(30);
+
+async fn helper_with_page(www: &Path, options: &[&str]) -> Helper {
+    let www = www.to_path_buf();
+    Helper::start(options, move |c| c.www = Some(www)).await
+}
+
+fn docs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+/// Opens the helper's own page and waits for it to list the recorders.
+async fn open_page(browser: &Browser, url: &str) {
+    browser.goto(url).await;
+    browser.wait_state("connected", LONG).await;
+    browser
+        .wait_for("the recorder list", LONG, || async {
+            browser
+                .eval("return document.getElementById('recorder').options.length")
+                .await
+                .as_u64()
+                > Some(0)
+        })
+        .await;
+}
+
+async fn progress(browser: &Browser) -> f64 {
+    browser
+        .eval("return document.getElementById('progress').value")
+        .await
+        .as_f64()
+        .unwrap_or(0.0)
+}
+
+async fn wait_result(browser: &Browser) -> String {
+    browser
+        .wait_for("the burn's result", LONG, || async {
+            browser.attr("result", "data-hresult").await.is_some()
+        })
+        .await;
+    browser.attr("result", "data-hresult").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
+    let Some(www) = www_dir() else { return };
+    // 24x DVD+R: about two seconds, long enough to see the burn in progress.
+    let helper = helper_with_page(&www, &[",profile=dvd+r,speed=24x"]).await;
+    let data = pattern(64 << 20, 2026);
+    let src = helper.dir.path().join("holiday-photos.iso");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    open_page(&browser, &helper.server.url()).await;
+    browser.type_into("file", src.to_str().unwrap()).await;
+    browser.click("burn").await;
+    browser
+        .wait_for("25 % progress", LONG, || async {
+            progress(&browser).await >= 0.25
+        })
+        .await;
+    let mid = browser.screenshot().await;
+    let still_running = progress(&browser).await < 1.0;
+    assert_eq!(
+        wait_result(&browser).await,
+        "S_OK",
+        "{}",
+        browser.text("result").await
+    );
+    let done = browser.screenshot().await;
+    std::fs::create_dir_all(docs()).unwrap();
+    if still_running {
+        std::fs::write(docs().join("burn-progress.png"), mid).unwrap();
+    }
+    std::fs::write(docs().join("burn-done.png"), done).unwrap();
+    assert!(
+        browser
+            .text("result")
+            .await
+            .starts_with("Done: 67.1 MB written")
+    );
+    assert!(
+        (progress(&browser).await - 1.0).abs() < 1e-9,
+        "the bar is full"
+    );
+    assert_eq!(browser.text("percent").await, "100.0 %");
+    let samples = browser
+        .eval("return window.webburn.samples.length")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(samples >= 3, "update events: {samples}");
+    let img = image(&helper.images[0]);
+    assert_eq!(img.len(), data.len());
+    assert!(img == data, "the disc image differs from the file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_from_the_page_ends_in_request_cancelled() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=dvd+r,speed=2x"]).await;
+    let data = pattern(16 << 20, 7);
+    let src = helper.dir.path().join("big.bin");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    open_page(&browser, &helper.server.url()).await;
+    browser.type_into("file", src.to_str().unwrap()).await;
+    browser.click("burn").await;
+    browser
+        .wait_for("some progress", LONG, || async {
+            progress(&browser).await > 0.05
+        })
+        .await;
+    browser.click("cancel").await;
+    assert_eq!(wait_result(&browser).await, "E_IMAPI_REQUEST_CANCELLED");
+    assert!(
+        browser
+            .text("result")
+            .await
+            .contains("E_IMAPI_REQUEST_CANCELLED (0xC0AA0002)")
+    );
+    let img = image(&helper.images[0]);
+    assert!(!img.is_empty() && img.len() < data.len());
+    assert!(
+        img == data[..img.len()],
+        "what was written is the file's beginning"
+    );
+    // The recorder is free again: the page can burn at once.
+    assert_eq!(browser.attr("burn", "disabled").await, None);
+}
+
+/// Byte `i` of the test data the scripts below build in the page.
+fn js_byte(i: usize, seed: usize) -> u8 {
+    ((i * 31 + seed * 7 + i / 2048) & 255) as u8
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB"]).await;
+    let browser = Browser::start().await;
+    open_page(&browser, &helper.server.url()).await;
+    let out = browser
+        .eval_async(
+            r"
+            const { master, WriteEngine2 } = window.webburn;
+            const bytes = (n, seed) => { const a = new Uint8Array(n); for (let i = 0; i < n; i++) a[i] = (i * 31 + seed * 7 + Math.floor(i / 2048)) & 255; return a; };
+            const outcome = async (f) => { try { await f(); return 'ok'; } catch (e) { return `${e.name}:${e.hresult}`; } };
+            const thrown = (f) => { try { f(); return 'ok'; } catch (e) { return `${e.name}:${e.hresult}`; } };
+            const e = new WriteEngine2();
+            const r = {};
+            r.defaults = [e.bytesPerSector, e.startingSectorsPerSecond, e.endingSectorsPerSecond, e.useStreamingWrite12, e.writeInProgress, e.recorder === undefined];
+            r.noRecorder = await outcome(() => e.writeSection(bytes(2048, 0), 0, 1));
+            e.recorder = master.recorder(master.item(0));
+            r.noBps = await outcome(() => e.writeSection(bytes(2048, 0), 0, 1));
+            r.badBps = thrown(() => { e.bytesPerSector = 0; });
+            r.badRate = thrown(() => { e.endingSectorsPerSecond = -2; });
+            e.bytesPerSector = 2048;
+            r.short = await outcome(() => e.writeSection(bytes(100, 0), 0, 1));
+            r.badData = await outcome(() => e.writeSection(42, 0, 1));
+            r.zero = await outcome(() => e.writeSection(bytes(2048, 0), 0, 0));
+            r.badItem = thrown(() => master.item(99));
+            // Every data type, each at its own LBA.
+            r.arrayBuffer = await outcome(() => e.writeSection(bytes(16 * 2048, 1).buffer, 0, 16));
+            r.typedArray = await outcome(() => e.writeSection(new DataView(bytes(16 * 2048, 2).buffer), 16, 16));
+            r.blob = await outcome(() => e.writeSection(new Blob([bytes(16 * 2048, 3)]), 32, 16));
+            r.stream = await outcome(() => e.writeSection(new Blob([bytes(16 * 2048, 4)]).stream(), 48, 16));
+            // A stream that ends early: its whole sectors are written, then E_INVALIDARG.
+            r.shortStream = await outcome(() => e.writeSection(new Blob([bytes(3 * 2048 + 5, 5)]).stream(), 64, 16));
+            // A second write while one runs; properties are locked meanwhile.
+            const first = e.writeSection(bytes(2048 * 2048, 6), 100, 2048);
+            r.inProgress = [e.writeInProgress, await outcome(() => e.writeSection(bytes(2048, 0), 0, 1)), thrown(() => { e.bytesPerSector = 512; })];
+            r.first = await outcome(() => first);
+            r.after = e.writeInProgress;
+            done(r);
+            ",
+        )
+        .await;
+    let expect = |k: &str, v: serde_json::Value| assert_eq!(out[k], v, "{k}: {out}");
+    expect(
+        "defaults",
+        serde_json::json!([-1, -1, -1, false, false, true]),
+    );
+    let invalid = serde_json::json!(format!("E_INVALIDARG:{}", 0x8007_0057_u32));
+    expect(
+        "noRecorder",
+        serde_json::json!(format!("E_IMAPI_RECORDER_REQUIRED:{}", 0xC0AA_0003_u32)),
+    );
+    for k in [
+        "noBps",
+        "badBps",
+        "badRate",
+        "short",
+        "badData",
+        "zero",
+        "badItem",
+        "shortStream",
+    ] {
+        expect(k, invalid.clone());
+    }
+    for k in ["arrayBuffer", "typedArray", "blob", "stream", "first"] {
+        expect(k, serde_json::json!("ok"));
+    }
+    let in_progress = format!("E_IMAPI_DF2DATA_WRITE_IN_PROGRESS:{}", 0xC0AA_0400_u32);
+    expect(
+        "inProgress",
+        serde_json::json!([true, in_progress, in_progress]),
+    );
+    expect("after", serde_json::json!(false));
+    let img = image(&helper.images[0]);
+    for (seed, lba) in [(1, 0), (2, 16), (3, 32), (4, 48)] {
+        let at = lba * 2048;
+        assert!(
+            (0..16 * 2048).all(|i| img[at + i] == js_byte(i, seed)),
+            "data type {seed} at LBA {lba}"
+        );
+    }
+    let at = 64 * 2048;
+    assert!(
+        (0..3 * 2048).all(|i| img[at + i] == js_byte(i, 5)),
+        "the short stream's whole sectors"
+    );
+    assert!(
+        img[at + 3 * 2048..at + 4 * 2048].iter().all(|&b| b == 0),
+        "its partial sector is not written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_another_origin_is_refused_until_paired() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=disk"]).await;
+    // Two more helpers only serve the page: their origins are other origins.
+    let site = helper_with_page(&www, &[""]).await;
+    let other_site = helper_with_page(&www, &[""]).await;
+    let origin = format!("http://127.0.0.1:{}", site.port());
+    let page = format!(
+        "{}?helper=http://127.0.0.1:{}",
+        site.server.url(),
+        helper.port()
+    );
+    let browser = Browser::start().await;
+    browser.goto(&page).await;
+    browser.wait_state("pairingPending", LONG).await;
+    assert!(
+        browser
+            .text("connection-text")
+            .await
+            .contains("webburn-helper pair approve")
+    );
+    let (status, _) = helper.connect(Some(&origin), None, None).await.unwrap_err();
+    assert_eq!(status, 403, "not paired yet");
+    let store = &helper.server.state.pairing;
+    let (pending, _) = store.list().unwrap();
+    let code = pending
+        .iter()
+        .find(|p| p.origin == origin)
+        .unwrap()
+        .code
+        .clone();
+    store.approve(&code).unwrap();
+    browser.wait_state("connected", LONG).await;
+    let token = browser
+        .eval(&format!(
+            "return localStorage.getItem('webburn.token:http://127.0.0.1:{}')",
+            helper.port()
+        ))
+        .await;
+    assert_eq!(
+        token.as_str().map(str::len),
+        Some(64),
+        "the token is kept for this origin"
+    );
+    // The paired page burns.
+    browser
+        .wait_for("the recorder list", LONG, || async {
+            browser
+                .eval("return document.getElementById('recorder').options.length")
+                .await
+                .as_u64()
+                > Some(0)
+        })
+        .await;
+    let data = pattern(1 << 20, 3);
+    let src = helper.dir.path().join("small.bin");
+    std::fs::write(&src, &data).unwrap();
+    browser.type_into("file", src.to_str().unwrap()).await;
+    browser.click("burn").await;
+    assert_eq!(wait_result(&browser).await, "S_OK");
+    assert!(image(&helper.images[0])[..data.len()] == data[..]);
+    // Another site whose request the user refuses.
+    let refused = format!(
+        "{}?helper=http://127.0.0.1:{}",
+        other_site.server.url(),
+        helper.port()
+    );
+    browser.goto(&refused).await;
+    browser.wait_state("pairingPending", LONG).await;
+    let other_origin = format!("http://127.0.0.1:{}", other_site.port());
+    let (pending, _) = store.list().unwrap();
+    let code = pending
+        .iter()
+        .find(|p| p.origin == other_origin)
+        .unwrap()
+        .code
+        .clone();
+    store.deny(&code).unwrap();
+    browser.wait_state("pairingRefused", LONG).await;
+    assert!(browser.text("connection-text").await.contains("refused"));
+}
