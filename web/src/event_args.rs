@@ -110,3 +110,54 @@ pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
     }
     let _ = target.dispatch_event(&event);
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)] // test code
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    use super::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn update_events_carry_the_args_on_the_event_and_in_detail() {
+        let target = EventTarget::new().unwrap();
+        let seen: Rc<RefCell<Vec<web_sys::Event>>> = Rc::default();
+        let sink = Rc::clone(&seen);
+        let listener =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e| sink.borrow_mut().push(e));
+        target
+            .add_event_listener_with_callback("update", listener.as_ref().unchecked_ref())
+            .unwrap();
+        let args = WriteEngineEventArgs {
+            start_lba: 10,
+            sector_count: 4,
+            last_written_lba: 11,
+            ..Default::default()
+        };
+        dispatch_update(&target, args);
+        let events = seen.borrow();
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.type_(), "update");
+        assert_eq!(
+            Reflect::get(e, &"lastWrittenLba".into()).unwrap().as_f64(),
+            Some(11.0)
+        );
+        assert_eq!(
+            Reflect::get(e, &"progress".into()).unwrap().as_f64(),
+            Some(0.5)
+        );
+        let detail = e.unchecked_ref::<CustomEvent>().detail();
+        assert_eq!(
+            Reflect::get(&detail, &"startLba".into()).unwrap().as_f64(),
+            Some(10.0)
+        );
+    }
+}

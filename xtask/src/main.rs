@@ -1,19 +1,23 @@
 //! webburn's project tasks.
 //!
-//! - `cargo xtask test`: installs what the checks need (the wasm32 target),
-//!   then fmt, clippy -D warnings, the wasm build and every test.
+//! - `cargo xtask test`: installs what the checks need (the wasm32 target,
+//!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript), then fmt,
+//!   clippy -D warnings, the page build, the TypeScript check, every test
+//!   (the browser tests in headless Chromium) and the wasm tests in Chromium.
+//! - `cargo xtask serve [-- SERVE-ARGS]`: builds the page and the helper and
+//!   serves the page with the default emulated recorder.
 //! - `cargo xtask run [FILE] [-- BURN-ARGS]`: builds the helper in release mode
 //!   and burns FILE (default: a generated 64 MiB sample) to the default
 //!   emulated recorder.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+mod burn;
+mod tools;
+mod www;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,24 +43,11 @@ fn run(mut cmd: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn ensure_wasm_target() -> Result<()> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .context("rustup is needed to install the wasm32 target")?;
-    if String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .any(|l| l.trim() == WASM_TARGET)
-    {
-        return Ok(());
-    }
-    let mut add = Command::new("rustup");
-    add.args(["target", "add", WASM_TARGET]);
-    run(add, "rustup target add wasm32-unknown-unknown")
-}
-
 fn test() -> Result<()> {
-    ensure_wasm_target()?;
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    tools::chromium()?;
+    let tsc = tools::typescript()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt, "cargo fmt --check")?;
@@ -70,64 +61,75 @@ fn test() -> Result<()> {
         "warnings",
     ]);
     run(clippy, "cargo clippy -D warnings")?;
-    let mut wasm = cargo();
-    wasm.args(["build", "-p", "webburn-web", "--target", WASM_TARGET]);
+    let mut clippy_wasm = cargo();
+    clippy_wasm.args([
+        "clippy",
+        "-p",
+        "webburn-web",
+        "--all-targets",
+        "--target",
+        tools::WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(
-        wasm,
-        "cargo build -p webburn-web --target wasm32-unknown-unknown",
+        clippy_wasm,
+        "cargo clippy -p webburn-web --target wasm32-unknown-unknown -D warnings",
     )?;
+    let page = www::build(&bindgen)?;
+    www::typecheck(&tsc)?;
     let mut tests = cargo();
-    tests.args(["test", "--workspace"]);
-    run(tests, "cargo test --workspace")
+    tests
+        .args(["test", "--workspace"])
+        .env("WEBBURN_WWW", &page)
+        .env("WEBBURN_REQUIRE_BROWSER", "1")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    run(
+        tests,
+        "cargo test --workspace (browser tests in headless Chromium)",
+    )?;
+    let mut wasm_tests = cargo();
+    wasm_tests
+        .args(["test", "-p", "webburn-web", "--target", tools::WASM_TARGET])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            bindgen.join("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    run(
+        wasm_tests,
+        "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
+    )
 }
 
-/// Writes `len` bytes of deterministic pseudo-random data (xorshift64*).
-fn write_sample(path: &Path, len: u64) -> Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut left = len;
-    while left > 0 {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        let word = x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-        let n = left.min(8) as usize;
-        out.write_all(&word[..n])?;
-        left -= n as u64;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn run_burn(args: &[String]) -> Result<()> {
-    let (file, extra) = match args.split_first() {
-        Some((first, rest)) if first != "--" => (PathBuf::from(first), rest),
-        _ => {
-            let sample = root().join("target").join("webburn-sample-64MiB.bin");
-            if !sample.exists() {
-                std::fs::create_dir_all(root().join("target"))?;
-                eprintln!("xtask: generating {}", sample.display());
-                write_sample(&sample, 64 << 20)?;
-            }
-            (sample, args)
-        }
-    };
-    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--").collect();
+fn serve(args: &[String]) -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    let page = www::build(&bindgen)?;
     let mut build = cargo();
     build.args(["build", "--release", "-p", "webburn-helper"]);
     run(build, "cargo build --release -p webburn-helper")?;
-    let mut burn = Command::new(root().join("target/release/webburn-helper"));
-    burn.arg("burn").arg(&file).args(extra);
-    run(burn, &format!("webburn-helper burn {}", file.display()))
+    let extra = args.iter().filter(|a| *a != "--");
+    let mut helper = Command::new(root().join("target/release/webburn-helper"));
+    helper.arg("serve").arg("--www").arg(&page).args(extra);
+    run(
+        helper,
+        "webburn-helper serve (open the URL it prints; Ctrl-C stops it)",
+    )
 }
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("run") => run_burn(&args[1..]),
+        Some("serve") => serve(&args[1..]),
+        Some("run") => burn::run_burn(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask test | cargo xtask run [FILE] [-- BURN-ARGS]");
+            eprintln!(
+                "usage: cargo xtask test | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+            );
             std::process::exit(2);
         }
     }

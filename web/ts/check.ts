@@ -1,0 +1,59 @@
+// Compiled by `cargo xtask test` with `tsc --strict` against the TypeScript
+// declarations wasm-bindgen generates: a page written against them type-checks.
+import init, {
+  DiscMaster2,
+  DiscRecorder2,
+  WriteEngine2,
+  WriteEngine2EventArgs,
+  type ConnectionState,
+  type Pairings,
+  type WebburnError,
+  type WriteEngine2UpdateEvent,
+  hresultName,
+  protocolVersion,
+} from "../../target/www/pkg/webburn_web.js";
+
+export async function burn(file: File): Promise<void> {
+  await init();
+  const master = new DiscMaster2("http://127.0.0.1:47801", true);
+  master.addEventListener("statechange", (e: CustomEvent<ConnectionState>) => {
+    const s: ConnectionState = e.detail;
+    console.log(s, master.state, master.helperVersion ?? "unknown");
+  });
+  await master.connect();
+  const recorders: DiscRecorder2[] = await master.recorders();
+  const first: DiscRecorder2 = master.recorder(master.item(0));
+  const profiles: number[] = first.currentProfiles;
+  const next: number | undefined = first.nextWritableAddress;
+  const paths: string[] = first.volumePathNames;
+  console.log(recorders.length, master.count, profiles, next, paths, first.vendorId, first.productId);
+
+  const engine = new WriteEngine2();
+  engine.recorder = first;
+  engine.bytesPerSector = 2048;
+  engine.startingSectorsPerSecond = -1;
+  engine.endingSectorsPerSecond = -1;
+  engine.useStreamingWrite12 = true;
+  const running: boolean = engine.writeInProgress;
+  engine.addEventListener("update", (e: WriteEngine2UpdateEvent) => {
+    const args: WriteEngine2EventArgs = e.detail;
+    const sum: number = e.startLba + e.sectorCount + e.lastReadLba + e.lastWrittenLba
+      + e.totalSystemBuffer + e.usedSystemBuffer + e.freeSystemBuffer + e.elapsedMs
+      + e.currentBytesPerSecond + args.progress;
+    console.log(sum);
+  });
+  const sectors = Math.ceil(file.size / engine.bytesPerSector);
+  try {
+    await engine.writeSection(file, next ?? 0, sectors);
+    await engine.writeSection(new Uint8Array(2048), 0, 1);
+    await engine.writeSection(new ArrayBuffer(2048), 0, 1);
+    await engine.writeSection(file.stream(), 0, sectors);
+  } catch (err) {
+    const e = err as WebburnError;
+    console.log(e.name, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
+  }
+  await engine.cancelWrite();
+  const pairings: Pairings = await master.listPairings();
+  console.log(running, pairings.pending.map((p) => p.code), protocolVersion());
+  master.close();
+}

@@ -1,0 +1,126 @@
+//! Installs what the checks and the page need, each only when missing: the
+//! wasm32 target, wasm-bindgen-cli (the version in Cargo.lock, into
+//! target/tools), Chromium and ChromeDriver (Debian packages), TypeScript
+//! (npm, into target/tools/npm).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, root, run};
+
+/// The Rust target of the web crate.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Chromium and its WebDriver, from Debian.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// ChromeDriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Project-local tools live here.
+pub fn dir() -> PathBuf {
+    root().join("target").join("tools")
+}
+
+/// `rustup target add wasm32-unknown-unknown` when missing.
+pub fn wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to install the wasm32 target")?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", WASM_TARGET]);
+    run(add, "rustup target add wasm32-unknown-unknown")
+}
+
+/// The wasm-bindgen version Cargo.lock pins.
+fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == r#"name = "wasm-bindgen""#
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return Ok(v.trim_matches('"').to_owned());
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen")
+}
+
+fn version_of(tool: &Path) -> Option<String> {
+    let out = Command::new(tool).arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .map(str::to_owned)
+}
+
+/// wasm-bindgen-cli matching Cargo.lock, in target/tools/bin; returns that dir.
+pub fn wasm_bindgen() -> Result<PathBuf> {
+    let version = locked_wasm_bindgen()?;
+    let bin = dir().join("bin");
+    if version_of(&bin.join("wasm-bindgen")).as_deref() == Some(version.as_str())
+        && bin.join("wasm-bindgen-test-runner").exists()
+    {
+        return Ok(bin);
+    }
+    // `--locked` fails with the registry here (a locked dependency is missing).
+    let mut install = cargo();
+    install
+        .args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--root",
+        ])
+        .arg(dir());
+    run(
+        install,
+        &format!("cargo install wasm-bindgen-cli {version} (a few minutes, once)"),
+    )?;
+    Ok(bin)
+}
+
+/// Chromium and ChromeDriver from Debian's packages.
+pub fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run(update, "apt-get update (installing Chromium needs root)")?;
+    let mut install = Command::new("apt-get");
+    install.env("DEBIAN_FRONTEND", "noninteractive").args([
+        "install",
+        "-y",
+        "chromium",
+        "chromium-driver",
+    ]);
+    run(install, "apt-get install chromium chromium-driver")
+}
+
+/// The TypeScript compiler, from npm into target/tools/npm.
+pub fn typescript() -> Result<PathBuf> {
+    let prefix = dir().join("npm");
+    let tsc = prefix.join("node_modules/.bin/tsc");
+    if tsc.exists() {
+        return Ok(tsc);
+    }
+    std::fs::create_dir_all(&prefix)?;
+    let mut install = Command::new("npm");
+    install
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg("typescript@5");
+    run(install, "npm install typescript (into target/tools/npm)")?;
+    Ok(tsc)
+}
