@@ -321,3 +321,29 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
     browser.wait_state("pairingRefused", LONG).await;
     assert!(browser.text("connection-text").await.contains("refused"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_is_shown_and_reconnected() {
+    let Some(www) = www_dir() else { return };
+    // The helper closes sessions quiet for 1.5 s (the library pings every 20 s).
+    let www = www.clone();
+    let helper = Helper::start(&[""], move |c| {
+        c.www = Some(www);
+        c.idle_timeout = Duration::from_millis(1500);
+    })
+    .await;
+    let browser = Browser::start().await;
+    open_page(&browser, &helper.server.url()).await;
+    let log = || async { browser.text("log").await };
+    browser
+        .wait_for("the loss to show", LONG, || async {
+            log().await.contains("state: disconnected")
+        })
+        .await;
+    browser
+        .wait_for("the reconnect", LONG, || async {
+            let text = log().await;
+            text.rfind("state: connected") > text.find("state: disconnected")
+        })
+        .await;
+}
