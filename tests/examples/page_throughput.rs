@@ -23,26 +23,11 @@ async fn main() {
     let src = helper.dir.path().join("source.bin");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    browser.goto(&helper.server.url()).await;
     browser
-        .wait_state("connected", Duration::from_secs(30))
+        .open_page(&helper.server.url(), Duration::from_secs(30))
         .await;
-    browser
-        .wait_for("recorders", Duration::from_secs(30), || async {
-            browser
-                .eval("return document.getElementById('recorder').options.length")
-                .await
-                .as_u64()
-                > Some(0)
-        })
-        .await;
-    browser.type_into("file", src.to_str().unwrap()).await;
-    browser.click("burn").await;
-    browser
-        .wait_for("the result", Duration::from_secs(600), || async {
-            browser.attr("result", "data-hresult").await.is_some()
-        })
-        .await;
+    browser.burn(&src).await;
+    browser.result(Duration::from_secs(600)).await;
     println!("{}", browser.text("result").await);
     assert!(
         std::fs::read(&helper.images[0]).unwrap() == data,

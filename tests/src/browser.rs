@@ -227,6 +227,49 @@ impl Browser {
         .await;
     }
 
+    /// Opens the burning page at `url` and waits until it lists the recorders.
+    pub async fn open_page(&self, url: &str, timeout: Duration) {
+        self.goto(url).await;
+        self.wait_state("connected", timeout).await;
+        self.wait_recorders(timeout).await;
+    }
+
+    /// Waits until the page lists at least one recorder.
+    pub async fn wait_recorders(&self, timeout: Duration) {
+        self.wait_for("the recorder list", timeout, || async {
+            self.eval("return document.getElementById('recorder').options.length")
+                .await
+                .as_u64()
+                > Some(0)
+        })
+        .await;
+    }
+
+    /// Chooses `file` in the page and clicks Burn.
+    pub async fn burn(&self, file: &std::path::Path) {
+        self.type_into("file", &file.to_string_lossy()).await;
+        self.click("burn").await;
+    }
+
+    /// The progress bar's value, 0..1.
+    pub async fn progress(&self) -> f64 {
+        self.eval("return document.getElementById('progress').value")
+            .await
+            .as_f64()
+            .unwrap_or(0.0)
+    }
+
+    /// Waits for the burn's result and returns its HRESULT name (`S_OK` on success).
+    pub async fn result(&self, timeout: Duration) -> String {
+        self.wait_for("the burn's result", timeout, || async {
+            self.attr("result", "data-hresult").await.is_some()
+        })
+        .await;
+        self.attr("result", "data-hresult")
+            .await
+            .unwrap_or_default()
+    }
+
     /// A PNG screenshot of the page.
     pub async fn screenshot(&self) -> Vec<u8> {
         self.client

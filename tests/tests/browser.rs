@@ -23,38 +23,6 @@ fn docs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
-/// Opens the helper's own page and waits for it to list the recorders.
-async fn open_page(browser: &Browser, url: &str) {
-    browser.goto(url).await;
-    browser.wait_state("connected", LONG).await;
-    browser
-        .wait_for("the recorder list", LONG, || async {
-            browser
-                .eval("return document.getElementById('recorder').options.length")
-                .await
-                .as_u64()
-                > Some(0)
-        })
-        .await;
-}
-
-async fn progress(browser: &Browser) -> f64 {
-    browser
-        .eval("return document.getElementById('progress').value")
-        .await
-        .as_f64()
-        .unwrap_or(0.0)
-}
-
-async fn wait_result(browser: &Browser) -> String {
-    browser
-        .wait_for("the burn's result", LONG, || async {
-            browser.attr("result", "data-hresult").await.is_some()
-        })
-        .await;
-    browser.attr("result", "data-hresult").await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
     let Some(www) = www_dir() else { return };
@@ -64,18 +32,17 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
     let src = helper.dir.path().join("holiday-photos.iso");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    open_page(&browser, &helper.server.url()).await;
-    browser.type_into("file", src.to_str().unwrap()).await;
-    browser.click("burn").await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    browser.burn(&src).await;
     browser
         .wait_for("25 % progress", LONG, || async {
-            progress(&browser).await >= 0.25
+            browser.progress().await >= 0.25
         })
         .await;
     let mid = browser.screenshot().await;
-    let still_running = progress(&browser).await < 1.0;
+    let still_running = browser.progress().await < 1.0;
     assert_eq!(
-        wait_result(&browser).await,
+        browser.result(LONG).await,
         "S_OK",
         "{}",
         browser.text("result").await
@@ -93,7 +60,7 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
             .starts_with("Done: 67.1 MB written")
     );
     assert!(
-        (progress(&browser).await - 1.0).abs() < 1e-9,
+        (browser.progress().await - 1.0).abs() < 1e-9,
         "the bar is full"
     );
     assert_eq!(browser.text("percent").await, "100.0 %");
@@ -116,16 +83,15 @@ async fn cancel_from_the_page_ends_in_request_cancelled() {
     let src = helper.dir.path().join("big.bin");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    open_page(&browser, &helper.server.url()).await;
-    browser.type_into("file", src.to_str().unwrap()).await;
-    browser.click("burn").await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    browser.burn(&src).await;
     browser
         .wait_for("some progress", LONG, || async {
-            progress(&browser).await > 0.05
+            browser.progress().await > 0.05
         })
         .await;
     browser.click("cancel").await;
-    assert_eq!(wait_result(&browser).await, "E_IMAPI_REQUEST_CANCELLED");
+    assert_eq!(browser.result(LONG).await, "E_IMAPI_REQUEST_CANCELLED");
     assert!(
         browser
             .text("result")
@@ -152,7 +118,7 @@ async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults()
     let Some(www) = www_dir() else { return };
     let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB"]).await;
     let browser = Browser::start().await;
-    open_page(&browser, &helper.server.url()).await;
+    browser.open_page(&helper.server.url(), LONG).await;
     let out = browser
         .eval_async(
             r"
@@ -285,21 +251,12 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
         "the token is kept for this origin"
     );
     // The paired page burns.
-    browser
-        .wait_for("the recorder list", LONG, || async {
-            browser
-                .eval("return document.getElementById('recorder').options.length")
-                .await
-                .as_u64()
-                > Some(0)
-        })
-        .await;
+    browser.wait_recorders(LONG).await;
     let data = pattern(1 << 20, 3);
     let src = helper.dir.path().join("small.bin");
     std::fs::write(&src, &data).unwrap();
-    browser.type_into("file", src.to_str().unwrap()).await;
-    browser.click("burn").await;
-    assert_eq!(wait_result(&browser).await, "S_OK");
+    browser.burn(&src).await;
+    assert_eq!(browser.result(LONG).await, "S_OK");
     assert!(image(&helper.images[0])[..data.len()] == data[..]);
     // Another site whose request the user refuses.
     let refused = format!(
@@ -333,7 +290,7 @@ async fn a_lost_connection_is_shown_and_reconnected() {
     })
     .await;
     let browser = Browser::start().await;
-    open_page(&browser, &helper.server.url()).await;
+    browser.open_page(&helper.server.url(), LONG).await;
     let log = || async { browser.text("log").await };
     browser
         .wait_for("the loss to show", LONG, || async {
