@@ -2,6 +2,8 @@
 //! (CDB, data direction and buffer, timeout) and report status, sense and
 //! residue. The emulated recorder, SG_IO and USB Bulk-Only all sit behind it.
 
+pub mod usb_bot;
+
 use std::time::Duration;
 
 use webburn_shared::HResult;
@@ -92,6 +94,9 @@ pub enum TransportError {
     /// An operating-system error from the transport.
     #[error("transport I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The device broke the transport's protocol (e.g. an invalid CSW, a phase error).
+    #[error("the device broke the transport protocol: {0}")]
+    Protocol(String),
 }
 
 impl TransportError {
@@ -102,6 +107,7 @@ impl TransportError {
             TransportError::DeviceGone(_) => HResult::E_DEV_NOT_EXIST,
             TransportError::InvalidCommand(_) => HResult::E_INVALIDARG,
             TransportError::Io(_) => HResult::E_FAIL,
+            TransportError::Protocol(_) => HResult::E_IMAPI_RECORDER_INVALID_RESPONSE_FROM_DEVICE,
         }
     }
 }

@@ -1,0 +1,503 @@
+//! Bulk-Only against a scripted pipe (each USB operation and its answer,
+//! in order) and against a simulated device that runs the emulated recorder.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use webburn_shared::HResult;
+
+use super::wrapper::{CBW_LEN, Cbw, Csw, CswStatus};
+use super::*;
+use crate::emulated::{EmulatedRecorder, EmulatedSpec};
+
+/// One expected USB operation and what it answers.
+#[derive(Debug)]
+enum Step {
+    /// bulk OUT of a CBW whose CDB starts with this opcode.
+    Cbw(u8),
+    /// bulk OUT of data.
+    DataOut(Result<usize, PipeError>),
+    /// bulk IN answering these bytes, or an error.
+    In(Result<Vec<u8>, PipeError>),
+    /// CLEAR_FEATURE(ENDPOINT_HALT).
+    ClearHalt(Endpoint),
+    /// Bulk-Only Mass Storage Reset.
+    Reset,
+}
+
+#[derive(Debug)]
+struct Scripted {
+    steps: VecDeque<Step>,
+    /// Tags of the CBWs sent.
+    tags: Vec<u32>,
+}
+
+impl Scripted {
+    fn new(steps: Vec<Step>) -> Self {
+        Scripted {
+            steps: steps.into(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, what: &str) -> Step {
+        self.steps
+            .pop_front()
+            .unwrap_or_else(|| panic!("unexpected {what}: the script is over"))
+    }
+}
+
+impl BulkPipe for Scripted {
+    fn bulk_out(&mut self, data: &[u8], _: Duration) -> Result<usize, PipeError> {
+        match self.next("bulk OUT") {
+            Step::Cbw(op) => {
+                let cbw = Cbw::decode(data).unwrap_or_else(|| panic!("not a CBW: {data:?}"));
+                assert_eq!(cbw.cdb[0], op, "CDB opcode");
+                self.tags.push(cbw.tag);
+                Ok(CBW_LEN)
+            }
+            Step::DataOut(r) => r,
+            other => panic!("bulk OUT, but the script expects {other:?}"),
+        }
+    }
+
+    fn bulk_in(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, PipeError> {
+        match self.next("bulk IN") {
+            Step::In(Ok(bytes)) => {
+                buf[..bytes.len()].copy_from_slice(&bytes);
+                Ok(bytes.len())
+            }
+            Step::In(Err(e)) => Err(e),
+            other => panic!("bulk IN, but the script expects {other:?}"),
+        }
+    }
+
+    fn clear_halt(&mut self, ep: Endpoint) -> Result<(), PipeError> {
+        match self.next("clear halt") {
+            Step::ClearHalt(want) => {
+                assert_eq!(ep, want, "cleared the wrong endpoint");
+                Ok(())
+            }
+            other => panic!("clear halt {ep:?}, but the script expects {other:?}"),
+        }
+    }
+
+    fn mass_storage_reset(&mut self) -> Result<(), PipeError> {
+        match self.next("reset") {
+            Step::Reset => Ok(()),
+            other => panic!("reset, but the script expects {other:?}"),
+        }
+    }
+
+    fn get_max_lun(&mut self) -> Result<u8, PipeError> {
+        Err(PipeError::Stall)
+    }
+}
+
+fn csw(tag: u32, residue: u32, status: CswStatus) -> Step {
+    Step::In(Ok(Csw {
+        tag,
+        residue,
+        status,
+    }
+    .encode()
+    .to_vec()))
+}
+
+fn write10(t: &mut BotTransport<Scripted>, data: &[u8]) -> Result<Completion, TransportError> {
+    let cdb = [0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0];
+    t.execute(ScsiCommand {
+        cdb: &cdb,
+        data: DataDirection::ToDevice(data),
+        timeout: Duration::from_secs(1),
+    })
+}
+
+fn inquiry(t: &mut BotTransport<Scripted>, buf: &mut [u8]) -> Result<Completion, TransportError> {
+    let cdb = [0x12, 0, 0, 0, 36, 0];
+    t.execute(ScsiCommand {
+        cdb: &cdb,
+        data: DataDirection::FromDevice(buf),
+        timeout: Duration::from_secs(1),
+    })
+}
+
+fn bot(steps: Vec<Step>) -> BotTransport<Scripted> {
+    BotTransport::new(Scripted::new(steps), 0, 65536)
+}
+
+fn assert_done(t: BotTransport<Scripted>) {
+    let pipe = t.into_pipe();
+    assert!(pipe.steps.is_empty(), "script steps left: {:?}", pipe.steps);
+}
+
+#[test]
+fn a_write_passes_cbw_data_csw() {
+    let mut t = bot(vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Ok(2048)),
+        csw(1, 0, CswStatus::Passed),
+    ]);
+    assert_eq!(write10(&mut t, &[7; 2048]).unwrap(), Completion::good());
+    assert_eq!(t.max_lun(), 0, "a stalled Get Max LUN means one LUN");
+    assert_done(t);
+}
+
+#[test]
+fn a_failed_command_is_followed_by_request_sense() {
+    let sense = crate::scsi::Sense::new(3, 0x0C, 0x00)
+        .to_fixed_bytes()
+        .to_vec();
+    let mut t = bot(vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Ok(2048)),
+        csw(1, 2048, CswStatus::Failed),
+        Step::Cbw(0x03),
+        Step::In(Ok(sense)),
+        csw(2, 0, CswStatus::Passed),
+    ]);
+    let done = write10(&mut t, &[7; 2048]).unwrap();
+    assert_eq!(done.status, ScsiStatus::CheckCondition);
+    let s = done.sense.unwrap();
+    assert_eq!((s.key, s.asc, s.ascq), (3, 0x0C, 0x00));
+    assert_eq!(done.residue, 2048, "nothing was written");
+    assert_eq!(t.into_pipe().tags, vec![1, 2], "each CBW has its own tag");
+}
+
+#[test]
+fn a_short_in_transfer_reports_the_residue() {
+    let mut t = bot(vec![
+        Step::Cbw(0x12),
+        Step::In(Ok(vec![5; 24])),
+        csw(1, 0, CswStatus::Passed),
+    ]);
+    let mut buf = [0u8; 36];
+    let done = inquiry(&mut t, &mut buf).unwrap();
+    assert_eq!(
+        (done.status, done.residue),
+        (ScsiStatus::Good, 12),
+        "the device said 0, but 12 bytes never came"
+    );
+    assert_done(t);
+}
+
+#[test]
+fn a_stalled_data_stage_is_cleared_and_the_csw_still_read() {
+    let mut t = bot(vec![
+        Step::Cbw(0x12),
+        Step::In(Err(PipeError::Stall)),
+        Step::ClearHalt(Endpoint::In),
+        csw(1, 36, CswStatus::Passed),
+    ]);
+    let done = inquiry(&mut t, &mut [0u8; 36]).unwrap();
+    assert_eq!(done.residue, 36);
+    let mut t = bot(vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Err(PipeError::Stall)),
+        Step::ClearHalt(Endpoint::Out),
+        csw(1, 2048, CswStatus::Failed),
+        Step::Cbw(0x03),
+        Step::In(Ok(crate::scsi::Sense::new(5, 0x24, 0)
+            .to_fixed_bytes()
+            .to_vec())),
+        csw(2, 0, CswStatus::Passed),
+    ]);
+    let done = write10(&mut t, &[0; 2048]).unwrap();
+    assert_eq!(done.sense.map(|s| s.asc), Some(0x24));
+    assert_done(t);
+}
+
+#[test]
+fn a_stalled_csw_is_cleared_and_read_again_and_a_zlp_skipped() {
+    let mut t = bot(vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Ok(2048)),
+        Step::In(Err(PipeError::Stall)),
+        Step::ClearHalt(Endpoint::In),
+        Step::In(Ok(Vec::new())),
+        csw(1, 0, CswStatus::Passed),
+    ]);
+    assert_eq!(write10(&mut t, &[1; 2048]).unwrap(), Completion::good());
+    assert_done(t);
+}
+
+/// The steps of reset recovery.
+fn recovery() -> [Step; 3] {
+    [
+        Step::Reset,
+        Step::ClearHalt(Endpoint::In),
+        Step::ClearHalt(Endpoint::Out),
+    ]
+}
+
+fn assert_protocol_error(r: Result<Completion, TransportError>, what: &str) {
+    match r {
+        Err(e @ TransportError::Protocol(_)) => {
+            assert!(e.to_string().contains(what), "{e}");
+            assert_eq!(
+                e.hresult(),
+                HResult::E_IMAPI_RECORDER_INVALID_RESPONSE_FROM_DEVICE
+            );
+        }
+        other => panic!("expected a protocol error about {what}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_phase_error_ends_in_reset_recovery() {
+    let mut steps = vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Ok(2048)),
+        csw(1, 0, CswStatus::PhaseError),
+    ];
+    steps.extend(recovery());
+    let mut t = bot(steps);
+    assert_protocol_error(write10(&mut t, &[0; 2048]), "phase error");
+    assert_done(t);
+}
+
+#[test]
+fn bad_csws_end_in_reset_recovery() {
+    let cases: Vec<(Step, &str)> = vec![
+        (csw(99, 0, CswStatus::Passed), "tag"),
+        (Step::In(Ok(vec![0x55; 12])), "13 bytes"),
+        (
+            Step::In(Ok(Cbw {
+                tag: 1,
+                data_len: 0,
+                data_in: false,
+                lun: 0,
+                cdb: vec![0],
+            }
+            .encode()
+            .unwrap()[..13]
+                .to_vec())),
+            "signature",
+        ),
+        (csw(1, 0, CswStatus::Invalid(7)), "status 7"),
+    ];
+    for (bad, what) in cases {
+        let mut steps = vec![Step::Cbw(0x2A), Step::DataOut(Ok(2048)), bad];
+        steps.extend(recovery());
+        let mut t = bot(steps);
+        assert_protocol_error(write10(&mut t, &[0; 2048]), what);
+        assert_done(t);
+    }
+}
+
+#[test]
+fn a_csw_that_stalls_twice_ends_in_reset_recovery() {
+    let mut steps = vec![
+        Step::Cbw(0x2A),
+        Step::DataOut(Ok(2048)),
+        Step::In(Err(PipeError::Stall)),
+        Step::ClearHalt(Endpoint::In),
+        Step::In(Err(PipeError::Stall)),
+    ];
+    steps.extend(recovery());
+    let mut t = bot(steps);
+    assert_protocol_error(write10(&mut t, &[0; 2048]), "CSW");
+    assert_done(t);
+}
+
+#[test]
+fn timeouts_and_vanished_devices_have_their_hresults() {
+    let mut steps = vec![Step::Cbw(0x2A), Step::DataOut(Err(PipeError::Timeout))];
+    steps.extend(recovery());
+    let mut t = bot(steps);
+    let err = write10(&mut t, &[0; 2048]).unwrap_err();
+    assert_eq!(err.hresult(), HResult::E_IMAPI_RECORDER_COMMAND_TIMEOUT);
+    assert_done(t);
+    let vanishings = [
+        vec![Step::DataOut(Err(PipeError::NoDevice))],
+        vec![Step::Cbw(0x2A), Step::DataOut(Err(PipeError::NoDevice))],
+        vec![
+            Step::Cbw(0x2A),
+            Step::DataOut(Ok(2048)),
+            Step::In(Err(PipeError::NoDevice)),
+        ],
+    ];
+    for (stage, steps) in vanishings.into_iter().enumerate() {
+        let mut t = bot(steps);
+        let err = write10(&mut t, &[0; 2048]).unwrap_err();
+        assert_eq!(
+            err.hresult(),
+            HResult::E_DEV_NOT_EXIST,
+            "gone at stage {stage}"
+        );
+        assert_done(t);
+    }
+}
+
+/// A USB mass-storage device simulated over the emulated recorder: it reads
+/// CBWs, runs the CDB, moves the data and answers CSWs, keeping the sense of
+/// a failed command for the REQUEST SENSE that follows.
+#[derive(Debug)]
+struct SimulatedDevice {
+    recorder: EmulatedRecorder,
+    /// A command waiting for its OUT data.
+    pending: Option<Cbw>,
+    /// Data and then the CSW to send on bulk IN.
+    to_host: VecDeque<Vec<u8>>,
+    sense: Option<crate::scsi::Sense>,
+}
+
+impl SimulatedDevice {
+    fn new(spec: &str) -> Self {
+        let spec = EmulatedSpec::parse(spec).unwrap();
+        SimulatedDevice {
+            recorder: EmulatedRecorder::open(spec).unwrap(),
+            pending: None,
+            to_host: VecDeque::new(),
+            sense: None,
+        }
+    }
+
+    fn run(&mut self, cbw: &Cbw, out: Option<&[u8]>) {
+        let len = cbw.data_len as usize;
+        let mut buf = vec![0u8; len];
+        let completion = if cbw.cdb[0] == 0x03 {
+            let sense = self
+                .sense
+                .take()
+                .unwrap_or(crate::scsi::Sense::new(0, 0, 0))
+                .to_fixed_bytes();
+            let n = len.min(sense.len());
+            buf[..n].copy_from_slice(&sense[..n]);
+            Completion {
+                status: ScsiStatus::Good,
+                sense: None,
+                residue: len - n,
+            }
+        } else {
+            let data = match out {
+                Some(d) => DataDirection::ToDevice(d),
+                None if cbw.data_in => DataDirection::FromDevice(&mut buf),
+                None => DataDirection::None,
+            };
+            let command = ScsiCommand {
+                cdb: &cbw.cdb,
+                data,
+                timeout: Duration::from_secs(30),
+            };
+            self.recorder.execute(command).unwrap()
+        };
+        if cbw.data_in && len > 0 {
+            self.to_host
+                .push_back(buf[..len - completion.residue].to_vec());
+        }
+        let status = if completion.status == ScsiStatus::Good {
+            CswStatus::Passed
+        } else {
+            CswStatus::Failed
+        };
+        self.sense = completion.sense;
+        let csw = Csw {
+            tag: cbw.tag,
+            residue: completion.residue as u32,
+            status,
+        };
+        self.to_host.push_back(csw.encode().to_vec());
+    }
+}
+
+impl BulkPipe for SimulatedDevice {
+    fn bulk_out(&mut self, data: &[u8], _: Duration) -> Result<usize, PipeError> {
+        if let Some(cbw) = self.pending.take() {
+            self.run(&cbw, Some(data));
+        } else {
+            let cbw = Cbw::decode(data).ok_or(PipeError::Stall)?;
+            if cbw.data_in || cbw.data_len == 0 {
+                self.run(&cbw, None);
+            } else {
+                self.pending = Some(cbw);
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn bulk_in(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, PipeError> {
+        let next = self.to_host.pop_front().ok_or(PipeError::Timeout)?;
+        buf[..next.len()].copy_from_slice(&next);
+        Ok(next.len())
+    }
+
+    fn clear_halt(&mut self, _: Endpoint) -> Result<(), PipeError> {
+        Ok(())
+    }
+
+    fn mass_storage_reset(&mut self) -> Result<(), PipeError> {
+        self.pending = None;
+        self.to_host.clear();
+        Ok(())
+    }
+
+    fn get_max_lun(&mut self) -> Result<u8, PipeError> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn the_write_engine_runs_unchanged_over_bulk_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("stick.img");
+    let device = SimulatedDevice::new(&format!(
+        "emulated:{},profile=disk,capacity=16MiB",
+        img.display()
+    ));
+    let transport = BotTransport::new(device, 0, 65536);
+    let recorder = crate::devices::Recorder::from_transport("usb-sim".into(), Box::new(transport));
+    let info = recorder.describe().unwrap();
+    assert_eq!(
+        (info.vendor_id.as_str(), info.current_profile),
+        ("WEBBURN", 0x02)
+    );
+    let engine = crate::engine::WriteEngine::default();
+    engine.put_recorder(recorder).unwrap();
+    engine.put_bytes_per_sector(2048).unwrap();
+    let data: Vec<u8> = (0..3 << 20)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    engine
+        .write_section(
+            &data[..],
+            Some(data.len() as u64),
+            0,
+            (data.len() / 2048) as i32,
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&img).unwrap()[..data.len()],
+        data[..],
+        "the image holds the data"
+    );
+}
+
+#[test]
+fn a_device_error_reaches_the_engine_through_request_sense() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("stick.img");
+    let device = SimulatedDevice::new(&format!(
+        "emulated:{},profile=disk,capacity=16MiB,write-error=100",
+        img.display()
+    ));
+    let recorder = crate::devices::Recorder::from_transport(
+        "usb-sim".into(),
+        Box::new(BotTransport::new(device, 0, 65536)),
+    );
+    let engine = crate::engine::WriteEngine::default();
+    engine.put_recorder(recorder).unwrap();
+    engine.put_bytes_per_sector(2048).unwrap();
+    let data = vec![0x5A; 1 << 20];
+    let err = engine
+        .write_section(&data[..], Some(data.len() as u64), 0, 512, |_| {})
+        .unwrap_err();
+    assert_eq!(
+        err.hresult,
+        HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
+        "{err}"
+    );
+    let s = err.sense.unwrap();
+    assert_eq!((s.key, s.asc, s.ascq), (3, 0x0C, 0x00));
+}
