@@ -1,7 +1,7 @@
 //! Recorders: naming, opening, exclusive use and identity.
 //!
-//! A recorder id names a device path: `emulated:PATH[,options]` for now
-//! (SG_IO and USB Bulk-Only arrive with the hardware transports).
+//! A recorder id names a device path: `emulated:PATH[,options]`, or on
+//! Linux `sg:/dev/sgN` (SCSI generic, SG_IO).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -22,9 +22,17 @@ pub enum DeviceError {
     /// The id is malformed or names an unknown kind of device.
     #[error("{0}")]
     BadId(String),
-    /// The device could not be opened.
+    /// The emulated recorder could not be opened.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// A device node could not be opened.
+    #[error("cannot open {id}: {source}")]
+    Device {
+        /// The recorder id.
+        id: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
 }
 
 impl DeviceError {
@@ -39,6 +47,12 @@ impl DeviceError {
                 HResult::E_ACCESSDENIED
             }
             DeviceError::Open(OpenError::Io { .. }) => HResult::E_FAIL,
+            DeviceError::Device { source, .. } => match source.kind() {
+                std::io::ErrorKind::PermissionDenied => HResult::E_ACCESSDENIED,
+                std::io::ErrorKind::NotFound => HResult::E_DEV_NOT_EXIST,
+                std::io::ErrorKind::ResourceBusy => HResult::E_IMAPI_RECORDER_LOCKED,
+                _ => HResult::E_FAIL,
+            },
         }
     }
 }
@@ -67,8 +81,19 @@ impl Recorder {
             let rec = EmulatedRecorder::open(spec)?;
             return Ok(Recorder::from_transport(canonical, Box::new(rec)));
         }
+        #[cfg(target_os = "linux")]
+        if let Some(path) = id.strip_prefix(SG_PREFIX) {
+            let t =
+                crate::transport::sg_io::SgTransport::open(Path::new(path)).map_err(|source| {
+                    DeviceError::Device {
+                        id: id.to_owned(),
+                        source,
+                    }
+                })?;
+            return Ok(Recorder::from_transport(id.to_owned(), Box::new(t)));
+        }
         Err(DeviceError::BadId(format!(
-            "unknown recorder '{id}': use emulated:PATH (see `webburn-helper recorders`)"
+            "unknown recorder '{id}': use emulated:PATH or sg:/dev/sgN (see `webburn-helper recorders`)"
         )))
     }
 
@@ -103,18 +128,27 @@ impl Recorder {
             .map_err(|_| ScsiError::Status(crate::transport::ScsiStatus::Busy))?;
         let t: &mut dyn ScsiTransport = &mut **guard;
         let inq = scsi::inquiry(t)?;
-        let config = scsi::get_configuration(t)?;
-        let profiles = config.profiles();
+        // A disk that has no GET CONFIGURATION (a USB stick, a hard disk) is
+        // described by its INQUIRY: removable disk (02h) or fixed disk (01h).
+        let (profiles, current_profile) = match scsi::get_configuration(t) {
+            Ok(config) => (config.profiles(), config.current_profile),
+            Err(_) if inq.device_type == 0 => {
+                let p = if inq.removable { 0x02 } else { 0x01 };
+                (vec![(p, true)], p)
+            }
+            Err(e) => return Err(e),
+        };
         let capacity = scsi::read_capacity(t).ok();
         let disc = scsi::read_disc_information(t).ok();
         let track = scsi::read_track_information(t, 0xFF).ok();
+        let kind = KINDS
+            .iter()
+            .find(|(prefix, _)| self.id.starts_with(prefix))
+            .map_or("scsi", |&(_, k)| k);
+        let whole_disk = capacity.map(|c| c.last_lba.saturating_add(1));
         Ok(RecorderInfo {
             id: self.id.clone(),
-            kind: if self.id.starts_with(spec::PREFIX) {
-                "emulated"
-            } else {
-                "scsi"
-            },
+            kind,
             vendor_id: inq.vendor,
             product_id: inq.product,
             product_revision: inq.revision,
@@ -125,16 +159,30 @@ impl Recorder {
                 .filter(|(_, c)| *c)
                 .map(|&(p, _)| p)
                 .collect(),
-            current_profile: config.current_profile,
+            current_profile,
             block_size: capacity.map(|c| c.block_len),
             capacity_sectors: capacity.map(|c| u64::from(c.last_lba) + 1),
             disc_status: disc.map(|d| d.status),
             next_writable: track.and_then(|t| t.next_writable),
-            free_sectors: track.map(|t| t.free_blocks),
+            free_sectors: track.map(|t| t.free_blocks).or(if inq.device_type == 0 {
+                whole_disk
+            } else {
+                None
+            }),
             max_transfer_bytes: t.max_transfer_bytes(),
         })
     }
 }
+
+/// Recorder id prefixes and the kind each names.
+const KINDS: [(&str, &str); 3] = [
+    (spec::PREFIX, "emulated"),
+    (SG_PREFIX, "sg"),
+    ("usb:", "usb"),
+];
+
+/// The prefix of a SCSI generic recorder: `sg:/dev/sgN`.
+pub const SG_PREFIX: &str = "sg:";
 
 /// What `recorders` lists: IDiscRecorder2's identity fields plus medium facts.
 #[derive(Debug, Clone, Serialize)]
@@ -170,6 +218,21 @@ pub struct RecorderInfo {
     pub free_sectors: Option<u32>,
     /// Largest transfer per command.
     pub max_transfer_bytes: usize,
+}
+
+/// The ids of the optical drives and disks the system offers through SCSI
+/// generic (`sg:/dev/sgN`, device types 00h and 05h), as sysfs lists them.
+pub fn discovered_ids() -> Vec<String> {
+    #[cfg(target_os = "linux")]
+    {
+        crate::transport::sg_io::list(Path::new("/sys"))
+            .into_iter()
+            .filter(|d| matches!(d.device_type, 0 | 5))
+            .map(|d| format!("{SG_PREFIX}{}", d.path.display()))
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
 }
 
 /// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.

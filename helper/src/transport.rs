@@ -2,6 +2,8 @@
 //! (CDB, data direction and buffer, timeout) and report status, sense and
 //! residue. The emulated recorder, SG_IO and USB Bulk-Only all sit behind it.
 
+#[cfg(target_os = "linux")]
+pub mod sg_io;
 pub mod usb_bot;
 
 use std::time::Duration;

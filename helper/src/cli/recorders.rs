@@ -1,15 +1,22 @@
 //! `webburn-helper recorders`: identity and medium of each recorder, asked
-//! of the device with INQUIRY, GET CONFIGURATION and READ CAPACITY.
+//! of the device with INQUIRY, GET CONFIGURATION and READ CAPACITY: the
+//! default emulated one, those named, and the SCSI devices the system has.
 
 use std::path::Path;
 
 use super::CliError;
-use crate::devices::{Recorder, default_recorder_id};
+use crate::devices::{Recorder, default_recorder_id, discovered_ids};
 use crate::scsi::replies::profile_name;
 
 pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), CliError> {
     let mut ids = vec![default_recorder_id(data_dir)];
     ids.extend(extra.iter().cloned());
+    ids.extend(
+        discovered_ids()
+            .into_iter()
+            .filter(|d| !ids.contains(d))
+            .collect::<Vec<_>>(),
+    );
     let mut listed = Vec::new();
     let mut failures = 0;
     for id in &ids {
