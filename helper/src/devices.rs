@@ -1,7 +1,8 @@
 //! Recorders: naming, opening, exclusive use and identity.
 //!
-//! A recorder id names a device path: `emulated:PATH[,options]`, or on
-//! Linux `sg:/dev/sgN` (SCSI generic, SG_IO).
+//! A recorder id names a device path: `emulated:PATH[,options]`,
+//! `usb:BUS:ADDRESS[,detach]` (USB Bulk-Only through libusb), or on Linux
+//! `sg:/dev/sgN` (SCSI generic, SG_IO).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -12,6 +13,8 @@ use webburn_shared::HResult;
 use crate::emulated::{EmulatedRecorder, EmulatedSpec, OpenError, spec};
 use crate::scsi::{self, DiscStatus, ScsiError};
 use crate::transport::ScsiTransport;
+use crate::transport::usb_bot::BotTransport;
+use crate::transport::usb_bot::rusb_pipe::{RusbPipe, UsbError};
 
 /// The transport behind a recorder, shared by whoever holds the [`Recorder`].
 pub type SharedTransport = Arc<Mutex<Box<dyn ScsiTransport>>>;
@@ -25,6 +28,9 @@ pub enum DeviceError {
     /// The emulated recorder could not be opened.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// A USB device could not be opened.
+    #[error(transparent)]
+    Usb(#[from] UsbError),
     /// A device node could not be opened.
     #[error("cannot open {id}: {source}")]
     Device {
@@ -38,21 +44,27 @@ pub enum DeviceError {
 impl DeviceError {
     /// The HRESULT for this failure.
     pub fn hresult(&self) -> HResult {
+        use std::io::ErrorKind;
         match self {
             DeviceError::BadId(_) => HResult::E_INVALIDARG,
-            DeviceError::Open(OpenError::Locked(_)) => HResult::E_IMAPI_RECORDER_LOCKED,
-            DeviceError::Open(OpenError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::PermissionDenied =>
-            {
-                HResult::E_ACCESSDENIED
+            DeviceError::Open(OpenError::Locked(_))
+            | DeviceError::Usb(UsbError::KernelDriver { .. } | UsbError::Usb(rusb::Error::Busy)) => {
+                HResult::E_IMAPI_RECORDER_LOCKED
             }
-            DeviceError::Open(OpenError::Io { .. }) => HResult::E_FAIL,
-            DeviceError::Device { source, .. } => match source.kind() {
-                std::io::ErrorKind::PermissionDenied => HResult::E_ACCESSDENIED,
-                std::io::ErrorKind::NotFound => HResult::E_DEV_NOT_EXIST,
-                std::io::ErrorKind::ResourceBusy => HResult::E_IMAPI_RECORDER_LOCKED,
+            DeviceError::Usb(UsbError::Unavailable(_) | UsbError::NotFound { .. }) => {
+                HResult::E_DEV_NOT_EXIST
+            }
+            DeviceError::Usb(UsbError::Usb(rusb::Error::Access)) => HResult::E_ACCESSDENIED,
+            DeviceError::Open(OpenError::Io { source, .. })
+            | DeviceError::Device { source, .. } => match source.kind() {
+                ErrorKind::PermissionDenied => HResult::E_ACCESSDENIED,
+                ErrorKind::NotFound if matches!(self, DeviceError::Device { .. }) => {
+                    HResult::E_DEV_NOT_EXIST
+                }
+                ErrorKind::ResourceBusy => HResult::E_IMAPI_RECORDER_LOCKED,
                 _ => HResult::E_FAIL,
             },
+            DeviceError::Usb(UsbError::Usb(_)) => HResult::E_FAIL,
         }
     }
 }
@@ -92,8 +104,11 @@ impl Recorder {
                 })?;
             return Ok(Recorder::from_transport(id.to_owned(), Box::new(t)));
         }
+        if let Some(rest) = id.strip_prefix(USB_PREFIX) {
+            return open_usb(id, rest);
+        }
         Err(DeviceError::BadId(format!(
-            "unknown recorder '{id}': use emulated:PATH or sg:/dev/sgN (see `webburn-helper recorders`)"
+            "unknown recorder '{id}': use emulated:PATH, sg:/dev/sgN or usb:BUS:ADDRESS (see `webburn-helper recorders`)"
         )))
     }
 
@@ -174,12 +189,36 @@ impl Recorder {
     }
 }
 
+/// Opens `usb:BUS:ADDRESS[,detach]` as SCSI over Bulk-Only on LUN 0.
+fn open_usb(id: &str, rest: &str) -> Result<Recorder, DeviceError> {
+    let bad = || DeviceError::BadId(format!("'{id}' is not usb:BUS:ADDRESS[,detach]"));
+    let (addr, detach) = match rest.split_once(',') {
+        Some((a, "detach")) => (a, true),
+        Some(_) => return Err(bad()),
+        None => (rest, false),
+    };
+    let (bus, address) = addr.split_once(':').ok_or_else(bad)?;
+    let (bus, address) = (
+        bus.parse().map_err(|_| bad())?,
+        address.parse().map_err(|_| bad())?,
+    );
+    let pipe = RusbPipe::open(bus, address, detach)?;
+    let transport = BotTransport::new(pipe, 0, crate::transport::DEFAULT_MAX_TRANSFER);
+    Ok(Recorder::from_transport(
+        format!("{USB_PREFIX}{bus}:{address}"),
+        Box::new(transport),
+    ))
+}
+
 /// Recorder id prefixes and the kind each names.
 const KINDS: [(&str, &str); 3] = [
     (spec::PREFIX, "emulated"),
     (SG_PREFIX, "sg"),
-    ("usb:", "usb"),
+    (USB_PREFIX, "usb"),
 ];
+
+/// The prefix of a USB Bulk-Only recorder: `usb:BUS:ADDRESS[,detach]`.
+pub const USB_PREFIX: &str = "usb:";
 
 /// The prefix of a SCSI generic recorder: `sg:/dev/sgN`.
 pub const SG_PREFIX: &str = "sg:";
@@ -225,14 +264,22 @@ pub struct RecorderInfo {
 pub fn discovered_ids() -> Vec<String> {
     #[cfg(target_os = "linux")]
     {
-        crate::transport::sg_io::list(Path::new("/sys"))
+        let sg = crate::transport::sg_io::list(Path::new("/sys"))
             .into_iter()
             .filter(|d| matches!(d.device_type, 0 | 5))
-            .map(|d| format!("{SG_PREFIX}{}", d.path.display()))
-            .collect()
+            .map(|d| format!("{SG_PREFIX}{}", d.path.display()));
+        let usb = crate::transport::usb_bot::rusb_pipe::list()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| format!("{USB_PREFIX}{}:{}", d.bus, d.address));
+        sg.chain(usb).collect()
     }
     #[cfg(not(target_os = "linux"))]
-    Vec::new()
+    crate::transport::usb_bot::rusb_pipe::list()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| format!("{USB_PREFIX}{}:{}", d.bus, d.address))
+        .collect()
 }
 
 /// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.

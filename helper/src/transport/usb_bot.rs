@@ -6,6 +6,7 @@
 //! The protocol runs over a [`BulkPipe`]: the USB device (rusb) in the
 //! helper, a scripted pipe or a simulated device in tests.
 
+pub mod rusb_pipe;
 pub mod wrapper;
 
 use std::time::Duration;

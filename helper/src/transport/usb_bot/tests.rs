@@ -501,3 +501,13 @@ fn a_device_error_reaches_the_engine_through_request_sense() {
     let s = err.sense.unwrap();
     assert_eq!((s.key, s.asc, s.ascq), (3, 0x0C, 0x00));
 }
+
+#[test]
+fn usb_recorder_ids_are_checked_and_missing_devices_reported() {
+    for bad in ["usb:", "usb:1", "usb:x:2", "usb:1:2,steal"] {
+        let err = crate::devices::Recorder::open(bad).unwrap_err();
+        assert_eq!(err.hresult(), HResult::E_INVALIDARG, "{bad}");
+    }
+    let err = crate::devices::Recorder::open("usb:255:255,detach").unwrap_err();
+    assert_eq!(err.hresult(), HResult::E_DEV_NOT_EXIST, "{err}");
+}
