@@ -139,6 +139,22 @@ impl Helper {
         }
     }
 
+    /// The code of the pairing request `origin` has waiting (what the helper
+    /// prints on its console).
+    pub fn pairing_code(&self, origin: &str) -> String {
+        let (pending, _) = self
+            .server
+            .state
+            .pairing
+            .list()
+            .unwrap_or_else(|e| panic!("pairing store: {e}"));
+        pending
+            .into_iter()
+            .find(|p| p.origin == origin && p.is_waiting())
+            .unwrap_or_else(|| panic!("no pairing request from {origin}"))
+            .code
+    }
+
     /// A plain HTTP/1.1 request to the helper; returns (status, body).
     pub async fn http(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         http(self.port(), method, path, headers).await

@@ -230,13 +230,7 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
     let (status, _) = helper.connect(Some(&origin), None, None).await.unwrap_err();
     assert_eq!(status, 403, "not paired yet");
     let store = &helper.server.state.pairing;
-    let (pending, _) = store.list().unwrap();
-    let code = pending
-        .iter()
-        .find(|p| p.origin == origin)
-        .unwrap()
-        .code
-        .clone();
+    let code = helper.pairing_code(&origin);
     store.approve(&code).unwrap();
     browser.wait_state("connected", LONG).await;
     let token = browser
@@ -267,13 +261,7 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
     browser.goto(&refused).await;
     browser.wait_state("pairingPending", LONG).await;
     let other_origin = format!("http://127.0.0.1:{}", other_site.port());
-    let (pending, _) = store.list().unwrap();
-    let code = pending
-        .iter()
-        .find(|p| p.origin == other_origin)
-        .unwrap()
-        .code
-        .clone();
+    let code = helper.pairing_code(&other_origin);
     store.deny(&code).unwrap();
     browser.wait_state("pairingRefused", LONG).await;
     assert!(browser.text("connection-text").await.contains("refused"));

@@ -115,13 +115,7 @@ async fn pair(helper: &Helper) -> String {
         "another origin cannot collect it"
     );
     let store = &helper.server.state.pairing;
-    let (pending, _) = store.list().unwrap();
-    let code = pending
-        .iter()
-        .find(|p| p.origin == PAGE)
-        .unwrap()
-        .code
-        .clone();
+    let code = helper.pairing_code(PAGE);
     assert_eq!(store.approve(&code).unwrap(), PAGE);
     let (_, body) = helper.http("GET", &path, &[("Origin", PAGE)]).await;
     let answer = status_of(&body);
@@ -176,7 +170,7 @@ async fn a_denied_request_is_reported_to_the_page() {
     let (_, body) = helper.http("POST", "/v1/pair", &[("Origin", PAGE)]).await;
     let id = status_of(&body)["id"].as_str().unwrap().to_owned();
     let store = &helper.server.state.pairing;
-    let code = store.list().unwrap().0[0].code.clone();
+    let code = helper.pairing_code(PAGE);
     store.deny(&code).unwrap();
     let (_, body) = helper
         .http("GET", &format!("/v1/pair/{id}"), &[("Origin", PAGE)])
