@@ -135,6 +135,23 @@ impl Recorder {
         }
     }
 
+    /// Like [`Recorder::try_acquire`], but waits up to `wait` for a holder that
+    /// is only briefly busy (describing the device for a recorder list).
+    pub fn acquire_within(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, HResult> {
+        let until = std::time::Instant::now() + wait;
+        loop {
+            match self.try_acquire() {
+                Err(HResult::E_IMAPI_RECORDER_LOCKED) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// Asks the device who it is and what it holds (INQUIRY, GET CONFIGURATION,
     /// READ CAPACITY).
     pub fn describe(&self) -> Result<RecorderInfo, ScsiError> {

@@ -75,6 +75,10 @@ pub struct WriteEngine {
     ring: Mutex<Option<Arc<Ring>>>,
 }
 
+/// How long WriteSection waits for a recorder that is briefly busy (being
+/// described) before it answers E_IMAPI_RECORDER_LOCKED.
+pub const ACQUIRE_WAIT: Duration = Duration::from_secs(2);
+
 /// How long CancelWrite waits for the writer to stop (a WRITE in flight finishes first).
 pub const CANCEL_WAIT: Duration = Duration::from_millis(500);
 
@@ -88,6 +92,9 @@ struct InProgress<'a>(&'a WriteEngine);
 impl Drop for InProgress<'_> {
     fn drop(&mut self) {
         *lock(&self.0.ring) = None;
+        // A cancel belongs to the WriteSection it interrupted; clearing it here
+        // (not at the start) keeps one that came before the ring existed.
+        self.0.cancel.store(false, Ordering::Release);
         self.0.in_progress.store(false, Ordering::Release);
     }
 }
@@ -195,6 +202,13 @@ impl WriteEngine {
         self.config
     }
 
+    /// True once the running WriteSection has begun to stop (a failure or a
+    /// cancel): a data source blocked waiting for input may give up.
+    pub fn stopping(&self) -> bool {
+        self.cancel.load(Ordering::Acquire)
+            || lock(&self.ring).as_ref().is_some_and(|r| r.is_aborted())
+    }
+
     /// CancelWrite: S_OK if a WriteSection was running (it stops before its next
     /// WRITE and returns E_IMAPI_REQUEST_CANCELLED), S_IMAPI_WRITE_NOT_IN_PROGRESS
     /// if none was. Callable from any thread, including inside an Update callback.
@@ -249,13 +263,12 @@ impl WriteEngine {
             ));
         }
         let _in_progress = InProgress(self);
-        self.cancel.store(false, Ordering::Release);
         let props = lock(&self.props).clone();
         let bps = validate(&props, source_len, start_lba, sector_count)?;
         let recorder = props.recorder.as_ref().ok_or_else(|| {
             EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
         })?;
-        let mut guard = recorder.try_acquire().map_err(|h| {
+        let mut guard = recorder.acquire_within(ACQUIRE_WAIT).map_err(|h| {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;

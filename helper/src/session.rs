@@ -41,6 +41,9 @@ pub(crate) enum WriteEvent {
 /// How long small data frames are gathered before the engine gets them.
 const GATHER_WAIT: Duration = Duration::from_millis(5);
 
+/// How long one message may wait for a client that does not read.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// WebSocket close codes the helper uses.
 mod close {
     /// Normal end (server shutting down or idle).
@@ -180,18 +183,30 @@ fn unknown_type(value: &serde_json::Value) -> Option<String> {
 }
 
 impl Session {
+    /// Sends one message; a client that stops reading for [`SEND_TIMEOUT`]
+    /// is treated as gone (its write is cancelled, its recorder freed).
     async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), End> {
         let text = serde_json::to_string(msg).map_err(|e| End::ClientGone(e.to_string()))?;
-        socket
-            .send(Message::text(text))
-            .await
-            .map_err(|e| End::ClientGone(e.to_string()))
+        match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::text(text))).await {
+            Ok(sent) => sent.map_err(|e| End::ClientGone(e.to_string())),
+            Err(_) => Err(End::ClientGone(format!(
+                "it read nothing for {} s",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        }
     }
 
     async fn drive(&mut self, socket: &mut WebSocket) -> End {
         let mut last_heard = Instant::now();
+        let mut was_waiting = true;
         loop {
             let waiting_on_client = self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
+            if waiting_on_client && !was_waiting {
+                // The client owes us something only from now on: time spent
+                // waiting for the drive does not count against it.
+                last_heard = Instant::now();
+            }
+            was_waiting = waiting_on_client;
             let step = tokio::select! {
                 msg = socket.recv() => match msg {
                     None => return End::ClientGone("closed".into()),
@@ -431,6 +446,13 @@ impl Session {
     }
 
     fn on_data(&mut self, data: &Bytes) -> Step {
+        if !self.greeted {
+            return answer(
+                HResult::E_UNEXPECTED,
+                "helloRequired",
+                "the first message must be hello".into(),
+            );
+        }
         let limit = self.ctx.limits.max_frame_bytes as usize;
         if data.len() > limit {
             let detail = format!(

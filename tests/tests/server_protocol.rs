@@ -190,3 +190,71 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
     expect_fatal(&mut c, "idleTimeout", HResult::E_FAIL, 1001).await;
     helper.assert_serves().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_spent_waiting_for_the_drive_does_not_count_as_client_silence() {
+    // The client owes nothing while its credit is used up and the drive
+    // drains the buffer (half a second per MiB here, longer than the idle timeout).
+    let helper = Helper::start(&[",profile=disk,speed=2MB/s,drive-buffer=64KiB"], |c| {
+        c.idle_timeout = std::time::Duration::from_millis(300);
+        c.buffer_bytes = 1 << 20;
+    })
+    .await;
+    let mut c = helper.session().await;
+    let data = webburn_tests::pattern(5 << 20, 11);
+    let burned = c.burn(1, &helper.recorders[0], 0, &data, 256 * 1024).await;
+    assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
+    assert_eq!(
+        std::fs::read(&helper.images[0]).unwrap()[..data.len()],
+        data[..]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_after_end_of_data_stops_the_write() {
+    let helper = Helper::start(&[",profile=disk,speed=1MB/s,drive-buffer=64KiB"], |_| {}).await;
+    let mut c = helper.session().await;
+    let data = webburn_tests::pattern(4 << 20, 12);
+    c.start_write(1, &helper.recorders[0], 0, data.len(), json!({}))
+        .await;
+    assert!(matches!(c.recv().await, ServerMessage::WriteStarted { .. }));
+    // Two of the four MiB, then the source ends: the engine would write for
+    // about two seconds more and end with E_INVALIDARG, but the user cancels.
+    for (i, part) in data[..2 << 20].chunks(1 << 20).enumerate() {
+        c.send_frame(1, (i << 20) as u64, part).await;
+    }
+    c.send(json!({"type": "endOfData", "writeId": 1})).await;
+    c.send(json!({"type": "cancelWrite", "writeId": 1})).await;
+    let mut cancel = None;
+    let result = loop {
+        match c.recv_reply().await {
+            ServerMessage::CancelResult { hresult, .. } => cancel = Some(hresult),
+            ServerMessage::WriteResult { hresult, .. } => break hresult,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(cancel, Some(HResult::S_OK));
+    assert_eq!(result, HResult::E_IMAPI_REQUEST_CANCELLED);
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_frame_before_hello_is_refused_like_any_message() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    let own = helper.own_origin();
+    let mut c = helper.connect(Some(&own), None, None).await.unwrap();
+    c.send_frame(1, 0, &[0u8; 16]).await;
+    match c.recv().await {
+        ServerMessage::Error {
+            code,
+            hresult,
+            fatal,
+            ..
+        } => assert_eq!(
+            (code.as_str(), hresult, fatal),
+            ("helloRequired", HResult::E_UNEXPECTED, false)
+        ),
+        other => panic!("{other:?}"),
+    }
+    c.hello().await;
+}

@@ -41,6 +41,30 @@ async fn a_missing_origin_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opaque_origin_can_neither_connect_nor_pair() {
+    let helper = Helper::start(&[""], |_| {}).await;
+    for origin in ["null", "file://", "chrome-extension://abcdef"] {
+        let (status, body) = helper
+            .connect(Some(origin), Some("anything"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(status, 403, "{origin}");
+        assert!(
+            body.contains("is opaque or not http(s)"),
+            "{origin}: {body}"
+        );
+        let (status, body) = helper.http("POST", "/v1/pair", &[("Origin", origin)]).await;
+        assert_eq!(status, 403, "{origin}: {body}");
+        assert!(body.contains("cannot be paired"), "{origin}: {body}");
+    }
+    let (_, body) = helper
+        .http("GET", "/v1/status", &[("Origin", "null")])
+        .await;
+    assert!(body.contains("\"opaqueOrigin\""), "{body}");
+    helper.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_loopback_host_is_refused_everywhere() {
     let helper = Helper::start(&[""], |_| {}).await;
     let own = helper.own_origin();

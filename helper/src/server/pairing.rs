@@ -189,7 +189,7 @@ impl PairingStore {
             {
                 return Ok((p.clone(), false));
             }
-            if s.pending.len() >= MAX_PENDING {
+            if s.pending.iter().filter(|p| p.is_waiting()).count() >= MAX_PENDING {
                 return Err(PairingError::TooMany);
             }
             let code: String = random_bytes::<6>()?

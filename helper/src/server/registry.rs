@@ -67,6 +67,8 @@ impl Registry {
     }
 
     /// Describes every recorder, asking the free ones afresh (blocking SCSI I/O).
+    /// A recorder a session holds is shown from its last description: asking
+    /// it now could get in the way of that session's write.
     pub fn list(&self, asker: SessionId) -> Vec<RecorderDescription> {
         let snapshot: Vec<(Recorder, Option<SessionId>)> = self
             .lock()
@@ -75,7 +77,11 @@ impl Registry {
             .collect();
         let mut out = Vec::with_capacity(snapshot.len());
         for (i, (recorder, holder)) in snapshot.into_iter().enumerate() {
-            let fresh = recorder.describe().ok();
+            let fresh = if holder.is_none() {
+                recorder.describe().ok()
+            } else {
+                None
+            };
             let mut entries = self.lock();
             let Some(entry) = entries.get_mut(i) else {
                 break;

@@ -115,6 +115,7 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
         Ok(Ok(Admission::Configured)) => "configured",
         Ok(Ok(Admission::Paired)) => "paired",
         Ok(Err(Refusal::BadToken(_))) => "badToken",
+        Ok(Err(Refusal::OpaqueOrigin(_))) => "opaqueOrigin",
         Ok(Err(_)) => "notPaired",
         Err(failure) => return failure,
     };
@@ -234,6 +235,10 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
         return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
     };
     let origin = normalize_origin(raw);
+    if !security::nameable_origin(&origin) {
+        let why = Refusal::OpaqueOrigin(origin).to_string();
+        return refuse(StatusCode::FORBIDDEN, &why);
+    }
     let trusted = security::own_origins(st.port).contains(&origin)
         || st.config.allowed_origins.contains(&origin);
     if trusted {

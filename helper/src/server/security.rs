@@ -46,12 +46,26 @@ pub enum Refusal {
     /// No Origin header.
     #[error("missing Origin header")]
     MissingOrigin,
+    /// `Origin: null` (a sandboxed frame, a file: page, a data: URL) or a
+    /// scheme other than http(s): nothing a user could recognise and pair.
+    #[error("origin {0:?} is opaque or not http(s): it cannot be paired or allowed")]
+    OpaqueOrigin(String),
     /// An origin that is neither own, configured nor paired, and no token.
     #[error("origin {0} is not paired: ask to pair with POST /v1/pair")]
     NotPaired(String),
     /// A token that does not belong to the origin (wrong, or revoked).
     #[error("the pairing token is not valid for origin {0} (wrong or revoked)")]
     BadToken(String),
+}
+
+/// True for an origin a user can recognise: `http://` or `https://` and a host.
+/// `null` and other schemes (file:, data:, extensions) are not.
+pub fn nameable_origin(origin: &str) -> bool {
+    ["http://", "https://"].iter().any(|scheme| {
+        origin
+            .strip_prefix(scheme)
+            .is_some_and(|host| !host.is_empty())
+    })
 }
 
 /// Decides whether `origin` may open a session.
@@ -63,6 +77,9 @@ pub fn admit(
     store: &PairingStore,
 ) -> Result<Admission, Refusal> {
     let origin = normalize_origin(origin.ok_or(Refusal::MissingOrigin)?);
+    if !nameable_origin(&origin) {
+        return Err(Refusal::OpaqueOrigin(origin));
+    }
     if own_origins(port).contains(&origin) {
         return Ok(Admission::Own);
     }
@@ -123,6 +140,20 @@ mod tests {
             Ok(Admission::Configured)
         );
         assert_eq!(admit(None, None), Err(Refusal::MissingOrigin));
+        for opaque in [
+            "null",
+            "file://",
+            "chrome-extension://abc",
+            "data:text/html,x",
+        ] {
+            assert!(
+                matches!(
+                    admit(Some(opaque), Some("x")),
+                    Err(Refusal::OpaqueOrigin(_))
+                ),
+                "{opaque}"
+            );
+        }
         assert!(matches!(
             admit(Some("http://127.0.0.1:9999"), None),
             Err(Refusal::NotPaired(_))

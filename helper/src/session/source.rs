@@ -5,7 +5,8 @@
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use tokio::sync::mpsc::UnboundedSender;
@@ -16,8 +17,18 @@ use super::WriteEvent;
 /// reader is about to wait, so a small window never stalls).
 const REPORT_EVERY: u64 = 1 << 20;
 
+/// How often a reader waiting for data checks whether the write stopped.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// Tells a waiting reader that the engine stopped (a device error): nobody
+/// will read what the client might still send, so the reader gives up.
+pub(crate) type StopCheck = Box<dyn Fn() -> bool + Send>;
+
+fn cancelled_error() -> std::io::Error {
+    std::io::Error::other("the write was cancelled")
+}
+
 /// A `Read` over data-frame payloads.
-#[derive(Debug)]
 pub(crate) struct ChannelReader {
     rx: Receiver<Bytes>,
     current: Bytes,
@@ -27,6 +38,16 @@ pub(crate) struct ChannelReader {
     /// Set by a cancel before the sender is dropped: the end of the data is
     /// then an error, so the engine writes nothing more.
     cancelled: Arc<AtomicBool>,
+    stopped: StopCheck,
+}
+
+impl std::fmt::Debug for ChannelReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelReader")
+            .field("write_id", &self.write_id)
+            .field("unreported", &self.unreported)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChannelReader {
@@ -35,6 +56,7 @@ impl ChannelReader {
         events: UnboundedSender<WriteEvent>,
         write_id: u32,
         cancelled: Arc<AtomicBool>,
+        stopped: StopCheck,
     ) -> Self {
         ChannelReader {
             rx,
@@ -43,6 +65,22 @@ impl ChannelReader {
             events,
             write_id,
             cancelled,
+            stopped,
+        }
+    }
+
+    /// Waits for the next payload, giving up when the write stops.
+    fn wait(&mut self) -> std::io::Result<Option<Bytes>> {
+        loop {
+            match self.rx.recv_timeout(STOP_POLL) {
+                Ok(b) => return Ok(Some(b)),
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.cancelled.load(Ordering::Acquire) || (self.stopped)() {
+                        return Err(std::io::Error::other("the write stopped"));
+                    }
+                }
+            }
         }
     }
 
@@ -50,7 +88,7 @@ impl ChannelReader {
     fn ended(&mut self) -> std::io::Result<usize> {
         self.report();
         if self.cancelled.load(Ordering::Acquire) {
-            Err(std::io::Error::other("the write was cancelled"))
+            Err(cancelled_error())
         } else {
             Ok(0)
         }
@@ -69,15 +107,19 @@ impl ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Payloads still queued when the write was cancelled are not written.
+        if self.cancelled.load(Ordering::Acquire) {
+            return Err(cancelled_error());
+        }
         while self.current.is_empty() {
             match self.rx.try_recv() {
                 Ok(b) => self.current = b,
                 Err(TryRecvError::Disconnected) => return self.ended(),
                 Err(TryRecvError::Empty) => {
                     self.report();
-                    match self.rx.recv() {
-                        Ok(b) => self.current = b,
-                        Err(_) => return self.ended(),
+                    match self.wait()? {
+                        Some(b) => self.current = b,
+                        None => return self.ended(),
                     }
                 }
             }
@@ -102,7 +144,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(false));
-        let mut r = ChannelReader::new(rx, etx, 7, Arc::clone(&cancelled));
+        let mut r = ChannelReader::new(rx, etx, 7, Arc::clone(&cancelled), Box::new(|| false));
         tx.send(Bytes::from_static(b"hello ")).unwrap();
         tx.send(Bytes::from_static(b"world")).unwrap();
         drop(tx);
@@ -124,8 +166,40 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(true));
-        let mut r = ChannelReader::new(rx, etx, 1, cancelled);
+        let mut r = ChannelReader::new(rx, etx, 1, cancelled, Box::new(|| false));
         drop(tx);
         assert!(r.read(&mut [0u8; 8]).is_err());
+    }
+
+    #[test]
+    fn payloads_queued_before_a_cancel_are_not_read() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let mut r = ChannelReader::new(rx, etx, 1, Arc::clone(&cancelled), Box::new(|| false));
+        tx.send(Bytes::from_static(b"queued")).unwrap();
+        cancelled.store(true, Ordering::Release);
+        assert!(r.read(&mut [0u8; 8]).is_err());
+    }
+
+    #[test]
+    fn a_waiting_reader_gives_up_when_the_engine_stops() {
+        let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
+        let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopped);
+        let mut r = ChannelReader::new(
+            rx,
+            etx,
+            1,
+            Arc::new(AtomicBool::new(false)),
+            Box::new(move || flag.load(Ordering::Acquire)),
+        );
+        let t = std::thread::spawn(move || r.read(&mut [0u8; 8]).map_err(|e| e.to_string()));
+        std::thread::sleep(Duration::from_millis(120));
+        stopped.store(true, Ordering::Release);
+        let got = t.join().unwrap();
+        assert!(got.is_err(), "the reader must not wait forever: {got:?}");
+        drop(tx);
     }
 }

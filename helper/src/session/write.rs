@@ -140,7 +140,17 @@ impl OpenWrite {
         let (tx, rx) = std::sync::mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
-        let source = ChannelReader::new(rx, events.clone(), req.write_id, Arc::clone(&cancel));
+        let stopped = {
+            let engine = Arc::clone(&engine);
+            Box::new(move || engine.stopping())
+        };
+        let source = ChannelReader::new(
+            rx,
+            events.clone(),
+            req.write_id,
+            Arc::clone(&cancel),
+            stopped,
+        );
         let (id, lba, count, total) = (
             req.write_id,
             req.starting_block_address,
@@ -273,21 +283,36 @@ impl OpenWrite {
     /// CancelWrite: S_OK if the write is still running (it will end with
     /// E_IMAPI_REQUEST_CANCELLED unless its last WRITE already completed),
     /// S_IMAPI_WRITE_NOT_IN_PROGRESS if WriteSection has returned. The engine
-    /// is stopped on a blocking thread. Also used when the session ends.
+    /// is stopped on a blocking thread. Also used when the session ends, and
+    /// after the client's data ended early (the engine may still be writing).
     pub fn cancel(&mut self) -> HResult {
         if self.finished.load(Ordering::Acquire) {
             return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
         }
-        let Some(tx) = self.data.take() else {
+        if self.cancel.swap(true, Ordering::AcqRel) {
+            // Already cancelling.
             return HResult::S_OK;
-        };
-        self.cancel.store(true, Ordering::Release);
+        }
         let engine = Arc::clone(&self.engine);
-        tokio::task::spawn_blocking(move || {
+        let tx = self.data.take();
+        let stop = move || {
             engine.cancel_write();
             // Wakes the reader if it waits for data; it sees the cancel and stops.
             drop(tx);
-        });
+        };
+        // CancelWrite waits briefly for a WRITE in flight: not on the event loop.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(stop)),
+            Err(_) => stop(),
+        }
         HResult::S_OK
+    }
+}
+
+impl Drop for OpenWrite {
+    /// A write nobody tracks any more (the session ended, the server shuts
+    /// down) must not keep writing from what is left in its queue.
+    fn drop(&mut self) {
+        self.cancel();
     }
 }
