@@ -276,6 +276,32 @@ pub struct RecorderInfo {
     pub max_transfer_bytes: usize,
 }
 
+impl RecorderInfo {
+    /// BytesPerSector a write should use: the block size of a disk's medium,
+    /// 2048 for optical media (and when the drive does not say).
+    pub fn natural_sector_size(&self) -> i32 {
+        match self.block_size {
+            Some(b) if self.device_type == 0 => i32::try_from(b).unwrap_or(2048),
+            _ => 2048,
+        }
+    }
+
+    /// Why `bytes_per_sector` cannot be written to this medium: a disk only
+    /// takes whole blocks of its own size, so WRITE's transfer length would
+    /// not match the data sent.
+    pub fn sector_size_mismatch(&self, bytes_per_sector: i32) -> Option<String> {
+        match self.block_size {
+            Some(b) if self.device_type == 0 && i64::from(b) != i64::from(bytes_per_sector) => {
+                Some(format!(
+                    "BytesPerSector {bytes_per_sector} does not match {}'s blocks of {b} bytes",
+                    self.id
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The ids of the optical drives and disks the system offers through SCSI
 /// generic (`sg:/dev/sgN`, device types 00h and 05h), as sysfs lists them.
 pub fn discovered_ids() -> Vec<String> {

@@ -3,8 +3,9 @@
 //!
 //! Data lands in the file at LBA x 2048. On sequential media (DVD+R, BD-R) the
 //! file's length is what is recorded: an empty or missing file is a blank disc
-//! and the next writable address is the file length in sectors. A removable
-//! disk is random access within its capacity.
+//! and the next writable address is the file length in sectors; a closed
+//! session is remembered by an empty `IMAGE.closed` file beside it. A
+//! removable disk is random access within its capacity.
 
 pub mod drive_buffer;
 mod interpreter;
@@ -19,6 +20,13 @@ pub use drive_buffer::DriveBuffer;
 pub use spec::{EmulatedSpec, Faults, Medium, UnderrunMode};
 
 use crate::scsi::Sense;
+
+/// The file that says the session of `image` is closed.
+fn closed_marker(image: &std::path::Path) -> std::path::PathBuf {
+    let mut name = image.as_os_str().to_owned();
+    name.push(".closed");
+    name.into()
+}
 
 /// An open emulated recorder.
 #[derive(Debug)]
@@ -57,6 +65,13 @@ pub enum OpenError {
 }
 
 impl EmulatedRecorder {
+    /// Closes the session for good: no more writes, also after a reopen.
+    fn close_session(&mut self) -> io::Result<()> {
+        File::create(closed_marker(&self.spec.path))?;
+        self.closed = true;
+        Ok(())
+    }
+
     /// Opens (creating if needed) and exclusively locks the image file.
     pub fn open(spec: EmulatedSpec) -> Result<Self, OpenError> {
         let io_err = |source| OpenError::Io {
@@ -85,13 +100,14 @@ impl EmulatedRecorder {
         let recorded = u32::try_from(recorded)
             .unwrap_or(u32::MAX)
             .min(spec.capacity);
+        let closed = spec.medium.sequential() && closed_marker(&spec.path).exists();
         Ok(EmulatedRecorder {
             buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
             busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
             spec,
             file,
             recorded,
-            closed: false,
+            closed,
             removed: false,
             gone: false,
             stall_done: false,

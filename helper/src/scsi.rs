@@ -162,6 +162,21 @@ pub fn read_buffer_capacity(t: &mut dyn ScsiTransport) -> Result<BufferCapacity,
     Ok(BufferCapacity::decode(&query(t, cdb, 12)?)?)
 }
 
+/// CLOSE TRACK/SESSION: `function` 1 closes track `number`, 2 the session
+/// (5 and 6 finalize a DVD+R); waits for completion.
+pub fn close_track_session(
+    t: &mut dyn ScsiTransport,
+    function: u8,
+    number: u16,
+) -> Result<(), ScsiError> {
+    let cdb = Cdb::CloseTrackSession {
+        immed: false,
+        function,
+        number,
+    };
+    run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
+}
+
 /// SYNCHRONIZE CACHE of the whole medium, waiting for completion.
 pub fn synchronize_cache(t: &mut dyn ScsiTransport) -> Result<(), ScsiError> {
     let cdb = Cdb::SynchronizeCache {

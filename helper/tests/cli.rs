@@ -141,6 +141,17 @@ fn failures_print_the_hresult_and_exit_non_zero() {
             "E_INVALIDARG",
         ),
         (
+            // A disk takes only whole blocks of its own size (2048 here).
+            vec![
+                src.into(),
+                "--bytes-per-sector".into(),
+                "512".into(),
+                "--recorder".into(),
+                format!("emulated:{},profile=disk", img.display()),
+            ],
+            "does not match",
+        ),
+        (
             vec![
                 src.into(),
                 "--recorder".into(),
@@ -189,6 +200,47 @@ fn a_locked_recorder_is_reported_as_locked() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("E_IMAPI_RECORDER_LOCKED"));
+}
+
+#[test]
+fn close_ends_the_track_and_session_of_a_dvd_plus_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    let data = random_file(&src, 1 << 20);
+    let img = dir.path().join("dvd.img");
+    let rec = format!("emulated:{},profile=dvd+r", img.display());
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            src.to_str().unwrap(),
+            "--recorder",
+            &rec,
+            "--close",
+            "-q",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&img).unwrap(), data);
+    let list = helper(dir.path(), &["recorders", "--recorder", &rec, "--json"]);
+    let list = json(&list);
+    assert_eq!(list[1]["discStatus"], "complete", "{list}");
+    assert_eq!(
+        list[1]["nextWritableAddress"],
+        serde_json::Value::Null,
+        "{list}"
+    );
+    // A closed disc takes nothing more.
+    let again = helper(
+        dir.path(),
+        &["burn", src.to_str().unwrap(), "--recorder", &rec, "-q"],
+    );
+    assert_eq!(again.status.code(), Some(1));
 }
 
 #[test]

@@ -96,35 +96,7 @@ impl Helper {
         token: Option<&str>,
         host: Option<&str>,
     ) -> Result<Client, (u16, String)> {
-        let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
-        let url = format!("ws://127.0.0.1:{}{WS_PATH}{query}", self.port());
-        let mut req = url
-            .into_client_request()
-            .unwrap_or_else(|e| panic!("request: {e}"));
-        let h = req.headers_mut();
-        if let Some(o) = origin {
-            h.insert(
-                "origin",
-                HeaderValue::from_str(o).unwrap_or_else(|e| panic!("{e}")),
-            );
-        }
-        if let Some(host) = host {
-            h.insert(
-                "host",
-                HeaderValue::from_str(host).unwrap_or_else(|e| panic!("{e}")),
-            );
-        }
-        match tokio_tungstenite::connect_async(req).await {
-            Ok((ws, _)) => Ok(Client { ws }),
-            Err(tungstenite::Error::Http(resp)) => {
-                let body = resp
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned());
-                Err((resp.status().as_u16(), body.unwrap_or_default()))
-            }
-            Err(e) => panic!("connect failed: {e}"),
-        }
+        connect(self.port(), origin, token, host).await
     }
 
     /// Checks that the helper still serves: a new session is greeted and lists recorders.
@@ -197,10 +169,55 @@ pub async fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)])
     (status, body)
 }
 
+/// Opens `/v1/ws` of a helper on 127.0.0.1:`port` with the given Origin,
+/// token and Host (default: the right one); a refusal comes back as (HTTP
+/// status, body).
+pub async fn connect(
+    port: u16,
+    origin: Option<&str>,
+    token: Option<&str>,
+    host: Option<&str>,
+) -> Result<Client, (u16, String)> {
+    let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
+    let url = format!("ws://127.0.0.1:{port}{WS_PATH}{query}");
+    let mut req = url
+        .into_client_request()
+        .unwrap_or_else(|e| panic!("request: {e}"));
+    let h = req.headers_mut();
+    if let Some(o) = origin {
+        h.insert(
+            "origin",
+            HeaderValue::from_str(o).unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    if let Some(host) = host {
+        h.insert(
+            "host",
+            HeaderValue::from_str(host).unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Client {
+            ws,
+            bytes_per_sector: 2048,
+        }),
+        Err(tungstenite::Error::Http(resp)) => {
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            Err((resp.status().as_u16(), body.unwrap_or_default()))
+        }
+        Err(e) => panic!("connect failed: {e}"),
+    }
+}
+
 /// One protocol v1 session, client side.
 #[derive(Debug)]
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// BytesPerSector of the writes this client starts (2048 unless set).
+    pub bytes_per_sector: usize,
 }
 
 /// What a write through the protocol came to.
@@ -316,7 +333,8 @@ impl Client {
         }
     }
 
-    /// Sends `startWrite` for `data` (BytesPerSector 2048) with `extra` fields merged in.
+    /// Sends `startWrite` for `data` (BytesPerSector as set, 2048 by default)
+    /// with `extra` fields merged in.
     pub async fn start_write(
         &mut self,
         write_id: u32,
@@ -329,9 +347,9 @@ impl Client {
             "type": "startWrite",
             "writeId": write_id,
             "recorder": recorder,
-            "bytesPerSector": 2048,
+            "bytesPerSector": self.bytes_per_sector,
             "startingBlockAddress": lba,
-            "numberOfBlocks": data_len / 2048,
+            "numberOfBlocks": data_len / self.bytes_per_sector,
             "totalBytes": data_len,
         });
         if let (Some(m), Value::Object(e)) = (msg.as_object_mut(), extra) {

@@ -3,7 +3,10 @@
 //! - `cargo xtask test`: installs what the checks need (the wasm32 target,
 //!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
-//!   (the browser tests in headless Chromium) and the wasm tests in Chromium.
+//!   (the browser tests in headless Chromium), the wasm tests in Chromium and
+//!   the VM tier.
+//! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
+//!   and WebSocket paths in a QEMU guest, images compared on the host.
 //! - `cargo xtask serve [-- SERVE-ARGS]`: builds the page and the helper and
 //!   serves the page with the default emulated recorder.
 //! - `cargo xtask run [FILE] [-- BURN-ARGS]`: builds the helper in release mode
@@ -12,6 +15,7 @@
 
 mod burn;
 mod tools;
+mod vm;
 mod www;
 
 use std::path::{Path, PathBuf};
@@ -101,7 +105,8 @@ fn test() -> Result<()> {
     run(
         wasm_tests,
         "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
-    )
+    )?;
+    vm::run_vm()
 }
 
 fn serve(args: &[String]) -> Result<()> {
@@ -126,9 +131,10 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("serve") => serve(&args[1..]),
         Some("run") => burn::run_burn(&args[1..]),
+        Some("vm") => vm::run_vm(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | vm | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

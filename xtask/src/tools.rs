@@ -124,3 +124,111 @@ pub fn typescript() -> Result<PathBuf> {
     run(install, "npm install typescript (into target/tools/npm)")?;
     Ok(tsc)
 }
+
+/// QEMU (from bookworm-backports: bookworm's own would replace the machine's
+/// newer qemu-utils), busybox-static for the guest and tgt for the optical
+/// writer, from Debian's packages.
+pub fn vm_packages() -> Result<()> {
+    let needed = [
+        "/usr/bin/qemu-system-x86_64",
+        "/bin/busybox",
+        "/usr/sbin/tgtd",
+    ];
+    if needed.iter().all(|p| Path::new(p).exists()) {
+        return Ok(());
+    }
+    backports_source()?;
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run(update, "apt-get update (installing QEMU needs root)")?;
+    let mut install = Command::new("apt-get");
+    install.env("DEBIAN_FRONTEND", "noninteractive").args([
+        "install",
+        "-y",
+        "-t",
+        "bookworm-backports",
+        "qemu-system-x86",
+        "qemu-block-extra",
+        "busybox-static",
+        "tgt",
+    ]);
+    run(
+        install,
+        "apt-get install -t bookworm-backports qemu-system-x86 busybox-static tgt",
+    )
+}
+
+/// Adds bookworm-backports to apt's sources if it is missing, on the same
+/// mirror as the machine's bookworm entry.
+fn backports_source() -> Result<()> {
+    const LIST: &str = "/etc/apt/sources.list.d/webburn-backports.sources";
+    let policy = Command::new("apt-cache").arg("policy").output()?;
+    if String::from_utf8_lossy(&policy.stdout).contains("bookworm-backports")
+        || Path::new(LIST).exists()
+    {
+        return Ok(());
+    }
+    let mirror = [
+        "/etc/apt/sources.list.d/debian.sources",
+        "/etc/apt/sources.list",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .find_map(|text| first_mirror(&text))
+    .context("no Debian mirror found in apt's sources to add bookworm-backports from")?;
+    let entry = format!(
+        "Types: deb\nURIs: {mirror}\nSuites: bookworm-backports\nComponents: main\n\
+         Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    );
+    eprintln!("xtask: adding bookworm-backports ({mirror}) to {LIST}");
+    std::fs::write(LIST, entry).with_context(|| format!("writing {LIST} (needs root)"))?;
+    Ok(())
+}
+
+/// The mirror of the first `bookworm` entry of a sources file (deb822 or one-line).
+fn first_mirror(text: &str) -> Option<String> {
+    let deb822 = text.split("\n\n").find_map(|stanza| {
+        let field = |name: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(name).map(str::trim))
+        };
+        let suites = field("Suites:")?;
+        suites
+            .split_whitespace()
+            .any(|s| s == "bookworm")
+            .then(|| field("URIs:"))
+            .flatten()
+            .and_then(|u| u.split_whitespace().next())
+            .map(str::to_owned)
+    });
+    deb822.or_else(|| {
+        text.lines().find_map(|l| {
+            let mut words = l.split_whitespace().filter(|w| !w.starts_with('['));
+            (words.next()? == "deb").then_some(())?;
+            let uri = words.next()?;
+            (words.next()? == "bookworm").then(|| uri.to_owned())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_mirror;
+
+    #[test]
+    fn finds_the_bookworm_mirror_in_both_formats() {
+        let deb822 = "Types: deb\nURIs: http://mirror.test/debian\nSuites: bookworm bookworm-updates\n\
+                      Components: main\n\nTypes: deb\nURIs: http://sec.test/x\nSuites: bookworm-security\n";
+        assert_eq!(
+            first_mirror(deb822).as_deref(),
+            Some("http://mirror.test/debian")
+        );
+        let one_line = "# comment\ndeb [arch=amd64] http://m.test/debian bookworm main\n";
+        assert_eq!(
+            first_mirror(one_line).as_deref(),
+            Some("http://m.test/debian")
+        );
+        assert_eq!(first_mirror("deb http://m.test/debian trixie main\n"), None);
+    }
+}

@@ -11,7 +11,7 @@ use webburn_shared::{HResult, WriteEngineEventArgs};
 
 use super::CliError;
 use super::progress_line::ProgressLine;
-use crate::devices::{Recorder, default_recorder_id};
+use crate::devices::{Recorder, RecorderInfo, default_recorder_id};
 use crate::engine::{EngineConfig, WriteEngine};
 use crate::scsi;
 use crate::units::{format_bytes, parse_size};
@@ -30,9 +30,9 @@ pub struct BurnArgs {
     /// Sectors to write (default: the file size rounded up; the tail is zero-padded).
     #[arg(long)]
     pub sectors: Option<i32>,
-    /// BytesPerSector.
-    #[arg(long, default_value_t = 2048)]
-    pub bytes_per_sector: i32,
+    /// BytesPerSector (default: a disk's block size, 2048 for optical media).
+    #[arg(long)]
+    pub bytes_per_sector: Option<i32>,
     /// UseStreamingWrite12: WRITE(12) with the Streaming bit instead of WRITE(10).
     #[arg(long)]
     pub streaming: bool,
@@ -48,6 +48,10 @@ pub struct BurnArgs {
     /// Skip SYNCHRONIZE CACHE after the last WRITE.
     #[arg(long)]
     pub no_sync: bool,
+    /// After SYNCHRONIZE CACHE, close the track and the session (sequential
+    /// optical media such as DVD+R: the disc becomes readable elsewhere).
+    #[arg(long, conflicts_with = "no_sync")]
+    pub close: bool,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -91,15 +95,23 @@ fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The next writable address on the loaded medium, when the drive reports one.
-fn next_writable(recorder: &Recorder) -> Option<i32> {
-    let mut guard = recorder.try_acquire().ok()?;
-    let info = scsi::read_track_information(&mut **guard, 0xFF).ok()?;
-    info.next_writable.and_then(|n| i32::try_from(n).ok())
+/// CLOSE TRACK of the track just written (the incomplete track READ TRACK
+/// INFORMATION reports), then CLOSE SESSION.
+fn close_track_and_session(
+    t: &mut dyn crate::transport::ScsiTransport,
+) -> Result<(), crate::engine::EngineError> {
+    let failed = |what: &str, e: scsi::ScsiError| {
+        crate::engine::EngineError::new(e.hresult(), format!("{what} failed: {e}"))
+    };
+    let track = scsi::read_track_information(t, 0xFF)
+        .map_err(|e| failed("READ TRACK INFORMATION", e))?
+        .track;
+    scsi::close_track_session(t, 1, track).map_err(|e| failed("CLOSE TRACK", e))?;
+    scsi::close_track_session(t, 2, 0).map_err(|e| failed("CLOSE SESSION", e))
 }
 
 /// A WriteEngine with the properties the arguments name.
-fn engine_for(args: &BurnArgs, recorder: &Recorder) -> Result<WriteEngine, CliError> {
+fn engine_for(args: &BurnArgs, recorder: &Recorder, bps: i32) -> Result<WriteEngine, CliError> {
     let engine = WriteEngine::new(EngineConfig {
         buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
         ..EngineConfig::default()
@@ -108,10 +120,7 @@ fn engine_for(args: &BurnArgs, recorder: &Recorder) -> Result<WriteEngine, CliEr
         r.map_err(|h| CliError::new(h, format!("{what} rejected")))
     };
     put(engine.put_recorder(recorder.clone()), "recorder")?;
-    put(
-        engine.put_bytes_per_sector(args.bytes_per_sector),
-        "--bytes-per-sector",
-    )?;
+    put(engine.put_bytes_per_sector(bps), "--bytes-per-sector")?;
     put(
         engine.put_starting_sectors_per_second(args.starting_sectors_per_second),
         "--starting-sectors-per-second",
@@ -135,7 +144,7 @@ struct Input {
     sectors: i32,
 }
 
-fn open_input(args: &BurnArgs) -> Result<Input, CliError> {
+fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
     let invalid = |msg: String| CliError::new(HResult::E_INVALIDARG, msg);
     let file = File::open(&args.file)
         .map_err(|e| invalid(format!("cannot open {}: {e}", args.file.display())))?;
@@ -146,13 +155,12 @@ fn open_input(args: &BurnArgs) -> Result<Input, CliError> {
     if len == 0 {
         return Err(invalid(format!("{} is empty", args.file.display())));
     }
-    if args.bytes_per_sector < 1 {
+    if bps < 1 {
         return Err(invalid(format!(
-            "--bytes-per-sector must be positive, not {}",
-            args.bytes_per_sector
+            "--bytes-per-sector must be positive, not {bps}"
         )));
     }
-    let bps = args.bytes_per_sector as u64;
+    let bps = bps as u64;
     let sectors = match args.sectors {
         Some(n) => n,
         None => i32::try_from(len.div_ceil(bps)).map_err(|_| {
@@ -173,21 +181,38 @@ fn open_input(args: &BurnArgs) -> Result<Input, CliError> {
 }
 
 pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
-    let Input {
-        source,
-        len,
-        padded,
-        sectors,
-    } = open_input(args)?;
-    let bps = args.bytes_per_sector as u64;
     let id = args
         .recorder
         .clone()
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
-    let start_lba = args.lba.or_else(|| next_writable(&recorder)).unwrap_or(0);
+    // What the medium is decides the defaults: its block size, its next
+    // writable address (READ TRACK INFORMATION), else LBA 0.
+    let info = recorder.describe().ok();
+    let bps = args
+        .bytes_per_sector
+        .or(info.as_ref().map(RecorderInfo::natural_sector_size))
+        .unwrap_or(2048);
+    if let Some(why) = info.as_ref().and_then(|i| i.sector_size_mismatch(bps)) {
+        return Err(CliError::new(HResult::E_INVALIDARG, why));
+    }
+    let Input {
+        source,
+        len,
+        padded,
+        sectors,
+    } = open_input(args, bps)?;
+    let start_lba = args
+        .lba
+        .or_else(|| {
+            info.as_ref()?
+                .next_writable
+                .and_then(|n| i32::try_from(n).ok())
+        })
+        .unwrap_or(0);
+    let bps = bps as u64;
 
-    let engine = engine_for(args, &recorder)?;
+    let engine = engine_for(args, &recorder, bps as i32)?;
 
     if !args.quiet {
         eprintln!(
@@ -214,6 +239,9 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         result = scsi::synchronize_cache(&mut **guard).map_err(|e| {
             crate::engine::EngineError::new(e.hresult(), format!("SYNCHRONIZE CACHE failed: {e}"))
         });
+        if result.is_ok() && args.close {
+            result = close_track_and_session(&mut **guard);
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     let bytes = last.sectors_written().max(0) as u64 * bps;

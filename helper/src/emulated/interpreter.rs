@@ -389,8 +389,8 @@ impl EmulatedRecorder {
                     return self.fail(INVALID_FIELD, &data);
                 }
                 self.flush(timeout)?;
-                if function != 1 {
-                    self.closed = true;
+                if function != 1 && self.close_session().is_err() {
+                    return self.fail(WRITE_ERROR, &data);
                 }
                 Ok(Completion::good())
             }

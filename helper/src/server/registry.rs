@@ -97,6 +97,14 @@ impl Registry {
         out
     }
 
+    /// The last description of recorder `id`, if it was ever described.
+    pub fn cached(&self, id: &str) -> Option<RecorderInfo> {
+        self.lock()
+            .iter()
+            .find(|e| e.recorder.id() == id)
+            .and_then(|e| e.cached.clone())
+    }
+
     /// Gives `id` to `session`: E_INVALIDARG if not offered, E_IMAPI_RECORDER_LOCKED
     /// if another session holds it.
     pub fn claim(&self, id: &str, session: SessionId) -> Result<Recorder, HResult> {

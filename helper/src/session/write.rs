@@ -99,6 +99,12 @@ fn prepare(
             "no recorder was named",
         ));
     }
+    if let Some(why) = registry
+        .cached(&p.recorder)
+        .and_then(|info| info.sector_size_mismatch(p.bytes_per_sector))
+    {
+        return Err(invalid(why));
+    }
     let recorder = registry.claim(&p.recorder, session).map_err(|h| {
         let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
             format!("{} is in use by another session", p.recorder)

@@ -1,0 +1,241 @@
+//! `cargo xtask vm`: the helper's real device paths in a QEMU guest.
+//!
+//! The guest is a Debian kernel with a busybox initramfs and the helper built
+//! static. It burns generated data (a) through SG_IO to a scsi-hd on
+//! virtio-scsi, (b) through USB Bulk-Only (libusb) to a usb-storage device on
+//! qemu-xhci with the kernel's driver detached, and (c) serves the WebSocket
+//! protocol, forwarded to the host's 127.0.0.1, to which a client on the host
+//! burns. After QEMU exits the host compares each backing image with its
+//! source byte for byte, and checks nothing was written past it.
+
+mod cpio;
+mod kernel;
+mod qemu;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, root, run, tools};
+
+/// The Rust target of the static helper.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// Bytes burned on each path.
+const DATA_BYTES: usize = 8 << 20;
+/// Size of each backing image (the data is followed by zeroes that must stay).
+const IMAGE_BYTES: u64 = 32 << 20;
+/// The relay's port in the guest (the helper itself listens on loopback).
+const GUEST_RELAY_PORT: u16 = 47900;
+
+/// Deterministic test data (xorshift64), different for each seed.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Builds webburn-helper statically linked (it runs on the guest's bare busybox).
+fn static_helper() -> Result<PathBuf> {
+    let mut build = cargo();
+    build
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "webburn-helper",
+            "--target",
+            TARGET,
+        ])
+        .env("RUSTFLAGS", "-C target-feature=+crt-static");
+    run(
+        build,
+        "cargo build --release --target x86_64 (static helper)",
+    )?;
+    Ok(root().join(format!("target/{TARGET}/release/webburn-helper")))
+}
+
+/// The initramfs: busybox, the modules in load order, the helper, the data
+/// files and the init script, with `env` as /vm.env.
+fn initramfs(
+    kernel: &kernel::Kernel,
+    helper: &Path,
+    data: &[(&str, &[u8])],
+    env: &str,
+) -> Result<Vec<u8>> {
+    let modules_dep = std::fs::read_to_string(kernel.modules.join("modules.dep"))?;
+    let order = kernel::load_order(&modules_dep, kernel::GUEST_MODULES)?;
+    let mut a = cpio::Archive::default();
+    for d in [
+        "bin", "dev", "proc", "sys", "tmp", "root", "data", "modules",
+    ] {
+        a.dir(d);
+    }
+    a.char_device("dev/console", 5, 1);
+    a.file("bin/busybox", 0o755, &std::fs::read("/bin/busybox")?);
+    a.file("init", 0o755, include_bytes!("vm/init.sh"));
+    a.file("vm.env", 0o644, env.as_bytes());
+    a.file("webburn-helper", 0o755, &std::fs::read(helper)?);
+    let mut names = String::new();
+    for m in &order {
+        let name = m.rsplit('/').next().unwrap_or(m);
+        a.file(
+            &format!("modules/{name}"),
+            0o644,
+            &std::fs::read(kernel.modules.join(m))?,
+        );
+        names.push_str(name);
+        names.push('\n');
+    }
+    a.file("modules/order", 0o644, names.as_bytes());
+    for (name, bytes) in data {
+        a.file(&format!("data/{name}"), 0o644, bytes);
+    }
+    Ok(a.finish())
+}
+
+/// A free port on the host's loopback.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn blank_image(path: &Path) -> Result<()> {
+    let f = std::fs::File::create(path)?;
+    f.set_len(IMAGE_BYTES)?;
+    Ok(())
+}
+
+/// Checks that `image` starts with `data` and holds only zeroes after it.
+fn compare(what: &str, image: &Path, data: &[u8]) -> Result<()> {
+    let bytes = std::fs::read(image).with_context(|| format!("{}", image.display()))?;
+    if bytes.len() < data.len() {
+        bail!("{what}: the image is shorter than the data");
+    }
+    if let Some(i) = bytes.iter().zip(data).position(|(a, b)| a != b) {
+        bail!(
+            "{what}: {} differs from the source at byte {i}",
+            image.display()
+        );
+    }
+    if let Some(i) = bytes[data.len()..].iter().position(|&b| b != 0) {
+        bail!(
+            "{what}: {} has data past the burn, at byte {}",
+            image.display(),
+            data.len() + i
+        );
+    }
+    println!(
+        "vm: {what}: {} bytes identical to the source, the {} bytes after them untouched",
+        data.len(),
+        bytes.len() - data.len()
+    );
+    Ok(())
+}
+
+/// `result NAME {json}` lines of the guest must say S_OK.
+fn check_result(said: &[String], name: &str) -> Result<()> {
+    let prefix = format!("result {name} ");
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("the guest reported no {name} result"))?;
+    if !line.contains("\"name\":\"S_OK\"") {
+        bail!("the {name} burn in the guest failed: {line}");
+    }
+    Ok(())
+}
+
+/// Runs the VM tier.
+pub fn run_vm() -> Result<()> {
+    let started = Instant::now();
+    tools::vm_packages()?;
+    let vm_dir = root().join("target/vm");
+    let kernel = kernel::fetch(&vm_dir.join("kernel"))?;
+    let helper = static_helper()?;
+    let work = vm_dir.join("run");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+
+    let sg_data = pattern(DATA_BYTES, 1);
+    let usb_data = pattern(DATA_BYTES, 2);
+    let ws_data = pattern(DATA_BYTES, 3);
+    let ws_file = work.join("ws.bin");
+    std::fs::write(&ws_file, &ws_data)?;
+    let machine = qemu::Machine {
+        kernel: kernel.image.clone(),
+        initrd: work.join("initramfs.cpio"),
+        sg_image: work.join("sg.img"),
+        ws_image: work.join("ws.img"),
+        usb_image: work.join("usb.img"),
+        optical: None,
+        host_port: free_port()?,
+        guest_port: GUEST_RELAY_PORT,
+        console_log: work.join("console.log"),
+    };
+    for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
+        blank_image(image)?;
+    }
+    let env = format!(
+        "PORT={}\nRELAY={}\nOPTICAL=0\n",
+        machine.host_port, machine.guest_port
+    );
+    let archive = initramfs(
+        &kernel,
+        &helper,
+        &[("sg.bin", &sg_data), ("usb.bin", &usb_data)],
+        &env,
+    )?;
+    std::fs::write(&machine.initrd, archive)?;
+
+    eprintln!(
+        "xtask: booting the guest (console in {})",
+        machine.console_log.display()
+    );
+    let mut vm = machine.start()?;
+    let said = vm.read_until("ready", Duration::from_secs(240))?;
+    check_result(&said, "sg")?;
+    check_result(&said, "usb")?;
+    let mut client = cargo();
+    client
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "webburn-tests",
+            "--example",
+            "vm_client",
+            "--",
+        ])
+        .arg(machine.host_port.to_string())
+        .arg(&ws_file);
+    run(client, "the host's WebSocket client burns through hostfwd")?;
+    vm.tell("done")?;
+    vm.read_until("poweroff", Duration::from_secs(60))?;
+    vm.wait(Duration::from_secs(30))?;
+
+    compare(
+        "SG_IO (scsi-hd on virtio-scsi)",
+        &machine.sg_image,
+        &sg_data,
+    )?;
+    compare(
+        "USB Bulk-Only (usb-storage on qemu-xhci)",
+        &machine.usb_image,
+        &usb_data,
+    )?;
+    compare(
+        "WebSocket end to end (host client -> guest helper -> scsi-hd)",
+        &machine.ws_image,
+        &ws_data,
+    )?;
+    println!("vm: passed in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

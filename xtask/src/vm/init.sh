@@ -1,0 +1,94 @@
+#!/bin/busybox sh
+# The VM tier's guest: PID 1 of a busybox initramfs. It finds the emulated
+# devices, burns with the real helper through SG_IO and USB Bulk-Only, then
+# serves the helper for the host's WebSocket client, and powers off when the
+# host says so. Every line for the host starts with "WEBBURN ".
+# /vm.env sets PORT (the helper's), RELAY (forwarded from the host) and OPTICAL.
+
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/root
+mkdir -p /proc /sys /dev /tmp /root
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+. /vm.env
+
+say() { echo "WEBBURN $*"; }
+finish() { sync; say "poweroff"; reboot -f; }
+fail() { say "failed $*"; finish; }
+
+for m in $(cat /modules/order); do
+    insmod "/modules/$m" || fail "insmod $m"
+done
+ip link set lo up
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || fail "network"
+
+# The sg node of the SCSI device whose model (INQUIRY product) is $1.
+sg_of_model() {
+    for d in /sys/class/scsi_generic/sg*; do
+        [ "$(tr -d ' ' < "$d/device/model" 2>/dev/null)" = "$1" ] && echo "/dev/${d##*/}"
+    done
+}
+# The sg node of the first SCSI device of peripheral type $1 (5 = MMC).
+sg_of_type() {
+    for d in /sys/class/scsi_generic/sg*; do
+        [ "$(cat "$d/device/type" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return; }
+    done
+}
+# usb:BUS:ADDRESS of QEMU's usb-storage device (vendor 46f4).
+usb_id() {
+    for d in /sys/bus/usb/devices/*; do
+        [ "$(cat "$d/idVendor" 2>/dev/null)" = "46f4" ] && echo "usb:$(cat "$d/busnum"):$(cat "$d/devnum")"
+    done
+}
+
+tries=0
+until [ -n "$(sg_of_model WB-SG)" ] && [ -n "$(sg_of_model WB-WS)" ] && [ -n "$(usb_id)" ] \
+    && ls /sys/bus/usb/drivers/usb-storage/ | grep -q ':' \
+    && { [ "$OPTICAL" = 0 ] || [ -n "$(sg_of_type 5)" ]; }; do
+    tries=$((tries + 1))
+    [ $tries -gt 300 ] && fail "devices did not appear"
+    sleep 0.1
+done
+SG=$(sg_of_model WB-SG)
+WS=$(sg_of_model WB-WS)
+USB=$(usb_id)
+say "devices sg=$SG ws=$WS usb=$USB optical=$(sg_of_type 5)"
+/webburn-helper recorders
+
+# (a) SG_IO to the scsi-hd, (b) USB Bulk-Only to usb-storage, driver detached.
+out=$(/webburn-helper burn /data/sg.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
+say "result sg $out"
+out=$(/webburn-helper burn /data/usb.bin --recorder "$USB,detach" --lba 0 --quiet --json) || true
+say "result usb $out"
+if [ -e "/sys/bus/usb/drivers/usb-storage" ] && ls /sys/bus/usb/drivers/usb-storage/ | grep -q ':'; then
+    say "usb-storage driver re-attached"
+fi
+if [ "$OPTICAL" = 1 ]; then
+    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$(sg_of_type 5)" --close --quiet --json) || true
+    say "result optical $out"
+fi
+
+# (c) The helper serves; the host's client reaches it through hostfwd and a
+# relay (the helper listens on loopback only, as everywhere).
+cat > /root/webburn.toml <<EOF
+port = $PORT
+recorders = ["sg:$WS"]
+idle-timeout = "60s"
+EOF
+/webburn-helper serve --config /root/webburn.toml > /tmp/serve.log 2>&1 &
+HELPER=$!
+tries=0
+until wget -q -O - --header "Origin: http://127.0.0.1:$PORT" "http://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ $tries -gt 300 ] && { cat /tmp/serve.log; fail "the helper did not start serving"; }
+    sleep 0.1
+done
+printf '#!/bin/sh\nexec nc 127.0.0.1 %s\n' "$PORT" > /relay && chmod +x /relay
+nc -ll -p "$RELAY" -e /relay &
+say "ready"
+read -r line
+kill "$HELPER"
+wait "$HELPER"
+say "served: $(grep -c 'write finished' /tmp/serve.log) writes finished"
+finish
