@@ -135,23 +135,6 @@ impl Recorder {
         }
     }
 
-    /// Like [`Recorder::try_acquire`], but waits up to `wait` for a holder that
-    /// is only briefly busy (describing the device for a recorder list).
-    pub fn acquire_within(
-        &self,
-        wait: std::time::Duration,
-    ) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, HResult> {
-        let until = std::time::Instant::now() + wait;
-        loop {
-            match self.try_acquire() {
-                Err(HResult::E_IMAPI_RECORDER_LOCKED) if std::time::Instant::now() < until => {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                r => return r,
-            }
-        }
-    }
-
     /// Asks the device who it is and what it holds (INQUIRY, GET CONFIGURATION,
     /// READ CAPACITY).
     pub fn describe(&self) -> Result<RecorderInfo, ScsiError> {
@@ -323,6 +306,21 @@ pub fn discovered_ids() -> Vec<String> {
         .into_iter()
         .map(|d| format!("{USB_PREFIX}{}:{}", d.bus, d.address))
         .collect()
+}
+
+/// The ids of the system's optical drives (`sg:/dev/sgN` of type 05h), the
+/// recorders a server offers without being told (disks must be configured).
+pub fn discovered_optical_ids() -> Vec<String> {
+    #[cfg(target_os = "linux")]
+    {
+        crate::transport::sg_io::list(Path::new("/sys"))
+            .into_iter()
+            .filter(|d| d.device_type == 5)
+            .map(|d| format!("{SG_PREFIX}{}", d.path.display()))
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
 }
 
 /// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.

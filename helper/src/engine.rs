@@ -75,10 +75,6 @@ pub struct WriteEngine {
     ring: Mutex<Option<Arc<Ring>>>,
 }
 
-/// How long WriteSection waits for a recorder that is briefly busy (being
-/// described) before it answers E_IMAPI_RECORDER_LOCKED.
-pub const ACQUIRE_WAIT: Duration = Duration::from_secs(2);
-
 /// How long CancelWrite waits for the writer to stop (a WRITE in flight finishes first).
 pub const CANCEL_WAIT: Duration = Duration::from_millis(500);
 
@@ -268,7 +264,7 @@ impl WriteEngine {
         let recorder = props.recorder.as_ref().ok_or_else(|| {
             EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
         })?;
-        let mut guard = recorder.acquire_within(ACQUIRE_WAIT).map_err(|h| {
+        let mut guard = recorder.try_acquire().map_err(|h| {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;

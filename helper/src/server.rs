@@ -101,11 +101,14 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         .map_err(|error| ServerError::Bind { addr, error })
 }
 
-/// Opens the configured recorders and starts listening on 127.0.0.1 and ::1
+/// Checks the configured recorders and starts listening on 127.0.0.1 and ::1
 /// (::1 is skipped with a warning where the system has no IPv6 loopback).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let ids = config.recorders.clone();
-    let registry = tokio::task::spawn_blocking(move || Registry::open(&ids))
+    let discover = config
+        .discover_drives
+        .then_some(crate::devices::discovered_optical_ids as registry::Discover);
+    let registry = tokio::task::spawn_blocking(move || Registry::open(&ids, discover))
         .await
         .map_err(|e| ServerError::Internal(e.to_string()))?
         .map_err(|(id, error)| ServerError::Recorder { id, error })?;

@@ -154,6 +154,15 @@ fn failures_print_the_hresult_and_exit_non_zero() {
         (
             vec![
                 src.into(),
+                "--close".into(),
+                "--recorder".into(),
+                format!("emulated:{},profile=disk", img.display()),
+            ],
+            "--close is for optical media",
+        ),
+        (
+            vec![
+                src.into(),
                 "--recorder".into(),
                 format!("emulated:{},profile=disk,capacity=512KiB", img.display()),
             ],

@@ -3,7 +3,8 @@
 //! the QEMU guest, through hostfwd), as the helper's own page would.
 //!
 //! `cargo run -p webburn-tests --example vm_client -- PORT FILE`
-//! Prints one line with the result; exits 1 unless the write succeeded.
+//! Prints the recorders the helper lists and a line with the result; exits 1
+//! unless the write succeeded.
 
 use serde_json::json;
 use webburn_shared::HResult;
@@ -27,13 +28,26 @@ async fn main() {
         .unwrap_or_else(|(status, body)| panic!("refused: {status} {body}"));
     c.hello().await;
     c.send(json!({"type": "listRecorders"})).await;
-    let described = match c.recv().await {
-        ServerMessage::Recorders { recorders } => recorders
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("the helper offers no recorder")),
+    let recorders = match c.recv().await {
+        ServerMessage::Recorders { recorders } => recorders,
         other => panic!("expected recorders, got {other:?}"),
     };
+    for r in &recorders {
+        println!(
+            "listed: {} kind={} device={} {} {} profiles={:?} current={:?}",
+            r.id,
+            r.kind,
+            r.vendor_id,
+            r.product_id,
+            r.product_revision,
+            r.supported_profiles,
+            r.current_profiles
+        );
+    }
+    let described = recorders
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("the helper offers no recorder"));
     let recorder = described.id;
     // A disk takes blocks of its own size (512 bytes for QEMU's scsi-hd).
     c.bytes_per_sector = described.block_size.map_or(2048, |b| b as usize);

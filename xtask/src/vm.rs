@@ -11,6 +11,7 @@
 mod cpio;
 mod kernel;
 mod qemu;
+mod tgt;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -153,6 +154,44 @@ fn check_result(said: &[String], name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The host's WebSocket client burns `file` through hostfwd to the guest's
+/// helper, and the discovered optical drive must be on the list it gets.
+fn host_client(port: u16, file: &Path) -> Result<()> {
+    let mut client = cargo();
+    client
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "webburn-tests",
+            "--example",
+            "vm_client",
+            "--",
+        ])
+        .arg(port.to_string())
+        .arg(file);
+    eprintln!("xtask: the host's WebSocket client burns through hostfwd");
+    let out = client.output().context("cannot run the host's client")?;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for line in printed.lines() {
+        println!("vm: {line}");
+    }
+    if !out.status.success() {
+        bail!(
+            "the WebSocket burn failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    // The optical drive was not configured: the server found it by itself
+    // (closed by the CLI burn, it now holds a DVD-ROM: profile 10h).
+    if !printed.lines().any(|l| {
+        l.starts_with("listed: sg:") && l.contains("kind=sg") && l.contains("VIRTUAL-CDROM")
+    }) {
+        bail!("the protocol's recorder list does not offer the discovered optical drive");
+    }
+    Ok(())
+}
+
 /// Runs the VM tier.
 pub fn run_vm() -> Result<()> {
     let started = Instant::now();
@@ -167,6 +206,9 @@ pub fn run_vm() -> Result<()> {
     let sg_data = pattern(DATA_BYTES, 1);
     let usb_data = pattern(DATA_BYTES, 2);
     let ws_data = pattern(DATA_BYTES, 3);
+    let optical_data = pattern(DATA_BYTES, 4);
+    let optical_image = work.join("optical.img");
+    let target = tgt::Target::start(free_port()?, &optical_image, &work.join("tgtd.log"))?;
     let ws_file = work.join("ws.bin");
     std::fs::write(&ws_file, &ws_data)?;
     let machine = qemu::Machine {
@@ -175,7 +217,7 @@ pub fn run_vm() -> Result<()> {
         sg_image: work.join("sg.img"),
         ws_image: work.join("ws.img"),
         usb_image: work.join("usb.img"),
-        optical: None,
+        optical: Some((target.portal.clone(), tgt::IQN.to_owned())),
         host_port: free_port()?,
         guest_port: GUEST_RELAY_PORT,
         console_log: work.join("console.log"),
@@ -184,13 +226,17 @@ pub fn run_vm() -> Result<()> {
         blank_image(image)?;
     }
     let env = format!(
-        "PORT={}\nRELAY={}\nOPTICAL=0\n",
+        "PORT={}\nRELAY={}\nOPTICAL=1\n",
         machine.host_port, machine.guest_port
     );
     let archive = initramfs(
         &kernel,
         &helper,
-        &[("sg.bin", &sg_data), ("usb.bin", &usb_data)],
+        &[
+            ("sg.bin", &sg_data),
+            ("usb.bin", &usb_data),
+            ("optical.bin", &optical_data),
+        ],
         &env,
     )?;
     std::fs::write(&machine.initrd, archive)?;
@@ -203,23 +249,18 @@ pub fn run_vm() -> Result<()> {
     let said = vm.read_until("ready", Duration::from_secs(240))?;
     check_result(&said, "sg")?;
     check_result(&said, "usb")?;
-    let mut client = cargo();
-    client
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "webburn-tests",
-            "--example",
-            "vm_client",
-            "--",
-        ])
-        .arg(machine.host_port.to_string())
-        .arg(&ws_file);
-    run(client, "the host's WebSocket client burns through hostfwd")?;
+    check_result(&said, "optical")?;
+    if !said
+        .iter()
+        .any(|l| l.starts_with("optical after close:") && l.contains("Complete"))
+    {
+        bail!("the DVD+R is not complete after CLOSE TRACK/SESSION");
+    }
+    host_client(machine.host_port, &ws_file)?;
     vm.tell("done")?;
     vm.read_until("poweroff", Duration::from_secs(60))?;
     vm.wait(Duration::from_secs(30))?;
+    drop(target);
 
     compare(
         "SG_IO (scsi-hd on virtio-scsi)",
@@ -235,6 +276,11 @@ pub fn run_vm() -> Result<()> {
         "WebSocket end to end (host client -> guest helper -> scsi-hd)",
         &machine.ws_image,
         &ws_data,
+    )?;
+    compare(
+        "optical (tgt's DVD+R over iSCSI, scsi-generic)",
+        &optical_image,
+        &optical_data,
     )?;
     println!("vm: passed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

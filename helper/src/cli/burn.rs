@@ -180,14 +180,10 @@ fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
     })
 }
 
-pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
-    let id = args
-        .recorder
-        .clone()
-        .unwrap_or_else(|| default_recorder_id(data_dir));
-    let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
-    // What the medium is decides the defaults: its block size, its next
-    // writable address (READ TRACK INFORMATION), else LBA 0.
+/// BytesPerSector and the first LBA, from the arguments or else from what
+/// the medium is: its block size (disks), its next writable address (READ
+/// TRACK INFORMATION), else 2048 and LBA 0. Refuses what the medium cannot take.
+fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32), CliError> {
     let info = recorder.describe().ok();
     let bps = args
         .bytes_per_sector
@@ -196,12 +192,12 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     if let Some(why) = info.as_ref().and_then(|i| i.sector_size_mismatch(bps)) {
         return Err(CliError::new(HResult::E_INVALIDARG, why));
     }
-    let Input {
-        source,
-        len,
-        padded,
-        sectors,
-    } = open_input(args, bps)?;
+    if args.close && info.as_ref().is_some_and(|i| i.device_type != 5) {
+        return Err(CliError::new(
+            HResult::E_INVALIDARG,
+            format!("--close is for optical media; {} is a disk", recorder.id()),
+        ));
+    }
     let start_lba = args
         .lba
         .or_else(|| {
@@ -210,6 +206,22 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
                 .and_then(|n| i32::try_from(n).ok())
         })
         .unwrap_or(0);
+    Ok((bps, start_lba))
+}
+
+pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
+    let id = args
+        .recorder
+        .clone()
+        .unwrap_or_else(|| default_recorder_id(data_dir));
+    let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    let (bps, start_lba) = medium_defaults(args, &recorder)?;
+    let Input {
+        source,
+        len,
+        padded,
+        sectors,
+    } = open_input(args, bps)?;
     let bps = bps as u64;
 
     let engine = engine_for(args, &recorder, bps as i32)?;

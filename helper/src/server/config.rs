@@ -22,6 +22,9 @@ pub struct ConfigFile {
     pub buffer: Option<String>,
     /// Recorder ids offered to clients (default: the default emulated recorder).
     pub recorders: Option<Vec<String>>,
+    /// Also offer the system's optical drives (default true; disks and USB
+    /// sticks are offered only when listed in `recorders`).
+    pub discover_drives: Option<bool>,
     /// Log filter, e.g. `info` or `webburn_helper=debug`.
     pub log: Option<String>,
     /// Most WebSocket sessions at once.
@@ -47,6 +50,8 @@ pub struct ServerConfig {
     pub buffer_bytes: usize,
     /// Recorder ids offered to clients.
     pub recorders: Vec<String>,
+    /// Offer the system's optical drives besides `recorders`.
+    pub discover_drives: bool,
     /// Log filter.
     pub log: String,
     /// Most WebSocket sessions at once.
@@ -78,6 +83,7 @@ impl ServerConfig {
             allowed_origins: Vec::new(),
             buffer_bytes: crate::engine::DEFAULT_BUFFER_BYTES,
             recorders: vec![crate::devices::default_recorder_id(data_dir)],
+            discover_drives: true,
             log: "info".into(),
             max_sessions: 8,
             idle_timeout: Duration::from_secs(60),
@@ -102,6 +108,9 @@ impl ServerConfig {
         }
         if let Some(recorders) = &file.recorders {
             self.recorders.clone_from(recorders);
+        }
+        if let Some(d) = file.discover_drives {
+            self.discover_drives = d;
         }
         if let Some(log) = &file.log {
             self.log.clone_from(log);

@@ -1,10 +1,16 @@
 //! The recorders the helper offers, and which session holds which.
 //!
-//! Only recorders named in the configuration are offered: a client picks one
-//! by id and can never make the helper open a path of its choosing. A session
-//! claims a recorder with its first write and keeps it until it closes.
+//! The helper offers the recorders named in its configuration and, unless
+//! turned off, the optical drives the system has (discovered afresh with
+//! every list). Disks and USB sticks are offered only when configured: a page
+//! must never be able to pick the user's own disk. A client picks a recorder
+//! by id and can never make the helper open a path of its choosing.
+//!
+//! A device is open only while a session writes to it (or for a moment while
+//! it is described), so other programs can use the drive the rest of the time.
 
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use webburn_shared::HResult;
 use webburn_shared::protocol::RecorderDescription;
@@ -14,18 +20,32 @@ use crate::devices::{DeviceError, Recorder, RecorderInfo};
 /// A session's identity within the server.
 pub type SessionId = u64;
 
+/// How long a claim waits for a list that is describing the device.
+const DESCRIBE_WAIT: Duration = Duration::from_secs(1);
+
+/// Finds the ids of the system's optical drives.
+pub type Discover = fn() -> Vec<String>;
+
 #[derive(Debug)]
 struct Entry {
-    recorder: Recorder,
+    /// The recorder's id, as clients name it.
+    id: String,
+    /// What opens it (a configured id may carry options the id leaves out).
+    spec: String,
+    /// Open while a session holds it.
+    open: Option<Recorder>,
     holder: Option<SessionId>,
     /// The last description, shown while the recorder is busy.
     cached: Option<RecorderInfo>,
+    /// Found by discovery rather than configured: forgotten when it vanishes.
+    discovered: bool,
 }
 
 /// The offered recorders.
 #[derive(Debug)]
 pub struct Registry {
     entries: Mutex<Vec<Entry>>,
+    discover: Option<Discover>,
 }
 
 fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
@@ -44,21 +64,33 @@ fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
     }
 }
 
+/// Opens `spec` for a moment and describes it.
+fn describe_now(spec: &str) -> Option<RecorderInfo> {
+    Recorder::open(spec).ok()?.describe().ok()
+}
+
 impl Registry {
-    /// Opens every recorder id (they stay open, and locked, while the helper runs).
-    pub fn open(ids: &[String]) -> Result<Registry, (String, DeviceError)> {
+    /// Checks that every configured id opens (a typo fails the start, not the
+    /// first burn); `discover`, if given, adds the system's optical drives.
+    pub fn open(
+        ids: &[String],
+        discover: Option<Discover>,
+    ) -> Result<Registry, (String, DeviceError)> {
         let mut entries = Vec::with_capacity(ids.len());
         for id in ids {
             let recorder = Recorder::open(id).map_err(|e| (id.clone(), e))?;
-            let cached = recorder.describe().ok();
             entries.push(Entry {
-                recorder,
+                id: recorder.id().to_owned(),
+                spec: id.clone(),
+                cached: recorder.describe().ok(),
+                open: None,
                 holder: None,
-                cached,
+                discovered: false,
             });
         }
         Ok(Registry {
             entries: Mutex::new(entries),
+            discover,
         })
     }
 
@@ -66,30 +98,54 @@ impl Registry {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Adds drives that appeared, forgets free ones that went away.
+    fn rediscover(&self) {
+        let Some(discover) = self.discover else {
+            return;
+        };
+        let found = discover();
+        let mut entries = self.lock();
+        entries.retain(|e| !e.discovered || e.holder.is_some() || found.contains(&e.id));
+        for id in found {
+            if !entries.iter().any(|e| e.id == id) {
+                entries.push(Entry {
+                    spec: id.clone(),
+                    id,
+                    open: None,
+                    holder: None,
+                    cached: None,
+                    discovered: true,
+                });
+            }
+        }
+    }
+
     /// Describes every recorder, asking the free ones afresh (blocking SCSI I/O).
     /// A recorder a session holds is shown from its last description: asking
-    /// it now could get in the way of that session's write.
+    /// it now could get in the way of that session's write. A drive never
+    /// described (no permission, say) is left out.
     pub fn list(&self, asker: SessionId) -> Vec<RecorderDescription> {
-        let snapshot: Vec<(Recorder, Option<SessionId>)> = self
+        self.rediscover();
+        let snapshot: Vec<(String, String, Option<SessionId>)> = self
             .lock()
             .iter()
-            .map(|e| (e.recorder.clone(), e.holder))
+            .map(|e| (e.id.clone(), e.spec.clone(), e.holder))
             .collect();
         let mut out = Vec::with_capacity(snapshot.len());
-        for (i, (recorder, holder)) in snapshot.into_iter().enumerate() {
+        for (id, spec, holder) in snapshot {
             let fresh = if holder.is_none() {
-                recorder.describe().ok()
+                describe_now(&spec)
             } else {
                 None
             };
             let mut entries = self.lock();
-            let Some(entry) = entries.get_mut(i) else {
-                break;
+            let Some(entry) = entries.iter_mut().find(|e| e.id == id) else {
+                continue;
             };
             if fresh.is_some() {
                 entry.cached.clone_from(&fresh);
             }
-            let in_use = holder.is_some_and(|h| h != asker);
+            let in_use = entry.holder.is_some_and(|h| h != asker);
             if let Some(info) = fresh.as_ref().or(entry.cached.as_ref()) {
                 out.push(describe(info, in_use));
             }
@@ -101,31 +157,60 @@ impl Registry {
     pub fn cached(&self, id: &str) -> Option<RecorderInfo> {
         self.lock()
             .iter()
-            .find(|e| e.recorder.id() == id)
+            .find(|e| e.id == id)
             .and_then(|e| e.cached.clone())
     }
 
-    /// Gives `id` to `session`: E_INVALIDARG if not offered, E_IMAPI_RECORDER_LOCKED
-    /// if another session holds it.
+    /// Opens `id` for `session`: E_INVALIDARG if not offered,
+    /// E_IMAPI_RECORDER_LOCKED if another session (or program) has it.
     pub fn claim(&self, id: &str, session: SessionId) -> Result<Recorder, HResult> {
-        let mut entries = self.lock();
-        let entry = entries
-            .iter_mut()
-            .find(|e| e.recorder.id() == id)
-            .ok_or(HResult::E_INVALIDARG)?;
-        match entry.holder {
-            Some(h) if h != session => Err(HResult::E_IMAPI_RECORDER_LOCKED),
-            _ => {
-                entry.holder = Some(session);
-                Ok(entry.recorder.clone())
+        let spec = {
+            let mut entries = self.lock();
+            let entry = entries
+                .iter_mut()
+                .find(|e| e.id == id)
+                .ok_or(HResult::E_INVALIDARG)?;
+            match (entry.holder, &entry.open) {
+                (Some(h), _) if h != session => return Err(HResult::E_IMAPI_RECORDER_LOCKED),
+                (Some(_), Some(open)) => return Ok(open.clone()),
+                // Reserved: no list describes it from now on.
+                _ => entry.holder = Some(session),
             }
+            entry.spec.clone()
+        };
+        // A list may be describing the device this moment (it has it open).
+        let until = Instant::now() + DESCRIBE_WAIT;
+        let opened = loop {
+            match Recorder::open(&spec) {
+                Err(e)
+                    if e.hresult() == HResult::E_IMAPI_RECORDER_LOCKED
+                        && Instant::now() < until =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                r => break r,
+            }
+        };
+        let mut entries = self.lock();
+        let entry = entries.iter_mut().find(|e| e.id == id);
+        match (opened, entry) {
+            (Ok(recorder), Some(entry)) => {
+                entry.open = Some(recorder.clone());
+                Ok(recorder)
+            }
+            (Err(e), Some(entry)) => {
+                entry.holder = None;
+                Err(e.hresult())
+            }
+            (_, None) => Err(HResult::E_DEV_NOT_EXIST),
         }
     }
 
-    /// Frees every recorder `session` holds.
+    /// Frees every recorder `session` holds; each closes when its writer lets go.
     pub fn release(&self, session: SessionId) {
         for e in self.lock().iter_mut().filter(|e| e.holder == Some(session)) {
             e.holder = None;
+            e.open = None;
         }
     }
 }
@@ -138,7 +223,7 @@ mod tests {
     fn claims_are_exclusive_until_released() {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
-        let reg = Registry::open(std::slice::from_ref(&id)).unwrap();
+        let reg = Registry::open(std::slice::from_ref(&id), None).unwrap();
         assert_eq!(reg.list(1).len(), 1);
         assert!(reg.claim(&id, 1).is_ok());
         assert!(reg.claim(&id, 1).is_ok(), "the holder may claim again");
@@ -152,5 +237,47 @@ mod tests {
         assert!(reg.claim(&id, 2).is_ok());
         let elsewhere = format!("emulated:{}", dir.path().join("other.img").display());
         assert_eq!(reg.claim(&elsewhere, 2).unwrap_err(), HResult::E_INVALIDARG);
+    }
+
+    #[test]
+    fn a_device_is_open_only_while_a_session_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = format!("emulated:{}", dir.path().join("r.img").display());
+        let reg = Registry::open(std::slice::from_ref(&id), None).unwrap();
+        reg.list(1);
+        drop(Recorder::open(&id).expect("free between writes: another program may open it"));
+        let held = reg.claim(&id, 1).unwrap();
+        assert!(Recorder::open(&id).is_err(), "open while held");
+        reg.release(1);
+        drop(held);
+        drop(Recorder::open(&id).expect("closed once released"));
+    }
+
+    static FOUND: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn found() -> Vec<String> {
+        FOUND.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn discovered_drives_come_and_go_but_not_while_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let drive = format!(
+            "emulated:{},profile=dvd+r",
+            dir.path().join("d.img").display()
+        );
+        let reg = Registry::open(&[], Some(found)).unwrap();
+        assert!(reg.list(1).is_empty());
+        FOUND.lock().unwrap().push(drive.clone());
+        let listed = reg.list(1);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].current_profiles, [0x1B]);
+        let _held = reg.claim(&drive, 1).unwrap();
+        FOUND.lock().unwrap().clear();
+        assert_eq!(reg.list(2).len(), 1, "a held drive stays listed");
+        assert!(reg.list(2)[0].in_use);
+        reg.release(1);
+        assert!(reg.list(2).is_empty(), "gone once free");
+        assert_eq!(reg.claim(&drive, 2).unwrap_err(), HResult::E_INVALIDARG);
     }
 }

@@ -181,6 +181,9 @@ impl OpenWrite {
                     Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
                     r => r,
                 };
+                // The device closes when its last holder lets go: this task
+                // first, the session's handle when it reads Done.
+                drop(engine);
                 registry.release(session);
                 let _ = events.send(WriteEvent::Done(id, result));
             }

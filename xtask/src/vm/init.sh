@@ -65,8 +65,11 @@ if [ -e "/sys/bus/usb/drivers/usb-storage" ] && ls /sys/bus/usb/drivers/usb-stor
     say "usb-storage driver re-attached"
 fi
 if [ "$OPTICAL" = 1 ]; then
-    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$(sg_of_type 5)" --close --quiet --json) || true
+    OPT=$(sg_of_type 5)
+    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --close --quiet --json) || true
     say "result optical $out"
+    # What the drive says of the disc now (READ DISC/TRACK INFORMATION).
+    say "optical after close: $(/webburn-helper recorders | awk -v id="sg:$OPT" '$1 == id {f = 1} f && /status|next LBA/ {printf "%s ", $0} f && /^$/ {exit}')"
 fi
 
 # (c) The helper serves; the host's client reaches it through hostfwd and a
