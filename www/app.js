@@ -85,6 +85,11 @@ function showRecorderDetails() {
   const dl = $('recorder-details');
   dl.replaceChildren();
   if (!r) return;
+  // A disk (USB stick, hard disk) takes only blocks of its own size.
+  const isDisk = r.currentProfiles.some((p) => p === 1 || p === 2);
+  if (isDisk && r.blockSize && $('bps').querySelector(`option[value="${r.blockSize}"]`)) {
+    $('bps').value = String(r.blockSize);
+  }
   const rows = [
     ['Device', `${r.vendorId} ${r.productId} ${r.productRevision}`],
     ['Kind', r.kind + (r.inUse ? ' (in use by another page)' : '')],
