@@ -203,7 +203,7 @@ fn open_usb(id: &str, rest: &str) -> Result<Recorder, DeviceError> {
         address.parse().map_err(|_| bad())?,
     );
     let pipe = RusbPipe::open(bus, address, detach)?;
-    let transport = BotTransport::new(pipe, 0, crate::transport::DEFAULT_MAX_TRANSFER);
+    let transport = BotTransport::new(pipe, 0, crate::transport::USB_MAX_TRANSFER);
     Ok(Recorder::from_transport(
         format!("{USB_PREFIX}{bus}:{address}"),
         Box::new(transport),
@@ -266,6 +266,16 @@ impl RecorderInfo {
         match self.block_size {
             Some(b) if self.device_type == 0 => i32::try_from(b).unwrap_or(2048),
             _ => 2048,
+        }
+    }
+
+    /// The transfer unit a write to this medium should use (the transport
+    /// may lower it): large for disks, the MMC default for optical media.
+    pub fn preferred_transfer_bytes(&self) -> usize {
+        if self.device_type == 0 {
+            crate::transport::DISK_MAX_TRANSFER
+        } else {
+            crate::transport::DEFAULT_MAX_TRANSFER
         }
     }
 

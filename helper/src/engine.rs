@@ -268,7 +268,12 @@ impl WriteEngine {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;
-        let unit_bytes = self.config.max_transfer.min(transport.max_transfer_bytes());
+        // A unit never exceeds the system buffer: the writer waits for whole units.
+        let unit_bytes = self
+            .config
+            .max_transfer
+            .min(transport.max_transfer_bytes())
+            .min(self.config.buffer_bytes);
         let unit_sectors = u32::try_from(unit_bytes / bps as usize).unwrap_or(u32::MAX);
         if unit_sectors == 0 {
             return Err(EngineError::new(

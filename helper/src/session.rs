@@ -105,6 +105,8 @@ struct Session {
     ctx: SessionContext,
     greeted: bool,
     last_write_id: Option<u32>,
+    /// The last write started used raw frames (payload without header).
+    last_raw: bool,
     open: Option<OpenWrite>,
     events_tx: UnboundedSender<WriteEvent>,
     events_rx: UnboundedReceiver<WriteEvent>,
@@ -118,6 +120,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
         ctx,
         greeted: false,
         last_write_id: None,
+        last_raw: false,
         open: None,
         events_tx,
         events_rx,
@@ -320,12 +323,14 @@ impl Session {
                 starting_block_address,
                 number_of_blocks,
                 total_bytes,
+                raw_frames,
             } => Step::Reply(self.start_write(&WriteRequest {
                 write_id,
                 properties,
                 starting_block_address,
                 number_of_blocks,
                 total_bytes,
+                raw_frames,
             })),
             ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
             ClientMessage::EndOfData { write_id } => {
@@ -393,6 +398,7 @@ impl Session {
             )];
         }
         self.last_write_id = Some(req.write_id);
+        self.last_raw = req.raw_frames;
         if let Some(open) = &self.open {
             let e = EngineError::new(
                 HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
@@ -461,6 +467,21 @@ impl Session {
             );
             let msg = ServerMessage::error(HResult::E_INVALIDARG, "frameTooLarge", detail, true);
             return Step::Fatal(msg, close::TOO_BIG, "frameTooLarge");
+        }
+        if let Some(open) = self.open.as_mut().filter(|w| w.raw_frames) {
+            // Payload alone: the open write's, at its next offset.
+            let header = DataFrameHeader {
+                write_id: open.id,
+                offset: open.received(),
+            };
+            return match open.accept(header, data.clone()) {
+                Ok(()) => Step::Reply(Vec::new()),
+                Err(v) => violation(HResult::E_INVALIDARG, v),
+            };
+        }
+        if self.open.is_none() && self.last_raw {
+            // Late payload of a raw-framed write that has ended.
+            return Step::Reply(Vec::new());
         }
         let header = match DataFrameHeader::decode(data) {
             Ok((h, _)) => h,

@@ -12,8 +12,17 @@ use webburn_shared::HResult;
 
 use crate::scsi::Sense;
 
-/// Default largest data transfer per command (REFERENCE.md section 7).
+/// Default largest data transfer per command (REFERENCE.md section 7): what
+/// optical drives are written with.
 pub const DEFAULT_MAX_TRANSFER: usize = 64 * 1024;
+
+/// Largest transfer per command to a disk (a USB stick, a hard disk), where
+/// the transport allows it: fewer, larger WRITEs.
+pub const DISK_MAX_TRANSFER: usize = 1024 * 1024;
+
+/// Largest transfer per command over USB Bulk-Only: Linux's usb-storage
+/// default (240 sectors), which sticks are known to take.
+pub const USB_MAX_TRANSFER: usize = 240 * 512;
 
 /// The data stage of a command.
 #[derive(Debug)]

@@ -69,6 +69,11 @@ pub enum ClientMessage {
         number_of_blocks: i32,
         /// Bytes the client's data source holds (at least numberOfBlocks x BytesPerSector).
         total_bytes: u64,
+        /// Every binary message of this write is payload alone, without the
+        /// data-frame header: it belongs to this write at the next offset
+        /// (section 6). Saves a browser building a Blob per frame.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        raw_frames: bool,
     },
     /// CancelWrite().
     CancelWrite {
@@ -367,6 +372,7 @@ mod tests {
                 starting_block_address: 0,
                 number_of_blocks: 1,
                 total_bytes: 2048,
+                raw_frames: false,
             },
             ClientMessage::CancelWrite { write_id: 1 },
             ClientMessage::EndOfData { write_id: 1 },

@@ -304,3 +304,48 @@ async fn a_source_that_ends_early_writes_its_whole_sectors_then_fails_with_inval
     assert_eq!(img.len(), 10 * 2048, "only whole sectors are written");
     assert!(img[..] == data[..10 * 2048]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_frames_carry_payload_alone_in_order() {
+    let helper = Helper::start(&[",profile=disk"], |c| c.buffer_bytes = 1 << 20).await;
+    let rec = helper.recorders[0].clone();
+    let mut c = helper.session().await;
+    let data = pattern(3 << 20, 31);
+    c.start_write(1, &rec, 0, data.len(), json!({"rawFrames": true}))
+        .await;
+    let mut granted = match c.recv().await {
+        ServerMessage::WriteStarted { credit, .. } => credit,
+        other => panic!("{other:?}"),
+    };
+    let mut sent = 0usize;
+    let result = loop {
+        while (sent as u64) < granted {
+            let n = (granted as usize - sent).min(200_000);
+            c.send_binary(data[sent..sent + n].to_vec()).await;
+            sent += n;
+        }
+        match c.recv().await {
+            ServerMessage::Credit { bytes, .. } => granted += bytes,
+            ServerMessage::Update { .. } => {}
+            ServerMessage::WriteResult { hresult, .. } => break hresult,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(result, HResult::S_OK);
+    assert_eq!(sent, data.len());
+    assert_eq!(image(&helper.images[0])[..data.len()], data[..]);
+    // A late payload of the ended raw write is dropped; the session goes on.
+    c.send_binary(vec![1u8; 4096]).await;
+    c.send(json!({"type": "ping"})).await;
+    assert_eq!(c.recv_reply().await, ServerMessage::Pong);
+    // Beyond the credit is still a violation.
+    c.start_write(2, &rec, 0, 2048, json!({"rawFrames": true}))
+        .await;
+    assert!(matches!(c.recv().await, ServerMessage::WriteStarted { .. }));
+    c.send_binary(vec![0u8; 4096]).await;
+    let (last, _) = c.expect_close().await;
+    assert!(
+        matches!(&last, Some(ServerMessage::Error { code, .. }) if code == "creditExceeded"),
+        "{last:?}"
+    );
+}

@@ -448,7 +448,24 @@ impl Connection {
         let (was, waiters, lists, pairings, reconnect, fatal) = {
             let mut inner = self.0.borrow_mut();
             inner.socket = None;
-            // Dropping the senders ends every write with "connection lost".
+            // Every running write ends with the close's code and reason.
+            let reason = if e.reason().is_empty() {
+                String::new()
+            } else {
+                format!(", {:?}", e.reason())
+            };
+            let lost = ServerMessage::error(
+                HResult::E_FAIL,
+                "connectionLost",
+                format!(
+                    "the connection to the helper was lost (WebSocket close code {}{reason}); the helper stopped the write",
+                    e.code()
+                ),
+                true,
+            );
+            for tx in inner.writes.values() {
+                let _ = tx.unbounded_send(lost.clone());
+            }
             inner.writes.clear();
             (
                 inner.state,
@@ -531,9 +548,12 @@ impl Connection {
         self.with_socket(|ws| ws.send_with_str(&text))
     }
 
-    /// Sends a binary message.
-    pub fn send_blob(&self, blob: &web_sys::Blob) -> Result<(), JsValue> {
-        self.with_socket(|ws| ws.send_with_blob(blob))
+    /// Sends a Blob or a typed array as one binary message.
+    pub fn send_binary(&self, data: &JsValue) -> Result<(), JsValue> {
+        self.with_socket(|ws| match data.dyn_ref::<web_sys::Blob>() {
+            Some(blob) => ws.send_with_blob(blob),
+            None => ws.send_with_array_buffer_view(data.unchecked_ref()),
+        })
     }
 
     fn with_socket(

@@ -11,14 +11,14 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::EventTarget;
+use webburn_shared::HResult;
 use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
-use webburn_shared::{DataFrameHeader, HResult};
 
 use crate::connection::Connection;
 use crate::error::{hresult_error, invalid, with_sense};
 use crate::event_args::dispatch_update;
 use crate::recorder::DiscRecorder2;
-use crate::source::{Piece, Source, frame};
+use crate::source::{Piece, Source};
 
 #[derive(Debug)]
 struct Props {
@@ -319,6 +319,7 @@ impl WriteEngine2 {
             starting_block_address: lba,
             number_of_blocks: blocks,
             total_bytes: source.size().unwrap_or(needed),
+            raw_frames: true,
         })?;
         inner.running = Some(Running {
             write_id,
@@ -353,12 +354,8 @@ impl Job {
                 let max = (granted.min(self.needed) - sent).min(self.max_payload);
                 match self.source.piece(sent, max)? {
                     Piece::Data(piece, n) => {
-                        let header = DataFrameHeader {
-                            write_id: self.write_id,
-                            offset: sent,
-                        }
-                        .encode();
-                        self.connection.send_blob(&frame(&header, &piece)?)?;
+                        // rawFrames: the slice goes as it is, no Blob is built.
+                        self.connection.send_binary(&piece)?;
                         sent += n;
                     }
                     Piece::NeedRead => {
@@ -396,6 +393,12 @@ impl Job {
                 ServerMessage::WriteStarted { credit, .. } => granted = credit,
                 ServerMessage::Credit { bytes, .. } => granted += bytes,
                 ServerMessage::Update { args, .. } => dispatch_update(events, args),
+                ServerMessage::Error {
+                    hresult,
+                    detail,
+                    fatal: true,
+                    ..
+                } => return Err(hresult_error(hresult, &detail)),
                 ServerMessage::WriteResult {
                     hresult,
                     detail,

@@ -140,9 +140,3 @@ impl Source {
         }
     }
 }
-
-/// A data frame: the 16-byte header and the piece, as one Blob.
-pub fn frame(header: &[u8], piece: &JsValue) -> Result<Blob, JsValue> {
-    let head = Uint8Array::from(header);
-    Blob::new_with_blob_sequence(&Array::of2(&head, piece))
-}

@@ -11,7 +11,7 @@ use anyhow::Result;
 use crate::{cargo, root, run};
 
 /// Writes `len` bytes of deterministic pseudo-random data (xorshift64*).
-fn write_sample(path: &Path, len: u64) -> Result<()> {
+pub fn write_sample(path: &Path, len: u64) -> Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut left = len;

@@ -7,12 +7,15 @@
 //!   the VM tier.
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
 //!   and WebSocket paths in a QEMU guest, images compared on the host.
+//! - `cargo xtask bench`: throughput and memory beside the ceilings and
+//!   peers, written to BENCHMARKS.md with charts in docs/bench/.
 //! - `cargo xtask serve [-- SERVE-ARGS]`: builds the page and the helper and
 //!   serves the page with the default emulated recorder.
 //! - `cargo xtask run [FILE] [-- BURN-ARGS]`: builds the helper in release mode
 //!   and burns FILE (default: a generated 64 MiB sample) to the default
 //!   emulated recorder.
 
+mod bench;
 mod burn;
 mod tools;
 mod vm;
@@ -132,9 +135,10 @@ fn main() -> Result<()> {
         Some("serve") => serve(&args[1..]),
         Some("run") => burn::run_burn(&args[1..]),
         Some("vm") => vm::run_vm(),
+        Some("bench") => bench::run_bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | vm | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | vm | bench | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

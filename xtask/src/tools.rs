@@ -158,6 +158,23 @@ pub fn vm_packages() -> Result<()> {
     )
 }
 
+/// The peers the benchmark compares with: xorriso, and sg3-utils (sg_dd) for
+/// the guest.
+pub fn bench_packages() -> Result<()> {
+    vm_packages()?;
+    if Path::new("/usr/bin/xorriso").exists() && Path::new("/usr/bin/sg_dd").exists() {
+        return Ok(());
+    }
+    let mut install = Command::new("apt-get");
+    install.env("DEBIAN_FRONTEND", "noninteractive").args([
+        "install",
+        "-y",
+        "xorriso",
+        "sg3-utils",
+    ]);
+    run(install, "apt-get install xorriso sg3-utils")
+}
+
 /// Adds bookworm-backports to apt's sources if it is missing, on the same
 /// mirror as the machine's bookworm entry.
 fn backports_source() -> Result<()> {

@@ -8,6 +8,7 @@
 //! burns. After QEMU exits the host compares each backing image with its
 //! source byte for byte, and checks nothing was written past it.
 
+pub mod bench;
 mod cpio;
 mod kernel;
 mod qemu;
@@ -70,6 +71,7 @@ fn initramfs(
     helper: &Path,
     data: &[(&str, &[u8])],
     env: &str,
+    programs: &[&str],
 ) -> Result<Vec<u8>> {
     let modules_dep = std::fs::read_to_string(kernel.modules.join("modules.dep"))?;
     let order = kernel::load_order(&modules_dep, kernel::GUEST_MODULES)?;
@@ -96,10 +98,44 @@ fn initramfs(
         names.push('\n');
     }
     a.file("modules/order", 0o644, names.as_bytes());
+    add_programs(&mut a, programs)?;
     for (name, bytes) in data {
         a.file(&format!("data/{name}"), 0o644, bytes);
     }
     Ok(a.finish())
+}
+
+/// Host programs for the guest's /bin, with the shared libraries `ldd` names.
+fn add_programs(a: &mut cpio::Archive, programs: &[&str]) -> Result<()> {
+    if programs.is_empty() {
+        return Ok(());
+    }
+    for d in ["lib", "lib/x86_64-linux-gnu", "lib64"] {
+        a.dir(d);
+    }
+    let mut libs = std::collections::BTreeSet::new();
+    for program in programs {
+        let path = Path::new(program);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(program);
+        a.file(&format!("bin/{name}"), 0o755, &std::fs::read(path)?);
+        let out = std::process::Command::new("ldd").arg(path).output()?;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            // "libx.so => /lib/x86_64-linux-gnu/libx.so (0x...)" or "/lib64/ld-linux... (0x...)"
+            if let Some(lib) = line
+                .split_whitespace()
+                .find(|w| w.starts_with('/'))
+                .map(str::to_owned)
+            {
+                libs.insert(lib);
+            }
+        }
+    }
+    for lib in libs {
+        let real = std::fs::canonicalize(&lib)?;
+        let dest = lib.trim_start_matches('/').replace("usr/lib/", "lib/");
+        a.file(&dest, 0o755, &std::fs::read(real)?);
+    }
+    Ok(())
 }
 
 /// A free port on the host's loopback.
@@ -108,9 +144,9 @@ fn free_port() -> Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-fn blank_image(path: &Path) -> Result<()> {
+fn blank_image(path: &Path, bytes: u64) -> Result<()> {
     let f = std::fs::File::create(path)?;
-    f.set_len(IMAGE_BYTES)?;
+    f.set_len(bytes)?;
     Ok(())
 }
 
@@ -223,7 +259,7 @@ pub fn run_vm() -> Result<()> {
         console_log: work.join("console.log"),
     };
     for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
-        blank_image(image)?;
+        blank_image(image, IMAGE_BYTES)?;
     }
     let env = format!(
         "PORT={}\nRELAY={}\nOPTICAL=1\n",
@@ -238,6 +274,7 @@ pub fn run_vm() -> Result<()> {
             ("optical.bin", &optical_data),
         ],
         &env,
+        &[],
     )?;
     std::fs::write(&machine.initrd, archive)?;
 

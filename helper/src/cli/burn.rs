@@ -111,9 +111,15 @@ fn close_track_and_session(
 }
 
 /// A WriteEngine with the properties the arguments name.
-fn engine_for(args: &BurnArgs, recorder: &Recorder, bps: i32) -> Result<WriteEngine, CliError> {
+fn engine_for(
+    args: &BurnArgs,
+    recorder: &Recorder,
+    bps: i32,
+    unit: usize,
+) -> Result<WriteEngine, CliError> {
     let engine = WriteEngine::new(EngineConfig {
         buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
+        max_transfer: unit,
         ..EngineConfig::default()
     });
     let put = |r: Result<(), HResult>, what: &str| {
@@ -183,7 +189,7 @@ fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
 /// BytesPerSector and the first LBA, from the arguments or else from what
 /// the medium is: its block size (disks), its next writable address (READ
 /// TRACK INFORMATION), else 2048 and LBA 0. Refuses what the medium cannot take.
-fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32), CliError> {
+fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32, usize), CliError> {
     let info = recorder.describe().ok();
     let bps = args
         .bytes_per_sector
@@ -206,7 +212,11 @@ fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32), C
                 .and_then(|n| i32::try_from(n).ok())
         })
         .unwrap_or(0);
-    Ok((bps, start_lba))
+    let unit = info.as_ref().map_or(
+        crate::transport::DEFAULT_MAX_TRANSFER,
+        RecorderInfo::preferred_transfer_bytes,
+    );
+    Ok((bps, start_lba, unit))
 }
 
 pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
@@ -215,7 +225,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
-    let (bps, start_lba) = medium_defaults(args, &recorder)?;
+    let (bps, start_lba, unit) = medium_defaults(args, &recorder)?;
     let Input {
         source,
         len,
@@ -224,7 +234,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     } = open_input(args, bps)?;
     let bps = bps as u64;
 
-    let engine = engine_for(args, &recorder, bps as i32)?;
+    let engine = engine_for(args, &recorder, bps as i32, unit)?;
 
     if !args.quiet {
         eprintln!(

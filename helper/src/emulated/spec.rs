@@ -135,7 +135,12 @@ impl EmulatedSpec {
             speed: None,
             drive_buffer: medium.default_drive_buffer(),
             underrun: UnderrunMode::Protect,
-            max_transfer: crate::transport::DEFAULT_MAX_TRANSFER,
+            // A disk takes large transfers; an optical drive the MMC default.
+            max_transfer: if medium.sequential() {
+                crate::transport::DEFAULT_MAX_TRANSFER
+            } else {
+                crate::transport::DISK_MAX_TRANSFER
+            },
             faults: Faults::default(),
         }
     }

@@ -22,6 +22,7 @@ pub(crate) struct WriteRequest {
     pub starting_block_address: i32,
     pub number_of_blocks: i32,
     pub total_bytes: u64,
+    pub raw_frames: bool,
 }
 
 /// A data frame that breaks the protocol; the session ends with it.
@@ -37,6 +38,8 @@ pub(crate) struct Violation {
 #[derive(Debug)]
 pub(crate) struct OpenWrite {
     pub id: u32,
+    /// Binary messages are payload alone (no data-frame header).
+    pub raw_frames: bool,
     engine: Arc<WriteEngine>,
     /// Payloads go here; `None` once the write is being cancelled.
     data: Option<std::sync::mpsc::Sender<Bytes>>,
@@ -64,7 +67,14 @@ fn prepare(
     session: SessionId,
 ) -> Result<WriteEngine, EngineError> {
     let p = &req.properties;
-    let engine = WriteEngine::new(config);
+    let cached = registry.cached(&p.recorder);
+    let engine = WriteEngine::new(EngineConfig {
+        max_transfer: cached.as_ref().map_or(
+            config.max_transfer,
+            crate::devices::RecorderInfo::preferred_transfer_bytes,
+        ),
+        ..config
+    });
     let invalid = |what: String| EngineError::new(HResult::E_INVALIDARG, what);
     engine
         .put_bytes_per_sector(p.bytes_per_sector)
@@ -99,8 +109,8 @@ fn prepare(
             "no recorder was named",
         ));
     }
-    if let Some(why) = registry
-        .cached(&p.recorder)
+    if let Some(why) = cached
+        .as_ref()
         .and_then(|info| info.sector_size_mismatch(p.bytes_per_sector))
     {
         return Err(invalid(why));
@@ -191,6 +201,7 @@ impl OpenWrite {
         tokio::task::spawn_blocking(task);
         Ok(OpenWrite {
             id,
+            raw_frames: req.raw_frames,
             engine,
             data: Some(tx),
             cancel,
@@ -216,6 +227,11 @@ impl OpenWrite {
         let grant = taken.min(self.needed - self.granted);
         self.granted += grant;
         grant
+    }
+
+    /// Bytes received so far: the offset of the next payload.
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// True while the client holds credit it has not used: the helper is

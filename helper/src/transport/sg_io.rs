@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::scsi::Sense;
 use crate::transport::{
-    Completion, DEFAULT_MAX_TRANSFER, DataDirection, ScsiCommand, ScsiStatus, ScsiTransport,
-    TransportError,
+    Completion, DEFAULT_MAX_TRANSFER, DISK_MAX_TRANSFER, DataDirection, ScsiCommand, ScsiStatus,
+    ScsiTransport, TransportError,
 };
 
 /// The SG_IO ioctl request.
@@ -161,7 +161,7 @@ impl SgTransport {
             .custom_flags(libc::O_EXCL | libc::O_NONBLOCK)
             .open(path)?;
         let max_transfer = max_hw_bytes(Path::new("/sys"), path)
-            .map_or(DEFAULT_MAX_TRANSFER, |m| m.min(DEFAULT_MAX_TRANSFER));
+            .map_or(DEFAULT_MAX_TRANSFER, |m| m.min(DISK_MAX_TRANSFER));
         Ok(SgTransport {
             file,
             path: path.to_path_buf(),

@@ -56,6 +56,29 @@ USB=$(usb_id)
 say "devices sg=$SG ws=$WS usb=$USB optical=$(sg_of_type 5)"
 /webburn-helper recorders
 
+if [ "$BENCH" = 1 ]; then
+    # Our SG_IO path against sg_dd on the same disk, and our USB Bulk-Only
+    # path against the kernel's usb-storage driver (dd with O_DIRECT).
+    out=$(/webburn-helper burn /data/bench.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
+    say "bench ours-sg $out"
+    # 1 MiB per command, as the helper writes disks.
+    out=$(sg_dd if=/data/bench.bin of="$SG" bs=512 bpt=2048 sync=1 time=1 2>&1 | tr '\n' ' ') || true
+    say "bench sg_dd $out"
+    out=$(/webburn-helper burn /data/bench.bin --recorder "$USB,detach" --lba 0 --quiet --json) || true
+    say "bench ours-usb $out"
+    tries=0
+    until SD=$(for b in /sys/block/sd*; do [ "$(tr -d ' ' < "$b/device/model")" = QEMUHARDDISK ] && echo "${b##*/}"; done) && [ -n "$SD" ] && [ -e "/dev/$SD" ]; do
+        tries=$((tries + 1))
+        [ $tries -gt 100 ] && fail "the usb-storage disk did not come back"
+        sleep 0.1
+    done
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    dd if=/data/bench.bin of="/dev/$SD" bs=1M oflag=direct conv=fsync 2>/dev/null || fail "dd to /dev/$SD"
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    say "bench dd-usb $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') seconds (/proc/uptime)"
+    finish
+fi
+
 # (a) SG_IO to the scsi-hd, (b) USB Bulk-Only to usb-storage, driver detached.
 out=$(/webburn-helper burn /data/sg.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
 say "result sg $out"

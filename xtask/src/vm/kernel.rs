@@ -11,13 +11,15 @@ use anyhow::{Context, Result, bail};
 
 use crate::run;
 
-/// The drivers the guest loads: virtio (PCI, SCSI, network), SCSI generic,
+/// The drivers the guest loads: virtio (PCI, SCSI, network), SCSI generic and
+/// disk,
 /// the xHCI controller and the kernel's usb-storage driver (which the helper
 /// detaches from its device).
 pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
     "kernel/drivers/scsi/sg.ko",
+    "kernel/drivers/scsi/sd_mod.ko",
     "kernel/drivers/net/virtio_net.ko",
     "kernel/drivers/usb/host/xhci-pci.ko",
     "kernel/drivers/usb/storage/usb-storage.ko",

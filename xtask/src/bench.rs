@@ -1,0 +1,336 @@
+//! `cargo xtask bench`: every throughput and memory figure in one run,
+//! written to BENCHMARKS.md with SVG charts in docs/bench/. Each comparison
+//! is a ratio of two figures measured in the same run, with the absolute
+//! figures beside it (the machines are shared and noisy).
+
+mod browser;
+mod disk;
+mod svg;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::vm::bench::{self as vm_bench, VmBench};
+use crate::{cargo, root, run, tools, www};
+
+const MB: f64 = 1e6;
+const GIB: u64 = 1 << 30;
+
+fn rate(bytes: u64, seconds: f64) -> f64 {
+    bytes as f64 / seconds.max(1e-9) / MB
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**not met**" }
+}
+
+/// Everything one run measured.
+struct Figures {
+    browser: browser::Browser,
+    rounds: Vec<disk::Round>,
+    round_bytes: u64,
+    memory: Vec<disk::Memory>,
+    vm: VmBench,
+    machine: String,
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let chromium = std::process::Command::new(tools::CHROMIUM)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpus} CPUs ({model}), {chromium}")
+}
+
+fn browser_table(md: &mut String, b: &browser::Browser) {
+    let ceiling = rate(b.bytes, b.ceiling_seconds);
+    let ours = rate(b.bytes, b.ours_seconds);
+    let ratio = ours / ceiling;
+    let _ = write!(
+        md,
+        "## 1. Browser ceiling vs ours\n\n\
+         Headless Chromium sends a generated {} MiB Blob in 1 MiB Blob slices (at most the \
+         helper's 16 MiB buffer in flight) to a WebSocket sink that only counts bytes; then \
+         the same Blob is burned through the page's wasm library (WriteEngine2.writeSection) \
+         to an emulated disk at unlimited speed, and the image is compared with the Blob.\n\n\
+         | path | time | rate |\n|---|---|---|\n\
+         | Blob -> do-nothing sink (ceiling) | {:.2} s | {ceiling:.1} MB/s |\n\
+         | Blob -> page -> helper -> image (ours) | {:.2} s | {ours:.1} MB/s |\n\
+         | **ours / ceiling** | | **{ratio:.2}** (target >= 0.9: {}) |\n\n\
+         ![browser](docs/bench/browser.svg)\n\n",
+        b.bytes >> 20,
+        b.ceiling_seconds,
+        b.ours_seconds,
+        verdict(ratio >= 0.9)
+    );
+}
+
+fn disk_table(md: &mut String, rounds: &[disk::Round], bytes: u64) {
+    let _ = write!(
+        md,
+        "## 2. Helper vs disk and vs a peer\n\n\
+         A {} MiB file of pseudo-random data: `webburn-helper burn` to an emulated disk \
+         (SYNCHRONIZE CACHE = fsync), `dd bs=1M conv=fsync`, and `xorriso -as cdrecord \
+         dev=stdio:FILE -data` (xorriso's default forces output every 16 MiB), one after the \
+         other on the same disk, wall-clock time of each command; images compared with the \
+         source.\n\n\
+         | round | webburn | dd conv=fsync | xorriso -as cdrecord | webburn / dd | webburn / xorriso |\n\
+         |---|---|---|---|---|---|\n",
+        bytes >> 20
+    );
+    for (i, r) in rounds.iter().enumerate() {
+        let (o, d, x) = (r.ours.seconds, r.dd.seconds, r.xorriso.seconds);
+        let _ = writeln!(
+            md,
+            "| {} | {o:.2} s ({:.0} MB/s) | {d:.2} s ({:.0} MB/s) | {x:.2} s ({:.0} MB/s) | {:.2} ({}) | {:.2} |",
+            i + 1,
+            rate(bytes, o),
+            rate(bytes, d),
+            rate(bytes, x),
+            d / o,
+            verdict(d / o >= 0.9),
+            x / o,
+        );
+    }
+    md.push_str(
+        "\nRatios are throughput ratios (the other's time / ours): above 1 means webburn \
+         was faster. Target: webburn / dd >= 0.9.\n\n![disk](docs/bench/disk.svg)\n\n",
+    );
+}
+
+fn memory_table(md: &mut String, memory: &[disk::Memory]) {
+    md.push_str(
+        "## 3. Memory\n\nPeak resident memory (VmHWM) of `webburn-helper burn` with the \
+         default 16 MiB buffer, by file size:\n\n| file | peak RSS | time |\n|---|---|---|\n",
+    );
+    for m in memory {
+        let _ = writeln!(
+            md,
+            "| {} MiB | {:.1} MiB | {:.2} s |",
+            m.bytes >> 20,
+            m.peak_rss as f64 / f64::from(1 << 20),
+            m.seconds
+        );
+    }
+    let (small, large) = (memory.first(), memory.last());
+    if let (Some(s), Some(l)) = (small, large) {
+        let grew = l.peak_rss.saturating_sub(s.peak_rss) as f64 / f64::from(1 << 20);
+        let _ = writeln!(
+            md,
+            "\nFrom {} MiB to {} MiB the peak grew by {grew:.1} MiB: it does not grow with \
+             the file ({}).\n",
+            s.bytes >> 20,
+            l.bytes >> 20,
+            verdict(grew < 4.0)
+        );
+    }
+}
+
+fn fidelity_table(md: &mut String, b: &browser::Browser) {
+    let _ = write!(
+        md,
+        "## 4. Speed fidelity\n\n\
+         The page burns a {} MiB Blob to emulated drives whose speed model writes at a fixed \
+         rate and which fail the write on a drive-buffer underrun (`underrun=fail`): a \
+         successful write had zero underruns. Sustained rate: sectors written between the \
+         Update events at 10 % and 90 % progress.\n\n\
+         | drive | model | sustained | deviation | underruns | whole write |\n|---|---|---|---|---|---|\n",
+        b.fidelity_bytes >> 20
+    );
+    for f in &b.fidelity {
+        let dev = (f.sustained / f.model - 1.0) * 100.0;
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} MB/s | {:.2} MB/s | {dev:+.1} % ({}) | 0 | {:.2} s |",
+            f.drive,
+            f.model / MB,
+            f.sustained / MB,
+            verdict(dev.abs() <= 5.0),
+            f.seconds
+        );
+    }
+    md.push_str(
+        "\n![system buffer fill](docs/bench/buffer-fill.svg)\n\n\
+         ![rate over time](docs/bench/rate.svg)\n\n",
+    );
+}
+
+fn vm_table(md: &mut String, v: &VmBench) {
+    let bytes = vm_bench::BYTES as u64;
+    let _ = write!(
+        md,
+        "## 5. VM tier: our transports vs Linux's drivers\n\n\
+         In the QEMU guest of `cargo xtask vm` (software emulation, so every absolute figure \
+         is the emulator's), {} MiB written to the same emulated devices; each tool's own \
+         timing (`--json` seconds, sg_dd `time=1`; dd timed with /proc/uptime, 10 ms steps), \
+         each including its cache flush; 1 MiB per command where the tool chooses (the \
+         kernel splits dd's into usb-storage's 120 KiB, as the helper does over USB).\n\n\
+         | device | ours | Linux | ours / Linux |\n|---|---|---|---|\n\
+         | scsi-hd on virtio-scsi | SG_IO {:.2} s ({:.1} MB/s) | sg_dd bs=512 bpt=2048 sync=1: {:.2} s ({:.1} MB/s) | {:.2} |\n\
+         | usb-storage on qemu-xhci | Bulk-Only via libusb {:.2} s ({:.1} MB/s) | dd bs=1M oflag=direct conv=fsync via usb-storage: {:.2} s ({:.1} MB/s) | {:.2} |\n\n\
+         ![vm](docs/bench/vm.svg)\n\n",
+        bytes >> 20,
+        v.ours_sg,
+        rate(bytes, v.ours_sg),
+        v.sg_dd,
+        rate(bytes, v.sg_dd),
+        v.sg_dd / v.ours_sg,
+        v.ours_usb,
+        rate(bytes, v.ours_usb),
+        v.dd_usb,
+        rate(bytes, v.dd_usb),
+        v.dd_usb / v.ours_usb,
+    );
+}
+
+fn charts(f: &Figures, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let b = &f.browser;
+    std::fs::write(
+        dir.join("browser.svg"),
+        svg::bars(
+            "Headless Chromium: Blob to a sink vs through webburn",
+            &[
+                ("ceiling (sink)".into(), rate(b.bytes, b.ceiling_seconds)),
+                ("ours (page -> image)".into(), rate(b.bytes, b.ours_seconds)),
+            ],
+            "MB/s",
+        ),
+    )?;
+    let mut bars = Vec::new();
+    for (i, r) in f.rounds.iter().enumerate() {
+        bars.push((
+            format!("webburn, round {}", i + 1),
+            rate(f.round_bytes, r.ours.seconds),
+        ));
+        bars.push((
+            format!("dd, round {}", i + 1),
+            rate(f.round_bytes, r.dd.seconds),
+        ));
+        bars.push((
+            format!("xorriso, round {}", i + 1),
+            rate(f.round_bytes, r.xorriso.seconds),
+        ));
+    }
+    std::fs::write(
+        dir.join("disk.svg"),
+        svg::bars("1 GiB to the disk with fsync", &bars, "MB/s"),
+    )?;
+    let fill = b
+        .fidelity
+        .iter()
+        .map(|x| (x.drive.to_owned(), x.fill.clone()))
+        .collect::<Vec<_>>();
+    std::fs::write(
+        dir.join("buffer-fill.svg"),
+        svg::lines(
+            "System buffer fill while the page feeds the drive",
+            &fill,
+            "seconds",
+            "fill (0..1)",
+            Some(1.0),
+        ),
+    )?;
+    let rates = b
+        .fidelity
+        .iter()
+        .map(|x| {
+            (
+                x.drive.to_owned(),
+                x.rate.iter().map(|&(t, r)| (t, r / MB)).collect(),
+            )
+        })
+        .collect::<Vec<_>>();
+    std::fs::write(
+        dir.join("rate.svg"),
+        svg::lines(
+            "Write rate per Update interval",
+            &rates,
+            "seconds",
+            "MB/s",
+            None,
+        ),
+    )?;
+    let bytes = vm_bench::BYTES as u64;
+    std::fs::write(
+        dir.join("vm.svg"),
+        svg::bars(
+            "In the QEMU guest (emulated devices)",
+            &[
+                ("webburn SG_IO".into(), rate(bytes, f.vm.ours_sg)),
+                ("sg_dd".into(), rate(bytes, f.vm.sg_dd)),
+                ("webburn USB Bulk-Only".into(), rate(bytes, f.vm.ours_usb)),
+                ("dd via usb-storage".into(), rate(bytes, f.vm.dd_usb)),
+            ],
+            "MB/s",
+        ),
+    )?;
+    Ok(())
+}
+
+fn report(f: &Figures) -> String {
+    let mut md = format!(
+        "# Benchmarks\n\nWritten by `cargo xtask bench` on {}. Every comparison is two \
+         figures from the same run; the machine is shared, so figures move between runs \
+         and only the ratios are meant to be compared.\n\n",
+        f.machine
+    );
+    browser_table(&mut md, &f.browser);
+    disk_table(&mut md, &f.rounds, f.round_bytes);
+    memory_table(&mut md, &f.memory);
+    fidelity_table(&mut md, &f.browser);
+    vm_table(&mut md, &f.vm);
+    md
+}
+
+/// Runs every benchmark and writes BENCHMARKS.md and docs/bench/.
+pub fn run_bench() -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    tools::chromium()?;
+    tools::bench_packages()?;
+    let page = www::build(&bindgen)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "webburn-helper",
+        "-p",
+        "webburn-tests",
+        "--examples",
+        "--bins",
+    ]);
+    run(build, "cargo build --release (helper and benchmark tools)")?;
+    let helper = root().join("target/release/webburn-helper");
+    let browser = browser::measure(&page, 512, 256)?;
+    let rounds = disk::against_peers(&helper, GIB, 2)?;
+    let memory = disk::memory(&helper, &[256 << 20, 4 * GIB])?;
+    let vm = vm_bench::run()?;
+    let figures = Figures {
+        browser,
+        rounds,
+        round_bytes: GIB,
+        memory,
+        vm,
+        machine: machine(),
+    };
+    charts(&figures, &root().join("docs/bench"))?;
+    let md = report(&figures);
+    std::fs::write(root().join("BENCHMARKS.md"), &md)?;
+    println!("{md}");
+    Ok(())
+}

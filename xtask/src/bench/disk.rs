@@ -1,0 +1,193 @@
+//! The helper against the disk: a CLI burn of 1 GiB to an emulated disk
+//! (SYNCHRONIZE CACHE = fsync) beside `dd bs=1M conv=fsync` and xorriso
+//! writing the same file to a stdio: pseudo-drive; and the helper's peak
+//! memory for a small and a large burn.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::burn::write_sample;
+
+/// One tool's run over the same file.
+#[derive(Debug, Clone)]
+pub struct Timed {
+    /// Wall-clock seconds of the whole command.
+    pub seconds: f64,
+    /// Peak resident memory the helper reported, if it is the helper.
+    pub peak_rss: Option<u64>,
+}
+
+/// One round: the three tools one after the other on the same file.
+#[derive(Debug, Clone)]
+pub struct Round {
+    /// webburn-helper burn.
+    pub ours: Timed,
+    /// dd bs=1M conv=fsync.
+    pub dd: Timed,
+    /// xorriso -as cdrecord to stdio:.
+    pub xorriso: Timed,
+}
+
+/// Peak RSS of the helper burning `bytes`.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    /// File size.
+    pub bytes: u64,
+    /// VmHWM after the burn.
+    pub peak_rss: u64,
+    /// Seconds the burn took.
+    pub seconds: f64,
+}
+
+/// True if `a` and `b` hold the same first `len` bytes (read in 1 MiB chunks).
+pub fn same_prefix(a: &Path, b: &Path, len: u64) -> Result<bool> {
+    let mut fa = std::fs::File::open(a).with_context(|| a.display().to_string())?;
+    let mut fb = std::fs::File::open(b).with_context(|| b.display().to_string())?;
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
+        if fa.read_exact(&mut ba[..n]).is_err() || fb.read_exact(&mut bb[..n]).is_err() {
+            return Ok(false);
+        }
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+        left -= n as u64;
+    }
+    Ok(true)
+}
+
+fn timed(mut cmd: Command, what: &str) -> Result<(f64, String)> {
+    let t = Instant::now();
+    let out = cmd.output().with_context(|| format!("cannot run {what}"))?;
+    let seconds = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok((seconds, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+/// A number field of the helper's `--json` summary.
+fn field(summary: &str, name: &str) -> Option<f64> {
+    let at = summary.find(&format!("\"{name}\":"))? + name.len() + 3;
+    let rest = &summary[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+/// Burns `src` with the helper to a fresh emulated disk image in `dir`.
+fn helper_burn(helper: &Path, dir: &Path, src: &Path, bytes: u64) -> Result<Timed> {
+    let image = dir.join("ours.img");
+    let _ = std::fs::remove_file(&image);
+    let capacity = (bytes >> 20) + 64;
+    let mut cmd = Command::new(helper);
+    cmd.arg("burn")
+        .arg(src)
+        .arg("--recorder")
+        .arg(format!(
+            "emulated:{},profile=disk,capacity={capacity}MiB",
+            image.display()
+        ))
+        .args(["--json", "-q"])
+        .env("WEBBURN_DATA_DIR", dir);
+    let (seconds, out) = timed(cmd, "webburn-helper burn")?;
+    if !same_prefix(src, &image, bytes)? {
+        bail!("the helper's image differs from {}", src.display());
+    }
+    let _ = std::fs::remove_file(&image);
+    Ok(Timed {
+        seconds,
+        peak_rss: field(&out, "peakRssBytes").map(|v| v as u64),
+    })
+}
+
+fn dd(dir: &Path, src: &Path) -> Result<Timed> {
+    let out = dir.join("dd.img");
+    let _ = std::fs::remove_file(&out);
+    let mut cmd = Command::new("dd");
+    cmd.arg(format!("if={}", src.display()))
+        .arg(format!("of={}", out.display()))
+        .args(["bs=1M", "conv=fsync", "status=none"]);
+    let (seconds, _) = timed(cmd, "dd")?;
+    let _ = std::fs::remove_file(&out);
+    Ok(Timed {
+        seconds,
+        peak_rss: None,
+    })
+}
+
+fn xorriso(dir: &Path, src: &Path, bytes: u64) -> Result<Timed> {
+    let out = dir.join("xorriso.img");
+    let _ = std::fs::remove_file(&out);
+    let mut cmd = Command::new("xorriso");
+    cmd.args(["-as", "cdrecord"])
+        .arg(format!("dev=stdio:{}", out.display()))
+        .arg("-data")
+        .arg(src);
+    let (seconds, _) = timed(cmd, "xorriso -as cdrecord")?;
+    if !same_prefix(src, &out, bytes)? {
+        bail!("xorriso's image differs from {}", src.display());
+    }
+    let _ = std::fs::remove_file(&out);
+    Ok(Timed {
+        seconds,
+        peak_rss: None,
+    })
+}
+
+/// Where the benchmark's files go (on the same disk as the build).
+pub fn scratch() -> Result<PathBuf> {
+    let dir = crate::root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// `rounds` rounds of the helper, dd and xorriso on a `bytes` file.
+pub fn against_peers(helper: &Path, bytes: u64, rounds: usize) -> Result<Vec<Round>> {
+    let dir = scratch()?;
+    let src = dir.join("source.bin");
+    write_sample(&src, bytes)?;
+    let mut out = Vec::new();
+    for i in 0..rounds {
+        eprintln!(
+            "xtask: bench round {} of {rounds}: helper, dd, xorriso",
+            i + 1
+        );
+        out.push(Round {
+            ours: helper_burn(helper, &dir, &src, bytes)?,
+            dd: dd(&dir, &src)?,
+            xorriso: xorriso(&dir, &src, bytes)?,
+        });
+    }
+    let _ = std::fs::remove_file(&src);
+    Ok(out)
+}
+
+/// Peak RSS of the helper burning each size (the large sizes from a sparse file).
+pub fn memory(helper: &Path, sizes: &[u64]) -> Result<Vec<Memory>> {
+    let dir = scratch()?;
+    let mut out = Vec::new();
+    for &bytes in sizes {
+        let src = dir.join("memory.bin");
+        let f = std::fs::File::create(&src)?;
+        f.set_len(bytes)?;
+        drop(f);
+        eprintln!("xtask: bench memory: burning {} MiB", bytes >> 20);
+        let t = helper_burn(helper, &dir, &src, bytes)?;
+        let _ = std::fs::remove_file(&src);
+        out.push(Memory {
+            bytes,
+            peak_rss: t.peak_rss.context("the helper reported no peak memory")?,
+            seconds: t.seconds,
+        });
+    }
+    Ok(out)
+}

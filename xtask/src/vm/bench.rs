@@ -1,0 +1,134 @@
+//! The VM tier's benchmark: in the guest, our SG_IO path against sg_dd
+//! (sg3-utils) writing the same bytes to the same scsi-hd, and our USB
+//! Bulk-Only path against the kernel's usb-storage driver (`dd oflag=direct`)
+//! on the same stick. Software emulation bounds every figure: only the
+//! ratios mean something.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::{
+    GUEST_RELAY_PORT, blank_image, free_port, initramfs, kernel, pattern, qemu, static_helper,
+};
+use crate::{root, tools};
+
+/// Bytes written by each tool.
+pub const BYTES: usize = 64 << 20;
+
+/// Seconds each tool took, as each reports it.
+#[derive(Debug, Clone)]
+pub struct VmBench {
+    /// webburn-helper burn through SG_IO.
+    pub ours_sg: f64,
+    /// sg_dd to the same sg device.
+    pub sg_dd: f64,
+    /// webburn-helper burn through USB Bulk-Only.
+    pub ours_usb: f64,
+    /// dd oflag=direct through the kernel's usb-storage.
+    pub dd_usb: f64,
+}
+
+/// The number before `unit` in `text` (e.g. "1.23 secs").
+fn number_before(text: &str, unit: &str) -> Option<f64> {
+    let head = &text[..text.find(unit)?];
+    head.split(|c: char| c.is_whitespace() || c == ',')
+        .rev()
+        .find(|w| !w.is_empty())?
+        .parse()
+        .ok()
+}
+
+fn seconds(said: &[String], name: &str) -> Result<f64> {
+    let prefix = format!("bench {name} ");
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("the guest reported no {name} figure"))?;
+    let value = if line.starts_with('{') {
+        if !line.contains("\"name\":\"S_OK\"") {
+            bail!("{name} failed in the guest: {line}");
+        }
+        let at = line.find("\"seconds\":").context("no seconds")? + 10;
+        line[at..]
+            .split([',', '}'])
+            .next()
+            .and_then(|v| v.parse().ok())
+    } else if name == "sg_dd" {
+        number_before(line, "secs")
+    } else {
+        number_before(line, "seconds")
+    };
+    value.with_context(|| format!("cannot read the seconds of {name}: {line}"))
+}
+
+/// Boots the guest in benchmark mode and collects the four figures.
+pub fn run() -> Result<VmBench> {
+    tools::vm_packages()?;
+    let vm_dir = root().join("target/vm");
+    let kernel = kernel::fetch(&vm_dir.join("kernel"))?;
+    let helper = static_helper()?;
+    let work = vm_dir.join("bench");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let data = pattern(BYTES, 5);
+    let machine = qemu::Machine {
+        kernel: kernel.image.clone(),
+        initrd: work.join("initramfs.cpio"),
+        sg_image: work.join("sg.img"),
+        ws_image: work.join("ws.img"),
+        usb_image: work.join("usb.img"),
+        optical: None,
+        host_port: free_port()?,
+        guest_port: GUEST_RELAY_PORT,
+        console_log: work.join("console.log"),
+    };
+    for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
+        blank_image(image, 2 * BYTES as u64)?;
+    }
+    let env = format!(
+        "PORT={}\nRELAY={}\nOPTICAL=0\nBENCH=1\n",
+        machine.host_port, machine.guest_port
+    );
+    let archive = initramfs(
+        &kernel,
+        &helper,
+        &[("bench.bin", &data)],
+        &env,
+        &["/usr/bin/sg_dd"],
+    )?;
+    std::fs::write(&machine.initrd, archive)?;
+    eprintln!(
+        "xtask: bench: booting the guest (console in {})",
+        machine.console_log.display()
+    );
+    let mut vm = machine.start()?;
+    let said = vm.read_until("poweroff", Duration::from_secs(300))?;
+    vm.wait(Duration::from_secs(30))?;
+    // The last writer of each device was a Linux tool: both wrote the same bytes.
+    for (what, image) in [("sg", &machine.sg_image), ("usb", &machine.usb_image)] {
+        let bytes = std::fs::read(image)?;
+        if bytes.get(..BYTES) != Some(&data[..]) {
+            bail!("the {what} image does not hold the benchmark's data");
+        }
+    }
+    Ok(VmBench {
+        ours_sg: seconds(&said, "ours-sg")?,
+        sg_dd: seconds(&said, "sg_dd")?,
+        ours_usb: seconds(&said, "ours-usb")?,
+        dd_usb: seconds(&said, "dd-usb")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_before;
+
+    #[test]
+    fn reads_the_tools_own_timings() {
+        let sg_dd = "time to transfer data was 1.234567 secs, 54.36 MB/sec 131072+0 records in";
+        assert_eq!(number_before(sg_dd, "secs"), Some(1.234_567));
+        let dd = "64+0 records in 64+0 records out 67108864 bytes (64.0MB) copied, 2.5 seconds, 25.6MB/s";
+        assert_eq!(number_before(dd, "seconds"), Some(2.5));
+    }
+}
