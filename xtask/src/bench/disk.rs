@@ -143,6 +143,15 @@ fn xorriso(dir: &Path, src: &Path, bytes: u64) -> Result<Timed> {
     })
 }
 
+/// Writes back everything dirty, so one tool's data does not slow the next.
+fn sync() -> Result<()> {
+    let status = Command::new("sync").status().context("cannot run sync")?;
+    if !status.success() {
+        bail!("sync failed");
+    }
+    Ok(())
+}
+
 /// Where the benchmark's files go (on the same disk as the build).
 pub fn scratch() -> Result<PathBuf> {
     let dir = crate::root().join("target/bench");
@@ -157,15 +166,23 @@ pub fn against_peers(helper: &Path, bytes: u64, rounds: usize) -> Result<Vec<Rou
     write_sample(&src, bytes)?;
     let mut out = Vec::new();
     for i in 0..rounds {
-        eprintln!(
-            "xtask: bench round {} of {rounds}: helper, dd, xorriso",
-            i + 1
-        );
-        out.push(Round {
-            ours: helper_burn(helper, &dir, &src, bytes)?,
-            dd: dd(&dir, &src)?,
-            xorriso: xorriso(&dir, &src, bytes)?,
-        });
+        eprintln!("xtask: bench round {} of {rounds}", i + 1);
+        // Each tool starts with nothing dirty in the page cache (the source
+        // was just written), and the order turns every round.
+        let mut ours = None;
+        let mut by_dd = None;
+        let mut by_xorriso = None;
+        for step in 0..3 {
+            sync()?;
+            match (step + i) % 3 {
+                0 => ours = Some(helper_burn(helper, &dir, &src, bytes)?),
+                1 => by_dd = Some(dd(&dir, &src)?),
+                _ => by_xorriso = Some(xorriso(&dir, &src, bytes)?),
+            }
+        }
+        if let (Some(ours), Some(dd), Some(xorriso)) = (ours, by_dd, by_xorriso) {
+            out.push(Round { ours, dd, xorriso });
+        }
     }
     let _ = std::fs::remove_file(&src);
     Ok(out)
