@@ -135,12 +135,9 @@ impl EmulatedSpec {
             speed: None,
             drive_buffer: medium.default_drive_buffer(),
             underrun: UnderrunMode::Protect,
-            // A disk takes large transfers; an optical drive the MMC default.
-            max_transfer: if medium.sequential() {
-                crate::transport::DEFAULT_MAX_TRANSFER
-            } else {
-                crate::transport::DISK_MAX_TRANSFER
-            },
+            // 64 KiB also for disks: larger writes into the image file hit a
+            // slow page-cache copy path on this kernel (BENCHMARKS.md).
+            max_transfer: crate::transport::DEFAULT_MAX_TRANSFER,
             faults: Faults::default(),
         }
     }
