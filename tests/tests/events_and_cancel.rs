@@ -141,7 +141,14 @@ fn cancel_mid_write_stops_within_half_a_second_and_issues_no_further_write() {
 fn cancel_from_inside_the_update_callback_works() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, _, log) = emulated(dir.path(), "cb.img", ",profile=bd-r");
-    let e = engine(&rec, EngineConfig::default());
+    // A buffer smaller than the data, so writing starts while it still arrives.
+    let e = engine(
+        &rec,
+        EngineConfig {
+            buffer_bytes: 256 * 1024,
+            ..EngineConfig::default()
+        },
+    );
     let data = pattern(4 * MIB, 3);
     let slow = SlowReader::new(data, 64 * 1024, Duration::from_millis(30));
     let mut answers = Vec::new();

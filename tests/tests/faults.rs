@@ -170,7 +170,15 @@ fn a_slow_source_on_a_drive_without_underrun_protection_is_loss_of_streaming() {
         "old.img",
         ",profile=dvd+r,speed=24x,underrun=fail",
     );
-    let e = engine(&rec, config());
+    // The first WRITE waits for a full buffer (128 KiB here); the trickle
+    // cannot keep up after that.
+    let e = engine(
+        &rec,
+        EngineConfig {
+            buffer_bytes: 128 * 1024,
+            ..EngineConfig::default()
+        },
+    );
     let data = pattern(256 * SECTOR, 8);
     let (r, events) = write(&e, trickle(&data), None, 0, 256);
     let err = r.unwrap_err();
@@ -179,9 +187,9 @@ fn a_slow_source_on_a_drive_without_underrun_protection_is_loss_of_streaming() {
         err.sense.map(|s| (s.key, s.asc, s.ascq)),
         Some((3, 0x0C, 0x09))
     );
-    // The first unit went out; the drive ran dry before the second arrived.
-    assert_eq!(events.last().unwrap().1.last_written_lba, 31);
-    assert_prefix_written(&path, &data, 32);
+    // The buffered 128 KiB went out; the drive ran dry before the next 64 KiB came.
+    assert_eq!(events.last().unwrap().1.last_written_lba, 63);
+    assert_prefix_written(&path, &data, 64);
 }
 
 #[test]

@@ -99,6 +99,20 @@ impl Ring {
         Ok(())
     }
 
+    /// Waits until the ring holds `target` bytes (at most its capacity), or
+    /// the producer finished.
+    pub fn wait_fill(&self, target: usize) -> Result<(), Aborted> {
+        let target = target.min(self.capacity);
+        let mut s = self.lock();
+        while s.len < target && !s.finished && !s.aborted {
+            s = self
+                .readable
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        if s.aborted { Err(Aborted) } else { Ok(()) }
+    }
+
     /// Fills `out` completely, waiting for data; if the producer has finished
     /// with fewer bytes than `out.len()`, takes nothing and says how many remain.
     pub fn pop_exact(&self, out: &mut [u8]) -> Result<Pop, Aborted> {
@@ -189,6 +203,25 @@ mod tests {
             }
         });
         assert_eq!(got, data);
+    }
+
+    #[test]
+    fn wait_fill_returns_when_full_or_finished() {
+        let r = Ring::new(8);
+        std::thread::scope(|s| {
+            let w = s.spawn(|| r.wait_fill(100));
+            r.push(&[1; 4]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!w.is_finished(), "4 of 8 bytes is not full");
+            r.push(&[2; 4]).unwrap();
+            assert_eq!(w.join().unwrap(), Ok(()));
+        });
+        let r = Ring::new(8);
+        r.push(&[1; 2]).unwrap();
+        r.finish();
+        assert_eq!(r.wait_fill(8), Ok(()));
+        r.abort();
+        assert_eq!(r.wait_fill(8), Err(Aborted));
     }
 
     #[test]

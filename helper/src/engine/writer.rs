@@ -82,6 +82,13 @@ impl WriteJob<'_> {
         let bps = p.bytes_per_sector as usize;
         let total = u64::try_from(p.sector_count).unwrap_or(0);
         let mut unit = vec![0u8; self.unit_sectors as usize * bps];
+        // Like cdrecord's fifo: the first WRITE waits for a full buffer (or
+        // all the data), so a drive without underrun protection never starts
+        // streaming on a trickle.
+        let section = usize::try_from(total * bps as u64).unwrap_or(usize::MAX);
+        if self.ring.wait_fill(section).is_err() {
+            return Err(EngineError::cancelled());
+        }
         let mut done = 0u64;
         while done < total {
             if self.cancel.load(Ordering::Acquire) {
