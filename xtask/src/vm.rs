@@ -228,16 +228,64 @@ fn host_client(port: u16, file: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs the VM tier.
-pub fn run_vm() -> Result<()> {
-    let started = Instant::now();
+/// What every boot needs: the tools, the kernel, the static helper, and an
+/// empty work directory target/vm/`name`.
+struct Prepared {
+    kernel: kernel::Kernel,
+    helper: PathBuf,
+    work: PathBuf,
+}
+
+fn prepare(name: &str) -> Result<Prepared> {
     tools::vm_packages()?;
     let vm_dir = root().join("target/vm");
     let kernel = kernel::fetch(&vm_dir.join("kernel"))?;
     let helper = static_helper()?;
-    let work = vm_dir.join("run");
+    let work = vm_dir.join(name);
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
+    Ok(Prepared {
+        kernel,
+        helper,
+        work,
+    })
+}
+
+impl Prepared {
+    /// The guest's machine in the work directory, its three images blank.
+    fn machine(
+        &self,
+        optical: Option<(String, String)>,
+        image_bytes: u64,
+    ) -> Result<qemu::Machine> {
+        let work = &self.work;
+        let machine = qemu::Machine {
+            kernel: self.kernel.image.clone(),
+            initrd: work.join("initramfs.cpio"),
+            sg_image: work.join("sg.img"),
+            ws_image: work.join("ws.img"),
+            usb_image: work.join("usb.img"),
+            optical,
+            host_port: free_port()?,
+            guest_port: GUEST_RELAY_PORT,
+            console_log: work.join("console.log"),
+        };
+        for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
+            blank_image(image, image_bytes)?;
+        }
+        Ok(machine)
+    }
+}
+
+/// Runs the VM tier.
+pub fn run_vm() -> Result<()> {
+    let started = Instant::now();
+    let prepared = prepare("run")?;
+    let Prepared {
+        kernel,
+        helper,
+        work,
+    } = &prepared;
 
     let sg_data = pattern(DATA_BYTES, 1);
     let usb_data = pattern(DATA_BYTES, 2);
@@ -247,27 +295,17 @@ pub fn run_vm() -> Result<()> {
     let target = tgt::Target::start(free_port()?, &optical_image, &work.join("tgtd.log"))?;
     let ws_file = work.join("ws.bin");
     std::fs::write(&ws_file, &ws_data)?;
-    let machine = qemu::Machine {
-        kernel: kernel.image.clone(),
-        initrd: work.join("initramfs.cpio"),
-        sg_image: work.join("sg.img"),
-        ws_image: work.join("ws.img"),
-        usb_image: work.join("usb.img"),
-        optical: Some((target.portal.clone(), tgt::IQN.to_owned())),
-        host_port: free_port()?,
-        guest_port: GUEST_RELAY_PORT,
-        console_log: work.join("console.log"),
-    };
-    for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
-        blank_image(image, IMAGE_BYTES)?;
-    }
+    let machine = prepared.machine(
+        Some((target.portal.clone(), tgt::IQN.to_owned())),
+        IMAGE_BYTES,
+    )?;
     let env = format!(
         "PORT={}\nRELAY={}\nOPTICAL=1\n",
         machine.host_port, machine.guest_port
     );
     let archive = initramfs(
-        &kernel,
-        &helper,
+        kernel,
+        helper,
         &[
             ("sg.bin", &sg_data),
             ("usb.bin", &usb_data),

@@ -8,10 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::{
-    GUEST_RELAY_PORT, blank_image, free_port, initramfs, kernel, pattern, qemu, static_helper,
-};
-use crate::{root, tools};
+use super::{initramfs, pattern, prepare};
 
 /// Bytes written by each tool.
 pub const BYTES: usize = 64 << 20;
@@ -64,35 +61,16 @@ fn seconds(said: &[String], name: &str) -> Result<f64> {
 
 /// Boots the guest in benchmark mode and collects the four figures.
 pub fn run() -> Result<VmBench> {
-    tools::vm_packages()?;
-    let vm_dir = root().join("target/vm");
-    let kernel = kernel::fetch(&vm_dir.join("kernel"))?;
-    let helper = static_helper()?;
-    let work = vm_dir.join("bench");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
+    let prepared = prepare("bench")?;
     let data = pattern(BYTES, 5);
-    let machine = qemu::Machine {
-        kernel: kernel.image.clone(),
-        initrd: work.join("initramfs.cpio"),
-        sg_image: work.join("sg.img"),
-        ws_image: work.join("ws.img"),
-        usb_image: work.join("usb.img"),
-        optical: None,
-        host_port: free_port()?,
-        guest_port: GUEST_RELAY_PORT,
-        console_log: work.join("console.log"),
-    };
-    for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
-        blank_image(image, 2 * BYTES as u64)?;
-    }
+    let machine = prepared.machine(None, 2 * BYTES as u64)?;
     let env = format!(
         "PORT={}\nRELAY={}\nOPTICAL=0\nBENCH=1\n",
         machine.host_port, machine.guest_port
     );
     let archive = initramfs(
-        &kernel,
-        &helper,
+        &prepared.kernel,
+        &prepared.helper,
         &[("bench.bin", &data)],
         &env,
         &["/usr/bin/sg_dd"],
