@@ -171,15 +171,20 @@ function drawGraph() {
     g.strokeStyle = color;
     g.lineWidth = 2;
     g.beginPath();
-    samples.forEach((s, i) => {
+    let started = false;
+    samples.forEach((s) => {
+      const v = y(s);
+      if (v == null) return;
       const x = ((s.t - t0) / span) * (w - 10) + 5;
-      const yy = h - 5 - y(s) * (h - 20);
-      if (i === 0) g.moveTo(x, yy); else g.lineTo(x, yy);
+      const yy = h - 5 - v * (h - 20);
+      if (!started) g.moveTo(x, yy); else g.lineTo(x, yy);
+      started = true;
     });
     g.stroke();
   };
   line(getComputedStyle(document.documentElement).getPropertyValue('--rate'), (s) => s.rate / maxRate);
   line(getComputedStyle(document.documentElement).getPropertyValue('--fill'), (s) => s.fill);
+  line(getComputedStyle(document.documentElement).getPropertyValue('--drive'), (s) => s.drive);
   g.fillStyle = '#5b6470';
   g.font = '12px system-ui';
   g.fillText(`${maxRate.toFixed(1)} MB/s`, 6, 13);
@@ -197,7 +202,10 @@ function onUpdate(e) {
   $('eta').textContent = avg > 0 && left > 0 ? `ETA ${Math.ceil(left / avg)} s` : 'ETA –';
   const fill = e.totalSystemBuffer > 0 ? e.usedSystemBuffer / e.totalSystemBuffer : 0;
   $('buffer').textContent = `${(fill * 100).toFixed(0)} %`;
-  samples.push({ t: e.elapsedMs, rate: rate / MB, fill });
+  // The drive's own buffer, when the drive reports it (READ BUFFER CAPACITY).
+  const drive = e.driveBufferTotal > 0 ? e.driveBufferUsed / e.driveBufferTotal : null;
+  $('drive-buffer').textContent = drive == null ? '–' : `${(drive * 100).toFixed(0)} %`;
+  samples.push({ t: e.elapsedMs, rate: rate / MB, fill, drive });
   drawGraph();
 }
 

@@ -302,6 +302,7 @@ impl WriteEngine {
                 starting: props.starting_sectors_per_second,
                 ending: props.ending_sectors_per_second,
             },
+            buffer_polled: Some(None),
         };
         let total_bytes = u64::from(sector_count as u32) * bps;
         self.writer_active.store(true, Ordering::Release);

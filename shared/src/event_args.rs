@@ -28,6 +28,13 @@ pub struct WriteEngineEventArgs {
     pub elapsed_ms: u64,
     /// Bytes per second written to the device over the last interval (webburn extension).
     pub current_bytes_per_second: u64,
+    /// The drive's own buffer in bytes, from READ BUFFER CAPACITY (webburn
+    /// extension; 0 when the drive does not report it).
+    #[serde(default)]
+    pub drive_buffer_total: u64,
+    /// Bytes in the drive's buffer not yet recorded (webburn extension).
+    #[serde(default)]
+    pub drive_buffer_used: u64,
 }
 
 impl WriteEngineEventArgs {
@@ -76,6 +83,8 @@ mod tests {
             free_system_buffer: 7,
             elapsed_ms: 8,
             current_bytes_per_second: 9,
+            drive_buffer_total: 10,
+            drive_buffer_used: 11,
         };
         let json = serde_json::to_value(args).unwrap();
         for key in [
@@ -88,6 +97,8 @@ mod tests {
             "freeSystemBuffer",
             "elapsedMs",
             "currentBytesPerSecond",
+            "driveBufferTotal",
+            "driveBufferUsed",
         ] {
             assert!(json.get(key).is_some(), "{key} missing");
         }

@@ -181,3 +181,55 @@ fn cancel_while_waiting_for_a_slow_source_does_not_wait_for_the_data() {
     assert!(t.1 < Duration::from_millis(500), "{:?}", t.1);
     assert!(log.writes().is_empty(), "no unit was ever complete");
 }
+
+#[test]
+fn events_carry_the_drive_buffer_polled_between_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    // 24 MiB at 4x BD-R (18 MB/s) through a 4 MiB system buffer: over a
+    // second of writing with the drive's 4 MiB buffer in use.
+    let (rec, _, log) = emulated(dir.path(), "drive.img", ",profile=bd-r,speed=4x");
+    let config = EngineConfig {
+        buffer_bytes: 4 * MIB,
+        ..EngineConfig::default()
+    };
+    let e = engine(&rec, config);
+    let data = pattern(24 * MIB, 5);
+    let (r, events) = write(
+        &e,
+        Cursor::new(&data),
+        None,
+        0,
+        (data.len() / SECTOR) as i32,
+    );
+    r.unwrap();
+    let polls: Vec<_> = log
+        .all()
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.cdb,
+                Some(webburn_helper::scsi::Cdb::ReadBufferCapacity { .. })
+            )
+        })
+        .collect();
+    assert!(polls.len() >= 2, "{} polls", polls.len());
+    // Never more often than every 250 ms.
+    for pair in polls.windows(2) {
+        assert!(pair[1].started - pair[0].started >= Duration::from_millis(240));
+    }
+    let during: Vec<_> = events
+        .iter()
+        .map(|(_, a)| a)
+        .filter(|a| a.drive_buffer_total > 0)
+        .collect();
+    assert!(!during.is_empty(), "no event reported the drive buffer");
+    for a in &during {
+        assert_eq!(
+            a.drive_buffer_total,
+            4 * MIB as u64,
+            "the BD-R model's 4 MiB"
+        );
+        assert!(a.drive_buffer_used <= a.drive_buffer_total);
+    }
+    assert!(during.iter().any(|a| a.drive_buffer_used > 0));
+}

@@ -60,6 +60,17 @@ impl WriteEngine2EventArgs {
     pub fn current_bytes_per_second(&self) -> f64 {
         self.args.current_bytes_per_second as f64
     }
+    /// The drive's buffer in bytes, from READ BUFFER CAPACITY; 0 if unknown
+    /// (webburn addition).
+    #[wasm_bindgen(getter, js_name = driveBufferTotal)]
+    pub fn drive_buffer_total(&self) -> f64 {
+        self.args.drive_buffer_total as f64
+    }
+    /// Bytes in the drive's buffer not yet recorded (webburn addition).
+    #[wasm_bindgen(getter, js_name = driveBufferUsed)]
+    pub fn drive_buffer_used(&self) -> f64 {
+        self.args.drive_buffer_used as f64
+    }
     /// (LastWrittenLba - StartLba + 1) / SectorCount, 0..1.
     #[wasm_bindgen(getter)]
     pub fn progress(&self) -> f64 {
@@ -86,7 +97,7 @@ impl From<WriteEngineEventArgs> for WriteEngine2EventArgs {
 pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
     let detail = WriteEngine2EventArgs { args };
     let init = CustomEventInit::new();
-    let fields: [(&str, f64); 10] = [
+    let fields: [(&str, f64); 12] = [
         ("startLba", f64::from(args.start_lba)),
         ("sectorCount", f64::from(args.sector_count)),
         ("lastReadLba", f64::from(args.last_read_lba)),
@@ -99,6 +110,8 @@ pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
             "currentBytesPerSecond",
             args.current_bytes_per_second as f64,
         ),
+        ("driveBufferTotal", args.drive_buffer_total as f64),
+        ("driveBufferUsed", args.drive_buffer_used as f64),
         ("progress", args.progress()),
     ];
     init.set_detail(&JsValue::from(detail));

@@ -40,6 +40,8 @@ export interface WriteEngine2UpdateEvent extends CustomEvent<WriteEngine2EventAr
   readonly freeSystemBuffer: number;
   readonly elapsedMs: number;
   readonly currentBytesPerSecond: number;
+  readonly driveBufferTotal: number;
+  readonly driveBufferUsed: number;
   readonly progress: number;
 }
 

@@ -39,7 +39,8 @@ export async function burn(file: File): Promise<void> {
     const args: WriteEngine2EventArgs = e.detail;
     const sum: number = e.startLba + e.sectorCount + e.lastReadLba + e.lastWrittenLba
       + e.totalSystemBuffer + e.usedSystemBuffer + e.freeSystemBuffer + e.elapsedMs
-      + e.currentBytesPerSecond + args.progress;
+      + e.currentBytesPerSecond + e.driveBufferTotal + e.driveBufferUsed
+      + args.driveBufferTotal + args.progress;
     console.log(sum);
   });
   const sectors = Math.ceil(file.size / engine.bytesPerSector);

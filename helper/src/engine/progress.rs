@@ -16,6 +16,9 @@ pub(crate) struct Progress {
     pub bytes_per_sector: u64,
     pub read_bytes: AtomicU64,
     pub written_sectors: AtomicU64,
+    /// The drive's buffer (READ BUFFER CAPACITY): size and bytes in use.
+    pub drive_total: AtomicU64,
+    pub drive_used: AtomicU64,
     pub started: Instant,
 }
 
@@ -31,6 +34,8 @@ impl Progress {
             bytes_per_sector,
             read_bytes: AtomicU64::new(0),
             written_sectors: AtomicU64::new(0),
+            drive_total: AtomicU64::new(0),
+            drive_used: AtomicU64::new(0),
             started: Instant::now(),
         }
     }
@@ -82,6 +87,8 @@ impl EventClock {
             free_system_buffer: clamp_i32((total - used) as i64),
             elapsed_ms: now.duration_since(p.started).as_millis() as u64,
             current_bytes_per_second: rate,
+            drive_buffer_total: p.drive_total.load(Ordering::Acquire),
+            drive_buffer_used: p.drive_used.load(Ordering::Acquire),
         }
     }
 }

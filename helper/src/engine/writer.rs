@@ -11,7 +11,7 @@ use super::error::EngineError;
 use super::progress::Progress;
 use super::ring::{Pop, Ring};
 use crate::scsi::sense::{self, Backoff, SenseAction};
-use crate::scsi::{Cdb, Sense};
+use crate::scsi::{self, Cdb, Sense};
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport};
 
 /// Everything the writer needs for one section.
@@ -26,7 +26,14 @@ pub(crate) struct WriteJob<'a> {
     pub unit_sectors: u32,
     pub streaming: bool,
     pub pacing: Pacing,
+    /// When the drive's buffer was last asked about; `None` once it said it
+    /// cannot tell (disks have no READ BUFFER CAPACITY).
+    pub buffer_polled: Option<Option<Instant>>,
 }
+
+/// How often the writer asks the drive how full its buffer is (libburn and
+/// growisofs poll about this often).
+const BUFFER_POLL: Duration = Duration::from_millis(250);
 
 /// StartingSectorsPerSecond / EndingSectorsPerSecond: the expected drive rate,
 /// interpolated over the section. Only tunes the busy sleeps.
@@ -134,8 +141,30 @@ impl WriteJob<'_> {
             self.write_unit(lba as i32, sectors, data, done > 0, fraction)?;
             done += u64::from(sectors);
             p.written_sectors.store(done, Ordering::Release);
+            self.poll_drive_buffer();
         }
         Ok(())
+    }
+
+    /// READ BUFFER CAPACITY between WRITEs, at most every [`BUFFER_POLL`];
+    /// a drive that cannot answer is not asked again.
+    fn poll_drive_buffer(&mut self) {
+        let Some(last) = self.buffer_polled else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed() < BUFFER_POLL) {
+            return;
+        }
+        match scsi::read_buffer_capacity(self.transport) {
+            Ok(c) if c.size > 0 => {
+                let p = self.progress;
+                p.drive_total.store(u64::from(c.size), Ordering::Release);
+                p.drive_used
+                    .store(u64::from(c.size.saturating_sub(c.free)), Ordering::Release);
+                self.buffer_polled = Some(Some(Instant::now()));
+            }
+            _ => self.buffer_polled = None,
+        }
     }
 
     fn write_unit(
