@@ -20,7 +20,7 @@ use webburn_shared::{HResult, WriteEngineEventArgs};
 pub use error::EngineError;
 use progress::{EventClock, Progress};
 use ring::Ring;
-use writer::{Pacing, WriteJob};
+use writer::{BufferPoll, Pacing, WriteJob};
 
 use crate::devices::Recorder;
 use crate::transport::{DEFAULT_MAX_TRANSFER, ScsiTransport};
@@ -302,7 +302,7 @@ impl WriteEngine {
                 starting: props.starting_sectors_per_second,
                 ending: props.ending_sectors_per_second,
             },
-            buffer_polled: Some(None),
+            buffer_poll: BufferPoll::First,
         };
         let total_bytes = u64::from(sector_count as u32) * bps;
         self.writer_active.store(true, Ordering::Release);

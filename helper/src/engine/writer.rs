@@ -26,9 +26,19 @@ pub(crate) struct WriteJob<'a> {
     pub unit_sectors: u32,
     pub streaming: bool,
     pub pacing: Pacing,
-    /// When the drive's buffer was last asked about; `None` once it said it
-    /// cannot tell (disks have no READ BUFFER CAPACITY).
-    pub buffer_polled: Option<Option<Instant>>,
+    /// Whether and when the drive's buffer was asked about.
+    pub buffer_poll: BufferPoll,
+}
+
+/// READ BUFFER CAPACITY polling of one write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BufferPoll {
+    /// Not asked yet.
+    First,
+    /// Last asked then.
+    At(Instant),
+    /// The drive cannot tell (disks have no READ BUFFER CAPACITY).
+    Never,
 }
 
 /// How often the writer asks the drive how full its buffer is (libburn and
@@ -149,11 +159,10 @@ impl WriteJob<'_> {
     /// READ BUFFER CAPACITY between WRITEs, at most every [`BUFFER_POLL`];
     /// a drive that cannot answer is not asked again.
     fn poll_drive_buffer(&mut self) {
-        let Some(last) = self.buffer_polled else {
-            return;
-        };
-        if last.is_some_and(|t| t.elapsed() < BUFFER_POLL) {
-            return;
+        match self.buffer_poll {
+            BufferPoll::Never => return,
+            BufferPoll::At(t) if t.elapsed() < BUFFER_POLL => return,
+            _ => {}
         }
         match scsi::read_buffer_capacity(self.transport) {
             Ok(c) if c.size > 0 => {
@@ -161,9 +170,9 @@ impl WriteJob<'_> {
                 p.drive_total.store(u64::from(c.size), Ordering::Release);
                 p.drive_used
                     .store(u64::from(c.size.saturating_sub(c.free)), Ordering::Release);
-                self.buffer_polled = Some(Some(Instant::now()));
+                self.buffer_poll = BufferPoll::At(Instant::now());
             }
-            _ => self.buffer_polled = None,
+            _ => self.buffer_poll = BufferPoll::Never,
         }
     }
 
