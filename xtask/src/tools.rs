@@ -92,20 +92,34 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
 
 /// Chromium and ChromeDriver from Debian's packages.
 pub fn chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    apt_install(
+        &[CHROMIUM, CHROMEDRIVER],
+        None,
+        &["chromium", "chromium-driver"],
+    )
+}
+
+/// Installs `packages` (from `release`, if given) with apt-get unless every
+/// file in `present` exists already. Needs root.
+fn apt_install(present: &[&str], release: Option<&str>, packages: &[&str]) -> Result<()> {
+    if present.iter().all(|p| Path::new(p).exists()) {
         return Ok(());
+    }
+    if release.is_some() {
+        backports_source()?;
     }
     let mut update = Command::new("apt-get");
     update.arg("update");
-    run(update, "apt-get update (installing Chromium needs root)")?;
+    run(update, "apt-get update (installing packages needs root)")?;
     let mut install = Command::new("apt-get");
-    install.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "install",
-        "-y",
-        "chromium",
-        "chromium-driver",
-    ]);
-    run(install, "apt-get install chromium chromium-driver")
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y"]);
+    if let Some(r) = release {
+        install.args(["-t", r]);
+    }
+    install.args(packages);
+    run(install, &format!("apt-get install {}", packages.join(" ")))
 }
 
 /// The TypeScript compiler, from npm into target/tools/npm.
@@ -129,32 +143,19 @@ pub fn typescript() -> Result<PathBuf> {
 /// newer qemu-utils), busybox-static for the guest and tgt for the optical
 /// writer, from Debian's packages.
 pub fn vm_packages() -> Result<()> {
-    let needed = [
-        "/usr/bin/qemu-system-x86_64",
-        "/bin/busybox",
-        "/usr/sbin/tgtd",
-    ];
-    if needed.iter().all(|p| Path::new(p).exists()) {
-        return Ok(());
-    }
-    backports_source()?;
-    let mut update = Command::new("apt-get");
-    update.arg("update");
-    run(update, "apt-get update (installing QEMU needs root)")?;
-    let mut install = Command::new("apt-get");
-    install.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "install",
-        "-y",
-        "-t",
-        "bookworm-backports",
-        "qemu-system-x86",
-        "qemu-block-extra",
-        "busybox-static",
-        "tgt",
-    ]);
-    run(
-        install,
-        "apt-get install -t bookworm-backports qemu-system-x86 busybox-static tgt",
+    apt_install(
+        &[
+            "/usr/bin/qemu-system-x86_64",
+            "/bin/busybox",
+            "/usr/sbin/tgtd",
+        ],
+        Some("bookworm-backports"),
+        &[
+            "qemu-system-x86",
+            "qemu-block-extra",
+            "busybox-static",
+            "tgt",
+        ],
     )
 }
 
@@ -162,21 +163,16 @@ pub fn vm_packages() -> Result<()> {
 /// the guest.
 pub fn bench_packages() -> Result<()> {
     vm_packages()?;
-    if Path::new("/usr/bin/xorriso").exists() && Path::new("/usr/bin/sg_dd").exists() {
-        return Ok(());
-    }
-    let mut install = Command::new("apt-get");
-    install.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "install",
-        "-y",
-        "xorriso",
-        "sg3-utils",
-    ]);
-    run(install, "apt-get install xorriso sg3-utils")
+    apt_install(
+        &["/usr/bin/xorriso", "/usr/bin/sg_dd"],
+        None,
+        &["xorriso", "sg3-utils"],
+    )
 }
 
 /// Adds bookworm-backports to apt's sources if it is missing, on the same
-/// mirror as the machine's bookworm entry.
+/// mirror as the machine's bookworm entry (the only release besides the
+/// default that `apt_install` is asked for).
 fn backports_source() -> Result<()> {
     const LIST: &str = "/etc/apt/sources.list.d/webburn-backports.sources";
     let policy = Command::new("apt-cache").arg("policy").output()?;
