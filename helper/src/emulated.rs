@@ -4,8 +4,9 @@
 //! Data lands in the file at LBA x 2048. On sequential media (DVD+R, BD-R) the
 //! file's length is what is recorded: an empty or missing file is a blank disc
 //! and the next writable address is the file length in sectors; a closed
-//! session is remembered by an empty `IMAGE.closed` file beside it. A
-//! removable disk is random access within its capacity.
+//! session is remembered by an empty `IMAGE.closed` file beside it, an open
+//! tray (after an eject) by `IMAGE.ejected`. A removable disk is random
+//! access within its capacity.
 
 pub mod drive_buffer;
 mod interpreter;
@@ -21,10 +22,11 @@ pub use spec::{EmulatedSpec, Faults, Medium, UnderrunMode};
 
 use crate::scsi::Sense;
 
-/// The file that says the session of `image` is closed.
-fn closed_marker(image: &std::path::Path) -> std::path::PathBuf {
+/// A file beside `image` that remembers a state: `closed`, `ejected`.
+fn marker(image: &std::path::Path, state: &str) -> std::path::PathBuf {
     let mut name = image.as_os_str().to_owned();
-    name.push(".closed");
+    name.push(".");
+    name.push(state);
     name.into()
 }
 
@@ -39,6 +41,12 @@ pub struct EmulatedRecorder {
     closed: bool,
     /// The medium was removed by a fault.
     removed: bool,
+    /// The tray is open (ejected and not loaded since).
+    tray_open: bool,
+    /// Test Write is on: WRITEs are checked and paced but not recorded.
+    test_write: bool,
+    /// The next writable address of a simulated track.
+    test_next: u32,
     /// The device vanished by a fault.
     gone: bool,
     buffer: DriveBuffer,
@@ -67,8 +75,20 @@ pub enum OpenError {
 impl EmulatedRecorder {
     /// Closes the session for good: no more writes, also after a reopen.
     fn close_session(&mut self) -> io::Result<()> {
-        File::create(closed_marker(&self.spec.path))?;
+        File::create(marker(&self.spec.path, "closed"))?;
         self.closed = true;
+        Ok(())
+    }
+
+    /// Opens or closes the tray, remembered across opens like a real drive's tray.
+    fn set_tray(&mut self, open: bool) -> io::Result<()> {
+        let path = marker(&self.spec.path, "ejected");
+        if open {
+            File::create(path)?;
+        } else if path.exists() {
+            std::fs::remove_file(path)?;
+        }
+        self.tray_open = open;
         Ok(())
     }
 
@@ -100,7 +120,8 @@ impl EmulatedRecorder {
         let recorded = u32::try_from(recorded)
             .unwrap_or(u32::MAX)
             .min(spec.capacity);
-        let closed = spec.medium.sequential() && closed_marker(&spec.path).exists();
+        let closed = spec.medium.sequential() && marker(&spec.path, "closed").exists();
+        let tray_open = marker(&spec.path, "ejected").exists();
         Ok(EmulatedRecorder {
             buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
             busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
@@ -109,6 +130,9 @@ impl EmulatedRecorder {
             recorded,
             closed,
             removed: false,
+            tray_open,
+            test_write: false,
+            test_next: 0,
             gone: false,
             stall_done: false,
             last_sense: None,

@@ -4,6 +4,8 @@
 pub mod cdb;
 pub mod replies;
 pub mod sense;
+pub mod write_parameters;
+pub mod write_speeds;
 
 use std::time::Duration;
 
@@ -15,6 +17,8 @@ pub use replies::{
     TrackInformation,
 };
 pub use sense::{Backoff, Sense, SenseAction};
+pub use write_parameters::WriteParameters;
+pub use write_speeds::{WriteSpeed, WriteSpeeds};
 
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError};
 
@@ -185,4 +189,69 @@ pub fn synchronize_cache(t: &mut dyn ScsiTransport) -> Result<(), ScsiError> {
         blocks: 0,
     };
     run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
+}
+
+/// GET PERFORMANCE type 03h: the write speeds for the loaded medium.
+pub fn get_write_speeds(t: &mut dyn ScsiTransport) -> Result<WriteSpeeds, ScsiError> {
+    let max_descriptors = 32;
+    let alloc = 8 + usize::from(max_descriptors) * WriteSpeed::LEN;
+    let reply = query(t, Cdb::GetWriteSpeeds { max_descriptors }, alloc)?;
+    Ok(WriteSpeeds::decode(&reply)?)
+}
+
+/// SET STREAMING: asks for `kb_per_s` (kB = 1000 B) from LBA 0 to `end_lba`.
+pub fn set_write_speed(
+    t: &mut dyn ScsiTransport,
+    kb_per_s: u32,
+    end_lba: u32,
+) -> Result<(), ScsiError> {
+    let descriptor = PerformanceDescriptor::write_speed(kb_per_s, end_lba).encode();
+    let cdb = Cdb::SetStreaming {
+        param_len: PerformanceDescriptor::LEN as u16,
+    };
+    run(t, cdb, DataDirection::ToDevice(&descriptor), QUERY_TIMEOUT).map(drop)
+}
+
+/// Turns Test Write (simulation) on or off: MODE SENSE(10) of page 05h, the
+/// bit changed, MODE SELECT(10) of the same page.
+pub fn set_test_write(t: &mut dyn ScsiTransport, on: bool) -> Result<(), ScsiError> {
+    let alloc = (write_parameters::HEADER_LEN + 256) as u16;
+    let cdb = Cdb::ModeSense10 {
+        control: 0,
+        page: write_parameters::PAGE,
+        alloc,
+    };
+    let mut page = WriteParameters::decode(&query(t, cdb, alloc.into())?)?;
+    page.set_test_write(on);
+    let list = page.encode_select();
+    let cdb = Cdb::ModeSelect10 {
+        save: false,
+        param_len: list.len() as u16,
+    };
+    run(t, cdb, DataDirection::ToDevice(&list), QUERY_TIMEOUT).map(drop)
+}
+
+/// START STOP UNIT: `eject` opens the tray, otherwise it is closed (loaded).
+pub fn load_or_eject(t: &mut dyn ScsiTransport, eject: bool) -> Result<(), ScsiError> {
+    let cdb = Cdb::StartStopUnit {
+        immed: false,
+        start: !eject,
+        load_eject: true,
+    };
+    run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
+}
+
+/// READ(10) of `blocks` sectors at `lba` into `buf`; returns the bytes read.
+pub fn read10(
+    t: &mut dyn ScsiTransport,
+    lba: i32,
+    blocks: u16,
+    buf: &mut [u8],
+) -> Result<usize, ScsiError> {
+    run(
+        t,
+        Cdb::Read10 { lba, blocks },
+        DataDirection::FromDevice(buf),
+        WRITE_TIMEOUT,
+    )
 }

@@ -50,6 +50,17 @@ impl DriveBuffer {
         }
     }
 
+    /// The write speed in bytes/s (`None` = instantly).
+    pub fn rate(&self) -> Option<u64> {
+        self.rate.map(|r| r as u64)
+    }
+
+    /// Changes the write speed (SET STREAMING); `None` = instantly.
+    pub fn set_rate(&mut self, rate: Option<u64>) {
+        self.advance();
+        self.rate = rate.map(|r| r as f64);
+    }
+
     /// Takes `len` bytes if they fit; `false` means "buffer full, try again".
     /// An empty buffer always takes a transfer.
     pub fn try_accept(&mut self, len: usize) -> bool {

@@ -10,11 +10,14 @@ use crate::scsi::replies::{Feature, feature};
 use crate::scsi::sense::key;
 use crate::scsi::{
     BufferCapacity, Capacity, Cdb, CdbError, Configuration, DiscInformation, DiscStatus,
-    InquiryData, PerformanceDescriptor, Sense, TrackInformation,
+    InquiryData, PerformanceDescriptor, Sense, TrackInformation, WriteParameters, WriteSpeed,
+    WriteSpeeds, write_parameters,
 };
 use crate::transport::{Completion, DataDirection, ScsiCommand, ScsiTransport, TransportError};
 
 const NO_MEDIUM: Sense = Sense::new(key::NOT_READY, 0x3A, 0x00);
+const TRAY_OPEN: Sense = Sense::new(key::NOT_READY, 0x3A, 0x02);
+const INVALID_FIELD_IN_PARAMETERS: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x26, 0x00);
 const INVALID_OPCODE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x20, 0x00);
 const LBA_OUT_OF_RANGE: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x21, 0x00);
 const END_OF_USER_AREA: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x63, 0x00);
@@ -59,6 +62,81 @@ fn covers(lba: i64, blocks: u32, at: Option<i64>) -> bool {
 }
 
 impl EmulatedRecorder {
+    /// Why there is no medium to work on, if there is none.
+    fn absent(&self) -> Option<Sense> {
+        if self.tray_open {
+            Some(TRAY_OPEN)
+        } else if self.removed {
+            Some(NO_MEDIUM)
+        } else {
+            None
+        }
+    }
+
+    /// The speeds GET PERFORMANCE lists: the medium's usual multiples of 1x up
+    /// to the drive's speed (all of them for an unlimited drive).
+    fn write_speeds(&self) -> WriteSpeeds {
+        let Some(one_x) = self.spec.medium.one_x() else {
+            return WriteSpeeds::default();
+        };
+        let kb = |bytes: u64| (bytes / 1000) as u32;
+        let max = self.spec.speed.unwrap_or(u64::MAX);
+        let mut speeds: Vec<u32> = self
+            .spec
+            .medium
+            .speed_factors()
+            .iter()
+            .map(|&f| kb(u64::from(f) * one_x))
+            .filter(|&k| u64::from(k) * 1000 <= max)
+            .collect();
+        if let Some(top) = self.spec.speed.filter(|&m| speeds.last() != Some(&kb(m))) {
+            speeds.push(kb(top));
+        }
+        speeds.reverse();
+        WriteSpeeds(
+            speeds
+                .into_iter()
+                .map(|k| WriteSpeed {
+                    end_lba: self.spec.capacity - 1,
+                    read_kb_per_s: k,
+                    write_kb_per_s: k,
+                })
+                .collect(),
+        )
+    }
+
+    /// SET STREAMING: the drive writes at the fastest speed it offers that is
+    /// not above the one asked for (the slowest if all are).
+    fn set_streaming(&mut self, d: PerformanceDescriptor) {
+        let speeds = self.write_speeds();
+        if d.restore_defaults || speeds.0.is_empty() {
+            self.buffer.set_rate(self.spec.speed);
+            return;
+        }
+        let asked = d.write_bytes_per_second().unwrap_or(u64::MAX);
+        let offered = |w: &WriteSpeed| u64::from(w.write_kb_per_s) * 1000;
+        let chosen = speeds
+            .0
+            .iter()
+            .map(offered)
+            .find(|&o| o <= asked)
+            .or_else(|| speeds.0.last().map(offered));
+        self.buffer.set_rate(chosen);
+    }
+
+    /// MODE SELECT(10) of the Write Parameters page: only Test Write matters here.
+    fn mode_select(&mut self, bytes: &[u8]) -> Result<(), Sense> {
+        let page = WriteParameters::decode(bytes).map_err(|_| INVALID_FIELD_IN_PARAMETERS)?;
+        if page.test_write() && !self.spec.medium.can_test_write() {
+            return Err(INVALID_FIELD_IN_PARAMETERS);
+        }
+        if page.test_write() && !self.test_write {
+            self.test_next = self.recorded;
+        }
+        self.test_write = page.test_write();
+        Ok(())
+    }
+
     #[allow(clippy::unnecessary_wraps)] // shaped like every other command handler
     fn fail(&mut self, sense: Sense, data: &DataDirection<'_>) -> Answer {
         self.last_sense = Some(sense);
@@ -68,6 +146,7 @@ impl EmulatedRecorder {
     fn inquiry(&self) -> InquiryData {
         let product = match self.spec.medium {
             Medium::DvdPlusR => "EMULATED DVD+R",
+            Medium::DvdMinusR => "EMULATED DVD-R",
             Medium::BdR => "EMULATED BD-R",
             Medium::RemovableDisk => "EMULATED DISK",
         };
@@ -91,9 +170,10 @@ impl EmulatedRecorder {
 
     fn configuration(&self, rt: u8, start: u16) -> Configuration {
         let medium = self.spec.medium;
-        let current = if self.removed { 0 } else { medium.profile() };
+        let present = self.absent().is_none();
+        let current = if present { medium.profile() } else { 0 };
         let supported: &[u16] = if medium.sequential() {
-            &[0x41, 0x1B]
+            &[0x41, 0x1B, 0x11]
         } else {
             &[0x02]
         };
@@ -103,12 +183,18 @@ impl EmulatedRecorder {
             let buf = u8::from(self.spec.underrun == UnderrunMode::Protect);
             features.push(Feature {
                 code: feature::INCREMENTAL_STREAMING_WRITABLE,
-                current: !self.removed,
+                current: present,
                 data: vec![0x00, 0x01, buf, 0x00],
             });
             features.push(Feature {
+                code: feature::DVD_R_WRITE,
+                current: present && medium == Medium::DvdMinusR,
+                // BUF and Test Write.
+                data: vec![buf << 6 | 0x04, 0, 0, 0],
+            });
+            features.push(Feature {
                 code: feature::REAL_TIME_STREAMING,
-                current: !self.removed,
+                current: present,
                 // SW | WSPD | RBCB.
                 data: vec![0x13, 0, 0, 0],
             });
@@ -191,8 +277,8 @@ impl EmulatedRecorder {
         if covers(lba64, blocks, faults.remove_at) {
             self.removed = true;
         }
-        if self.removed {
-            return self.fail(NO_MEDIUM, data);
+        if let Some(sense) = self.absent() {
+            return self.fail(sense, data);
         }
         if bytes.len() as u64 != u64::from(blocks) * u64::from(BLOCK_SIZE) {
             return self.fail(INVALID_FIELD, data);
@@ -205,10 +291,15 @@ impl EmulatedRecorder {
             return self.fail(END_OF_USER_AREA.with_information(lba as u32), data);
         }
         if self.spec.medium.sequential() {
+            let next = if self.test_write {
+                self.test_next
+            } else {
+                self.recorded
+            };
             if self.closed {
                 return self.fail(CANNOT_WRITE_MEDIUM, data);
             }
-            if lba as u32 != self.recorded {
+            if lba as u32 != next {
                 return self.fail(INVALID_ADDRESS_FOR_WRITE.with_information(lba as u32), data);
             }
         }
@@ -237,10 +328,24 @@ impl EmulatedRecorder {
         if !self.buffer.try_accept(bytes.len()) {
             return self.fail(LONG_WRITE_IN_PROGRESS, data);
         }
+        if self.test_write {
+            self.test_next = lba as u32 + blocks;
+            return Ok(Completion::good());
+        }
         self.file.seek(SeekFrom::Start(
             u64::from(lba as u32) * u64::from(BLOCK_SIZE),
         ))?;
-        self.file.write_all(bytes)?;
+        match faults
+            .corrupt_at
+            .filter(|&at| covers(lba64, blocks, Some(at)))
+        {
+            Some(at) => {
+                let mut bad = bytes.to_vec();
+                bad[(at - lba64) as usize * BLOCK_SIZE as usize] ^= 0xFF;
+                self.file.write_all(&bad)?;
+            }
+            None => self.file.write_all(bytes)?,
+        }
         if self.spec.medium.sequential() {
             self.recorded = lba as u32 + blocks;
         }
@@ -282,11 +387,7 @@ impl EmulatedRecorder {
     fn query_reply(&mut self, cdb: Cdb) -> Result<Vec<u8>, Sense> {
         Ok(match cdb {
             Cdb::RequestSense { .. } => {
-                let sense = if self.removed {
-                    Some(NO_MEDIUM)
-                } else {
-                    self.last_sense.take()
-                };
+                let sense = self.absent().or_else(|| self.last_sense.take());
                 sense
                     .unwrap_or(Sense::new(key::NO_SENSE, 0, 0))
                     .to_fixed_bytes()
@@ -341,6 +442,16 @@ impl EmulatedRecorder {
                 .encode()
                 .to_vec()
             }
+            Cdb::GetWriteSpeeds { .. } if self.spec.medium.one_x().is_some() => {
+                self.write_speeds().encode()
+            }
+            Cdb::ModeSense10 {
+                page: write_parameters::PAGE,
+                ..
+            } if self.spec.medium.sequential() => {
+                WriteParameters::new(0, self.test_write).encode_sense()
+            }
+            Cdb::ModeSense10 { .. } => return Err(INVALID_FIELD),
             _ => return Err(INVALID_OPCODE),
         })
     }
@@ -358,13 +469,29 @@ impl EmulatedRecorder {
     fn handle(&mut self, cdb: Cdb, data: DataDirection<'_>, timeout: Duration) -> Answer {
         let no_medium_ok = matches!(
             cdb,
-            Cdb::Inquiry { .. } | Cdb::RequestSense { .. } | Cdb::GetConfiguration { .. }
+            Cdb::Inquiry { .. }
+                | Cdb::RequestSense { .. }
+                | Cdb::GetConfiguration { .. }
+                | Cdb::StartStopUnit { .. }
         );
-        if self.removed && !no_medium_ok {
-            return self.fail(NO_MEDIUM, &data);
+        if let Some(sense) = self.absent().filter(|_| !no_medium_ok) {
+            return self.fail(sense, &data);
         }
         match cdb {
             Cdb::TestUnitReady => Ok(Completion::good()),
+            Cdb::StartStopUnit {
+                load_eject: true,
+                start,
+                ..
+            } => {
+                if !start {
+                    // The drive finishes what it holds before the tray opens.
+                    self.flush(timeout)?;
+                }
+                self.set_tray(!start)?;
+                Ok(Completion::good())
+            }
+            Cdb::StartStopUnit { .. } => Ok(Completion::good()),
             Cdb::Write10 { lba, blocks, .. } => self.write(lba, blocks.into(), &data, timeout),
             Cdb::Write12 { lba, blocks, .. } => self.write(lba, blocks, &data, timeout),
             Cdb::Read10 { lba, blocks } => match data {
@@ -376,11 +503,23 @@ impl EmulatedRecorder {
                 Ok(Completion::good())
             }
             Cdb::SetStreaming { param_len } => match data {
-                DataDirection::ToDevice(bytes)
-                    if usize::from(param_len) == bytes.len()
-                        && PerformanceDescriptor::decode(bytes).is_some() =>
-                {
-                    Ok(Completion::good())
+                DataDirection::ToDevice(bytes) if usize::from(param_len) == bytes.len() => {
+                    match PerformanceDescriptor::decode(bytes) {
+                        Some(d) => {
+                            self.set_streaming(d);
+                            Ok(Completion::good())
+                        }
+                        None => self.fail(PARAMETER_LIST_LENGTH, &data),
+                    }
+                }
+                other => self.fail(PARAMETER_LIST_LENGTH, &other),
+            },
+            Cdb::ModeSelect10 { param_len, .. } => match data {
+                DataDirection::ToDevice(bytes) if usize::from(param_len) == bytes.len() => {
+                    match self.mode_select(bytes) {
+                        Ok(()) => Ok(Completion::good()),
+                        Err(sense) => self.fail(sense, &data),
+                    }
                 }
                 other => self.fail(PARAMETER_LIST_LENGTH, &other),
             },
@@ -389,6 +528,10 @@ impl EmulatedRecorder {
                     return self.fail(INVALID_FIELD, &data);
                 }
                 self.flush(timeout)?;
+                if self.test_write {
+                    // A simulated track leaves nothing to close.
+                    return Ok(Completion::good());
+                }
                 if function != 1 && self.close_session().is_err() {
                     return self.fail(WRITE_ERROR, &data);
                 }

@@ -52,7 +52,11 @@ fn identifies_itself_per_profile() {
     );
     let config = scsi::get_configuration(&mut bd).unwrap();
     assert_eq!(config.current_profile, 0x41);
-    assert_eq!(config.profiles(), vec![(0x41, true), (0x1B, false)]);
+    assert_eq!(
+        config.profiles(),
+        vec![(0x41, true), (0x1B, false), (0x11, false)]
+    );
+    assert!(!config.can_test_write(), "BD-R has no Test Write");
     drop(bd);
     let dir2 = tempfile::tempdir().unwrap();
     let mut disk = open(&dir2, ",profile=disk");
@@ -319,4 +323,103 @@ fn a_second_open_of_the_same_image_is_locked() {
         EmulatedRecorder::open(spec),
         Err(OpenError::Locked(_))
     ));
+}
+
+#[test]
+fn write_speeds_are_listed_and_set_streaming_picks_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r,speed=16x");
+    let speeds = scsi::get_write_speeds(&mut r).unwrap();
+    let kb: Vec<u32> = speeds.0.iter().map(|s| s.write_kb_per_s).collect();
+    assert_eq!(
+        kb,
+        [22_160, 16_620, 11_080, 5_540],
+        "fastest first, up to 16x"
+    );
+    assert_eq!(speeds.0[0].end_lba, r.spec.capacity - 1);
+    // 10x is not offered: the drive takes 8x.
+    scsi::set_write_speed(&mut r, 13_850, 100).unwrap();
+    assert_eq!(r.buffer.rate(), Some(11_080_000));
+    // Below the slowest: the slowest.
+    scsi::set_write_speed(&mut r, 1_000, 100).unwrap();
+    assert_eq!(r.buffer.rate(), Some(5_540_000));
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut unlimited = open(&dir2, ",profile=bd-r");
+    let top = scsi::get_write_speeds(&mut unlimited).unwrap().0[0];
+    assert_eq!(top.sectors_per_second(), 35_156, "16x BD-R: 72 MB/s");
+    let dir3 = tempfile::tempdir().unwrap();
+    let mut disk = open(&dir3, ",profile=disk");
+    let e = scsi::get_write_speeds(&mut disk).unwrap_err();
+    assert_eq!(
+        e.hresult(),
+        webburn_shared::HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE
+    );
+}
+
+#[test]
+fn eject_opens_the_tray_until_a_load_also_across_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r");
+    assert_eq!(write10(&mut r, 0, 1, 7), Completion::good());
+    scsi::load_or_eject(&mut r, true).unwrap();
+    let tur = exec(&mut r, &[0; 6], DataDirection::None);
+    assert_eq!(
+        sense_of(&tur),
+        (2, 0x3A, 0x02),
+        "medium not present, tray open"
+    );
+    assert_eq!(scsi::get_configuration(&mut r).unwrap().current_profile, 0);
+    drop(r);
+    let mut again = open(&dir, ",profile=dvd+r");
+    let tur = exec(&mut again, &[0; 6], DataDirection::None);
+    assert_eq!(sense_of(&tur), (2, 0x3A, 0x02), "the tray stays open");
+    scsi::load_or_eject(&mut again, false).unwrap();
+    scsi::test_unit_ready(&mut again).unwrap();
+    assert_eq!(
+        scsi::read_track_information(&mut again, 0xFF)
+            .unwrap()
+            .next_writable,
+        Some(1),
+        "the same disc is back"
+    );
+}
+
+#[test]
+fn test_write_simulates_on_dvd_minus_r_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd-r");
+    assert!(scsi::get_configuration(&mut r).unwrap().can_test_write());
+    scsi::set_test_write(&mut r, true).unwrap();
+    for lba in [0, 16] {
+        assert_eq!(write10(&mut r, lba, 16, 0xAB), Completion::good());
+    }
+    assert_eq!(sense_of(&write10(&mut r, 0, 1, 0)), (5, 0x21, 0x02));
+    scsi::synchronize_cache(&mut r).unwrap();
+    scsi::set_test_write(&mut r, false).unwrap();
+    let info = scsi::read_disc_information(&mut r).unwrap();
+    assert_eq!(info.status, DiscStatus::Blank, "nothing was recorded");
+    assert_eq!(
+        std::fs::metadata(dir.path().join("d.img")).unwrap().len(),
+        0
+    );
+    assert_eq!(write10(&mut r, 0, 1, 1), Completion::good(), "NWA still 0");
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut plus = open(&dir2, ",profile=dvd+r");
+    assert!(!scsi::get_configuration(&mut plus).unwrap().can_test_write());
+    match scsi::set_test_write(&mut plus, true) {
+        Err(scsi::ScsiError::Sense(s)) => assert_eq!((s.key, s.asc), (5, 0x26)),
+        other => panic!("DVD+R accepted Test Write: {other:?}"),
+    }
+}
+
+#[test]
+fn corrupt_at_records_a_wrong_byte_and_reports_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=disk,corrupt-at=3");
+    assert_eq!(write10(&mut r, 0, 8, 0x11), Completion::good());
+    let mut back = vec![0u8; 8 * 2048];
+    scsi::read10(&mut r, 0, 8, &mut back).unwrap();
+    let bad: Vec<usize> = (0..back.len()).filter(|&i| back[i] != 0x11).collect();
+    assert_eq!(bad, [3 * 2048]);
 }

@@ -14,6 +14,8 @@ pub const BLOCK_SIZE: u32 = 2048;
 pub enum Medium {
     /// DVD+R (profile 1Bh): sequential, write once.
     DvdPlusR,
+    /// DVD-R (profile 11h): sequential, write once, can simulate (Test Write).
+    DvdMinusR,
     /// BD-R SRM (profile 41h): sequential, write once.
     BdR,
     /// Removable disk (profile 02h), e.g. a USB stick: random access.
@@ -25,6 +27,7 @@ impl Medium {
     pub fn profile(self) -> u16 {
         match self {
             Medium::DvdPlusR => 0x1B,
+            Medium::DvdMinusR => 0x11,
             Medium::BdR => 0x41,
             Medium::RemovableDisk => 0x02,
         }
@@ -38,7 +41,7 @@ impl Medium {
     /// Sectors of a single-layer disc (or a 4 GiB disk).
     pub fn default_capacity(self) -> u32 {
         match self {
-            Medium::DvdPlusR => 2_295_104,
+            Medium::DvdPlusR | Medium::DvdMinusR => 2_295_104,
             Medium::BdR => 12_219_392,
             Medium::RemovableDisk => 2_097_152,
         }
@@ -47,16 +50,30 @@ impl Medium {
     /// Bytes per second of "1x" for this medium, if it has one.
     pub fn one_x(self) -> Option<u64> {
         match self {
-            Medium::DvdPlusR => Some(1_385_000),
+            Medium::DvdPlusR | Medium::DvdMinusR => Some(1_385_000),
             Medium::BdR => Some(4_500_000),
             Medium::RemovableDisk => None,
+        }
+    }
+
+    /// The medium supports Test Write (simulation): in MMC only CD-R/RW and DVD-R/RW do.
+    pub fn can_test_write(self) -> bool {
+        self == Medium::DvdMinusR
+    }
+
+    /// The write speeds a drive offers for this medium, in multiples of 1x.
+    pub fn speed_factors(self) -> &'static [u32] {
+        match self {
+            Medium::DvdPlusR | Medium::DvdMinusR => &[4, 8, 12, 16, 24],
+            Medium::BdR => &[2, 4, 6, 8, 12, 16],
+            Medium::RemovableDisk => &[],
         }
     }
 
     /// Default size of the drive's buffer.
     pub fn default_drive_buffer(self) -> u64 {
         match self {
-            Medium::DvdPlusR => 2 << 20,
+            Medium::DvdPlusR | Medium::DvdMinusR => 2 << 20,
             Medium::BdR => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }
@@ -65,9 +82,12 @@ impl Medium {
     fn parse(s: &str) -> Result<Self, String> {
         match s.to_ascii_lowercase().as_str() {
             "dvd+r" | "dvdr" => Ok(Medium::DvdPlusR),
+            "dvd-r" => Ok(Medium::DvdMinusR),
             "bd-r" | "bdr" => Ok(Medium::BdR),
             "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
-            _ => Err(format!("unknown profile '{s}' (use bd-r, dvd+r or disk)")),
+            _ => Err(format!(
+                "unknown profile '{s}' (use bd-r, dvd+r, dvd-r or disk)"
+            )),
         }
     }
 }
@@ -95,6 +115,9 @@ pub struct Faults {
     pub stall: Option<(i64, Duration)>,
     /// The whole device disappears when a WRITE reaches this LBA.
     pub vanish_at: Option<i64>,
+    /// The WRITE covering this LBA reports success but records the sector
+    /// with its first byte inverted (silent corruption, for verify).
+    pub corrupt_at: Option<i64>,
 }
 
 /// A parsed emulated recorder name.
@@ -209,6 +232,7 @@ impl EmulatedSpec {
             "write-error" => self.faults.write_error_at = Some(lba(v)?),
             "remove-at" => self.faults.remove_at = Some(lba(v)?),
             "vanish-at" => self.faults.vanish_at = Some(lba(v)?),
+            "corrupt-at" => self.faults.corrupt_at = Some(lba(v)?),
             "stall" => {
                 let (at, d) = v
                     .split_once(':')
@@ -268,7 +292,7 @@ mod tests {
         let s = EmulatedSpec::parse(
             "emulated:a.img,profile=disk,capacity=64MiB,speed=20MB/s,underrun=fail,busy=3@16,\
              write-error=100,remove-at=200,stall=50:2s,vanish-at=300,max-transfer=32KiB,\
-             drive-buffer=1MiB",
+             drive-buffer=1MiB,corrupt-at=7",
         )
         .unwrap();
         assert_eq!(s.capacity, 32768);
@@ -280,6 +304,12 @@ mod tests {
         assert_eq!(s.faults.remove_at, Some(200));
         assert_eq!(s.faults.stall, Some((50, Duration::from_secs(2))));
         assert_eq!(s.faults.vanish_at, Some(300));
+        assert_eq!(s.faults.corrupt_at, Some(7));
+        let r = EmulatedSpec::parse("emulated:a,profile=dvd-r").unwrap();
+        assert_eq!(
+            (r.medium.profile(), r.medium.can_test_write()),
+            (0x11, true)
+        );
         let bd16 = EmulatedSpec::parse("emulated:a,speed=16x").unwrap();
         assert_eq!(bd16.speed, Some(72_000_000));
     }

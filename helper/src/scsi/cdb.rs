@@ -7,6 +7,7 @@ pub mod op {
     pub const TEST_UNIT_READY: u8 = 0x00;
     pub const REQUEST_SENSE: u8 = 0x03;
     pub const INQUIRY: u8 = 0x12;
+    pub const START_STOP_UNIT: u8 = 0x1B;
     pub const READ_CAPACITY_10: u8 = 0x25;
     pub const READ_10: u8 = 0x28;
     pub const WRITE_10: u8 = 0x2A;
@@ -15,7 +16,10 @@ pub mod op {
     pub const READ_DISC_INFORMATION: u8 = 0x51;
     pub const READ_TRACK_INFORMATION: u8 = 0x52;
     pub const CLOSE_TRACK_SESSION: u8 = 0x5B;
+    pub const MODE_SELECT_10: u8 = 0x55;
+    pub const MODE_SENSE_10: u8 = 0x5A;
     pub const READ_BUFFER_CAPACITY: u8 = 0x5C;
+    pub const GET_PERFORMANCE: u8 = 0xAC;
     pub const WRITE_12: u8 = 0xAA;
     pub const SET_STREAMING: u8 = 0xB6;
 }
@@ -29,6 +33,13 @@ pub enum Cdb {
     RequestSense { alloc: u8 },
     /// INQUIRY (12h).
     Inquiry { evpd: bool, page: u8, alloc: u16 },
+    /// START STOP UNIT (1Bh): `load_eject` with `start` loads (closes the
+    /// tray), without it ejects.
+    StartStopUnit {
+        immed: bool,
+        start: bool,
+        load_eject: bool,
+    },
     /// READ CAPACITY(10) (25h).
     ReadCapacity10,
     /// READ(10) (28h).
@@ -58,6 +69,11 @@ pub enum Cdb {
         function: u8,
         number: u16,
     },
+    /// MODE SELECT(10) (55h) with PF set; the parameter list follows.
+    ModeSelect10 { save: bool, param_len: u16 },
+    /// MODE SENSE(10) (5Ah) without block descriptors; `control` 0 current,
+    /// 1 changeable, 2 default, 3 saved.
+    ModeSense10 { control: u8, page: u8, alloc: u16 },
     /// READ BUFFER CAPACITY (5Ch); `block` asks for free space in blocks.
     ReadBufferCapacity { block: bool, alloc: u16 },
     /// WRITE(12) (AAh) with the Streaming bit.
@@ -67,6 +83,8 @@ pub enum Cdb {
         lba: i32,
         blocks: u32,
     },
+    /// GET PERFORMANCE (ACh), type 03h: the write speed descriptors.
+    GetWriteSpeeds { max_descriptors: u16 },
     /// SET STREAMING (B6h) with a performance descriptor (type 0).
     SetStreaming { param_len: u16 },
 }
@@ -136,6 +154,7 @@ impl Cdb {
             Cdb::TestUnitReady => op::TEST_UNIT_READY,
             Cdb::RequestSense { .. } => op::REQUEST_SENSE,
             Cdb::Inquiry { .. } => op::INQUIRY,
+            Cdb::StartStopUnit { .. } => op::START_STOP_UNIT,
             Cdb::ReadCapacity10 => op::READ_CAPACITY_10,
             Cdb::Read10 { .. } => op::READ_10,
             Cdb::Write10 { .. } => op::WRITE_10,
@@ -144,8 +163,11 @@ impl Cdb {
             Cdb::ReadDiscInformation { .. } => op::READ_DISC_INFORMATION,
             Cdb::ReadTrackInformation { .. } => op::READ_TRACK_INFORMATION,
             Cdb::CloseTrackSession { .. } => op::CLOSE_TRACK_SESSION,
+            Cdb::ModeSelect10 { .. } => op::MODE_SELECT_10,
+            Cdb::ModeSense10 { .. } => op::MODE_SENSE_10,
             Cdb::ReadBufferCapacity { .. } => op::READ_BUFFER_CAPACITY,
             Cdb::Write12 { .. } => op::WRITE_12,
+            Cdb::GetWriteSpeeds { .. } => op::GET_PERFORMANCE,
             Cdb::SetStreaming { .. } => op::SET_STREAMING,
         }
     }
@@ -163,6 +185,14 @@ impl Cdb {
                 b[1] = u8::from(evpd);
                 b[2] = page;
                 put16(&mut b, 3, alloc);
+            }
+            Cdb::StartStopUnit {
+                immed,
+                start,
+                load_eject,
+            } => {
+                b[1] = u8::from(immed);
+                b[4] = u8::from(start) | if load_eject { 0x02 } else { 0 };
             }
             Cdb::Read10 { lba, blocks } => {
                 put32(&mut b, 2, lba as u32);
@@ -207,6 +237,19 @@ impl Cdb {
                 b[2] = function & 0x07;
                 put16(&mut b, 4, number);
             }
+            Cdb::ModeSelect10 { save, param_len } => {
+                b[1] = 0x10 | u8::from(save);
+                put16(&mut b, 7, param_len);
+            }
+            Cdb::ModeSense10 {
+                control,
+                page,
+                alloc,
+            } => {
+                b[1] = 0x08;
+                b[2] = (control & 0x03) << 6 | (page & 0x3F);
+                put16(&mut b, 7, alloc);
+            }
             Cdb::ReadBufferCapacity { block, alloc } => {
                 b[1] = u8::from(block);
                 put16(&mut b, 7, alloc);
@@ -221,6 +264,10 @@ impl Cdb {
                 put32(&mut b, 2, lba as u32);
                 put32(&mut b, 6, blocks);
                 b[10] = if streaming { 0x80 } else { 0 };
+            }
+            Cdb::GetWriteSpeeds { max_descriptors } => {
+                put16(&mut b, 8, max_descriptors);
+                b[10] = 0x03;
             }
             Cdb::SetStreaming { param_len } => put16(&mut b, 9, param_len),
         }
@@ -242,6 +289,11 @@ impl Cdb {
                 evpd: b[1] & 0x01 != 0,
                 page: b[2],
                 alloc: be16(b, 3),
+            },
+            op::START_STOP_UNIT => Cdb::StartStopUnit {
+                immed: b[1] & 0x01 != 0,
+                start: b[4] & 0x01 != 0,
+                load_eject: b[4] & 0x02 != 0,
             },
             op::READ_CAPACITY_10 => Cdb::ReadCapacity10,
             op::READ_10 => Cdb::Read10 {
@@ -286,6 +338,20 @@ impl Cdb {
                 function: b[2] & 0x07,
                 number: be16(b, 4),
             },
+            op::MODE_SELECT_10 => {
+                if b[1] & 0x10 == 0 {
+                    return Err(CdbError::InvalidField(1));
+                }
+                Cdb::ModeSelect10 {
+                    save: b[1] & 0x01 != 0,
+                    param_len: be16(b, 7),
+                }
+            }
+            op::MODE_SENSE_10 => Cdb::ModeSense10 {
+                control: b[2] >> 6,
+                page: b[2] & 0x3F,
+                alloc: be16(b, 7),
+            },
             op::READ_BUFFER_CAPACITY => Cdb::ReadBufferCapacity {
                 block: b[1] & 0x01 != 0,
                 alloc: be16(b, 7),
@@ -296,6 +362,14 @@ impl Cdb {
                 lba: lba(),
                 blocks: be32(b, 6),
             },
+            op::GET_PERFORMANCE => {
+                if b[10] != 0x03 {
+                    return Err(CdbError::InvalidField(10));
+                }
+                Cdb::GetWriteSpeeds {
+                    max_descriptors: be16(b, 8),
+                }
+            }
             op::SET_STREAMING => {
                 if b[8] != 0 {
                     return Err(CdbError::InvalidField(8));
@@ -391,6 +465,23 @@ mod tests {
     fn six_byte_commands() {
         round_trip(Cdb::TestUnitReady, &[0x00, 0, 0, 0, 0, 0]);
         round_trip(Cdb::RequestSense { alloc: 18 }, &[0x03, 0, 0, 0, 18, 0]);
+        // Eject (LoEj) and load (LoEj + Start).
+        round_trip(
+            Cdb::StartStopUnit {
+                immed: false,
+                start: false,
+                load_eject: true,
+            },
+            &[0x1B, 0, 0, 0, 0x02, 0],
+        );
+        round_trip(
+            Cdb::StartStopUnit {
+                immed: true,
+                start: true,
+                load_eject: true,
+            },
+            &[0x1B, 1, 0, 0, 0x03, 0],
+        );
         round_trip(
             Cdb::Inquiry {
                 evpd: false,
@@ -480,6 +571,22 @@ mod tests {
             },
             &[0x5C, 0, 0, 0, 0, 0, 0, 0, 12, 0],
         );
+        // Write Parameters page (05h), current values, no block descriptors.
+        round_trip(
+            Cdb::ModeSense10 {
+                control: 0,
+                page: 0x05,
+                alloc: 60,
+            },
+            &[0x5A, 0x08, 0x05, 0, 0, 0, 0, 0, 60, 0],
+        );
+        round_trip(
+            Cdb::ModeSelect10 {
+                save: false,
+                param_len: 60,
+            },
+            &[0x55, 0x10, 0, 0, 0, 0, 0, 0, 60, 0],
+        );
     }
 
     #[test]
@@ -505,6 +612,12 @@ mod tests {
         round_trip(
             Cdb::SetStreaming { param_len: 28 },
             &[0xB6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0],
+        );
+        round_trip(
+            Cdb::GetWriteSpeeds {
+                max_descriptors: 16,
+            },
+            &[0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0x03, 0],
         );
     }
 

@@ -287,6 +287,12 @@ pub mod feature {
     pub const PROFILE_LIST: u16 = 0x0000;
     /// Incremental Streaming Writable (byte 6 bit 0: BUF, underrun protection).
     pub const INCREMENTAL_STREAMING_WRITABLE: u16 = 0x0021;
+    /// CD Track at Once (data byte 0 bit 2: Test Write).
+    pub const CD_TRACK_AT_ONCE: u16 = 0x002D;
+    /// CD Mastering / Session at Once (data byte 0 bit 2: Test Write).
+    pub const CD_MASTERING: u16 = 0x002E;
+    /// DVD-R/-RW Write (data byte 0 bit 2: Test Write).
+    pub const DVD_R_WRITE: u16 = 0x002F;
     /// Real-Time Streaming (SW, WSPD, RBCB bits).
     pub const REAL_TIME_STREAMING: u16 = 0x0107;
 }
@@ -385,6 +391,19 @@ impl Configuration {
     /// The descriptor of `code`, if the drive reported it.
     pub fn feature(&self, code: u16) -> Option<&Feature> {
         self.features.iter().find(|f| f.code == code)
+    }
+
+    /// The drive can simulate (Test Write) on the loaded medium: a current
+    /// CD TAO, CD Mastering or DVD-R Write feature with its Test Write bit.
+    pub fn can_test_write(&self) -> bool {
+        [
+            feature::CD_TRACK_AT_ONCE,
+            feature::CD_MASTERING,
+            feature::DVD_R_WRITE,
+        ]
+        .iter()
+        .filter_map(|&code| self.feature(code))
+        .any(|f| f.current && f.data.first().is_some_and(|b| b & 0x04 != 0))
     }
 }
 
