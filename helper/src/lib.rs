@@ -6,12 +6,15 @@
 //! - [`emulated`]: a recorder that is an image file answering SCSI commands;
 //! - [`devices`]: naming, opening and locking recorders;
 //! - [`engine`]: WriteSection with its ring buffer, writer thread and events;
+//! - [`disc`]: the DiscFormat2Data flow around WriteSection (medium check,
+//!   speed, simulation, closing, verify, eject);
 //! - [`session`]: one WebSocket session of protocol v1;
 //! - [`server`]: the localhost HTTP/WebSocket server, its security and pairing;
 //! - [`cli`]: the `webburn-helper` command line.
 
 pub mod cli;
 pub mod devices;
+pub mod disc;
 pub mod emulated;
 pub mod engine;
 pub mod scsi;

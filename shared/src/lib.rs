@@ -3,11 +3,13 @@
 //! data-frame header. No async runtime and no wasm dependencies, so the native
 //! helper and the WebAssembly library compile the same definitions.
 
+pub mod disc;
 pub mod event_args;
 pub mod frame;
 pub mod hresult;
 pub mod protocol;
 
+pub use disc::{DataEventArgs, DiscOptions, DiscReport, VerificationLevel, WriteAction};
 pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
 pub use hresult::HResult;

@@ -478,7 +478,6 @@ impl EmulatedRecorder {
             return self.fail(sense, &data);
         }
         match cdb {
-            Cdb::TestUnitReady => Ok(Completion::good()),
             Cdb::StartStopUnit {
                 load_eject: true,
                 start,
@@ -491,7 +490,7 @@ impl EmulatedRecorder {
                 self.set_tray(!start)?;
                 Ok(Completion::good())
             }
-            Cdb::StartStopUnit { .. } => Ok(Completion::good()),
+            Cdb::TestUnitReady | Cdb::StartStopUnit { .. } => Ok(Completion::good()),
             Cdb::Write10 { lba, blocks, .. } => self.write(lba, blocks.into(), &data, timeout),
             Cdb::Write12 { lba, blocks, .. } => self.write(lba, blocks, &data, timeout),
             Cdb::Read10 { lba, blocks } => match data {

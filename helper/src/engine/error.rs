@@ -16,6 +16,8 @@ pub struct EngineError {
     pub detail: String,
     /// The sense data the device gave, when it gave any.
     pub sense: Option<Sense>,
+    /// The first sector found bad (a verify failure), when known.
+    pub bad_lba: Option<i32>,
 }
 
 impl EngineError {
@@ -25,7 +27,15 @@ impl EngineError {
             hresult,
             detail: detail.into(),
             sense: None,
+            bad_lba: None,
         }
+    }
+
+    /// The same error naming the first bad sector.
+    #[must_use]
+    pub fn at_lba(mut self, lba: i64) -> Self {
+        self.bad_lba = i32::try_from(lba).ok();
+        self
     }
 
     /// The same error carrying the device's sense data.

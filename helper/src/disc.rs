@@ -1,0 +1,364 @@
+//! The DiscFormat2Data flow on top of WriteSection, as burners do it: check
+//! the medium, set speed and write mode, write, SYNCHRONIZE CACHE, close the
+//! track and the session, read back and compare, eject. Each step is named
+//! by CurrentAction in the events (IDiscFormat2DataEventArgs).
+
+pub mod digest;
+pub mod medium;
+pub mod verify;
+
+use std::io::Read;
+use std::sync::MutexGuard;
+use std::time::Instant;
+
+use webburn_shared::{
+    DataEventArgs, DiscOptions, DiscReport, HResult, VerificationLevel, WriteAction,
+    WriteEngineEventArgs,
+};
+
+use crate::devices::Recorder;
+use crate::engine::{EngineError, UPDATE_INTERVAL, WriteEngine};
+use crate::transport::ScsiTransport;
+use digest::DigestingReader;
+use verify::ReadBack;
+
+/// One section to burn.
+#[derive(Debug, Clone, Copy)]
+pub struct Section {
+    /// Bytes the source holds, when known.
+    pub source_len: Option<u64>,
+    /// startingBlockAddress: the next writable address on sequential media.
+    pub start_lba: i32,
+    /// numberOfBlocks.
+    pub sector_count: i32,
+}
+
+/// The time estimates of IDiscFormat2DataEventArgs.
+#[derive(Debug)]
+struct Clock {
+    started: Instant,
+    /// Bytes the burn writes and, when verifying, reads back.
+    section_bytes: u64,
+    verify: bool,
+}
+
+impl Clock {
+    /// Seconds left at `rate` bytes/s with `left` bytes to move; -1 if unknown.
+    fn args(&self, action: WriteAction, left: u64, rate: f64) -> DataEventArgs {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let remaining = if action == WriteAction::Completed {
+            0
+        } else if rate > 0.0 {
+            (left as f64 / rate).ceil() as i32
+        } else {
+            -1
+        };
+        DataEventArgs {
+            current_action: action,
+            elapsed_time: elapsed as i32,
+            remaining_time: remaining,
+            total_time: if remaining < 0 {
+                -1
+            } else {
+                elapsed as i32 + remaining
+            },
+            ..DataEventArgs::default()
+        }
+    }
+}
+
+/// The burn's state between steps: the last engine args and the data args.
+struct Flow<'a, F> {
+    on_update: F,
+    last: WriteEngineEventArgs,
+    data: DataEventArgs,
+    clock: Clock,
+    stop: &'a dyn Fn() -> bool,
+}
+
+impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
+    fn step(&mut self, action: WriteAction) -> Result<(), EngineError> {
+        if (self.stop)() && action != WriteAction::Completed {
+            return Err(EngineError::cancelled());
+        }
+        let keep = self.data;
+        self.data = DataEventArgs {
+            write_speed: keep.write_speed,
+            last_verified_lba: keep.last_verified_lba,
+            ..self.clock.args(action, self.left(action), self.rate())
+        };
+        (self.on_update)(&self.last, &self.data);
+        Ok(())
+    }
+
+    /// Average write rate so far in bytes/s.
+    fn rate(&self) -> f64 {
+        let bytes = self.written_bytes();
+        let secs = self.last.elapsed_ms as f64 / 1000.0;
+        if secs > 0.0 { bytes as f64 / secs } else { 0.0 }
+    }
+
+    fn written_bytes(&self) -> u64 {
+        let bps = if self.last.sector_count > 0 {
+            self.clock.section_bytes / self.last.sector_count as u64
+        } else {
+            0
+        };
+        self.last.sectors_written().max(0) as u64 * bps
+    }
+
+    /// Bytes still to write and to read back.
+    fn left(&self, action: WriteAction) -> u64 {
+        let total = self.clock.section_bytes;
+        let verify = if self.clock.verify { total } else { 0 };
+        match action {
+            WriteAction::Verifying => {
+                let done =
+                    i64::from(self.data.last_verified_lba) - i64::from(self.last.start_lba) + 1;
+                let per = total / self.last.sector_count.max(1) as u64;
+                total.saturating_sub(done.max(0) as u64 * per)
+            }
+            WriteAction::Finalization | WriteAction::Completed => verify,
+            _ => total.saturating_sub(self.written_bytes()) + verify,
+        }
+    }
+}
+
+/// Runs the whole burn on `engine` (recorder and properties already put),
+/// reporting every step through `on_update`; `stop` cancels between steps
+/// and during the read-back (the engine's own CancelWrite covers the WRITEs).
+pub fn burn<R: Read + Send>(
+    engine: &WriteEngine,
+    source: R,
+    section: Section,
+    options: DiscOptions,
+    stop: &dyn Fn() -> bool,
+    on_update: impl FnMut(&WriteEngineEventArgs, &DataEventArgs),
+) -> Result<DiscReport, EngineError> {
+    let recorder = engine.recorder().ok_or_else(|| {
+        EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
+    })?;
+    engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
+    let bps = engine.bytes_per_sector();
+    let verify = options.verification != VerificationLevel::None && !options.simulate;
+    let mut flow = Flow::new(on_update, section, bps, verify, stop);
+
+    let (checked, speed) = flow.prepare(&recorder, section, bps, options)?;
+    let (written, digest) = flow.write(engine, source, section, bps);
+    let finished = written.and_then(|()| flow.finalize(&recorder, &checked, options));
+    if options.simulate {
+        // Test Write goes off again whatever happened.
+        if let Ok(mut guard) = hold(&recorder)
+            && let Err(e) = crate::scsi::set_test_write(&mut **guard, false)
+        {
+            tracing::warn!(error = %e, "turning Test Write off failed");
+        }
+    }
+    finished?;
+    if verify {
+        flow.step(WriteAction::Verifying)?;
+        read_back(&mut flow, &recorder, &digest, engine, options.verification)?;
+    }
+    let mut ejected = false;
+    if options.eject {
+        match crate::scsi::load_or_eject(&mut **hold(&recorder)?, true) {
+            Ok(()) => ejected = true,
+            Err(e) => tracing::warn!(error = %e, "the burn succeeded but the tray did not open"),
+        }
+    }
+    flow.step(WriteAction::Completed)?;
+    Ok(DiscReport {
+        sha256: digest.hex(),
+        write_speed: speed.sectors_per_second,
+        speed_adjusted: speed.adjusted,
+        verified: verify,
+        simulated: options.simulate,
+        ejected,
+    })
+}
+
+impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
+    fn new(
+        on_update: F,
+        section: Section,
+        bps: i32,
+        verify: bool,
+        stop: &'a dyn Fn() -> bool,
+    ) -> Self {
+        let sectors = u64::from(section.sector_count.unsigned_abs());
+        Flow {
+            on_update,
+            last: WriteEngineEventArgs {
+                start_lba: section.start_lba,
+                sector_count: section.sector_count,
+                last_read_lba: section.start_lba - 1,
+                last_written_lba: section.start_lba - 1,
+                ..WriteEngineEventArgs::default()
+            },
+            data: DataEventArgs {
+                write_speed: -1,
+                last_verified_lba: section.start_lba - 1,
+                ..DataEventArgs::default()
+            },
+            clock: Clock {
+                started: Instant::now(),
+                section_bytes: sectors * u64::from(bps.unsigned_abs()),
+                verify,
+            },
+            stop,
+        }
+    }
+
+    /// VALIDATING_MEDIA and INITIALIZING_HARDWARE: tray, medium, speed, Test Write.
+    fn prepare(
+        &mut self,
+        recorder: &Recorder,
+        section: Section,
+        bps: i32,
+        options: DiscOptions,
+    ) -> Result<(medium::MediumCheck, medium::SpeedChoice), EngineError> {
+        self.step(WriteAction::ValidatingMedia)?;
+        let mut guard = hold(recorder)?;
+        let t: &mut dyn ScsiTransport = &mut **guard;
+        medium::ensure_ready(t)?;
+        let checked = medium::check(t, section.start_lba, section.sector_count, bps)?;
+        self.step(WriteAction::InitializingHardware)?;
+        let speed = medium::set_speed(t, options.write_speed, checked.end_lba)?;
+        if options.simulate {
+            if !checked.can_test_write {
+                let name = checked
+                    .profile
+                    .map_or("disk", crate::scsi::replies::profile_name);
+                return Err(EngineError::new(
+                    HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
+                    format!(
+                        "a {name} cannot be written in simulation (Test Write exists for CD-R and DVD-R)"
+                    ),
+                ));
+            }
+            crate::scsi::set_test_write(t, true).map_err(|e| {
+                EngineError::new(e.hresult(), format!("turning Test Write on failed: {e}"))
+            })?;
+        }
+        self.data.write_speed = speed.sectors_per_second;
+        Ok((checked, speed))
+    }
+
+    /// WRITING_DATA: WriteSection with the source digested on its way.
+    fn write<R: Read + Send>(
+        &mut self,
+        engine: &WriteEngine,
+        source: R,
+        section: Section,
+        bps: i32,
+    ) -> (Result<(), EngineError>, digest::SectionDigest) {
+        if let Err(e) = self.step(WriteAction::WritingData) {
+            return (Err(e), digest::Digester::new(0, 1).finish());
+        }
+        let sectors = u64::from(section.sector_count.unsigned_abs());
+        let mut digesting = DigestingReader::new(source, sectors, u64::from(bps.unsigned_abs()));
+        let written = engine.write_section(
+            &mut digesting,
+            section.source_len,
+            section.start_lba,
+            section.sector_count,
+            |args| {
+                self.last = *args;
+                self.data = DataEventArgs {
+                    write_speed: self.data.write_speed,
+                    last_verified_lba: self.data.last_verified_lba,
+                    ..self.clock.args(
+                        WriteAction::WritingData,
+                        self.left(WriteAction::WritingData),
+                        self.rate(),
+                    )
+                };
+                (self.on_update)(&self.last, &self.data);
+            },
+        );
+        (written, digesting.finish())
+    }
+
+    /// FINALIZATION: SYNCHRONIZE CACHE, then close the track and the session
+    /// of a sequential medium (not after a simulation).
+    fn finalize(
+        &mut self,
+        recorder: &Recorder,
+        checked: &medium::MediumCheck,
+        options: DiscOptions,
+    ) -> Result<(), EngineError> {
+        self.step(WriteAction::Finalization)?;
+        let mut guard = hold(recorder)?;
+        let t: &mut dyn ScsiTransport = &mut **guard;
+        medium::synchronize(t)?;
+        if checked.sequential && !options.simulate {
+            medium::close_track_and_session(t)?;
+        }
+        Ok(())
+    }
+}
+
+/// The recorder's transport, for one step.
+fn hold(recorder: &Recorder) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, EngineError> {
+    recorder
+        .try_acquire()
+        .map_err(|h| EngineError::new(h, format!("{} is in use by another writer", recorder.id())))
+}
+
+/// The VERIFYING step: reads back under the recorder's lock, with events
+/// every [`UPDATE_INTERVAL`].
+fn read_back<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)>(
+    flow: &mut Flow<'_, F>,
+    recorder: &Recorder,
+    digest: &digest::SectionDigest,
+    engine: &WriteEngine,
+    level: VerificationLevel,
+) -> Result<(), EngineError> {
+    let mut guard = hold(recorder)?;
+    let t: &mut dyn ScsiTransport = &mut **guard;
+    let unit_bytes = engine.config().max_transfer.min(t.max_transfer_bytes());
+    let start = flow.last.start_lba;
+    let sectors = u64::from(flow.last.sector_count.unsigned_abs());
+    let stop = flow.stop;
+    let bps = digest.bytes_per_sector;
+    let (mut last_at, mut last_done) = (Instant::now(), 0u64);
+    let began = Instant::now();
+    let mut on_progress = |done: u64| {
+        let now = Instant::now();
+        if now.duration_since(last_at) < UPDATE_INTERVAL {
+            return;
+        }
+        let dt = now.duration_since(last_at).as_secs_f64();
+        let rate = ((done - last_done) * bps) as f64 / dt;
+        (last_at, last_done) = (now, done);
+        flow.data.last_verified_lba = start + i32::try_from(done).unwrap_or(i32::MAX) - 1;
+        flow.data.verify_bytes_per_second = rate as u64;
+        let avg = (done * bps) as f64 / began.elapsed().as_secs_f64().max(1e-3);
+        let data = DataEventArgs {
+            write_speed: flow.data.write_speed,
+            last_verified_lba: flow.data.last_verified_lba,
+            verify_bytes_per_second: flow.data.verify_bytes_per_second,
+            ..flow.clock.args(
+                WriteAction::Verifying,
+                flow.left(WriteAction::Verifying),
+                avg,
+            )
+        };
+        flow.data = data;
+        (flow.on_update)(&flow.last, &flow.data);
+    };
+    verify::read_back(
+        t,
+        ReadBack {
+            start_lba: start,
+            sectors,
+            unit_bytes,
+            level,
+        },
+        digest,
+        stop,
+        &mut on_progress,
+    )?;
+    flow.data.last_verified_lba = flow.last.last_written_lba;
+    Ok(())
+}
