@@ -145,13 +145,28 @@ impl Recorder {
         let inq = scsi::inquiry(t)?;
         // A disk that has no GET CONFIGURATION (a USB stick, a hard disk) is
         // described by its INQUIRY: removable disk (02h) or fixed disk (01h).
-        let (profiles, current_profile) = match scsi::get_configuration(t) {
-            Ok(config) => (config.profiles(), config.current_profile),
+        let (profiles, current_profile, can_simulate) = match scsi::get_configuration(t) {
+            Ok(config) => (
+                config.profiles(),
+                config.current_profile,
+                config.can_test_write(),
+            ),
             Err(_) if inq.device_type == 0 => {
                 let p = if inq.removable { 0x02 } else { 0x01 };
-                (vec![(p, true)], p)
+                (vec![(p, true)], p, false)
             }
             Err(e) => return Err(e),
+        };
+        let write_speeds = if inq.device_type == 5 {
+            scsi::get_write_speeds(t)
+                .map(|s| {
+                    s.0.iter()
+                        .map(scsi::WriteSpeed::sectors_per_second)
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
         };
         let capacity = scsi::read_capacity(t).ok();
         let disc = scsi::read_disc_information(t).ok();
@@ -185,6 +200,8 @@ impl Recorder {
                 None
             }),
             max_transfer_bytes: t.max_transfer_bytes(),
+            write_speeds,
+            can_simulate,
         })
     }
 }
@@ -257,6 +274,10 @@ pub struct RecorderInfo {
     pub free_sectors: Option<u32>,
     /// Largest transfer per command.
     pub max_transfer_bytes: usize,
+    /// SupportedWriteSpeeds for the loaded medium, sectors per second, fastest first.
+    pub write_speeds: Vec<u32>,
+    /// The drive can simulate (Test Write) on the loaded medium.
+    pub can_simulate: bool,
 }
 
 impl RecorderInfo {

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use webburn_shared::protocol::{
     CLIENT_MESSAGE_TYPES, ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage,
 };
-use webburn_shared::{DataFrameHeader, HResult, WriteEngineEventArgs};
+use webburn_shared::{DataEventArgs, DataFrameHeader, DiscReport, HResult, WriteEngineEventArgs};
 
 use crate::engine::{EngineConfig, EngineError};
 use crate::server::pairing::PairingStore;
@@ -30,12 +30,12 @@ use write::{OpenWrite, Violation, WriteRequest};
 /// What a running write reports to its session.
 #[derive(Debug)]
 pub(crate) enum WriteEvent {
-    /// An Update event.
-    Update(u32, WriteEngineEventArgs),
+    /// An Update event (with the disc flow's args for a `disc` write).
+    Update(u32, WriteEngineEventArgs, Option<DataEventArgs>),
     /// The engine took this many bytes: grant them again.
     Credit(u32, u64),
-    /// WriteSection returned.
-    Done(u32, Result<(), EngineError>),
+    /// WriteSection (or the disc flow, with its report) returned.
+    Done(u32, Result<Option<DiscReport>, EngineError>),
 }
 
 /// How long small data frames are gathered before the engine gets them.
@@ -98,7 +98,7 @@ enum Step {
     /// Send these and go on.
     Reply(Vec<ServerMessage>),
     /// Send this error and close with the code.
-    Fatal(ServerMessage, u16, &'static str),
+    Fatal(Box<ServerMessage>, u16, &'static str),
 }
 
 struct Session {
@@ -147,9 +147,9 @@ fn sense_info(e: &EngineError) -> Option<SenseInfo> {
     })
 }
 
-fn write_result(write_id: u32, result: &Result<(), EngineError>) -> ServerMessage {
+fn write_result(write_id: u32, result: &Result<Option<DiscReport>, EngineError>) -> ServerMessage {
     let (hresult, detail, sense) = match result {
-        Ok(()) => (HResult::S_OK, String::new(), None),
+        Ok(_) => (HResult::S_OK, String::new(), None),
         Err(e) => (e.hresult, e.detail.clone(), sense_info(e)),
     };
     ServerMessage::WriteResult {
@@ -159,6 +159,8 @@ fn write_result(write_id: u32, result: &Result<(), EngineError>) -> ServerMessag
         message: hresult.message().to_owned(),
         detail,
         sense,
+        first_bad_lba: result.as_ref().err().and_then(|e| e.bad_lba),
+        disc: result.as_ref().ok().cloned().flatten().map(Box::new),
     }
 }
 
@@ -169,7 +171,7 @@ fn answer(hresult: HResult, code: &str, detail: String) -> Step {
 
 fn violation(hresult: HResult, v: Violation) -> Step {
     Step::Fatal(
-        ServerMessage::error(hresult, v.code, v.detail, true),
+        Box::new(ServerMessage::error(hresult, v.code, v.detail, true)),
         close::POLICY,
         v.code,
     )
@@ -232,7 +234,7 @@ impl Session {
                         "no message from the client for {} s",
                         self.ctx.idle_timeout.as_secs_f32()
                     );
-                    Step::Fatal(ServerMessage::error(HResult::E_FAIL, "idleTimeout", detail, true), close::GOING_AWAY, "idleTimeout")
+                    Step::Fatal(Box::new(ServerMessage::error(HResult::E_FAIL, "idleTimeout", detail, true)), close::GOING_AWAY, "idleTimeout")
                 }
             };
             match step {
@@ -275,7 +277,11 @@ impl Session {
                 text.len()
             );
             let msg = ServerMessage::error(HResult::E_INVALIDARG, "messageTooLarge", detail, true);
-            return Err(Step::Fatal(msg, close::TOO_BIG, "messageTooLarge"));
+            return Err(Step::Fatal(
+                Box::new(msg),
+                close::TOO_BIG,
+                "messageTooLarge",
+            ));
         }
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| answer(HResult::E_INVALIDARG, "badJson", format!("not JSON: {e}")))?;
@@ -324,6 +330,7 @@ impl Session {
                 number_of_blocks,
                 total_bytes,
                 raw_frames,
+                disc,
             } => Step::Reply(self.start_write(&WriteRequest {
                 write_id,
                 properties,
@@ -331,6 +338,7 @@ impl Session {
                 number_of_blocks,
                 total_bytes,
                 raw_frames,
+                disc,
             })),
             ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
             ClientMessage::EndOfData { write_id } => {
@@ -369,7 +377,7 @@ impl Session {
             );
             let msg =
                 ServerMessage::error(HResult::E_INVALIDARG, "unsupportedVersion", detail, true);
-            return Step::Fatal(msg, close::POLICY, "unsupportedVersion");
+            return Step::Fatal(Box::new(msg), close::POLICY, "unsupportedVersion");
         }
         self.greeted = true;
         tracing::info!(
@@ -466,7 +474,7 @@ impl Session {
                 data.len()
             );
             let msg = ServerMessage::error(HResult::E_INVALIDARG, "frameTooLarge", detail, true);
-            return Step::Fatal(msg, close::TOO_BIG, "frameTooLarge");
+            return Step::Fatal(Box::new(msg), close::TOO_BIG, "frameTooLarge");
         }
         if let Some(open) = self.open.as_mut().filter(|w| w.raw_frames) {
             // Payload alone: the open write's, at its next offset.
@@ -530,7 +538,13 @@ impl Session {
 
     fn on_event(&mut self, event: WriteEvent) -> Vec<ServerMessage> {
         match event {
-            WriteEvent::Update(write_id, args) => vec![ServerMessage::Update { write_id, args }],
+            WriteEvent::Update(write_id, args, data) => {
+                vec![ServerMessage::Update {
+                    write_id,
+                    args,
+                    data,
+                }]
+            }
             WriteEvent::Credit(write_id, taken) => {
                 let grant = self
                     .open
@@ -551,7 +565,7 @@ impl Session {
                     self.open = None;
                 }
                 match &result {
-                    Ok(()) => {
+                    Ok(_) => {
                         tracing::info!(session = self.ctx.id, write = write_id, "write finished");
                     }
                     Err(e) => {

@@ -154,15 +154,6 @@ fn failures_print_the_hresult_and_exit_non_zero() {
         (
             vec![
                 src.into(),
-                "--close".into(),
-                "--recorder".into(),
-                format!("emulated:{},profile=disk", img.display()),
-            ],
-            "--close is for optical media",
-        ),
-        (
-            vec![
-                src.into(),
                 "--recorder".into(),
                 format!("emulated:{},profile=disk,capacity=512KiB", img.display()),
             ],
@@ -212,44 +203,96 @@ fn a_locked_recorder_is_reported_as_locked() {
 }
 
 #[test]
-fn close_ends_the_track_and_session_of_a_dvd_plus_r() {
+fn disc_burns_closes_and_verifies_a_dvd_plus_r() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src.bin");
     let data = random_file(&src, 1 << 20);
     let img = dir.path().join("dvd.img");
     let rec = format!("emulated:{},profile=dvd+r", img.display());
+    let src = src.to_str().unwrap();
     let out = helper(
         dir.path(),
         &[
             "burn",
-            src.to_str().unwrap(),
+            src,
             "--recorder",
             &rec,
-            "--close",
-            "-q",
+            "--disc",
+            "--eject",
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for step in [
+        "Checking the medium",
+        "Writing at 16230 sectors/s",
+        "Closing",
+        "Verifying",
+        "Completed",
+        "verified, ejected",
+    ] {
+        assert!(stderr.contains(step), "{step}: {stderr}");
+    }
     assert_eq!(std::fs::read(&img).unwrap(), data);
-    let list = helper(dir.path(), &["recorders", "--recorder", &rec, "--json"]);
-    let list = json(&list);
-    assert_eq!(list[1]["discStatus"], "complete", "{list}");
-    assert_eq!(
-        list[1]["nextWritableAddress"],
-        serde_json::Value::Null,
-        "{list}"
-    );
+    let s = json(&out);
+    assert_eq!(s["disc"]["verified"], true, "{s}");
+    assert_eq!(s["disc"]["ejected"], true, "{s}");
+    let sha =
+        String::from_utf8(Command::new("sha256sum").arg(&img).output().unwrap().stdout).unwrap();
+    assert_eq!(s["disc"]["sha256"].as_str(), sha.split(' ').next(), "{s}");
+    // The tray is open: `recorders` cannot see the medium; the next burn closes it.
+    let list = json(&helper(
+        dir.path(),
+        &["recorders", "--recorder", &rec, "--json"],
+    ));
+    assert_eq!(list[1]["currentProfile"], 0, "{list}");
     // A closed disc takes nothing more.
     let again = helper(
         dir.path(),
-        &["burn", src.to_str().unwrap(), "--recorder", &rec, "-q"],
+        &["burn", src, "--recorder", &rec, "--disc", "-q"],
     );
     assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("E_IMAPI_DF2DATA_MEDIA_NOT_BLANK"),
+        "{stderr}"
+    );
+    let list = json(&helper(
+        dir.path(),
+        &["recorders", "--recorder", &rec, "--json"],
+    ));
+    assert_eq!(list[1]["discStatus"], "complete", "{list}");
+    assert_eq!(list[1]["writeSpeeds"][0], 16230, "{list}");
+}
+
+#[test]
+fn disc_reports_a_failed_verify_with_the_first_bad_lba() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.bin");
+    random_file(&src, 1 << 20);
+    let rec = format!(
+        "emulated:{},profile=bd-r,corrupt-at=77",
+        dir.path().join("bd.img").display()
+    );
+    let src = src.to_str().unwrap();
+    let out = helper(
+        dir.path(),
+        &["burn", src, "--recorder", &rec, "--disc", "-q", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("E_IMAPI_BURN_VERIFICATION_FAILED"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sector 77"), "{stderr}");
+    let s = json(&out);
+    assert_eq!(s["firstBadLba"], 77, "{s}");
+    // The disc options need --disc.
+    let plain = helper(dir.path(), &["burn", src, "--verify", "none"]);
+    assert_eq!(plain.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("--disc"));
 }
 
 #[test]

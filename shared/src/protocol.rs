@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{HResult, WriteEngineEventArgs};
+use crate::{DataEventArgs, DiscOptions, DiscReport, HResult, WriteEngineEventArgs};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -74,6 +74,10 @@ pub enum ClientMessage {
         /// (section 6). Saves a browser building a Blob per frame.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         raw_frames: bool,
+        /// Burn as DiscFormat2Data does (check the medium, speed, close,
+        /// verify, eject) instead of the bare WriteSection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disc: Option<DiscOptions>,
     },
     /// CancelWrite().
     CancelWrite {
@@ -170,6 +174,12 @@ pub struct RecorderDescription {
     pub block_size: Option<u32>,
     /// Another session holds the recorder.
     pub in_use: bool,
+    /// SupportedWriteSpeeds for the loaded medium, sectors per second, fastest first.
+    #[serde(default)]
+    pub write_speeds: Vec<u32>,
+    /// The drive can simulate (Test Write) on the loaded medium.
+    #[serde(default)]
+    pub can_simulate: bool,
 }
 
 /// Decoded sense data attached to an error.
@@ -242,6 +252,9 @@ pub enum ServerMessage {
         write_id: u32,
         /// IWriteEngine2EventArgs.
         args: WriteEngineEventArgs,
+        /// IDiscFormat2DataEventArgs, for a write with `disc`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<DataEventArgs>,
     },
     /// Answer to cancelWrite: S_OK or S_IMAPI_WRITE_NOT_IN_PROGRESS.
     CancelResult {
@@ -266,6 +279,12 @@ pub enum ServerMessage {
         detail: String,
         /// The device's sense data, when it gave any.
         sense: Option<SenseInfo>,
+        /// The first sector a verify found bad.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_bad_lba: Option<i32>,
+        /// What a successful `disc` burn reports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disc: Option<Box<DiscReport>>,
     },
     /// Answer to ping.
     Pong,
@@ -373,6 +392,7 @@ mod tests {
                 number_of_blocks: 1,
                 total_bytes: 2048,
                 raw_frames: false,
+                disc: None,
             },
             ClientMessage::CancelWrite { write_id: 1 },
             ClientMessage::EndOfData { write_id: 1 },

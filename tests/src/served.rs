@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use webburn_helper::server::{RunningServer, ServerConfig};
 use webburn_shared::protocol::{Limits, ServerMessage, WS_PATH};
-use webburn_shared::{DataFrameHeader, HResult, WriteEngineEventArgs};
+use webburn_shared::{DataEventArgs, DataFrameHeader, HResult, WriteEngineEventArgs};
 
 /// How long a test waits for any one message before failing.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -227,6 +227,8 @@ pub struct Burned {
     pub result: ServerMessage,
     /// Every `update`'s args.
     pub updates: Vec<WriteEngineEventArgs>,
+    /// The disc flow's args of every `update` that had them.
+    pub data: Vec<DataEventArgs>,
     /// Bytes sent.
     pub sent: u64,
     /// Credit granted in total (writeStarted + credit messages).
@@ -372,6 +374,19 @@ impl Client {
             .await
     }
 
+    /// Like [`Client::burn`] with `extra` fields in `startWrite` (e.g. `disc`).
+    pub async fn burn_with(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data: &[u8],
+        extra: Value,
+    ) -> Burned {
+        self.burn_inner(write_id, recorder, lba, data, 256 * 1024, extra, |_| false)
+            .await
+    }
+
     /// Like [`Client::burn`], but returns as soon as an update satisfies
     /// `stop` (its `result` is then a `pong` placeholder, the write still open).
     pub async fn burn_until(
@@ -383,7 +398,22 @@ impl Client {
         chunk: usize,
         stop: impl Fn(&WriteEngineEventArgs) -> bool,
     ) -> Burned {
-        self.start_write(write_id, recorder, lba, data.len(), json!({}))
+        self.burn_inner(write_id, recorder, lba, data, chunk, json!({}), stop)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn burn_inner(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data: &[u8],
+        chunk: usize,
+        extra: Value,
+        stop: impl Fn(&WriteEngineEventArgs) -> bool,
+    ) -> Burned {
+        self.start_write(write_id, recorder, lba, data.len(), extra)
             .await;
         let mut granted = match self.recv().await {
             ServerMessage::WriteStarted {
@@ -397,6 +427,7 @@ impl Client {
                 return Burned {
                     result,
                     updates: Vec::new(),
+                    data: Vec::new(),
                     sent: 0,
                     granted: 0,
                 };
@@ -404,7 +435,7 @@ impl Client {
             other => panic!("expected writeStarted, got {other:?}"),
         };
         let mut sent = 0u64;
-        let mut updates = Vec::new();
+        let (mut updates, mut flow) = (Vec::new(), Vec::new());
         loop {
             while sent < granted {
                 let n = chunk
@@ -419,13 +450,15 @@ impl Client {
                     write_id: id,
                     bytes,
                 } if id == write_id => granted += bytes,
-                ServerMessage::Update { args, .. } => {
+                ServerMessage::Update { args, data, .. } => {
                     let done = stop(&args);
                     updates.push(args);
+                    flow.extend(data);
                     if done {
                         return Burned {
                             result: ServerMessage::Pong,
                             updates,
+                            data: flow,
                             sent,
                             granted,
                         };
@@ -439,6 +472,7 @@ impl Client {
                     return Burned {
                         result,
                         updates,
+                        data: flow,
                         sent,
                         granted,
                     };

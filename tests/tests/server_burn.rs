@@ -349,3 +349,106 @@ async fn raw_frames_carry_payload_alone_in_order() {
         "{last:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disc_write_reports_each_action_and_its_verified_digest() {
+    let helper = Helper::start(
+        &[",profile=dvd+r,speed=16x", ",profile=bd-r,corrupt-at=300"],
+        |_| {},
+    )
+    .await;
+    let mut c = helper.session().await;
+    c.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = c.recv().await else {
+        panic!("no list")
+    };
+    assert_eq!(recorders[0].write_speeds, [10_820, 8_115, 5_410, 2_705]);
+    assert!(!recorders[0].can_simulate);
+    let data = pattern(3 << 20, 41);
+    let disc = json!({"disc": {"verification": 2, "writeSpeed": 5_410, "eject": true}});
+    let burned = c.burn_with(1, &helper.recorders[0], 0, &data, disc).await;
+    let ServerMessage::WriteResult {
+        hresult,
+        disc: Some(report),
+        ..
+    } = &burned.result
+    else {
+        panic!("{:?}", burned.result)
+    };
+    assert_eq!(*hresult, HResult::S_OK);
+    assert!(report.verified && report.ejected, "{report:?}");
+    assert_eq!((report.write_speed, report.speed_adjusted), (5_410, false));
+    assert_eq!(report.sha256.len(), 64);
+    let mut actions: Vec<i32> = burned
+        .data
+        .iter()
+        .map(|d| d.current_action.into())
+        .collect();
+    actions.dedup();
+    assert_eq!(actions, [0, 2, 4, 5, 7, 6], "{:?}", burned.data);
+    assert_eq!(
+        burned.data.len(),
+        burned.updates.len(),
+        "every update carries both"
+    );
+    assert!(image(&helper.images[0]) == data);
+
+    // A corrupted sector: the result names it; the session goes on.
+    let bad = c
+        .burn_with(2, &helper.recorders[1], 0, &data, json!({"disc": {}}))
+        .await;
+    let ServerMessage::WriteResult {
+        hresult,
+        first_bad_lba,
+        name,
+        ..
+    } = &bad.result
+    else {
+        panic!("{:?}", bad.result)
+    };
+    assert_eq!(
+        *hresult,
+        HResult::E_IMAPI_BURN_VERIFICATION_FAILED,
+        "{name}"
+    );
+    assert_eq!(*first_bad_lba, Some(300));
+    c.send(json!({"type": "ping"})).await;
+    assert_eq!(c.recv_reply().await, ServerMessage::Pong);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_during_verify_ends_the_disc_write() {
+    // At 20 MB/s the read-back of 24 MiB takes over a second: time enough
+    // for the cancel to arrive mid-verify.
+    let helper = Helper::start(&[",profile=disk,speed=20MB/s"], |_| {}).await;
+    let mut c = helper.session().await;
+    let data = pattern(24 << 20, 42);
+    let rec = helper.recorders[0].clone();
+    c.start_write(1, &rec, 0, data.len(), json!({"disc": {}}))
+        .await;
+    let mut granted = match c.recv().await {
+        ServerMessage::WriteStarted { credit, .. } => credit,
+        other => panic!("{other:?}"),
+    };
+    let mut sent = 0u64;
+    let hresult = loop {
+        while sent < granted {
+            let n = (granted - sent).min(1 << 20) as usize;
+            c.send_frame(1, sent, &data[sent as usize..sent as usize + n])
+                .await;
+            sent += n as u64;
+        }
+        match c.recv().await {
+            ServerMessage::Credit { bytes, .. } => granted += bytes,
+            ServerMessage::Update { data: Some(d), .. }
+                if d.current_action == webburn_shared::WriteAction::Verifying =>
+            {
+                c.send(json!({"type": "cancelWrite", "writeId": 1})).await;
+            }
+            ServerMessage::Update { .. } | ServerMessage::CancelResult { .. } => {}
+            ServerMessage::WriteResult { hresult, .. } => break hresult,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(hresult, HResult::E_IMAPI_REQUEST_CANCELLED);
+}

@@ -11,11 +11,11 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::EventTarget;
-use webburn_shared::HResult;
 use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
+use webburn_shared::{DiscOptions, DiscReport, HResult};
 
 use crate::connection::Connection;
-use crate::error::{hresult_error, invalid, with_sense};
+use crate::error::{hresult_error, invalid, with_bad_lba, with_sense};
 use crate::event_args::dispatch_update;
 use crate::recorder::DiscRecorder2;
 use crate::source::{Piece, Source};
@@ -182,25 +182,9 @@ impl WriteEngine2 {
         #[wasm_bindgen(js_name = startingBlockAddress)] starting_block_address: i32,
         #[wasm_bindgen(js_name = numberOfBlocks)] number_of_blocks: i32,
     ) -> Promise {
-        match self.begin(data, starting_block_address, number_of_blocks) {
-            Ok(job) => {
-                let (inner, events) = (Rc::clone(&self.inner), self.events.clone());
-                future_to_promise(async move {
-                    let result = job.run(&events).await;
-                    let cancels = inner
-                        .borrow_mut()
-                        .running
-                        .take()
-                        .map(|r| r.cancels)
-                        .unwrap_or_default();
-                    for c in cancels {
-                        let _ = c.send(());
-                    }
-                    result.map(|()| JsValue::UNDEFINED)
-                })
-            }
-            Err(e) => Promise::reject(&e),
-        }
+        self.start(data, starting_block_address, number_of_blocks, None, |_| {
+            JsValue::UNDEFINED
+        })
     }
 
     /// CancelWrite: the running write stops before its next WRITE and its
@@ -264,8 +248,45 @@ struct Job {
 }
 
 impl WriteEngine2 {
+    /// Starts a write (with the DiscFormat2Data flow when `disc` is given);
+    /// the promise resolves to what `done` makes of the helper's report.
+    pub(crate) fn start(
+        &self,
+        data: &JsValue,
+        lba: i32,
+        blocks: i32,
+        disc: Option<DiscOptions>,
+        done: impl FnOnce(Option<DiscReport>) -> JsValue + 'static,
+    ) -> Promise {
+        match self.begin(data, lba, blocks, disc) {
+            Ok(job) => {
+                let (inner, events) = (Rc::clone(&self.inner), self.events.clone());
+                future_to_promise(async move {
+                    let result = job.run(&events).await;
+                    let cancels = inner
+                        .borrow_mut()
+                        .running
+                        .take()
+                        .map(|r| r.cancels)
+                        .unwrap_or_default();
+                    for c in cancels {
+                        let _ = c.send(());
+                    }
+                    result.map(done)
+                })
+            }
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
     /// The checks IMAPI makes before writing, then `startWrite`.
-    fn begin(&self, data: &JsValue, lba: i32, blocks: i32) -> Result<Job, JsValue> {
+    fn begin(
+        &self,
+        data: &JsValue,
+        lba: i32,
+        blocks: i32,
+        disc: Option<DiscOptions>,
+    ) -> Result<Job, JsValue> {
         let mut inner = self.inner.borrow_mut();
         if inner.running.is_some() {
             return Err(hresult_error(
@@ -320,6 +341,7 @@ impl WriteEngine2 {
             number_of_blocks: blocks,
             total_bytes: source.size().unwrap_or(needed),
             raw_frames: true,
+            disc,
         })?;
         inner.running = Some(Running {
             write_id,
@@ -339,13 +361,13 @@ impl WriteEngine2 {
 
 impl Job {
     /// Sends data within the credit and follows the helper's messages to the end.
-    async fn run(mut self, events: &EventTarget) -> Result<(), JsValue> {
+    async fn run(mut self, events: &EventTarget) -> Result<Option<DiscReport>, JsValue> {
         let result = self.pump(events).await;
         self.source.release();
         result
     }
 
-    async fn pump(&mut self, events: &EventTarget) -> Result<(), JsValue> {
+    async fn pump(&mut self, events: &EventTarget) -> Result<Option<DiscReport>, JsValue> {
         let (mut sent, mut granted) = (0u64, 0u64);
         let mut pending_read = None;
         let mut ended = false;
@@ -392,7 +414,7 @@ impl Job {
             match msg {
                 ServerMessage::WriteStarted { credit, .. } => granted = credit,
                 ServerMessage::Credit { bytes, .. } => granted += bytes,
-                ServerMessage::Update { args, .. } => dispatch_update(events, args),
+                ServerMessage::Update { args, data, .. } => dispatch_update(events, args, data),
                 ServerMessage::Error {
                     hresult,
                     detail,
@@ -403,12 +425,15 @@ impl Job {
                     hresult,
                     detail,
                     sense,
+                    first_bad_lba,
+                    disc,
                     ..
                 } => {
                     return if hresult.is_failure() {
-                        Err(with_sense(hresult_error(hresult, &detail), sense))
+                        let e = with_sense(hresult_error(hresult, &detail), sense);
+                        Err(with_bad_lba(e, first_bad_lba))
                     } else {
-                        Ok(())
+                        Ok(disc.map(|d| *d))
                     };
                 }
                 _ => {}

@@ -44,6 +44,14 @@ pub fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
     error
 }
 
+/// The same error naming the first bad sector a verify found, as `firstBadLba`.
+pub fn with_bad_lba(error: JsValue, lba: Option<i32>) -> JsValue {
+    if let Some(lba) = lba {
+        set(&error, "firstBadLba", &JsValue::from(lba));
+    }
+    error
+}
+
 /// E_INVALIDARG with a detail.
 pub fn invalid(detail: &str) -> JsValue {
     hresult_error(HResult::E_INVALIDARG, detail)

@@ -1,16 +1,18 @@
-//! IWriteEngine2EventArgs for the page: the `update` event's `detail`, and
-//! the same properties on the event itself.
+//! IWriteEngine2EventArgs (and, for DiscFormat2Data, its
+//! IDiscFormat2DataEventArgs) for the page: the `update` event's `detail`,
+//! and the same properties on the event itself.
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
-use webburn_shared::WriteEngineEventArgs;
+use webburn_shared::{DataEventArgs, WriteEngineEventArgs};
 
 /// The progress of a write, as IWriteEngine2EventArgs gives it.
 #[wasm_bindgen]
 #[derive(Debug, Clone, Copy)]
 pub struct WriteEngine2EventArgs {
     args: WriteEngineEventArgs,
+    data: Option<DataEventArgs>,
 }
 
 #[wasm_bindgen]
@@ -76,26 +78,65 @@ impl WriteEngine2EventArgs {
     pub fn progress(&self) -> f64 {
         self.args.progress()
     }
+    /// CurrentAction (IMAPI_FORMAT2_DATA_WRITE_ACTION); DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = currentAction)]
+    pub fn current_action(&self) -> Option<i32> {
+        self.data.map(|d| d.current_action.into())
+    }
+    /// ElapsedTime in seconds; DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = elapsedTime)]
+    pub fn elapsed_time(&self) -> Option<i32> {
+        self.data.map(|d| d.elapsed_time)
+    }
+    /// RemainingTime in seconds (-1 while unknown); DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = remainingTime)]
+    pub fn remaining_time(&self) -> Option<i32> {
+        self.data.map(|d| d.remaining_time)
+    }
+    /// TotalTime in seconds (-1 while unknown); DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = totalTime)]
+    pub fn total_time(&self) -> Option<i32> {
+        self.data.map(|d| d.total_time)
+    }
+    /// The write speed in force, sectors per second (-1 unknown); DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = writeSpeed)]
+    pub fn write_speed(&self) -> Option<i32> {
+        self.data.map(|d| d.write_speed)
+    }
+    /// The last sector read back and found equal; DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = lastVerifiedLba)]
+    pub fn last_verified_lba(&self) -> Option<i32> {
+        self.data.map(|d| d.last_verified_lba)
+    }
+    /// Read-back rate in bytes per second; DiscFormat2Data only.
+    #[wasm_bindgen(getter, js_name = verifyBytesPerSecond)]
+    pub fn verify_bytes_per_second(&self) -> Option<f64> {
+        self.data.map(|d| d.verify_bytes_per_second as f64)
+    }
 
     /// Event args from the helper's JSON form (for tests and tools).
     #[wasm_bindgen(js_name = fromJSON)]
     pub fn from_json(json: &str) -> Result<WriteEngine2EventArgs, JsValue> {
         serde_json::from_str(json)
-            .map(|args| WriteEngine2EventArgs { args })
+            .map(|args| WriteEngine2EventArgs { args, data: None })
             .map_err(|e| crate::error::invalid(&e.to_string()))
     }
 }
 
 impl From<WriteEngineEventArgs> for WriteEngine2EventArgs {
     fn from(args: WriteEngineEventArgs) -> Self {
-        WriteEngine2EventArgs { args }
+        WriteEngine2EventArgs { args, data: None }
     }
 }
 
 /// Dispatches an `update` event on `target`: `detail` is the args object, and
 /// the event itself carries the same properties.
-pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
-    let detail = WriteEngine2EventArgs { args };
+pub fn dispatch_update(
+    target: &EventTarget,
+    args: WriteEngineEventArgs,
+    data: Option<DataEventArgs>,
+) {
+    let detail = WriteEngine2EventArgs { args, data };
     let init = CustomEventInit::new();
     let fields: [(&str, f64); 12] = [
         ("startLba", f64::from(args.start_lba)),
@@ -120,6 +161,20 @@ pub fn dispatch_update(target: &EventTarget, args: WriteEngineEventArgs) {
     };
     for (k, v) in fields {
         let _ = Reflect::set(&event, &k.into(), &v.into());
+    }
+    if let Some(d) = data {
+        let extra: [(&str, f64); 7] = [
+            ("currentAction", f64::from(i32::from(d.current_action))),
+            ("elapsedTime", f64::from(d.elapsed_time)),
+            ("remainingTime", f64::from(d.remaining_time)),
+            ("totalTime", f64::from(d.total_time)),
+            ("writeSpeed", f64::from(d.write_speed)),
+            ("lastVerifiedLba", f64::from(d.last_verified_lba)),
+            ("verifyBytesPerSecond", d.verify_bytes_per_second as f64),
+        ];
+        for (k, v) in extra {
+            let _ = Reflect::set(&event, &k.into(), &v.into());
+        }
     }
     let _ = target.dispatch_event(&event);
 }
@@ -154,9 +209,25 @@ mod tests {
             last_written_lba: 11,
             ..Default::default()
         };
-        dispatch_update(&target, args);
+        dispatch_update(&target, args, None);
+        let data = DataEventArgs {
+            current_action: webburn_shared::WriteAction::Verifying,
+            last_verified_lba: 11,
+            ..Default::default()
+        };
+        dispatch_update(&target, args, Some(data));
         let events = seen.borrow();
-        assert_eq!(events.len(), 1);
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            Reflect::get(&events[0], &"currentAction".into()).unwrap(),
+            JsValue::UNDEFINED
+        );
+        assert_eq!(
+            Reflect::get(&events[1], &"currentAction".into())
+                .unwrap()
+                .as_f64(),
+            Some(7.0)
+        );
         let e = &events[0];
         assert_eq!(e.type_(), "update");
         assert_eq!(

@@ -13,6 +13,7 @@ mod connection;
 mod engine;
 mod error;
 mod event_args;
+mod format;
 mod http;
 mod master;
 mod recorder;
@@ -24,6 +25,7 @@ use webburn_shared::HResult;
 
 pub use engine::WriteEngine2;
 pub use event_args::WriteEngine2EventArgs;
+pub use format::DiscFormat2Data;
 pub use master::DiscMaster2;
 pub use recorder::DiscRecorder2;
 
@@ -45,6 +47,33 @@ export interface WriteEngine2UpdateEvent extends CustomEvent<WriteEngine2EventAr
   readonly progress: number;
 }
 
+/** The `update` event of DiscFormat2Data: the WriteEngine2 properties plus IDiscFormat2DataEventArgs. */
+export interface DiscFormat2DataUpdateEvent extends WriteEngine2UpdateEvent {
+  /** IMAPI_FORMAT2_DATA_WRITE_ACTION: 0 validating media, 2 initializing hardware,
+   *  4 writing data, 5 finalization, 6 completed, 7 verifying. */
+  readonly currentAction: number;
+  readonly elapsedTime: number;
+  /** Seconds; -1 while unknown. */
+  readonly remainingTime: number;
+  /** Seconds; -1 while unknown. */
+  readonly totalTime: number;
+  /** Sectors per second in force; -1 if the drive does not say. */
+  readonly writeSpeed: number;
+  readonly lastVerifiedLba: number;
+  readonly verifyBytesPerSecond: number;
+}
+
+/** What DiscFormat2Data.write resolves to. */
+export interface DiscFormat2DataResult {
+  /** SHA-256 of the data as streamed, lowercase hex. */
+  sha256: string;
+  writeSpeed: number;
+  speedAdjusted: boolean;
+  verified: boolean;
+  simulated: boolean;
+  ejected: boolean;
+}
+
 /** What writeSection and the other calls reject with. */
 export interface WebburnError extends Error {
   /** The HRESULT's symbolic name, e.g. "E_IMAPI_REQUEST_CANCELLED". */
@@ -55,6 +84,8 @@ export interface WebburnError extends Error {
   readonly detail: string;
   /** The device's sense data, when it gave any. */
   readonly sense?: { key: number; asc: number; ascq: number; information: number | null };
+  /** The first sector a verify found different (E_IMAPI_BURN_VERIFICATION_FAILED). */
+  readonly firstBadLba?: number;
 }
 
 /** What the pairing calls of the helper's own page resolve to. */

@@ -83,6 +83,22 @@ impl DiscRecorder2 {
         self.desc.block_size
     }
     /// Another session is writing to it (webburn addition).
+    /// SupportedWriteSpeeds for the loaded medium, sectors per second, fastest first.
+    #[wasm_bindgen(getter, js_name = supportedWriteSpeeds, unchecked_return_type = "number[]")]
+    pub fn supported_write_speeds(&self) -> Array {
+        self.desc
+            .write_speeds
+            .iter()
+            .map(|&s| JsValue::from(s))
+            .collect()
+    }
+
+    /// The drive can simulate (test write) on the loaded medium (webburn addition).
+    #[wasm_bindgen(getter, js_name = canSimulate)]
+    pub fn can_simulate(&self) -> bool {
+        self.desc.can_simulate
+    }
+
     #[wasm_bindgen(getter, js_name = inUse)]
     pub fn in_use(&self) -> bool {
         self.desc.in_use

@@ -1,4 +1,6 @@
-//! `webburn-helper burn FILE`: WriteSection of a file, then SYNCHRONIZE CACHE.
+//! `webburn-helper burn FILE`: WriteSection of a file, then SYNCHRONIZE
+//! CACHE; with `--disc`, the whole DiscFormat2Data flow (check, speed,
+//! write, close, verify, eject).
 
 use std::fs::File;
 use std::io::Read;
@@ -7,13 +9,15 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
-use webburn_shared::{HResult, WriteEngineEventArgs};
+use webburn_shared::{
+    DataEventArgs, DiscOptions, DiscReport, HResult, VerificationLevel, WriteAction,
+    WriteEngineEventArgs,
+};
 
 use super::CliError;
 use super::progress_line::ProgressLine;
 use crate::devices::{Recorder, RecorderInfo, default_recorder_id};
 use crate::engine::{EngineConfig, WriteEngine};
-use crate::scsi;
 use crate::units::{format_bytes, parse_size};
 
 /// Arguments of `burn`.
@@ -48,10 +52,24 @@ pub struct BurnArgs {
     /// Skip SYNCHRONIZE CACHE after the last WRITE.
     #[arg(long)]
     pub no_sync: bool,
-    /// After SYNCHRONIZE CACHE, close the track and the session (sequential
-    /// optical media such as DVD+R: the disc becomes readable elsewhere).
+    /// Burn a disc as DiscFormat2Data does: check the medium, set the speed,
+    /// write, SYNCHRONIZE CACHE, close the track and session (sequential
+    /// media), read back and compare.
     #[arg(long, conflicts_with = "no_sync")]
-    pub close: bool,
+    pub disc: bool,
+    /// With --disc: how much to read back (none, quick, full).
+    #[arg(long, default_value = "full", value_parser = parse_verification, requires = "disc")]
+    pub verify: VerificationLevel,
+    /// With --disc: write speed in sectors per second (the drive takes the
+    /// nearest it offers at or below it); see `recorders` for the list.
+    #[arg(long, requires = "disc")]
+    pub speed: Option<i32>,
+    /// With --disc: a test write (CD-R, DVD-R); nothing is recorded.
+    #[arg(long, requires = "disc")]
+    pub simulate: bool,
+    /// With --disc: open the tray when done.
+    #[arg(long, requires = "disc")]
+    pub eject: bool,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -77,6 +95,21 @@ struct Summary {
     bytes_per_second: f64,
     events: u64,
     peak_rss_bytes: Option<u64>,
+    /// With --disc: what the burn reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disc: Option<DiscReport>,
+    /// The first sector a verify found bad.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_bad_lba: Option<i32>,
+}
+
+fn parse_verification(s: &str) -> Result<VerificationLevel, String> {
+    match s {
+        "none" => Ok(VerificationLevel::None),
+        "quick" => Ok(VerificationLevel::Quick),
+        "full" => Ok(VerificationLevel::Full),
+        _ => Err(format!("'{s}' is not none, quick or full")),
+    }
 }
 
 /// Prints the `--json` summary line on stdout.
@@ -93,21 +126,6 @@ fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
-}
-
-/// CLOSE TRACK of the track just written (the incomplete track READ TRACK
-/// INFORMATION reports), then CLOSE SESSION.
-fn close_track_and_session(
-    t: &mut dyn crate::transport::ScsiTransport,
-) -> Result<(), crate::engine::EngineError> {
-    let failed = |what: &str, e: scsi::ScsiError| {
-        crate::engine::EngineError::new(e.hresult(), format!("{what} failed: {e}"))
-    };
-    let track = scsi::read_track_information(t, 0xFF)
-        .map_err(|e| failed("READ TRACK INFORMATION", e))?
-        .track;
-    scsi::close_track_session(t, 1, track).map_err(|e| failed("CLOSE TRACK", e))?;
-    scsi::close_track_session(t, 2, 0).map_err(|e| failed("CLOSE SESSION", e))
 }
 
 /// A WriteEngine with the properties the arguments name.
@@ -198,12 +216,6 @@ fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32, us
     if let Some(why) = info.as_ref().and_then(|i| i.sector_size_mismatch(bps)) {
         return Err(CliError::new(HResult::E_INVALIDARG, why));
     }
-    if args.close && info.as_ref().is_some_and(|i| i.device_type != 5) {
-        return Err(CliError::new(
-            HResult::E_INVALIDARG,
-            format!("--close is for optical media; {} is a disk", recorder.id()),
-        ));
-    }
     let start_lba = args
         .lba
         .or_else(|| {
@@ -217,6 +229,127 @@ fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32, us
         RecorderInfo::preferred_transfer_bytes,
     );
     Ok((bps, start_lba, unit))
+}
+
+/// A line naming the step a disc burn moved to.
+fn action_line(d: &DataEventArgs) -> String {
+    let what = match d.current_action {
+        WriteAction::ValidatingMedia => "Checking the medium",
+        WriteAction::InitializingHardware => "Preparing the drive",
+        WriteAction::WritingData if d.write_speed > 0 => {
+            return format!("Writing at {} sectors/s", d.write_speed);
+        }
+        WriteAction::WritingData => "Writing",
+        WriteAction::Finalization => "Closing",
+        WriteAction::Verifying => "Verifying",
+        WriteAction::Completed => "Completed",
+        WriteAction::FormattingMedia | WriteAction::CalibratingPower => d.current_action.name(),
+    };
+    what.to_owned()
+}
+
+/// What a disc burn reports, for people.
+fn report_line(r: &DiscReport) -> String {
+    let mut parts = vec![format!("SHA-256 {}", r.sha256)];
+    if r.verified {
+        parts.push("verified".into());
+    }
+    if r.simulated {
+        parts.push("simulated: nothing was recorded".into());
+    }
+    if r.speed_adjusted {
+        parts.push(format!("speed adjusted to {} sectors/s", r.write_speed));
+    }
+    if r.ejected {
+        parts.push("ejected".into());
+    }
+    parts.join(", ")
+}
+
+/// What a burn left behind for the summary.
+struct Outcome {
+    result: Result<Option<DiscReport>, crate::engine::EngineError>,
+    last: WriteEngineEventArgs,
+    events: u64,
+}
+
+/// WriteSection and SYNCHRONIZE CACHE, or the disc flow with `--disc`,
+/// drawing progress as it goes.
+#[allow(clippy::too_many_arguments)]
+fn burn(
+    args: &BurnArgs,
+    engine: &WriteEngine,
+    recorder: &Recorder,
+    source: impl Read + Send,
+    padded: u64,
+    start_lba: i32,
+    sectors: i32,
+    bps: u64,
+) -> Outcome {
+    let mut line = ProgressLine::new(bps, args.quiet);
+    let mut last = WriteEngineEventArgs::default();
+    let mut events = 0u64;
+    let result = if args.disc {
+        let options = DiscOptions {
+            verification: args.verify,
+            write_speed: args.speed.unwrap_or(-1),
+            simulate: args.simulate,
+            eject: args.eject,
+        };
+        let mut action = None;
+        let section = crate::disc::Section {
+            source_len: Some(padded),
+            start_lba,
+            sector_count: sectors,
+        };
+        crate::disc::burn(
+            engine,
+            source,
+            section,
+            options,
+            &|| false,
+            |a, d: &DataEventArgs| {
+                events += 1;
+                last = *a;
+                if action != Some(d.current_action) {
+                    action = Some(d.current_action);
+                    line.note(&action_line(d));
+                }
+                match d.current_action {
+                    WriteAction::WritingData => line.update(a),
+                    WriteAction::Verifying => line.verify(a, d),
+                    _ => {}
+                }
+            },
+        )
+        .map(Some)
+    } else {
+        engine
+            .write_section(source, Some(padded), start_lba, sectors, |a| {
+                events += 1;
+                last = *a;
+                line.update(a);
+            })
+            .and_then(|()| {
+                if args.no_sync {
+                    return Ok(());
+                }
+                let mut guard = recorder.try_acquire().map_err(|h| {
+                    crate::engine::EngineError::new(
+                        h,
+                        "the recorder was taken before SYNCHRONIZE CACHE",
+                    )
+                })?;
+                crate::disc::medium::synchronize(&mut **guard)
+            })
+            .map(|()| None)
+    };
+    line.finish();
+    Outcome {
+        result,
+        last,
+        events,
+    }
 }
 
 pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
@@ -244,27 +377,16 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
             recorder.id()
         );
     }
-    let mut line = ProgressLine::new(bps, args.quiet);
-    let mut last = WriteEngineEventArgs::default();
-    let mut events = 0u64;
     let started = Instant::now();
-    let mut result = engine.write_section(source, Some(padded), start_lba, sectors, |a| {
-        events += 1;
-        last = *a;
-        line.update(a);
-    });
-    line.finish();
-    if result.is_ok() && !args.no_sync {
-        let mut guard = recorder
-            .try_acquire()
-            .map_err(|h| CliError::new(h, "the recorder was taken before SYNCHRONIZE CACHE"))?;
-        result = scsi::synchronize_cache(&mut **guard).map_err(|e| {
-            crate::engine::EngineError::new(e.hresult(), format!("SYNCHRONIZE CACHE failed: {e}"))
-        });
-        if result.is_ok() && args.close {
-            result = close_track_and_session(&mut **guard);
-        }
-    }
+    let Outcome {
+        result,
+        last,
+        events,
+    } = burn(
+        args, &engine, &recorder, source, padded, start_lba, sectors, bps,
+    );
+    let report = result.as_ref().ok().cloned().flatten();
+    let result = result.map(drop);
     let seconds = started.elapsed().as_secs_f64();
     let bytes = last.sectors_written().max(0) as u64 * bps;
     let (hresult, detail) = match &result {
@@ -286,6 +408,8 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
             bytes_per_second: bytes as f64 / seconds.max(1e-9),
             events,
             peak_rss_bytes: peak_rss(),
+            disc: report.clone(),
+            first_bad_lba: result.as_ref().err().and_then(|e| e.bad_lba),
         });
     }
     match result {
@@ -297,6 +421,9 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
                     bytes as f64 / seconds.max(1e-9) / 1e6,
                     last.last_written_lba
                 );
+                if let Some(r) = &report {
+                    eprintln!("{}", report_line(r));
+                }
             }
             Ok(())
         }

@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use webburn_shared::WriteEngineEventArgs;
+use webburn_shared::{DataEventArgs, WriteEngineEventArgs};
 
 /// Draws progress from Update events.
 #[derive(Debug)]
@@ -63,11 +63,55 @@ impl ProgressLine {
         )
     }
 
+    /// The line for a verify event: bar, percent read back and its rate.
+    pub fn render_verify(a: &WriteEngineEventArgs, d: &DataEventArgs) -> String {
+        let done = i64::from(d.last_verified_lba) - i64::from(a.start_lba) + 1;
+        let pct = if a.sector_count > 0 {
+            (done.max(0) as f64 * 100.0 / f64::from(a.sector_count)).min(100.0)
+        } else {
+            0.0
+        };
+        let left = if d.remaining_time >= 0 {
+            clock(Duration::from_secs(d.remaining_time.unsigned_abs().into()))
+        } else {
+            "--:--".into()
+        };
+        let filled = (pct / 5.0) as usize;
+        format!(
+            "[{}{}] {pct:5.1}% verified  {:7.1} MB/s  ETA {left}",
+            "=".repeat(filled.min(20)),
+            ".".repeat(20 - filled.min(20)),
+            d.verify_bytes_per_second as f64 / 1e6,
+        )
+    }
+
+    /// Progress of a write.
     pub fn update(&mut self, a: &WriteEngineEventArgs) {
+        let line = self.render(a);
+        self.draw(&line);
+    }
+
+    /// Progress of a read-back.
+    pub fn verify(&mut self, a: &WriteEngineEventArgs, d: &DataEventArgs) {
+        self.draw(&Self::render_verify(a, d));
+    }
+
+    /// A line of its own (a step of a disc burn).
+    pub fn note(&mut self, text: &str) {
         if self.quiet {
             return;
         }
-        let line = self.render(a);
+        if self.terminal {
+            eprint!("\r\x1b[K");
+        }
+        eprintln!("{text}");
+        self.last_plain = None;
+    }
+
+    fn draw(&mut self, line: &str) {
+        if self.quiet {
+            return;
+        }
         let mut err = std::io::stderr().lock();
         if self.terminal {
             let _ = write!(err, "\r{line}");
@@ -116,5 +160,17 @@ mod tests {
         assert!(s.contains("12.5 MB/s"), "{s}");
         assert!(s.contains("ETA 0:02"), "{s}");
         assert!(s.contains("buffer  25%"), "{s}");
+        let d = DataEventArgs {
+            last_verified_lba: 249,
+            verify_bytes_per_second: 30_000_000,
+            remaining_time: 75,
+            ..Default::default()
+        };
+        let v = ProgressLine::render_verify(&a, &d);
+        assert!(
+            v.starts_with("[=====...............]  25.0% verified"),
+            "{v}"
+        );
+        assert!(v.contains("30.0 MB/s") && v.contains("ETA 1:15"), "{v}");
     }
 }

@@ -66,6 +66,13 @@ pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), C
             if let Some(nwa) = r.next_writable {
                 println!("  next LBA   {nwa}");
             }
+            if !r.write_speeds.is_empty() {
+                let speeds: Vec<String> = r.write_speeds.iter().map(u32::to_string).collect();
+                println!("  speeds     {} sectors/s", speeds.join(", "));
+            }
+            if r.can_simulate {
+                println!("  simulate   yes (burn --disc --simulate)");
+            }
         }
     }
     if failures == ids.len() {

@@ -380,6 +380,10 @@ impl EmulatedRecorder {
             }
         }
         out[filled..].fill(0);
+        // The drive reads no faster than it writes.
+        if let Some(rate) = self.spec.speed {
+            std::thread::sleep(Duration::from_secs_f64(want as f64 / rate as f64));
+        }
         Ok(Completion::good())
     }
 

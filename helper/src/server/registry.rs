@@ -61,6 +61,8 @@ fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
         next_writable_address: info.next_writable,
         block_size: info.block_size,
         in_use,
+        write_speeds: info.write_speeds.clone(),
+        can_simulate: info.can_simulate,
     }
 }
 

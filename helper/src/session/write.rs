@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
 use webburn_shared::protocol::WriteProperties;
-use webburn_shared::{DataFrameHeader, HResult};
+use webburn_shared::{DataFrameHeader, DiscOptions, HResult};
 
 use super::WriteEvent;
 use super::source::ChannelReader;
@@ -23,6 +23,8 @@ pub(crate) struct WriteRequest {
     pub number_of_blocks: i32,
     pub total_bytes: u64,
     pub raw_frames: bool,
+    /// The DiscFormat2Data flow around the write, if asked for.
+    pub disc: Option<DiscOptions>,
 }
 
 /// A data frame that breaks the protocol; the session ends with it.
@@ -167,12 +169,13 @@ impl OpenWrite {
             Arc::clone(&cancel),
             stopped,
         );
-        let (id, lba, count, total) = (
-            req.write_id,
-            req.starting_block_address,
-            req.number_of_blocks,
-            req.total_bytes,
-        );
+        let id = req.write_id;
+        let section = crate::disc::Section {
+            source_len: Some(req.total_bytes),
+            start_lba: req.starting_block_address,
+            sector_count: req.number_of_blocks,
+        };
+        let disc = req.disc;
         let task = {
             let engine = Arc::clone(&engine);
             let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
@@ -181,10 +184,24 @@ impl OpenWrite {
                 let updates = events.clone();
                 let result = if cancel.load(Ordering::Acquire) {
                     Err(EngineError::cancelled())
-                } else {
-                    engine.write_section(source, Some(total), lba, count, |args| {
-                        let _ = updates.send(WriteEvent::Update(id, *args));
+                } else if let Some(options) = disc {
+                    let stop = || cancel.load(Ordering::Acquire);
+                    crate::disc::burn(&engine, source, section, options, &stop, |args, data| {
+                        let _ = updates.send(WriteEvent::Update(id, *args, Some(*data)));
                     })
+                    .map(Some)
+                } else {
+                    engine
+                        .write_section(
+                            source,
+                            section.source_len,
+                            section.start_lba,
+                            section.sector_count,
+                            |args| {
+                                let _ = updates.send(WriteEvent::Update(id, *args, None));
+                            },
+                        )
+                        .map(|()| None)
                 };
                 finished.store(true, Ordering::Release);
                 let result = match result {

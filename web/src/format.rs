@@ -1,0 +1,253 @@
+//! DiscFormat2Data: IDiscFormat2Data's burn of a whole image onto the next
+//! writable address, with the steps burners add around the WRITEs (medium
+//! check, speed, simulation, closing, verify, eject), run by the helper.
+
+use std::cell::Cell;
+
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use web_sys::Blob;
+use webburn_shared::{DiscOptions, HResult, VerificationLevel};
+
+use crate::engine::WriteEngine2;
+use crate::error::{hresult_error, invalid};
+use crate::recorder::DiscRecorder2;
+
+/// IDiscFormat2Data: writes data to a disc (or a disk) as one session.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct DiscFormat2Data {
+    engine: WriteEngine2,
+    options: Cell<DiscOptions>,
+}
+
+/// Bytes in a Blob, an ArrayBuffer or a typed array; `None` for a stream.
+fn data_size(data: &JsValue) -> Option<f64> {
+    ["size", "byteLength"]
+        .iter()
+        .find_map(|k| Reflect::get(data, &JsValue::from_str(k)).ok()?.as_f64())
+}
+
+/// `data` followed by `pad` zero bytes, as a Blob (the data is not copied).
+fn padded(data: &JsValue, pad: u32) -> Result<JsValue, JsValue> {
+    let parts = Array::of2(data, &Uint8Array::new_with_length(pad));
+    Ok(Blob::new_with_buffer_source_sequence(&parts)?.into())
+}
+
+#[wasm_bindgen]
+impl DiscFormat2Data {
+    /// A burner with BurnVerificationLevel FULL, the drive's own speed, no
+    /// simulation and no eject.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<DiscFormat2Data, JsValue> {
+        let engine = WriteEngine2::new()?;
+        engine.set_bytes_per_sector(2048)?;
+        Ok(DiscFormat2Data {
+            engine,
+            options: Cell::new(DiscOptions::default()),
+        })
+    }
+
+    fn put(&self, f: impl FnOnce(&mut DiscOptions)) -> Result<(), JsValue> {
+        if self.engine.write_in_progress() {
+            return Err(hresult_error(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                "settings cannot change while a burn runs",
+            ));
+        }
+        let mut o = self.options.get();
+        f(&mut o);
+        self.options.set(o);
+        Ok(())
+    }
+
+    /// Recorder.
+    #[wasm_bindgen(getter)]
+    pub fn recorder(&self) -> Option<DiscRecorder2> {
+        self.engine.recorder()
+    }
+
+    /// Sets Recorder; a disk's own block size becomes the sector size.
+    #[wasm_bindgen(setter)]
+    pub fn set_recorder(&self, recorder: &DiscRecorder2) -> Result<(), JsValue> {
+        let disk = recorder
+            .desc
+            .current_profiles
+            .iter()
+            .any(|&p| p == 1 || p == 2);
+        let bps = recorder
+            .desc
+            .block_size
+            .filter(|_| disk)
+            .and_then(|b| i32::try_from(b).ok())
+            .unwrap_or(2048);
+        self.engine.set_recorder(recorder)?;
+        self.engine.set_bytes_per_sector(bps)
+    }
+
+    /// BurnVerificationLevel: 0 none, 1 quick (first and last block), 2 full.
+    #[wasm_bindgen(getter, js_name = burnVerificationLevel)]
+    pub fn burn_verification_level(&self) -> i32 {
+        self.options.get().verification.into()
+    }
+
+    /// Sets BurnVerificationLevel (0, 1 or 2, else E_INVALIDARG).
+    #[wasm_bindgen(setter, js_name = burnVerificationLevel)]
+    pub fn set_burn_verification_level(&self, level: i32) -> Result<(), JsValue> {
+        let level = VerificationLevel::try_from(level).map_err(|e| invalid(&e))?;
+        self.put(|o| o.verification = level)
+    }
+
+    /// SetWriteSpeed: sectors per second, -1 for the drive's own choice. The
+    /// drive takes the fastest speed it offers that is not above it.
+    #[wasm_bindgen(js_name = setWriteSpeed)]
+    pub fn set_write_speed(&self, sectors_per_second: i32) -> Result<(), JsValue> {
+        if sectors_per_second == 0 || sectors_per_second < -1 {
+            return Err(invalid(&format!(
+                "the write speed must be -1 or positive, not {sectors_per_second}"
+            )));
+        }
+        self.put(|o| o.write_speed = sectors_per_second)
+    }
+
+    /// RequestedWriteSpeed: what setWriteSpeed asked for (-1: the drive's choice).
+    #[wasm_bindgen(getter, js_name = requestedWriteSpeed)]
+    pub fn requested_write_speed(&self) -> i32 {
+        self.options.get().write_speed
+    }
+
+    /// SupportedWriteSpeeds of the recorder's medium, sectors per second.
+    #[wasm_bindgen(getter, js_name = supportedWriteSpeeds, unchecked_return_type = "number[]")]
+    pub fn supported_write_speeds(&self) -> Array {
+        self.engine
+            .recorder()
+            .map_or_else(Array::new, |r| r.supported_write_speeds())
+    }
+
+    /// A test write (CD-R, DVD-R): nothing is recorded (webburn addition).
+    #[wasm_bindgen(getter)]
+    pub fn simulate(&self) -> bool {
+        self.options.get().simulate
+    }
+
+    /// Sets simulate.
+    #[wasm_bindgen(setter)]
+    pub fn set_simulate(&self, on: bool) -> Result<(), JsValue> {
+        self.put(|o| o.simulate = on)
+    }
+
+    /// Open the tray when the burn is done (webburn addition).
+    #[wasm_bindgen(getter, js_name = ejectWhenDone)]
+    pub fn eject_when_done(&self) -> bool {
+        self.options.get().eject
+    }
+
+    /// Sets ejectWhenDone.
+    #[wasm_bindgen(setter, js_name = ejectWhenDone)]
+    pub fn set_eject_when_done(&self, on: bool) -> Result<(), JsValue> {
+        self.put(|o| o.eject = on)
+    }
+
+    /// WriteInProgress.
+    #[wasm_bindgen(getter, js_name = writeInProgress)]
+    pub fn write_in_progress(&self) -> bool {
+        self.engine.write_in_progress()
+    }
+
+    /// Write: burns `data` at the recorder's next writable address (LBA 0 on
+    /// a disk), padded with zeros to whole sectors. A stream needs
+    /// `numberOfBlocks`. Resolves to the burn's report; rejects with an Error
+    /// carrying `hresult`, `name`, `detail`, `sense` and, for a failed
+    /// verify, `firstBadLba`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DiscFormat2DataResult>")]
+    pub fn write(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>"
+        )]
+        data: &JsValue,
+        #[wasm_bindgen(js_name = numberOfBlocks)] number_of_blocks: Option<i32>,
+    ) -> Promise {
+        match self.prepare(data, number_of_blocks) {
+            Ok((data, lba, blocks)) => {
+                self.engine
+                    .start(&data, lba, blocks, Some(self.options.get()), |report| {
+                        serde_json::to_string(&report.unwrap_or_default())
+                            .ok()
+                            .and_then(|t| js_sys::JSON::parse(&t).ok())
+                            .unwrap_or(JsValue::NULL)
+                    })
+            }
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// CancelWrite: stops the burn at its next step (or WRITE, or READ).
+    #[wasm_bindgen(js_name = cancelWrite, unchecked_return_type = "Promise<void>")]
+    pub fn cancel_write(&self) -> Promise {
+        self.engine.cancel_write()
+    }
+
+    /// Listens for `update` events: IWriteEngine2EventArgs plus CurrentAction,
+    /// ElapsedTime, RemainingTime, TotalTime and the verify progress.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: DiscFormat2DataUpdateEvent) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.engine.add_event_listener(kind, listener)
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: DiscFormat2DataUpdateEvent) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.engine.remove_event_listener(kind, listener)
+    }
+}
+
+impl DiscFormat2Data {
+    /// The data padded to whole sectors, the first LBA and the sector count.
+    fn prepare(&self, data: &JsValue, blocks: Option<i32>) -> Result<(JsValue, i32, i32), JsValue> {
+        let recorder = self.engine.recorder().ok_or_else(|| {
+            hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")
+        })?;
+        let bps = f64::from(self.engine.bytes_per_sector());
+        let lba = recorder
+            .desc
+            .next_writable_address
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(0);
+        let Some(size) = data_size(data) else {
+            let blocks =
+                blocks.ok_or_else(|| invalid("a stream has no size: give numberOfBlocks"))?;
+            return Ok((data.clone(), lba, blocks));
+        };
+        let whole = (size / bps).ceil();
+        let blocks = match blocks {
+            Some(b) => b,
+            None if whole >= 1.0 && whole <= f64::from(i32::MAX) => whole as i32,
+            None => {
+                return Err(invalid(&format!(
+                    "{size} bytes cannot be burned as one section"
+                )));
+            }
+        };
+        let pad = (f64::from(blocks) * bps - size).max(0.0);
+        if pad == 0.0 {
+            return Ok((data.clone(), lba, blocks));
+        }
+        if pad >= bps {
+            return Err(invalid(&format!(
+                "the data holds {size} bytes, short of {blocks} sectors"
+            )));
+        }
+        Ok((padded(data, pad as u32)?, lba, blocks))
+    }
+}
