@@ -4,7 +4,9 @@
 //!
 //! `cargo run -p webburn-tests --example vm_client -- PORT FILE`
 //! Prints the recorders the helper lists and a line with the result; exits 1
-//! unless the write succeeded.
+//! unless the write succeeded. The write runs the DiscFormat2Data flow (as
+//! the page does by default), so the guest's kernel disk is read back and
+//! compared too.
 
 use serde_json::json;
 use webburn_shared::HResult;
@@ -52,18 +54,27 @@ async fn main() {
     // A disk takes blocks of its own size (512 bytes for QEMU's scsi-hd).
     c.bytes_per_sector = described.block_size.map_or(2048, |b| b as usize);
     let started = std::time::Instant::now();
-    let burned = c.burn(1, &recorder, 0, &data, 256 * 1024).await;
+    let burned = c
+        .burn_with(1, &recorder, 0, &data, json!({"disc": {"verification": 2}}))
+        .await;
     let seconds = started.elapsed().as_secs_f64();
     let hresult = burned.hresult();
+    let verified =
+        matches!(&burned.result, ServerMessage::WriteResult { disc: Some(d), .. } if d.verified);
     println!(
-        "websocket: {} bytes to {recorder} in {seconds:.2} s ({:.1} MB/s), {} updates, {:?}",
+        "websocket: {} bytes to {recorder} in {seconds:.2} s ({:.1} MB/s, written and read back), {} updates, {:?}, verified: {verified}",
         burned.sent,
         burned.sent as f64 / seconds / 1e6,
         burned.updates.len(),
         hresult
     );
+    if let ServerMessage::WriteResult { detail, .. } = &burned.result
+        && !detail.is_empty()
+    {
+        println!("websocket: {detail}");
+    }
     c.close().await;
-    if hresult != HResult::S_OK {
+    if hresult != HResult::S_OK || !verified {
         std::process::exit(1);
     }
 }

@@ -190,6 +190,42 @@ fn check_result(said: &[String], name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The guest's `burn --disc` of the DVD+R verified what it wrote, its SHA-256
+/// is the host's, and a second burn was refused: the disc is closed (tgt
+/// reports a closed DVD+R as a DVD-ROM, which is refused as read-only).
+fn check_disc_flow(said: &[String], data: &[u8]) -> Result<()> {
+    use sha2::Digest as _;
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix("result optical "))
+        .context("the guest reported no optical result")?;
+    let summary: serde_json::Value =
+        serde_json::from_str(line).with_context(|| format!("not a JSON summary: {line}"))?;
+    let disc = &summary["disc"];
+    let expected = format!("{:x}", sha2::Sha256::digest(data));
+    if disc["verified"] != true || disc["sha256"].as_str() != Some(expected.as_str()) {
+        bail!("the DVD+R burn did not verify with SHA-256 {expected}: {line}");
+    }
+    println!(
+        "vm: optical --disc verified, SHA-256 {expected}, ejected: {}",
+        disc["ejected"]
+    );
+    let again = said
+        .iter()
+        .find_map(|l| l.strip_prefix("optical again "))
+        .context("the guest reported no second optical burn")?;
+    if ![
+        "E_IMAPI_DF2DATA_MEDIA_NOT_BLANK",
+        "E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED",
+    ]
+    .iter()
+    .any(|name| again.contains(name))
+    {
+        bail!("a second burn to the closed DVD+R was not refused: {again}");
+    }
+    Ok(())
+}
+
 /// The host's WebSocket client burns `file` through hostfwd to the guest's
 /// helper, and the discovered optical drive must be on the list it gets.
 fn host_client(port: u16, file: &Path) -> Result<()> {
@@ -325,6 +361,7 @@ pub fn run_vm() -> Result<()> {
     check_result(&said, "sg")?;
     check_result(&said, "usb")?;
     check_result(&said, "optical")?;
+    check_disc_flow(&said, &optical_data)?;
     if !said
         .iter()
         .any(|l| l.starts_with("optical after close:") && l.contains("Complete"))

@@ -86,8 +86,13 @@ pub fn check(
 ) -> Result<MediumCheck, EngineError> {
     let config = match scsi::get_configuration(t) {
         Ok(c) => Some(c),
-        // A plain disk has no GET CONFIGURATION (5/20/00).
-        Err(ScsiError::Sense(s)) if s.key == sense::key::ILLEGAL_REQUEST && s.asc == 0x20 => None,
+        // A plain disk has no GET CONFIGURATION: 5/20/00, or 5/24/00 from
+        // QEMU's scsi-hd.
+        Err(ScsiError::Sense(s))
+            if s.key == sense::key::ILLEGAL_REQUEST && matches!(s.asc, 0x20 | 0x24) =>
+        {
+            None
+        }
         Err(e) => return Err(failed("GET CONFIGURATION", &e)),
     };
     let profile = config.as_ref().map(|c| c.current_profile);

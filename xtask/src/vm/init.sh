@@ -89,8 +89,13 @@ if [ -e "/sys/bus/usb/drivers/usb-storage" ] && ls /sys/bus/usb/drivers/usb-stor
 fi
 if [ "$OPTICAL" = 1 ]; then
     OPT=$(sg_of_type 5)
-    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --close --quiet --json) || true
+    # The DiscFormat2Data flow: medium check, write, SYNCHRONIZE CACHE, close,
+    # read back and compare, eject.
+    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --disc --eject --quiet --json) || true
     say "result optical $out"
+    # Again: the flow closes the tray (if it opened) and finds the disc closed.
+    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --disc --quiet --json) || true
+    say "optical again $out"
     # What the drive says of the disc now (READ DISC/TRACK INFORMATION).
     say "optical after close: $(/webburn-helper recorders | awk -v id="sg:$OPT" '$1 == id {f = 1} f && /status|next LBA/ {printf "%s ", $0} f && /^$/ {exit}')"
 fi
