@@ -1,6 +1,8 @@
-// The burning page: picks a file and a recorder, burns with WriteEngine2,
-// shows progress, a rate/buffer graph, a log and the result.
-import init, { DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
+// The burning page: picks a file and a recorder, burns a disc with
+// DiscFormat2Data (check, write, close, verify) or raw sectors with
+// WriteEngine2, shows progress, the current step, a rate/buffer graph, a log
+// and the result.
+import init, { DiscFormat2Data, DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
 
 const $ = (id) => document.getElementById(id);
 const MB = 1e6;
@@ -37,6 +39,7 @@ const STATE_HELP = {
 
 let master;
 let engine;
+let format;
 let recorders = [];
 let burning = false;
 const samples = [];
@@ -72,7 +75,53 @@ function updateButtons() {
   const connected = master && master.state === 'connected';
   $('burn').disabled = !connected || burning || !$('file').files.length || !$('recorder').value;
   $('cancel').disabled = !burning;
-  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh']) $(id).disabled = burning;
+  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject']) {
+    $(id).disabled = burning;
+  }
+  const r = currentRecorder();
+  $('simulate').disabled = burning || !(r && r.canSimulate);
+  if ($('simulate').disabled && !burning) $('simulate').checked = false;
+  for (const radio of document.querySelectorAll('input[name="mode"]')) radio.disabled = burning;
+}
+
+function discMode() {
+  return document.querySelector('input[name="mode"]:checked').value === 'disc';
+}
+
+function showMode() {
+  $('disc-options').hidden = !discMode();
+  $('section-options').hidden = discMode();
+}
+
+function currentRecorder() {
+  return recorders.find((x) => x.activeDiscRecorder === $('recorder').value);
+}
+
+// IMAPI_FORMAT2_DATA_WRITE_ACTION, for people.
+const ACTIONS = ['Checking the disc', 'Formatting', 'Preparing the drive', 'Calibrating',
+  'Writing', 'Closing the disc', 'Done', 'Verifying'];
+
+// 1x in bytes per second by medium, to name speeds as burners do.
+function speedLabel(sectorsPerSecond, profiles) {
+  const bytes = sectorsPerSecond * 2048;
+  const oneX = profiles.some((p) => p >= 0x40 && p <= 0x43) ? 4.5e6
+    : profiles.some((p) => p >= 0x10 && p <= 0x2B) ? 1.385e6 : profiles.some((p) => p >= 8 && p <= 0x0A) ? 153600 : 0;
+  const x = oneX ? `${Math.round(bytes / oneX)}x, ` : '';
+  return `${x}${(bytes / MB).toFixed(1)} MB/s`;
+}
+
+function showSpeeds(r) {
+  const select = $('speed');
+  const keep = select.value;
+  const options = [['-1', 'Fastest the drive offers']].concat(
+    (r ? r.supportedWriteSpeeds : []).map((s) => [String(s), speedLabel(s, r.currentProfiles)]));
+  select.replaceChildren(...options.map(([v, t]) => {
+    const o = document.createElement('option');
+    o.value = v;
+    o.textContent = t;
+    return o;
+  }));
+  if (options.some(([v]) => v === keep)) select.value = keep;
 }
 
 function profileName(p) {
@@ -81,9 +130,10 @@ function profileName(p) {
 }
 
 function showRecorderDetails() {
-  const r = recorders.find((x) => x.activeDiscRecorder === $('recorder').value);
+  const r = currentRecorder();
   const dl = $('recorder-details');
   dl.replaceChildren();
+  showSpeeds(r);
   if (!r) return;
   // A disk (USB stick, hard disk) takes only blocks of its own size.
   const isDisk = r.currentProfiles.some((p) => p === 1 || p === 2);
@@ -97,6 +147,7 @@ function showRecorderDetails() {
     ['Supports', r.supportedProfiles.map(profileName).join(', ')],
     ['Free', r.freeSectors == null ? 'unknown' : `${r.freeSectors} sectors (${(r.freeSectors * (r.blockSize || 2048) / MB).toFixed(0)} MB)`],
     ['Next writable', r.nextWritableAddress == null ? 'unknown' : `sector ${r.nextWritableAddress}`],
+    ['Test write', r.canSimulate ? 'yes' : 'no'],
     ['Id', r.activeDiscRecorder],
   ];
   for (const [k, v] of rows) {
@@ -191,22 +242,42 @@ function drawGraph() {
 }
 
 function onUpdate(e) {
-  const bps = engine.bytesPerSector;
-  const pct = e.progress * 100;
-  $('progress').value = e.progress;
-  $('percent').textContent = `${pct.toFixed(1)} %`;
+  const bps = discMode() ? engineBytes() : engine.bytesPerSector;
+  const verifying = e.currentAction === 7;
+  if (e.currentAction !== undefined) {
+    $('action').textContent = ACTIONS[e.currentAction] || '';
+    $('action').dataset.action = String(e.currentAction);
+  }
+  // While verifying, the bar and the figures follow the read-back.
+  const done = verifying ? e.lastVerifiedLba - e.startLba + 1 : e.lastWrittenLba - e.startLba + 1;
+  const progress = e.sectorCount > 0 ? Math.min(done / e.sectorCount, 1) : 0;
+  $('progress').value = progress;
+  $('percent').textContent = `${(progress * 100).toFixed(1)} %${verifying ? ' verified' : ''}`;
   const avg = e.elapsedMs > 0 ? ((e.lastWrittenLba - e.startLba + 1) * bps) / (e.elapsedMs / 1000) : 0;
-  const rate = e.currentBytesPerSecond || avg;
+  const rate = verifying ? e.verifyBytesPerSecond : e.currentBytesPerSecond || avg;
   $('rate').textContent = `${(rate / MB).toFixed(1)} MB/s`;
-  const left = (e.sectorCount - (e.lastWrittenLba - e.startLba + 1)) * bps;
-  $('eta').textContent = avg > 0 && left > 0 ? `ETA ${Math.ceil(left / avg)} s` : 'ETA –';
+  const left = (e.sectorCount - done) * bps;
+  if (e.remainingTime !== undefined) {
+    $('eta').textContent = e.remainingTime >= 0 && e.currentAction !== 6 ? `ETA ${e.remainingTime} s` : 'ETA –';
+  } else {
+    $('eta').textContent = avg > 0 && left > 0 ? `ETA ${Math.ceil(left / avg)} s` : 'ETA –';
+  }
   const fill = e.totalSystemBuffer > 0 ? e.usedSystemBuffer / e.totalSystemBuffer : 0;
   $('buffer').textContent = `${(fill * 100).toFixed(0)} %`;
   // The drive's own buffer, when the drive reports it (READ BUFFER CAPACITY).
   const drive = e.driveBufferTotal > 0 ? e.driveBufferUsed / e.driveBufferTotal : null;
   $('drive-buffer').textContent = drive == null ? '–' : `${(drive * 100).toFixed(0)} %`;
-  samples.push({ t: e.elapsedMs, rate: rate / MB, fill, drive });
-  drawGraph();
+  if (!verifying) {
+    samples.push({ t: e.elapsedMs, rate: rate / MB, fill, drive });
+    drawGraph();
+  }
+}
+
+// The sector size the disc burn uses: a disk's own blocks, 2048 on discs.
+function engineBytes() {
+  const r = currentRecorder();
+  const disk = r && r.currentProfiles.some((p) => p === 1 || p === 2);
+  return disk && r.blockSize ? r.blockSize : 2048;
 }
 
 function showResult(text, hresultName) {
@@ -225,9 +296,14 @@ async function burn(event) {
   $('progress').value = 0;
   updateButtons();
   const started = performance.now();
+  $('action').textContent = '';
   try {
     const file = $('file').files[0];
     const recorder = master.recorder($('recorder').value);
+    if (discMode()) {
+      await burnDisc(file, recorder, started);
+      return;
+    }
     const bps = Number($('bps').value);
     const blocks = Math.ceil(file.size / bps);
     // The last sector is padded with zeros (a Blob composition: nothing is copied here).
@@ -245,7 +321,8 @@ async function burn(event) {
     showResult(text, 'S_OK');
     log(text);
   } catch (e) {
-    showResult(describeError(e) + (e.detail ? ` – ${e.detail}` : ''), e.name || 'error');
+    const at = e.firstBadLba === undefined ? '' : ` (first bad sector ${e.firstBadLba})`;
+    showResult(describeError(e) + (e.detail ? ` – ${e.detail}` : '') + at, e.name || 'error');
     log(describeError(e), true);
   } finally {
     burning = false;
@@ -254,22 +331,50 @@ async function burn(event) {
   }
 }
 
+// DiscFormat2Data: the helper checks the medium, writes at the next writable
+// address, closes the disc, reads it back and compares.
+async function burnDisc(file, recorder, started) {
+  format.recorder = recorder;
+  format.burnVerificationLevel = $('verify').checked ? 2 : 0;
+  format.setWriteSpeed(Number($('speed').value));
+  format.simulate = $('simulate').checked;
+  format.ejectWhenDone = $('eject').checked;
+  log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +
+    `${format.simulate ? ' as a test write' : ''}, verify ${$('verify').checked ? 'on' : 'off'}`);
+  const r = await format.write(file);
+  const secs = (performance.now() - started) / 1000;
+  const parts = [`Done: ${(file.size / MB).toFixed(1)} MB in ${secs.toFixed(1)} s`];
+  if (r.simulated) parts.push('test write, nothing was recorded');
+  if (r.verified) parts.push('verified');
+  if (r.ejected) parts.push('ejected');
+  const text = `${parts.join(', ')}. SHA-256 ${r.sha256}`;
+  showResult(text, 'S_OK');
+  $('result').dataset.sha256 = r.sha256;
+  log(text);
+}
+
 async function main() {
   await init();
   master = new DiscMaster2(helperUrl, true);
   engine = new WriteEngine2();
+  format = new DiscFormat2Data();
   // For the browser's console and the end-to-end tests.
-  window.webburn = { master, engine, samples, DiscMaster2, WriteEngine2 };
+  window.webburn = { master, engine, format, samples, DiscMaster2, WriteEngine2, DiscFormat2Data };
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
     log(`state: ${e.detail}`);
     if (e.detail === 'connected' && !burning) refreshRecorders().catch((err) => log(describeError(err), true));
   });
   engine.addEventListener('update', onUpdate);
+  format.addEventListener('update', onUpdate);
+  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+    radio.addEventListener('change', showMode);
+  }
+  showMode();
   $('burn-form').addEventListener('submit', burn);
   $('cancel').addEventListener('click', async () => {
     log('cancelling…');
-    await engine.cancelWrite();
+    await (discMode() ? format.cancelWrite() : engine.cancelWrite());
   });
   $('retry').addEventListener('click', connect);
   $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));

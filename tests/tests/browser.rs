@@ -1,7 +1,8 @@
 //! The page and the wasm library in headless Chromium against a helper on
-//! 127.0.0.1: a 64 MiB burn compared byte for byte (with screenshots for
-//! docs/), cancel, every data type, the library's rejections, and a page of a
-//! second origin refused until paired.
+//! 127.0.0.1: a 64 MiB disc burn (checked, closed, verified) compared byte
+//! for byte (with screenshots for docs/), a verify failure, raw sectors,
+//! cancel, every data type, the library's rejections, and a page of a second
+//! origin refused until paired.
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
@@ -53,12 +54,15 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
         std::fs::write(docs().join("burn-progress.png"), mid).unwrap();
     }
     std::fs::write(docs().join("burn-done.png"), done).unwrap();
-    assert!(
-        browser
-            .text("result")
-            .await
-            .starts_with("Done: 67.1 MB written")
+    let result = browser.text("result").await;
+    assert!(result.starts_with("Done: 67.1 MB in"), "{result}");
+    assert!(result.contains("verified"), "{result}");
+    let sha = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&data));
+    assert_eq!(
+        browser.attr("result", "data-sha256").await.as_deref(),
+        Some(sha.as_str())
     );
+    assert_eq!(browser.text("action").await, "Done");
     assert!(
         (browser.progress().await - 1.0).abs() < 1e-9,
         "the bar is full"
@@ -291,4 +295,48 @@ async fn a_lost_connection_is_shown_and_reconnected() {
             text.rfind("state: connected") > text.find("state: disconnected")
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB,corrupt-at=100"]).await;
+    let data = pattern(4 << 20, 9);
+    let src = helper.dir.path().join("stick.img");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('verify').checked")
+            .await,
+        true,
+        "verify is on by default"
+    );
+    assert_eq!(
+        browser.attr("simulate", "disabled").await.as_deref(),
+        Some("true")
+    );
+    browser.burn(&src).await;
+    assert_eq!(
+        browser.result(LONG).await,
+        "E_IMAPI_BURN_VERIFICATION_FAILED"
+    );
+    let text = browser.text("result").await;
+    assert!(text.contains("first bad sector 100"), "{text}");
+    assert_eq!(browser.text("action").await, "Verifying");
+    // Raw sectors: WriteSection alone, at the chosen sector, no read-back.
+    browser
+        .eval("document.querySelector('input[name=mode][value=section]').click(); return true")
+        .await;
+    browser.type_into("lba", "16").await;
+    browser.click("burn").await;
+    browser
+        .wait_for("the second result", LONG, || async {
+            browser.attr("result", "data-hresult").await.as_deref() == Some("S_OK")
+        })
+        .await;
+    let img = image(&helper.images[0]);
+    // Up to the corrupting sector 100, what the drive holds is the file.
+    assert!(img[16 * 2048..100 * 2048] == data[..84 * 2048]);
 }

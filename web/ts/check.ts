@@ -1,11 +1,14 @@
 // Compiled by `cargo xtask test` with `tsc --strict` against the TypeScript
 // declarations wasm-bindgen generates: a page written against them type-checks.
 import init, {
+  DiscFormat2Data,
   DiscMaster2,
   DiscRecorder2,
   WriteEngine2,
   WriteEngine2EventArgs,
   type ConnectionState,
+  type DiscFormat2DataResult,
+  type DiscFormat2DataUpdateEvent,
   type Pairings,
   type WebburnError,
   type WriteEngine2UpdateEvent,
@@ -54,6 +57,28 @@ export async function burn(file: File): Promise<void> {
     console.log(e.name, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
   }
   await engine.cancelWrite();
+
+  const format = new DiscFormat2Data();
+  format.recorder = first;
+  format.burnVerificationLevel = 2;
+  format.setWriteSpeed(first.supportedWriteSpeeds[0] ?? -1);
+  format.simulate = first.canSimulate;
+  format.ejectWhenDone = true;
+  format.addEventListener("update", (e: DiscFormat2DataUpdateEvent) => {
+    const t: number = e.currentAction + e.elapsedTime + e.remainingTime + e.totalTime
+      + e.writeSpeed + e.lastVerifiedLba + e.verifyBytesPerSecond + e.progress;
+    const action: number | undefined = e.detail.currentAction;
+    console.log(t, action, format.writeInProgress, format.requestedWriteSpeed, format.supportedWriteSpeeds);
+  });
+  try {
+    const done: DiscFormat2DataResult = await format.write(file);
+    console.log(done.sha256, done.verified, done.ejected, done.simulated, done.writeSpeed, done.speedAdjusted);
+    await format.write(file.stream(), 16);
+  } catch (err) {
+    const e = err as WebburnError;
+    console.log(e.firstBadLba ?? -1);
+  }
+  await format.cancelWrite();
   const pairings: Pairings = await master.listPairings();
   console.log(running, pairings.pending.map((p) => p.code), protocolVersion());
   master.close();
