@@ -161,7 +161,7 @@ impl Recorder {
             scsi::get_write_speeds(t)
                 .map(|s| {
                     s.0.iter()
-                        .map(scsi::WriteSpeed::sectors_per_second)
+                        .map(|w| w.sectors_per_second(current_profile))
                         .collect()
                 })
                 .unwrap_or_default()

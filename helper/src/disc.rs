@@ -223,7 +223,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         medium::ensure_ready(t)?;
         let checked = medium::check(t, section.start_lba, section.sector_count, bps)?;
         self.step(WriteAction::InitializingHardware)?;
-        let speed = medium::set_speed(t, options.write_speed, checked.end_lba)?;
+        let speed = medium::set_speed(t, &checked, options.write_speed)?;
         if options.simulate {
             if !checked.can_test_write {
                 let name = checked

@@ -18,7 +18,7 @@ pub use replies::{
 };
 pub use sense::{Backoff, Sense, SenseAction};
 pub use write_parameters::WriteParameters;
-pub use write_speeds::{WriteSpeed, WriteSpeeds};
+pub use write_speeds::{WriteSpeed, WriteSpeeds, speed_sector_bytes};
 
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError};
 
@@ -210,6 +210,15 @@ pub fn set_write_speed(
         param_len: PerformanceDescriptor::LEN as u16,
     };
     run(t, cdb, DataDirection::ToDevice(&descriptor), QUERY_TIMEOUT).map(drop)
+}
+
+/// SET CD SPEED (CLV): `write_kb_per_s` (kB = 1000 B), reads at the maximum.
+pub fn set_cd_speed(t: &mut dyn ScsiTransport, write_kb_per_s: u16) -> Result<(), ScsiError> {
+    let cdb = Cdb::SetCdSpeed {
+        read_kb: 0xFFFF,
+        write_kb: write_kb_per_s,
+    };
+    run(t, cdb, DataDirection::None, QUERY_TIMEOUT).map(drop)
 }
 
 /// Turns Test Write (simulation) on or off: MODE SENSE(10) of page 05h, the

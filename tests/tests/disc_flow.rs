@@ -414,3 +414,39 @@ fn a_cancel_while_verifying_ends_with_request_cancelled() {
     assert_eq!(ran(&log, |c| matches!(c, Cdb::Read10 { .. })), 0);
     assert_eq!(events.last(), Some(&WriteAction::Verifying));
 }
+
+#[test]
+fn a_cd_r_gets_its_speed_by_set_cd_speed_in_raw_cd_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, path, log) = emulated(dir.path(), "cd.img", ",profile=cd-r,speed=24x");
+    let info = rec.describe().unwrap();
+    // 75 sectors a second per 1x, as IMAPI counts CD speeds.
+    assert_eq!(info.write_speeds, [1_800, 1_200, 600, 300]);
+    assert!(info.can_simulate);
+    let data = pattern(MIB, 11);
+    let options = DiscOptions {
+        write_speed: 1_000,
+        ..DiscOptions::default()
+    };
+    let report = burn(&engine(&rec, config()), &data, options)
+        .result
+        .unwrap();
+    assert_eq!((report.write_speed, report.speed_adjusted), (600, true));
+    let set: Vec<Cdb> = log
+        .all()
+        .iter()
+        .filter_map(|l| {
+            l.cdb
+                .filter(|c| matches!(c, Cdb::SetCdSpeed { .. } | Cdb::SetStreaming { .. }))
+        })
+        .collect();
+    // 8x CD: 600 x 2352 bytes = 1,411.2 kB/s.
+    assert_eq!(
+        set,
+        [Cdb::SetCdSpeed {
+            read_kb: 0xFFFF,
+            write_kb: 1412
+        }]
+    );
+    assert_eq!(image(&path), data);
+}

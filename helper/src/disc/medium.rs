@@ -191,18 +191,16 @@ pub struct SpeedChoice {
 
 /// Sets the write speed nearest to `requested` sectors/s (-1: leaves the
 /// drive's own choice): the fastest speed the drive lists that is not above
-/// the request, else its slowest.
+/// the request, else its slowest. CD writers get SET CD SPEED, DVD and BD
+/// writers SET STREAMING.
 pub fn set_speed(
     t: &mut dyn ScsiTransport,
+    checked: &MediumCheck,
     requested: i32,
-    end_lba: u32,
 ) -> Result<SpeedChoice, EngineError> {
+    let profile = checked.profile.unwrap_or(0);
     let listed: Vec<u32> = scsi::get_write_speeds(t)
-        .map(|s| {
-            s.0.iter()
-                .map(scsi::WriteSpeed::sectors_per_second)
-                .collect()
-        })
+        .map(|s| s.0.iter().map(|w| w.sectors_per_second(profile)).collect())
         .unwrap_or_default();
     let fastest = listed.iter().copied().max();
     let as_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
@@ -226,9 +224,14 @@ pub fn set_speed(
         .filter(|&s| s <= wanted)
         .max()
         .unwrap_or(slowest);
-    let kb_per_s = (u64::from(chosen) * 2048).div_ceil(1000);
-    scsi::set_write_speed(t, u32::try_from(kb_per_s).unwrap_or(u32::MAX), end_lba)
-        .map_err(|e| failed("SET STREAMING", &e))?;
+    let kb_per_s = (u64::from(chosen) * scsi::speed_sector_bytes(profile)).div_ceil(1000);
+    if scsi::speed_sector_bytes(profile) == 2352 {
+        let kb = u16::try_from(kb_per_s).unwrap_or(0xFFFE);
+        scsi::set_cd_speed(t, kb).map_err(|e| failed("SET CD SPEED", &e))?;
+    } else {
+        let kb = u32::try_from(kb_per_s).unwrap_or(u32::MAX);
+        scsi::set_write_speed(t, kb, checked.end_lba).map_err(|e| failed("SET STREAMING", &e))?;
+    }
     Ok(SpeedChoice {
         sectors_per_second: as_i32(chosen),
         adjusted: chosen != wanted,

@@ -73,24 +73,36 @@ impl EmulatedRecorder {
         }
     }
 
-    /// The speeds GET PERFORMANCE lists: the medium's usual multiples of 1x up
-    /// to the drive's speed (all of them for an unlimited drive).
+    /// kB/s in the medium's speed figures for a user-data rate in bytes/s.
+    fn to_kb(&self, rate: u64) -> u32 {
+        let kb = u128::from(rate) * u128::from(self.spec.medium.speed_unit()) / 2048 / 1000;
+        u32::try_from(kb).unwrap_or(u32::MAX)
+    }
+
+    /// The user-data rate in bytes/s of a speed in the medium's kB/s.
+    fn to_rate(&self, kb: u32) -> u64 {
+        u64::from(kb) * 1000 * 2048 / self.spec.medium.speed_unit()
+    }
+
+    /// The speeds GET PERFORMANCE lists, fastest first: the medium's usual
+    /// multiples of 1x up to the drive's speed (all of them for an unlimited drive).
     fn write_speeds(&self) -> WriteSpeeds {
         let Some(one_x) = self.spec.medium.one_x() else {
             return WriteSpeeds::default();
         };
-        let kb = |bytes: u64| (bytes / 1000) as u32;
         let max = self.spec.speed.unwrap_or(u64::MAX);
         let mut speeds: Vec<u32> = self
             .spec
             .medium
             .speed_factors()
             .iter()
-            .map(|&f| kb(u64::from(f) * one_x))
-            .filter(|&k| u64::from(k) * 1000 <= max)
+            .map(|&f| self.to_kb(u64::from(f) * one_x))
+            .filter(|&k| self.to_rate(k) <= max)
             .collect();
-        if let Some(top) = self.spec.speed.filter(|&m| speeds.last() != Some(&kb(m))) {
-            speeds.push(kb(top));
+        if let Some(top) = self.spec.speed.map(|m| self.to_kb(m))
+            && speeds.last() != Some(&top)
+        {
+            speeds.push(top);
         }
         speeds.reverse();
         WriteSpeeds(
@@ -113,15 +125,30 @@ impl EmulatedRecorder {
             self.buffer.set_rate(self.spec.speed);
             return;
         }
-        let asked = d.write_bytes_per_second().unwrap_or(u64::MAX);
-        let offered = |w: &WriteSpeed| u64::from(w.write_kb_per_s) * 1000;
+        let asked = d.write_bytes_per_second().map_or(u64::MAX, |b| b / 1000);
         let chosen = speeds
             .0
             .iter()
-            .map(offered)
-            .find(|&o| o <= asked)
-            .or_else(|| speeds.0.last().map(offered));
-        self.buffer.set_rate(chosen);
+            .map(|w| w.write_kb_per_s)
+            .find(|&k| u64::from(k) <= asked)
+            .or_else(|| speeds.0.last().map(|w| w.write_kb_per_s));
+        let rate = chosen.map(|k| self.to_rate(k));
+        self.buffer.set_rate(rate);
+    }
+
+    /// SET CD SPEED: a CD writer's way to set the speed (in kB/s, FFFFh =
+    /// maximum); DVD and BD drives refuse it.
+    fn set_cd_speed(&mut self, write_kb: u16) -> Result<(), Sense> {
+        if self.spec.medium != Medium::CdR {
+            return Err(INVALID_OPCODE);
+        }
+        let kb = if write_kb == 0xFFFF {
+            u32::MAX
+        } else {
+            u32::from(write_kb)
+        };
+        self.set_streaming(PerformanceDescriptor::write_speed(kb, 0));
+        Ok(())
     }
 
     /// MODE SELECT(10) of the Write Parameters page: only Test Write matters here.
@@ -147,6 +174,7 @@ impl EmulatedRecorder {
         let product = match self.spec.medium {
             Medium::DvdPlusR => "EMULATED DVD+R",
             Medium::DvdMinusR => "EMULATED DVD-R",
+            Medium::CdR => "EMULATED CD-R",
             Medium::BdR => "EMULATED BD-R",
             Medium::RemovableDisk => "EMULATED DISK",
         };
@@ -173,7 +201,7 @@ impl EmulatedRecorder {
         let present = self.absent().is_none();
         let current = if present { medium.profile() } else { 0 };
         let supported: &[u16] = if medium.sequential() {
-            &[0x41, 0x1B, 0x11]
+            &[0x41, 0x1B, 0x11, 0x09]
         } else {
             &[0x02]
         };
@@ -185,6 +213,12 @@ impl EmulatedRecorder {
                 code: feature::INCREMENTAL_STREAMING_WRITABLE,
                 current: present,
                 data: vec![0x00, 0x01, buf, 0x00],
+            });
+            features.push(Feature {
+                code: feature::CD_TRACK_AT_ONCE,
+                current: present && medium == Medium::CdR,
+                // BUF and Test Write.
+                data: vec![buf << 6 | 0x04, 0, 0, 0],
             });
             features.push(Feature {
                 code: feature::DVD_R_WRITE,
@@ -516,6 +550,10 @@ impl EmulatedRecorder {
                     }
                 }
                 other => self.fail(PARAMETER_LIST_LENGTH, &other),
+            },
+            Cdb::SetCdSpeed { write_kb, .. } => match self.set_cd_speed(write_kb) {
+                Ok(()) => Ok(Completion::good()),
+                Err(sense) => self.fail(sense, &data),
             },
             Cdb::ModeSelect10 { param_len, .. } => match data {
                 DataDirection::ToDevice(bytes) if usize::from(param_len) == bytes.len() => {

@@ -54,7 +54,7 @@ fn identifies_itself_per_profile() {
     assert_eq!(config.current_profile, 0x41);
     assert_eq!(
         config.profiles(),
-        vec![(0x41, true), (0x1B, false), (0x11, false)]
+        vec![(0x41, true), (0x1B, false), (0x11, false), (0x09, false)]
     );
     assert!(!config.can_test_write(), "BD-R has no Test Write");
     drop(bd);
@@ -346,7 +346,7 @@ fn write_speeds_are_listed_and_set_streaming_picks_one() {
     let dir2 = tempfile::tempdir().unwrap();
     let mut unlimited = open(&dir2, ",profile=bd-r");
     let top = scsi::get_write_speeds(&mut unlimited).unwrap().0[0];
-    assert_eq!(top.sectors_per_second(), 35_156, "16x BD-R: 72 MB/s");
+    assert_eq!(top.sectors_per_second(0x41), 35_156, "16x BD-R: 72 MB/s");
     let dir3 = tempfile::tempdir().unwrap();
     let mut disk = open(&dir3, ",profile=disk");
     let e = scsi::get_write_speeds(&mut disk).unwrap_err();

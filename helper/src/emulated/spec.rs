@@ -16,6 +16,9 @@ pub enum Medium {
     DvdPlusR,
     /// DVD-R (profile 11h): sequential, write once, can simulate (Test Write).
     DvdMinusR,
+    /// CD-R (profile 09h), data in 2048-byte sectors: sequential, write once,
+    /// can simulate; its speed is set with SET CD SPEED.
+    CdR,
     /// BD-R SRM (profile 41h): sequential, write once.
     BdR,
     /// Removable disk (profile 02h), e.g. a USB stick: random access.
@@ -28,6 +31,7 @@ impl Medium {
         match self {
             Medium::DvdPlusR => 0x1B,
             Medium::DvdMinusR => 0x11,
+            Medium::CdR => 0x09,
             Medium::BdR => 0x41,
             Medium::RemovableDisk => 0x02,
         }
@@ -42,6 +46,8 @@ impl Medium {
     pub fn default_capacity(self) -> u32 {
         match self {
             Medium::DvdPlusR | Medium::DvdMinusR => 2_295_104,
+            // 80 minutes.
+            Medium::CdR => 359_847,
             Medium::BdR => 12_219_392,
             Medium::RemovableDisk => 2_097_152,
         }
@@ -51,6 +57,8 @@ impl Medium {
     pub fn one_x(self) -> Option<u64> {
         match self {
             Medium::DvdPlusR | Medium::DvdMinusR => Some(1_385_000),
+            // 75 sectors of 2048 bytes a second.
+            Medium::CdR => Some(153_600),
             Medium::BdR => Some(4_500_000),
             Medium::RemovableDisk => None,
         }
@@ -58,13 +66,20 @@ impl Medium {
 
     /// The medium supports Test Write (simulation): in MMC only CD-R/RW and DVD-R/RW do.
     pub fn can_test_write(self) -> bool {
-        self == Medium::DvdMinusR
+        matches!(self, Medium::DvdMinusR | Medium::CdR)
+    }
+
+    /// Bytes per sector in this medium's speed figures (kB/s of GET
+    /// PERFORMANCE and SET CD SPEED): raw 2352 on CD, else 2048.
+    pub fn speed_unit(self) -> u64 {
+        if self == Medium::CdR { 2352 } else { 2048 }
     }
 
     /// The write speeds a drive offers for this medium, in multiples of 1x.
     pub fn speed_factors(self) -> &'static [u32] {
         match self {
             Medium::DvdPlusR | Medium::DvdMinusR => &[4, 8, 12, 16, 24],
+            Medium::CdR => &[4, 8, 16, 24, 32, 48],
             Medium::BdR => &[2, 4, 6, 8, 12, 16],
             Medium::RemovableDisk => &[],
         }
@@ -74,6 +89,7 @@ impl Medium {
     pub fn default_drive_buffer(self) -> u64 {
         match self {
             Medium::DvdPlusR | Medium::DvdMinusR => 2 << 20,
+            Medium::CdR => 2 << 20,
             Medium::BdR => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }
@@ -83,10 +99,11 @@ impl Medium {
         match s.to_ascii_lowercase().as_str() {
             "dvd+r" | "dvdr" => Ok(Medium::DvdPlusR),
             "dvd-r" => Ok(Medium::DvdMinusR),
+            "cd-r" | "cdr" => Ok(Medium::CdR),
             "bd-r" | "bdr" => Ok(Medium::BdR),
             "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
             _ => Err(format!(
-                "unknown profile '{s}' (use bd-r, dvd+r, dvd-r or disk)"
+                "unknown profile '{s}' (use bd-r, dvd+r, dvd-r, cd-r or disk)"
             )),
         }
     }
@@ -319,7 +336,7 @@ mod tests {
         for (spec, needle) in [
             ("/dev/sr0", "not an emulated"),
             ("emulated:", "image path"),
-            ("emulated:a,profile=cd-r", "unknown profile"),
+            ("emulated:a,profile=cd-rw", "unknown profile"),
             ("emulated:a,speed", "needs a value"),
             ("emulated:a,speed=fast", "not a rate"),
             ("emulated:a,profile=disk,speed=4x", "optical"),

@@ -22,6 +22,7 @@ pub mod op {
     pub const GET_PERFORMANCE: u8 = 0xAC;
     pub const WRITE_12: u8 = 0xAA;
     pub const SET_STREAMING: u8 = 0xB6;
+    pub const SET_CD_SPEED: u8 = 0xBB;
 }
 
 /// One command descriptor block, decoded.
@@ -87,6 +88,8 @@ pub enum Cdb {
     GetWriteSpeeds { max_descriptors: u16 },
     /// SET STREAMING (B6h) with a performance descriptor (type 0).
     SetStreaming { param_len: u16 },
+    /// SET CD SPEED (BBh), CLV: read and write speed in kB/s, FFFFh = maximum.
+    SetCdSpeed { read_kb: u16, write_kb: u16 },
 }
 
 /// An encoded CDB: up to 16 bytes.
@@ -169,6 +172,7 @@ impl Cdb {
             Cdb::Write12 { .. } => op::WRITE_12,
             Cdb::GetWriteSpeeds { .. } => op::GET_PERFORMANCE,
             Cdb::SetStreaming { .. } => op::SET_STREAMING,
+            Cdb::SetCdSpeed { .. } => op::SET_CD_SPEED,
         }
     }
 
@@ -270,6 +274,10 @@ impl Cdb {
                 b[10] = 0x03;
             }
             Cdb::SetStreaming { param_len } => put16(&mut b, 9, param_len),
+            Cdb::SetCdSpeed { read_kb, write_kb } => {
+                put16(&mut b, 2, read_kb);
+                put16(&mut b, 4, write_kb);
+            }
         }
         CdbBytes { bytes: b, len }
     }
@@ -379,6 +387,10 @@ impl Cdb {
                     param_len: be16(b, 9),
                 }
             }
+            op::SET_CD_SPEED => Cdb::SetCdSpeed {
+                read_kb: be16(b, 2),
+                write_kb: be16(b, 4),
+            },
             other => return Err(CdbError::UnsupportedOpcode(other)),
         })
     }
@@ -613,6 +625,14 @@ mod tests {
         round_trip(
             Cdb::SetStreaming { param_len: 28 },
             &[0xB6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 28, 0],
+        );
+        // 48x CD (7,056 kB/s raw) writing, reads at maximum.
+        round_trip(
+            Cdb::SetCdSpeed {
+                read_kb: 0xFFFF,
+                write_kb: 7056,
+            },
+            &[0xBB, 0, 0xFF, 0xFF, 0x1B, 0x90, 0, 0, 0, 0, 0, 0],
         );
         round_trip(
             Cdb::GetWriteSpeeds {

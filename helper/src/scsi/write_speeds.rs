@@ -14,13 +14,25 @@ pub struct WriteSpeed {
     pub write_kb_per_s: u32,
 }
 
+/// Bytes per sector in a drive's speed figures: CD speeds count raw
+/// 2352-byte sectors (1x = 75 sectors = 176.4 kB/s), DVD and BD 2048-byte ones.
+pub fn speed_sector_bytes(profile: u16) -> u64 {
+    if (0x08..=0x0A).contains(&profile) {
+        2352
+    } else {
+        2048
+    }
+}
+
 impl WriteSpeed {
     /// Encoded length of one descriptor.
     pub const LEN: usize = 16;
 
-    /// The speed in 2048-byte sectors per second, as IMAPI counts speeds.
-    pub fn sectors_per_second(&self) -> u32 {
-        (u64::from(self.write_kb_per_s) * 1000 / 2048) as u32
+    /// The speed in sectors per second, as IMAPI counts speeds, for a medium
+    /// of `profile` (1x CD = 75, 1x DVD = 676, 1x BD = 2197).
+    pub fn sectors_per_second(&self, profile: u16) -> u32 {
+        let unit = speed_sector_bytes(profile);
+        ((u64::from(self.write_kb_per_s) * 1000 + unit / 2) / unit) as u32
     }
 }
 
@@ -101,7 +113,14 @@ mod tests {
         );
         assert_eq!(WriteSpeeds::decode(&b), Ok(speeds.clone()));
         // 16x DVD = 22,160 kB/s = 10,820 sectors/s.
-        assert_eq!(speeds.0[0].sectors_per_second(), 10_820);
+        assert_eq!(speeds.0[0].sectors_per_second(0x1B), 10_820);
+        // 48x CD = 8,467 kB/s = 3,600 sectors/s (75 per 1x).
+        let cd = WriteSpeed {
+            end_lba: 0,
+            read_kb_per_s: 8_467,
+            write_kb_per_s: 8_467,
+        };
+        assert_eq!(cd.sectors_per_second(0x09), 3_600);
         assert_eq!(WriteSpeeds::decode(&b[..30]).map(|s| s.0.len()), Ok(1));
         assert!(WriteSpeeds::decode(&b[..7]).is_err());
     }
