@@ -88,8 +88,7 @@ impl Medium {
     /// Default size of the drive's buffer.
     pub fn default_drive_buffer(self) -> u64 {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR => 2 << 20,
-            Medium::CdR => 2 << 20,
+            Medium::DvdPlusR | Medium::DvdMinusR | Medium::CdR => 2 << 20,
             Medium::BdR => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }

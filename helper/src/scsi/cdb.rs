@@ -177,6 +177,7 @@ impl Cdb {
     }
 
     /// The wire bytes, Control byte 0.
+    #[allow(clippy::too_many_lines)] // one flat arm per opcode reads best
     pub fn encode(&self) -> CdbBytes {
         let op = self.opcode();
         let len = group_len(op).unwrap_or(16);
