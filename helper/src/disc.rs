@@ -3,6 +3,7 @@
 //! track and the session, read back and compare, eject. Each step is named
 //! by CurrentAction in the events (IDiscFormat2DataEventArgs).
 
+mod checksum;
 pub mod digest;
 pub mod medium;
 pub mod verify;

@@ -1,18 +1,21 @@
 //! Digests taken while the section streams to the drive: SHA-256 of the
 //! whole section (what `sha256sum` of the file prints, when the file is whole
-//! sectors) and a SHA-256 per block of sectors, so a verify can name the
-//! first bad sector. At most [`MAX_BLOCKS`] blocks are kept (1 MiB): sections
-//! up to 65,536 sectors are located to the sector, longer ones to a block.
+//! sectors) and a 64-bit [`Checksum`] per block of sectors, so a verify can
+//! name the first bad sector. At most [`MAX_BLOCKS`] blocks are kept (1 MiB):
+//! sections up to 131,072 sectors are located to the sector, longer ones to
+//! a block.
 
 use std::io::Read;
 
 use sha2::{Digest, Sha256};
 
-/// Most block digests kept for one section.
-pub const MAX_BLOCKS: u64 = 65_536;
+use super::checksum::Checksum;
 
-/// A block digest: the first half of its SHA-256.
-pub type BlockDigest = [u8; 16];
+/// Most block digests kept for one section.
+pub const MAX_BLOCKS: u64 = 131_072;
+
+/// A block digest: its 64-bit checksum.
+pub type BlockDigest = u64;
 
 /// The digests of one section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,19 +57,12 @@ pub fn block_sectors_for(sectors: u64) -> u64 {
 #[derive(Debug, Clone)]
 pub struct Digester {
     whole: Sha256,
-    block: Sha256,
+    block: Checksum,
     in_block: u64,
     block_bytes: u64,
     block_sectors: u64,
     bytes_per_sector: u64,
     blocks: Vec<BlockDigest>,
-}
-
-fn half(d: Sha256) -> BlockDigest {
-    let full = d.finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&full[..16]);
-    out
 }
 
 impl Digester {
@@ -75,7 +71,7 @@ impl Digester {
         let block_sectors = block_sectors_for(sectors);
         Digester {
             whole: Sha256::new(),
-            block: Sha256::new(),
+            block: Checksum::default(),
             in_block: 0,
             block_bytes: block_sectors * bytes_per_sector.max(1),
             block_sectors,
@@ -95,8 +91,8 @@ impl Digester {
             self.in_block += take as u64;
             data = &data[take..];
             if self.in_block == self.block_bytes {
-                self.blocks
-                    .push(half(std::mem::replace(&mut self.block, Sha256::new())));
+                let done = std::mem::take(&mut self.block);
+                self.blocks.push(done.finish());
                 self.in_block = 0;
             }
         }
@@ -115,7 +111,7 @@ impl Digester {
     /// The digests of everything fed.
     pub fn finish(mut self) -> SectionDigest {
         if self.in_block > 0 {
-            self.blocks.push(half(self.block));
+            self.blocks.push(self.block.finish());
         }
         SectionDigest {
             whole: self.whole.finalize().into(),
@@ -179,10 +175,9 @@ mod tests {
         assert_eq!(d.whole, <[u8; 32]>::from(Sha256::digest(&data)));
         assert_eq!(d.hex().len(), 64, "hex of the SHA-256: {}", d.hex());
         assert_eq!((d.block_sectors, d.blocks.len()), (1, 10));
-        assert_eq!(
-            d.blocks[3],
-            half(Sha256::new_with_prefix(&data[1536..2048]))
-        );
+        let mut third = Checksum::default();
+        third.update(&data[1536..2048]);
+        assert_eq!(d.blocks[3], third.finish());
     }
 
     #[test]
@@ -190,8 +185,8 @@ mod tests {
         assert_eq!(block_sectors_for(1), 1);
         assert_eq!(block_sectors_for(MAX_BLOCKS), 1);
         assert_eq!(block_sectors_for(MAX_BLOCKS + 1), 2);
-        // A 25 GB BD-R: 12,219,392 sectors in blocks of 187.
-        assert_eq!(block_sectors_for(12_219_392), 187);
+        // A 25 GB BD-R: 12,219,392 sectors in blocks of 94.
+        assert_eq!(block_sectors_for(12_219_392), 94);
         let mut d = Digester::new(MAX_BLOCKS * 3, 1);
         d.update(&vec![1u8; (MAX_BLOCKS * 3) as usize]);
         let s = d.finish();
