@@ -21,6 +21,16 @@ fn clock(d: Duration) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
+/// A 20-character bar for `pct` percent drawn with `mark`.
+fn bar(pct: f64, mark: char) -> String {
+    let filled = ((pct / 5.0) as usize).min(20);
+    format!(
+        "[{}{}]",
+        mark.to_string().repeat(filled),
+        ".".repeat(20 - filled)
+    )
+}
+
 impl ProgressLine {
     pub fn new(bytes_per_sector: u64, quiet: bool) -> Self {
         ProgressLine {
@@ -54,11 +64,9 @@ impl ProgressLine {
         } else {
             0.0
         };
-        let filled = (pct / 5.0) as usize;
         format!(
-            "[{}{}] {pct:5.1}%  {:7.1} MB/s  ETA {eta}  buffer {fill:3.0}%",
-            "#".repeat(filled.min(20)),
-            ".".repeat(20 - filled.min(20)),
+            "{} {pct:5.1}%  {:7.1} MB/s  ETA {eta}  buffer {fill:3.0}%",
+            bar(pct, '#'),
             a.current_bytes_per_second as f64 / 1e6,
         )
     }
@@ -76,11 +84,9 @@ impl ProgressLine {
         } else {
             "--:--".into()
         };
-        let filled = (pct / 5.0) as usize;
         format!(
-            "[{}{}] {pct:5.1}% verified  {:7.1} MB/s  ETA {left}",
-            "=".repeat(filled.min(20)),
-            ".".repeat(20 - filled.min(20)),
+            "{} {pct:5.1}% verified  {:7.1} MB/s  ETA {left}",
+            bar(pct, '='),
             d.verify_bytes_per_second as f64 / 1e6,
         )
     }
