@@ -1,6 +1,7 @@
 //! `webburn-helper serve`: the page, the protocol v1 WebSocket and pairing,
 //! over HTTP on 127.0.0.1 and ::1 only.
 
+mod accept;
 mod assets;
 pub mod config;
 pub mod pairing;
@@ -71,7 +72,7 @@ pub struct RunningServer {
     /// Shared state, for tests and the CLI.
     pub state: Arc<AppState>,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -138,11 +139,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         if let Ok(a) = listener.local_addr() {
             addrs.push(a);
         }
-        let mut stopped = stopped.clone();
-        let serve = axum::serve(listener, app.clone()).with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        });
-        tasks.push(tokio::spawn(async move { serve.await }));
+        tasks.push(tokio::spawn(accept::serve(
+            listener,
+            app.clone(),
+            stopped.clone(),
+        )));
     }
     tracing::info!(?addrs, "listening");
     Ok(RunningServer {

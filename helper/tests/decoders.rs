@@ -69,7 +69,7 @@ proptest! {
         cdb in proptest::collection::vec(any::<u8>(), 6..=16),
         direction in 0u8..3,
         len in 0usize..70_000,
-        medium in prop_oneof![Just(Medium::DvdPlusR), Just(Medium::BdR), Just(Medium::RemovableDisk)],
+        medium in prop_oneof![Just(Medium::DvdPlusR), Just(Medium::DvdMinusR), Just(Medium::CdR), Just(Medium::BdR), Just(Medium::RemovableDisk)],
     ) {
         let dir = tempfile::tempdir().unwrap();
         let mut spec = EmulatedSpec::new(dir.path().join("r.img"), medium);

@@ -270,6 +270,11 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Closes the page's window, as a user closing the tab.
+    pub async fn close_tab(&self) {
+        let _ = self.client.clone().close_window().await;
+    }
+
     /// A PNG screenshot of the page.
     pub async fn screenshot(&self) -> Vec<u8> {
         self.client

@@ -3,6 +3,8 @@
 //! one-call "burn this to that" harness.
 
 pub mod browser;
+pub mod child;
+pub mod reliability;
 pub mod served;
 
 use std::io::{self, Read};

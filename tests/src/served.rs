@@ -208,8 +208,21 @@ pub async fn connect(
                 .map(|b| String::from_utf8_lossy(b).into_owned());
             Err((resp.status().as_u16(), body.unwrap_or_default()))
         }
-        Err(e) => panic!("connect failed: {e}"),
+        Err(e) => Err((0, format!("connect failed: {e}"))),
     }
+}
+
+/// What [`Client::next_event`] saw.
+#[derive(Debug)]
+pub enum Event {
+    /// A message.
+    Message(ServerMessage),
+    /// A close frame (its code) or the socket's end (`None`).
+    Closed(Option<u16>),
+    /// Text that is not a protocol message.
+    Garbage(String),
+    /// Nothing within [`WAIT`].
+    Silent,
 }
 
 /// One protocol v1 session, client side.
@@ -272,6 +285,43 @@ impl Client {
             .send(Message::binary(bytes))
             .await
             .unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// Sends any message, reporting a failure instead of panicking (a
+    /// hostile client's sends may meet a closed socket).
+    pub async fn try_send(&mut self, msg: Message) -> Result<(), String> {
+        self.ws.send(msg).await.map_err(|e| e.to_string())
+    }
+
+    /// Sends a text frame whose payload is `bytes` as they are (e.g. not UTF-8).
+    pub async fn try_send_raw_text(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        self.try_send(Message::Frame(Frame::message(
+            bytes,
+            OpCode::Data(Data::Text),
+            true,
+        )))
+        .await
+    }
+
+    /// What comes next from the helper, without panicking: a message, the
+    /// close (with its code) or the end of the socket.
+    pub async fn next_event(&mut self) -> Event {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Err(_) => return Event::Silent,
+                Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str(t.as_str()) {
+                    Ok(m) => return Event::Message(m),
+                    Err(e) => return Event::Garbage(format!("{e}: {t}")),
+                },
+                Ok(Some(Ok(Message::Close(f)))) => {
+                    return Event::Closed(f.map(|f| u16::from(f.code)));
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => return Event::Closed(None),
+            }
+        }
     }
 
     /// The next text message, decoded; fails the test after [`WAIT`].

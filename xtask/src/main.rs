@@ -4,11 +4,14 @@
 //!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
 //!   (the browser tests in headless Chromium), the wasm tests in Chromium and
-//!   the VM tier.
+//!   the VM tier, and each fuzz target for 10 s.
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
 //!   and WebSocket paths in a QEMU guest, images compared on the host.
 //! - `cargo xtask bench`: throughput and memory beside the ceilings and
 //!   peers, written to BENCHMARKS.md with charts in docs/bench/.
+//! - `cargo xtask soak`: the reliability battery's long runs (fuzzing with
+//!   the corpus kept, 10,000 connects, 1,000 pairing cycles, ...), written
+//!   to RELIABILITY.md.
 //! - `cargo xtask serve [-- SERVE-ARGS]`: builds the page and the helper and
 //!   serves the page with the default emulated recorder.
 //! - `cargo xtask run [FILE] [-- BURN-ARGS]`: builds the helper in release mode
@@ -17,6 +20,8 @@
 
 mod bench;
 mod burn;
+mod fuzz;
+mod soak;
 mod tools;
 mod vm;
 mod www;
@@ -109,8 +114,12 @@ fn test() -> Result<()> {
         wasm_tests,
         "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
     )?;
+    fuzz::run_all(FUZZ_SECONDS, false)?;
     vm::run_vm()
 }
+
+/// Seconds each fuzz target runs in `cargo xtask test` (`soak` runs longer).
+const FUZZ_SECONDS: u64 = 10;
 
 fn serve(args: &[String]) -> Result<()> {
     tools::wasm_target()?;
@@ -136,9 +145,10 @@ fn main() -> Result<()> {
         Some("run") => burn::run_burn(&args[1..]),
         Some("vm") => vm::run_vm(),
         Some("bench") => bench::run_bench(),
+        Some("soak") => soak::run_soak(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | vm | bench | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | vm | bench | soak | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

@@ -90,6 +90,52 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The cargo-fuzz version the fuzz targets are built with.
+const CARGO_FUZZ: &str = "0.13.2";
+
+/// A `cargo +nightly` command (through rustup's proxy, which honours `+`).
+pub fn nightly_cargo() -> Command {
+    let mut c = Command::new("cargo");
+    c.arg("+nightly")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO");
+    c
+}
+
+/// The nightly toolchain (cargo-fuzz needs it for the sanitizer and
+/// coverage flags) and cargo-fuzz in target/tools/bin; returns that dir.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    let has_nightly = nightly_cargo()
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nightly {
+        let mut add = Command::new("rustup");
+        add.args(["toolchain", "install", "nightly", "--profile", "minimal"]);
+        run(add, "rustup toolchain install nightly (for cargo-fuzz)")?;
+    }
+    let bin = dir().join("bin");
+    if version_of(&bin.join("cargo-fuzz")).as_deref() == Some(CARGO_FUZZ) {
+        return Ok(bin);
+    }
+    let mut install = cargo();
+    install
+        .args([
+            "install",
+            "cargo-fuzz",
+            "--locked",
+            "--version",
+            CARGO_FUZZ,
+            "--root",
+        ])
+        .arg(dir());
+    run(
+        install,
+        &format!("cargo install cargo-fuzz {CARGO_FUZZ} (once)"),
+    )?;
+    Ok(bin)
+}
+
 /// Chromium and ChromeDriver from Debian's packages.
 pub fn chromium() -> Result<()> {
     apt_install(

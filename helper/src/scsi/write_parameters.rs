@@ -75,7 +75,8 @@ impl WriteParameters {
         if page[0] & 0x3F != PAGE {
             return Err(short(at + 3));
         }
-        let len = (usize::from(page[1]) + 2).min(page.len());
+        // A page length under one byte of parameters still yields byte 2.
+        let len = (usize::from(page[1]) + 2).clamp(3, page.len());
         Ok(WriteParameters {
             page: page[..len].to_vec(),
         })
@@ -111,5 +112,8 @@ mod tests {
         other[8] = 0x2A;
         assert!(WriteParameters::decode(&other).is_err());
         assert!(WriteParameters::decode(&[0; 5]).is_err());
+        // Found by fuzzing: a page that says it holds nothing.
+        let empty = [0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x00, 0x10];
+        assert!(WriteParameters::decode(&empty).unwrap().test_write());
     }
 }

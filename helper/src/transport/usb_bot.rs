@@ -4,9 +4,10 @@
 //! reset recovery (REFERENCE.md §8).
 //!
 //! The protocol runs over a [`BulkPipe`]: the USB device (rusb) in the
-//! helper, a scripted pipe or a simulated device in tests.
+//! helper, a scripted pipe in tests, or [`simulated::SimulatedStick`].
 
 pub mod rusb_pipe;
+pub mod simulated;
 pub mod wrapper;
 
 use std::time::Duration;

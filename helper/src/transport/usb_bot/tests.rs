@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use webburn_shared::HResult;
 
+use super::simulated::SimulatedStick;
 use super::wrapper::{CBW_LEN, Cbw, Csw, CswStatus};
 use super::*;
-use crate::emulated::{EmulatedRecorder, EmulatedSpec};
 
 /// One expected USB operation and what it answers.
 #[derive(Debug)]
@@ -329,122 +329,15 @@ fn timeouts_and_vanished_devices_have_their_hresults() {
     }
 }
 
-/// A USB mass-storage device simulated over the emulated recorder: it reads
-/// CBWs, runs the CDB, moves the data and answers CSWs, keeping the sense of
-/// a failed command for the REQUEST SENSE that follows.
-#[derive(Debug)]
-struct SimulatedDevice {
-    recorder: EmulatedRecorder,
-    /// A command waiting for its OUT data.
-    pending: Option<Cbw>,
-    /// Data and then the CSW to send on bulk IN.
-    to_host: VecDeque<Vec<u8>>,
-    sense: Option<crate::scsi::Sense>,
-}
-
-impl SimulatedDevice {
-    fn new(spec: &str) -> Self {
-        let spec = EmulatedSpec::parse(spec).unwrap();
-        SimulatedDevice {
-            recorder: EmulatedRecorder::open(spec).unwrap(),
-            pending: None,
-            to_host: VecDeque::new(),
-            sense: None,
-        }
-    }
-
-    fn run(&mut self, cbw: &Cbw, out: Option<&[u8]>) {
-        let len = cbw.data_len as usize;
-        let mut buf = vec![0u8; len];
-        let completion = if cbw.cdb[0] == 0x03 {
-            let sense = self
-                .sense
-                .take()
-                .unwrap_or(crate::scsi::Sense::new(0, 0, 0))
-                .to_fixed_bytes();
-            let n = len.min(sense.len());
-            buf[..n].copy_from_slice(&sense[..n]);
-            Completion {
-                status: ScsiStatus::Good,
-                sense: None,
-                residue: len - n,
-            }
-        } else {
-            let data = match out {
-                Some(d) => DataDirection::ToDevice(d),
-                None if cbw.data_in => DataDirection::FromDevice(&mut buf),
-                None => DataDirection::None,
-            };
-            let command = ScsiCommand {
-                cdb: &cbw.cdb,
-                data,
-                timeout: Duration::from_secs(30),
-            };
-            self.recorder.execute(command).unwrap()
-        };
-        if cbw.data_in && len > 0 {
-            self.to_host
-                .push_back(buf[..len - completion.residue].to_vec());
-        }
-        let status = if completion.status == ScsiStatus::Good {
-            CswStatus::Passed
-        } else {
-            CswStatus::Failed
-        };
-        self.sense = completion.sense;
-        let csw = Csw {
-            tag: cbw.tag,
-            residue: completion.residue as u32,
-            status,
-        };
-        self.to_host.push_back(csw.encode().to_vec());
-    }
-}
-
-impl BulkPipe for SimulatedDevice {
-    fn bulk_out(&mut self, data: &[u8], _: Duration) -> Result<usize, PipeError> {
-        if let Some(cbw) = self.pending.take() {
-            self.run(&cbw, Some(data));
-        } else {
-            let cbw = Cbw::decode(data).ok_or(PipeError::Stall)?;
-            if cbw.data_in || cbw.data_len == 0 {
-                self.run(&cbw, None);
-            } else {
-                self.pending = Some(cbw);
-            }
-        }
-        Ok(data.len())
-    }
-
-    fn bulk_in(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, PipeError> {
-        let next = self.to_host.pop_front().ok_or(PipeError::Timeout)?;
-        buf[..next.len()].copy_from_slice(&next);
-        Ok(next.len())
-    }
-
-    fn clear_halt(&mut self, _: Endpoint) -> Result<(), PipeError> {
-        Ok(())
-    }
-
-    fn mass_storage_reset(&mut self) -> Result<(), PipeError> {
-        self.pending = None;
-        self.to_host.clear();
-        Ok(())
-    }
-
-    fn get_max_lun(&mut self) -> Result<u8, PipeError> {
-        Ok(0)
-    }
-}
-
 #[test]
 fn the_write_engine_runs_unchanged_over_bulk_only() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("stick.img");
-    let device = SimulatedDevice::new(&format!(
+    let device = SimulatedStick::new(&format!(
         "emulated:{},profile=disk,capacity=16MiB",
         img.display()
-    ));
+    ))
+    .unwrap();
     let transport = BotTransport::new(device, 0, 65536);
     let recorder = crate::devices::Recorder::from_transport("usb-sim".into(), Box::new(transport));
     let info = recorder.describe().unwrap();
@@ -478,10 +371,11 @@ fn the_write_engine_runs_unchanged_over_bulk_only() {
 fn a_device_error_reaches_the_engine_through_request_sense() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("stick.img");
-    let device = SimulatedDevice::new(&format!(
+    let device = SimulatedStick::new(&format!(
         "emulated:{},profile=disk,capacity=16MiB,write-error=100",
         img.display()
-    ));
+    ))
+    .unwrap();
     let recorder = crate::devices::Recorder::from_transport(
         "usb-sim".into(),
         Box::new(BotTransport::new(device, 0, 65536)),

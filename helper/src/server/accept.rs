@@ -1,0 +1,67 @@
+//! The accept loop, in place of `axum::serve`: every connection is served
+//! by hyper (HTTP/1.1 with upgrades, for the WebSocket) under two bounds a
+//! hostile local process would otherwise push: a client has
+//! [`HEADER_TIMEOUT`] to send its request head (a trickled, never finished
+//! request is dropped instead of holding a task and a file descriptor
+//! forever), and at most [`MAX_CONNECTIONS`] connections are open at once
+//! (beyond, accepting waits until one ends).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+/// How long a client may take to send its request line and headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections open at once per listener (sessions are limited apart).
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Resolves once the server is told to stop.
+async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+/// Serves `app` on `listener` until `stopped` turns true.
+pub async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            () = stop_signal(&mut stopped) => return,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: wait, do not spin.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stop_signal(&mut stopped) => return,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,104 @@
+//! The helper as a separate process, for what an in-process server cannot
+//! show: a SIGKILL and a restart, and the process's own memory and file
+//! descriptors.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The `webburn-helper` binary: `$WEBBURN_HELPER_BIN`, else the one cargo
+/// built beside this test or example (target/PROFILE/webburn-helper).
+pub fn helper_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("WEBBURN_HELPER_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/PROFILE/deps/NAME or target/PROFILE/examples/NAME.
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    profile_dir.join("webburn-helper")
+}
+
+/// A running `webburn-helper serve`.
+#[derive(Debug)]
+pub struct ChildHelper {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl ChildHelper {
+    /// Starts `webburn-helper --data-dir DIR serve --port PORT ARGS...` (port
+    /// 0: any) and waits for its ready line. Its log goes to DIR/helper.log.
+    pub fn start(data_dir: &Path, port: u16, args: &[String]) -> Result<ChildHelper, String> {
+        let bin = helper_bin();
+        let log = std::fs::File::create(data_dir.join("helper.log")).map_err(|e| e.to_string())?;
+        let mut child = Command::new(&bin)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--port", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout);
+        let mut ready = String::new();
+        lines.read_line(&mut ready).map_err(|e| e.to_string())?;
+        let port = ready
+            .trim()
+            .strip_prefix("webburn-helper listening on http://127.0.0.1:")
+            .and_then(|rest| rest.trim_end_matches('/').parse().ok())
+            .ok_or_else(|| format!("no ready line from the helper: {ready:?}"))?;
+        // Keep reading, so a full pipe never blocks the helper.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while lines.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
+        Ok(ChildHelper { child, port })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn status_field(&self, name: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Resident memory in KiB (VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        self.status_field("VmRSS:").unwrap_or(0)
+    }
+
+    /// Open file descriptors.
+    pub fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, Iterator::count)
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildHelper {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,152 @@
+//! The reliability and security battery: faults on the devices and the
+//! connection, hostile clients, and load, each case with what is expected
+//! and what was observed. `tests/tests/reliability.rs` runs it at
+//! [`Scale::quick`] in every test run; `cargo xtask soak` at [`Scale::soak`]
+//! and writes RELIABILITY.md from [`markdown`].
+
+pub mod faults;
+pub mod hostile;
+pub mod load;
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// One case of the battery and how it went.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `faults`, `hostile` or `load`.
+    pub group: &'static str,
+    /// What was done.
+    pub name: String,
+    /// What should happen.
+    pub expected: String,
+    /// What did happen.
+    pub observed: String,
+    /// Observed matches expected.
+    pub pass: bool,
+    /// How long the case took.
+    pub seconds: f64,
+}
+
+/// How hard the battery pushes.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// WebSocket connects in the rapid-connect case.
+    pub connects: usize,
+    /// Connect/pair/disconnect cycles.
+    pub pair_cycles: usize,
+    /// Random frames sent by the hostile client.
+    pub random_frames: usize,
+    /// Connections trickling an unfinished request.
+    pub slow_clients: usize,
+    /// MiB each of the 8 concurrent sessions burns.
+    pub load_mib: usize,
+}
+
+impl Scale {
+    /// The subset every test run includes (about a minute).
+    pub fn quick() -> Scale {
+        Scale {
+            connects: 1_000,
+            pair_cycles: 100,
+            random_frames: 200,
+            slow_clients: 64,
+            load_mib: 8,
+        }
+    }
+
+    /// `cargo xtask soak`: the figures.
+    pub fn soak() -> Scale {
+        Scale {
+            connects: 10_000,
+            pair_cycles: 1_000,
+            random_frames: 5_000,
+            slow_clients: 200,
+            load_mib: 64,
+        }
+    }
+}
+
+/// A case's observation: `Ok` when it matched the expectation.
+pub type Outcome = Result<String, String>;
+
+/// Fails the case with `msg` unless `cond`.
+pub fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(msg()) }
+}
+
+/// Longest a single case may run.
+const CASE_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs one case on its own task: a panic or a hang is a failed case, not
+/// the end of the battery.
+pub async fn case<F>(group: &'static str, name: &str, expected: &str, f: F) -> Case
+where
+    F: Future<Output = Outcome> + Send + 'static,
+{
+    let started = Instant::now();
+    let task = tokio::spawn(f);
+    let (pass, observed) = match tokio::time::timeout(CASE_LIMIT, task).await {
+        Ok(Ok(Ok(o))) => (true, o),
+        Ok(Ok(Err(o))) => (false, o),
+        Ok(Err(e)) => (false, format!("the case panicked: {e}")),
+        Err(_) => (false, format!("no end within {CASE_LIMIT:?}")),
+    };
+    let c = Case {
+        group,
+        name: name.to_owned(),
+        expected: expected.to_owned(),
+        observed,
+        pass,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    eprintln!(
+        "reliability: [{}] {} {}: {}",
+        c.group,
+        if c.pass { "PASS" } else { "FAIL" },
+        c.name,
+        c.observed
+    );
+    c
+}
+
+/// Every case at `scale`, in order.
+pub async fn run_all(scale: Scale) -> Vec<Case> {
+    let mut cases = faults::run().await;
+    cases.extend(hostile::run(scale).await);
+    cases.extend(load::run(scale).await);
+    cases
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The cases as Markdown tables, one per group.
+pub fn markdown(cases: &[Case]) -> String {
+    let mut out = String::new();
+    for (group, title) in [
+        ("faults", "Faults on the devices and the connection"),
+        ("hostile", "Hostile clients"),
+        ("load", "Load"),
+    ] {
+        let _ = write!(
+            out,
+            "## {title}\n\n| case | expected | observed | result |\n|---|---|---|---|\n"
+        );
+        for c in cases.iter().filter(|c| c.group == group) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} ({:.1} s) | {} |",
+                cell(&c.name),
+                cell(&c.expected),
+                cell(&c.observed),
+                c.seconds,
+                if c.pass { "pass" } else { "**FAIL**" }
+            );
+        }
+        out.push('\n');
+    }
+    out
+}

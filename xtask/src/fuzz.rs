@@ -1,0 +1,107 @@
+//! The cargo-fuzz targets in fuzz/: built once with nightly, each run for a
+//! bounded time from the kept corpus in fuzz/corpus/TARGET. New inputs go to
+//! a scratch directory; `soak` merges them into the kept corpus (minimized).
+//! A crash fails the run and leaves its input in fuzz/artifacts/TARGET.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::{root, run, tools};
+
+/// Every fuzz target, as fuzz/Cargo.toml names them.
+pub const TARGETS: [&str; 5] = [
+    "protocol_message",
+    "frame_header",
+    "sense",
+    "bot_wrapper",
+    "cdb_interpreter",
+];
+
+/// What one target's run came to.
+#[derive(Debug)]
+pub struct Fuzzed {
+    pub target: &'static str,
+    pub seconds: u64,
+    pub runs: u64,
+    pub corpus: usize,
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.filter_map(Result::ok).count())
+}
+
+/// Fuzzes each target for `seconds`; with `merge`, keeps the new coverage.
+pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
+    let bin = tools::cargo_fuzz()?;
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let fuzz_dir = root().join("fuzz");
+    let mut build = tools::nightly_cargo();
+    build
+        .current_dir(&fuzz_dir)
+        .env("PATH", &path)
+        .args(["fuzz", "build"]);
+    run(build, "cargo +nightly fuzz build (every target)")?;
+    let scratch: PathBuf = root().join("target/fuzz-new");
+    let mut results = Vec::new();
+    for target in TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        let new = scratch.join(target);
+        std::fs::create_dir_all(&new)?;
+        let started = Instant::now();
+        let mut fuzz = tools::nightly_cargo();
+        fuzz.current_dir(&fuzz_dir)
+            .env("PATH", &path)
+            .args(["fuzz", "run", target])
+            .arg(&new)
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .args(["-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1"]);
+        let out = fuzz.output()?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            bail!(
+                "fuzz target {target} failed (its input is in fuzz/artifacts/{target}):\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        let runs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if merge {
+            let mut m = tools::nightly_cargo();
+            m.current_dir(&fuzz_dir)
+                .env("PATH", &path)
+                .args(["fuzz", "run", target])
+                .arg(&corpus)
+                .arg(&new)
+                .args(["--", "-merge=1"]);
+            run(
+                m,
+                &format!("merge the new {target} inputs into fuzz/corpus"),
+            )?;
+        }
+        let fuzzed = Fuzzed {
+            target,
+            seconds: started.elapsed().as_secs(),
+            runs,
+            corpus: files_in(&corpus),
+        };
+        eprintln!(
+            "xtask: fuzz {target}: {} runs in {} s, no crash; corpus {} inputs",
+            fuzzed.runs, fuzzed.seconds, fuzzed.corpus
+        );
+        results.push(fuzzed);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(results)
+}

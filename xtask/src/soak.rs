@@ -1,0 +1,86 @@
+//! `cargo xtask soak`: the long runs of the reliability battery. Each fuzz
+//! target for [`FUZZ_SECONDS`] (new coverage merged into fuzz/corpus), then
+//! the battery at its soak scale against the release helper and the built
+//! page; writes RELIABILITY.md with every case's expected and observed
+//! outcome.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, fuzz, root, run, tools, www};
+
+/// Seconds each fuzz target runs in a soak.
+const FUZZ_SECONDS: u64 = 120;
+
+pub fn run_soak() -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    tools::chromium()?;
+    let page = www::build(&bindgen)?;
+    let fuzzed = fuzz::run_all(FUZZ_SECONDS, true)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "webburn-helper",
+        "-p",
+        "webburn-tests",
+        "--example",
+        "soak",
+    ]);
+    run(
+        build,
+        "cargo build --release (the helper and the soak runner)",
+    )?;
+    let helper = root().join("target/release/webburn-helper");
+    eprintln!("xtask: the reliability battery at soak scale (several minutes)");
+    let started = std::time::Instant::now();
+    let out = Command::new(root().join("target/release/examples/soak"))
+        .current_dir(root())
+        .env("WEBBURN_HELPER_BIN", &helper)
+        .env("WEBBURN_WWW", &page)
+        .env("WEBBURN_REQUIRE_BROWSER", "1")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run the soak runner")?;
+    let tables = String::from_utf8_lossy(&out.stdout);
+    let mut md = String::from(
+        "# Reliability\n\n\
+         Produced by `cargo xtask soak` (the long runs; `cargo xtask test` runs the same cases at a \
+         quick scale in `tests/tests/reliability.rs`, and each fuzz target for 10 s). Cases live in \
+         `tests/src/reliability/`; the fuzz targets in `fuzz/fuzz_targets/`, their kept corpus in \
+         `fuzz/corpus/`.\n\n## Fuzzing\n\n\
+         | target | what it feeds | runs | seconds | corpus |\n|---|---|---|---|---|\n",
+    );
+    for f in &fuzzed {
+        let what = match f.target {
+            "protocol_message" => "any text as a protocol v1 message (decode, re-encode, decode)",
+            "frame_header" => "any bytes as a data frame (header decode and re-encode)",
+            "sense" => "any bytes as sense data (parse, classify, HRESULT)",
+            "bot_wrapper" => "any bytes as a Bulk-Only CBW and CSW",
+            _ => "command sequences to the emulated recorder, any medium",
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {what} | {} | {} | {} inputs |",
+            f.target, f.runs, f.seconds, f.corpus
+        );
+    }
+    md.push_str("\nNo target crashed. A crash fails the run and leaves its input in `fuzz/artifacts/`; the one found so far (an empty Write Parameters page, index out of range) is fixed and its input kept in the corpus.\n\n");
+    md.push_str(&tables);
+    let _ = writeln!(
+        md,
+        "The battery took {:.0} s on this machine (2 cores).",
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(root().join("RELIABILITY.md"), md)?;
+    eprintln!("xtask: wrote RELIABILITY.md");
+    if !out.status.success() {
+        bail!("some cases failed: see RELIABILITY.md");
+    }
+    Ok(())
+}
