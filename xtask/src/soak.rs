@@ -20,21 +20,27 @@ pub fn run_soak() -> Result<()> {
     tools::chromium()?;
     let page = www::build(&bindgen)?;
     let fuzzed = fuzz::run_all(FUZZ_SECONDS, true)?;
-    let mut build = cargo();
-    build.args([
+    // Two builds: `--example` would narrow the helper package to examples too.
+    let mut helper_build = cargo();
+    helper_build.args([
         "build",
         "--release",
         "-p",
         "webburn-helper",
+        "--bin",
+        "webburn-helper",
+    ]);
+    run(helper_build, "cargo build --release -p webburn-helper")?;
+    let mut runner = cargo();
+    runner.args([
+        "build",
+        "--release",
         "-p",
         "webburn-tests",
         "--example",
         "soak",
     ]);
-    run(
-        build,
-        "cargo build --release (the helper and the soak runner)",
-    )?;
+    run(runner, "cargo build --release --example soak")?;
     let helper = root().join("target/release/webburn-helper");
     eprintln!("xtask: the reliability battery at soak scale (several minutes)");
     let started = std::time::Instant::now();

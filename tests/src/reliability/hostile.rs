@@ -70,6 +70,24 @@ async fn serves(port: u16) -> Result<(), String> {
     }
 }
 
+/// Waits (up to 2 s) until no session holds the recorder.
+async fn wait_free(port: u16) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let mut c = greeted(port).await?;
+        c.send(json!({"type": "listRecorders"})).await;
+        if let Event::Message(ServerMessage::Recorders { recorders }) = c.next_event().await
+            && recorders.iter().all(|r| !r.in_use)
+        {
+            return Ok(());
+        }
+        ensure(started.elapsed() < Duration::from_secs(2), || {
+            "the recorder was still held 2 s after its session ended".into()
+        })?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// What the helper answered: an error's code (and whether fatal), a close, or else.
 async fn answer(c: &mut Client) -> String {
     loop {
@@ -247,6 +265,9 @@ async fn every_rejection() -> Outcome {
             let _ = c.try_send(m).await;
         }
         let got = answer(&mut c).await;
+        // A write the case left open is released as its socket closes.
+        c.close().await;
+        wait_free(port).await?;
         ensure(got == want, || {
             format!("{name}: answered {got}, not {want}")
         })?;
