@@ -12,6 +12,11 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+use webburn_shared::protocol::ServerMessage;
+
+use crate::served::{Client, Event, connect};
+
 /// One case of the battery and how it went.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -74,6 +79,35 @@ pub type Outcome = Result<String, String>;
 /// Fails the case with `msg` unless `cond`.
 pub fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
     if cond { Ok(()) } else { Err(msg()) }
+}
+
+/// A greeted session from the helper's own page at 127.0.0.1:`port`.
+pub async fn own_session(port: u16) -> Result<Client, String> {
+    let origin = format!("http://127.0.0.1:{port}");
+    let mut c = connect(port, Some(&origin), None, None)
+        .await
+        .map_err(|r| format!("own origin refused: {r:?}"))?;
+    c.hello().await;
+    Ok(c)
+}
+
+/// Waits until no session holds a recorder (asking a fresh session each
+/// time), at most `within`; returns how long that took.
+pub async fn wait_free(port: u16, within: Duration) -> Result<Duration, String> {
+    let started = Instant::now();
+    loop {
+        let mut c = own_session(port).await?;
+        c.send(json!({"type": "listRecorders"})).await;
+        if let Event::Message(ServerMessage::Recorders { recorders }) = c.next_event().await
+            && recorders.iter().all(|r| !r.in_use)
+        {
+            return Ok(started.elapsed());
+        }
+        ensure(started.elapsed() < within, || {
+            format!("a recorder was still held after {within:?}")
+        })?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Longest a single case may run.

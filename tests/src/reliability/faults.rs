@@ -12,10 +12,10 @@ use webburn_helper::transport::usb_bot::simulated::SimulatedStick;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, case, ensure};
+use super::{Case, Outcome, case, ensure, wait_free};
 use crate::browser::{Browser, www_dir};
 use crate::child::ChildHelper;
-use crate::served::{Client, Helper, connect};
+use crate::served::{Helper, connect};
 use crate::{image, pattern};
 
 const SECTOR: usize = 2048;
@@ -78,17 +78,6 @@ fn holds_prefix(img: &[u8], data: &[u8], sectors: usize) -> Result<(), String> {
     })
 }
 
-/// A session's view of the first recorder: listed, and not in use.
-async fn free_recorder(c: &mut Client) -> Result<(), String> {
-    c.send(json!({"type": "listRecorders"})).await;
-    match c.recv().await {
-        ServerMessage::Recorders { recorders } if recorders.first().is_some_and(|r| !r.in_use) => {
-            Ok(())
-        }
-        other => Err(format!("the recorder is not free: {other:?}")),
-    }
-}
-
 async fn through_server(f: &'static Fault) -> Outcome {
     let helper = Helper::start(&[f.option], |c| {
         c.buffer_bytes = 1 << 20;
@@ -108,8 +97,8 @@ async fn through_server(f: &'static Fault) -> Outcome {
     })?;
     let sectors = usize::try_from(last + 1).unwrap_or(0);
     holds_prefix(&image(&helper.images[0]), &data, sectors)?;
+    wait_free(helper.port(), Duration::from_secs(2)).await?;
     let mut other = helper.session().await;
-    free_recorder(&mut other).await?;
     let again = other
         .burn(2, &helper.recorders[0], last + 1, &data[..SECTOR], SECTOR)
         .await;
@@ -183,15 +172,8 @@ async fn socket_drop() -> Outcome {
         .await;
     let reported = burned.updates.last().map_or(-1, |u| u.last_written_lba);
     drop(c);
-    let dropped = Instant::now();
+    let freed = wait_free(helper.port(), Duration::from_secs(1)).await?;
     let mut other = helper.session().await;
-    while free_recorder(&mut other).await.is_err() {
-        ensure(dropped.elapsed() < Duration::from_secs(2), || {
-            "the recorder was still held 2 s after the socket dropped".into()
-        })?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let freed = dropped.elapsed();
     let img = image(&helper.images[0]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     ensure(image(&helper.images[0]).len() == img.len(), || {
@@ -245,15 +227,7 @@ async fn tab_closed() -> Outcome {
         })
         .await;
     browser.close_tab().await;
-    let closed = Instant::now();
-    let mut other = helper.session().await;
-    while free_recorder(&mut other).await.is_err() {
-        ensure(closed.elapsed() < Duration::from_secs(3), || {
-            "the recorder was still held 3 s after the tab closed".into()
-        })?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let freed = closed.elapsed();
+    let freed = wait_free(helper.port(), Duration::from_secs(3)).await?;
     let img = image(&helper.images[0]);
     holds_prefix(&img, &data, img.len() / SECTOR)?;
     helper.assert_serves().await;

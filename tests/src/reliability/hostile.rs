@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, Scale, case, ensure};
+use super::{Case, Outcome, Scale, case, ensure, own_session, wait_free};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, Event, connect};
@@ -51,40 +51,13 @@ fn no_panic(dir: &Path) -> Result<(), String> {
     })
 }
 
-async fn greeted(port: u16) -> Result<Client, String> {
-    let origin = format!("http://127.0.0.1:{port}");
-    let mut c = connect(port, Some(&origin), None, None)
-        .await
-        .map_err(|r| format!("own origin refused: {r:?}"))?;
-    c.hello().await;
-    Ok(c)
-}
-
 /// A new session still lists the recorder.
 async fn serves(port: u16) -> Result<(), String> {
-    let mut c = greeted(port).await?;
+    let mut c = own_session(port).await?;
     c.send(json!({"type": "listRecorders"})).await;
     match c.next_event().await {
         Event::Message(ServerMessage::Recorders { recorders }) if recorders.len() == 1 => Ok(()),
         other => Err(format!("the helper no longer serves: {other:?}")),
-    }
-}
-
-/// Waits (up to 2 s) until no session holds the recorder.
-async fn wait_free(port: u16) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        let mut c = greeted(port).await?;
-        c.send(json!({"type": "listRecorders"})).await;
-        if let Event::Message(ServerMessage::Recorders { recorders }) = c.next_event().await
-            && recorders.iter().all(|r| !r.in_use)
-        {
-            return Ok(());
-        }
-        ensure(started.elapsed() < Duration::from_secs(2), || {
-            "the recorder was still held 2 s after its session ended".into()
-        })?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -267,7 +240,7 @@ async fn every_rejection() -> Outcome {
         let got = answer(&mut c).await;
         // A write the case left open is released as its socket closes.
         c.close().await;
-        wait_free(port).await?;
+        wait_free(port, Duration::from_secs(2)).await?;
         ensure(got == want, || {
             format!("{name}: answered {got}, not {want}")
         })?;
@@ -451,7 +424,7 @@ async fn random_frames(scale: Scale) -> Outcome {
         x
     };
     let mut answers = std::collections::BTreeMap::<String, usize>::new();
-    let mut c = greeted(port).await?;
+    let mut c = own_session(port).await?;
     for _ in 0..scale.random_frames {
         let r = next();
         let size = match r % 4 {
@@ -480,7 +453,7 @@ async fn random_frames(scale: Scale) -> Outcome {
         let closed = got.contains("closed") || got == "silence";
         *answers.entry(got).or_default() += 1;
         if closed {
-            c = greeted(port).await?;
+            c = own_session(port).await?;
         }
     }
     let known = [
@@ -568,7 +541,7 @@ async fn nasty_json() -> Outcome {
     ];
     let mut seen = Vec::new();
     for (name, msg, want) in cases {
-        let mut c = greeted(port).await?;
+        let mut c = own_session(port).await?;
         let sent = match msg {
             Some(m) => c.try_send(m).await,
             None => {
@@ -657,7 +630,7 @@ async fn bad_writes() -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
     let rec = recorder(dir.path());
-    let mut c = greeted(port).await?;
+    let mut c = own_session(port).await?;
     let mut seen = Vec::new();
     for (i, (name, lba, blocks, bps, total, want)) in BAD_WRITES.into_iter().enumerate() {
         let id = u32::try_from(i + 1).unwrap_or(u32::MAX);

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, Scale, case, ensure};
+use super::{Case, Outcome, Scale, case, ensure, own_session};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, connect, http};
@@ -19,15 +19,6 @@ const PROFILES: [&str; 4] = [
     ",profile=disk,capacity=1GiB",
     ",profile=dvd-r",
 ];
-
-async fn own_session(port: u16) -> Result<Client, String> {
-    let origin = format!("http://127.0.0.1:{port}");
-    let mut c = connect(port, Some(&origin), None, None)
-        .await
-        .map_err(|r| format!("own origin refused: {r:?}"))?;
-    c.hello().await;
-    Ok(c)
-}
 
 /// Eight sessions, eight recorders, at once; every image compared.
 async fn eight_sessions(scale: Scale) -> Outcome {
