@@ -1,7 +1,9 @@
 //! The `webburn-helper` command line: `serve` (the default), `pair`,
-//! `recorders` and `burn`.
+//! `recorders`, `burn`, `install`, `uninstall` and `status`.
 
 mod burn;
+mod install;
+mod instance;
 mod pair;
 mod progress_line;
 mod recorders;
@@ -48,6 +50,13 @@ pub enum Command {
     },
     /// Burn a file with IWriteEngine2's WriteSection.
     Burn(BurnArgs),
+    /// Start the helper with your session (systemd user unit or XDG autostart;
+    /// LaunchAgent on macOS; the Run key on Windows).
+    Install(install::InstallArgs),
+    /// Remove what `install` added.
+    Uninstall,
+    /// Show whether the helper is installed and running.
+    Status,
 }
 
 /// A failure the CLI reports: an HRESULT plus details.
@@ -106,6 +115,9 @@ pub fn main() -> ExitCode {
         Command::Pair(cmd) => pair::run(&data_dir, &cmd),
         Command::Recorders { recorders, json } => recorders::run(&data_dir, &recorders, json),
         Command::Burn(args) => burn::run(&data_dir, &args),
+        Command::Install(args) => install::install(&args),
+        Command::Uninstall => install::uninstall(),
+        Command::Status => install::status(&data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

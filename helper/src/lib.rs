@@ -10,6 +10,7 @@
 //!   speed, simulation, closing, verify, eject);
 //! - [`session`]: one WebSocket session of protocol v1;
 //! - [`server`]: the localhost HTTP/WebSocket server, its security and pairing;
+//! - [`install`]: the autostart entries `webburn-helper install` writes;
 //! - [`cli`]: the `webburn-helper` command line.
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod devices;
 pub mod disc;
 pub mod emulated;
 pub mod engine;
+pub mod install;
 pub mod scsi;
 pub mod server;
 pub mod session;

@@ -75,6 +75,8 @@ pub fn resolve(data_dir: &Path, args: &ServeArgs) -> Result<ServerConfig, CliErr
 pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
     let config = resolve(data_dir, args)?;
     super::init_logging(&config.log);
+    // One helper per data directory (its pairings and images are not shared).
+    let mut instance = super::instance::claim(data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -83,6 +85,7 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         let server = crate::server::start(config)
             .await
             .map_err(|e| CliError::new(HResult::E_FAIL, e.to_string()))?;
+        instance.announce(server.port);
         // The ready line: scripts and tests wait for it.
         println!("webburn-helper listening on {}", server.url());
         for id in &server.state.config.recorders {

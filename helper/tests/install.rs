@@ -1,0 +1,125 @@
+//! `install`, `status`, `uninstall` and one helper per data directory, as a
+//! user runs them (HOME and XDG_CONFIG_HOME point into a temporary directory).
+
+#![allow(clippy::unwrap_used)] // test code
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
+
+fn helper(home: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .arg("--data-dir")
+        .arg(home.join("data"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn install_status_uninstall_with_an_xdg_autostart_entry() {
+    let home = tempfile::tempdir().unwrap();
+    let out = helper(
+        home.path(),
+        &["install", "--method", "xdg", "--", "--port", "47999"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let entry = home.path().join(".config/autostart/webburn-helper.desktop");
+    let contents = std::fs::read_to_string(&entry).unwrap();
+    assert!(
+        contents.contains(&format!("Exec={BIN} serve --port 47999\n")),
+        "{contents}"
+    );
+    let status = text(&helper(home.path(), &["status"]));
+    assert!(
+        status.contains("autostart: ") && status.contains("(xdg)"),
+        "{status}"
+    );
+    assert!(status.contains("running: no"), "{status}");
+    let out = helper(home.path(), &["uninstall"]);
+    assert!(out.status.success() && !entry.exists(), "{}", text(&out));
+    assert!(text(&helper(home.path(), &["status"])).contains("not installed"));
+    assert!(text(&helper(home.path(), &["uninstall"])).contains("nothing to remove"));
+}
+
+#[test]
+fn a_systemd_unit_is_written_and_a_missing_user_session_is_said_plainly() {
+    let home = tempfile::tempdir().unwrap();
+    let out = helper(home.path(), &["install", "--method", "systemd"]);
+    let unit = home
+        .path()
+        .join(".config/systemd/user/webburn-helper.service");
+    let contents = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        contents.contains(&format!("ExecStart={BIN} serve\n")),
+        "{contents}"
+    );
+    // This machine has no systemd user session: the unit is written, and
+    // the failure says how to enable it.
+    if !out.status.success() {
+        assert!(
+            text(&out).contains("systemctl --user enable --now webburn-helper"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert!(helper(home.path(), &["uninstall"]).status.success());
+    assert!(!unit.exists());
+    let bad = helper(home.path(), &["install", "--method", "cron"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn one_helper_per_data_directory_and_status_finds_it() {
+    let home = tempfile::tempdir().unwrap();
+    let mut first = Command::new(BIN)
+        .env("HOME", home.path())
+        .arg("--data-dir")
+        .arg(home.path().join("data"))
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(first.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let port = ready
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let second = helper(home.path(), &["serve", "--port", "0"]);
+    let said = text(&second);
+    assert_eq!(second.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("already running") && said.contains(&format!("pid {}", first.id())),
+        "{said}"
+    );
+    assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
+    let status = text(&helper(home.path(), &["status"]));
+    assert!(
+        status.contains(&format!("running: pid {}", first.id())),
+        "{status}"
+    );
+    assert!(status.contains("serving, helper 0."), "{status}");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The lock went with the process: a new helper starts.
+    assert!(text(&helper(home.path(), &["status"])).contains("running: no"));
+}
