@@ -4,7 +4,10 @@
 //!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
 //!   (the browser tests in headless Chromium), the wasm tests in Chromium and
-//!   the VM tier, and each fuzz target for 10 s.
+//!   each fuzz target for 10 s, the .deb (built and checked) and the VM tier.
+//! - `cargo xtask package`: the .deb with the helper, the page, a systemd
+//!   user unit and the udev rule, checked (file list, the unpacked helper
+//!   serving the installed page).
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
 //!   and WebSocket paths in a QEMU guest, images compared on the host.
 //! - `cargo xtask bench`: throughput and memory beside the ceilings and
@@ -21,6 +24,7 @@
 mod bench;
 mod burn;
 mod fuzz;
+mod package;
 mod soak;
 mod tools;
 mod vm;
@@ -115,7 +119,18 @@ fn test() -> Result<()> {
         "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
+    package::build_deb()?;
     vm::run_vm()
+}
+
+/// `cargo xtask package`: the page, then the checked .deb.
+fn package_only() -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    www::build(&bindgen)?;
+    let deb = package::build_deb()?;
+    println!("{}", deb.display());
+    Ok(())
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test` (`soak` runs longer).
@@ -146,9 +161,10 @@ fn main() -> Result<()> {
         Some("vm") => vm::run_vm(),
         Some("bench") => bench::run_bench(),
         Some("soak") => soak::run_soak(),
+        Some("package") => package_only(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | vm | bench | soak | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | vm | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

@@ -136,6 +136,33 @@ pub fn cargo_fuzz() -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The cargo-deb version the package is built with.
+const CARGO_DEB: &str = "3.8.0";
+
+/// cargo-deb in target/tools/bin; returns that dir.
+pub fn cargo_deb() -> Result<PathBuf> {
+    let bin = dir().join("bin");
+    if version_of(&bin.join("cargo-deb")).as_deref() == Some(CARGO_DEB) {
+        return Ok(bin);
+    }
+    let mut install = cargo();
+    install
+        .args([
+            "install",
+            "cargo-deb",
+            "--locked",
+            "--version",
+            CARGO_DEB,
+            "--root",
+        ])
+        .arg(dir());
+    run(
+        install,
+        &format!("cargo install cargo-deb {CARGO_DEB} (once)"),
+    )?;
+    Ok(bin)
+}
+
 /// Chromium and ChromeDriver from Debian's packages.
 pub fn chromium() -> Result<()> {
     apt_install(

@@ -75,8 +75,16 @@ pub fn normalize_origin(origin: &str) -> String {
     origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
+/// The page a package installs beside the binary: BIN/../share/webburn/www
+/// (/usr/share/webburn/www for /usr/bin/webburn-helper), if it is there.
+fn installed_page() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("share/webburn/www");
+    dir.join("index.html").is_file().then_some(dir)
+}
+
 impl ServerConfig {
-    /// The defaults for `data_dir`.
+    /// The defaults for `data_dir` (the page: the installed one, if any).
     pub fn defaults(data_dir: &Path) -> Self {
         ServerConfig {
             port: DEFAULT_PORT,
@@ -91,7 +99,7 @@ impl ServerConfig {
             max_message_bytes: 64 * 1024,
             data_dir: data_dir.to_path_buf(),
             command_timeout: crate::scsi::WRITE_TIMEOUT,
-            www: None,
+            www: installed_page(),
         }
     }
 
