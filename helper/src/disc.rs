@@ -40,6 +40,7 @@ struct Clock {
     started: Instant,
     /// Bytes the burn writes and, when verifying, reads back.
     section_bytes: u64,
+    bytes_per_sector: u64,
     verify: bool,
 }
 
@@ -82,14 +83,21 @@ impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
         if (self.stop)() && action != WriteAction::Completed {
             return Err(EngineError::cancelled());
         }
+        self.report(action, self.rate());
+        Ok(())
+    }
+
+    /// Fires an event for `action`, its times estimated at `rate` bytes/s
+    /// (the speed and the verify progress carried over).
+    fn report(&mut self, action: WriteAction, rate: f64) {
         let keep = self.data;
         self.data = DataEventArgs {
             write_speed: keep.write_speed,
             last_verified_lba: keep.last_verified_lba,
-            ..self.clock.args(action, self.left(action), self.rate())
+            verify_bytes_per_second: keep.verify_bytes_per_second,
+            ..self.clock.args(action, self.left(action), rate)
         };
         (self.on_update)(&self.last, &self.data);
-        Ok(())
     }
 
     /// Average write rate so far in bytes/s.
@@ -100,12 +108,7 @@ impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
     }
 
     fn written_bytes(&self) -> u64 {
-        let bps = if self.last.sector_count > 0 {
-            self.clock.section_bytes / self.last.sector_count as u64
-        } else {
-            0
-        };
-        self.last.sectors_written().max(0) as u64 * bps
+        self.last.sectors_written().max(0) as u64 * self.clock.bytes_per_sector
     }
 
     /// Bytes still to write and to read back.
@@ -116,8 +119,7 @@ impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
             WriteAction::Verifying => {
                 let done =
                     i64::from(self.data.last_verified_lba) - i64::from(self.last.start_lba) + 1;
-                let per = total / self.last.sector_count.max(1) as u64;
-                total.saturating_sub(done.max(0) as u64 * per)
+                total.saturating_sub(done.max(0) as u64 * self.clock.bytes_per_sector)
             }
             WriteAction::Finalization | WriteAction::Completed => verify,
             _ => total.saturating_sub(self.written_bytes()) + verify,
@@ -204,6 +206,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
             clock: Clock {
                 started: Instant::now(),
                 section_bytes: sectors * u64::from(bps.unsigned_abs()),
+                bytes_per_sector: u64::from(bps.unsigned_abs()),
                 verify,
             },
             stop,
@@ -265,16 +268,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
             section.sector_count,
             |args| {
                 self.last = *args;
-                self.data = DataEventArgs {
-                    write_speed: self.data.write_speed,
-                    last_verified_lba: self.data.last_verified_lba,
-                    ..self.clock.args(
-                        WriteAction::WritingData,
-                        self.left(WriteAction::WritingData),
-                        self.rate(),
-                    )
-                };
-                (self.on_update)(&self.last, &self.data);
+                self.report(WriteAction::WritingData, self.rate());
             },
         );
         (written, digesting.finish())
@@ -335,18 +329,7 @@ fn read_back<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)>(
         flow.data.last_verified_lba = start + i32::try_from(done).unwrap_or(i32::MAX) - 1;
         flow.data.verify_bytes_per_second = rate as u64;
         let avg = (done * bps) as f64 / began.elapsed().as_secs_f64().max(1e-3);
-        let data = DataEventArgs {
-            write_speed: flow.data.write_speed,
-            last_verified_lba: flow.data.last_verified_lba,
-            verify_bytes_per_second: flow.data.verify_bytes_per_second,
-            ..flow.clock.args(
-                WriteAction::Verifying,
-                flow.left(WriteAction::Verifying),
-                avg,
-            )
-        };
-        flow.data = data;
-        (flow.on_update)(&flow.last, &flow.data);
+        flow.report(WriteAction::Verifying, avg);
     };
     verify::read_back(
         t,

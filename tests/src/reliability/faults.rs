@@ -68,6 +68,19 @@ fn name_of(h: HResult) -> &'static str {
     h.name().unwrap_or("UNKNOWN")
 }
 
+/// A write cut short: the image is whole sectors, the data's beginning, and
+/// at least everything reported written (LastWrittenLba `reported`); returns
+/// its sectors.
+fn clean_prefix(img: &[u8], data: &[u8], reported: i32) -> Result<usize, String> {
+    let sectors = img.len() / SECTOR;
+    holds_prefix(img, data, sectors)?;
+    ensure(
+        i64::try_from(sectors).unwrap_or(0) > i64::from(reported),
+        || format!("{sectors} sectors on the disc but {reported} reported written"),
+    )?;
+    Ok(sectors)
+}
+
 /// The image holds exactly the first `sectors` sectors of `data`.
 fn holds_prefix(img: &[u8], data: &[u8], sectors: usize) -> Result<(), String> {
     ensure(img.len() == sectors * SECTOR, || {
@@ -179,12 +192,7 @@ async fn socket_drop() -> Outcome {
     ensure(image(&helper.images[0]).len() == img.len(), || {
         "WRITEs went on after the recorder was released".into()
     })?;
-    let sectors = img.len() / SECTOR;
-    holds_prefix(&img, &data, sectors)?;
-    ensure(
-        i64::try_from(sectors).unwrap_or(0) > i64::from(reported),
-        || format!("{sectors} sectors on the disc but {reported} reported written"),
-    )?;
+    let sectors = clean_prefix(&img, &data, reported)?;
     let rest = other
         .burn(
             2,
@@ -267,12 +275,7 @@ async fn killed_and_restarted() -> Outcome {
     first.kill();
     drop(c);
     let img = std::fs::read(&img_path).map_err(|e| e.to_string())?;
-    let sectors = img.len() / SECTOR;
-    holds_prefix(&img, &data, sectors)?;
-    ensure(
-        i64::try_from(sectors).unwrap_or(0) > i64::from(reported),
-        || format!("{sectors} sectors on the disc but {reported} reported written"),
-    )?;
+    let sectors = clean_prefix(&img, &data, reported)?;
     let restarted = Instant::now();
     let second = ChildHelper::start(dir.path(), port, &args)?;
     let up = restarted.elapsed();
