@@ -81,20 +81,32 @@ fn a_systemd_unit_is_written_and_a_missing_user_session_is_said_plainly() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// A helper process killed when the test ends, also when an assertion fails.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn one_helper_per_data_directory_and_status_finds_it() {
     let home = tempfile::tempdir().unwrap();
-    let mut first = Command::new(BIN)
-        .env("HOME", home.path())
-        .arg("--data-dir")
-        .arg(home.path().join("data"))
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = Running(
+        Command::new(BIN)
+            .env("HOME", home.path())
+            .arg("--data-dir")
+            .arg(home.path().join("data"))
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut ready = String::new();
-    BufReader::new(first.stdout.take().unwrap())
+    BufReader::new(first.0.stdout.take().unwrap())
         .read_line(&mut ready)
         .unwrap();
     let port = ready
@@ -108,18 +120,17 @@ fn one_helper_per_data_directory_and_status_finds_it() {
     let said = text(&second);
     assert_eq!(second.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("already running") && said.contains(&format!("pid {}", first.id())),
+        said.contains("already running") && said.contains(&format!("pid {}", first.0.id())),
         "{said}"
     );
     assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
     let status = text(&helper(home.path(), &["status"]));
     assert!(
-        status.contains(&format!("running: pid {}", first.id())),
+        status.contains(&format!("running: pid {}", first.0.id())),
         "{status}"
     );
     assert!(status.contains("serving, helper 0."), "{status}");
-    first.kill().unwrap();
-    first.wait().unwrap();
+    drop(first);
     // The lock went with the process: a new helper starts.
     assert!(text(&helper(home.path(), &["status"])).contains("running: no"));
 }
