@@ -27,15 +27,16 @@ use crate::server::pairing::PairingStore;
 use crate::server::registry::{Registry, SessionId};
 use write::{OpenWrite, Violation, WriteRequest};
 
-/// What a running write reports to its session.
+/// What a running write reports to its session, each about one write id
+/// and one target (recorder) of it.
 #[derive(Debug)]
 pub(crate) enum WriteEvent {
     /// An Update event (with the disc flow's args for a `disc` write).
-    Update(u32, WriteEngineEventArgs, Option<DataEventArgs>),
-    /// The engine took this many bytes: grant them again.
-    Credit(u32, u64),
+    Update(u32, u32, WriteEngineEventArgs, Option<DataEventArgs>),
+    /// The target's engine took this many bytes.
+    Credit(u32, u32, u64),
     /// WriteSection (or the disc flow, with its report) returned.
-    Done(u32, Result<Option<DiscReport>, EngineError>),
+    Done(u32, u32, Result<Option<DiscReport>, EngineError>),
 }
 
 /// How long small data frames are gathered before the engine gets them.
@@ -133,7 +134,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
             write = w.id,
             "session ended mid-write; cancelling it"
         );
-        w.cancel();
+        w.cancel(None);
     }
     tracing::info!(session = s.ctx.id, %end, "session closed");
 }
@@ -147,13 +148,18 @@ fn sense_info(e: &EngineError) -> Option<SenseInfo> {
     })
 }
 
-fn write_result(write_id: u32, result: &Result<Option<DiscReport>, EngineError>) -> ServerMessage {
+fn write_result(
+    write_id: u32,
+    target: u32,
+    result: &Result<Option<DiscReport>, EngineError>,
+) -> ServerMessage {
     let (hresult, detail, sense) = match result {
         Ok(_) => (HResult::S_OK, String::new(), None),
         Err(e) => (e.hresult, e.detail.clone(), sense_info(e)),
     };
     ServerMessage::WriteResult {
         write_id,
+        target,
         hresult,
         name: hresult.name().unwrap_or("UNKNOWN").to_owned(),
         message: hresult.message().to_owned(),
@@ -331,6 +337,7 @@ impl Session {
                 total_bytes,
                 raw_frames,
                 disc,
+                duplicate_to,
             } => Step::Reply(self.start_write(&WriteRequest {
                 write_id,
                 properties,
@@ -339,8 +346,9 @@ impl Session {
                 total_bytes,
                 raw_frames,
                 disc,
+                duplicate_to,
             })),
-            ClientMessage::CancelWrite { write_id } => self.cancel_write(write_id),
+            ClientMessage::CancelWrite { write_id, target } => self.cancel_write(write_id, target),
             ClientMessage::EndOfData { write_id } => {
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
                     tracing::info!(
@@ -412,43 +420,53 @@ impl Session {
                 HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
                 format!("write {} of this session is still running", open.id),
             );
-            return vec![write_result(req.write_id, &Err(e))];
+            return (0u32..)
+                .zip(req.recorders())
+                .map(|(t, _)| write_result(req.write_id, t, &Err(e.clone())))
+                .collect();
         }
-        match OpenWrite::start(
+        let (open, refused) = OpenWrite::start(
             req,
             self.ctx.engine,
             &self.ctx.registry,
             self.ctx.id,
             &self.events_tx,
-        ) {
-            Ok(mut w) => {
-                let credit = w.initial_credit(self.ctx.engine.buffer_bytes);
-                tracing::info!(
-                    session = self.ctx.id,
-                    write = req.write_id,
-                    recorder = %req.properties.recorder,
-                    lba = req.starting_block_address,
-                    blocks = req.number_of_blocks,
-                    "write started"
-                );
-                self.open = Some(w);
-                vec![ServerMessage::WriteStarted {
-                    write_id: req.write_id,
-                    credit,
-                }]
-            }
-            Err(e) => {
-                tracing::info!(session = self.ctx.id, write = req.write_id, error = %e, "write refused");
-                vec![write_result(req.write_id, &Err(e))]
-            }
+        );
+        let mut replies = Vec::new();
+        if let Some(mut w) = open {
+            let credit = w.initial_credit();
+            tracing::info!(
+                session = self.ctx.id,
+                write = req.write_id,
+                recorder = %req.properties.recorder,
+                duplicates = req.duplicate_to.len(),
+                lba = req.starting_block_address,
+                blocks = req.number_of_blocks,
+                "write started"
+            );
+            self.open = Some(w);
+            replies.push(ServerMessage::WriteStarted {
+                write_id: req.write_id,
+                credit,
+            });
         }
+        for (target, e) in refused {
+            tracing::info!(session = self.ctx.id, write = req.write_id, target, error = %e, "write refused");
+            replies.push(write_result(req.write_id, target, &Err(e)));
+        }
+        replies
     }
 
-    fn cancel_write(&mut self, write_id: u32) -> Step {
+    fn cancel_write(&mut self, write_id: u32, target: Option<u32>) -> Step {
         let hresult = match self.open.as_mut().filter(|w| w.id == write_id) {
             Some(w) => {
-                tracing::info!(session = self.ctx.id, write = write_id, "cancel requested");
-                w.cancel()
+                tracing::info!(
+                    session = self.ctx.id,
+                    write = write_id,
+                    ?target,
+                    "cancel requested"
+                );
+                w.cancel(target)
             }
             None => HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS,
         };
@@ -482,7 +500,7 @@ impl Session {
                 write_id: open.id,
                 offset: open.received(),
             };
-            return match open.accept(header, data.clone()) {
+            return match open.accept(header, data) {
                 Ok(()) => Step::Reply(Vec::new()),
                 Err(v) => violation(HResult::E_INVALIDARG, v),
             };
@@ -507,7 +525,7 @@ impl Session {
         let Some(open) = self.open.as_mut().filter(|w| w.id == header.write_id) else {
             return self.stray_data(header.write_id);
         };
-        match open.accept(header, payload) {
+        match open.accept(header, &payload) {
             Ok(()) => Step::Reply(Vec::new()),
             Err(v) => violation(HResult::E_INVALIDARG, v),
         }
@@ -537,42 +555,49 @@ impl Session {
     }
 
     fn on_event(&mut self, event: WriteEvent) -> Vec<ServerMessage> {
+        let credit =
+            |write_id, bytes| (bytes > 0).then_some(ServerMessage::Credit { write_id, bytes });
         match event {
-            WriteEvent::Update(write_id, args, data) => {
+            WriteEvent::Update(write_id, target, args, data) => {
                 vec![ServerMessage::Update {
                     write_id,
                     args,
                     data,
+                    target,
                 }]
             }
-            WriteEvent::Credit(write_id, taken) => {
+            WriteEvent::Credit(write_id, target, taken) => {
                 let grant = self
                     .open
                     .as_mut()
                     .filter(|w| w.id == write_id)
-                    .map_or(0, |w| w.more_credit(taken));
-                if grant == 0 {
-                    Vec::new()
-                } else {
-                    vec![ServerMessage::Credit {
-                        write_id,
-                        bytes: grant,
-                    }]
-                }
+                    .map_or(0, |w| w.more_credit(target, taken));
+                credit(write_id, grant).into_iter().collect()
             }
-            WriteEvent::Done(write_id, result) => {
-                if self.open.as_ref().is_some_and(|w| w.id == write_id) {
-                    self.open = None;
+            WriteEvent::Done(write_id, target, result) => {
+                let mut freed = 0;
+                if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
+                    freed = w.target_done(target);
+                    if w.all_done() {
+                        self.open = None;
+                    }
                 }
                 match &result {
                     Ok(_) => {
-                        tracing::info!(session = self.ctx.id, write = write_id, "write finished");
+                        tracing::info!(
+                            session = self.ctx.id,
+                            write = write_id,
+                            target,
+                            "write finished"
+                        );
                     }
                     Err(e) => {
-                        tracing::warn!(session = self.ctx.id, write = write_id, error = %e, "write failed");
+                        tracing::warn!(session = self.ctx.id, write = write_id, target, error = %e, "write failed");
                     }
                 }
-                vec![write_result(write_id, &result)]
+                let mut replies = vec![write_result(write_id, target, &result)];
+                replies.extend(credit(write_id, freed));
+                replies
             }
         }
     }

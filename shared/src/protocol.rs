@@ -37,6 +37,14 @@ fn minus_one() -> i32 {
     -1
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Most recorders one write may go to (the recorder and 15 duplicates).
+pub const MAX_TARGETS: usize = 16;
+
 /// Messages a client (the page's library) sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
@@ -78,11 +86,19 @@ pub enum ClientMessage {
         /// verify, eject) instead of the bare WriteSection.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         disc: Option<DiscOptions>,
+        /// Duplicator: the same data also goes to these recorders at once,
+        /// each with its own lock, buffer, progress and result. Target 0 is
+        /// `recorder`, target i is `duplicateTo[i - 1]` (section 5a).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        duplicate_to: Vec<String>,
     },
     /// CancelWrite().
     CancelWrite {
         /// The write to cancel.
         write_id: u32,
+        /// Only this target of a duplicated write (absent: all of them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<u32>,
     },
     /// The client's data source ended after the bytes sent so far, short of
     /// the section (a stream of unknown length). The write ends with E_INVALIDARG
@@ -255,6 +271,9 @@ pub enum ServerMessage {
         /// IDiscFormat2DataEventArgs, for a write with `disc`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data: Option<DataEventArgs>,
+        /// The target of a duplicated write this event is about (0: `recorder`).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        target: u32,
     },
     /// Answer to cancelWrite: S_OK or S_IMAPI_WRITE_NOT_IN_PROGRESS.
     CancelResult {
@@ -265,10 +284,14 @@ pub enum ServerMessage {
         /// Its symbolic name.
         name: String,
     },
-    /// The final result of a write.
+    /// The final result of a write: one per target; the write is over
+    /// when every target has sent its own.
     WriteResult {
         /// The write.
         write_id: u32,
+        /// The target of a duplicated write (0: `recorder`).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        target: u32,
         /// WriteSection's HRESULT.
         hresult: HResult,
         /// Its symbolic name.
@@ -393,8 +416,12 @@ mod tests {
                 total_bytes: 2048,
                 raw_frames: false,
                 disc: None,
+                duplicate_to: vec!["b".into()],
             },
-            ClientMessage::CancelWrite { write_id: 1 },
+            ClientMessage::CancelWrite {
+                write_id: 1,
+                target: Some(1),
+            },
             ClientMessage::EndOfData { write_id: 1 },
             ClientMessage::Ping,
             ClientMessage::ListPairings,
@@ -412,6 +439,37 @@ mod tests {
             })
             .collect();
         assert_eq!(names, CLIENT_MESSAGE_TYPES);
+    }
+
+    #[test]
+    fn single_recorder_writes_look_as_before_on_the_wire() {
+        let cancel = serde_json::to_value(ClientMessage::CancelWrite {
+            write_id: 3,
+            target: None,
+        })
+        .unwrap();
+        assert_eq!(
+            cancel,
+            serde_json::json!({"type": "cancelWrite", "writeId": 3})
+        );
+        let result: ServerMessage = serde_json::from_str(
+            r#"{"type":"writeResult","writeId":3,"hresult":0,"name":"S_OK","message":"","detail":"","sense":null}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            result,
+            ServerMessage::WriteResult { target: 0, .. }
+        ));
+        let json = serde_json::to_value(&result).unwrap();
+        assert!(json.get("target").is_none(), "target 0 is left out: {json}");
+        let dup: ClientMessage = serde_json::from_str(
+            r#"{"type":"startWrite","writeId":1,"recorder":"a","bytesPerSector":2048,
+               "startingBlockAddress":0,"numberOfBlocks":1,"totalBytes":2048,"duplicateTo":["b","c"]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&dup, ClientMessage::StartWrite { duplicate_to, .. } if duplicate_to == &["b", "c"])
+        );
     }
 
     #[test]

@@ -258,7 +258,91 @@ impl Burned {
     }
 }
 
+/// What a duplicated write through the protocol came to.
+#[derive(Debug)]
+pub struct Duplicated {
+    /// The `writeResult` of each target, by target index.
+    pub results: Vec<ServerMessage>,
+    /// Every `update`'s target and args, in arrival order.
+    pub updates: Vec<(u32, WriteEngineEventArgs)>,
+    /// Bytes sent.
+    pub sent: u64,
+    /// Whether `writeStarted` came (some target started).
+    pub started: bool,
+}
+
+impl Duplicated {
+    /// The HRESULT of each target.
+    pub fn hresults(&self) -> Vec<HResult> {
+        self.results
+            .iter()
+            .map(|r| match r {
+                ServerMessage::WriteResult { hresult, .. } => *hresult,
+                other => panic!("not a writeResult: {other:?}"),
+            })
+            .collect()
+    }
+}
+
 impl Client {
+    /// One write to `recorders[0]` duplicated to the others (frames of
+    /// 256 KiB within the credit) until every target's `writeResult`.
+    /// `watch` sees each update (target, args, bytes sent so far) and may
+    /// return a message to send, e.g. a cancel of one target.
+    pub async fn duplicate(
+        &mut self,
+        write_id: u32,
+        recorders: &[String],
+        data: &[u8],
+        extra: Value,
+        mut watch: impl FnMut(u32, &WriteEngineEventArgs, u64) -> Option<Value>,
+    ) -> Duplicated {
+        let mut fields = json!({"duplicateTo": recorders[1..]});
+        if let (Some(f), Value::Object(e)) = (fields.as_object_mut(), extra) {
+            f.extend(e);
+        }
+        self.start_write(write_id, &recorders[0], 0, data.len(), fields)
+            .await;
+        let mut results: Vec<Option<ServerMessage>> = recorders.iter().map(|_| None).collect();
+        let (mut sent, mut granted, mut started) = (0u64, 0u64, false);
+        let mut updates = Vec::new();
+        while results.iter().any(Option::is_none) {
+            while sent < granted {
+                let n = (256 * 1024).min((granted - sent) as usize);
+                self.send_frame(write_id, sent, &data[sent as usize..sent as usize + n])
+                    .await;
+                sent += n as u64;
+            }
+            match self.recv().await {
+                ServerMessage::WriteStarted { credit, .. } => (started, granted) = (true, credit),
+                ServerMessage::Credit { bytes, .. } => granted += bytes,
+                ServerMessage::Update { target, args, .. } => {
+                    if let Some(msg) = watch(target, &args, sent) {
+                        self.send(msg).await;
+                    }
+                    updates.push((target, args));
+                }
+                r @ ServerMessage::WriteResult { target, .. } => {
+                    let slot = &mut results[target as usize];
+                    assert!(slot.is_none(), "two results for target {target}");
+                    *slot = Some(r);
+                }
+                ServerMessage::CancelResult { .. } => {}
+                other => panic!("unexpected during a duplicated write: {other:?}"),
+            }
+        }
+        assert!(
+            granted <= data.len() as u64,
+            "credit past the end: {granted}"
+        );
+        Duplicated {
+            results: results.into_iter().flatten().collect(),
+            updates,
+            sent,
+            started,
+        }
+    }
+
     /// Sends a JSON message.
     pub async fn send(&mut self, v: Value) {
         self.send_text(&v.to_string()).await;

@@ -97,7 +97,8 @@ struct Inner {
     welcome: Vec<Reply<()>>,
     lists: VecDeque<Reply<Vec<RecorderDescription>>>,
     pairings: VecDeque<Reply<ServerMessage>>,
-    writes: HashMap<u32, mpsc::UnboundedSender<ServerMessage>>,
+    /// Open writes: where their messages go, and how many results are still due.
+    writes: HashMap<u32, (mpsc::UnboundedSender<ServerMessage>, usize)>,
     next_write_id: u32,
     events: EventTarget,
     auto_reconnect: bool,
@@ -382,12 +383,15 @@ impl Connection {
         };
         if let Some(id) = write_id {
             let mut inner = self.0.borrow_mut();
-            let last = matches!(msg, ServerMessage::WriteResult { .. });
-            if let Some(tx) = inner.writes.get(&id) {
+            let result = matches!(msg, ServerMessage::WriteResult { .. });
+            if let Some((tx, due)) = inner.writes.get_mut(&id) {
                 let _ = tx.unbounded_send(msg);
-            }
-            if last {
-                inner.writes.remove(&id);
+                if result {
+                    *due = due.saturating_sub(1);
+                    if *due == 0 {
+                        inner.writes.remove(&id);
+                    }
+                }
             }
             return;
         }
@@ -463,7 +467,7 @@ impl Connection {
                 ),
                 true,
             );
-            for tx in inner.writes.values() {
+            for (tx, _) in inner.writes.values() {
                 let _ = tx.unbounded_send(lost.clone());
             }
             inner.writes.clear();
@@ -588,13 +592,19 @@ impl Connection {
             .unwrap_or_else(|_| Err(hresult_error(HResult::E_FAIL, "the connection closed")))
     }
 
-    /// A new write id and the channel its messages arrive on.
-    pub fn register_write(&self) -> (u32, mpsc::UnboundedReceiver<ServerMessage>) {
+    /// Both handles lead to the same helper session.
+    pub fn same_as(&self, other: &Connection) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A new write id and the channel its messages arrive on, until each of
+    /// its `targets` has sent its result.
+    pub fn register_write(&self, targets: usize) -> (u32, mpsc::UnboundedReceiver<ServerMessage>) {
         let (tx, rx) = mpsc::unbounded();
         let mut inner = self.0.borrow_mut();
         let id = inner.next_write_id;
         inner.next_write_id += 1;
-        inner.writes.insert(id, tx);
+        inner.writes.insert(id, (tx, targets));
         (id, rx)
     }
 }

@@ -16,7 +16,7 @@ use webburn_shared::{DiscOptions, DiscReport, HResult};
 
 use crate::connection::Connection;
 use crate::error::{hresult_error, invalid, with_bad_lba, with_sense};
-use crate::event_args::dispatch_update;
+use crate::event_args::{About, dispatch_update};
 use crate::recorder::DiscRecorder2;
 use crate::source::{Piece, Source};
 
@@ -192,26 +192,7 @@ impl WriteEngine2 {
     /// helper has answered (at once if no write runs).
     #[wasm_bindgen(js_name = cancelWrite, unchecked_return_type = "Promise<void>")]
     pub fn cancel_write(&self) -> Promise {
-        let (tx, rx) = futures_channel::oneshot::channel();
-        let sent = {
-            let mut inner = self.inner.borrow_mut();
-            match inner.running.as_mut() {
-                Some(r) => {
-                    r.cancels.push(tx);
-                    Some(r.connection.send(&ClientMessage::CancelWrite {
-                        write_id: r.write_id,
-                    }))
-                }
-                None => None,
-            }
-        };
-        match sent {
-            None | Some(Err(_)) => Promise::resolve(&JsValue::UNDEFINED),
-            Some(Ok(())) => future_to_promise(async move {
-                let _ = rx.await;
-                Ok(JsValue::UNDEFINED)
-            }),
-        }
+        self.cancel(None)
     }
 
     /// Listens for `update` events: the event (and its `detail`) carries the
@@ -237,10 +218,16 @@ impl WriteEngine2 {
     }
 }
 
+/// How one recorder's part of a write ended: the disc flow's report, or the
+/// Error to reject with.
+pub(crate) type Outcome = Result<Option<DiscReport>, JsValue>;
+
 /// A write that passed the checks and was announced to the helper.
 struct Job {
     connection: Connection,
     write_id: u32,
+    /// The recorder id of each target.
+    recorders: Vec<String>,
     messages: UnboundedReceiver<ServerMessage>,
     source: Source,
     needed: u64,
@@ -248,6 +235,31 @@ struct Job {
 }
 
 impl WriteEngine2 {
+    /// Cancels the running write, or one target of a duplicated write.
+    pub(crate) fn cancel(&self, target: Option<u32>) -> Promise {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let sent = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.running.as_mut() {
+                Some(r) => {
+                    r.cancels.push(tx);
+                    Some(r.connection.send(&ClientMessage::CancelWrite {
+                        write_id: r.write_id,
+                        target,
+                    }))
+                }
+                None => None,
+            }
+        };
+        match sent {
+            None | Some(Err(_)) => Promise::resolve(&JsValue::UNDEFINED),
+            Some(Ok(())) => future_to_promise(async move {
+                let _ = rx.await;
+                Ok(JsValue::UNDEFINED)
+            }),
+        }
+    }
+
     /// Starts a write (with the DiscFormat2Data flow when `disc` is given);
     /// the promise resolves to what `done` makes of the helper's report.
     pub(crate) fn start(
@@ -258,7 +270,27 @@ impl WriteEngine2 {
         disc: Option<DiscOptions>,
         done: impl FnOnce(Option<DiscReport>) -> JsValue + 'static,
     ) -> Promise {
-        match self.begin(data, lba, blocks, disc) {
+        self.start_many(data, (lba, blocks), disc, &[], |outcomes| {
+            outcomes
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Err(hresult_error(HResult::E_FAIL, "no result")))
+                .map(done)
+        })
+    }
+
+    /// Starts one write that goes to the recorder and to each of
+    /// `duplicates` at once; resolves to what `done` makes of the outcome of
+    /// each (rejects only when the write as a whole fails).
+    pub(crate) fn start_many(
+        &self,
+        data: &JsValue,
+        (lba, blocks): (i32, i32),
+        disc: Option<DiscOptions>,
+        duplicates: &[DiscRecorder2],
+        done: impl FnOnce(Vec<Outcome>) -> Result<JsValue, JsValue> + 'static,
+    ) -> Promise {
+        match self.begin(data, lba, blocks, disc, duplicates) {
             Ok(job) => {
                 let (inner, events) = (Rc::clone(&self.inner), self.events.clone());
                 future_to_promise(async move {
@@ -272,7 +304,7 @@ impl WriteEngine2 {
                     for c in cancels {
                         let _ = c.send(());
                     }
-                    result.map(done)
+                    result.and_then(done)
                 })
             }
             Err(e) => Promise::reject(&e),
@@ -286,6 +318,7 @@ impl WriteEngine2 {
         lba: i32,
         blocks: i32,
         disc: Option<DiscOptions>,
+        duplicates: &[DiscRecorder2],
     ) -> Result<Job, JsValue> {
         let mut inner = self.inner.borrow_mut();
         if inner.running.is_some() {
@@ -327,7 +360,17 @@ impl WriteEngine2 {
                     .saturating_sub(webburn_shared::frame::HEADER_LEN as u64)
             })
             .max(1);
-        let (write_id, messages) = connection.register_write();
+        let mut recorders = vec![recorder.desc.id.clone()];
+        for d in duplicates {
+            if !d.connection.same_as(&connection) {
+                return Err(invalid(&format!(
+                    "{} belongs to another connection than the recorder",
+                    d.desc.id
+                )));
+            }
+            recorders.push(d.desc.id.clone());
+        }
+        let (write_id, messages) = connection.register_write(recorders.len());
         connection.send(&ClientMessage::StartWrite {
             write_id,
             properties: WriteProperties {
@@ -342,6 +385,7 @@ impl WriteEngine2 {
             total_bytes: source.size().unwrap_or(needed),
             raw_frames: true,
             disc,
+            duplicate_to: recorders[1..].to_vec(),
         })?;
         inner.running = Some(Running {
             write_id,
@@ -351,6 +395,7 @@ impl WriteEngine2 {
         Ok(Job {
             connection,
             write_id,
+            recorders,
             messages,
             source,
             needed,
@@ -361,14 +406,15 @@ impl WriteEngine2 {
 
 impl Job {
     /// Sends data within the credit and follows the helper's messages to the end.
-    async fn run(mut self, events: &EventTarget) -> Result<Option<DiscReport>, JsValue> {
+    async fn run(mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
         let result = self.pump(events).await;
         self.source.release();
         result
     }
 
-    async fn pump(&mut self, events: &EventTarget) -> Result<Option<DiscReport>, JsValue> {
+    async fn pump(&mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
         let (mut sent, mut granted) = (0u64, 0u64);
+        let mut outcomes: Vec<Option<Outcome>> = self.recorders.iter().map(|_| None).collect();
         let mut pending_read = None;
         let mut ended = false;
         loop {
@@ -414,7 +460,15 @@ impl Job {
             match msg {
                 ServerMessage::WriteStarted { credit, .. } => granted = credit,
                 ServerMessage::Credit { bytes, .. } => granted += bytes,
-                ServerMessage::Update { args, data, .. } => dispatch_update(events, args, data),
+                ServerMessage::Update {
+                    args, data, target, ..
+                } => {
+                    let id = self
+                        .recorders
+                        .get(target as usize)
+                        .map_or("", String::as_str);
+                    dispatch_update(events, args, data, About { index: target, id });
+                }
                 ServerMessage::Error {
                     hresult,
                     detail,
@@ -422,6 +476,7 @@ impl Job {
                     ..
                 } => return Err(hresult_error(hresult, &detail)),
                 ServerMessage::WriteResult {
+                    target,
                     hresult,
                     detail,
                     sense,
@@ -429,12 +484,18 @@ impl Job {
                     disc,
                     ..
                 } => {
-                    return if hresult.is_failure() {
+                    let outcome = if hresult.is_failure() {
                         let e = with_sense(hresult_error(hresult, &detail), sense);
                         Err(with_bad_lba(e, first_bad_lba))
                     } else {
                         Ok(disc.map(|d| *d))
                     };
+                    if let Some(slot) = outcomes.get_mut(target as usize) {
+                        *slot = Some(outcome);
+                    }
+                    if outcomes.iter().all(Option::is_some) {
+                        return Ok(outcomes.into_iter().flatten().collect());
+                    }
                 }
                 _ => {}
             }

@@ -129,12 +129,24 @@ impl From<WriteEngineEventArgs> for WriteEngine2EventArgs {
     }
 }
 
+/// Which recorder of a write an event is about: its index (0 for the
+/// recorder, i for the i-th duplicate) and its id.
+#[derive(Debug, Clone, Copy)]
+pub struct About<'a> {
+    /// The target index.
+    pub index: u32,
+    /// The recorder id.
+    pub id: &'a str,
+}
+
 /// Dispatches an `update` event on `target`: `detail` is the args object, and
-/// the event itself carries the same properties.
+/// the event itself carries the same properties and the recorder's
+/// `recorderIndex` and `recorderId`.
 pub fn dispatch_update(
     target: &EventTarget,
     args: WriteEngineEventArgs,
     data: Option<DataEventArgs>,
+    about: About<'_>,
 ) {
     let detail = WriteEngine2EventArgs { args, data };
     let init = CustomEventInit::new();
@@ -162,6 +174,8 @@ pub fn dispatch_update(
     for (k, v) in fields {
         let _ = Reflect::set(&event, &k.into(), &v.into());
     }
+    let _ = Reflect::set(&event, &"recorderIndex".into(), &about.index.into());
+    let _ = Reflect::set(&event, &"recorderId".into(), &about.id.into());
     if let Some(d) = data {
         let extra: [(&str, f64); 7] = [
             ("currentAction", f64::from(i32::from(d.current_action))),
@@ -209,15 +223,31 @@ mod tests {
             last_written_lba: 11,
             ..Default::default()
         };
-        dispatch_update(&target, args, None);
+        let first = About {
+            index: 0,
+            id: "emulated:a",
+        };
+        dispatch_update(&target, args, None, first);
         let data = DataEventArgs {
             current_action: webburn_shared::WriteAction::Verifying,
             last_verified_lba: 11,
             ..Default::default()
         };
-        dispatch_update(&target, args, Some(data));
+        let third = About {
+            index: 2,
+            id: "emulated:c",
+        };
+        dispatch_update(&target, args, Some(data), third);
         let events = seen.borrow();
         assert_eq!(events.len(), 2);
+        for (e, (index, id)) in events
+            .iter()
+            .zip([(0.0, "emulated:a"), (2.0, "emulated:c")])
+        {
+            let get = |k: &str| Reflect::get(e, &k.into()).unwrap();
+            assert_eq!(get("recorderIndex").as_f64(), Some(index));
+            assert_eq!(get("recorderId").as_string().as_deref(), Some(id));
+        }
         assert_eq!(
             Reflect::get(&events[0], &"currentAction".into()).unwrap(),
             JsValue::UNDEFINED

@@ -208,9 +208,13 @@ impl Registry {
         }
     }
 
-    /// Frees every recorder `session` holds; each closes when its writer lets go.
-    pub fn release(&self, session: SessionId) {
-        for e in self.lock().iter_mut().filter(|e| e.holder == Some(session)) {
+    /// Frees recorder `id` if `session` holds it; it closes when its writer lets go.
+    pub fn release(&self, id: &str, session: SessionId) {
+        for e in self
+            .lock()
+            .iter_mut()
+            .filter(|e| e.id == id && e.holder == Some(session))
+        {
             e.holder = None;
             e.open = None;
         }
@@ -235,7 +239,9 @@ mod tests {
         );
         assert!(reg.list(2)[0].in_use);
         assert!(!reg.list(1)[0].in_use);
-        reg.release(1);
+        reg.release(&id, 2);
+        assert!(reg.list(2)[0].in_use, "only the holder releases");
+        reg.release(&id, 1);
         assert!(reg.claim(&id, 2).is_ok());
         let elsewhere = format!("emulated:{}", dir.path().join("other.img").display());
         assert_eq!(reg.claim(&elsewhere, 2).unwrap_err(), HResult::E_INVALIDARG);
@@ -250,9 +256,29 @@ mod tests {
         drop(Recorder::open(&id).expect("free between writes: another program may open it"));
         let held = reg.claim(&id, 1).unwrap();
         assert!(Recorder::open(&id).is_err(), "open while held");
-        reg.release(1);
+        reg.release(&id, 1);
         drop(held);
         drop(Recorder::open(&id).expect("closed once released"));
+    }
+
+    #[test]
+    fn a_session_holds_several_recorders_and_frees_them_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = ["a", "b"]
+            .iter()
+            .map(|n| format!("emulated:{}", dir.path().join(n).display()))
+            .collect();
+        let reg = Registry::open(&ids, None).unwrap();
+        let a = reg.claim(&ids[0], 1).unwrap();
+        let _b = reg.claim(&ids[1], 1).unwrap();
+        reg.release(&ids[0], 1);
+        drop(a);
+        assert!(reg.claim(&ids[0], 2).is_ok(), "a is free");
+        assert_eq!(
+            reg.claim(&ids[1], 2).unwrap_err(),
+            HResult::E_IMAPI_RECORDER_LOCKED,
+            "b is still held"
+        );
     }
 
     static FOUND: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -278,7 +304,7 @@ mod tests {
         FOUND.lock().unwrap().clear();
         assert_eq!(reg.list(2).len(), 1, "a held drive stays listed");
         assert!(reg.list(2)[0].in_use);
-        reg.release(1);
+        reg.release(&drive, 1);
         assert!(reg.list(2).is_empty(), "gone once free");
         assert_eq!(reg.claim(&drive, 2).unwrap_err(), HResult::E_INVALIDARG);
     }

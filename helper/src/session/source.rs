@@ -34,7 +34,8 @@ pub(crate) struct ChannelReader {
     current: Bytes,
     unreported: u64,
     events: UnboundedSender<WriteEvent>,
-    write_id: u32,
+    /// The write and the target this reader feeds.
+    write: (u32, u32),
     /// Set by a cancel before the sender is dropped: the end of the data is
     /// then an error, so the engine writes nothing more.
     cancelled: Arc<AtomicBool>,
@@ -44,7 +45,7 @@ pub(crate) struct ChannelReader {
 impl std::fmt::Debug for ChannelReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChannelReader")
-            .field("write_id", &self.write_id)
+            .field("write", &self.write)
             .field("unreported", &self.unreported)
             .finish_non_exhaustive()
     }
@@ -54,7 +55,7 @@ impl ChannelReader {
     pub fn new(
         rx: Receiver<Bytes>,
         events: UnboundedSender<WriteEvent>,
-        write_id: u32,
+        write: (u32, u32),
         cancelled: Arc<AtomicBool>,
         stopped: StopCheck,
     ) -> Self {
@@ -63,7 +64,7 @@ impl ChannelReader {
             current: Bytes::new(),
             unreported: 0,
             events,
-            write_id,
+            write,
             cancelled,
             stopped,
         }
@@ -97,9 +98,11 @@ impl ChannelReader {
     fn report(&mut self) {
         if self.unreported > 0 {
             // A closed session no longer needs credit.
-            let _ = self
-                .events
-                .send(WriteEvent::Credit(self.write_id, self.unreported));
+            let _ = self.events.send(WriteEvent::Credit(
+                self.write.0,
+                self.write.1,
+                self.unreported,
+            ));
             self.unreported = 0;
         }
     }
@@ -144,7 +147,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(false));
-        let mut r = ChannelReader::new(rx, etx, 7, Arc::clone(&cancelled), Box::new(|| false));
+        let mut r = ChannelReader::new(rx, etx, (7, 0), Arc::clone(&cancelled), Box::new(|| false));
         tx.send(Bytes::from_static(b"hello ")).unwrap();
         tx.send(Bytes::from_static(b"world")).unwrap();
         drop(tx);
@@ -152,7 +155,7 @@ mod tests {
         r.read_to_string(&mut out).unwrap();
         assert_eq!(out, "hello world");
         let mut credited = 0;
-        while let Ok(WriteEvent::Credit(7, n)) = erx.try_recv() {
+        while let Ok(WriteEvent::Credit(7, 0, n)) = erx.try_recv() {
             credited += n;
         }
         assert_eq!(
@@ -166,7 +169,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(true));
-        let mut r = ChannelReader::new(rx, etx, 1, cancelled, Box::new(|| false));
+        let mut r = ChannelReader::new(rx, etx, (1, 0), cancelled, Box::new(|| false));
         drop(tx);
         assert!(r.read(&mut [0u8; 8]).is_err());
     }
@@ -176,7 +179,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
         let cancelled = Arc::new(AtomicBool::new(false));
-        let mut r = ChannelReader::new(rx, etx, 1, Arc::clone(&cancelled), Box::new(|| false));
+        let mut r = ChannelReader::new(rx, etx, (1, 0), Arc::clone(&cancelled), Box::new(|| false));
         tx.send(Bytes::from_static(b"queued")).unwrap();
         cancelled.store(true, Ordering::Release);
         assert!(r.read(&mut [0u8; 8]).is_err());
@@ -191,7 +194,7 @@ mod tests {
         let mut r = ChannelReader::new(
             rx,
             etx,
-            1,
+            (1, 0),
             Arc::new(AtomicBool::new(false)),
             Box::new(move || flag.load(Ordering::Acquire)),
         );

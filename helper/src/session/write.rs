@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
-use webburn_shared::protocol::WriteProperties;
+use webburn_shared::protocol::{MAX_TARGETS, WriteProperties};
 use webburn_shared::{DataFrameHeader, DiscOptions, HResult};
 
 use super::WriteEvent;
@@ -25,6 +25,8 @@ pub(crate) struct WriteRequest {
     pub raw_frames: bool,
     /// The DiscFormat2Data flow around the write, if asked for.
     pub disc: Option<DiscOptions>,
+    /// More recorders the same data goes to (the duplicator).
+    pub duplicate_to: Vec<String>,
 }
 
 /// A data frame that breaks the protocol; the session ends with it.
@@ -36,26 +38,75 @@ pub(crate) struct Violation {
     pub detail: String,
 }
 
-/// A running write.
+/// One recorder a write goes to.
+#[derive(Debug)]
+struct Target {
+    /// Its index: 0 for `recorder`, i for `duplicateTo[i - 1]`.
+    index: u32,
+    engine: Arc<WriteEngine>,
+    /// Payloads go here; `None` once it is cancelled, its data ended or it is done.
+    data: Option<std::sync::mpsc::Sender<Bytes>>,
+    cancel: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+    /// Bytes its engine took so far.
+    taken: u64,
+    /// Its result was sent.
+    done: bool,
+}
+
+impl Target {
+    /// Still taking the client's data: it holds back the credit.
+    fn live(&self) -> bool {
+        self.data.is_some() && !self.done
+    }
+
+    /// See [`OpenWrite::cancel`].
+    fn cancel(&mut self) -> HResult {
+        if self.finished.load(Ordering::Acquire) {
+            return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
+        }
+        if self.cancel.swap(true, Ordering::AcqRel) {
+            // Already cancelling.
+            return HResult::S_OK;
+        }
+        let engine = Arc::clone(&self.engine);
+        let tx = self.data.take();
+        let stop = move || {
+            engine.cancel_write();
+            // Wakes the reader if it waits for data; it sees the cancel and stops.
+            drop(tx);
+        };
+        // CancelWrite waits briefly for a WRITE in flight: not on the event loop.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(stop)),
+            Err(_) => stop(),
+        }
+        HResult::S_OK
+    }
+}
+
+/// A running write: one upload fed to one or more recorders (targets), each
+/// with its own engine, lock, buffer, progress and result.
 #[derive(Debug)]
 pub(crate) struct OpenWrite {
     pub id: u32,
     /// Binary messages are payload alone (no data-frame header).
     pub raw_frames: bool,
-    engine: Arc<WriteEngine>,
-    /// Payloads go here; `None` once the write is being cancelled.
-    data: Option<std::sync::mpsc::Sender<Bytes>>,
-    cancel: Arc<AtomicBool>,
-    finished: Arc<AtomicBool>,
+    targets: Vec<Target>,
     /// Bytes the section needs (numberOfBlocks x BytesPerSector).
     needed: u64,
+    /// The credit window: what each target's queue may hold.
+    window: u64,
     /// Bytes received so far: the offset the next frame must carry.
     received: u64,
     /// Credit granted so far, counted from offset 0.
     granted: u64,
-    /// Payloads of small frames not yet handed to the engine.
+    /// Payloads of small frames not yet handed to the engines.
     small: BytesMut,
 }
+
+/// A write refused before it started, for every target it named.
+pub(crate) type Refusals = Vec<(u32, EngineError)>;
 
 /// Frames with less payload than this are gathered before the engine gets them.
 const COALESCE_BYTES: usize = 64 * 1024;
@@ -64,12 +115,13 @@ const COALESCE_BYTES: usize = 64 * 1024;
 /// claiming the recorder; returns the engine or the HRESULT to answer with.
 fn prepare(
     req: &WriteRequest,
+    recorder_id: &str,
     config: EngineConfig,
     registry: &Registry,
     session: SessionId,
 ) -> Result<WriteEngine, EngineError> {
     let p = &req.properties;
-    let cached = registry.cached(&p.recorder);
+    let cached = registry.cached(recorder_id);
     let engine = WriteEngine::new(EngineConfig {
         max_transfer: cached.as_ref().map_or(
             config.max_transfer,
@@ -105,7 +157,7 @@ fn prepare(
     engine
         .put_use_streaming_write12(p.use_streaming_write12)
         .map_err(|h| EngineError::new(h, "useStreamingWrite12"))?;
-    if p.recorder.is_empty() {
+    if recorder_id.is_empty() {
         return Err(EngineError::new(
             HResult::E_IMAPI_RECORDER_REQUIRED,
             "no recorder was named",
@@ -117,11 +169,11 @@ fn prepare(
     {
         return Err(invalid(why));
     }
-    let recorder = registry.claim(&p.recorder, session).map_err(|h| {
+    let recorder = registry.claim(recorder_id, session).map_err(|h| {
         let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
-            format!("{} is in use by another session", p.recorder)
+            format!("{recorder_id} is in use by another session")
         } else {
-            format!("this helper offers no recorder {:?}", p.recorder)
+            format!("this helper offers no recorder {recorder_id:?}")
         };
         EngineError::new(h, detail)
     })?;
@@ -136,114 +188,220 @@ fn prepare(
             )
         });
     if let Err(e) = checked {
-        registry.release(session);
+        registry.release(recorder_id, session);
         return Err(e);
     }
     Ok(engine)
 }
 
+/// Why the write as a whole is refused (for every target), if it is.
+fn check_targets(req: &WriteRequest) -> Option<EngineError> {
+    let ids: Vec<&str> = req.recorders().collect();
+    if ids.len() > MAX_TARGETS {
+        return Some(EngineError::new(
+            HResult::E_INVALIDARG,
+            format!(
+                "a write may go to at most {MAX_TARGETS} recorders, not {}",
+                ids.len()
+            ),
+        ));
+    }
+    let twice = ids
+        .iter()
+        .enumerate()
+        .find(|(i, id)| ids[..*i].contains(id))?;
+    Some(EngineError::new(
+        HResult::E_INVALIDARG,
+        format!("recorder {} is named twice", twice.1),
+    ))
+}
+
+/// Starts one target's WriteSection (or disc flow) on a blocking thread.
+fn start_target(
+    req: &WriteRequest,
+    index: u32,
+    recorder: &str,
+    engine: Arc<WriteEngine>,
+    registry: &Arc<Registry>,
+    session: SessionId,
+    events: &UnboundedSender<WriteEvent>,
+) -> Target {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let stopped = {
+        let engine = Arc::clone(&engine);
+        Box::new(move || engine.stopping())
+    };
+    let id = req.write_id;
+    let source = ChannelReader::new(
+        rx,
+        events.clone(),
+        (id, index),
+        Arc::clone(&cancel),
+        stopped,
+    );
+    let section = crate::disc::Section {
+        source_len: Some(req.total_bytes),
+        start_lba: req.starting_block_address,
+        sector_count: req.number_of_blocks,
+    };
+    let disc = req.disc;
+    let task = {
+        let engine = Arc::clone(&engine);
+        let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
+        let (registry, events) = (Arc::clone(registry), events.clone());
+        let recorder = recorder.to_owned();
+        move || {
+            let updates = events.clone();
+            let result = if cancel.load(Ordering::Acquire) {
+                Err(EngineError::cancelled())
+            } else if let Some(options) = disc {
+                let stop = || cancel.load(Ordering::Acquire);
+                crate::disc::burn(&engine, source, section, options, &stop, |args, data| {
+                    let _ = updates.send(WriteEvent::Update(id, index, *args, Some(*data)));
+                })
+                .map(Some)
+            } else {
+                engine
+                    .write_section(
+                        source,
+                        section.source_len,
+                        section.start_lba,
+                        section.sector_count,
+                        |args| {
+                            let _ = updates.send(WriteEvent::Update(id, index, *args, None));
+                        },
+                    )
+                    .map(|()| None)
+            };
+            finished.store(true, Ordering::Release);
+            let result = match result {
+                Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
+                r => r,
+            };
+            // The device closes when its last holder lets go: this task
+            // first, the session's handle when it reads Done.
+            drop(engine);
+            registry.release(&recorder, session);
+            let _ = events.send(WriteEvent::Done(id, index, result));
+        }
+    };
+    tokio::task::spawn_blocking(task);
+    Target {
+        index,
+        engine,
+        data: Some(tx),
+        cancel,
+        finished,
+        taken: 0,
+        done: false,
+    }
+}
+
+impl WriteRequest {
+    /// The recorders the write goes to, by target index.
+    pub fn recorders(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.properties.recorder.as_str())
+            .chain(self.duplicate_to.iter().map(String::as_str))
+    }
+}
+
 impl OpenWrite {
-    /// Validates `req` and starts WriteSection on a blocking thread. The
-    /// thread reports through `events` and releases the recorder when it ends.
+    /// Validates `req` and starts it on each of its recorders, each on a
+    /// blocking thread that reports through `events` and releases its recorder
+    /// when it ends. Returns the write (if any target started) and the
+    /// targets refused, with why.
     pub fn start(
         req: &WriteRequest,
         config: EngineConfig,
         registry: &Arc<Registry>,
         session: SessionId,
         events: &UnboundedSender<WriteEvent>,
-    ) -> Result<OpenWrite, EngineError> {
-        let engine = Arc::new(prepare(req, config, registry, session)?);
+    ) -> (Option<OpenWrite>, Refusals) {
+        if let Some(e) = check_targets(req) {
+            let all = (0..req.recorders().count() as u32).map(|i| (i, e.clone()));
+            return (None, all.collect());
+        }
+        let mut targets = Vec::new();
+        let mut refused = Vec::new();
+        for (index, recorder) in (0u32..).zip(req.recorders()) {
+            match prepare(req, recorder, config, registry, session) {
+                Ok(engine) => targets.push(start_target(
+                    req,
+                    index,
+                    recorder,
+                    Arc::new(engine),
+                    registry,
+                    session,
+                    events,
+                )),
+                Err(e) => refused.push((index, e)),
+            }
+        }
+        if targets.is_empty() {
+            return (None, refused);
+        }
         let needed = u64::from(req.number_of_blocks.unsigned_abs())
             * u64::from(req.properties.bytes_per_sector.unsigned_abs());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let finished = Arc::new(AtomicBool::new(false));
-        let stopped = {
-            let engine = Arc::clone(&engine);
-            Box::new(move || engine.stopping())
-        };
-        let source = ChannelReader::new(
-            rx,
-            events.clone(),
-            req.write_id,
-            Arc::clone(&cancel),
-            stopped,
-        );
-        let id = req.write_id;
-        let section = crate::disc::Section {
-            source_len: Some(req.total_bytes),
-            start_lba: req.starting_block_address,
-            sector_count: req.number_of_blocks,
-        };
-        let disc = req.disc;
-        let task = {
-            let engine = Arc::clone(&engine);
-            let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
-            let (registry, events) = (Arc::clone(registry), events.clone());
-            move || {
-                let updates = events.clone();
-                let result = if cancel.load(Ordering::Acquire) {
-                    Err(EngineError::cancelled())
-                } else if let Some(options) = disc {
-                    let stop = || cancel.load(Ordering::Acquire);
-                    crate::disc::burn(&engine, source, section, options, &stop, |args, data| {
-                        let _ = updates.send(WriteEvent::Update(id, *args, Some(*data)));
-                    })
-                    .map(Some)
-                } else {
-                    engine
-                        .write_section(
-                            source,
-                            section.source_len,
-                            section.start_lba,
-                            section.sector_count,
-                            |args| {
-                                let _ = updates.send(WriteEvent::Update(id, *args, None));
-                            },
-                        )
-                        .map(|()| None)
-                };
-                finished.store(true, Ordering::Release);
-                let result = match result {
-                    Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
-                    r => r,
-                };
-                // The device closes when its last holder lets go: this task
-                // first, the session's handle when it reads Done.
-                drop(engine);
-                registry.release(session);
-                let _ = events.send(WriteEvent::Done(id, result));
-            }
-        };
-        tokio::task::spawn_blocking(task);
-        Ok(OpenWrite {
-            id,
+        let write = OpenWrite {
+            id: req.write_id,
             raw_frames: req.raw_frames,
-            engine,
-            data: Some(tx),
-            cancel,
-            finished,
+            targets,
             needed,
+            window: config.buffer_bytes as u64,
             received: 0,
             granted: 0,
             small: BytesMut::new(),
-        })
+        };
+        (Some(write), refused)
     }
 
     /// The first credit: as much as the buffer holds, at most what is needed.
-    pub fn initial_credit(&mut self, buffer_bytes: usize) -> u64 {
-        self.granted = self.needed.min(buffer_bytes as u64);
+    pub fn initial_credit(&mut self) -> u64 {
+        self.granted = self.needed.min(self.window);
         self.granted
     }
 
-    /// Turns bytes the engine took into credit to grant (never past the end).
-    pub fn more_credit(&mut self, taken: u64) -> u64 {
-        if self.data.is_none() {
-            return 0;
+    /// Target `index`'s engine took `taken` more bytes: the credit to grant
+    /// now. The slowest target still taking data sets the pace, so no
+    /// target's queue holds more than the window.
+    pub fn more_credit(&mut self, index: u32, taken: u64) -> u64 {
+        if let Some(t) = self.targets.iter_mut().find(|t| t.index == index) {
+            t.taken += taken;
         }
-        let grant = taken.min(self.needed - self.granted);
+        self.grant()
+    }
+
+    fn grant(&mut self) -> u64 {
+        let Some(slowest) = self
+            .targets
+            .iter()
+            .filter(|t| t.live())
+            .map(|t| t.taken)
+            .min()
+        else {
+            return 0;
+        };
+        let limit = slowest.saturating_add(self.window).min(self.needed);
+        let grant = limit.saturating_sub(self.granted);
         self.granted += grant;
         grant
+    }
+
+    /// Target `index` sent its result: it no longer holds back the others.
+    /// Returns the credit that frees.
+    pub fn target_done(&mut self, index: u32) -> u64 {
+        if let Some(t) = self.targets.iter_mut().find(|t| t.index == index) {
+            t.done = true;
+            t.data = None;
+        }
+        self.grant()
+    }
+
+    /// Every target has sent its result.
+    pub fn all_done(&self) -> bool {
+        self.targets.iter().all(|t| t.done)
     }
 
     /// Bytes received so far: the offset of the next payload.
@@ -254,11 +412,11 @@ impl OpenWrite {
     /// True while the client holds credit it has not used: the helper is
     /// waiting for its data.
     pub fn awaiting_data(&self) -> bool {
-        self.data.is_some() && self.received < self.granted
+        self.targets.iter().any(Target::live) && self.received < self.granted
     }
 
     /// Takes a data frame's payload for this write.
-    pub fn accept(&mut self, header: DataFrameHeader, payload: Bytes) -> Result<(), Violation> {
+    pub fn accept(&mut self, header: DataFrameHeader, payload: &Bytes) -> Result<(), Violation> {
         if header.offset != self.received {
             return Err(Violation {
                 code: "badOffset",
@@ -285,7 +443,7 @@ impl OpenWrite {
         } else {
             // Small frames are copied together, so a client sending tiny frames
             // cannot make the helper hold a queue entry per few bytes of credit.
-            self.small.extend_from_slice(&payload);
+            self.small.extend_from_slice(payload);
             if self.small.len() >= COALESCE_BYTES || end == self.granted {
                 self.flush();
             }
@@ -297,7 +455,9 @@ impl OpenWrite {
     /// after what was received (and ends with E_INVALIDARG).
     pub fn end_of_data(&mut self) {
         self.flush();
-        self.data = None;
+        for t in &mut self.targets {
+            t.data = None;
+        }
     }
 
     /// True while small payloads wait to be handed to the engine.
@@ -309,45 +469,34 @@ impl OpenWrite {
     pub fn flush(&mut self) {
         if !self.small.is_empty() {
             let gathered = self.small.split().freeze();
-            self.queue(gathered);
+            self.queue(&gathered);
         }
     }
 
-    fn queue(&self, payload: Bytes) {
-        if let Some(tx) = &self.data
-            && !payload.is_empty()
-        {
-            // The engine may have stopped already (an error); its result follows.
-            let _ = tx.send(payload);
+    fn queue(&self, payload: &Bytes) {
+        if payload.is_empty() {
+            return;
+        }
+        for tx in self.targets.iter().filter_map(|t| t.data.as_ref()) {
+            // Shared, not copied. An engine may have stopped already (an
+            // error); its result follows.
+            let _ = tx.send(payload.clone());
         }
     }
 
-    /// CancelWrite: S_OK if the write is still running (it will end with
-    /// E_IMAPI_REQUEST_CANCELLED unless its last WRITE already completed),
-    /// S_IMAPI_WRITE_NOT_IN_PROGRESS if WriteSection has returned. The engine
-    /// is stopped on a blocking thread. Also used when the session ends, and
-    /// after the client's data ended early (the engine may still be writing).
-    pub fn cancel(&mut self) -> HResult {
-        if self.finished.load(Ordering::Acquire) {
-            return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
+    /// CancelWrite of every target, or of one (`target`): S_OK if one is
+    /// still running (it will end with E_IMAPI_REQUEST_CANCELLED unless its
+    /// last WRITE already completed), S_IMAPI_WRITE_NOT_IN_PROGRESS if none
+    /// is. Engines are stopped on blocking threads. Also used when the
+    /// session ends, and after the client's data ended early.
+    pub fn cancel(&mut self, target: Option<u32>) -> HResult {
+        let mut result = HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
+        for t in &mut self.targets {
+            if target.is_none_or(|i| i == t.index) && t.cancel() == HResult::S_OK {
+                result = HResult::S_OK;
+            }
         }
-        if self.cancel.swap(true, Ordering::AcqRel) {
-            // Already cancelling.
-            return HResult::S_OK;
-        }
-        let engine = Arc::clone(&self.engine);
-        let tx = self.data.take();
-        let stop = move || {
-            engine.cancel_write();
-            // Wakes the reader if it waits for data; it sees the cancel and stops.
-            drop(tx);
-        };
-        // CancelWrite waits briefly for a WRITE in flight: not on the event loop.
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => drop(rt.spawn_blocking(stop)),
-            Err(_) => stop(),
-        }
-        HResult::S_OK
+        result
     }
 }
 
@@ -355,6 +504,6 @@ impl Drop for OpenWrite {
     /// A write nobody tracks any more (the session ended, the server shuts
     /// down) must not keep writing from what is left in its queue.
     fn drop(&mut self) {
-        self.cancel();
+        self.cancel(None);
     }
 }
