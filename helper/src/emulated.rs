@@ -6,7 +6,9 @@
 //! and the next writable address is the file length in sectors; a closed
 //! session is remembered by an empty `IMAGE.closed` file beside it, an open
 //! tray (after an eject) by `IMAGE.ejected`. A removable disk is random
-//! access within its capacity.
+//! access within its capacity. With `changer=on` the drive is an autoloader:
+//! ejecting a written disc moves it to `IMAGE.1`, `IMAGE.2`, ... and loads a
+//! blank one.
 
 pub mod drive_buffer;
 mod interpreter;
@@ -90,6 +92,25 @@ impl EmulatedRecorder {
         }
         self.tray_open = open;
         Ok(())
+    }
+
+    /// The autoloader's eject: the written disc goes to the output bin (the
+    /// first free `IMAGE.N`), a blank one is loaded. Returns its path.
+    fn change_disc(&mut self) -> io::Result<std::path::PathBuf> {
+        let bin = (1..=u32::MAX)
+            .map(|n| marker(&self.spec.path, &n.to_string()))
+            .find(|p| !p.exists())
+            .ok_or_else(|| io::Error::other("the output bin is full"))?;
+        std::fs::copy(&self.spec.path, &bin)?;
+        self.file.set_len(0)?;
+        self.file.sync_all()?;
+        let closed = marker(&self.spec.path, "closed");
+        if closed.exists() {
+            std::fs::remove_file(closed)?;
+        }
+        self.recorded = 0;
+        self.closed = false;
+        Ok(bin)
     }
 
     /// Opens (creating if needed) and exclusively locks the image file.

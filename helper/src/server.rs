@@ -4,6 +4,8 @@
 mod accept;
 mod assets;
 pub mod config;
+pub mod history;
+pub mod kiosk;
 pub mod pairing;
 pub mod registry;
 mod routes;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub sessions: Arc<Semaphore>,
     /// The next session's id.
     pub next_session: AtomicU64,
+    /// Kiosk mode's record of discs done.
+    pub history: Option<Arc<history::History>>,
 }
 
 /// Why the server did not start.
@@ -128,6 +132,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         sessions: Arc::new(Semaphore::new(config.max_sessions)),
         registry: Arc::new(registry),
         next_session: AtomicU64::new(1),
+        history: config
+            .kiosk
+            .as_ref()
+            .map(|k| Arc::new(history::History::new(&config.data_dir, k.history_size))),
         port,
         config,
     });

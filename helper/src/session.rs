@@ -23,6 +23,7 @@ use webburn_shared::protocol::{
 use webburn_shared::{DataEventArgs, DataFrameHeader, DiscReport, HResult, WriteEngineEventArgs};
 
 use crate::engine::{EngineConfig, EngineError};
+use crate::server::history::{DiscRecord, History};
 use crate::server::pairing::PairingStore;
 use crate::server::registry::{Registry, SessionId};
 use write::{OpenWrite, Violation, WriteRequest};
@@ -74,6 +75,8 @@ pub struct SessionContext {
     pub own_page: bool,
     /// Pairing requests and tokens.
     pub pairing: PairingStore,
+    /// Kiosk mode: every drive's result is recorded here.
+    pub history: Option<Arc<History>>,
 }
 
 /// How the session ended.
@@ -168,6 +171,42 @@ fn write_result(
         first_bad_lba: result.as_ref().err().and_then(|e| e.bad_lba),
         disc: result.as_ref().ok().cloned().flatten().map(Box::new),
     }
+}
+
+/// Adds one drive's result to the kiosk history (on a blocking thread).
+fn record(
+    history: &Arc<History>,
+    recorder: String,
+    bytes: u64,
+    result: &Result<Option<DiscReport>, EngineError>,
+) {
+    let report = result.as_ref().ok().cloned().flatten();
+    let disc = DiscRecord {
+        time_ms: DiscRecord::now_ms(),
+        recorder,
+        bytes,
+        ok: result.is_ok(),
+        result: match result {
+            Ok(_) => HResult::S_OK,
+            Err(e) => e.hresult,
+        }
+        .name()
+        .unwrap_or("UNKNOWN")
+        .to_owned(),
+        detail: result
+            .as_ref()
+            .err()
+            .map(|e| e.detail.clone())
+            .unwrap_or_default(),
+        verified: report.as_ref().is_some_and(|r| r.verified),
+        sha256: report.map(|r| r.sha256),
+    };
+    let history = Arc::clone(history);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = history.record(disc) {
+            tracing::warn!("cannot save the kiosk history: {e}");
+        }
+    });
 }
 
 /// A non-fatal `error` answer.
@@ -577,6 +616,10 @@ impl Session {
             WriteEvent::Done(write_id, target, result) => {
                 let mut freed = 0;
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
+                    if let Some(history) = &self.ctx.history {
+                        let (recorder, bytes) = w.target_info(target);
+                        record(history, recorder, bytes, &result);
+                    }
                     freed = w.target_done(target);
                     if w.all_done() {
                         self.open = None;

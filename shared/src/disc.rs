@@ -81,6 +81,19 @@ pub enum VerificationLevel {
     Full = 2,
 }
 
+impl std::str::FromStr for VerificationLevel {
+    type Err = String;
+    /// `none`, `quick` or `full`, as command lines and config files name it.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(VerificationLevel::None),
+            "quick" => Ok(VerificationLevel::Quick),
+            "full" => Ok(VerificationLevel::Full),
+            _ => Err(format!("'{s}' is not none, quick or full")),
+        }
+    }
+}
+
 impl From<VerificationLevel> for i32 {
     fn from(v: VerificationLevel) -> i32 {
         v as i32
@@ -186,6 +199,8 @@ mod tests {
         assert_eq!(o.verification, VerificationLevel::None);
         assert_eq!((o.write_speed, o.eject), (5410, true));
         assert!(serde_json::from_str::<DiscOptions>(r#"{"verification":3}"#).is_err());
+        assert_eq!("quick".parse(), Ok(VerificationLevel::Quick));
+        assert!("most".parse::<VerificationLevel>().is_err());
         let args = DataEventArgs {
             current_action: WriteAction::Verifying,
             ..DataEventArgs::default()

@@ -2,14 +2,15 @@
 //! writable address, with the steps burners add around the WRITEs (medium
 //! check, speed, simulation, closing, verify, eject), run by the helper.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use web_sys::Blob;
-use webburn_shared::{DiscOptions, HResult, VerificationLevel};
+use webburn_shared::protocol::MAX_TARGETS;
+use webburn_shared::{DiscOptions, DiscReport, HResult, VerificationLevel};
 
-use crate::engine::WriteEngine2;
+use crate::engine::{Outcome, WriteEngine2};
 use crate::error::{hresult_error, invalid};
 use crate::recorder::DiscRecorder2;
 
@@ -19,6 +20,8 @@ use crate::recorder::DiscRecorder2;
 pub struct DiscFormat2Data {
     engine: WriteEngine2,
     options: Cell<DiscOptions>,
+    /// Recorders `duplicate` burns besides `recorder`.
+    duplicates: RefCell<Vec<DiscRecorder2>>,
 }
 
 /// Bytes in a Blob, an ArrayBuffer or a typed array; `None` for a stream.
@@ -45,6 +48,7 @@ impl DiscFormat2Data {
         Ok(DiscFormat2Data {
             engine,
             options: Cell::new(DiscOptions::default()),
+            duplicates: RefCell::new(Vec::new()),
         })
     }
 
@@ -70,19 +74,48 @@ impl DiscFormat2Data {
     /// Sets Recorder; a disk's own block size becomes the sector size.
     #[wasm_bindgen(setter)]
     pub fn set_recorder(&self, recorder: &DiscRecorder2) -> Result<(), JsValue> {
-        let disk = recorder
-            .desc
-            .current_profiles
-            .iter()
-            .any(|&p| p == 1 || p == 2);
-        let bps = recorder
-            .desc
-            .block_size
-            .filter(|_| disk)
-            .and_then(|b| i32::try_from(b).ok())
-            .unwrap_or(2048);
         self.engine.set_recorder(recorder)?;
-        self.engine.set_bytes_per_sector(bps)
+        self.engine.set_bytes_per_sector(sector_size(recorder))
+    }
+
+    /// Adds a recorder that `duplicate` burns at the same time as `recorder`
+    /// (webburn addition). E_INVALIDARG for a recorder already in the burn,
+    /// one of another connection, or more than 16 in all.
+    #[wasm_bindgen(js_name = addDuplicateRecorder)]
+    pub fn add_duplicate_recorder(&self, recorder: &DiscRecorder2) -> Result<(), JsValue> {
+        self.put(|_| ())?;
+        let mut list = self.duplicates.borrow_mut();
+        let id = &recorder.desc.id;
+        let main = self.engine.recorder();
+        if main.as_ref().is_some_and(|m| &m.desc.id == id) || list.iter().any(|d| &d.desc.id == id)
+        {
+            return Err(invalid(&format!("{id} is already in this burn")));
+        }
+        if list.len() + 1 >= MAX_TARGETS {
+            return Err(invalid(&format!(
+                "a burn may go to at most {MAX_TARGETS} recorders"
+            )));
+        }
+        list.push(recorder.clone());
+        Ok(())
+    }
+
+    /// Removes every duplicate recorder.
+    #[wasm_bindgen(js_name = clearDuplicateRecorders)]
+    pub fn clear_duplicate_recorders(&self) -> Result<(), JsValue> {
+        self.put(|_| ())?;
+        self.duplicates.borrow_mut().clear();
+        Ok(())
+    }
+
+    /// The recorders added with addDuplicateRecorder.
+    #[wasm_bindgen(getter, js_name = duplicateRecorders, unchecked_return_type = "DiscRecorder2[]")]
+    pub fn duplicate_recorders(&self) -> Array {
+        self.duplicates
+            .borrow()
+            .iter()
+            .map(|r| JsValue::from(r.clone()))
+            .collect()
     }
 
     /// BurnVerificationLevel: 0 none, 1 quick (first and last block), 2 full.
@@ -171,21 +204,63 @@ impl DiscFormat2Data {
         match self.prepare(data, number_of_blocks) {
             Ok((data, lba, blocks)) => {
                 self.engine
-                    .start(&data, lba, blocks, Some(self.options.get()), |report| {
-                        serde_json::to_string(&report.unwrap_or_default())
-                            .ok()
-                            .and_then(|t| js_sys::JSON::parse(&t).ok())
-                            .unwrap_or(JsValue::NULL)
-                    })
+                    .start(&data, lba, blocks, Some(self.options.get()), report_object)
             }
             Err(e) => Promise::reject(&e),
         }
     }
 
-    /// CancelWrite: stops the burn at its next step (or WRITE, or READ).
+    /// The duplicator (webburn addition): burns `data` onto `recorder` and
+    /// every duplicate recorder at once, from one upload. Each drive has its
+    /// own lock, buffer, progress (`recorderIndex` in update events: 0 for
+    /// `recorder`, i for the i-th duplicate) and result: a drive that fails
+    /// does not stop the others. Resolves to one outcome per drive, in that
+    /// order; rejects only when the burn as a whole cannot run.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DuplicateOutcome[]>")]
+    pub fn duplicate(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array>"
+        )]
+        data: &JsValue,
+        #[wasm_bindgen(js_name = numberOfBlocks)] number_of_blocks: Option<i32>,
+    ) -> Promise {
+        let duplicates = self.duplicates.borrow().clone();
+        let bps = self.engine.bytes_per_sector();
+        if let Some(d) = duplicates.iter().find(|d| sector_size(d) != bps) {
+            return Promise::reject(&invalid(&format!(
+                "{} has {}-byte sectors, the recorder {bps}",
+                d.desc.id,
+                sector_size(d)
+            )));
+        }
+        let mut ids: Vec<String> = self
+            .engine
+            .recorder()
+            .map(|r| r.desc.id.clone())
+            .into_iter()
+            .collect();
+        ids.extend(duplicates.iter().map(|d| d.desc.id.clone()));
+        match self.prepare(data, number_of_blocks) {
+            Ok((data, lba, blocks)) => self.engine.start_many(
+                &data,
+                (lba, blocks),
+                Some(self.options.get()),
+                &duplicates,
+                move |outcomes| Ok(outcomes_array(&ids, outcomes)),
+            ),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// CancelWrite: stops the burn at its next step (or WRITE, or READ); with
+    /// `recorderIndex`, only that drive of a duplicated burn.
     #[wasm_bindgen(js_name = cancelWrite, unchecked_return_type = "Promise<void>")]
-    pub fn cancel_write(&self) -> Promise {
-        self.engine.cancel_write()
+    pub fn cancel_write(
+        &self,
+        #[wasm_bindgen(js_name = recorderIndex)] recorder_index: Option<u32>,
+    ) -> Promise {
+        self.engine.cancel(recorder_index)
     }
 
     /// Listens for `update` events: IWriteEngine2EventArgs plus CurrentAction,
@@ -210,6 +285,49 @@ impl DiscFormat2Data {
     ) -> Result<(), JsValue> {
         self.engine.remove_event_listener(kind, listener)
     }
+}
+
+/// The sector size a burn on `recorder` uses: a disk's own block size, else 2048.
+fn sector_size(recorder: &DiscRecorder2) -> i32 {
+    let disk = recorder
+        .desc
+        .current_profiles
+        .iter()
+        .any(|&p| p == 1 || p == 2);
+    recorder
+        .desc
+        .block_size
+        .filter(|_| disk)
+        .and_then(|b| i32::try_from(b).ok())
+        .unwrap_or(2048)
+}
+
+/// A burn's report as a plain object (DiscFormat2DataResult).
+fn report_object(report: Option<DiscReport>) -> JsValue {
+    serde_json::to_string(&report.unwrap_or_default())
+        .ok()
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// One DuplicateOutcome per drive.
+fn outcomes_array(ids: &[String], outcomes: Vec<Outcome>) -> JsValue {
+    let list = Array::new();
+    for (index, (id, outcome)) in ids.iter().zip(outcomes).enumerate() {
+        let o = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&o, &k.into(), v);
+        };
+        set("recorderIndex", &(index as u32).into());
+        set("recorderId", &id.into());
+        set("ok", &outcome.is_ok().into());
+        match outcome {
+            Ok(report) => set("report", &report_object(report)),
+            Err(e) => set("error", &e),
+        }
+        list.push(&o);
+    }
+    list.into()
 }
 
 impl DiscFormat2Data {

@@ -45,6 +45,10 @@ export interface WriteEngine2UpdateEvent extends CustomEvent<WriteEngine2EventAr
   readonly driveBufferTotal: number;
   readonly driveBufferUsed: number;
   readonly progress: number;
+  /** Which drive of the write: 0 for the recorder, i for the i-th duplicate recorder. */
+  readonly recorderIndex: number;
+  /** That drive's id (ActiveDiscRecorder). */
+  readonly recorderId: string;
 }
 
 /** The `update` event of DiscFormat2Data: the WriteEngine2 properties plus IDiscFormat2DataEventArgs. */
@@ -72,6 +76,18 @@ export interface DiscFormat2DataResult {
   verified: boolean;
   simulated: boolean;
   ejected: boolean;
+}
+
+/** How one drive of DiscFormat2Data.duplicate ended. */
+export interface DuplicateOutcome {
+  /** 0 for the recorder, i for the i-th duplicate recorder. */
+  recorderIndex: number;
+  recorderId: string;
+  ok: boolean;
+  /** The drive's report, when ok. */
+  report?: DiscFormat2DataResult;
+  /** What the drive failed with, when not ok. */
+  error?: WebburnError;
 }
 
 /** What writeSection and the other calls reject with. */

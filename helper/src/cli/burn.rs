@@ -58,7 +58,7 @@ pub struct BurnArgs {
     #[arg(long, conflicts_with = "no_sync")]
     pub disc: bool,
     /// With --disc: how much to read back (none, quick, full).
-    #[arg(long, default_value = "full", value_parser = parse_verification, requires = "disc")]
+    #[arg(long, default_value = "full", value_parser = str::parse::<VerificationLevel>, requires = "disc")]
     pub verify: VerificationLevel,
     /// With --disc: write speed in sectors per second (the drive takes the
     /// nearest it offers at or below it); see `recorders` for the list.
@@ -101,15 +101,6 @@ struct Summary {
     /// The first sector a verify found bad.
     #[serde(skip_serializing_if = "Option::is_none")]
     first_bad_lba: Option<i32>,
-}
-
-fn parse_verification(s: &str) -> Result<VerificationLevel, String> {
-    match s {
-        "none" => Ok(VerificationLevel::None),
-        "quick" => Ok(VerificationLevel::Quick),
-        "full" => Ok(VerificationLevel::Full),
-        _ => Err(format!("'{s}' is not none, quick or full")),
-    }
 }
 
 /// Prints the `--json` summary line on stdout.

@@ -6,6 +6,7 @@ use webburn_shared::HResult;
 
 use super::CliError;
 use crate::server::config::{ConfigFile, ServerConfig, default_config_path};
+use crate::server::kiosk::KioskSettings;
 
 /// Options of `serve`; each overrides the config file's setting.
 #[derive(Debug, Default, clap::Args)]
@@ -13,6 +14,10 @@ pub struct ServeArgs {
     /// Config file (default: <config dir>/webburn/config.toml when it exists).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Kiosk mode with this config file: only its origins and recorders, no
+    /// pairing, the kiosk page and a history of discs (README "Kiosk mode").
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub kiosk: Option<PathBuf>,
     /// TCP port on 127.0.0.1 and ::1 (default 47801; 0 picks a free one).
     #[arg(long)]
     pub port: Option<u16>,
@@ -56,19 +61,35 @@ impl ServeArgs {
     }
 }
 
-/// The settings in force: defaults, then the config file, then the flags.
+/// The settings in force: defaults, then the config (or kiosk) file, then
+/// the flags. Kiosk mode offers only the recorders listed, nothing discovered.
 pub fn resolve(data_dir: &Path, args: &ServeArgs) -> Result<ServerConfig, CliError> {
     let bad = |e: String| CliError::new(HResult::E_INVALIDARG, e);
     let mut config = ServerConfig::defaults(data_dir);
-    match &args.config {
-        Some(path) => config.load_file(path).map_err(bad)?,
-        None => {
-            if let Some(path) = default_config_path().filter(|p| p.exists()) {
-                config.load_file(&path).map_err(bad)?;
-            }
-        }
+    let path = args
+        .kiosk
+        .as_ref()
+        .or(args.config.as_ref())
+        .cloned()
+        .or_else(|| default_config_path().filter(|p| p.exists()));
+    let file = match &path {
+        Some(p) => config.load_file(p).map_err(bad)?,
+        None => ConfigFile::default(),
+    };
+    if args.kiosk.is_some() && config.kiosk.is_none() {
+        config.kiosk = Some(KioskSettings::default());
     }
     config.apply_file(&args.as_overrides()).map_err(bad)?;
+    if config.kiosk.is_some() {
+        let listed = !args.recorders.is_empty() || file.recorders.is_some_and(|r| !r.is_empty());
+        if !listed {
+            return Err(bad(
+                "kiosk mode needs its recorders listed: recorders = [\"/dev/sr0\", ...] in the kiosk file"
+                    .into(),
+            ));
+        }
+        config.discover_drives = false;
+    }
     Ok(config)
 }
 
@@ -88,6 +109,9 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         instance.announce(server.port);
         // The ready line: scripts and tests wait for it.
         println!("webburn-helper listening on {}", server.url());
+        if let Some(k) = &server.state.config.kiosk {
+            println!("  kiosk mode: {} (pairing off)", k.title);
+        }
         for id in &server.state.config.recorders {
             println!("  recorder {id}");
         }
@@ -112,4 +136,56 @@ async fn wait_for_stop() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kiosk_args(dir: &Path, text: &str) -> ServeArgs {
+        let path = dir.join("kiosk.toml");
+        std::fs::write(&path, text).unwrap();
+        ServeArgs {
+            kiosk: Some(path),
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn kiosk_mode_offers_only_the_recorders_its_file_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = kiosk_args(
+            dir.path(),
+            r#"
+            allowed-origins = ["https://station.example"]
+            recorders = ["emulated:/srv/a.img,profile=dvd+r", "emulated:/srv/b.img,profile=dvd+r"]
+            [kiosk]
+            title = "Station 3"
+            copies = 5
+            "#,
+        );
+        let c = resolve(dir.path(), &args).unwrap();
+        let k = c.kiosk.unwrap();
+        assert_eq!((k.title.as_str(), k.copies), ("Station 3", 5));
+        assert!(!c.discover_drives, "nothing is discovered in kiosk mode");
+        assert_eq!(c.recorders.len(), 2);
+        assert_eq!(c.allowed_origins, ["https://station.example"]);
+        // No [kiosk] table: the defaults.
+        let args = kiosk_args(dir.path(), "recorders = [\"emulated:/srv/a.img\"]");
+        assert_eq!(
+            resolve(dir.path(), &args).unwrap().kiosk,
+            Some(KioskSettings::default())
+        );
+    }
+
+    #[test]
+    fn a_kiosk_without_recorders_or_with_bad_settings_does_not_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = resolve(dir.path(), &kiosk_args(dir.path(), "port = 9000")).unwrap_err();
+        assert_eq!(e.hresult, HResult::E_INVALIDARG);
+        assert!(e.detail.contains("recorders listed"), "{e:?}");
+        let bad = "recorders = [\"emulated:/a\"]\n[kiosk]\ncopies = 100";
+        let e = resolve(dir.path(), &kiosk_args(dir.path(), bad)).unwrap_err();
+        assert!(e.detail.contains("copies"), "{e:?}");
+    }
 }

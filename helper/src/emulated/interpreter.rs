@@ -524,6 +524,11 @@ impl EmulatedRecorder {
                 if !start {
                     // The drive finishes what it holds before the tray opens.
                     self.flush(timeout)?;
+                    if self.spec.changer && (self.recorded > 0 || self.closed) {
+                        let bin = self.change_disc()?;
+                        tracing::info!(disc = %bin.display(), "changer: disc out, blank in");
+                        return Ok(Completion::good());
+                    }
                 }
                 self.set_tray(!start)?;
                 Ok(Completion::good())

@@ -385,6 +385,28 @@ fn eject_opens_the_tray_until_a_load_also_across_opens() {
 }
 
 #[test]
+fn the_changer_moves_a_written_disc_out_and_loads_a_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=dvd+r,changer=on");
+    for (n, fill) in [(1u8, 7u8), (2, 9)] {
+        assert_eq!(write10(&mut r, 0, 2, fill), Completion::good());
+        scsi::close_track_session(&mut r, 2, 0).unwrap();
+        scsi::load_or_eject(&mut r, true).unwrap();
+        scsi::test_unit_ready(&mut r).expect("a blank disc is loaded at once");
+        let info = scsi::read_disc_information(&mut r).unwrap();
+        assert_eq!(info.status, DiscStatus::Blank, "copy {n}");
+        let out = dir.path().join(format!("d.img.{n}"));
+        assert_eq!(std::fs::read(&out).unwrap(), vec![fill; 4096], "copy {n}");
+    }
+    assert!(!dir.path().join("d.img.closed").exists());
+    // An unwritten disc stays where it is: the tray just opens.
+    scsi::load_or_eject(&mut r, false).unwrap();
+    scsi::load_or_eject(&mut r, true).unwrap();
+    assert!(!dir.path().join("d.img.3").exists());
+    assert!(scsi::test_unit_ready(&mut r).is_err(), "tray open");
+}
+
+#[test]
 fn test_write_simulates_on_dvd_minus_r_only() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = open(&dir, ",profile=dvd-r");

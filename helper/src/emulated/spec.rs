@@ -155,6 +155,9 @@ pub struct EmulatedSpec {
     pub max_transfer: usize,
     /// Injected faults.
     pub faults: Faults,
+    /// An autoloader: ejecting a written disc puts it in the output bin
+    /// (`PATH.1`, `PATH.2`, ...) and loads a blank one.
+    pub changer: bool,
 }
 
 /// The prefix that marks an emulated recorder id.
@@ -178,6 +181,7 @@ impl EmulatedSpec {
             // slow page-cache copy path on this kernel (BENCHMARKS.md).
             max_transfer: crate::transport::DEFAULT_MAX_TRANSFER,
             faults: Faults::default(),
+            changer: false,
         }
     }
 
@@ -249,6 +253,13 @@ impl EmulatedSpec {
             "remove-at" => self.faults.remove_at = Some(lba(v)?),
             "vanish-at" => self.faults.vanish_at = Some(lba(v)?),
             "corrupt-at" => self.faults.corrupt_at = Some(lba(v)?),
+            "changer" => {
+                self.changer = match v {
+                    "on" | "yes" | "true" => true,
+                    "off" | "no" | "false" => false,
+                    _ => return Err(format!("changer must be on or off, not '{v}'")),
+                }
+            }
             "stall" => {
                 let (at, d) = v
                     .split_once(':')
@@ -308,9 +319,10 @@ mod tests {
         let s = EmulatedSpec::parse(
             "emulated:a.img,profile=disk,capacity=64MiB,speed=20MB/s,underrun=fail,busy=3@16,\
              write-error=100,remove-at=200,stall=50:2s,vanish-at=300,max-transfer=32KiB,\
-             drive-buffer=1MiB,corrupt-at=7",
+             drive-buffer=1MiB,corrupt-at=7,changer=on",
         )
         .unwrap();
+        assert!(s.changer);
         assert_eq!(s.capacity, 32768);
         assert_eq!(s.speed, Some(20_000_000));
         assert_eq!(s.underrun, UnderrunMode::Fail);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::kiosk::{KioskFile, KioskSettings};
 use crate::units::{parse_duration, parse_size};
 
 /// The port the helper listens on unless told otherwise.
@@ -37,6 +38,8 @@ pub struct ConfigFile {
     pub max_message: Option<String>,
     /// Serve the page from this directory instead of the built-in placeholder.
     pub www: Option<PathBuf>,
+    /// Kiosk mode's settings (the `[kiosk]` table); its presence turns kiosk mode on.
+    pub kiosk: Option<KioskFile>,
 }
 
 /// The settings in force.
@@ -68,6 +71,8 @@ pub struct ServerConfig {
     pub command_timeout: Duration,
     /// Directory the page is served from (`None`: the built-in page).
     pub www: Option<PathBuf>,
+    /// Kiosk mode: fixed origins and recorders, no pairing, a history.
+    pub kiosk: Option<KioskSettings>,
 }
 
 /// Normalizes an origin for comparison: lower case, no trailing slash.
@@ -100,6 +105,7 @@ impl ServerConfig {
             data_dir: data_dir.to_path_buf(),
             command_timeout: crate::scsi::WRITE_TIMEOUT,
             www: installed_page(),
+            kiosk: None,
         }
     }
 
@@ -138,19 +144,23 @@ impl ServerConfig {
             }
             self.www = Some(dir.clone());
         }
+        if let Some(k) = &file.kiosk {
+            self.kiosk = Some(KioskSettings::from_file(k)?);
+        }
         if let Some(m) = &file.max_message {
             self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;
         }
         Ok(())
     }
 
-    /// Reads and applies a TOML config file.
-    pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
+    /// Reads and applies a TOML config file; returns what it said.
+    pub fn load_file(&mut self, path: &Path) -> Result<ConfigFile, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
         let file: ConfigFile =
             toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))?;
-        self.apply_file(&file)
+        self.apply_file(&file)?;
+        Ok(file)
     }
 
     /// The protocol limits this config announces.

@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/status", get(status).options(preflight))
         .route("/v1/pair", post(pair_request).options(preflight))
         .route("/v1/pair/{id}", get(pair_status).options(preflight))
+        .route("/v1/history", get(history).options(preflight))
         .fallback(get(super::assets::serve))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -91,13 +92,20 @@ async fn decide(
         token.map(str::to_owned),
     );
     tokio::task::spawn_blocking(move || {
-        security::admit(
+        let admitted = security::admit(
             origin.as_deref(),
             token.as_deref(),
             st.port,
             &st.config.allowed_origins,
             &st.pairing,
-        )
+        );
+        match admitted {
+            // A kiosk knows only its own page and its configured origins.
+            Ok(Admission::Paired) if st.config.kiosk.is_some() => Err(Refusal::NotPaired(
+                normalize_origin(origin.as_deref().unwrap_or_default()),
+            )),
+            other => other,
+        }
     })
     .await
     .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
@@ -119,13 +127,39 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
         Ok(Err(_)) => "notPaired",
         Err(failure) => return failure,
     };
-    let body = json!({
+    let mut body = json!({
         "protocol": webburn_shared::protocol::PROTOCOL_VERSION,
         "helperVersion": env!("CARGO_PKG_VERSION"),
         "wsPath": WS_PATH,
         "admission": admission,
     });
+    if let Some(k) = &st.config.kiosk {
+        body["kiosk"] = json!(k);
+    }
     cors(axum::Json(body).into_response(), origin)
+}
+
+/// GET /v1/history: kiosk mode's counters and recent discs, for the pages
+/// it admits (404 outside kiosk mode).
+async fn history(State(st): Shared, headers: HeaderMap) -> Response {
+    let Some(origin) = origin_or_same(&headers) else {
+        return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
+    };
+    let Some(history) = st.history.clone() else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "no history: the helper is not in kiosk mode",
+        );
+    };
+    match decide(&st, Some(&origin), None).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(refusal)) => return refuse(StatusCode::FORBIDDEN, &refusal.to_string()),
+        Err(failure) => return failure,
+    }
+    match tokio::task::spawn_blocking(move || history.view()).await {
+        Ok(view) => cors(axum::Json(view).into_response(), &origin),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
 }
 
 async fn websocket(
@@ -169,6 +203,7 @@ async fn websocket(
         idle_timeout: c.idle_timeout,
         own_page: admission == Admission::Own,
         pairing: st.pairing.clone(),
+        history: st.history.clone(),
     };
     tracing::info!(session = ctx.id, origin = %ctx.origin, ?admission, "admitted");
     // The socket layer cuts off only messages far past the limits; the session
@@ -246,6 +281,11 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
             axum::Json(json!({ "status": "notNeeded" })).into_response(),
             raw,
         );
+    }
+    if st.config.kiosk.is_some() {
+        let why =
+            format!("kiosk mode: this helper pairs with no site ({origin} is not configured)");
+        return cors(refuse(StatusCode::FORBIDDEN, &why), raw);
     }
     let result = {
         let (st, origin) = (Arc::clone(&st), origin.clone());

@@ -43,6 +43,8 @@ pub(crate) struct Violation {
 struct Target {
     /// Its index: 0 for `recorder`, i for `duplicateTo[i - 1]`.
     index: u32,
+    /// Its recorder id.
+    recorder: String,
     engine: Arc<WriteEngine>,
     /// Payloads go here; `None` once it is cancelled, its data ended or it is done.
     data: Option<std::sync::mpsc::Sender<Bytes>>,
@@ -290,6 +292,7 @@ fn start_target(
     tokio::task::spawn_blocking(task);
     Target {
         index,
+        recorder: recorder.to_owned(),
         engine,
         data: Some(tx),
         cancel,
@@ -397,6 +400,17 @@ impl OpenWrite {
             t.data = None;
         }
         self.grant()
+    }
+
+    /// The recorder of target `index` and the bytes of the section.
+    pub fn target_info(&self, index: u32) -> (String, u64) {
+        let recorder = self
+            .targets
+            .iter()
+            .find(|t| t.index == index)
+            .map(|t| t.recorder.clone())
+            .unwrap_or_default();
+        (recorder, self.needed)
     }
 
     /// Every target has sent its result.
