@@ -3,39 +3,9 @@
 // WriteEngine2, shows progress, the current step, a rate/buffer graph, a log
 // and the result.
 import init, { DiscFormat2Data, DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
-
-const $ = (id) => document.getElementById(id);
-const MB = 1e6;
-
-// The helper to talk to: ?helper=URL, else the origin that served this page.
-const params = new URLSearchParams(location.search);
-const helperUrl = params.get('helper') || location.origin;
-const ownPage = helperUrl === location.origin;
-
-const STATE_TEXT = {
-  idle: 'Not connected',
-  connecting: 'Connecting to the helper…',
-  helperNotRunning: 'Helper not running',
-  localNetworkDenied: 'Local network access denied',
-  pairingPending: 'Waiting for approval on the helper',
-  pairingRefused: 'This site was refused by the helper',
-  connected: 'Connected',
-  disconnected: 'Connection lost – reconnecting…',
-};
-
-const STATE_HELP = {
-  helperNotRunning:
-    `Nothing answers at ${helperUrl}. Start the webburn helper (webburn-helper serve), then try again.`,
-  localNetworkDenied:
-    'Your browser does not let this page reach programs on this computer. Allow local network ' +
-    'access for this site in the browser\'s site settings, then try again.',
-  pairingPending:
-    'The helper asks its user to approve this site. On the computer running the helper, run ' +
-    '"webburn-helper pair list" to see the code, then "webburn-helper pair approve CODE" ' +
-    '(or approve it on the helper\'s own page).',
-  pairingRefused: 'The helper\'s user refused this site (or did not answer in time). Try again to ask anew.',
-  disconnected: 'The connection to the helper was lost. Trying again…',
-};
+import {
+  $, ACTIONS, MB, STATE_HELP, STATE_TEXT, acceptDrops, describeError, helperUrl, ownPage, profileName,
+} from './common.js';
 
 let master;
 let engine;
@@ -50,14 +20,6 @@ function log(text, isError = false) {
   if (isError) li.className = 'error';
   $('log').append(li);
   li.scrollIntoView({ block: 'nearest' });
-}
-
-function describeError(e) {
-  if (e && typeof e.hresult === 'number') {
-    const hex = '0x' + (e.hresult >>> 0).toString(16).toUpperCase().padStart(8, '0');
-    return `${e.name} (${hex}): ${e.message}`;
-  }
-  return String(e && e.message ? e.message : e);
 }
 
 function showState(state) {
@@ -97,10 +59,6 @@ function currentRecorder() {
   return recorders.find((x) => x.activeDiscRecorder === $('recorder').value);
 }
 
-// IMAPI_FORMAT2_DATA_WRITE_ACTION, for people.
-const ACTIONS = ['Checking the disc', 'Formatting', 'Preparing the drive', 'Calibrating',
-  'Writing', 'Closing the disc', 'Done', 'Verifying'];
-
 // 1x in bytes per second by medium, to name speeds as burners do.
 function speedLabel(sectorsPerSecond, profiles) {
   const bytes = sectorsPerSecond * 2048;
@@ -122,11 +80,6 @@ function showSpeeds(r) {
     return o;
   }));
   if (options.some(([v]) => v === keep)) select.value = keep;
-}
-
-function profileName(p) {
-  return { 0x02: 'removable disk', 0x08: 'CD-ROM', 0x09: 'CD-R', 0x0A: 'CD-RW', 0x11: 'DVD-R', 0x1B: 'DVD+R',
-    0x1A: 'DVD+RW', 0x2B: 'DVD+R DL', 0x40: 'BD-ROM', 0x41: 'BD-R', 0x43: 'BD-RE' }[p] || `0x${p.toString(16)}`;
 }
 
 function showRecorderDetails() {
@@ -353,7 +306,20 @@ async function burnDisc(file, recorder, started) {
   log(text);
 }
 
+// A helper in kiosk mode runs the kiosk page.
+async function kioskHelper() {
+  try {
+    return Boolean((await (await fetch(`${helperUrl}/v1/status`)).json()).kiosk);
+  } catch (e) {
+    return false;
+  }
+}
+
 async function main() {
+  if (await kioskHelper()) {
+    location.replace(`kiosk.html${location.search}`);
+    return;
+  }
   await init();
   master = new DiscMaster2(helperUrl, true);
   engine = new WriteEngine2();
@@ -384,17 +350,7 @@ async function main() {
     $('file-label').textContent = f ? `${f.name} – ${(f.size / MB).toFixed(1)} MB` : 'Choose a file, or drop it here';
     updateButtons();
   });
-  const drop = $('drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    if (e.dataTransfer.files.length) {
-      $('file').files = e.dataTransfer.files;
-      $('file').dispatchEvent(new Event('change'));
-    }
-  });
+  acceptDrops('drop', 'file', () => !burning);
   if (ownPage) setInterval(() => { if (!burning) refreshPairings(); }, 3000);
   showState(master.state);
   await connect();

@@ -117,16 +117,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
-    /// An attribute of the element with `id`.
+    /// An attribute of the element with `id`; `None` also while there is no
+    /// such element (a page still loading).
     pub async fn attr(&self, id: &str, name: &str) -> Option<String> {
-        let el = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id}: {e}"));
-        el.attr(name)
-            .await
-            .unwrap_or_else(|e| panic!("#{id} {name}: {e}"))
+        let el = self.client.find(Locator::Id(id)).await.ok()?;
+        el.attr(name).await.ok().flatten()
     }
 
     /// The text of the element with `id`.

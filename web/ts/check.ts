@@ -9,6 +9,7 @@ import init, {
   type ConnectionState,
   type DiscFormat2DataResult,
   type DiscFormat2DataUpdateEvent,
+  type DuplicateOutcome,
   type Pairings,
   type WebburnError,
   type WriteEngine2UpdateEvent,
@@ -79,6 +80,24 @@ export async function burn(file: File): Promise<void> {
     console.log(e.firstBadLba ?? -1);
   }
   await format.cancelWrite();
+
+  // The duplicator: one upload to the recorder and every duplicate at once.
+  for (const r of recorders.slice(1)) format.addDuplicateRecorder(r);
+  const also: DiscRecorder2[] = format.duplicateRecorders;
+  format.addEventListener("update", (e: DiscFormat2DataUpdateEvent) => {
+    const which: string = `${e.recorderIndex} ${e.recorderId}`;
+    console.log(which);
+  });
+  const outcomes: DuplicateOutcome[] = await format.duplicate(file);
+  for (const o of outcomes) {
+    const line: string = o.ok
+      ? `${o.recorderIndex} ${o.recorderId} ${o.report?.sha256}`
+      : `${o.recorderIndex} ${o.error?.name} ${o.error?.hresult}`;
+    console.log(line);
+  }
+  await format.cancelWrite(1);
+  format.clearDuplicateRecorders();
+  console.log(also.length);
   const pairings: Pairings = await master.listPairings();
   console.log(running, pairings.pending.map((p) => p.code), protocolVersion());
   master.close();

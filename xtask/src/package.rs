@@ -14,12 +14,15 @@ use anyhow::{Context, Result, bail};
 use crate::{root, run, tools};
 
 /// What the package must carry.
-const FILES: [&str; 7] = [
+const FILES: [&str; 10] = [
     "./usr/bin/webburn-helper",
     "./usr/lib/udev/rules.d/70-webburn.rules",
     "./usr/lib/systemd/user/webburn-helper.service",
     "./usr/share/webburn/www/index.html",
     "./usr/share/webburn/www/app.js",
+    "./usr/share/webburn/www/common.js",
+    "./usr/share/webburn/www/kiosk.html",
+    "./usr/share/webburn/www/kiosk.js",
     "./usr/share/webburn/www/pkg/webburn_web.js",
     "./usr/share/webburn/www/pkg/webburn_web_bg.wasm",
 ];

@@ -1,0 +1,238 @@
+//! The kiosk page and the duplicator in headless Chromium against a helper in
+//! kiosk mode: one file burned onto four emulated drives at once, twice (an
+//! autoloader changes the discs during the countdown), one drive failing
+//! without stopping the others, every disc compared byte for byte, the
+//! counter and history; Stop and burning again (recovery). A screenshot of
+//! the page mid-duplication goes to docs/screenshots.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use webburn_helper::server::kiosk::KioskSettings;
+use webburn_tests::browser::{Browser, www_dir};
+use webburn_tests::served::Helper;
+use webburn_tests::{image, pattern};
+
+const LONG: Duration = Duration::from_secs(60);
+
+async fn kiosk(www: &Path, options: &[&str], copies: u32) -> Helper {
+    let www = www.to_path_buf();
+    Helper::start(options, move |c| {
+        c.www = Some(www);
+        c.kiosk = Some(KioskSettings {
+            title: "Photo CD station".into(),
+            copies,
+            countdown_seconds: 2,
+            ..KioskSettings::default()
+        });
+    })
+    .await
+}
+
+/// The `data-` attribute `name` of drive tile `index`.
+async fn tile(browser: &Browser, index: usize, name: &str) -> String {
+    browser
+        .eval(&format!(
+            "const li = document.querySelector('#drives li[data-index=\"{index}\"]'); \
+             return li ? (li.dataset['{name}'] || '') : ''"
+        ))
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The smallest progress among the drive tiles.
+async fn slowest_tile(browser: &Browser) -> f64 {
+    browser
+        .eval(
+            "const bars = [...document.querySelectorAll('#drives progress')]; \
+             return bars.length ? Math.min(...bars.map((b) => b.value)) : 0",
+        )
+        .await
+        .as_f64()
+        .unwrap_or(0.0)
+}
+
+async fn wait_phase(browser: &Browser, phases: &[&str]) -> String {
+    browser
+        .wait_for(&format!("phase {phases:?}"), LONG, || async {
+            let p = browser
+                .attr("phase", "data-phase")
+                .await
+                .unwrap_or_default();
+            phases.contains(&p.as_str())
+        })
+        .await;
+    browser
+        .attr("phase", "data-phase")
+        .await
+        .unwrap_or_default()
+}
+
+/// Opens the helper's page (which moves on to the kiosk page) and waits for `n` drive tiles.
+async fn open_kiosk(browser: &Browser, helper: &Helper, n: usize) {
+    browser.goto(&helper.server.url()).await;
+    browser.wait_state("connected", LONG).await;
+    browser
+        .wait_for("the drive tiles", LONG, || async {
+            browser
+                .eval("return document.querySelectorAll('#drives li').length")
+                .await
+                .as_u64()
+                == Some(n as u64)
+        })
+        .await;
+}
+
+/// The disc the changer put in the output bin: `IMAGE.n`.
+fn output(image_path: &Path, n: u32) -> PathBuf {
+    PathBuf::from(format!("{}.{n}", image_path.display()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_duplicates_one_file_onto_four_drives_twice() {
+    let Some(www) = www_dir() else { return };
+    // 8x DVD+R (about 11 MB/s) with an autoloader; drive 3 fails at 10 MiB.
+    let drive = ",profile=dvd+r,speed=8x,changer=on";
+    let failing = format!("{drive},write-error=5000");
+    let helper = kiosk(&www, &[drive, drive, &failing, drive], 2).await;
+    let data = pattern(24 << 20, 1999);
+    let src = helper.dir.path().join("wedding-photos.iso");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    open_kiosk(&browser, &helper, 4).await;
+    assert_eq!(browser.text("title").await, "Photo CD station");
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('copies').value")
+            .await,
+        "2"
+    );
+    browser.type_into("file", &src.to_string_lossy()).await;
+    browser.click("start").await;
+
+    // Mid-duplication: every drive past a quarter of copy 1.
+    browser
+        .wait_for("all drives at 25 %", LONG, || async {
+            slowest_tile(&browser).await >= 0.25
+        })
+        .await;
+    let mid = browser.screenshot().await;
+    let mid_phase = browser.attr("phase", "data-phase").await;
+
+    // Copy 1 done: three good discs, one failed drive; the countdown runs.
+    assert_eq!(wait_phase(&browser, &["countdown"]).await, "countdown");
+    for (i, want) in ["ok", "ok", "failed", "ok"].iter().enumerate() {
+        assert_eq!(
+            tile(&browser, i, "state").await,
+            *want,
+            "drive {i} after copy 1"
+        );
+    }
+    assert_eq!(
+        tile(&browser, 2, "hresult").await,
+        "E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE"
+    );
+    let countdown = browser.text("countdown-text").await;
+    assert!(
+        countdown.starts_with("Copy 2 of 2 starts in"),
+        "{countdown}"
+    );
+
+    // Copy 2 after the countdown, then ready for the next disc.
+    assert_eq!(
+        wait_phase(&browser, &["partial", "done", "error"]).await,
+        "partial"
+    );
+    let phase = browser.text("phase").await;
+    assert!(phase.starts_with("6 of 8 discs burned"), "{phase}");
+    assert_eq!(
+        browser.attr("counter", "data-ok").await.as_deref(),
+        Some("6")
+    );
+    assert_eq!(
+        browser.attr("counter", "data-failed").await.as_deref(),
+        Some("2")
+    );
+    let listed = browser
+        .eval("return document.querySelectorAll('#history li').length")
+        .await;
+    assert_eq!(listed, 8, "every disc is in the history");
+    for i in [0, 1, 3] {
+        for n in [1, 2] {
+            let disc = image(&output(&helper.images[i], n));
+            assert!(disc == data, "drive {i}, copy {n} differs from the file");
+        }
+        assert!(
+            image(&helper.images[i]).is_empty(),
+            "drive {i} holds a blank disc"
+        );
+    }
+    // The failing drive kept its cut-short disc (not closed, not ejected):
+    // the second copy refused it rather than writing after it.
+    let cut = image(&helper.images[2]);
+    assert!(!cut.is_empty() && cut.len() < data.len() && cut[..] == data[..cut.len()]);
+    assert!(!output(&helper.images[2], 1).exists());
+
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&docs).unwrap();
+    if mid_phase.as_deref() == Some("burning") {
+        std::fs::write(docs.join("kiosk-duplicating.png"), mid).unwrap();
+    }
+    std::fs::write(docs.join("kiosk-done.png"), browser.screenshot().await).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_then_burn_again_recovers() {
+    let Some(www) = www_dir() else { return };
+    let drive = ",profile=disk,capacity=64MiB,speed=8MB/s";
+    let helper = kiosk(&www, &[drive, drive], 1).await;
+    let data = pattern(16 << 20, 77);
+    let src = helper.dir.path().join("stick.img");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    open_kiosk(&browser, &helper, 2).await;
+    browser.type_into("file", &src.to_string_lossy()).await;
+    browser.click("start").await;
+    browser
+        .wait_for("10 % on both drives", LONG, || async {
+            slowest_tile(&browser).await >= 0.1
+        })
+        .await;
+    browser.click("stop").await;
+    assert_eq!(wait_phase(&browser, &["stopped"]).await, "stopped");
+    for i in 0..2 {
+        assert_eq!(
+            tile(&browser, i, "hresult").await,
+            "E_IMAPI_REQUEST_CANCELLED"
+        );
+    }
+    // Ready again: the same file burns to the end on both drives.
+    browser
+        .wait_for("Burn enabled", LONG, || async {
+            browser
+                .eval("return !document.getElementById('start').disabled")
+                .await
+                == true
+        })
+        .await;
+    browser.click("start").await;
+    assert_eq!(
+        wait_phase(&browser, &["done", "partial", "error"]).await,
+        "done"
+    );
+    for img in &helper.images {
+        assert!(image(img)[..data.len()] == data[..]);
+    }
+    assert_eq!(
+        browser.attr("counter", "data-ok").await.as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        browser.attr("counter", "data-failed").await.as_deref(),
+        Some("2")
+    );
+}
