@@ -23,4 +23,5 @@ pub mod scsi;
 pub mod server;
 pub mod session;
 pub mod transport;
+pub mod tray;
 pub mod units;

@@ -2,6 +2,7 @@
 //! over HTTP on 127.0.0.1 and ::1 only.
 
 mod accept;
+pub mod activity;
 mod assets;
 pub mod config;
 pub mod history;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub next_session: AtomicU64,
     /// Kiosk mode's record of discs done.
     pub history: Option<Arc<history::History>>,
+    /// The writes running now (for the tray).
+    pub activity: Arc<activity::Activity>,
 }
 
 /// Why the server did not start.
@@ -132,6 +135,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         sessions: Arc::new(Semaphore::new(config.max_sessions)),
         registry: Arc::new(registry),
         next_session: AtomicU64::new(1),
+        activity: Arc::default(),
         history: config
             .kiosk
             .as_ref()

@@ -23,6 +23,7 @@ use webburn_shared::protocol::{
 use webburn_shared::{DataEventArgs, DataFrameHeader, DiscReport, HResult, WriteEngineEventArgs};
 
 use crate::engine::{EngineConfig, EngineError};
+use crate::server::activity::{Activity, DriveActivity};
 use crate::server::history::{DiscRecord, History};
 use crate::server::pairing::PairingStore;
 use crate::server::registry::{Registry, SessionId};
@@ -77,6 +78,8 @@ pub struct SessionContext {
     pub pairing: PairingStore,
     /// Kiosk mode: every drive's result is recorded here.
     pub history: Option<Arc<History>>,
+    /// What every drive is doing, for the tray.
+    pub activity: Arc<Activity>,
 }
 
 /// How the session ended.
@@ -139,6 +142,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
         );
         w.cancel(None);
     }
+    s.ctx.activity.forget_session(s.ctx.id);
     tracing::info!(session = s.ctx.id, %end, "session closed");
 }
 
@@ -598,6 +602,11 @@ impl Session {
             |write_id, bytes| (bytes > 0).then_some(ServerMessage::Credit { write_id, bytes });
         match event {
             WriteEvent::Update(write_id, target, args, data) => {
+                if let Some(w) = self.open.as_ref().filter(|w| w.id == write_id) {
+                    let (recorder, _) = w.target_info(target);
+                    let now = DriveActivity::from_event(recorder, &args, data.as_ref());
+                    self.ctx.activity.update(self.ctx.id, write_id, target, now);
+                }
                 vec![ServerMessage::Update {
                     write_id,
                     args,
@@ -621,6 +630,7 @@ impl Session {
                         record(history, recorder, bytes, &result);
                     }
                     freed = w.target_done(target);
+                    self.ctx.activity.finish(self.ctx.id, write_id, target);
                     if w.all_done() {
                         self.open = None;
                     }

@@ -136,6 +136,39 @@ fn a_bad_config_file_is_reported_and_nothing_starts() {
 }
 
 #[test]
+fn a_tray_or_kiosk_that_cannot_be_is_reported_before_the_ready_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // --tray on without a desktop session bus.
+    let out = Command::new(BIN)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--port", "0", "--tray", "on"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot show the tray icon"));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("listening"),
+        "no ready line for a helper that stops"
+    );
+    // A kiosk file that lists no recorders; --kiosk together with --config.
+    let kiosk = dir.path().join("kiosk.toml");
+    std::fs::write(&kiosk, "port = 0\n[kiosk]\ncopies = 2\n").unwrap();
+    let k = kiosk.to_str().unwrap();
+    let out = helper(dir.path(), &["serve", "--kiosk", k]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("recorders listed"));
+    let out = helper(dir.path(), &["serve", "--kiosk", k, "--config", k]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "conflicting options are a usage error"
+    );
+}
+
+#[test]
 fn pair_lists_approves_denies_and_revokes() {
     let dir = tempfile::tempdir().unwrap();
     let store = PairingStore::new(dir.path());

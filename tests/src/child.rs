@@ -34,9 +34,21 @@ impl ChildHelper {
     /// Starts `webburn-helper --data-dir DIR serve --port PORT ARGS...` (port
     /// 0: any) and waits for its ready line. Its log goes to DIR/helper.log.
     pub fn start(data_dir: &Path, port: u16, args: &[String]) -> Result<ChildHelper, String> {
+        Self::start_with_env(data_dir, port, args, &[])
+    }
+
+    /// [`ChildHelper::start`] with these environment variables set (e.g. a
+    /// desktop session's `DISPLAY` and `DBUS_SESSION_BUS_ADDRESS`).
+    pub fn start_with_env(
+        data_dir: &Path,
+        port: u16,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Result<ChildHelper, String> {
         let bin = helper_bin();
         let log = std::fs::File::create(data_dir.join("helper.log")).map_err(|e| e.to_string())?;
         let mut child = Command::new(&bin)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--port", &port.to_string()])
@@ -88,6 +100,18 @@ impl ChildHelper {
     /// True while the process runs.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits up to `limit` for the process to end by itself; its exit status.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
     }
 
     /// SIGKILL, and reaps it.

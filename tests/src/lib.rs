@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod child;
+pub mod desktop;
 pub mod reliability;
 pub mod served;
 

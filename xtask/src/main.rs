@@ -63,6 +63,7 @@ fn test() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;
+    tools::desktop()?;
     let tsc = tools::typescript()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);

@@ -172,6 +172,21 @@ pub fn chromium() -> Result<()> {
     )
 }
 
+/// A desktop for the tray test: Xvfb, xfce4-panel (its status tray hosts
+/// StatusNotifierItems), xdotool and a D-Bus session bus.
+pub fn desktop() -> Result<()> {
+    apt_install(
+        &[
+            "/usr/bin/Xvfb",
+            "/usr/bin/xfce4-panel",
+            "/usr/bin/xdotool",
+            "/usr/bin/dbus-daemon",
+        ],
+        None,
+        &["xvfb", "xfce4-panel", "xdotool", "dbus-daemon", "dbus-bin"],
+    )
+}
+
 /// Installs `packages` (from `release`, if given) with apt-get unless every
 /// file in `present` exists already. Needs root.
 fn apt_install(present: &[&str], release: Option<&str>, packages: &[&str]) -> Result<()> {

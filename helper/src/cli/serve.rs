@@ -1,12 +1,16 @@
 //! `webburn-helper serve` (the default command): the localhost server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use webburn_shared::HResult;
 
 use super::CliError;
 use crate::server::config::{ConfigFile, ServerConfig, default_config_path};
 use crate::server::kiosk::KioskSettings;
+use crate::tray::TrayMode;
 
 /// Options of `serve`; each overrides the config file's setting.
 #[derive(Debug, Default, clap::Args)]
@@ -42,6 +46,9 @@ pub struct ServeArgs {
     /// Serve the page from DIR (e.g. target/www, built by `cargo xtask serve`).
     #[arg(long, value_name = "DIR")]
     pub www: Option<PathBuf>,
+    /// The tray icon: auto (where a desktop's tray host runs), on, off.
+    #[arg(long, value_enum, default_value_t = TrayMode::Auto)]
+    pub tray: TrayMode,
 }
 
 impl ServeArgs {
@@ -106,6 +113,13 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         let server = crate::server::start(config)
             .await
             .map_err(|e| CliError::new(HResult::E_FAIL, e.to_string()))?;
+        let quit = Arc::new(Notify::new());
+        let tray =
+            crate::tray::start(Arc::clone(&server.state), args.tray, Arc::clone(&quit)).await;
+        if let Err(why) = tray {
+            server.shutdown().await;
+            return Err(CliError::new(HResult::E_FAIL, why));
+        }
         instance.announce(server.port);
         // The ready line: scripts and tests wait for it.
         println!("webburn-helper listening on {}", server.url());
@@ -115,15 +129,15 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         for id in &server.state.config.recorders {
             println!("  recorder {id}");
         }
-        wait_for_stop().await;
+        wait_for_stop(&quit).await;
         tracing::info!("stopping");
         server.shutdown().await;
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn wait_for_stop() {
+/// Resolves on Ctrl-C, SIGTERM or the tray's Quit.
+async fn wait_for_stop(quit: &Notify) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -131,11 +145,15 @@ async fn wait_for_stop() {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                () = quit.notified() => {}
             }
             return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = quit.notified() => {}
+    }
 }
 
 #[cfg(test)]

@@ -204,6 +204,7 @@ async fn websocket(
         own_page: admission == Admission::Own,
         pairing: st.pairing.clone(),
         history: st.history.clone(),
+        activity: Arc::clone(&st.activity),
     };
     tracing::info!(session = ctx.id, origin = %ctx.origin, ?admission, "admitted");
     // The socket layer cuts off only messages far past the limits; the session

@@ -1,0 +1,161 @@
+//! The tray icon of `serve` (cargo feature `tray`, Linux desktops): the
+//! status (idle, or writing 42% to a drive), pairing prompts to approve or
+//! refuse, open the page, quit. What it shows and does is plain data in
+//! [`menu`]; [`sni`] puts it on the session bus for the desktop's tray host.
+
+pub mod icon;
+pub mod menu;
+#[cfg(all(feature = "tray", target_os = "linux"))]
+mod sni;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::server::AppState;
+use menu::{DriveLine, PendingLine, Snapshot};
+
+/// Whether `serve` shows a tray icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TrayMode {
+    /// Where a desktop's tray host runs.
+    #[default]
+    Auto,
+    /// Always; `serve` fails if it cannot.
+    On,
+    /// Never.
+    Off,
+}
+
+/// What the tray shows for the helper's state now (reads the pairing file).
+pub fn snapshot(state: &AppState) -> Snapshot {
+    let drives = state
+        .activity
+        .snapshot()
+        .into_iter()
+        .map(|d| DriveLine {
+            name: state
+                .registry
+                .cached(&d.recorder)
+                .map(|i| i.product_id.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(d.recorder),
+            percent: d.percent,
+            action: d.action,
+        })
+        .collect();
+    let kiosk = state.config.kiosk.is_some();
+    let pending = if kiosk {
+        Vec::new()
+    } else {
+        state
+            .pairing
+            .list()
+            .map(|(pending, _)| pending)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(crate::server::pairing::Pending::is_waiting)
+            .map(|p| PendingLine {
+                code: p.code,
+                origin: p.origin,
+            })
+            .collect()
+    };
+    Snapshot {
+        page_url: format!("http://127.0.0.1:{}/", state.port),
+        kiosk,
+        drives,
+        pending,
+    }
+}
+
+/// Opens the page in the user's browser (without waiting for the browser).
+#[cfg(all(feature = "tray", target_os = "linux"))]
+fn open_page(url: &str) {
+    let (program, args) = menu::open_command(std::env::consts::OS, url);
+    match std::process::Command::new(&program).args(&args).spawn() {
+        // Reaped on a blocking thread so no zombie is left.
+        Ok(mut child) => drop(tokio::task::spawn_blocking(move || child.wait())),
+        Err(e) => tracing::warn!("cannot open {url} with {program}: {e}"),
+    }
+}
+
+/// Shows the tray per `mode` and keeps it current; Quit notifies `quit`.
+/// `Err` when `mode` is On and no tray can be shown.
+pub async fn start(state: Arc<AppState>, mode: TrayMode, quit: Arc<Notify>) -> Result<(), String> {
+    if mode == TrayMode::Off {
+        return Ok(());
+    }
+    match show(state, quit).await {
+        Ok(()) => Ok(()),
+        Err(why) if mode == TrayMode::Auto => {
+            tracing::info!("no tray icon: {why}");
+            Ok(())
+        }
+        Err(why) => Err(format!("cannot show the tray icon: {why}")),
+    }
+}
+
+#[cfg(not(all(feature = "tray", target_os = "linux")))]
+#[allow(clippy::unused_async)] // the same signature as the real one
+async fn show(_state: Arc<AppState>, _quit: Arc<Notify>) -> Result<(), String> {
+    Err("this helper was built without the tray feature (Linux desktops)".into())
+}
+
+#[cfg(all(feature = "tray", target_os = "linux"))]
+async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
+    use menu::Action;
+    use std::time::Duration;
+
+    let current = |state: &Arc<AppState>| {
+        let state = Arc::clone(state);
+        async move {
+            tokio::task::spawn_blocking(move || snapshot(&state))
+                .await
+                .unwrap_or_default()
+        }
+    };
+    let (tx, mut actions) = tokio::sync::mpsc::unbounded_channel();
+    let mut shown = current(&state).await;
+    let handle = sni::spawn(shown.clone(), tx).await?;
+    tracing::info!("tray icon shown");
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                action = actions.recv() => match action {
+                    None | Some(Action::Quit) => {
+                        tracing::info!("quit from the tray");
+                        quit.notify_one();
+                        break;
+                    }
+                    Some(Action::OpenPage) => open_page(&shown.page_url),
+                    Some(decision) => {
+                        let store = state.pairing.clone();
+                        let done = tokio::task::spawn_blocking(move || {
+                            menu::decide(&store, &decision).map(|r| (decision, r))
+                        })
+                        .await;
+                        match done {
+                            Ok(Some((decision, Ok(origin)))) => {
+                                tracing::info!(%origin, ?decision, "pairing decided in the tray");
+                            }
+                            Ok(Some((_, Err(e)))) => tracing::warn!("tray: {e}"),
+                            Ok(None) | Err(_) => {}
+                        }
+                    }
+                },
+            }
+            let now = current(&state).await;
+            if now != shown {
+                shown = now.clone();
+                if handle.update(move |t| t.snapshot = now).await.is_none() {
+                    break;
+                }
+            }
+        }
+        handle.shutdown().await;
+    });
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! The tray's content as plain data: what the icon's tooltip and menu say
+//! for a snapshot of the helper, and what each menu action does. Nothing here
+//! needs a desktop, so all of it is tested headless.
+
+use webburn_shared::WriteAction;
+
+use crate::server::pairing::{PairingError, PairingStore};
+
+/// One busy drive as the tray names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriveLine {
+    /// The drive's product name (or its id when it never answered).
+    pub name: String,
+    /// 0..=100.
+    pub percent: u8,
+    /// The disc flow's step, when known.
+    pub action: Option<WriteAction>,
+}
+
+/// A site waiting for the user's approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLine {
+    /// The code `webburn-helper pair approve` takes.
+    pub code: String,
+    /// The site.
+    pub origin: String,
+}
+
+/// What the tray shows, gathered from the helper's state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    /// The page "Open" goes to.
+    pub page_url: String,
+    /// Kiosk mode (no pairing).
+    pub kiosk: bool,
+    /// Drives writing now.
+    pub drives: Vec<DriveLine>,
+    /// Sites asking to pair.
+    pub pending: Vec<PendingLine>,
+}
+
+/// What a menu item does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Let the site with this pairing code use the recorders.
+    Approve(String),
+    /// Refuse the site with this pairing code.
+    Deny(String),
+    /// Open the helper's page in the browser.
+    OpenPage,
+    /// Stop the helper.
+    Quit,
+}
+
+/// One menu entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// Text that cannot be clicked.
+    Label(String),
+    /// A line between groups.
+    Separator,
+    /// A clickable item.
+    Item(String, Action),
+    /// A submenu.
+    Submenu(String, Vec<Entry>),
+}
+
+/// What one drive is doing, in a few words.
+pub fn drive_line(d: &DriveLine) -> String {
+    let name = &d.name;
+    match d.action {
+        Some(WriteAction::ValidatingMedia) => format!("Checking the disc in {name}"),
+        Some(
+            WriteAction::FormattingMedia
+            | WriteAction::InitializingHardware
+            | WriteAction::CalibratingPower,
+        ) => format!("Preparing {name}"),
+        Some(WriteAction::Finalization) => format!("Closing the disc in {name}"),
+        Some(WriteAction::Verifying) => format!("Verifying {}% on {name}", d.percent),
+        Some(WriteAction::Completed) => format!("Done on {name}"),
+        Some(WriteAction::WritingData) | None => format!("Writing {}% to {name}", d.percent),
+    }
+}
+
+/// The one-line status: idle, the one drive's line, or how many drives burn.
+pub fn status(s: &Snapshot) -> String {
+    match s.drives.as_slice() {
+        [] => "Idle".into(),
+        [one] => drive_line(one),
+        many => format!("Burning on {} drives", many.len()),
+    }
+}
+
+/// The tooltip: a title and the detail under it.
+pub fn tooltip(s: &Snapshot) -> (String, String) {
+    let mut lines: Vec<String> = if s.drives.len() > 1 {
+        s.drives.iter().map(drive_line).collect()
+    } else {
+        Vec::new()
+    };
+    for p in &s.pending {
+        lines.push(format!("{} asks to use your recorders", p.origin));
+    }
+    (format!("webburn: {}", status(s)), lines.join("\n"))
+}
+
+/// A pairing request waits: the icon asks for attention.
+pub fn needs_attention(s: &Snapshot) -> bool {
+    !s.pending.is_empty()
+}
+
+/// The menu for `s`, top to bottom.
+pub fn entries(s: &Snapshot) -> Vec<Entry> {
+    let mut menu = vec![Entry::Label(format!(
+        "webburn {}: {}",
+        env!("CARGO_PKG_VERSION"),
+        status(s)
+    ))];
+    if s.drives.len() > 1 {
+        menu.extend(s.drives.iter().map(|d| Entry::Label(drive_line(d))));
+    }
+    if !s.pending.is_empty() {
+        menu.push(Entry::Separator);
+        for p in &s.pending {
+            menu.push(Entry::Submenu(
+                format!("{} asks to burn (code {})", p.origin, p.code),
+                vec![
+                    Entry::Item(
+                        format!("Approve {}", p.origin),
+                        Action::Approve(p.code.clone()),
+                    ),
+                    Entry::Item(format!("Refuse {}", p.origin), Action::Deny(p.code.clone())),
+                ],
+            ));
+        }
+    }
+    menu.push(Entry::Separator);
+    let open = if s.kiosk {
+        "Open the kiosk page"
+    } else {
+        "Open the burning page"
+    };
+    menu.push(Entry::Item(open.into(), Action::OpenPage));
+    menu.push(Entry::Item("Quit webburn".into(), Action::Quit));
+    menu
+}
+
+/// Carries out a pairing decision; returns the origin it was about.
+/// `None` for actions that are not pairing decisions.
+pub fn decide(store: &PairingStore, action: &Action) -> Option<Result<String, PairingError>> {
+    match action {
+        Action::Approve(code) => Some(store.approve(code)),
+        Action::Deny(code) => Some(store.deny(code)),
+        Action::OpenPage | Action::Quit => None,
+    }
+}
+
+/// The program and arguments that open `url` in the user's browser.
+pub fn open_command(os: &str, url: &str) -> (String, Vec<String>) {
+    match os {
+        "macos" => ("open".into(), vec![url.into()]),
+        // `start` is a cmd built-in; the empty title keeps a quoted URL from becoming one.
+        "windows" => (
+            "cmd".into(),
+            vec!["/C".into(), "start".into(), String::new(), url.into()],
+        ),
+        _ => ("xdg-open".into(), vec![url.into()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drive(name: &str, percent: u8, action: Option<WriteAction>) -> DriveLine {
+        DriveLine {
+            name: name.into(),
+            percent,
+            action,
+        }
+    }
+
+    fn labels(menu: &[Entry]) -> Vec<String> {
+        menu.iter()
+            .map(|e| match e {
+                Entry::Label(t) | Entry::Item(t, _) | Entry::Submenu(t, _) => t.clone(),
+                Entry::Separator => "---".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn idle_offers_the_page_and_quit() {
+        let s = Snapshot {
+            page_url: "http://127.0.0.1:47801/".into(),
+            ..Snapshot::default()
+        };
+        let menu = entries(&s);
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            labels(&menu),
+            [
+                format!("webburn {v}: Idle"),
+                "---".into(),
+                "Open the burning page".into(),
+                "Quit webburn".into()
+            ]
+        );
+        assert_eq!(
+            menu[2],
+            Entry::Item("Open the burning page".into(), Action::OpenPage)
+        );
+        assert_eq!(tooltip(&s), ("webburn: Idle".into(), String::new()));
+        assert!(!needs_attention(&s));
+    }
+
+    #[test]
+    fn a_write_shows_its_drive_step_and_percent() {
+        let mut s = Snapshot::default();
+        s.drives
+            .push(drive("DVD-RW DRIVE", 42, Some(WriteAction::WritingData)));
+        assert_eq!(status(&s), "Writing 42% to DVD-RW DRIVE");
+        s.drives[0].action = Some(WriteAction::Verifying);
+        s.drives[0].percent = 80;
+        assert_eq!(status(&s), "Verifying 80% on DVD-RW DRIVE");
+        s.drives[0].action = Some(WriteAction::ValidatingMedia);
+        assert_eq!(status(&s), "Checking the disc in DVD-RW DRIVE");
+        s.drives[0].action = None;
+        assert_eq!(
+            status(&s),
+            "Writing 80% to DVD-RW DRIVE",
+            "a raw WriteSection"
+        );
+        // A duplicator: a summary, then a line per drive.
+        s.drives
+            .push(drive("BD DRIVE", 10, Some(WriteAction::Finalization)));
+        let menu = labels(&entries(&s));
+        assert!(menu[0].ends_with("Burning on 2 drives"), "{menu:?}");
+        assert_eq!(menu[1], "Writing 80% to DVD-RW DRIVE");
+        assert_eq!(menu[2], "Closing the disc in BD DRIVE");
+        assert_eq!(
+            tooltip(&s).1,
+            "Writing 80% to DVD-RW DRIVE\nClosing the disc in BD DRIVE"
+        );
+    }
+
+    #[test]
+    fn a_pairing_request_asks_for_attention_with_approve_and_refuse() {
+        let s = Snapshot {
+            pending: vec![PendingLine {
+                code: "K7P2-9XQ4".into(),
+                origin: "https://burn.example".into(),
+            }],
+            ..Snapshot::default()
+        };
+        assert!(needs_attention(&s));
+        let menu = entries(&s);
+        let Entry::Submenu(label, choices) = &menu[2] else {
+            panic!("{menu:?}")
+        };
+        assert_eq!(label, "https://burn.example asks to burn (code K7P2-9XQ4)");
+        assert_eq!(
+            choices,
+            &[
+                Entry::Item(
+                    "Approve https://burn.example".into(),
+                    Action::Approve("K7P2-9XQ4".into())
+                ),
+                Entry::Item(
+                    "Refuse https://burn.example".into(),
+                    Action::Deny("K7P2-9XQ4".into())
+                ),
+            ]
+        );
+        assert!(tooltip(&s).1.contains("https://burn.example asks"));
+    }
+
+    #[test]
+    fn a_kiosk_opens_its_own_page() {
+        let s = Snapshot {
+            kiosk: true,
+            ..Snapshot::default()
+        };
+        assert!(labels(&entries(&s)).contains(&"Open the kiosk page".to_owned()));
+    }
+
+    #[test]
+    fn pairing_decisions_reach_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        let (a, _) = store.request("https://a.example").unwrap();
+        let (b, _) = store.request("https://b.example").unwrap();
+        let approved = decide(&store, &Action::Approve(a.code.clone())).unwrap();
+        assert_eq!(approved.unwrap(), "https://a.example");
+        let refused = decide(&store, &Action::Deny(b.code.clone())).unwrap();
+        assert_eq!(refused.unwrap(), "https://b.example");
+        let (pending, paired) = store.list().unwrap();
+        assert!(pending.iter().all(|p| !p.is_waiting()), "{pending:?}");
+        assert!(paired.iter().any(|p| p.origin == "https://a.example"));
+        assert!(!paired.iter().any(|p| p.origin == "https://b.example"));
+        assert!(
+            decide(&store, &Action::Approve("NOPE".into()))
+                .unwrap()
+                .is_err()
+        );
+        assert!(decide(&store, &Action::Quit).is_none());
+    }
+
+    #[test]
+    fn the_page_opens_with_each_platforms_opener() {
+        let url = "http://127.0.0.1:47801/";
+        assert_eq!(
+            open_command("linux", url),
+            ("xdg-open".into(), vec![url.into()])
+        );
+        assert_eq!(
+            open_command("macos", url),
+            ("open".into(), vec![url.into()])
+        );
+        let (cmd, args) = open_command("windows", url);
+        assert_eq!(
+            (cmd.as_str(), args.as_slice()),
+            (
+                "cmd",
+                &["/C".to_owned(), "start".into(), String::new(), url.into()][..]
+            )
+        );
+    }
+}
