@@ -4,7 +4,7 @@
 // and the result.
 import init, { DiscFormat2Data, DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, STATE_HELP, STATE_TEXT, acceptDrops, describeError, helperUrl, ownPage, profileName,
+  $, ACTIONS, MB, acceptDrops, describeError, helperUrl, ownPage, profileName, showState,
 } from './common.js';
 
 let master;
@@ -20,17 +20,6 @@ function log(text, isError = false) {
   if (isError) li.className = 'error';
   $('log').append(li);
   li.scrollIntoView({ block: 'nearest' });
-}
-
-function showState(state) {
-  const el = $('state');
-  el.dataset.state = state;
-  el.textContent = STATE_TEXT[state] || state;
-  const help = STATE_HELP[state];
-  $('connection').hidden = !help;
-  $('connection-text').textContent = help || '';
-  $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
-  updateButtons();
 }
 
 function updateButtons() {
@@ -328,6 +317,7 @@ async function main() {
   window.webburn = { master, engine, format, samples, DiscMaster2, WriteEngine2, DiscFormat2Data };
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
+    updateButtons();
     log(`state: ${e.detail}`);
     if (e.detail === 'connected' && !burning) refreshRecorders().catch((err) => log(describeError(err), true));
   });
@@ -353,6 +343,7 @@ async function main() {
   acceptDrops('drop', 'file', () => !burning);
   if (ownPage) setInterval(() => { if (!burning) refreshPairings(); }, 3000);
   showState(master.state);
+  updateButtons();
   await connect();
 }
 

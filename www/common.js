@@ -34,6 +34,18 @@ export const STATE_HELP = {
   disconnected: 'The connection to the helper was lost. Trying again…',
 };
 
+// Shows the connection state in the header (#state) and, when the user can
+// do something about it, what in the #connection panel.
+export function showState(state) {
+  const el = $('state');
+  el.dataset.state = state;
+  el.textContent = STATE_TEXT[state] || state;
+  const help = STATE_HELP[state];
+  $('connection').hidden = !help;
+  $('connection-text').textContent = help || '';
+  $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
+}
+
 // "NAME (0xHRESULT): message" for the library's errors.
 export function describeError(e) {
   if (e && typeof e.hresult === 'number') {

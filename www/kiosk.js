@@ -5,7 +5,7 @@
 // and history come from the helper in kiosk mode (GET /v1/history).
 import init, { DiscFormat2Data, DiscMaster2 } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, STATE_HELP, STATE_TEXT, acceptDrops, describeError, helperUrl, profileName,
+  $, ACTIONS, MB, acceptDrops, describeError, helperUrl, profileName, showState,
 } from './common.js';
 
 // What the helper's kiosk settings say (GET /v1/status), or these defaults
@@ -25,17 +25,6 @@ let skipCountdown = null;
 function setPhase(phase, text) {
   $('phase').dataset.phase = phase;
   $('phase').textContent = text;
-}
-
-function showState(state) {
-  const el = $('state');
-  el.dataset.state = state;
-  el.textContent = STATE_TEXT[state] || state;
-  const help = STATE_HELP[state];
-  $('connection').hidden = !help;
-  $('connection-text').textContent = help || '';
-  $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
-  updateButtons();
 }
 
 function copies() {
@@ -306,6 +295,7 @@ async function main() {
   window.webburn = { master, format, settings, kioskMode };
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
+    updateButtons();
     if (e.detail === 'connected' && !running) {
       if ($('phase').dataset.phase === 'error') setPhase('ready', 'Ready for the next disc');
       refreshDrives().catch((err) => setPhase('error', describeError(err)));
@@ -329,6 +319,7 @@ async function main() {
   });
   acceptDrops('drop', 'file', () => !running);
   showState(master.state);
+  updateButtons();
   await refreshHistory();
   try {
     await master.connect();
