@@ -32,6 +32,10 @@ pub const MAX_BUFFER_BYTES: usize = 1 << 30;
 /// Interval between Update events while writing.
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(500);
 
+/// The reader fills the buffer in blocks of about this size (whole transfer
+/// units): fewer reads and hand-offs than one block per 64 KiB WRITE.
+const READ_BLOCK: usize = 1 << 20;
+
 /// Settings of the engine that IWriteEngine2 does not expose.
 #[derive(Debug, Clone, Copy)]
 pub struct EngineConfig {
@@ -281,7 +285,13 @@ impl WriteEngine {
                 format!("BytesPerSector {bps} exceeds the largest transfer of {unit_bytes} bytes"),
             ));
         }
-        let ring = Arc::new(Ring::new(self.config.buffer_bytes));
+        let ring = Arc::new(Ring::new(
+            self.config.buffer_bytes,
+            block_bytes(
+                unit_sectors as usize * bps as usize,
+                self.config.buffer_bytes,
+            ),
+        ));
         *lock(&self.ring) = Some(Arc::clone(&ring));
         if self.cancel.load(Ordering::Acquire) {
             ring.abort();
@@ -381,36 +391,56 @@ fn validate(
     Ok(bps)
 }
 
-/// The reader thread: moves exactly `total` bytes from `source` into the ring.
+/// How much the reader reads at a time: whole transfer units, up to
+/// [`READ_BLOCK`], and small enough that the buffer holds two blocks.
+fn block_bytes(unit: usize, buffer: usize) -> usize {
+    let units = (READ_BLOCK / unit).min(buffer / 2 / unit).max(1);
+    units * unit
+}
+
+/// The reader thread: reads exactly `total` bytes from `source` straight
+/// into the ring's blocks.
 fn read_source<R: Read>(
     mut source: R,
     total: u64,
     ring: &Ring,
     p: &Progress,
 ) -> Result<(), EngineError> {
-    let mut scratch = vec![0u8; (256 * 1024).min(ring.capacity())];
     let mut left = total;
     while left > 0 {
-        let want = scratch
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = match source.read(&mut scratch[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                ring.abort();
-                return Err(EngineError::new(
-                    HResult::E_FAIL,
-                    format!("reading the data source failed: {e}"),
-                ));
-            }
-        };
-        if ring.push(&scratch[..n]).is_err() {
+        let Ok(mut block) = ring.take_free() else {
             return Err(EngineError::cancelled());
+        };
+        let want = block.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let mut len = 0;
+        while len < want {
+            match source.read(&mut block[len..want]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    len += n;
+                    p.read_bytes.fetch_add(n as u64, Ordering::AcqRel);
+                    // A slow source is not read to the end of its block
+                    // after the write was given up.
+                    if ring.filling(len).is_err() {
+                        return Err(EngineError::cancelled());
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    ring.abort();
+                    return Err(EngineError::new(
+                        HResult::E_FAIL,
+                        format!("reading the data source failed: {e}"),
+                    ));
+                }
+            }
         }
-        p.read_bytes.fetch_add(n as u64, Ordering::AcqRel);
-        left -= n as u64;
+        left -= len as u64;
+        ring.queue(block, len);
+        if len < want {
+            // The source ended early; the writer reports it.
+            break;
+        }
     }
     ring.finish();
     Ok(())
@@ -452,6 +482,27 @@ mod tests {
         assert_eq!(e.starting_sectors_per_second(), 3000);
         assert_eq!(e.put_use_streaming_write12(true), Ok(()));
         assert!(e.use_streaming_write12());
+    }
+
+    #[test]
+    fn blocks_are_whole_units_of_about_a_mib_and_two_fit_the_buffer() {
+        assert_eq!(block_bytes(64 << 10, 16 << 20), 1 << 20);
+        assert_eq!(
+            block_bytes(63_504, 16 << 20),
+            16 * 63_504,
+            "2352-byte sectors"
+        );
+        assert_eq!(
+            block_bytes(64 << 10, 256 << 10),
+            128 << 10,
+            "a small buffer"
+        );
+        assert_eq!(
+            block_bytes(1 << 20, 1 << 20),
+            1 << 20,
+            "never less than a unit"
+        );
+        assert_eq!(block_bytes(2 << 20, 16 << 20), 2 << 20);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use webburn_shared::HResult;
 
 use super::error::EngineError;
 use super::progress::Progress;
-use super::ring::{Pop, Ring};
+use super::ring::Ring;
 use crate::scsi::sense::{self, Backoff, SenseAction};
 use crate::scsi::{self, Cdb, Sense};
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport};
@@ -98,7 +98,6 @@ impl WriteJob<'_> {
         let p = self.progress;
         let bps = p.bytes_per_sector as usize;
         let total = u64::try_from(p.sector_count).unwrap_or(0);
-        let mut unit = vec![0u8; self.unit_sectors as usize * bps];
         // Like cdrecord's fifo: the first WRITE waits for a full buffer (or
         // all the data), so a drive without underrun protection never starts
         // streaming on a trickle.
@@ -108,49 +107,53 @@ impl WriteJob<'_> {
         }
         let mut done = 0u64;
         while done < total {
+            // Aborted by a cancel or by the reader; the caller decides which.
+            let Ok(block) = self.ring.pop() else {
+                return Err(EngineError::cancelled());
+            };
+            let (data, len) = block.map_or((Vec::new(), 0), |f| (f.data, f.len));
+            let written = self.write_block(&data[..len], &mut done, total);
+            let full = len == data.len() && len > 0;
+            if !data.is_empty() {
+                self.ring.recycle(data);
+            }
+            written?;
+            // Only the section's last block, or one the source ended in, is
+            // not full: in the second case its whole sectors are written and
+            // the write fails.
+            if !full && done < total {
+                return Err(EngineError::new(
+                    HResult::E_INVALIDARG,
+                    format!(
+                        "the data source ended after {} of {} bytes",
+                        p.read_bytes.load(Ordering::Acquire),
+                        total * bps as u64
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the whole sectors of one block, a transfer unit per WRITE,
+    /// counting them in `done`.
+    fn write_block(&mut self, data: &[u8], done: &mut u64, total: u64) -> Result<(), EngineError> {
+        let p = self.progress;
+        let bps = p.bytes_per_sector as usize;
+        let mut at = 0;
+        while *done < total && data.len() - at >= bps {
             if self.cancel.load(Ordering::Acquire) {
                 return Err(EngineError::cancelled());
             }
-            let sectors = u64::from(self.unit_sectors).min(total - done) as u32;
-            let data = &mut unit[..sectors as usize * bps];
-            match self.ring.pop_exact(data) {
-                Ok(Pop::Full) => {}
-                Ok(Pop::Short(left)) => {
-                    let got = done * bps as u64 + left as u64;
-                    // The whole sectors that did arrive are written first.
-                    let whole = left / bps;
-                    if whole > 0 {
-                        let data = &mut unit[..whole * bps];
-                        if self.ring.pop_exact(data) != Ok(Pop::Full) {
-                            return Err(EngineError::cancelled());
-                        }
-                        let lba = i64::from(p.start_lba) + done as i64;
-                        self.write_unit(
-                            lba as i32,
-                            whole as u32,
-                            data,
-                            done > 0,
-                            done as f64 / total as f64,
-                        )?;
-                        done += whole as u64;
-                        p.written_sectors.store(done, Ordering::Release);
-                    }
-                    return Err(EngineError::new(
-                        HResult::E_INVALIDARG,
-                        format!(
-                            "the data source ended after {got} of {} bytes",
-                            total * bps as u64
-                        ),
-                    ));
-                }
-                // Aborted by a cancel or by the reader; the caller decides which.
-                Err(_) => return Err(EngineError::cancelled()),
-            }
-            let lba = i64::from(p.start_lba) + done as i64;
-            let fraction = done as f64 / total as f64;
-            self.write_unit(lba as i32, sectors, data, done > 0, fraction)?;
-            done += u64::from(sectors);
-            p.written_sectors.store(done, Ordering::Release);
+            let whole = ((data.len() - at) / bps) as u64;
+            let sectors = u64::from(self.unit_sectors).min(total - *done).min(whole) as u32;
+            let bytes = &data[at..at + sectors as usize * bps];
+            let lba = i64::from(p.start_lba) + *done as i64;
+            let fraction = *done as f64 / total as f64;
+            self.write_unit(lba as i32, sectors, bytes, *done > 0, fraction)?;
+            *done += u64::from(sectors);
+            at += bytes.len();
+            p.written_sectors.store(*done, Ordering::Release);
             self.poll_drive_buffer();
         }
         Ok(())
