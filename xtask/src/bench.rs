@@ -56,9 +56,6 @@ fn machine() -> String {
 }
 
 fn browser_table(md: &mut String, b: &browser::Browser) {
-    let ceiling = rate(b.bytes, b.ceiling_seconds);
-    let ours = rate(b.bytes, b.ours_seconds);
-    let ratio = ours / ceiling;
     let _ = write!(
         md,
         "## 1. Browser ceiling vs ours\n\n\
@@ -66,16 +63,30 @@ fn browser_table(md: &mut String, b: &browser::Browser) {
          (a File: the Blob a user picks), in 1 MiB Blob slices (at most the helper's 16 MiB \
          buffer in flight) to a WebSocket sink that only counts bytes; then the same File is \
          burned through the page's wasm library (WriteEngine2.writeSection) to an emulated \
-         disk at unlimited speed, and the image is compared with the file.\n\n\
-         | path | time | rate |\n|---|---|---|\n\
-         | File -> do-nothing sink (ceiling) | {:.2} s | {ceiling:.1} MB/s |\n\
-         | File -> page -> helper -> image (ours) | {:.2} s | {ours:.1} MB/s |\n\
-         | **ours / ceiling** | | **{ratio:.2}** (target >= 0.9: {}) |\n\n\
-         ![browser](docs/bench/browser.svg)\n\n",
+         disk at unlimited speed, and the image is compared with the file. {} rounds, each \
+         a fresh browser.\n\n\
+         | round | File -> do-nothing sink (ceiling) | File -> page -> helper -> image (ours) | ours / ceiling |\n\
+         |---|---|---|---|\n",
         b.bytes >> 20,
-        b.ceiling_seconds,
-        b.ours_seconds,
-        verdict(ratio >= 0.9)
+        b.rounds.len()
+    );
+    for (i, &(sink, ours)) in b.rounds.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {sink:.2} s ({:.1} MB/s) | {ours:.2} s ({:.1} MB/s) | {:.2} |",
+            i + 1,
+            rate(b.bytes, sink),
+            rate(b.bytes, ours),
+            sink / ours
+        );
+    }
+    let (sink, ours) = b.median();
+    let _ = write!(
+        md,
+        "| **median** | | | **{:.2}** (target >= 0.9: {}) |\n\n\
+         ![browser](docs/bench/browser.svg)\n\n",
+        sink / ours,
+        verdict(sink / ours >= 0.9)
     );
 }
 
@@ -106,9 +117,22 @@ fn disk_table(md: &mut String, rounds: &[disk::Round], bytes: u64) {
             x / o,
         );
     }
+    let mut ratios: Vec<f64> = rounds
+        .iter()
+        .map(|r| r.dd.seconds / r.ours.seconds)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    if let Some(&median) = ratios.get(ratios.len() / 2) {
+        let _ = writeln!(
+            md,
+            "| **median** | | | | **{median:.2}** ({}) | |",
+            verdict(median >= 0.9)
+        );
+    }
     md.push_str(
         "\nRatios are throughput ratios (the other's time / ours): above 1 means webburn \
-         was faster. Target: webburn / dd >= 0.9.\n\n![disk](docs/bench/disk.svg)\n\n",
+         was faster. Target: webburn / dd >= 0.9, judged on the median of the rounds (one \
+         round alone moves with the shared disk's cache).\n\n![disk](docs/bench/disk.svg)\n\n",
     );
 }
 
@@ -203,10 +227,10 @@ fn charts(f: &Figures, dir: &Path) -> Result<()> {
     std::fs::write(
         dir.join("browser.svg"),
         svg::bars(
-            "Headless Chromium: Blob to a sink vs through webburn",
+            "Headless Chromium: Blob to a sink vs through webburn (median round)",
             &[
-                ("ceiling (sink)".into(), rate(b.bytes, b.ceiling_seconds)),
-                ("ours (page -> image)".into(), rate(b.bytes, b.ours_seconds)),
+                ("ceiling (sink)".into(), rate(b.bytes, b.median().0)),
+                ("ours (page -> image)".into(), rate(b.bytes, b.median().1)),
             ],
             "MB/s",
         ),
@@ -318,12 +342,26 @@ default), optical media keep the MMC 64 KiB; SG_IO went from 59 to 116 MB/s in t
 image file) took 3.2 s for 1 GiB instead of 0.8 s: `perf` put 81 % of the time in the \
 kernel's `copy_folio_from_iter_atomic` (page-cache copy of large writes on this ext4), so \
 the emulated recorder keeps 64 KiB units; real disks through SG_IO get 1 MiB.\n\
-- **Still slower than the kernel.** At page-cache speeds (dd at 1.5 to 2 GB/s) and under \
-software emulation, the copies of the helper's pipeline show (source -> reader scratch -> \
-ring -> transfer unit -> device: three memcpy per byte where dd has one): webburn / dd \
-and the VM ratios stay below 0.9. Every real drive is far slower than these figures \
-(a 16x BD-R takes 72 MB/s), so the drive stays the bottleneck; reading the source straight \
-into the ring and writing units straight out of it is the next step.\n";
+- **Copies in the helper.** The helper used to copy every byte three times (source -> \
+reader scratch -> ring -> transfer unit -> device): `perf record -e cpu-clock -g` of \
+`webburn-helper burn` of 1 GiB from /dev/shm to an emulated disk on /dev/shm put 20 % of \
+the samples in libc's memmove and another 15 % in futex wake-ups around the ring. The \
+system buffer is now a pool of blocks of whole transfer units (about 1 MiB): the reader \
+reads straight into a free block, the writer sends its WRITEs straight from the queued \
+block and gives it back, so the helper copies each byte once (the read into the block). \
+Same command, same machine, interleaved runs: CPU samples per GiB 4,315 -> 2,734 \
+(-37 %), memmove 19.8 % -> 0.4 %, user time 0.17-0.41 s -> 0.00-0.02 s, wall time \
+median 0.58 s -> 0.44 s (dd bs=1M conv=fsync of the same file: 0.51 s). What is left \
+is the kernel's own copies into and out of the page cache, which dd pays too.\n\
+- **USB Bulk-Only stays behind the kernel in the VM.** rusb offers only synchronous \
+bulk transfers: each 120 KiB command is a CBW, a data stage and a CSW one after the other, \
+where the kernel's usb-storage keeps several URBs in flight. Under software emulation \
+every round trip is expensive, hence the ratio in table 5. An optical writer on USB \
+(a 24x DVD writer takes 33 MB/s) stays the bottleneck either way; for a fast USB stick \
+the faster route is the kernel's driver, which the helper also drives (the stick's \
+`sg:` node through SG_IO, table 5's first row); Bulk-Only through libusb is for devices \
+the kernel does not drive. Not changed: it would need asynchronous libusb transfers, \
+which rusb does not wrap.\n";
 
 /// Runs every benchmark and writes BENCHMARKS.md and docs/bench/.
 pub fn run_bench() -> Result<()> {
@@ -345,7 +383,7 @@ pub fn run_bench() -> Result<()> {
     ]);
     run(build, "cargo build --release (helper and benchmark tools)")?;
     let helper = root().join("target/release/webburn-helper");
-    let browser = browser::measure(&page, 512, 256)?;
+    let browser = browser::measure(&page, 512, 256, 3)?;
     let rounds = disk::against_peers(&helper, GIB, 3)?;
     let memory = disk::memory(&helper, &[256 << 20, 4 * GIB])?;
     let vm = vm_bench::run()?;
