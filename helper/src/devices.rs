@@ -290,9 +290,19 @@ impl RecorderInfo {
         }
     }
 
+    /// `base` tuned for this medium: its transfer unit, and the full buffer
+    /// before the first WRITE only for drives that stream (not disks).
+    pub fn tune(&self, base: crate::engine::EngineConfig) -> crate::engine::EngineConfig {
+        crate::engine::EngineConfig {
+            max_transfer: self.preferred_transfer_bytes(),
+            fill_first: self.device_type != 0,
+            ..base
+        }
+    }
+
     /// The transfer unit a write to this medium should use (the transport
     /// may lower it): large for disks, the MMC default for optical media.
-    pub fn preferred_transfer_bytes(&self) -> usize {
+    fn preferred_transfer_bytes(&self) -> usize {
         if self.device_type == 0 {
             crate::transport::DISK_MAX_TRANSFER
         } else {

@@ -45,6 +45,10 @@ pub struct EngineConfig {
     pub command_timeout: Duration,
     /// Largest transfer unit, further bounded by the transport's maximum.
     pub max_transfer: usize,
+    /// Wait for a full buffer (or all the data) before the first WRITE, as
+    /// cdrecord's fifo does, so a drive that streams never starts on a
+    /// trickle. A disk has no underrun to avoid and starts at once.
+    pub fill_first: bool,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +57,7 @@ impl Default for EngineConfig {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             command_timeout: crate::scsi::WRITE_TIMEOUT,
             max_transfer: DEFAULT_MAX_TRANSFER,
+            fill_first: true,
         }
     }
 }
@@ -313,6 +318,7 @@ impl WriteEngine {
                 ending: props.ending_sectors_per_second,
             },
             buffer_poll: BufferPoll::First,
+            fill_first: self.config.fill_first,
         };
         let total_bytes = u64::from(sector_count as u32) * bps;
         self.writer_active.store(true, Ordering::Release);

@@ -163,6 +163,37 @@ fn cancel_from_inside_the_update_callback_works() {
 }
 
 #[test]
+fn a_disk_starts_writing_at_once_where_a_streaming_drive_waits_for_its_buffer() {
+    for fill_first in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let (rec, _, log) = emulated(dir.path(), "fill.img", ",profile=disk");
+        let config = EngineConfig {
+            fill_first,
+            ..EngineConfig::default()
+        };
+        let e = engine(&rec, config);
+        // 128 KiB every 50 ms: about 3 MiB in the test's 1.2 s, far from the
+        // 16 MiB buffer, but whole blocks (1 MiB) for the writer.
+        let slow = SlowReader::new(pattern(8 * MIB, 6), 128 * 1024, Duration::from_millis(50));
+        std::thread::scope(|s| {
+            let w = s.spawn(|| write(&e, slow, None, 0, 4096).0);
+            std::thread::sleep(Duration::from_millis(1200));
+            e.cancel_write();
+            assert_eq!(
+                w.join().unwrap().unwrap_err().hresult,
+                HResult::E_IMAPI_REQUEST_CANCELLED
+            );
+        });
+        let writes = log.writes().len();
+        if fill_first {
+            assert_eq!(writes, 0, "the fifo waits for a full buffer");
+        } else {
+            assert!(writes >= 16, "a disk writes as data comes: {writes} WRITEs");
+        }
+    }
+}
+
+#[test]
 fn cancel_while_waiting_for_a_slow_source_does_not_wait_for_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, _, log) = emulated(dir.path(), "wait.img", ",profile=bd-r");

@@ -124,13 +124,13 @@ fn engine_for(
     args: &BurnArgs,
     recorder: &Recorder,
     bps: i32,
-    unit: usize,
+    info: Option<&RecorderInfo>,
 ) -> Result<WriteEngine, CliError> {
-    let engine = WriteEngine::new(EngineConfig {
+    let base = EngineConfig {
         buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
-        max_transfer: unit,
         ..EngineConfig::default()
-    });
+    };
+    let engine = WriteEngine::new(info.map_or(base, |i| i.tune(base)));
     let put = |r: Result<(), HResult>, what: &str| {
         r.map_err(|h| CliError::new(h, format!("{what} rejected")))
     };
@@ -198,7 +198,10 @@ fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
 /// BytesPerSector and the first LBA, from the arguments or else from what
 /// the medium is: its block size (disks), its next writable address (READ
 /// TRACK INFORMATION), else 2048 and LBA 0. Refuses what the medium cannot take.
-fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32, usize), CliError> {
+fn medium_defaults(
+    args: &BurnArgs,
+    recorder: &Recorder,
+) -> Result<(i32, i32, Option<RecorderInfo>), CliError> {
     let info = recorder.describe().ok();
     let bps = args
         .bytes_per_sector
@@ -215,11 +218,7 @@ fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> Result<(i32, i32, us
                 .and_then(|n| i32::try_from(n).ok())
         })
         .unwrap_or(0);
-    let unit = info.as_ref().map_or(
-        crate::transport::DEFAULT_MAX_TRANSFER,
-        RecorderInfo::preferred_transfer_bytes,
-    );
-    Ok((bps, start_lba, unit))
+    Ok((bps, start_lba, info))
 }
 
 /// A line naming the step a disc burn moved to.
@@ -349,7 +348,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
-    let (bps, start_lba, unit) = medium_defaults(args, &recorder)?;
+    let (bps, start_lba, info) = medium_defaults(args, &recorder)?;
     let Input {
         source,
         len,
@@ -358,7 +357,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     } = open_input(args, bps)?;
     let bps = bps as u64;
 
-    let engine = engine_for(args, &recorder, bps as i32, unit)?;
+    let engine = engine_for(args, &recorder, bps as i32, info.as_ref())?;
 
     if !args.quiet {
         eprintln!(

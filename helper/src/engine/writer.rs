@@ -28,6 +28,8 @@ pub(crate) struct WriteJob<'a> {
     pub pacing: Pacing,
     /// Whether and when the drive's buffer was asked about.
     pub buffer_poll: BufferPoll,
+    /// Wait for a full buffer before the first WRITE.
+    pub fill_first: bool,
 }
 
 /// READ BUFFER CAPACITY polling of one write.
@@ -102,7 +104,7 @@ impl WriteJob<'_> {
         // all the data), so a drive without underrun protection never starts
         // streaming on a trickle.
         let section = usize::try_from(total * bps as u64).unwrap_or(usize::MAX);
-        if self.ring.wait_fill(section).is_err() {
+        if self.fill_first && self.ring.wait_fill(section).is_err() {
             return Err(EngineError::cancelled());
         }
         let mut done = 0u64;

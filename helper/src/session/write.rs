@@ -124,13 +124,7 @@ fn prepare(
 ) -> Result<WriteEngine, EngineError> {
     let p = &req.properties;
     let cached = registry.cached(recorder_id);
-    let engine = WriteEngine::new(EngineConfig {
-        max_transfer: cached.as_ref().map_or(
-            config.max_transfer,
-            crate::devices::RecorderInfo::preferred_transfer_bytes,
-        ),
-        ..config
-    });
+    let engine = WriteEngine::new(cached.as_ref().map_or(config, |i| i.tune(config)));
     let invalid = |what: String| EngineError::new(HResult::E_INVALIDARG, what);
     engine
         .put_bytes_per_sector(p.bytes_per_sector)
