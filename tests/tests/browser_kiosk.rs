@@ -2,8 +2,9 @@
 //! kiosk mode: one file burned onto four emulated drives at once, twice (an
 //! autoloader changes the discs during the countdown), one drive failing
 //! without stopping the others, every disc compared byte for byte, the
-//! counter and history; Stop and burning again (recovery). A screenshot of
-//! the page mid-duplication goes to docs/screenshots.
+//! counter and history; Stop and burning again, and the helper killed and
+//! restarted mid-burn (recovery). A screenshot of the page mid-duplication
+//! goes to docs/screenshots.
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use webburn_helper::server::kiosk::KioskSettings;
 use webburn_tests::browser::{Browser, www_dir};
+use webburn_tests::child::ChildHelper;
 use webburn_tests::served::Helper;
 use webburn_tests::{image, pattern};
 
@@ -233,6 +235,87 @@ async fn stop_then_burn_again_recovers() {
     );
     assert_eq!(
         browser.attr("counter", "data-failed").await.as_deref(),
+        Some("2")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_page_recovers_when_its_helper_dies_and_comes_back() {
+    let Some(www) = www_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let images: Vec<PathBuf> = ["a.img", "b.img"]
+        .iter()
+        .map(|n| dir.path().join(n))
+        .collect();
+    let recorders: Vec<String> = images
+        .iter()
+        .map(|p| {
+            format!(
+                "\"emulated:{},profile=disk,capacity=64MiB,speed=4MB/s\"",
+                p.display()
+            )
+        })
+        .collect();
+    let kiosk_file = dir.path().join("kiosk.toml");
+    let text = format!(
+        "recorders = [{}]\n[kiosk]\ntitle = \"Recovery station\"\ncountdown = \"1s\"\n",
+        recorders.join(", ")
+    );
+    std::fs::write(&kiosk_file, text).unwrap();
+    let args: Vec<String> = [
+        "--kiosk",
+        &kiosk_file.to_string_lossy(),
+        "--www",
+        &www.to_string_lossy(),
+        "--tray",
+        "off",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut first = ChildHelper::start(dir.path(), 0, &args).unwrap();
+    let port = first.port;
+    let data = pattern(16 << 20, 31);
+    let src = dir.path().join("film.iso");
+    std::fs::write(&src, &data).unwrap();
+    let browser = Browser::start().await;
+    browser.goto(&format!("http://127.0.0.1:{port}/")).await;
+    browser.wait_state("connected", LONG).await;
+    browser
+        .wait_for("two drive tiles", LONG, || async {
+            browser
+                .eval("return document.querySelectorAll('#drives li').length")
+                .await
+                == 2
+        })
+        .await;
+    browser.type_into("file", &src.to_string_lossy()).await;
+    browser.click("start").await;
+    browser
+        .wait_for("10 % on both drives", LONG, || async {
+            slowest_tile(&browser).await >= 0.1
+        })
+        .await;
+
+    // The helper dies mid-burn: the page says so and waits for it.
+    first.kill();
+    assert_eq!(wait_phase(&browser, &["error"]).await, "error");
+    let said = browser.text("phase").await;
+    assert!(said.contains("press Burn to try again"), "{said}");
+
+    // It comes back on the same port: the page reconnects by itself and is ready.
+    let _second = ChildHelper::start(dir.path(), port, &args).unwrap();
+    browser.wait_state("connected", LONG).await;
+    assert_eq!(wait_phase(&browser, &["ready"]).await, "ready");
+    browser.click("start").await;
+    assert_eq!(
+        wait_phase(&browser, &["done", "partial", "error"]).await,
+        "done"
+    );
+    for img in &images {
+        assert!(image(img)[..data.len()] == data[..]);
+    }
+    assert_eq!(
+        browser.attr("counter", "data-ok").await.as_deref(),
         Some("2")
     );
 }
