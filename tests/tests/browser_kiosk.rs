@@ -74,10 +74,8 @@ async fn wait_phase(browser: &Browser, phases: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// Opens the helper's page (which moves on to the kiosk page) and waits for `n` drive tiles.
-async fn open_kiosk(browser: &Browser, helper: &Helper, n: usize) {
-    browser.goto(&helper.server.url()).await;
-    browser.wait_state("connected", LONG).await;
+/// Waits until the kiosk page shows `n` drive tiles.
+async fn wait_tiles(browser: &Browser, n: usize) {
     browser
         .wait_for("the drive tiles", LONG, || async {
             browser
@@ -85,6 +83,25 @@ async fn open_kiosk(browser: &Browser, helper: &Helper, n: usize) {
                 .await
                 .as_u64()
                 == Some(n as u64)
+        })
+        .await;
+}
+
+/// Opens the helper's page (which moves on to the kiosk page) and waits for `n` drive tiles.
+async fn open_kiosk(browser: &Browser, url: &str, n: usize) {
+    browser.goto(url).await;
+    browser.wait_state("connected", LONG).await;
+    wait_tiles(browser, n).await;
+}
+
+/// Chooses `file`, presses Burn and waits until every drive is past `fraction`.
+async fn start_burn(browser: &Browser, file: &Path, fraction: f64) {
+    browser.type_into("file", &file.to_string_lossy()).await;
+    browser.click("start").await;
+    let what = format!("{:.0} % on every drive", fraction * 100.0);
+    browser
+        .wait_for(&what, LONG, || async {
+            slowest_tile(browser).await >= fraction
         })
         .await;
 }
@@ -105,7 +122,7 @@ async fn the_kiosk_duplicates_one_file_onto_four_drives_twice() {
     let src = helper.dir.path().join("wedding-photos.iso");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    open_kiosk(&browser, &helper, 4).await;
+    open_kiosk(&browser, &helper.server.url(), 4).await;
     assert_eq!(browser.text("title").await, "Photo CD station");
     assert_eq!(
         browser
@@ -113,15 +130,8 @@ async fn the_kiosk_duplicates_one_file_onto_four_drives_twice() {
             .await,
         "2"
     );
-    browser.type_into("file", &src.to_string_lossy()).await;
-    browser.click("start").await;
-
     // Mid-duplication: every drive past a quarter of copy 1.
-    browser
-        .wait_for("all drives at 25 %", LONG, || async {
-            slowest_tile(&browser).await >= 0.25
-        })
-        .await;
+    start_burn(&browser, &src, 0.25).await;
     let mid = browser.screenshot().await;
     let mid_phase = browser.attr("phase", "data-phase").await;
 
@@ -196,14 +206,8 @@ async fn stop_then_burn_again_recovers() {
     let src = helper.dir.path().join("stick.img");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    open_kiosk(&browser, &helper, 2).await;
-    browser.type_into("file", &src.to_string_lossy()).await;
-    browser.click("start").await;
-    browser
-        .wait_for("10 % on both drives", LONG, || async {
-            slowest_tile(&browser).await >= 0.1
-        })
-        .await;
+    open_kiosk(&browser, &helper.server.url(), 2).await;
+    start_burn(&browser, &src, 0.1).await;
     browser.click("stop").await;
     assert_eq!(wait_phase(&browser, &["stopped"]).await, "stopped");
     for i in 0..2 {
@@ -278,23 +282,8 @@ async fn the_kiosk_page_recovers_when_its_helper_dies_and_comes_back() {
     let src = dir.path().join("film.iso");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    browser.goto(&format!("http://127.0.0.1:{port}/")).await;
-    browser.wait_state("connected", LONG).await;
-    browser
-        .wait_for("two drive tiles", LONG, || async {
-            browser
-                .eval("return document.querySelectorAll('#drives li').length")
-                .await
-                == 2
-        })
-        .await;
-    browser.type_into("file", &src.to_string_lossy()).await;
-    browser.click("start").await;
-    browser
-        .wait_for("10 % on both drives", LONG, || async {
-            slowest_tile(&browser).await >= 0.1
-        })
-        .await;
+    open_kiosk(&browser, &format!("http://127.0.0.1:{port}/"), 2).await;
+    start_burn(&browser, &src, 0.1).await;
 
     // The helper dies mid-burn: the page says so and waits for it.
     first.kill();
