@@ -141,12 +141,13 @@ pub fn burn<R: Read + Send>(
     let recorder = engine.recorder().ok_or_else(|| {
         EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
     })?;
-    engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
+    let typed =
+        engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
     let bps = engine.bytes_per_sector();
     let verify = options.verification != VerificationLevel::None && !options.simulate;
     let mut flow = Flow::new(on_update, section, bps, verify, stop);
 
-    let (checked, speed) = flow.prepare(&recorder, section, bps, options)?;
+    let (checked, speed) = flow.prepare(&recorder, typed, options)?;
     let (written, digest) = flow.write(engine, source, section, bps);
     let finished = written.and_then(|()| flow.finalize(&recorder, &checked, options));
     if options.simulate {
@@ -178,6 +179,20 @@ pub fn burn<R: Read + Send>(
         simulated: options.simulate,
         ejected,
     })
+}
+
+/// VALIDATING_MEDIA's checks alone, writing nothing: a caller refuses a
+/// burn the medium cannot take before it accepts any of the data.
+pub fn precheck(engine: &WriteEngine, section: Section) -> Result<(), EngineError> {
+    let typed =
+        engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
+    let recorder = engine.recorder().ok_or_else(|| {
+        EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
+    })?;
+    let mut guard = hold(&recorder)?;
+    let t: &mut dyn ScsiTransport = &mut **guard;
+    medium::ensure_ready(t)?;
+    medium::check(t, typed).map(|_| ())
 }
 
 impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
@@ -217,15 +232,14 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
     fn prepare(
         &mut self,
         recorder: &Recorder,
-        section: Section,
-        bps: i32,
+        section: webburn_shared::Section,
         options: DiscOptions,
     ) -> Result<(medium::MediumCheck, medium::SpeedChoice), EngineError> {
         self.step(WriteAction::ValidatingMedia)?;
         let mut guard = hold(recorder)?;
         let t: &mut dyn ScsiTransport = &mut **guard;
         medium::ensure_ready(t)?;
-        let checked = medium::check(t, section.start_lba, section.sector_count, bps)?;
+        let checked = medium::check(t, section)?;
         self.step(WriteAction::InitializingHardware)?;
         let speed = medium::set_speed(t, &checked, options.write_speed)?;
         if options.simulate {

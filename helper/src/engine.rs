@@ -5,7 +5,15 @@
 //! units as WRITE commands, and the calling thread, which fires the Update
 //! events: once before the first WRITE, every 500 ms, and once at the end.
 
+// Addresses and lengths reach devices from here: no cast may wrap or cut one.
+#![warn(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 pub mod error;
+pub mod medium;
 mod progress;
 pub mod ring;
 mod writer;
@@ -15,9 +23,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
+use webburn_shared::section::{Section, check_rate};
 use webburn_shared::{HResult, WriteEngineEventArgs};
 
 pub use error::EngineError;
+pub use medium::Medium;
 use progress::{EventClock, Progress};
 use ring::Ring;
 use writer::{BufferPoll, Pacing, WriteJob};
@@ -172,7 +182,7 @@ impl WriteEngine {
 
     /// put_StartingSectorsPerSecond: -1 or a positive rate, else E_INVALIDARG.
     pub fn put_starting_sectors_per_second(&self, value: i32) -> Result<(), HResult> {
-        check_rate(value)?;
+        check_rate("StartingSectorsPerSecond", value).map_err(|e| e.hresult)?;
         self.put(|p| p.starting_sectors_per_second = value)
     }
 
@@ -183,7 +193,7 @@ impl WriteEngine {
 
     /// put_EndingSectorsPerSecond: -1 or a positive rate, else E_INVALIDARG.
     pub fn put_ending_sectors_per_second(&self, value: i32) -> Result<(), HResult> {
-        check_rate(value)?;
+        check_rate("EndingSectorsPerSecond", value).map_err(|e| e.hresult)?;
         self.put(|p| p.ending_sectors_per_second = value)
     }
 
@@ -243,8 +253,21 @@ impl WriteEngine {
         source_len: Option<u64>,
         start_lba: i32,
         sector_count: i32,
-    ) -> Result<(), EngineError> {
-        validate(&lock(&self.props), source_len, start_lba, sector_count).map(|_| ())
+    ) -> Result<Section, EngineError> {
+        validate(&lock(&self.props), source_len, start_lba, sector_count)
+    }
+
+    /// Holds `section` against the loaded medium (lowest address, last
+    /// writable sector, sector size), as WriteSection does before its first
+    /// WRITE: lets a caller refuse a write before it takes any data.
+    pub fn check_medium(&self, section: Section) -> Result<Medium, EngineError> {
+        let recorder = lock(&self.props).recorder.clone().ok_or_else(|| {
+            EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
+        })?;
+        let mut guard = recorder.try_acquire().map_err(|h| {
+            EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
+        })?;
+        admit(&mut **guard, section)
     }
 
     /// WriteSection: writes `sector_count` sectors of BytesPerSector bytes from
@@ -269,7 +292,9 @@ impl WriteEngine {
         }
         let _in_progress = InProgress(self);
         let props = lock(&self.props).clone();
-        let bps = validate(&props, source_len, start_lba, sector_count)?;
+        let section = validate(&props, source_len, start_lba, sector_count)?;
+        let bps = u64::from(section.bytes_per_sector());
+        let bps_bytes = section.bytes_per_sector() as usize;
         let recorder = props.recorder.as_ref().ok_or_else(|| {
             EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
         })?;
@@ -277,13 +302,15 @@ impl WriteEngine {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;
+        // No address outside the medium ever reaches the device.
+        admit(transport, section)?;
         // A unit never exceeds the system buffer: the writer waits for whole units.
         let unit_bytes = self
             .config
             .max_transfer
             .min(transport.max_transfer_bytes())
             .min(self.config.buffer_bytes);
-        let unit_sectors = u32::try_from(unit_bytes / bps as usize).unwrap_or(u32::MAX);
+        let unit_sectors = unit_sectors(unit_bytes, bps, props.use_streaming_write12);
         if unit_sectors == 0 {
             return Err(EngineError::new(
                 HResult::E_INVALIDARG,
@@ -292,16 +319,13 @@ impl WriteEngine {
         }
         let ring = Arc::new(Ring::new(
             self.config.buffer_bytes,
-            block_bytes(
-                unit_sectors as usize * bps as usize,
-                self.config.buffer_bytes,
-            ),
+            block_bytes(unit_sectors * bps_bytes, self.config.buffer_bytes),
         ));
         *lock(&self.ring) = Some(Arc::clone(&ring));
         if self.cancel.load(Ordering::Acquire) {
             ring.abort();
         }
-        let progress = Progress::new(start_lba, sector_count, bps);
+        let progress = Progress::new(section);
         let mut clock = EventClock::new();
         on_update(&clock.snapshot(&progress, &ring));
         let job = WriteJob {
@@ -320,7 +344,7 @@ impl WriteEngine {
             buffer_poll: BufferPoll::First,
             fill_first: self.config.fill_first,
         };
-        let total_bytes = u64::from(sector_count as u32) * bps;
+        let total_bytes = section.bytes();
         self.writer_active.store(true, Ordering::Release);
         let result = std::thread::scope(|s| {
             let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -352,22 +376,13 @@ impl WriteEngine {
     }
 }
 
-fn check_rate(value: i32) -> Result<(), HResult> {
-    if value == -1 || value > 0 {
-        Ok(())
-    } else {
-        Err(HResult::E_INVALIDARG)
-    }
-}
-
-/// Checks the arguments before anything touches the device; returns BytesPerSector.
+/// Checks the arguments before anything touches the device.
 fn validate(
     props: &Properties,
     source_len: Option<u64>,
     start_lba: i32,
     sector_count: i32,
-) -> Result<u64, EngineError> {
-    let invalid = |msg: String| Err(EngineError::new(HResult::E_INVALIDARG, msg));
+) -> Result<Section, EngineError> {
     if props.recorder.is_none() {
         return Err(EngineError::new(
             HResult::E_IMAPI_RECORDER_REQUIRED,
@@ -375,26 +390,33 @@ fn validate(
         ));
     }
     if props.bytes_per_sector < 1 {
-        return invalid("BytesPerSector was never put".into());
-    }
-    if sector_count <= 0 {
-        return invalid(format!(
-            "numberOfBlocks must be positive, not {sector_count}"
+        return Err(EngineError::new(
+            HResult::E_INVALIDARG,
+            "BytesPerSector was never put",
         ));
     }
-    if i64::from(start_lba) + i64::from(sector_count) - 1 > i64::from(i32::MAX) {
-        return invalid(format!(
-            "startingBlockAddress {start_lba} + numberOfBlocks {sector_count} overflows an LBA"
-        ));
-    }
-    let bps = props.bytes_per_sector as u64;
-    let needed = u64::from(sector_count as u32) * bps;
-    if let Some(len) = source_len.filter(|&len| len < needed) {
-        return invalid(format!(
-            "the data source holds {len} bytes but the section needs {needed}"
-        ));
-    }
-    Ok(bps)
+    let section = Section::new(start_lba, sector_count, props.bytes_per_sector)?;
+    section.check_source(source_len)?;
+    Ok(section)
+}
+
+/// Asks the drive what is loaded and holds `section` against it.
+fn admit(t: &mut dyn ScsiTransport, section: Section) -> Result<Medium, EngineError> {
+    let medium = medium::probe(t)?;
+    medium.room.admit(section)?;
+    Ok(medium)
+}
+
+/// Sectors per WRITE: as many as fit `unit_bytes`, and never more than the
+/// command's transfer length field holds (16 bits in WRITE(10), 32 bits in
+/// WRITE(12); MMC-6 and SBC-3). 0 if one sector is larger than the unit.
+fn unit_sectors(unit_bytes: usize, bytes_per_sector: u64, write12: bool) -> usize {
+    let most = if write12 {
+        u64::from(u32::MAX)
+    } else {
+        u64::from(u16::MAX)
+    };
+    usize::try_from((unit_bytes as u64 / bytes_per_sector).min(most)).unwrap_or(0)
 }
 
 /// How much the reader reads at a time: whole transfer units, up to
@@ -509,6 +531,15 @@ mod tests {
             "never less than a unit"
         );
         assert_eq!(block_bytes(2 << 20, 16 << 20), 2 << 20);
+    }
+
+    #[test]
+    fn a_transfer_unit_fits_the_write_commands_length_field() {
+        assert_eq!(unit_sectors(64 << 10, 2048, false), 32);
+        assert_eq!(unit_sectors(256 << 20, 2048, false), 65_535, "WRITE(10)");
+        assert_eq!(unit_sectors(256 << 20, 2048, true), 131_072, "WRITE(12)");
+        assert_eq!(unit_sectors(1 << 20, 1, false), 65_535);
+        assert_eq!(unit_sectors(2048, 4096, false), 0);
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! SCSI/MMC: typed CDBs, sense data and its meaning, reply layouts, and the
 //! few MMC queries the helper makes, run over any [`ScsiTransport`].
 
+// Addresses and lengths reach devices from here: no cast may wrap or cut one.
+#![warn(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 pub mod cdb;
 pub mod replies;
 pub mod sense;
@@ -10,6 +17,17 @@ pub mod write_speeds;
 use std::time::Duration;
 
 use webburn_shared::HResult;
+
+/// A length for a 16-bit length field (saturating: the lengths sent are
+/// small constants and buffers sized by them).
+pub(crate) fn len16(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// A length for an 8-bit length field (saturating, as [`len16`]).
+pub(crate) fn len8(n: usize) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
+}
 
 pub use cdb::{Cdb, CdbError, PerformanceDescriptor};
 pub use replies::{
@@ -98,7 +116,7 @@ fn query(t: &mut dyn ScsiTransport, cdb: Cdb, alloc: usize) -> Result<Vec<u8>, S
 
 /// INQUIRY: identity and device type.
 pub fn inquiry(t: &mut dyn ScsiTransport) -> Result<InquiryData, ScsiError> {
-    let alloc = InquiryData::LEN as u16;
+    let alloc = len16(InquiryData::LEN);
     let b = query(
         t,
         Cdb::Inquiry {
@@ -134,7 +152,7 @@ pub fn get_configuration(t: &mut dyn ScsiTransport) -> Result<Configuration, Scs
 
 /// READ DISC INFORMATION.
 pub fn read_disc_information(t: &mut dyn ScsiTransport) -> Result<DiscInformation, ScsiError> {
-    let alloc = DiscInformation::LEN as u16;
+    let alloc = len16(DiscInformation::LEN);
     Ok(DiscInformation::decode(&query(
         t,
         Cdb::ReadDiscInformation { alloc },
@@ -147,7 +165,7 @@ pub fn read_track_information(
     t: &mut dyn ScsiTransport,
     number: u32,
 ) -> Result<TrackInformation, ScsiError> {
-    let alloc = TrackInformation::LEN as u16;
+    let alloc = len16(TrackInformation::LEN);
     let cdb = Cdb::ReadTrackInformation {
         address_type: 1,
         open: false,
@@ -207,7 +225,7 @@ pub fn set_write_speed(
 ) -> Result<(), ScsiError> {
     let descriptor = PerformanceDescriptor::write_speed(kb_per_s, end_lba).encode();
     let cdb = Cdb::SetStreaming {
-        param_len: PerformanceDescriptor::LEN as u16,
+        param_len: len16(PerformanceDescriptor::LEN),
     };
     run(t, cdb, DataDirection::ToDevice(&descriptor), QUERY_TIMEOUT).map(drop)
 }
@@ -224,7 +242,7 @@ pub fn set_cd_speed(t: &mut dyn ScsiTransport, write_kb_per_s: u16) -> Result<()
 /// Turns Test Write (simulation) on or off: MODE SENSE(10) of page 05h, the
 /// bit changed, MODE SELECT(10) of the same page.
 pub fn set_test_write(t: &mut dyn ScsiTransport, on: bool) -> Result<(), ScsiError> {
-    let alloc = (write_parameters::HEADER_LEN + 256) as u16;
+    let alloc = len16(write_parameters::HEADER_LEN + 256);
     let cdb = Cdb::ModeSense10 {
         control: 0,
         page: write_parameters::PAGE,
@@ -235,7 +253,7 @@ pub fn set_test_write(t: &mut dyn ScsiTransport, on: bool) -> Result<(), ScsiErr
     let list = page.encode_select();
     let cdb = Cdb::ModeSelect10 {
         save: false,
-        param_len: list.len() as u16,
+        param_len: len16(list.len()),
     };
     run(t, cdb, DataDirection::ToDevice(&list), QUERY_TIMEOUT).map(drop)
 }

@@ -55,7 +55,16 @@ mod close {
     pub const POLICY: u16 = 1008;
     /// A message over the announced limit.
     pub const TOO_BIG: u16 = 1009;
+    /// The origin's pairing was revoked (an application code, RFC 6455 7.4.2).
+    pub const PAIRING_REVOKED: u16 = 4001;
 }
+
+/// How often a paired session checks that its pairing still stands.
+const PAIRING_CHECK: Duration = Duration::from_millis(500);
+
+/// How long a session that ends waits for its write's last WRITE to
+/// complete (and its recorders to be free) before it closes the socket.
+const WIND_DOWN: Duration = Duration::from_secs(10);
 
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
@@ -74,6 +83,9 @@ pub struct SessionContext {
     pub idle_timeout: Duration,
     /// The session comes from the helper's own page (it may manage pairings).
     pub own_page: bool,
+    /// The token a paired origin connected with: the session ends when
+    /// its pairing is revoked. `None` for the own page and configured origins.
+    pub pairing_token: Option<String>,
     /// Pairing requests and tokens.
     pub pairing: PairingStore,
     /// Kiosk mode: every drive's result is recorded here.
@@ -120,7 +132,7 @@ struct Session {
 }
 
 /// Runs one session until the socket closes; any running write is cancelled
-/// then (the recorder is released as soon as its last WRITE completes).
+/// then, and its recorders are free before the socket is closed.
 pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
     let (events_tx, events_rx) = unbounded_channel();
     let mut s = Session {
@@ -134,14 +146,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
     };
     tracing::info!(session = s.ctx.id, origin = %s.ctx.origin, "session opened");
     let end = s.drive(&mut socket).await;
-    if let Some(mut w) = s.open.take() {
-        tracing::warn!(
-            session = s.ctx.id,
-            write = w.id,
-            "session ended mid-write; cancelling it"
-        );
-        w.cancel(None);
-    }
+    s.wind_down().await;
     s.ctx.activity.forget_session(s.ctx.id);
     tracing::info!(session = s.ctx.id, %end, "session closed");
 }
@@ -250,6 +255,47 @@ impl Session {
         }
     }
 
+    /// Ends the open write, if any: cancels it and waits (up to
+    /// [`WIND_DOWN`]) until every target has stopped and released its
+    /// recorder. Their results are not sent: the session is closing.
+    async fn wind_down(&mut self) {
+        let Some(w) = self.open.as_mut() else {
+            return;
+        };
+        tracing::warn!(
+            session = self.ctx.id,
+            write = w.id,
+            "session ending mid-write; cancelling it"
+        );
+        self.ctx.registry.session_ending(self.ctx.id);
+        w.cancel(None);
+        let until = Instant::now() + WIND_DOWN;
+        while self.open.is_some() {
+            let Ok(Some(event)) = tokio::time::timeout_at(until, self.events_rx.recv()).await
+            else {
+                tracing::warn!(session = self.ctx.id, "the write did not stop in time");
+                break;
+            };
+            self.on_event(event);
+        }
+        self.open = None;
+    }
+
+    /// Ends the session if its origin's pairing was revoked.
+    async fn check_pairing(&self) -> Step {
+        let (store, origin) = (self.ctx.pairing.clone(), self.ctx.origin.clone());
+        let token = self.ctx.pairing_token.clone().unwrap_or_default();
+        let valid = tokio::task::spawn_blocking(move || store.token_valid(&origin, &token))
+            .await
+            .unwrap_or(true);
+        if valid {
+            return Step::Reply(Vec::new());
+        }
+        let detail = format!("the pairing of {} was revoked", self.ctx.origin);
+        let msg = ServerMessage::error(HResult::E_ACCESSDENIED, "pairingRevoked", detail, true);
+        Step::Fatal(Box::new(msg), close::PAIRING_REVOKED, "pairingRevoked")
+    }
+
     async fn drive(&mut self, socket: &mut WebSocket) -> End {
         let mut last_heard = Instant::now();
         let mut was_waiting = true;
@@ -278,6 +324,9 @@ impl Session {
                     }
                     Step::Reply(Vec::new())
                 }
+                () = tokio::time::sleep(PAIRING_CHECK), if self.ctx.pairing_token.is_some() => {
+                    self.check_pairing().await
+                }
                 () = tokio::time::sleep_until(last_heard + self.ctx.idle_timeout), if waiting_on_client => {
                     let detail = format!(
                         "no message from the client for {} s",
@@ -297,6 +346,8 @@ impl Session {
                 Step::Fatal(msg, code, reason) => {
                     tracing::warn!(session = self.ctx.id, origin = %self.ctx.origin, ?msg, "closing the session");
                     let _ = Self::send(socket, &msg).await;
+                    // A client that reconnects at once finds its recorders free.
+                    self.wind_down().await;
                     let frame = CloseFrame {
                         code,
                         reason: reason.into(),
@@ -381,16 +432,19 @@ impl Session {
                 raw_frames,
                 disc,
                 duplicate_to,
-            } => Step::Reply(self.start_write(&WriteRequest {
-                write_id,
-                properties,
-                starting_block_address,
-                number_of_blocks,
-                total_bytes,
-                raw_frames,
-                disc,
-                duplicate_to,
-            })),
+            } => Step::Reply(
+                self.start_write(WriteRequest {
+                    write_id,
+                    properties,
+                    starting_block_address,
+                    number_of_blocks,
+                    total_bytes,
+                    raw_frames,
+                    disc,
+                    duplicate_to,
+                })
+                .await,
+            ),
             ClientMessage::CancelWrite { write_id, target } => self.cancel_write(write_id, target),
             ClientMessage::EndOfData { write_id } => {
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
@@ -443,7 +497,7 @@ impl Session {
         }])
     }
 
-    fn start_write(&mut self, req: &WriteRequest) -> Vec<ServerMessage> {
+    async fn start_write(&mut self, req: WriteRequest) -> Vec<ServerMessage> {
         if let Some(last) = self.last_write_id.filter(|&l| req.write_id <= l) {
             let detail = format!(
                 "writeId {} is not greater than the previous one, {last}",
@@ -468,13 +522,24 @@ impl Session {
                 .map(|(t, _)| write_result(req.write_id, t, &Err(e.clone())))
                 .collect();
         }
-        let (open, refused) = OpenWrite::start(
-            req,
-            self.ctx.engine,
-            &self.ctx.registry,
-            self.ctx.id,
-            &self.events_tx,
-        );
+        // Devices are opened and asked about their medium: not on the event loop.
+        let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
+        let events = self.events_tx.clone();
+        let started = {
+            let req = req.clone();
+            tokio::task::spawn_blocking(move || {
+                OpenWrite::start(&req, config, &registry, id, &events)
+            })
+            .await
+        };
+        let (open, refused) = match started {
+            Ok(r) => r,
+            Err(e) => {
+                let e = EngineError::new(HResult::E_FAIL, format!("internal error: {e}"));
+                let all = (0u32..).zip(req.recorders()).map(|(t, _)| (t, e.clone()));
+                (None, all.collect())
+            }
+        };
         let mut replies = Vec::new();
         if let Some(mut w) = open {
             let credit = w.initial_credit();

@@ -367,3 +367,32 @@ fn peak_memory_is_bounded_by_the_buffer_not_the_file() {
     );
     assert_eq!(s["bytes"], 256 << 20);
 }
+
+#[test]
+fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.bin");
+    random_file(&file, 64 << 10);
+    let img = dir.path().join("dvd.img");
+    let rec = format!("emulated:{},profile=dvd+r,capacity=512KiB", img.display());
+    let file = file.to_string_lossy().into_owned();
+    for (args, name) in [
+        (&["--lba", "-1"][..], "E_INVALIDARG"),
+        (&["--lba", "-2147483648"][..], "E_INVALIDARG"),
+        (
+            &["--lba", "250"][..],
+            "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA",
+        ),
+        (&["--bytes-per-sector", "4096"][..], "E_INVALIDARG"),
+        (&["--bytes-per-sector", "1"][..], "E_INVALIDARG"),
+    ] {
+        let mut all = vec!["burn", "--quiet", "--recorder", &rec, &file];
+        all.extend_from_slice(args);
+        let out = helper(dir.path(), &all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was not refused: {err}");
+        assert!(err.contains(name), "{args:?}: {err}");
+    }
+    let written = std::fs::metadata(&img).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(written, 0, "nothing was written");
+}

@@ -8,8 +8,10 @@ pub mod event_args;
 pub mod frame;
 pub mod hresult;
 pub mod protocol;
+pub mod section;
 
 pub use disc::{DataEventArgs, DiscOptions, DiscReport, VerificationLevel, WriteAction};
 pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
 pub use hresult::HResult;
+pub use section::{MediumRoom, Section, SectionError};

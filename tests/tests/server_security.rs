@@ -73,6 +73,9 @@ async fn a_non_loopback_host_is_refused_everywhere() {
         format!("evil.example:{port}"),
         format!("192.168.1.10:{port}"),
         "127.0.0.1:1".to_owned(),
+        // The port only as the helper prints it.
+        format!("127.0.0.1:0{port}"),
+        format!("localhost:+{port}"),
     ] {
         let (status, body) = helper
             .connect(Some(&own), None, Some(&host))
@@ -92,6 +95,18 @@ async fn a_non_loopback_host_is_refused_everywhere() {
         .await;
     assert_eq!(status, 200);
     assert!(body.contains("webburn"));
+    // Two Host headers are a bad request (RFC 9112 3.2), whichever comes first.
+    let good = format!("127.0.0.1:{port}");
+    for pair in [
+        [good.as_str(), "evil.example"],
+        ["evil.example", good.as_str()],
+        [good.as_str(), good.as_str()],
+    ] {
+        let (status, body) = helper
+            .http("GET", "/", &[("Host", pair[0]), ("Host", pair[1])])
+            .await;
+        assert_eq!(status, 400, "{pair:?}: {body}");
+    }
     helper.assert_serves().await;
 }
 
@@ -163,7 +178,16 @@ async fn a_paired_origin_connects_until_its_token_is_revoked() {
         .unwrap_err();
     assert_eq!(status, 403);
     assert!(body.contains("not valid"), "{body}");
-    assert!(helper.server.state.pairing.revoke(PAGE).unwrap());
+    // Revoked as `webburn-helper pair revoke` does, from another process's
+    // view of the same data directory: the open session is closed too.
+    let cli_store = webburn_helper::server::pairing::PairingStore::new(helper.dir.path());
+    assert!(cli_store.revoke(PAGE).unwrap());
+    let (last, frame) = c.expect_close().await;
+    assert_eq!(frame.map(|f| u16::from(f.code)), Some(4001), "{last:?}");
+    assert!(
+        matches!(&last, Some(ServerMessage::Error { code, fatal: true, .. }) if code == "pairingRevoked"),
+        "{last:?}"
+    );
     let (status, body) = helper
         .connect(Some(PAGE), Some(&token), None)
         .await

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::EventTarget;
 use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
+use webburn_shared::section::{self, Section, SectionError};
 use webburn_shared::{DiscOptions, DiscReport, HResult};
 
 use crate::connection::Connection;
@@ -52,13 +53,11 @@ pub struct WriteEngine2 {
 }
 
 fn check_rate(name: &str, value: i32) -> Result<i32, JsValue> {
-    if value == -1 || value > 0 {
-        Ok(value)
-    } else {
-        Err(invalid(&format!(
-            "{name} must be -1 (maximum) or positive, not {value}"
-        )))
-    }
+    section::check_rate(name, value).map_err(|e| section_error(&e))
+}
+
+fn section_error(e: &SectionError) -> JsValue {
+    hresult_error(e.hresult, &e.detail)
 }
 
 #[wasm_bindgen]
@@ -334,24 +333,13 @@ impl WriteEngine2 {
         if p.bytes_per_sector < 1 {
             return Err(invalid("bytesPerSector was never set"));
         }
-        if blocks <= 0 {
-            return Err(invalid(&format!(
-                "numberOfBlocks must be positive, not {blocks}"
-            )));
-        }
-        if i64::from(lba) + i64::from(blocks) - 1 > i64::from(i32::MAX) {
-            return Err(invalid(
-                "startingBlockAddress + numberOfBlocks overflows an LBA",
-            ));
-        }
-        let needed =
-            u64::from(blocks.unsigned_abs()) * u64::from(p.bytes_per_sector.unsigned_abs());
+        let section =
+            Section::new(lba, blocks, p.bytes_per_sector).map_err(|e| section_error(&e))?;
+        let needed = section.bytes();
         let source = Source::new(data)?;
-        if let Some(size) = source.size().filter(|&s| s < needed) {
-            return Err(invalid(&format!(
-                "the data holds {size} bytes but the section needs {needed}"
-            )));
-        }
+        section
+            .check_source(source.size())
+            .map_err(|e| section_error(&e))?;
         let connection = recorder.connection.clone();
         let max_payload = connection
             .limits()

@@ -4,20 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use webburn_shared::HResult;
+use webburn_shared::{HResult, Section};
 
 use crate::engine::EngineError;
+use crate::engine::medium::failed;
 use crate::scsi::{self, ScsiError, sense};
 use crate::transport::ScsiTransport;
 
 /// How long a drive may take to become ready after loading a disc.
 const READY_WAIT: Duration = Duration::from_secs(30);
-
-/// Profiles written only at the next writable address (write-once and
-/// sequential rewritable media).
-const SEQUENTIAL: [u16; 10] = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41, 0x51];
-/// Read-only profiles.
-const READ_ONLY: [u16; 5] = [0x08, 0x10, 0x40, 0x50, 0x03];
 
 /// What the medium check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +25,6 @@ pub struct MediumCheck {
     pub can_test_write: bool,
     /// The last LBA the section covers.
     pub end_lba: u32,
-}
-
-fn failed(what: &str, e: &ScsiError) -> EngineError {
-    let err = EngineError::new(e.hresult(), format!("{what} failed: {e}"));
-    match e {
-        ScsiError::Sense(s) => err.with_sense(*s),
-        _ => err,
-    }
 }
 
 /// TEST UNIT READY until the drive is ready: an open tray is closed once
@@ -76,107 +63,29 @@ pub fn ensure_ready(t: &mut dyn ScsiTransport) -> Result<(), EngineError> {
     }
 }
 
-/// Checks that `sector_count` sectors of `bps` bytes can be written at
-/// `start_lba` on the loaded medium.
-pub fn check(
-    t: &mut dyn ScsiTransport,
-    start_lba: i32,
-    sector_count: i32,
-    bps: i32,
-) -> Result<MediumCheck, EngineError> {
-    let config = match scsi::get_configuration(t) {
-        Ok(c) => Some(c),
-        // A plain disk has no GET CONFIGURATION: 5/20/00, or 5/24/00 from
-        // QEMU's scsi-hd.
-        Err(ScsiError::Sense(s))
-            if s.key == sense::key::ILLEGAL_REQUEST && matches!(s.asc, 0x20 | 0x24) =>
-        {
-            None
-        }
-        Err(e) => return Err(failed("GET CONFIGURATION", &e)),
-    };
-    let profile = config.as_ref().map(|c| c.current_profile);
-    let name = profile.map_or("disk", scsi::replies::profile_name);
-    let count = i64::from(sector_count);
-    let end = i64::from(start_lba) + count - 1;
-    let end_lba = u32::try_from(end.max(0)).unwrap_or(u32::MAX);
-    let too_large = |room: i64| {
-        EngineError::new(
-            HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
-            format!("the data needs {count} sectors but the {name} has room for {room}"),
-        )
-    };
-    match profile {
-        Some(0) => {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
-                "there is no disc in the drive",
-            ));
-        }
-        Some(p) if READ_ONLY.contains(&p) => {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
-                format!("a {name} cannot be written"),
-            ));
-        }
-        _ => {}
+/// Checks that `section` can be burned on the loaded medium: on top of
+/// the engine's room check (no medium, read-only or closed disc, lowest
+/// address, last writable sector, sector size), a sequential medium is
+/// written at its next writable address.
+pub fn check(t: &mut dyn ScsiTransport, section: Section) -> Result<MediumCheck, EngineError> {
+    let medium = crate::engine::medium::probe(t)?;
+    if let Some(nwa) = medium.next_writable.filter(|_| medium.sequential)
+        && i64::from(section.start()) != i64::from(nwa)
+    {
+        return Err(EngineError::new(
+            HResult::E_INVALIDARG,
+            format!(
+                "startingBlockAddress {} is not the next writable address {nwa}",
+                section.start()
+            ),
+        ));
     }
-    let sequential = profile.is_some_and(|p| SEQUENTIAL.contains(&p));
-    if sequential {
-        if bps != 2048 {
-            return Err(EngineError::new(
-                HResult::E_INVALIDARG,
-                format!("a {name} takes 2048-byte sectors, not {bps}"),
-            ));
-        }
-        let disc =
-            scsi::read_disc_information(t).map_err(|e| failed("READ DISC INFORMATION", &e))?;
-        if disc.status == scsi::DiscStatus::Complete {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
-                format!("the {name} is closed (finalized): nothing more can be written to it"),
-            ));
-        }
-        let track = scsi::read_track_information(t, 0xFF)
-            .map_err(|e| failed("READ TRACK INFORMATION", &e))?;
-        let Some(nwa) = track.next_writable else {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_INVALID_MEDIA_STATE,
-                format!("the {name} reports no next writable address"),
-            ));
-        };
-        if i64::from(start_lba) != i64::from(nwa) {
-            return Err(EngineError::new(
-                HResult::E_INVALIDARG,
-                format!("startingBlockAddress {start_lba} is not the next writable address {nwa}"),
-            ));
-        }
-        if count > i64::from(track.free_blocks) {
-            return Err(too_large(i64::from(track.free_blocks)));
-        }
-    } else {
-        let cap = scsi::read_capacity(t).map_err(|e| failed("READ CAPACITY", &e))?;
-        if i64::from(cap.block_len) != i64::from(bps) {
-            return Err(EngineError::new(
-                HResult::E_INVALIDARG,
-                format!(
-                    "BytesPerSector {bps} does not match the {name}'s blocks of {} bytes",
-                    cap.block_len
-                ),
-            ));
-        }
-        let room = i64::from(cap.last_lba) + 1 - i64::from(start_lba);
-        if start_lba < 0 || count > room {
-            return Err(too_large(room.max(0)));
-        }
-    }
+    medium.room.admit(section)?;
     Ok(MediumCheck {
-        profile,
-        sequential,
-        can_test_write: config
-            .as_ref()
-            .is_some_and(scsi::Configuration::can_test_write),
-        end_lba,
+        profile: medium.profile,
+        sequential: medium.sequential,
+        can_test_write: medium.can_test_write,
+        end_lba: u32::try_from(section.last().max(0)).unwrap_or(0),
     })
 }
 

@@ -65,3 +65,9 @@ impl fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
+
+impl From<webburn_shared::section::SectionError> for EngineError {
+    fn from(e: webburn_shared::section::SectionError) -> Self {
+        EngineError::new(e.hresult, e.detail)
+    }
+}

@@ -4,15 +4,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use webburn_shared::WriteEngineEventArgs;
+use webburn_shared::{Section, WriteEngineEventArgs};
 
 use super::ring::Ring;
 
 /// Counters of one WriteSection.
 #[derive(Debug)]
 pub(crate) struct Progress {
-    pub start_lba: i32,
-    pub sector_count: i32,
+    pub section: Section,
+    /// The section's BytesPerSector.
     pub bytes_per_sector: u64,
     pub read_bytes: AtomicU64,
     pub written_sectors: AtomicU64,
@@ -23,15 +23,18 @@ pub(crate) struct Progress {
 }
 
 fn clamp_i32(v: i64) -> i32 {
-    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX })
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Progress {
-    pub fn new(start_lba: i32, sector_count: i32, bytes_per_sector: u64) -> Self {
+    pub fn new(section: Section) -> Self {
         Progress {
-            start_lba,
-            sector_count,
-            bytes_per_sector,
+            section,
+            bytes_per_sector: u64::from(section.bytes_per_sector()),
             read_bytes: AtomicU64::new(0),
             written_sectors: AtomicU64::new(0),
             drive_total: AtomicU64::new(0),
@@ -68,7 +71,10 @@ impl EventClock {
         let dt = now.duration_since(self.last_at).as_secs_f64();
         let delta = (written - self.last_written) * p.bytes_per_sector;
         let rate = if dt > 0.0 {
-            (delta as f64 / dt) as u64
+            // Float to integer casts saturate (and NaN gives 0).
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let rate = (delta as f64 / dt) as u64;
+            rate
         } else {
             0
         };
@@ -76,16 +82,17 @@ impl EventClock {
         self.last_written = written;
         let total = ring.capacity() as u64;
         let used = (ring.len() as u64).min(total);
-        let start = i64::from(p.start_lba);
+        let start = i64::from(p.section.start());
         WriteEngineEventArgs {
-            start_lba: p.start_lba,
-            sector_count: p.sector_count,
-            last_read_lba: clamp_i32(start + read_sectors as i64 - 1),
-            last_written_lba: clamp_i32(start + written as i64 - 1),
-            total_system_buffer: clamp_i32(total as i64),
-            used_system_buffer: clamp_i32(used as i64),
-            free_system_buffer: clamp_i32((total - used) as i64),
-            elapsed_ms: now.duration_since(p.started).as_millis() as u64,
+            start_lba: p.section.start(),
+            sector_count: p.section.count_i32(),
+            last_read_lba: clamp_i32(start + signed(read_sectors) - 1),
+            last_written_lba: clamp_i32(start + signed(written) - 1),
+            total_system_buffer: clamp_i32(signed(total)),
+            used_system_buffer: clamp_i32(signed(used)),
+            free_system_buffer: clamp_i32(signed(total - used)),
+            elapsed_ms: u64::try_from(now.duration_since(p.started).as_millis())
+                .unwrap_or(u64::MAX),
             current_bytes_per_second: rate,
             drive_buffer_total: p.drive_total.load(Ordering::Acquire),
             drive_buffer_used: p.drive_used.load(Ordering::Acquire),

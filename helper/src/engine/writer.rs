@@ -23,7 +23,8 @@ pub(crate) struct WriteJob<'a> {
     /// Cleared when `run` returns, so CancelWrite knows the writer stopped.
     pub active: &'a AtomicBool,
     pub timeout: Duration,
-    pub unit_sectors: u32,
+    /// Sectors per WRITE: at most 65,535 for WRITE(10).
+    pub unit_sectors: usize,
     pub streaming: bool,
     pub pacing: Pacing,
     /// Whether and when the drive's buffer was asked about.
@@ -98,12 +99,12 @@ impl WriteJob<'_> {
     pub fn run(mut self) -> Result<(), EngineError> {
         let _active = Active(self.active);
         let p = self.progress;
-        let bps = p.bytes_per_sector as usize;
-        let total = u64::try_from(p.sector_count).unwrap_or(0);
+        let bps = p.bytes_per_sector;
+        let total = u64::from(p.section.count());
         // Like cdrecord's fifo: the first WRITE waits for a full buffer (or
         // all the data), so a drive without underrun protection never starts
         // streaming on a trickle.
-        let section = usize::try_from(total * bps as u64).unwrap_or(usize::MAX);
+        let section = usize::try_from(p.section.bytes()).unwrap_or(usize::MAX);
         if self.fill_first && self.ring.wait_fill(section).is_err() {
             return Err(EngineError::cancelled());
         }
@@ -129,7 +130,7 @@ impl WriteJob<'_> {
                     format!(
                         "the data source ended after {} of {} bytes",
                         p.read_bytes.load(Ordering::Acquire),
-                        total * bps as u64
+                        total * bps
                     ),
                 ));
             }
@@ -141,19 +142,23 @@ impl WriteJob<'_> {
     /// counting them in `done`.
     fn write_block(&mut self, data: &[u8], done: &mut u64, total: u64) -> Result<(), EngineError> {
         let p = self.progress;
-        let bps = p.bytes_per_sector as usize;
+        let bps = usize::try_from(p.bytes_per_sector).unwrap_or(usize::MAX);
         let mut at = 0;
         while *done < total && data.len() - at >= bps {
             if self.cancel.load(Ordering::Acquire) {
                 return Err(EngineError::cancelled());
             }
-            let whole = ((data.len() - at) / bps) as u64;
-            let sectors = u64::from(self.unit_sectors).min(total - *done).min(whole) as u32;
-            let bytes = &data[at..at + sectors as usize * bps];
-            let lba = i64::from(p.start_lba) + *done as i64;
+            let whole = (data.len() - at) / bps;
+            let left = usize::try_from(total - *done).unwrap_or(usize::MAX);
+            let sectors = self.unit_sectors.min(left).min(whole);
+            let bytes = &data[at..at + sectors * bps];
+            // Inside the section, whose every LBA the medium check admitted.
+            let lba = p.section.lba_at(*done).ok_or_else(|| {
+                EngineError::new(HResult::E_FAIL, "internal error: a WRITE past the section")
+            })?;
             let fraction = *done as f64 / total as f64;
-            self.write_unit(lba as i32, sectors, bytes, *done > 0, fraction)?;
-            *done += u64::from(sectors);
+            self.write_unit(lba, sectors, bytes, *done > 0, fraction)?;
+            *done += sectors as u64;
             at += bytes.len();
             p.written_sectors.store(*done, Ordering::Release);
             self.poll_drive_buffer();
@@ -184,23 +189,29 @@ impl WriteJob<'_> {
     fn write_unit(
         &mut self,
         lba: i32,
-        sectors: u32,
+        sectors: usize,
         data: &[u8],
         mid_write: bool,
         fraction: f64,
     ) -> Result<(), EngineError> {
+        let too_long = || {
+            EngineError::new(
+                HResult::E_FAIL,
+                format!("internal error: {sectors} sectors do not fit one WRITE"),
+            )
+        };
         let cdb = if self.streaming {
             Cdb::Write12 {
                 fua: false,
                 streaming: true,
                 lba,
-                blocks: sectors,
+                blocks: u32::try_from(sectors).map_err(|_| too_long())?,
             }
         } else {
             Cdb::Write10 {
                 fua: false,
                 lba,
-                blocks: sectors as u16,
+                blocks: u16::try_from(sectors).map_err(|_| too_long())?,
             }
         }
         .encode();

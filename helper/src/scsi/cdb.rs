@@ -135,6 +135,13 @@ fn put16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_be_bytes());
 }
 
+/// An LBA field: signed, two's complement (MMC-6 4.2.2: CD addresses below
+/// 0 are the first track's pre-gap). The medium check refuses negative
+/// addresses on every other medium before a CDB is built.
+fn put_lba(b: &mut [u8], lba: i32) {
+    b[2..6].copy_from_slice(&lba.to_be_bytes());
+}
+
 fn put32(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_be_bytes());
 }
@@ -200,17 +207,17 @@ impl Cdb {
                 b[4] = u8::from(start) | if load_eject { 0x02 } else { 0 };
             }
             Cdb::Read10 { lba, blocks } => {
-                put32(&mut b, 2, lba as u32);
+                put_lba(&mut b, lba);
                 put16(&mut b, 7, blocks);
             }
             Cdb::Write10 { fua, lba, blocks } => {
                 b[1] = if fua { 0x08 } else { 0 };
-                put32(&mut b, 2, lba as u32);
+                put_lba(&mut b, lba);
                 put16(&mut b, 7, blocks);
             }
             Cdb::SynchronizeCache { immed, lba, blocks } => {
                 b[1] = if immed { 0x02 } else { 0 };
-                put32(&mut b, 2, lba as u32);
+                put_lba(&mut b, lba);
                 put16(&mut b, 7, blocks);
             }
             Cdb::GetConfiguration {
@@ -266,7 +273,7 @@ impl Cdb {
                 blocks,
             } => {
                 b[1] = if fua { 0x08 } else { 0 };
-                put32(&mut b, 2, lba as u32);
+                put_lba(&mut b, lba);
                 put32(&mut b, 6, blocks);
                 b[10] = if streaming { 0x80 } else { 0 };
             }
@@ -291,7 +298,7 @@ impl Cdb {
         if b.len() < need {
             return Err(CdbError::TooShort { op, len: b.len() });
         }
-        let lba = || be32(b, 2) as i32;
+        let lba = || i32::from_be_bytes([b[2], b[3], b[4], b[5]]);
         Ok(match op {
             op::TEST_UNIT_READY => Cdb::TestUnitReady,
             op::REQUEST_SENSE => Cdb::RequestSense { alloc: b[4] },

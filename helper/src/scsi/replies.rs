@@ -73,7 +73,7 @@ impl InquiryData {
         b[1] = if self.removable { 0x80 } else { 0 };
         b[2] = 0x05;
         b[3] = 0x02;
-        b[4] = (Self::LEN - 5) as u8;
+        b[4] = super::len8(Self::LEN - 5);
         b[8..16].copy_from_slice(&padded::<8>(&self.vendor));
         b[16..32].copy_from_slice(&padded::<16>(&self.product));
         b[32..36].copy_from_slice(&padded::<4>(&self.revision));
@@ -189,7 +189,7 @@ impl DiscInformation {
     /// The 34 wire bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut b = [0u8; Self::LEN];
-        b[1] = (Self::LEN - 2) as u8;
+        b[1] = super::len8(Self::LEN - 2);
         let status = match self.status {
             DiscStatus::Blank => 0,
             DiscStatus::Appendable => 1,
@@ -252,7 +252,7 @@ impl TrackInformation {
     /// The 48 wire bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut b = [0u8; Self::LEN];
-        b[1] = (Self::LEN - 2) as u8;
+        b[1] = super::len8(Self::LEN - 2);
         let [t_hi, t_lo] = self.track.to_be_bytes();
         (b[2], b[32]) = (t_lo, t_hi);
         b[3] = 1;
@@ -325,10 +325,10 @@ impl Configuration {
         for f in &self.features {
             b.extend_from_slice(&f.code.to_be_bytes());
             b.push(u8::from(f.current) | 0x02);
-            b.push(f.data.len() as u8);
+            b.push(super::len8(f.data.len()));
             b.extend_from_slice(&f.data);
         }
-        let len = (b.len() - 4) as u32;
+        let len = u32::try_from(b.len() - 4).unwrap_or(u32::MAX);
         b[0..4].copy_from_slice(&len.to_be_bytes());
         b
     }

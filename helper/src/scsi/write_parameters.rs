@@ -24,7 +24,7 @@ impl WriteParameters {
     pub fn new(write_type: u8, test_write: bool) -> Self {
         let mut page = vec![0u8; PAGE_LEN];
         page[0] = PAGE;
-        page[1] = (PAGE_LEN - 2) as u8;
+        page[1] = super::len8(PAGE_LEN - 2);
         let mut p = WriteParameters { page };
         p.page[2] = write_type & 0x0F;
         p.set_test_write(test_write);
@@ -45,7 +45,7 @@ impl WriteParameters {
     pub fn encode_sense(&self) -> Vec<u8> {
         let mut b = vec![0u8; HEADER_LEN];
         b.extend_from_slice(&self.page);
-        let len = (b.len() - 2) as u16;
+        let len = super::len16(b.len() - 2);
         b[0..2].copy_from_slice(&len.to_be_bytes());
         b
     }

@@ -32,7 +32,7 @@ impl WriteSpeed {
     /// of `profile` (1x CD = 75, 1x DVD = 676, 1x BD = 2197).
     pub fn sectors_per_second(&self, profile: u16) -> u32 {
         let unit = speed_sector_bytes(profile);
-        ((u64::from(self.write_kb_per_s) * 1000 + unit / 2) / unit) as u32
+        u32::try_from((u64::from(self.write_kb_per_s) * 1000 + unit / 2) / unit).unwrap_or(u32::MAX)
     }
 }
 
@@ -52,7 +52,7 @@ impl WriteSpeeds {
             e[12..16].copy_from_slice(&d.write_kb_per_s.to_be_bytes());
             b.extend_from_slice(&e);
         }
-        let len = (b.len() - 4) as u32;
+        let len = u32::try_from(b.len() - 4).unwrap_or(u32::MAX);
         b[0..4].copy_from_slice(&len.to_be_bytes());
         b[4] = 0x02;
         b

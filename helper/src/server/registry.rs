@@ -9,7 +9,7 @@
 //! A device is open only while a session writes to it (or for a moment while
 //! it is described), so other programs can use the drive the rest of the time.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use webburn_shared::HResult;
@@ -22,6 +22,9 @@ pub type SessionId = u64;
 
 /// How long a claim waits for a list that is describing the device.
 const DESCRIBE_WAIT: Duration = Duration::from_secs(1);
+/// How long a claim waits for a recorder whose session is ending (its last
+/// WRITE completing) before it answers E_IMAPI_RECORDER_LOCKED.
+pub const RELEASE_WAIT: Duration = Duration::from_secs(5);
 
 /// Finds the ids of the system's optical drives.
 pub type Discover = fn() -> Vec<String>;
@@ -35,6 +38,8 @@ struct Entry {
     /// Open while a session holds it.
     open: Option<Recorder>,
     holder: Option<SessionId>,
+    /// The holder's session has ended: the recorder is free once its write stops.
+    releasing: bool,
     /// The last description, shown while the recorder is busy.
     cached: Option<RecorderInfo>,
     /// Found by discovery rather than configured: forgotten when it vanishes.
@@ -87,6 +92,7 @@ impl Registry {
                 cached: recorder.describe().ok(),
                 open: None,
                 holder: None,
+                releasing: false,
                 discovered: false,
             });
         }
@@ -115,6 +121,7 @@ impl Registry {
                     id,
                     open: None,
                     holder: None,
+                    releasing: false,
                     cached: None,
                     discovered: true,
                 });
@@ -163,22 +170,30 @@ impl Registry {
             .and_then(|e| e.cached.clone())
     }
 
-    /// Opens `id` for `session`: E_INVALIDARG if not offered,
-    /// E_IMAPI_RECORDER_LOCKED if another session (or program) has it.
-    pub fn claim(&self, id: &str, session: SessionId) -> Result<Recorder, HResult> {
-        let spec = {
+    /// Opens `id` for `session` (blocking: it opens the device): E_INVALIDARG
+    /// if not offered, E_IMAPI_RECORDER_LOCKED if another session or program
+    /// has it. A recorder whose session has ended is waited for, up to
+    /// [`RELEASE_WAIT`], while its last WRITE completes. The recorder is
+    /// freed when the returned claim is dropped.
+    pub fn claim(self: &Arc<Self>, id: &str, session: SessionId) -> Result<Claim, HResult> {
+        let until = Instant::now() + RELEASE_WAIT;
+        let spec = loop {
             let mut entries = self.lock();
             let entry = entries
                 .iter_mut()
                 .find(|e| e.id == id)
                 .ok_or(HResult::E_INVALIDARG)?;
-            match (entry.holder, &entry.open) {
-                (Some(h), _) if h != session => return Err(HResult::E_IMAPI_RECORDER_LOCKED),
-                (Some(_), Some(open)) => return Ok(open.clone()),
-                // Reserved: no list describes it from now on.
-                _ => entry.holder = Some(session),
+            match entry.holder {
+                Some(_) if entry.releasing && Instant::now() < until => {}
+                Some(_) => return Err(HResult::E_IMAPI_RECORDER_LOCKED),
+                None => {
+                    // Reserved: no list describes it from now on.
+                    entry.holder = Some(session);
+                    break entry.spec.clone();
+                }
             }
-            entry.spec.clone()
+            drop(entries);
+            std::thread::sleep(Duration::from_millis(5));
         };
         // A list may be describing the device this moment (it has it open).
         let until = Instant::now() + DESCRIBE_WAIT;
@@ -198,7 +213,12 @@ impl Registry {
         match (opened, entry) {
             (Ok(recorder), Some(entry)) => {
                 entry.open = Some(recorder.clone());
-                Ok(recorder)
+                Ok(Claim {
+                    registry: Arc::clone(self),
+                    id: id.to_owned(),
+                    session,
+                    recorder,
+                })
             }
             (Err(e), Some(entry)) => {
                 entry.holder = None;
@@ -208,16 +228,47 @@ impl Registry {
         }
     }
 
+    /// `session` has ended: claims waiting for its recorders wait for their
+    /// release instead of answering E_IMAPI_RECORDER_LOCKED at once.
+    pub fn session_ending(&self, session: SessionId) {
+        for e in self.lock().iter_mut().filter(|e| e.holder == Some(session)) {
+            e.releasing = true;
+        }
+    }
+
     /// Frees recorder `id` if `session` holds it; it closes when its writer lets go.
-    pub fn release(&self, id: &str, session: SessionId) {
+    fn release(&self, id: &str, session: SessionId) {
         for e in self
             .lock()
             .iter_mut()
             .filter(|e| e.id == id && e.holder == Some(session))
         {
             e.holder = None;
+            e.releasing = false;
             e.open = None;
         }
+    }
+}
+
+/// A recorder one session holds; dropping the claim frees it for the others.
+#[derive(Debug)]
+pub struct Claim {
+    registry: Arc<Registry>,
+    id: String,
+    session: SessionId,
+    recorder: Recorder,
+}
+
+impl Claim {
+    /// The open recorder.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.registry.release(&self.id, self.session);
     }
 }
 
@@ -229,10 +280,14 @@ mod tests {
     fn claims_are_exclusive_until_released() {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
-        let reg = Registry::open(std::slice::from_ref(&id), None).unwrap();
+        let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
         assert_eq!(reg.list(1).len(), 1);
-        assert!(reg.claim(&id, 1).is_ok());
-        assert!(reg.claim(&id, 1).is_ok(), "the holder may claim again");
+        let held = reg.claim(&id, 1).unwrap();
+        assert_eq!(
+            reg.claim(&id, 1).unwrap_err(),
+            HResult::E_IMAPI_RECORDER_LOCKED,
+            "one claim per recorder, also within a session"
+        );
         assert_eq!(
             reg.claim(&id, 2).unwrap_err(),
             HResult::E_IMAPI_RECORDER_LOCKED
@@ -241,7 +296,7 @@ mod tests {
         assert!(!reg.list(1)[0].in_use);
         reg.release(&id, 2);
         assert!(reg.list(2)[0].in_use, "only the holder releases");
-        reg.release(&id, 1);
+        drop(held);
         assert!(reg.claim(&id, 2).is_ok());
         let elsewhere = format!("emulated:{}", dir.path().join("other.img").display());
         assert_eq!(reg.claim(&elsewhere, 2).unwrap_err(), HResult::E_INVALIDARG);
@@ -251,12 +306,11 @@ mod tests {
     fn a_device_is_open_only_while_a_session_holds_it() {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
-        let reg = Registry::open(std::slice::from_ref(&id), None).unwrap();
+        let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
         reg.list(1);
         drop(Recorder::open(&id).expect("free between writes: another program may open it"));
         let held = reg.claim(&id, 1).unwrap();
         assert!(Recorder::open(&id).is_err(), "open while held");
-        reg.release(&id, 1);
         drop(held);
         drop(Recorder::open(&id).expect("closed once released"));
     }
@@ -268,10 +322,9 @@ mod tests {
             .iter()
             .map(|n| format!("emulated:{}", dir.path().join(n).display()))
             .collect();
-        let reg = Registry::open(&ids, None).unwrap();
+        let reg = Arc::new(Registry::open(&ids, None).unwrap());
         let a = reg.claim(&ids[0], 1).unwrap();
         let _b = reg.claim(&ids[1], 1).unwrap();
-        reg.release(&ids[0], 1);
         drop(a);
         assert!(reg.claim(&ids[0], 2).is_ok(), "a is free");
         assert_eq!(
@@ -279,6 +332,23 @@ mod tests {
             HResult::E_IMAPI_RECORDER_LOCKED,
             "b is still held"
         );
+    }
+
+    #[test]
+    fn a_claim_waits_for_the_recorder_of_an_ending_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = format!("emulated:{}", dir.path().join("r.img").display());
+        let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
+        let held = reg.claim(&id, 1).unwrap();
+        reg.session_ending(1);
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        let started = Instant::now();
+        assert!(reg.claim(&id, 2).is_ok(), "waited instead of LOCKED");
+        assert!(started.elapsed() < RELEASE_WAIT);
+        releaser.join().unwrap();
     }
 
     static FOUND: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -294,17 +364,17 @@ mod tests {
             "emulated:{},profile=dvd+r",
             dir.path().join("d.img").display()
         );
-        let reg = Registry::open(&[], Some(found)).unwrap();
+        let reg = Arc::new(Registry::open(&[], Some(found)).unwrap());
         assert!(reg.list(1).is_empty());
         FOUND.lock().unwrap().push(drive.clone());
         let listed = reg.list(1);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].current_profiles, [0x1B]);
-        let _held = reg.claim(&drive, 1).unwrap();
+        let held = reg.claim(&drive, 1).unwrap();
         FOUND.lock().unwrap().clear();
         assert_eq!(reg.list(2).len(), 1, "a held drive stays listed");
         assert!(reg.list(2)[0].in_use);
-        reg.release(&drive, 1);
+        drop(held);
         assert!(reg.list(2).is_empty(), "gone once free");
         assert_eq!(reg.claim(&drive, 2).unwrap_err(), HResult::E_INVALIDARG);
     }

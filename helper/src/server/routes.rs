@@ -44,8 +44,14 @@ fn refuse(status: StatusCode, reason: &str) -> Response {
     (status, format!("{reason}\n")).into_response()
 }
 
-/// Refuses any request whose Host is not this helper on loopback (DNS rebinding).
+/// Refuses any request whose Host is not this helper on loopback (DNS
+/// rebinding), and with 400 one that carries more than one Host header
+/// (RFC 9112 section 3.2).
 async fn host_check(State(st): Shared, req: Request, next: Next) -> Response {
+    if req.headers().get_all(header::HOST).iter().count() > 1 {
+        tracing::warn!(path = req.uri().path(), "refused: several Host headers");
+        return refuse(StatusCode::BAD_REQUEST, "more than one Host header");
+    }
     let host = req
         .headers()
         .get(header::HOST)
@@ -202,6 +208,9 @@ async fn websocket(
         limits: c.limits(),
         idle_timeout: c.idle_timeout,
         own_page: admission == Admission::Own,
+        // A paired session lives only as long as its pairing.
+        pairing_token: (admission == Admission::Paired)
+            .then(|| token.unwrap_or_default().to_owned()),
         pairing: st.pairing.clone(),
         history: st.history.clone(),
         activity: Arc::clone(&st.activity),

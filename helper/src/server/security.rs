@@ -5,7 +5,8 @@ use super::config::normalize_origin;
 use super::pairing::PairingStore;
 
 /// True if `host` (the Host header) names this helper on loopback:
-/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`.
+/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`, the port written as
+/// the helper prints it (no leading zeros, no sign).
 pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
     let Some(host) = host else {
         return false;
@@ -14,7 +15,7 @@ pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
     let Some((name, p)) = host.rsplit_once(':') else {
         return false;
     };
-    p.parse::<u16>() == Ok(port) && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+    p == port.to_string() && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 /// The origins of the helper's own page.
@@ -114,6 +115,8 @@ mod tests {
             "192.168.1.2:8000",
             "localhost.evil.example:8000",
             "0.0.0.0:8000",
+            "127.0.0.1:08000",
+            "127.0.0.1:+8000",
             "",
         ] {
             assert!(!host_allowed(Some(bad), 8000), "{bad}");

@@ -12,7 +12,7 @@ use webburn_shared::{DataFrameHeader, DiscOptions, HResult};
 use super::WriteEvent;
 use super::source::ChannelReader;
 use crate::engine::{EngineConfig, EngineError, WriteEngine};
-use crate::server::registry::{Registry, SessionId};
+use crate::server::registry::{Claim, Registry, SessionId};
 
 /// What `startWrite` asked for.
 #[derive(Debug, Clone)]
@@ -113,43 +113,43 @@ pub(crate) type Refusals = Vec<(u32, EngineError)>;
 /// Frames with less payload than this are gathered before the engine gets them.
 const COALESCE_BYTES: usize = 64 * 1024;
 
-/// Puts the requested properties on a fresh engine and checks the section,
-/// claiming the recorder; returns the engine or the HRESULT to answer with.
+/// Puts the requested properties on a fresh engine, claims the recorder and
+/// checks the section against its medium (the disc flow's medium checks
+/// for a `disc` write), all before any credit is granted; returns the
+/// engine and the claim, or the HRESULT to answer with. Blocking: it opens
+/// the device and asks it about its medium.
 fn prepare(
     req: &WriteRequest,
     recorder_id: &str,
     config: EngineConfig,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     session: SessionId,
-) -> Result<WriteEngine, EngineError> {
+) -> Result<(WriteEngine, Claim), EngineError> {
     let p = &req.properties;
     let cached = registry.cached(recorder_id);
     let engine = WriteEngine::new(cached.as_ref().map_or(config, |i| i.tune(config)));
-    let invalid = |what: String| EngineError::new(HResult::E_INVALIDARG, what);
+    let property = |name: &str, value: i32, rule: &str| {
+        let detail = format!("{name} {value} is not {rule}");
+        move |h: HResult| EngineError::new(h, detail)
+    };
     engine
         .put_bytes_per_sector(p.bytes_per_sector)
-        .map_err(|_| {
-            invalid(format!(
-                "bytesPerSector {} is not positive",
-                p.bytes_per_sector
-            ))
-        })?;
+        .map_err(property("bytesPerSector", p.bytes_per_sector, "positive"))?;
+    let rate = "-1 or positive";
     engine
         .put_starting_sectors_per_second(p.starting_sectors_per_second)
-        .map_err(|_| {
-            invalid(format!(
-                "startingSectorsPerSecond {} is neither -1 nor positive",
-                p.starting_sectors_per_second
-            ))
-        })?;
+        .map_err(property(
+            "startingSectorsPerSecond",
+            p.starting_sectors_per_second,
+            rate,
+        ))?;
     engine
         .put_ending_sectors_per_second(p.ending_sectors_per_second)
-        .map_err(|_| {
-            invalid(format!(
-                "endingSectorsPerSecond {} is neither -1 nor positive",
-                p.ending_sectors_per_second
-            ))
-        })?;
+        .map_err(property(
+            "endingSectorsPerSecond",
+            p.ending_sectors_per_second,
+            rate,
+        ))?;
     engine
         .put_use_streaming_write12(p.use_streaming_write12)
         .map_err(|h| EngineError::new(h, "useStreamingWrite12"))?;
@@ -159,13 +159,7 @@ fn prepare(
             "no recorder was named",
         ));
     }
-    if let Some(why) = cached
-        .as_ref()
-        .and_then(|info| info.sector_size_mismatch(p.bytes_per_sector))
-    {
-        return Err(invalid(why));
-    }
-    let recorder = registry.claim(recorder_id, session).map_err(|h| {
+    let claim = registry.claim(recorder_id, session).map_err(|h| {
         let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
             format!("{recorder_id} is in use by another session")
         } else {
@@ -173,21 +167,18 @@ fn prepare(
         };
         EngineError::new(h, detail)
     })?;
-    let checked = engine
-        .put_recorder(recorder)
-        .map_err(|h| EngineError::new(h, "recorder"))
-        .and_then(|()| {
-            engine.check_section(
-                Some(req.total_bytes),
-                req.starting_block_address,
-                req.number_of_blocks,
-            )
-        });
-    if let Err(e) = checked {
-        registry.release(recorder_id, session);
-        return Err(e);
+    engine
+        .put_recorder(claim.recorder().clone())
+        .map_err(|h| EngineError::new(h, "recorder"))?;
+    let section = req.section();
+    if req.disc.is_some() {
+        crate::disc::precheck(&engine, section)?;
+    } else {
+        let typed =
+            engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
+        engine.check_medium(typed)?;
     }
-    Ok(engine)
+    Ok((engine, claim))
 }
 
 /// Why the write as a whole is refused (for every target), if it is.
@@ -218,8 +209,7 @@ fn start_target(
     index: u32,
     recorder: &str,
     engine: Arc<WriteEngine>,
-    registry: &Arc<Registry>,
-    session: SessionId,
+    claim: Claim,
     events: &UnboundedSender<WriteEvent>,
 ) -> Target {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -237,17 +227,12 @@ fn start_target(
         Arc::clone(&cancel),
         stopped,
     );
-    let section = crate::disc::Section {
-        source_len: Some(req.total_bytes),
-        start_lba: req.starting_block_address,
-        sector_count: req.number_of_blocks,
-    };
+    let section = req.section();
     let disc = req.disc;
     let task = {
         let engine = Arc::clone(&engine);
         let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
-        let (registry, events) = (Arc::clone(registry), events.clone());
-        let recorder = recorder.to_owned();
+        let events = events.clone();
         move || {
             let updates = events.clone();
             let result = if cancel.load(Ordering::Acquire) {
@@ -276,10 +261,11 @@ fn start_target(
                 Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
                 r => r,
             };
-            // The device closes when its last holder lets go: this task
-            // first, the session's handle when it reads Done.
+            // The recorder is free before the session hears of the end; the
+            // device closes when its last holder lets go: this task first,
+            // the session's handle when it reads Done.
             drop(engine);
-            registry.release(&recorder, session);
+            drop(claim);
             let _ = events.send(WriteEvent::Done(id, index, result));
         }
     };
@@ -297,6 +283,15 @@ fn start_target(
 }
 
 impl WriteRequest {
+    /// The section as the engine and the disc flow take it.
+    fn section(&self) -> crate::disc::Section {
+        crate::disc::Section {
+            source_len: Some(self.total_bytes),
+            start_lba: self.starting_block_address,
+            sector_count: self.number_of_blocks,
+        }
+    }
+
     /// The recorders the write goes to, by target index.
     pub fn recorders(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.properties.recorder.as_str())
@@ -307,7 +302,8 @@ impl WriteRequest {
 impl OpenWrite {
     /// Validates `req` and starts it on each of its recorders, each on a
     /// blocking thread that reports through `events` and releases its recorder
-    /// when it ends. Returns the write (if any target started) and the
+    /// when it ends. Blocking (it opens devices): call it on a blocking
+    /// thread of the runtime. Returns the write (if any target started) and the
     /// targets refused, with why.
     pub fn start(
         req: &WriteRequest,
@@ -324,13 +320,12 @@ impl OpenWrite {
         let mut refused = Vec::new();
         for (index, recorder) in (0u32..).zip(req.recorders()) {
             match prepare(req, recorder, config, registry, session) {
-                Ok(engine) => targets.push(start_target(
+                Ok((engine, claim)) => targets.push(start_target(
                     req,
                     index,
                     recorder,
                     Arc::new(engine),
-                    registry,
-                    session,
+                    claim,
                     events,
                 )),
                 Err(e) => refused.push((index, e)),

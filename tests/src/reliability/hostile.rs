@@ -569,7 +569,7 @@ async fn nasty_json() -> Outcome {
 type BadWrite = (&'static str, i32, i64, i32, i64, HResult);
 
 /// Bad writes to a 64 MiB disk of 2048-byte sectors (32,768 of them).
-const BAD_WRITES: [BadWrite; 10] = [
+const BAD_WRITES: [BadWrite; 12] = [
     (
         "start at the end",
         32_768,
@@ -595,6 +595,22 @@ const BAD_WRITES: [BadWrite; 10] = [
         HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
     ),
     ("a negative start", -1, 1, 2048, 2048, HResult::E_INVALIDARG),
+    (
+        "the most negative start",
+        i32::MIN,
+        1,
+        2048,
+        2048,
+        HResult::E_INVALIDARG,
+    ),
+    (
+        "numberOfBlocks 2147483647 from 0",
+        0,
+        2_147_483_647,
+        2048,
+        4_398_046_509_056,
+        HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
+    ),
     ("numberOfBlocks 0", 0, 0, 2048, 0, HResult::E_INVALIDARG),
     ("numberOfBlocks -5", 0, -5, 2048, 0, HResult::E_INVALIDARG),
     (
@@ -639,25 +655,13 @@ async fn bad_writes() -> Outcome {
                       "startingBlockAddress": lba, "numberOfBlocks": blocks, "totalBytes": total}),
         )
         .await;
-        let mut granted = 0u64;
         let result = loop {
             match c.next_event().await {
+                // The refusal comes before any credit: the client never sends a byte.
                 Event::Message(ServerMessage::WriteStarted { credit, .. }) => {
-                    granted = credit;
-                    let data = vec![0xEEu8; usize::try_from(credit).unwrap_or(0)];
-                    let _ = c
-                        .try_send(Message::binary(
-                            [
-                                &webburn_shared::DataFrameHeader {
-                                    write_id: id,
-                                    offset: 0,
-                                }
-                                .encode()[..],
-                                &data[..],
-                            ]
-                            .concat(),
-                        ))
-                        .await;
+                    return Err(format!(
+                        "{name}: writeStarted with {credit} bytes of credit"
+                    ));
                 }
                 Event::Message(ServerMessage::WriteResult { hresult, .. }) => break hresult,
                 Event::Message(_) => {}
@@ -672,7 +676,6 @@ async fn bad_writes() -> Outcome {
             )
         })?;
         seen.push(format!("{name}: {}", result.name().unwrap_or("?")));
-        let _ = granted;
     }
     let img = std::fs::read(dir.path().join("disk.img")).unwrap_or_default();
     ensure(img.iter().all(|&b| b == 0), || {
@@ -696,6 +699,6 @@ pub async fn run(scale: Scale) -> Vec<Case> {
         case(h, &format!("{} rapid connects (connect, hello, close)", scale.connects), "all served or told 503 at the session limit; no growth in descriptors or memory", rapid_connects(scale)).await,
         case(h, &format!("{} frames of random size and content", scale.random_frames), "documented errors or a close for each; memory and descriptors bounded; no panic", random_frames(scale)).await,
         case(h, "huge, deeply nested and malformed JSON, invalid UTF-8", "badJson / messageTooLarge / a close; no stack overflow, no panic", nasty_json()).await,
-        case(h, "writes outside the medium, negative and overflowing counts", "E_INVALIDARG or STREAM_TOO_LARGE before anything is written", bad_writes()).await,
+        case(h, "writes outside the medium, negative and overflowing counts", "E_INVALIDARG or STREAM_TOO_LARGE instead of writeStarted: no credit, nothing written", bad_writes()).await,
     ]
 }

@@ -1,0 +1,133 @@
+//! What the loaded medium can take, asked of the drive before any WRITE:
+//! its profile, whether it is written only at the next writable address,
+//! and the room a section is held against (lowest address, last writable
+//! sector, sector sizes).
+
+use webburn_shared::HResult;
+use webburn_shared::section::{CD_FIRST_LBA, MediumRoom, SectorSizes};
+
+use super::error::EngineError;
+use crate::scsi::{self, ScsiError, sense};
+use crate::transport::ScsiTransport;
+
+/// Profiles written only at the next writable address (write-once media and
+/// sequentially recorded rewritable media; MMC-6 profile list).
+const SEQUENTIAL: [u16; 10] = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41, 0x51];
+/// Read-only profiles (CD-ROM, DVD-ROM, BD-ROM, HD DVD-ROM, write-once MO
+/// read back only).
+const READ_ONLY: [u16; 5] = [0x08, 0x10, 0x40, 0x50, 0x03];
+
+/// The loaded medium, as the drive describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Medium {
+    /// The current profile; `None` for a disk without GET CONFIGURATION.
+    pub profile: Option<u16>,
+    /// Written at the next writable address, closed when done.
+    pub sequential: bool,
+    /// The next writable address of a sequential medium.
+    pub next_writable: Option<u32>,
+    /// The drive can simulate (Test Write) on this medium.
+    pub can_test_write: bool,
+    /// Where a section may go.
+    pub room: MediumRoom,
+}
+
+/// An error for a SCSI command `what` that failed, with its sense data.
+pub(crate) fn failed(what: &str, e: &ScsiError) -> EngineError {
+    let err = EngineError::new(e.hresult(), format!("{what} failed: {e}"));
+    match e {
+        ScsiError::Sense(s) => err.with_sense(*s),
+        _ => err,
+    }
+}
+
+/// Asks the drive what is loaded (GET CONFIGURATION, then READ DISC and
+/// TRACK INFORMATION for sequential media or READ CAPACITY for the rest).
+/// No medium, a read-only or a closed disc is an error here: nothing can
+/// be written to it.
+pub fn probe(t: &mut dyn ScsiTransport) -> Result<Medium, EngineError> {
+    let config = match scsi::get_configuration(t) {
+        Ok(c) => Some(c),
+        // A plain disk has no GET CONFIGURATION: 5/20/00, or 5/24/00 from
+        // QEMU's scsi-hd.
+        Err(ScsiError::Sense(s))
+            if s.key == sense::key::ILLEGAL_REQUEST && matches!(s.asc, 0x20 | 0x24) =>
+        {
+            None
+        }
+        Err(e) => return Err(failed("GET CONFIGURATION", &e)),
+    };
+    let profile = config.as_ref().map(|c| c.current_profile);
+    let name = profile.map_or("disk", scsi::replies::profile_name);
+    match profile {
+        Some(0) => {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
+                "there is no disc in the drive",
+            ));
+        }
+        Some(p) if READ_ONLY.contains(&p) => {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
+                format!("a {name} cannot be written"),
+            ));
+        }
+        _ => {}
+    }
+    let sequential = profile.is_some_and(|p| SEQUENTIAL.contains(&p));
+    let first_lba = if matches!(profile, Some(0x09 | 0x0A)) {
+        CD_FIRST_LBA
+    } else {
+        0
+    };
+    let (next_writable, end_lba, block_len) = if sequential {
+        let disc =
+            scsi::read_disc_information(t).map_err(|e| failed("READ DISC INFORMATION", &e))?;
+        if disc.status == scsi::DiscStatus::Complete {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
+                format!("the {name} is closed (finalized): nothing more can be written to it"),
+            ));
+        }
+        let track = scsi::read_track_information(t, 0xFF)
+            .map_err(|e| failed("READ TRACK INFORMATION", &e))?;
+        let Some(nwa) = track.next_writable else {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_INVALID_MEDIA_STATE,
+                format!("the {name} reports no next writable address"),
+            ));
+        };
+        (
+            Some(nwa),
+            u64::from(nwa) + u64::from(track.free_blocks),
+            2048,
+        )
+    } else {
+        let cap = match scsi::read_capacity(t) {
+            Ok(c) => c,
+            Err(ScsiError::Sense(s)) if s.asc == 0x3A => {
+                return Err(EngineError::new(
+                    HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
+                    format!("there is no medium in the {name}"),
+                )
+                .with_sense(s));
+            }
+            Err(e) => return Err(failed("READ CAPACITY", &e)),
+        };
+        (None, u64::from(cap.last_lba) + 1, cap.block_len)
+    };
+    Ok(Medium {
+        profile,
+        sequential,
+        next_writable,
+        can_test_write: config
+            .as_ref()
+            .is_some_and(scsi::Configuration::can_test_write),
+        room: MediumRoom {
+            name,
+            first_lba,
+            end_lba,
+            sector_sizes: SectorSizes::for_profile(profile, block_len),
+        },
+    })
+}
