@@ -393,6 +393,6 @@ fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
         assert!(!out.status.success(), "{args:?} was not refused: {err}");
         assert!(err.contains(name), "{args:?}: {err}");
     }
-    let written = std::fs::metadata(&img).map(|m| m.len()).unwrap_or(0);
+    let written = std::fs::metadata(&img).map_or(0, |m| m.len());
     assert_eq!(written, 0, "nothing was written");
 }
