@@ -1,8 +1,12 @@
 //! Recorders: naming, opening, exclusive use and identity.
 //!
 //! A recorder id names a device path: `emulated:PATH[,options]`,
-//! `usb:BUS:ADDRESS[,detach]` (USB Bulk-Only through libusb), or on Linux
-//! `sg:/dev/sgN` (SCSI generic, SG_IO).
+//! `usb:BUS:ADDRESS[,detach][,force]` (USB Bulk-Only through libusb), or on
+//! Linux `sg:/dev/sgN[,force]` (SCSI generic, SG_IO). A disk the system
+//! uses (a mounted file system, swap, the system's own disk) is refused for
+//! writing unless its id carries `force`.
+
+pub mod in_use;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -31,6 +35,9 @@ pub enum DeviceError {
     /// A USB device could not be opened.
     #[error(transparent)]
     Usb(#[from] UsbError),
+    /// The system uses the disk (mounted, swap, the system's disk).
+    #[error("{0}; unmount it first (or name the recorder with ,force to write anyway)")]
+    InUse(in_use::InUse),
     /// A device node could not be opened.
     #[error("cannot open {id}: {source}")]
     Device {
@@ -48,6 +55,7 @@ impl DeviceError {
         match self {
             DeviceError::BadId(_) => HResult::E_INVALIDARG,
             DeviceError::Open(OpenError::Locked(_))
+            | DeviceError::InUse(_)
             | DeviceError::Usb(UsbError::KernelDriver { .. } | UsbError::Usb(rusb::Error::Busy)) => {
                 HResult::E_IMAPI_RECORDER_LOCKED
             }
@@ -69,11 +77,24 @@ impl DeviceError {
     }
 }
 
+/// The system disk behind a recorder, asked about before each write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BlockSource {
+    /// A SCSI generic node.
+    Sg(PathBuf),
+    /// A USB device by bus and address.
+    Usb(u8, u8),
+}
+
 /// An open recorder: an id plus its transport. Clones share the device.
 #[derive(Clone)]
 pub struct Recorder {
     id: String,
     transport: SharedTransport,
+    /// Where its block devices are found; `None` for emulated recorders.
+    block: Option<BlockSource>,
+    /// The id said `force`: write even to a disk the system uses.
+    force: bool,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -94,7 +115,16 @@ impl Recorder {
             return Ok(Recorder::from_transport(canonical, Box::new(rec)));
         }
         #[cfg(target_os = "linux")]
-        if let Some(path) = id.strip_prefix(SG_PREFIX) {
+        if let Some(rest) = id.strip_prefix(SG_PREFIX) {
+            let (path, force) = match rest.split_once(',') {
+                Some((p, "force")) => (p, true),
+                Some(_) => {
+                    return Err(DeviceError::BadId(format!(
+                        "'{id}' is not sg:/dev/sgN[,force]"
+                    )));
+                }
+                None => (rest, false),
+            };
             let t =
                 crate::transport::sg_io::SgTransport::open(Path::new(path)).map_err(|source| {
                     DeviceError::Device {
@@ -102,7 +132,10 @@ impl Recorder {
                         source,
                     }
                 })?;
-            return Ok(Recorder::from_transport(id.to_owned(), Box::new(t)));
+            let mut rec = Recorder::from_transport(format!("{SG_PREFIX}{path}"), Box::new(t));
+            rec.block = Some(BlockSource::Sg(PathBuf::from(path)));
+            rec.force = force;
+            return Ok(rec);
         }
         if let Some(rest) = id.strip_prefix(USB_PREFIX) {
             return open_usb(id, rest);
@@ -112,11 +145,34 @@ impl Recorder {
         )))
     }
 
+    /// Refuses to write to a disk the system uses: a mounted file system
+    /// (naming its mount point), swap, the system's own disk; unless the
+    /// recorder's id said `force`. Emulated recorders are image files.
+    pub fn check_not_in_use(&self) -> Result<(), DeviceError> {
+        if self.force {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(block) = &self.block {
+            let view = in_use::SystemView::default();
+            let disks = match block {
+                BlockSource::Sg(path) => view.block_of_sg(path),
+                BlockSource::Usb(bus, address) => view.blocks_of_usb(*bus, *address),
+            };
+            for disk in disks {
+                view.check(&disk).map_err(DeviceError::InUse)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Wraps an already open transport.
     pub fn from_transport(id: String, transport: Box<dyn ScsiTransport>) -> Recorder {
         Recorder {
             id,
             transport: Arc::new(Mutex::new(transport)),
+            block: None,
+            force: false,
         }
     }
 
@@ -206,25 +262,38 @@ impl Recorder {
     }
 }
 
-/// Opens `usb:BUS:ADDRESS[,detach]` as SCSI over Bulk-Only on LUN 0.
+/// Opens `usb:BUS:ADDRESS[,detach][,force]` as SCSI over Bulk-Only on LUN 0.
 fn open_usb(id: &str, rest: &str) -> Result<Recorder, DeviceError> {
-    let bad = || DeviceError::BadId(format!("'{id}' is not usb:BUS:ADDRESS[,detach]"));
-    let (addr, detach) = match rest.split_once(',') {
-        Some((a, "detach")) => (a, true),
-        Some(_) => return Err(bad()),
-        None => (rest, false),
-    };
+    let bad = || DeviceError::BadId(format!("'{id}' is not usb:BUS:ADDRESS[,detach][,force]"));
+    let mut parts = rest.split(',');
+    let addr = parts.next().unwrap_or_default();
+    let (mut detach, mut force) = (false, false);
+    for option in parts {
+        match option {
+            "detach" => detach = true,
+            "force" => force = true,
+            _ => return Err(bad()),
+        }
+    }
     let (bus, address) = addr.split_once(':').ok_or_else(bad)?;
-    let (bus, address) = (
+    let (bus, address): (u8, u8) = (
         bus.parse().map_err(|_| bad())?,
         address.parse().map_err(|_| bad())?,
     );
+    if detach && !force {
+        // The kernel's driver is let go of only when nothing of the stick is in use.
+        let view = in_use::SystemView::default();
+        for disk in view.blocks_of_usb(bus, address) {
+            view.check(&disk).map_err(DeviceError::InUse)?;
+        }
+    }
     let pipe = RusbPipe::open(bus, address, detach)?;
     let transport = BotTransport::new(pipe, 0, crate::transport::USB_MAX_TRANSFER);
-    Ok(Recorder::from_transport(
-        format!("{USB_PREFIX}{bus}:{address}"),
-        Box::new(transport),
-    ))
+    let mut rec =
+        Recorder::from_transport(format!("{USB_PREFIX}{bus}:{address}"), Box::new(transport));
+    rec.block = Some(BlockSource::Usb(bus, address));
+    rec.force = force;
+    Ok(rec)
 }
 
 /// Recorder id prefixes and the kind each names.

@@ -267,6 +267,7 @@ impl WriteEngine {
         let mut guard = recorder.try_acquire().map_err(|h| {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
+        not_in_use(&recorder)?;
         admit(&mut **guard, section)
     }
 
@@ -302,7 +303,9 @@ impl WriteEngine {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;
-        // No address outside the medium ever reaches the device.
+        // Nothing is written to a disk the system uses, and no address
+        // outside the medium ever reaches the device.
+        not_in_use(recorder)?;
         admit(transport, section)?;
         // A unit never exceeds the system buffer: the writer waits for whole units.
         let unit_bytes = self
@@ -398,6 +401,13 @@ fn validate(
     let section = Section::new(start_lba, sector_count, props.bytes_per_sector)?;
     section.check_source(source_len)?;
     Ok(section)
+}
+
+/// E_IMAPI_RECORDER_LOCKED, naming the mount point, for a disk the system uses.
+fn not_in_use(recorder: &Recorder) -> Result<(), EngineError> {
+    recorder
+        .check_not_in_use()
+        .map_err(|e| EngineError::new(e.hresult(), e.to_string()))
 }
 
 /// Asks the drive what is loaded and holds `section` against it.

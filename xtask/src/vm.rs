@@ -190,6 +190,21 @@ fn check_result(said: &[String], name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The guest's burn to a disk holding a mounted FAT file system was refused
+/// with E_IMAPI_RECORDER_LOCKED, naming the mount point.
+fn check_refused_while_mounted(said: &[String], name: &str) -> Result<()> {
+    let prefix = format!("mounted {name} ");
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("the guest reported no burn to the mounted {name} disk"))?;
+    if !(line.contains("E_IMAPI_RECORDER_LOCKED") && line.contains("/mnt/busy")) {
+        bail!("the burn to the mounted {name} disk was not refused naming /mnt/busy: {line}");
+    }
+    println!("vm: {name}: a disk with a mounted file system is refused: {line}");
+    Ok(())
+}
+
 /// The guest's `burn --disc` of the DVD+R verified what it wrote, its SHA-256
 /// is the host's, and a second burn was refused: the disc is closed (tgt
 /// reports a closed DVD+R as a DVD-ROM, which is refused as read-only).
@@ -358,6 +373,8 @@ pub fn run_vm() -> Result<()> {
     );
     let mut vm = machine.start()?;
     let said = vm.read_until("ready", Duration::from_secs(240))?;
+    check_refused_while_mounted(&said, "sg")?;
+    check_refused_while_mounted(&said, "usb")?;
     check_result(&said, "sg")?;
     check_result(&said, "usb")?;
     check_result(&said, "optical")?;

@@ -79,6 +79,28 @@ if [ "$BENCH" = 1 ]; then
     finish
 fi
 
+# (0) A disk that holds a mounted file system is refused, its mount point
+# named: the scsi-hd through SG_IO, the stick before its driver is let go of.
+sg_block() { ls "/sys/class/scsi_generic/${1##*/}/device/block/" 2>/dev/null | head -n 1; }
+usb_block() {
+    for d in /sys/bus/usb/devices/*; do
+        [ "$(cat "$d/idVendor" 2>/dev/null)" = "46f4" ] || continue
+        for b in /sys/block/sd*; do
+            case "$(readlink -f "$b")" in "$(readlink -f "$d")"/*) echo "${b##*/}" ;; esac
+        done
+    done
+}
+mkdir -p /mnt/busy
+for which in sg usb; do
+    if [ "$which" = sg ]; then BLK=$(sg_block "$SG"); REC="sg:$SG"; else BLK=$(usb_block); REC="$USB,detach"; fi
+    [ -n "$BLK" ] || fail "no block device for $which"
+    mkdosfs "/dev/$BLK" > /dev/null 2>&1 || fail "mkdosfs /dev/$BLK"
+    mount -t vfat "/dev/$BLK" /mnt/busy || fail "mount /dev/$BLK"
+    out=$(/webburn-helper burn "/data/$which.bin" --recorder "$REC" --lba 0 --quiet --json 2>&1) || true
+    say "mounted $which $(echo "$out" | tr '\n' ' ')"
+    umount /mnt/busy || fail "umount /dev/$BLK"
+done
+
 # (a) SG_IO to the scsi-hd, (b) USB Bulk-Only to usb-storage, driver detached.
 out=$(/webburn-helper burn /data/sg.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
 say "result sg $out"

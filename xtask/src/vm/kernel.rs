@@ -14,7 +14,7 @@ use crate::run;
 /// The drivers the guest loads: virtio (PCI, SCSI, network), SCSI generic and
 /// disk,
 /// the xHCI controller and the kernel's usb-storage driver (which the helper
-/// detaches from its device).
+/// detaches from its device), and FAT (a mounted disk the helper must refuse).
 pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
@@ -23,6 +23,10 @@ pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/net/virtio_net.ko",
     "kernel/drivers/usb/host/xhci-pci.ko",
     "kernel/drivers/usb/storage/usb-storage.ko",
+    "kernel/fs/fat/fat.ko",
+    "kernel/fs/fat/vfat.ko",
+    "kernel/fs/nls/nls_cp437.ko",
+    "kernel/fs/nls/nls_utf8.ko",
 ];
 
 /// An unpacked kernel package.
