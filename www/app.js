@@ -187,7 +187,9 @@ function onUpdate(e) {
   const bps = discMode() ? engineBytes() : engine.bytesPerSector;
   const verifying = e.currentAction === 7;
   if (e.currentAction !== undefined) {
-    $('action').textContent = ACTIONS[e.currentAction] || '';
+    const step = ACTIONS[e.currentAction] || '';
+    if ($('action').dataset.action !== String(e.currentAction)) log(`step: ${step}`);
+    $('action').textContent = step;
     $('action').dataset.action = String(e.currentAction);
   }
   // While verifying, the bar and the figures follow the read-back.
@@ -239,6 +241,7 @@ async function burn(event) {
   updateButtons();
   const started = performance.now();
   $('action').textContent = '';
+  delete $('action').dataset.action;
   try {
     const file = $('file').files[0];
     const recorder = master.recorder($('recorder').value);

@@ -386,12 +386,15 @@ fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
         (&["--bytes-per-sector", "4096"][..], "E_INVALIDARG"),
         (&["--bytes-per-sector", "1"][..], "E_INVALIDARG"),
     ] {
-        let mut all = vec!["burn", "--quiet", "--recorder", &rec, &file];
+        let mut all = vec!["burn", "--quiet", "--json", "--recorder", &rec, &file];
         all.extend_from_slice(args);
         let out = helper(dir.path(), &all);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} was not refused: {err}");
         assert!(err.contains(name), "{args:?}: {err}");
+        let summary = json(&out);
+        assert_eq!(summary["name"], name, "{summary}");
+        assert_eq!(summary["bytes"], 0, "nothing written: {summary}");
     }
     let written = std::fs::metadata(&img).map_or(0, |m| m.len());
     assert_eq!(written, 0, "nothing was written");

@@ -74,6 +74,33 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
         .as_u64()
         .unwrap();
     assert!(samples >= 3, "update events: {samples}");
+    // The log names each step; the SHA-256 wraps inside its panel.
+    let log = browser.text("log").await;
+    for step in [
+        "step: Checking the disc",
+        "step: Preparing the drive",
+        "step: Writing",
+        "step: Closing the disc",
+        "step: Verifying",
+        "step: Done",
+    ] {
+        assert!(log.contains(step), "{step} missing from the log: {log}");
+    }
+    let overflows = browser
+        .eval("const r = document.getElementById('result'); return r.scrollWidth > r.clientWidth")
+        .await;
+    assert_eq!(
+        overflows,
+        serde_json::Value::Bool(false),
+        "the result runs out of its panel"
+    );
+    // The page names its icon, so no browser asks for /favicon.ico.
+    let icon = browser
+        .eval_async(
+            "fetch(document.querySelector('link[rel=icon]').href).then((r) => done(r.status))",
+        )
+        .await;
+    assert_eq!(icon.as_u64(), Some(200));
     let img = image(&helper.images[0]);
     assert_eq!(img.len(), data.len());
     assert!(img == data, "the disc image differs from the file");

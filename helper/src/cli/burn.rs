@@ -277,7 +277,15 @@ fn burn(
     bps: u64,
 ) -> Outcome {
     let mut line = ProgressLine::new(bps, args.quiet);
-    let mut last = WriteEngineEventArgs::default();
+    // Nothing written until an event says otherwise (a write refused before
+    // its first event reports no sectors).
+    let mut last = WriteEngineEventArgs {
+        start_lba,
+        sector_count: sectors,
+        last_read_lba: start_lba.saturating_sub(1),
+        last_written_lba: start_lba.saturating_sub(1),
+        ..WriteEngineEventArgs::default()
+    };
     let mut events = 0u64;
     let result = if args.disc {
         let options = DiscOptions {
@@ -378,7 +386,12 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     let report = result.as_ref().ok().cloned().flatten();
     let result = result.map(drop);
     let seconds = started.elapsed().as_secs_f64();
-    let bytes = last.sectors_written().max(0) as u64 * bps;
+    // No event, no WRITE: a refused write wrote nothing.
+    let bytes = if events == 0 {
+        0
+    } else {
+        last.sectors_written().max(0) as u64 * bps
+    };
     let (hresult, detail) = match &result {
         Ok(()) => (HResult::S_OK, String::new()),
         Err(e) => (e.hresult, e.detail.clone()),

@@ -91,6 +91,12 @@ usb_block() {
     done
 }
 mkdir -p /mnt/busy
+tries=0
+until [ -n "$(usb_block)" ]; do
+    tries=$((tries + 1))
+    [ $tries -gt 100 ] && fail "the stick's disk did not appear"
+    sleep 0.1
+done
 for which in sg usb; do
     if [ "$which" = sg ]; then BLK=$(sg_block "$SG"); REC="sg:$SG"; else BLK=$(usb_block); REC="$USB,detach"; fi
     [ -n "$BLK" ] || fail "no block device for $which"

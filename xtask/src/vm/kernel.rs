@@ -26,7 +26,7 @@ pub const GUEST_MODULES: &[&str] = &[
     "kernel/fs/fat/fat.ko",
     "kernel/fs/fat/vfat.ko",
     "kernel/fs/nls/nls_cp437.ko",
-    "kernel/fs/nls/nls_utf8.ko",
+    "kernel/fs/nls/nls_ascii.ko",
 ];
 
 /// An unpacked kernel package.
