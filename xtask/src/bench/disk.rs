@@ -2,6 +2,12 @@
 //! (SYNCHRONIZE CACHE = fsync) beside `dd bs=1M conv=fsync` and xorriso
 //! writing the same file to a stdio: pseudo-drive; and the helper's peak
 //! memory for a small and a large burn.
+//!
+//! Each comparison runs in pairs, the order turning every pair (A B, B A,
+//! ...). Every command writes the same output file, deleted first, and pays
+//! for its own writes and flush: `sync` before it so no other command's
+//! dirty pages are written back on its time; the source stays in the page
+//! cache for both.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,15 +27,38 @@ pub struct Timed {
     pub peak_rss: Option<u64>,
 }
 
-/// One round: the three tools one after the other on the same file.
+/// One pair: the helper and a peer on the same file, back to back.
 #[derive(Debug, Clone)]
-pub struct Round {
+pub struct Pair {
     /// webburn-helper burn.
     pub ours: Timed,
-    /// dd bs=1M conv=fsync.
-    pub dd: Timed,
-    /// xorriso -as cdrecord to stdio:.
-    pub xorriso: Timed,
+    /// The peer (dd, xorriso).
+    pub peer: Timed,
+    /// The peer ran first in this pair.
+    pub peer_first: bool,
+}
+
+impl Pair {
+    /// Throughput ratio ours / peer (the peer's time / ours): above 1, webburn was faster.
+    pub fn ratio(&self) -> f64 {
+        self.peer.seconds / self.ours.seconds.max(1e-9)
+    }
+}
+
+/// Median, lowest and highest of the pairs' ratios.
+pub fn spread(pairs: &[Pair]) -> (f64, f64, f64) {
+    let mut r: Vec<f64> = pairs.iter().map(Pair::ratio).collect();
+    r.sort_by(f64::total_cmp);
+    let median = match r.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => r[n / 2],
+        n => f64::midpoint(r[n / 2 - 1], r[n / 2]),
+    };
+    (
+        median,
+        r.first().copied().unwrap_or(0.0),
+        r.last().copied().unwrap_or(0.0),
+    )
 }
 
 /// Peak RSS of the helper burning `bytes`.
@@ -83,9 +112,14 @@ fn field(summary: &str, name: &str) -> Option<f64> {
     rest[..end].trim().parse().ok()
 }
 
+/// The output file every command writes (deleted before each).
+fn output(dir: &Path) -> PathBuf {
+    dir.join("out.img")
+}
+
 /// Burns `src` with the helper to a fresh emulated disk image in `dir`.
 fn helper_burn(helper: &Path, dir: &Path, src: &Path, bytes: u64) -> Result<Timed> {
-    let image = dir.join("ours.img");
+    let image = output(dir);
     let _ = std::fs::remove_file(&image);
     let capacity = (bytes >> 20) + 64;
     let mut cmd = Command::new(helper);
@@ -110,7 +144,7 @@ fn helper_burn(helper: &Path, dir: &Path, src: &Path, bytes: u64) -> Result<Time
 }
 
 fn dd(dir: &Path, src: &Path) -> Result<Timed> {
-    let out = dir.join("dd.img");
+    let out = output(dir);
     let _ = std::fs::remove_file(&out);
     let mut cmd = Command::new("dd");
     cmd.arg(format!("if={}", src.display()))
@@ -125,7 +159,7 @@ fn dd(dir: &Path, src: &Path) -> Result<Timed> {
 }
 
 fn xorriso(dir: &Path, src: &Path, bytes: u64) -> Result<Timed> {
-    let out = dir.join("xorriso.img");
+    let out = output(dir);
     let _ = std::fs::remove_file(&out);
     let mut cmd = Command::new("xorriso");
     cmd.args(["-as", "cdrecord"])
@@ -159,32 +193,48 @@ pub fn scratch() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// `rounds` rounds of the helper, dd and xorriso on a `bytes` file.
-pub fn against_peers(helper: &Path, bytes: u64, rounds: usize) -> Result<Vec<Round>> {
+/// Which peer a comparison runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    /// `dd bs=1M conv=fsync`.
+    Dd,
+    /// `xorriso -as cdrecord dev=stdio:FILE -data`.
+    Xorriso,
+}
+
+/// `pairs` pairs of the helper and `peer` on a `bytes` file, alternated.
+pub fn against(helper: &Path, peer: Peer, bytes: u64, pairs: usize) -> Result<Vec<Pair>> {
     let dir = scratch()?;
     let src = dir.join("source.bin");
     write_sample(&src, bytes)?;
     let mut out = Vec::new();
-    for i in 0..rounds {
-        eprintln!("xtask: bench round {} of {rounds}", i + 1);
-        // Each tool starts with nothing dirty in the page cache (the source
-        // was just written), and the order turns every round.
-        let mut ours = None;
-        let mut by_dd = None;
-        let mut by_xorriso = None;
-        for step in 0..3 {
+    for i in 0..pairs {
+        eprintln!("xtask: bench {peer:?} pair {} of {pairs}", i + 1);
+        let peer_first = i % 2 == 1;
+        let run = |ours: bool| -> Result<Timed> {
+            let _ = std::fs::remove_file(output(&dir));
             sync()?;
-            match (step + i) % 3 {
-                0 => ours = Some(helper_burn(helper, &dir, &src, bytes)?),
-                1 => by_dd = Some(dd(&dir, &src)?),
-                _ => by_xorriso = Some(xorriso(&dir, &src, bytes)?),
+            match (ours, peer) {
+                (true, _) => helper_burn(helper, &dir, &src, bytes),
+                (false, Peer::Dd) => dd(&dir, &src),
+                (false, Peer::Xorriso) => xorriso(&dir, &src, bytes),
             }
-        }
-        if let (Some(ours), Some(dd), Some(xorriso)) = (ours, by_dd, by_xorriso) {
-            out.push(Round { ours, dd, xorriso });
-        }
+        };
+        let (ours, peer_time) = if peer_first {
+            let p = run(false)?;
+            (run(true)?, p)
+        } else {
+            let o = run(true)?;
+            (o, run(false)?)
+        };
+        out.push(Pair {
+            ours,
+            peer: peer_time,
+            peer_first,
+        });
     }
     let _ = std::fs::remove_file(&src);
+    let _ = std::fs::remove_file(output(&dir));
     Ok(out)
 }
 
