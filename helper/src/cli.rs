@@ -2,6 +2,7 @@
 //! `recorders`, `burn`, `install`, `uninstall` and `status`.
 
 mod burn;
+mod files;
 mod install;
 mod instance;
 mod pair;
@@ -50,6 +51,9 @@ pub enum Command {
     },
     /// Burn a file with IWriteEngine2's WriteSection.
     Burn(BurnArgs),
+    /// Writes an image (ISO 9660 + Rock Ridge, Joliet, UDF) of files and
+    /// folders to a file, for inspection or for another program.
+    Image(files::ImageCommand),
     /// Start the helper with your session (systemd user unit or XDG autostart;
     /// LaunchAgent on macOS; the Run key on Windows).
     Install(install::InstallArgs),
@@ -115,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Pair(cmd) => pair::run(&data_dir, &cmd),
         Command::Recorders { recorders, json } => recorders::run(&data_dir, &recorders, json),
         Command::Burn(args) => burn::run(&data_dir, &args),
+        Command::Image(cmd) => files::run_image(&cmd),
         Command::Install(args) => install::install(&args),
         Command::Uninstall => install::uninstall(),
         Command::Status => install::status(&data_dir),

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
 use webburn_shared::section::{Section, check_rate};
-use webburn_shared::{HResult, WriteEngineEventArgs};
+use webburn_shared::{Failure, HResult, WriteEngineEventArgs};
 
 pub use error::EngineError;
 pub use medium::Medium;
@@ -466,10 +466,15 @@ fn read_source<R: Read>(
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
                     ring.abort();
-                    return Err(EngineError::new(
-                        HResult::E_FAIL,
-                        format!("reading the data source failed: {e}"),
-                    ));
+                    // A source that knows its HRESULT (a file of an image
+                    // that changed) ends the write with it.
+                    return Err(match Failure::of(&e) {
+                        Some(f) => EngineError::new(f.hresult, f.detail.clone()),
+                        None => EngineError::new(
+                            HResult::E_FAIL,
+                            format!("reading the data source failed: {e}"),
+                        ),
+                    });
                 }
             }
         }

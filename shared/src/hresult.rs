@@ -78,6 +78,48 @@ hresults! {
     E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED = 0xC0AA_0406, "The medium is not supported for data writing.";
     E_IMAPI_DF2DATA_RECORDER_NOT_SUPPORTED = 0xC0AA_0407, "The recorder is not supported for data writing.";
     E_IMAPI_DF2DATA_CLIENT_NAME_IS_NOT_VALID = 0xC0AA_0408, "The client name is not valid.";
+    IMAPI_E_FSI_INTERNAL_ERROR = 0xC0AA_B100, "Internal error in the file system image.";
+    IMAPI_E_INVALID_PARAM = 0xC0AA_B101, "A value given to the file system image is not valid.";
+    IMAPI_E_INVALID_VOLUME_NAME = 0xC0AA_B104, "The volume name is not valid.";
+    IMAPI_E_NOT_FILE = 0xC0AA_B108, "The item is not a file.";
+    IMAPI_E_NOT_DIR = 0xC0AA_B109, "The item is not a directory.";
+    IMAPI_E_INVALID_PATH = 0xC0AA_B110, "The path is not valid.";
+    IMAPI_E_RESTRICTED_NAME_VIOLATION = 0xC0AA_B111, "The name cannot be recorded in the file systems chosen.";
+    IMAPI_E_DUP_NAME = 0xC0AA_B112, "An item of that name already exists.";
+    IMAPI_E_NO_UNIQUE_NAME = 0xC0AA_B113, "No unique name could be made for an item.";
+    IMAPI_E_ITEM_NOT_FOUND = 0xC0AA_B118, "No item of that name is in the file system image.";
+    IMAPI_E_IMAGE_SIZE_LIMIT = 0xC0AA_B120, "The image would be larger than the medium's free space.";
+    IMAPI_E_DATA_STREAM_INCONSISTENCY = 0xC0AA_B128, "A file changed size while it was being burned.";
+    IMAPI_E_DATA_STREAM_READ_FAILURE = 0xC0AA_B129, "A file could not be read while it was being burned.";
+    IMAPI_E_TOO_MANY_DIRS = 0xC0AA_B130, "The image holds more directories than ISO 9660 can number.";
+    IMAPI_E_DATA_TOO_BIG = 0xC0AA_B132, "A file is too large for the file systems chosen.";
+}
+
+/// An error that knows its HRESULT, for paths where only an `std::io::Error`
+/// can travel (a data source read by the write engine): wrap it with
+/// `std::io::Error::other` and the engine ends the write with this HRESULT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The HRESULT the write ends with.
+    pub hresult: HResult,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    /// The failure inside `e`, if it carries one.
+    pub fn of(e: &std::io::Error) -> Option<&Failure> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<Failure>())
+    }
 }
 
 impl HResult {

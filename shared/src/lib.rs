@@ -13,5 +13,5 @@ pub mod section;
 pub use disc::{DataEventArgs, DiscOptions, DiscReport, VerificationLevel, WriteAction};
 pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
-pub use hresult::HResult;
+pub use hresult::{Failure, HResult};
 pub use section::{MediumRoom, Section, SectionError};

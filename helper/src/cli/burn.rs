@@ -23,8 +23,15 @@ use crate::units::{format_bytes, parse_size};
 /// Arguments of `burn`.
 #[derive(Debug, Args)]
 pub struct BurnArgs {
-    /// The file to burn.
-    pub file: PathBuf,
+    /// The file to burn as it is (a disc image, raw sectors).
+    #[arg(required_unless_present = "files")]
+    pub file: Option<PathBuf>,
+    /// Burn these files and folders as a file system every computer reads
+    /// (ISO 9660 + Rock Ridge, Joliet, UDF): each folder's contents at the top.
+    #[arg(long, num_args = 1.., conflicts_with = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub image: super::files::ImageArgs,
     /// Recorder id (default: the default emulated BD-R in the data directory).
     #[arg(long, value_name = "ID")]
     pub recorder: Option<String>,
@@ -151,24 +158,30 @@ fn engine_for(
     Ok(engine)
 }
 
-/// The file as a WriteSection source, zero-padded to whole sectors.
-struct Input {
-    source: std::io::Chain<std::io::Take<File>, std::io::Take<std::io::Repeat>>,
+/// A WriteSection source, zero-padded to whole sectors.
+struct Input<R> {
+    source: std::io::Chain<R, std::io::Take<std::io::Repeat>>,
+    /// What it is, for the first line.
+    what: String,
     len: u64,
     padded: u64,
     sectors: i32,
 }
 
-fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
+fn open_input(
+    args: &BurnArgs,
+    file: &Path,
+    bps: i32,
+) -> Result<Input<std::io::Take<File>>, CliError> {
     let invalid = |msg: String| CliError::new(HResult::E_INVALIDARG, msg);
-    let file = File::open(&args.file)
-        .map_err(|e| invalid(format!("cannot open {}: {e}", args.file.display())))?;
-    let len = file
+    let opened =
+        File::open(file).map_err(|e| invalid(format!("cannot open {}: {e}", file.display())))?;
+    let len = opened
         .metadata()
-        .map_err(|e| invalid(format!("cannot read {}: {e}", args.file.display())))?
+        .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?
         .len();
     if len == 0 {
-        return Err(invalid(format!("{} is empty", args.file.display())));
+        return Err(invalid(format!("{} is empty", file.display())));
     }
     if bps < 1 {
         return Err(invalid(format!(
@@ -178,17 +191,44 @@ fn open_input(args: &BurnArgs, bps: i32) -> Result<Input, CliError> {
     let bps = bps as u64;
     let sectors = match args.sectors {
         Some(n) => n,
-        None => i32::try_from(len.div_ceil(bps)).map_err(|_| {
-            invalid(format!(
-                "{} is too large for one section",
-                args.file.display()
-            ))
-        })?,
+        None => i32::try_from(len.div_ceil(bps))
+            .map_err(|_| invalid(format!("{} is too large for one section", file.display())))?,
     };
     let padded = len.div_ceil(bps) * bps;
-    let source = file.take(len).chain(std::io::repeat(0).take(padded - len));
+    let source = opened
+        .take(len)
+        .chain(std::io::repeat(0).take(padded - len));
     Ok(Input {
         source,
+        what: file.display().to_string(),
+        len,
+        padded,
+        sectors,
+    })
+}
+
+/// The image of `--files` as a source: laid out first (refused before
+/// anything is written when it does not fit the medium's free sectors),
+/// then read file by file as the WRITEs go.
+fn image_input<'a>(
+    result: &'a webburn_fsimage::ResultImage<'a, PathBuf>,
+    bps: i32,
+) -> Result<Input<impl Read + Send + 'a>, CliError> {
+    let bps = u64::from(bps.unsigned_abs().max(1));
+    let len = result.total_bytes();
+    let padded = len.div_ceil(bps) * bps;
+    let sectors = i32::try_from(padded / bps).map_err(|_| {
+        CliError::new(
+            HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
+            "the image is too large for one section",
+        )
+    })?;
+    let source = result
+        .reader(super::files::open)
+        .chain(std::io::repeat(0).take(padded - len));
+    Ok(Input {
+        source,
+        what: "the image of the files".into(),
         len,
         padded,
         sectors,
@@ -357,20 +397,59 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
     let (bps, start_lba, info) = medium_defaults(args, &recorder)?;
+    let at = Start {
+        recorder: &recorder,
+        bps,
+        lba: start_lba,
+        info: info.as_ref(),
+    };
+    if let Some(file) = &args.file {
+        return burn_input(args, &at, open_input(args, file, bps)?);
+    }
+    let mut image = super::files::build(&args.files, &args.image)?;
+    // ChooseImageDefaults: the medium's free sectors bound the image.
+    let free = info
+        .as_ref()
+        .and_then(|i| i.free_sectors)
+        .map(|f| u64::from(f) * u64::from(bps.unsigned_abs()) / 2048);
+    image.set_free_media_blocks(free);
+    let result = super::files::lay_out(&image, args.quiet)?;
+    burn_input(args, &at, image_input(&result, bps)?)
+}
+
+/// Where a burn goes: the recorder, its sector size and first LBA.
+struct Start<'a> {
+    recorder: &'a Recorder,
+    bps: i32,
+    lba: i32,
+    info: Option<&'a RecorderInfo>,
+}
+
+/// Burns one source and reports how it went.
+fn burn_input<R: Read + Send>(
+    args: &BurnArgs,
+    at: &Start<'_>,
+    input: Input<R>,
+) -> Result<(), CliError> {
+    let Start {
+        recorder,
+        bps,
+        lba: start_lba,
+        info,
+    } = *at;
     let Input {
         source,
+        what,
         len,
         padded,
         sectors,
-    } = open_input(args, bps)?;
-    let bps = bps as u64;
-
-    let engine = engine_for(args, &recorder, bps as i32, info.as_ref())?;
+    } = input;
+    let bps = u64::from(bps.unsigned_abs());
+    let engine = engine_for(args, recorder, i32::try_from(bps).unwrap_or(2048), info)?;
 
     if !args.quiet {
         eprintln!(
-            "Burning {} ({}) to {} at LBA {start_lba}, {sectors} sectors of {bps} bytes",
-            args.file.display(),
+            "Burning {what} ({}) to {} at LBA {start_lba}, {sectors} sectors of {bps} bytes",
             format_bytes(len),
             recorder.id()
         );
@@ -381,7 +460,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         last,
         events,
     } = burn(
-        args, &engine, &recorder, source, padded, start_lba, sectors, bps,
+        args, &engine, recorder, source, padded, start_lba, sectors, bps,
     );
     let report = result.as_ref().ok().cloned().flatten();
     let result = result.map(drop);
