@@ -23,11 +23,13 @@ mod reader;
 mod stream;
 mod time;
 mod tree;
+mod tree_fs;
 mod udf;
 
 pub use reader::ImageReader;
 pub use stream::Piece;
 pub use tree::{DirectoryItem, FileItem, Node};
+pub use tree_fs::mtime;
 use webburn_shared::HResult;
 
 /// The file systems an image holds (IMAPI2FS's FsiFileSystems: ISO 9660 1,
@@ -85,6 +87,8 @@ pub enum FsError {
     TooManyDirectories,
     /// A file larger than UDF's file entry can describe (about 234 GiB).
     DataTooBig(String),
+    /// A folder or file of the source could not be read.
+    Unreadable(String),
     /// The image is larger than the medium (or than 2^32 sectors).
     ImageTooLarge {
         /// Sectors the image needs.
@@ -106,6 +110,7 @@ impl FsError {
             FsError::InvalidParam(_) => HResult::IMAPI_E_INVALID_PARAM,
             FsError::TooManyDirectories => HResult::IMAPI_E_TOO_MANY_DIRS,
             FsError::DataTooBig(_) => HResult::IMAPI_E_DATA_TOO_BIG,
+            FsError::Unreadable(_) => HResult::IMAPI_E_DIRECTORY_READ_FAILURE,
             FsError::ImageTooLarge { .. } => HResult::IMAPI_E_IMAGE_SIZE_LIMIT,
         }
     }
@@ -124,6 +129,7 @@ impl std::fmt::Display for FsError {
                 f.write_str("more than 65,535 folders: ISO 9660 cannot number them")
             }
             FsError::DataTooBig(p) => write!(f, "{p} is larger than UDF can describe"),
+            FsError::Unreadable(w) => write!(f, "cannot read {w}"),
             FsError::ImageTooLarge { sectors, limit } => write!(
                 f,
                 "the image needs {sectors} sectors of 2048 bytes but there are {limit}"
@@ -133,6 +139,18 @@ impl std::fmt::Display for FsError {
 }
 
 impl std::error::Error for FsError {}
+
+/// The Joliet names of one folder's entries (name, is a folder), given in
+/// name order: illegal characters as `_`, at most 64 UTF-16 units (a longer
+/// name keeps its extension and gets `~` and four hex digits of a hash),
+/// and names equal but for ASCII case told apart with `~N`, as Windows
+/// compares them.
+pub fn joliet_names(entries: &[(&str, bool)]) -> Vec<String> {
+    names::joliet_names(entries)
+        .iter()
+        .map(|n| String::from_utf16_lossy(n))
+        .collect()
+}
 
 /// IFileSystemImage: the files and folders, the volume name, the file
 /// systems to create and the room on the medium.

@@ -91,6 +91,7 @@ hresults! {
     IMAPI_E_IMAGE_SIZE_LIMIT = 0xC0AA_B120, "The image would be larger than the medium's free space.";
     IMAPI_E_DATA_STREAM_INCONSISTENCY = 0xC0AA_B128, "A file changed size while it was being burned.";
     IMAPI_E_DATA_STREAM_READ_FAILURE = 0xC0AA_B129, "A file could not be read while it was being burned.";
+    IMAPI_E_DIRECTORY_READ_FAILURE = 0xC0AA_B12B, "A folder could not be read.";
     IMAPI_E_TOO_MANY_DIRS = 0xC0AA_B130, "The image holds more directories than ISO 9660 can number.";
     IMAPI_E_DATA_TOO_BIG = 0xC0AA_B132, "A file is too large for the file systems chosen.";
 }

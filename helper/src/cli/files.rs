@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use clap::Args;
-use webburn_fsimage::{FileItem, FileSystemImage, FileSystems, FsError, ResultImage};
+use webburn_fsimage::{FileItem, FileSystemImage, FileSystems, FsError, ResultImage, mtime};
 use webburn_shared::{Failure, HResult};
 
 use super::CliError;
@@ -43,61 +43,11 @@ fn fs_error(e: &FsError) -> CliError {
     CliError::new(e.hresult(), e.to_string())
 }
 
-fn mtime(meta: &std::fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
 fn unreadable(path: &Path, e: &std::io::Error) -> CliError {
     CliError::new(
         HResult::IMAPI_E_DATA_STREAM_READ_FAILURE,
         format!("cannot read {}: {e}", path.display()),
     )
-}
-
-/// Adds `dir`'s contents below `at` (an image path, "" for the top), all levels.
-fn add_tree(image: &mut FileSystemImage<PathBuf>, dir: &Path, at: &str) -> Result<(), CliError> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| unreadable(dir, &e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| unreadable(dir, &e))?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
-        let path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            return Err(CliError::new(
-                HResult::IMAPI_E_RESTRICTED_NAME_VIOLATION,
-                format!("{} is not a UTF-8 name", path.display()),
-            ));
-        };
-        let inside = if at.is_empty() {
-            name
-        } else {
-            format!("{at}/{name}")
-        };
-        // Links are followed, as a burner copies what they point at.
-        let meta = std::fs::metadata(&path).map_err(|e| unreadable(&path, &e))?;
-        if meta.is_dir() {
-            image
-                .root()
-                .add_directory(&inside, mtime(&meta))
-                .map_err(|e| fs_error(&e))?;
-            add_tree(image, &path, &inside)?;
-        } else if meta.is_file() {
-            let item = FileItem {
-                size: meta.len(),
-                mtime: mtime(&meta),
-                source: path,
-            };
-            image
-                .root()
-                .add_file(&inside, item)
-                .map_err(|e| fs_error(&e))?;
-        }
-    }
-    Ok(())
 }
 
 /// The image of `paths`: each folder's contents at the top, each file at the top.
@@ -115,7 +65,7 @@ pub fn build(paths: &[PathBuf], args: &ImageArgs) -> Result<FileSystemImage<Path
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| unreadable(path, &e))?;
         if meta.is_dir() {
-            add_tree(&mut image, path, "")?;
+            image.root().add_tree(path, "").map_err(|e| fs_error(&e))?;
         } else {
             let name = path
                 .file_name()
