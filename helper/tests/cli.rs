@@ -399,3 +399,155 @@ fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
     let written = std::fs::metadata(&img).map_or(0, |m| m.len());
     assert_eq!(written, 0, "nothing was written");
 }
+
+/// xorriso, when the image readers are installed (`cargo xtask test` installs
+/// them and sets WEBBURN_REQUIRE_TOOLS, which makes a missing one a failure).
+fn xorriso() -> bool {
+    let found = Command::new("xorriso").arg("-version").output().is_ok();
+    assert!(
+        found || std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
+        "xorriso is missing"
+    );
+    if !found {
+        eprintln!("SKIPPED: xorriso is missing (cargo xtask test installs it)");
+    }
+    found
+}
+
+/// A small tree of files, returned as (relative path, bytes).
+fn small_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let files = vec![
+        ("photos/a.jpg".to_owned(), vec![1u8; 70_000]),
+        ("photos/b b.jpg".to_owned(), vec![2u8; 2048]),
+        ("notes/r\u{e9}sum\u{e9}.txt".to_owned(), b"hello".to_vec()),
+        ("empty.txt".to_owned(), Vec::new()),
+    ];
+    for (path, data) in &files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    files
+}
+
+/// Extracts `image` with xorriso and checks it holds exactly `files`.
+fn assert_holds(image: &Path, files: &[(String, Vec<u8>)], work: &Path) {
+    let out = Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(image)
+        .args(["-extract", "/"])
+        .arg(work)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (path, data) in files {
+        let got = std::fs::read(work.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(&got == data, "{path} differs");
+    }
+}
+
+#[test]
+fn image_writes_an_iso_of_files_that_xorriso_reads() {
+    if !xorriso() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let files = small_tree(&src);
+    let iso = dir.path().join("out.iso");
+    let out = helper(
+        dir.path(),
+        &[
+            "image",
+            &src.to_string_lossy(),
+            "-o",
+            &iso.to_string_lossy(),
+            "--volume",
+            "Trip",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("4 files in 2 folders"));
+    assert_holds(&iso, &files, &dir.path().join("x"));
+    // A path that does not exist: its HRESULT and nothing written.
+    let out = helper(
+        dir.path(),
+        &["image", "/nonexistent/x", "-o", &iso.to_string_lossy()],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IMAPI_E_DATA_STREAM_READ_FAILURE"));
+}
+
+#[test]
+fn burn_files_makes_a_verified_disc_that_xorriso_reads() {
+    if !xorriso() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let files = small_tree(&src);
+    let img = dir.path().join("dvd.img");
+    let rec = format!("emulated:{},profile=dvd+r,capacity=64MiB", img.display());
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            "--files",
+            &src.to_string_lossy(),
+            "--recorder",
+            &rec,
+            "--disc",
+            "--json",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = json(&out);
+    assert_eq!(summary["name"], "S_OK");
+    assert_eq!(summary["disc"]["verified"], true);
+    assert_holds(&img, &files, &dir.path().join("x"));
+    // A tree larger than the disc is refused when it is laid out.
+    let big = dir.path().join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    std::fs::File::create(big.join("huge.bin"))
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
+    let small = dir.path().join("small.img");
+    let rec = format!("emulated:{},profile=dvd+r,capacity=4MiB", small.display());
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            "--files",
+            &big.to_string_lossy(),
+            "--recorder",
+            &rec,
+            "--disc",
+            "-q",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("IMAPI_E_IMAGE_SIZE_LIMIT"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&small).map_or(0, |m| m.len()),
+        0,
+        "nothing written"
+    );
+}

@@ -1,7 +1,8 @@
 //! webburn's project tasks.
 //!
 //! - `cargo xtask test`: installs what the checks need (the wasm32 target,
-//!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript), then fmt,
+//!   wasm-bindgen-cli, Chromium and ChromeDriver, TypeScript, the disc
+//!   image readers), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
 //!   (the browser tests in headless Chromium), the wasm tests in Chromium and
 //!   each fuzz target for 10 s, the .deb (built and checked) and the VM tier.
@@ -64,6 +65,7 @@ fn test() -> Result<()> {
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;
     tools::desktop()?;
+    tools::image_readers()?;
     let tsc = tools::typescript()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
@@ -101,6 +103,7 @@ fn test() -> Result<()> {
         .args(["test", "--workspace"])
         .env("WEBBURN_WWW", &page)
         .env("WEBBURN_REQUIRE_BROWSER", "1")
+        .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(
         tests,

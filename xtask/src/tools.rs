@@ -172,6 +172,28 @@ pub fn chromium() -> Result<()> {
     )
 }
 
+/// Readers of disc images that check what webburn-fsimage writes: xorriso,
+/// 7-Zip, bsdtar (libarchive), isoinfo (genisoimage) and udfinfo (udftools).
+pub fn image_readers() -> Result<()> {
+    apt_install(
+        &[
+            "/usr/bin/xorriso",
+            "/usr/bin/7z",
+            "/usr/bin/bsdtar",
+            "/usr/bin/isoinfo",
+            "/usr/bin/udfinfo",
+        ],
+        None,
+        &[
+            "xorriso",
+            "p7zip-full",
+            "libarchive-tools",
+            "genisoimage",
+            "udftools",
+        ],
+    )
+}
+
 /// A desktop for the tray test: Xvfb, xfce4-panel (its status tray hosts
 /// StatusNotifierItems), xdotool and a D-Bus session bus.
 pub fn desktop() -> Result<()> {
