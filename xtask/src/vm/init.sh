@@ -117,15 +117,27 @@ if [ -e "/sys/bus/usb/drivers/usb-storage" ] && ls /sys/bus/usb/drivers/usb-stor
 fi
 if [ "$OPTICAL" = 1 ]; then
     OPT=$(sg_of_type 5)
-    # The DiscFormat2Data flow: medium check, write, SYNCHRONIZE CACHE, close,
+    # A folder burned as files (ISO 9660 + Rock Ridge, Joliet, UDF) with the
+    # DiscFormat2Data flow: medium check, write, SYNCHRONIZE CACHE, close,
     # read back and compare, eject.
-    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --disc --eject --quiet --json) || true
+    out=$(/webburn-helper burn --files /data/tree --volume "VM Tree" --recorder "sg:$OPT" --disc --eject --quiet --json) || true
     say "result optical $out"
     # Again: the flow closes the tray (if it opened) and finds the disc closed.
-    out=$(/webburn-helper burn /data/optical.bin --recorder "sg:$OPT" --disc --quiet --json) || true
+    out=$(/webburn-helper burn --files /data/tree --recorder "sg:$OPT" --disc --quiet --json) || true
     say "optical again $out"
     # What the drive says of the disc now (READ DISC/TRACK INFORMATION).
     say "optical after close: $(/webburn-helper recorders | awk -v id="sg:$OPT" '$1 == id {f = 1} f && /status|next LBA/ {printf "%s ", $0} f && /^$/ {exit}')"
+    # The kernel mounts the disc both ways and every file is hashed.
+    SR=$(ls "/sys/class/scsi_generic/${OPT##*/}/device/block/" 2>/dev/null | head -n 1)
+    mkdir -p /mnt/disc
+    for fs in iso9660 udf; do
+        if mount -t "$fs" -o ro "/dev/$SR" /mnt/disc; then
+            (cd /mnt/disc && find . -type f | sort | while read -r f; do say "disc $fs $(sha256sum "$f")"; done)
+            umount /mnt/disc
+        else
+            say "disc $fs mount failed"
+        fi
+    done
 fi
 
 # (c) The helper serves; the host's client reaches it through hostfwd and a

@@ -14,7 +14,9 @@ use crate::run;
 /// The drivers the guest loads: virtio (PCI, SCSI, network), SCSI generic and
 /// disk,
 /// the xHCI controller and the kernel's usb-storage driver (which the helper
-/// detaches from its device), and FAT (a mounted disk the helper must refuse).
+/// detaches from its device), FAT (a mounted disk the helper must refuse),
+/// and the CD-ROM driver with ISO 9660 (Joliet: UTF-8 names) and UDF, to
+/// mount a disc the helper burned.
 pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
@@ -27,6 +29,10 @@ pub const GUEST_MODULES: &[&str] = &[
     "kernel/fs/fat/vfat.ko",
     "kernel/fs/nls/nls_cp437.ko",
     "kernel/fs/nls/nls_ascii.ko",
+    "kernel/fs/nls/nls_utf8.ko",
+    "kernel/drivers/scsi/sr_mod.ko",
+    "kernel/fs/isofs/isofs.ko",
+    "kernel/fs/udf/udf.ko",
 ];
 
 /// An unpacked kernel package.
