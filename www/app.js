@@ -1,8 +1,11 @@
-// The burning page: picks a file and a recorder, burns a disc with
-// DiscFormat2Data (check, write, close, verify) or raw sectors with
-// WriteEngine2, shows progress, the current step, a rate/buffer graph, a log
+// The burning page: picks files and folders (burned as a file system every
+// computer reads, built with FileSystemImage), a disc image or raw sectors,
+// and a recorder; burns with DiscFormat2Data (check, write, close, verify) or
+// WriteEngine2; shows progress, the current step, a rate/buffer graph, a log
 // and the result.
-import init, { DiscFormat2Data, DiscMaster2, WriteEngine2 } from './pkg/webburn_web.js';
+import init, {
+  DiscFormat2Data, DiscMaster2, FileSystemImage, WriteEngine2,
+} from './pkg/webburn_web.js';
 import {
   $, ACTIONS, MB, acceptDrops, describeError, helperUrl, ownPage, profileName, showState,
 } from './common.js';
@@ -13,6 +16,8 @@ let format;
 let recorders = [];
 let burning = false;
 const samples = [];
+// Files mode: what the person chose, each at its path on the disc.
+const chosen = [];
 
 function log(text, isError = false) {
   const li = document.createElement('li');
@@ -24,9 +29,11 @@ function log(text, isError = false) {
 
 function updateButtons() {
   const connected = master && master.state === 'connected';
-  $('burn').disabled = !connected || burning || !$('file').files.length || !$('recorder').value;
+  const data = mode() === 'files' ? chosen.length > 0 : $('file').files.length > 0;
+  $('burn').disabled = !connected || burning || !data || !$('recorder').value;
   $('cancel').disabled = !burning;
-  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject']) {
+  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject',
+    'add-files', 'add-folder', 'volume', 'clear-files', 'as-file']) {
     $(id).disabled = burning;
   }
   const r = currentRecorder();
@@ -35,13 +42,151 @@ function updateButtons() {
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.disabled = burning;
 }
 
+// files, disc (an image burned as it is) or section (raw WriteSection).
+function mode() {
+  return document.querySelector('input[name="mode"]:checked').value;
+}
+
+// Files and disc images both go through DiscFormat2Data.
 function discMode() {
-  return document.querySelector('input[name="mode"]:checked').value === 'disc';
+  return mode() !== 'section';
 }
 
 function showMode() {
   $('disc-options').hidden = !discMode();
   $('section-options').hidden = discMode();
+  $('files-options').hidden = mode() !== 'files';
+  $('drop').hidden = mode() === 'files';
+  checkImage();
+  showChosen();
+  updateButtons();
+}
+
+function setMode(value) {
+  document.querySelector(`input[name="mode"][value="${value}"]`).checked = true;
+  showMode();
+}
+
+// Files mode: adds a File at `path` on the disc (a later one of the same path replaces it).
+function choose(file, path) {
+  const at = chosen.findIndex((c) => c.path === path);
+  if (at >= 0) chosen.splice(at, 1);
+  chosen.push({ path, file });
+}
+
+// The chosen files as the top-level items the person sees, with the total
+// against the disc's free space (the image's own size, laid out).
+function showChosen() {
+  if (mode() !== 'files') return;
+  const top = new Map();
+  for (const c of chosen) {
+    const name = c.path.split('/')[0];
+    const t = top.get(name) || { files: 0, bytes: 0, folder: c.path.includes('/') };
+    t.files += 1;
+    t.bytes += c.file.size;
+    top.set(name, t);
+  }
+  $('chosen').replaceChildren(...[...top].map(([name, t]) => {
+    const li = document.createElement('li');
+    li.textContent = t.folder ? `${name}/ – ${t.files} files, ${(t.bytes / MB).toFixed(1)} MB`
+      : `${name} – ${(t.bytes / MB).toFixed(1)} MB`;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.onclick = () => {
+      for (let i = chosen.length - 1; i >= 0; i -= 1) {
+        if (chosen[i].path === name || chosen[i].path.startsWith(`${name}/`)) chosen.splice(i, 1);
+      }
+      showChosen();
+      updateButtons();
+    };
+    li.append(remove);
+    return li;
+  }));
+  const total = $('chosen-total');
+  total.className = 'figures';
+  if (!chosen.length) {
+    total.textContent = 'Nothing chosen yet.';
+    return;
+  }
+  const r = currentRecorder();
+  const free = r && r.freeSectors != null ? r.freeSectors * (r.blockSize || 2048) : null;
+  let text = `${chosen.length} files, ${(chosen.reduce((n, c) => n + c.file.size, 0) / MB).toFixed(1)} MB`;
+  try {
+    const result = buildImage(null);
+    const bytes = result.totalBlocks * result.blockSize;
+    text += `; on the disc ${(bytes / MB).toFixed(1)} MB`;
+    if (free != null) {
+      text += ` of ${(free / MB).toFixed(0)} MB free`;
+      if (bytes > free) {
+        text += ': too much for this disc';
+        total.className = 'figures over-limit';
+      }
+    }
+  } catch (e) {
+    text += ` – ${describeError(e)}`;
+    total.className = 'figures over-limit';
+  }
+  total.textContent = text;
+}
+
+// The image of the chosen files (FileSystemImage, as IMAPI2FS); with a
+// recorder, bounded by its free space (ChooseImageDefaults).
+function buildImage(recorder) {
+  const fsi = new FileSystemImage();
+  const label = $('volume').value.trim();
+  if (label) fsi.volumeName = label;
+  if (recorder) fsi.chooseImageDefaults(recorder);
+  for (const c of chosen) fsi.root.addFile(c.path, c.file);
+  return fsi.createResultImage();
+}
+
+// Files of a dropped folder, all levels (the File and Directory Entries API).
+function readEntry(entry, path, out) {
+  return new Promise((resolve) => {
+    if (entry.isFile) {
+      entry.file((f) => { out.push({ path: `${path}${f.name}`, file: f }); resolve(); }, () => resolve());
+      return;
+    }
+    const reader = entry.createReader();
+    const batch = () => reader.readEntries(async (entries) => {
+      if (!entries.length) { resolve(); return; }
+      for (const e of entries) await readEntry(e, `${path}${entry.name}/`, out);
+      batch();
+    }, () => resolve());
+    batch();
+  });
+}
+
+async function dropFiles(e) {
+  e.preventDefault();
+  $('files-drop').classList.remove('over');
+  if (burning) return;
+  const out = [];
+  const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  if (entries.length) {
+    for (const entry of entries) await readEntry(entry, '', out);
+  } else {
+    for (const f of e.dataTransfer.files) out.push({ path: f.name, file: f });
+  }
+  for (const { path, file } of out) choose(file, path);
+  showChosen();
+  updateButtons();
+}
+
+// Disc image mode: a chosen file that is no ISO 9660 or UDF image (by the
+// volume descriptor at byte 32768, not by its name) would give a disc no
+// computer can open; offer to put it on the disc as a file instead.
+async function checkImage() {
+  const f = $('file').files[0];
+  $('not-image').hidden = true;
+  if (!f || mode() !== 'disc') return;
+  const head = new Uint8Array(await f.slice(32768, 32774).arrayBuffer());
+  const id = String.fromCharCode(...head.slice(1, 6));
+  if (!['CD001', 'BEA01', 'NSR02', 'NSR03'].includes(id)) {
+    $('not-image-text').textContent = `${f.name} is not a disc image: burned as it is, no computer could open the disc.`;
+    $('not-image').hidden = false;
+  }
 }
 
 function currentRecorder() {
@@ -245,6 +390,10 @@ async function burn(event) {
   try {
     const file = $('file').files[0];
     const recorder = master.recorder($('recorder').value);
+    if (mode() === 'files') {
+      await burnFiles(recorder, started);
+      return;
+    }
     if (discMode()) {
       await burnDisc(file, recorder, started);
       return;
@@ -298,6 +447,29 @@ async function burnDisc(file, recorder, started) {
   log(text);
 }
 
+// Files mode: the image is laid out first (refused here, before anything is
+// written, when it does not fit), then burned as a disc.
+async function burnFiles(recorder, started) {
+  const result = buildImage(recorder);
+  const bytes = result.totalBlocks * result.blockSize;
+  log(`image of ${chosen.length} files: ${result.totalBlocks} sectors (${(bytes / MB).toFixed(1)} MB)`);
+  format.recorder = recorder;
+  format.burnVerificationLevel = $('verify').checked ? 2 : 0;
+  format.setWriteSpeed(Number($('speed').value));
+  format.simulate = $('simulate').checked;
+  format.ejectWhenDone = $('eject').checked;
+  const r = await format.write(result.imageStream);
+  const secs = (performance.now() - started) / 1000;
+  const parts = [`Done: ${chosen.length} files (${(bytes / MB).toFixed(1)} MB) in ${secs.toFixed(1)} s`];
+  if (r.simulated) parts.push('test write, nothing was recorded');
+  if (r.verified) parts.push('verified');
+  if (r.ejected) parts.push('ejected');
+  const text = `${parts.join(', ')}. SHA-256 ${r.sha256}`;
+  showResult(text, 'S_OK');
+  $('result').dataset.sha256 = r.sha256;
+  log(text);
+}
+
 // A helper in kiosk mode runs the kiosk page.
 async function kioskHelper() {
   try {
@@ -317,7 +489,9 @@ async function main() {
   engine = new WriteEngine2();
   format = new DiscFormat2Data();
   // For the browser's console and the end-to-end tests.
-  window.webburn = { master, engine, format, samples, DiscMaster2, WriteEngine2, DiscFormat2Data };
+  window.webburn = {
+    master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, FileSystemImage,
+  };
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
     updateButtons();
@@ -337,12 +511,31 @@ async function main() {
   });
   $('retry').addEventListener('click', connect);
   $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));
-  $('recorder').addEventListener('change', () => { showRecorderDetails(); updateButtons(); });
+  $('recorder').addEventListener('change', () => { showRecorderDetails(); showChosen(); updateButtons(); });
   $('file').addEventListener('change', () => {
     const f = $('file').files[0];
     $('file-label').textContent = f ? `${f.name} – ${(f.size / MB).toFixed(1)} MB` : 'Choose a file, or drop it here';
+    checkImage();
     updateButtons();
   });
+  $('as-file').addEventListener('click', () => {
+    const f = $('file').files[0];
+    if (f) choose(f, f.name);
+    setMode('files');
+  });
+  for (const id of ['add-files', 'add-folder']) {
+    $(id).addEventListener('change', () => {
+      for (const f of $(id).files) choose(f, f.webkitRelativePath || f.name);
+      $(id).value = '';
+      showChosen();
+      updateButtons();
+    });
+  }
+  $('clear-files').addEventListener('click', () => { chosen.length = 0; showChosen(); updateButtons(); });
+  $('volume').addEventListener('input', showChosen);
+  $('files-drop').addEventListener('dragover', (e) => { e.preventDefault(); $('files-drop').classList.add('over'); });
+  $('files-drop').addEventListener('dragleave', () => $('files-drop').classList.remove('over'));
+  $('files-drop').addEventListener('drop', dropFiles);
   acceptDrops('drop', 'file', () => !burning);
   if (ownPage) setInterval(() => { if (!burning) refreshPairings(); }, 3000);
   showState(master.state);

@@ -4,7 +4,10 @@
 //!   reconnect) and its recorders;
 //! - [`DiscRecorder2`]: one recorder's identity and medium;
 //! - [`WriteEngine2`]: the properties, `writeSection`, `cancelWrite` and
-//!   `update` events ([`WriteEngine2EventArgs`]).
+//!   `update` events ([`WriteEngine2EventArgs`]);
+//! - [`DiscFormat2Data`]: a disc burn (check, write, close, verify);
+//! - [`FileSystemImage`]: files and folders as a disc every computer reads
+//!   (IMAPI2FS), burned with `DiscFormat2Data.write(result.imageStream)`.
 //!
 //! Data from a Blob or File goes to the helper as Blob slices and never
 //! passes through wasm memory.
@@ -14,6 +17,7 @@ mod engine;
 mod error;
 mod event_args;
 mod format;
+mod fsimage;
 mod http;
 mod master;
 mod recorder;
@@ -26,6 +30,7 @@ use webburn_shared::HResult;
 pub use engine::WriteEngine2;
 pub use event_args::WriteEngine2EventArgs;
 pub use format::DiscFormat2Data;
+pub use fsimage::{FileSystemImage, FileSystemImageResult, FsiDirectoryItem};
 pub use master::DiscMaster2;
 pub use recorder::DiscRecorder2;
 

@@ -4,6 +4,9 @@ import init, {
   DiscFormat2Data,
   DiscMaster2,
   DiscRecorder2,
+  FileSystemImage,
+  FileSystemImageResult,
+  FsiDirectoryItem,
   WriteEngine2,
   WriteEngine2EventArgs,
   type ConnectionState,
@@ -101,4 +104,25 @@ export async function burn(file: File): Promise<void> {
   const pairings: Pairings = await master.listPairings();
   console.log(running, pairings.pending.map((p) => p.code), protocolVersion());
   master.close();
+}
+
+// IMAPI2FS: files and folders laid out as a disc image, burned as a stream.
+export async function burnFiles(recorder: DiscRecorder2, files: FileList, photo: File): Promise<string> {
+  const fsi = new FileSystemImage();
+  fsi.volumeName = "Holiday 2024";
+  fsi.fileSystemsToCreate = 7;
+  fsi.chooseImageDefaults(recorder);
+  const blocks: number = fsi.freeMediaBlocks;
+  const root: FsiDirectoryItem = fsi.root;
+  root.addTree(files);
+  root.addFile("extra/photo.jpg", photo, photo.lastModified);
+  root.addDirectory("empty");
+  root.remove("empty");
+  const counts: number = fsi.fileCount + fsi.directoryCount + fsi.dataBytes + blocks;
+  const result: FileSystemImageResult = fsi.createResultImage();
+  const size: number = result.totalBlocks * result.blockSize + counts;
+  const format = new DiscFormat2Data();
+  format.recorder = recorder;
+  const report = await format.write(result.imageStream);
+  return `${report.sha256} ${size}`;
 }

@@ -1,0 +1,204 @@
+//! The page's "Files and folders" mode in headless Chromium: a folder chosen
+//! with the directory input is laid out as ISO 9660 + Rock Ridge, Joliet and
+//! UDF in the page (wasm), burned to an emulated DVD+R with verify, and the
+//! disc read back by xorriso and 7-Zip; a single file that is not a disc
+//! image is offered as a file; a tree too large for the disc is refused
+//! before any WRITE.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use webburn_tests::browser::{Browser, www_dir};
+use webburn_tests::readers::{self, Reader, tree_of};
+use webburn_tests::served::Helper;
+use webburn_tests::{image, pattern};
+
+const LONG: Duration = Duration::from_secs(60);
+
+async fn helper_with_page(www: &Path, options: &[&str]) -> Helper {
+    let www = www.to_path_buf();
+    Helper::start(options, move |c| c.www = Some(www)).await
+}
+
+fn docs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+/// A folder of photos and notes, two levels, with an empty file and Unicode names.
+fn folder(root: &Path) {
+    let files: [(&str, usize); 6] = [
+        ("2024/beach.jpg", 3 << 20),
+        ("2024/dunes.jpg", 1_500_001),
+        ("2024/raw/IMG_0001.CR2", 700_000),
+        ("notes/r\u{e9}sum\u{e9}.txt", 12),
+        ("notes/empty.txt", 0),
+        ("\u{65e5}\u{672c}.txt", 9),
+    ];
+    for (i, (path, len)) in files.iter().enumerate() {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, pattern(*len, i as u64 + 7)).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i as u64 * 3601))
+            .unwrap();
+    }
+}
+
+async fn choose_files_mode(browser: &Browser) {
+    browser
+        .eval(
+            "document.querySelector('input[name=\"mode\"][value=\"files\"]').click(); return true",
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens() {
+    let Some(www) = www_dir() else { return };
+    if readers::available().is_none() {
+        return;
+    }
+    let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB,speed=24x"]).await;
+    let source = helper.dir.path().join("Holiday");
+    folder(&source);
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    // The directory input takes the folder, as a person picks it.
+    browser
+        .type_into("add-folder", &source.to_string_lossy())
+        .await;
+    browser
+        .wait_for("the chosen files", LONG, || async {
+            browser.text("chosen-total").await.starts_with("6 files")
+        })
+        .await;
+    browser.type_into("volume", "Holiday 2024").await;
+    let total = browser.text("chosen-total").await;
+    assert!(total.contains("MB free"), "{total}");
+    let chosen = browser.text("chosen").await;
+    assert!(chosen.contains("Holiday/ – 6 files"), "{chosen}");
+    browser
+        .eval("document.activeElement.blur(); window.scrollTo(0, 0); return true")
+        .await;
+    std::fs::create_dir_all(docs()).unwrap();
+    std::fs::write(docs().join("burn-files.png"), browser.screenshot().await).unwrap();
+    browser.click("burn").await;
+    assert_eq!(
+        browser.result(LONG).await,
+        "S_OK",
+        "{}",
+        browser.text("result").await
+    );
+    let result = browser.text("result").await;
+    assert!(
+        result.starts_with("Done: 6 files") && result.contains("verified"),
+        "{result}"
+    );
+    // The disc, read by readers no one here wrote: the folder, byte for byte.
+    let disc = helper.images[0].clone();
+    let want = {
+        let mut t = std::collections::BTreeMap::new();
+        t.insert("Holiday".to_owned(), readers::Item::Dir);
+        for (k, v) in tree_of(&source) {
+            t.insert(format!("Holiday/{k}"), v);
+        }
+        t
+    };
+    for reader in [Reader::Xorriso, Reader::SevenZipUdf, Reader::Bsdtar] {
+        let got = reader.extract(&disc, &helper.dir.path().join(format!("x-{reader:?}")));
+        let files = |t: &readers::Tree| -> Vec<(String, readers::Item)> {
+            t.iter()
+                .filter(|(_, i)| !matches!(i, readers::Item::Dir))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        assert_eq!(files(&got), files(&want), "{reader:?}");
+    }
+    let label = readers::run(
+        std::process::Command::new("isoinfo")
+            .arg("-d")
+            .arg("-i")
+            .arg(&disc),
+    );
+    assert!(label.contains("Volume id: HOLIDAY_2024"), "{label}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_is_no_disc_image_is_offered_as_a_file() {
+    let Some(www) = www_dir() else { return };
+    if readers::available().is_none() {
+        return;
+    }
+    let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB"]).await;
+    let photo = helper.dir.path().join("wedding.jpg");
+    std::fs::write(&photo, pattern(200_000, 3)).unwrap();
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    browser.type_into("file", &photo.to_string_lossy()).await;
+    browser
+        .wait_for("the not-an-image notice", LONG, || async {
+            browser.attr("not-image", "hidden").await.is_none()
+        })
+        .await;
+    assert!(
+        browser
+            .text("not-image-text")
+            .await
+            .contains("not a disc image")
+    );
+    browser.click("as-file").await;
+    browser
+        .wait_for("files mode with the photo", LONG, || async {
+            browser.text("chosen").await.contains("wedding.jpg")
+        })
+        .await;
+    browser.click("burn").await;
+    assert_eq!(
+        browser.result(LONG).await,
+        "S_OK",
+        "{}",
+        browser.text("result").await
+    );
+    let got = Reader::Xorriso.extract(&helper.images[0], &helper.dir.path().join("x"));
+    assert_eq!(got, tree_of_file(&photo));
+}
+
+fn tree_of_file(path: &Path) -> readers::Tree {
+    let dir = path.parent().unwrap().join("only");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join(path.file_name().unwrap());
+    std::fs::copy(path, &copy).unwrap();
+    let f = std::fs::File::options().write(true).open(&copy).unwrap();
+    f.set_modified(std::fs::metadata(path).unwrap().modified().unwrap())
+        .unwrap();
+    tree_of(&dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=1MiB"]).await;
+    let source = helper.dir.path().join("Big");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("movie.mp4"), pattern(3 << 20, 9)).unwrap();
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    browser
+        .type_into("add-folder", &source.to_string_lossy())
+        .await;
+    browser
+        .wait_for("the too-large total", LONG, || async {
+            browser
+                .text("chosen-total")
+                .await
+                .contains("too much for this disc")
+        })
+        .await;
+    browser.click("burn").await;
+    assert_eq!(browser.result(LONG).await, "IMAPI_E_IMAGE_SIZE_LIMIT");
+    assert!(image(&helper.images[0]).is_empty(), "nothing was written");
+}
