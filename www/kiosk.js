@@ -2,15 +2,22 @@
 // drive of the station at the same time (one upload, DiscFormat2Data.duplicate),
 // verify, eject, and for more copies count down while the operator changes
 // discs. Errors of one drive show on its tile; the others go on. The counter
-// and history come from the helper in kiosk mode (GET /v1/history).
-import init, { DiscFormat2Data, DiscMaster2 } from './pkg/webburn_web.js';
+// and history come from the helper in kiosk mode (GET /v1/history). A photo
+// kiosk (`files = true` in the kiosk file) takes the customer's files and
+// folders and burns them as a disc every computer opens (FileSystemImage),
+// the one image streamed to every drive.
+import init, { DiscFormat2Data, DiscMaster2, FileSystemImage } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, MB, acceptDrops, describeError, helperUrl, profileName, showState,
 } from './common.js';
 
 // What the helper's kiosk settings say (GET /v1/status), or these defaults
 // when the helper is not in kiosk mode.
-let settings = { title: 'Disc station', copies: 1, verification: 2, eject: true, countdownSeconds: 15 };
+let settings = {
+  title: 'Disc station', copies: 1, verification: 2, eject: true, countdownSeconds: 15, files: false,
+};
+// A photo kiosk's chosen files, each at its path on the disc.
+const photos = [];
 let kioskMode = false;
 let master;
 let format;
@@ -32,17 +39,33 @@ function copies() {
   return n >= 1 && n <= 99 ? n : 1;
 }
 
+// What each disc gets: the chosen file, or (a photo kiosk) the image of the
+// chosen files, laid out here; `null` while nothing is chosen.
+function source() {
+  if (!settings.files) return $('file').files[0] || null;
+  if (!photos.length) return null;
+  const fsi = new FileSystemImage();
+  fsi.volumeName = settings.title.slice(0, 32);
+  for (const p of photos) fsi.root.addFile(p.path, p.file);
+  return fsi.createResultImage().imageStream;
+}
+
+function chosenBytes() {
+  return settings.files ? photos.reduce((n, p) => n + p.file.size, 0) : ($('file').files[0] || { size: 0 }).size;
+}
+
 function updateButtons() {
   const connected = master && master.state === 'connected';
-  const file = $('file').files[0];
+  const file = settings.files ? photos.length > 0 : $('file').files[0];
   $('start').disabled = !connected || running || !file || drives.length === 0;
+  $('folder').disabled = running;
   $('stop').disabled = !running;
   $('file').disabled = running;
   $('copies').disabled = running;
   const n = copies();
   $('plan').textContent = drives.length === 0 ? 'No drive is free.'
     : `${drives.length} drive${drives.length > 1 ? 's' : ''} × ${n} cop${n > 1 ? 'ies' : 'y'} = ${drives.length * n} discs` +
-      (file ? ` of ${(file.size / MB).toFixed(1)} MB` : '');
+      (file ? ` of ${(chosenBytes() / MB).toFixed(1)} MB` : '');
 }
 
 function driveName(r, i) {
@@ -234,8 +257,15 @@ async function burnCopy(file, copy, total) {
 }
 
 async function run() {
-  const file = $('file').files[0];
-  if (!file || running) return;
+  if (running) return;
+  let file;
+  try {
+    file = source();
+  } catch (e) {
+    setPhase('error', `${describeError(e)}. Choose fewer files.`);
+    return;
+  }
+  if (!file) return;
   running = true;
   stopping = false;
   updateButtons();
@@ -284,6 +314,21 @@ async function loadSettings() {
   $('title').textContent = settings.title;
   document.title = `${settings.title} – webburn`;
   $('copies').value = String(settings.copies);
+  if (settings.files) {
+    $('setup-title').textContent = '1 · Choose the photos';
+    $('file').multiple = true;
+    $('file-label').textContent = 'Choose photos, or drop them here';
+    $('folder-row').hidden = false;
+  }
+}
+
+// A photo kiosk: the chosen files (and folders) as the disc's contents.
+function showPhotos() {
+  const n = photos.length;
+  $('file-label').textContent = n ? `${n} photo${n > 1 ? 's' : ''} – ${(chosenBytes() / MB).toFixed(1)} MB`
+    : 'Choose photos, or drop them here';
+  setPhase('ready', 'Ready for the next disc');
+  updateButtons();
 }
 
 async function main() {
@@ -311,7 +356,19 @@ async function main() {
   $('now').addEventListener('click', () => { if (skipCountdown) skipCountdown(); });
   $('retry').addEventListener('click', () => master.connect().catch(() => {}));
   $('copies').addEventListener('input', updateButtons);
+  $('folder').addEventListener('change', () => {
+    for (const f of $('folder').files) photos.push({ path: f.webkitRelativePath || f.name, file: f });
+    $('folder').value = '';
+    showPhotos();
+  });
   $('file').addEventListener('change', () => {
+    if (settings.files) {
+      for (const f of $('file').files) {
+        if (!photos.some((p) => p.path === f.name)) photos.push({ path: f.name, file: f });
+      }
+      showPhotos();
+      return;
+    }
     const f = $('file').files[0];
     $('file-label').textContent = f ? `${f.name} – ${(f.size / MB).toFixed(1)} MB` : 'Choose a file, or drop it here';
     setPhase('ready', 'Ready for the next disc');

@@ -308,3 +308,58 @@ async fn the_kiosk_page_recovers_when_its_helper_dies_and_comes_back() {
         Some("2")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_kiosk_burns_the_customers_photos_as_files_on_every_drive() {
+    let Some(www) = www_dir() else { return };
+    if webburn_tests::readers::available().is_none() {
+        return;
+    }
+    let www_dir = www.clone();
+    let helper = Helper::start(
+        &[
+            ",profile=dvd+r,capacity=64MiB",
+            ",profile=dvd+r,capacity=64MiB",
+        ],
+        move |c| {
+            c.www = Some(www_dir);
+            c.kiosk = Some(KioskSettings {
+                title: "Photo CD station".into(),
+                files: true,
+                eject: false,
+                ..KioskSettings::default()
+            });
+        },
+    )
+    .await;
+    let photos = helper.dir.path().join("customer");
+    std::fs::create_dir_all(&photos).unwrap();
+    let names = ["IMG_0001.jpg", "IMG_0002.jpg", "party \u{1F389}.jpg"];
+    for (i, n) in names.iter().enumerate() {
+        std::fs::write(photos.join(n), pattern(400_000 + i * 77_777, i as u64 + 40)).unwrap();
+    }
+    let browser = Browser::start().await;
+    open_kiosk(&browser, &helper.server.url(), 2).await;
+    assert_eq!(browser.text("setup-title").await, "1 · Choose the photos");
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| photos.join(n).to_string_lossy().into_owned())
+        .collect();
+    browser.type_into("file", &paths.join("\n")).await;
+    browser
+        .wait_for("three photos chosen", LONG, || async {
+            browser.text("file-label").await.starts_with("3 photos")
+        })
+        .await;
+    browser.click("start").await;
+    assert_eq!(
+        wait_phase(&browser, &["done", "partial", "error"]).await,
+        "done"
+    );
+    let want = webburn_tests::readers::tree_of(&photos);
+    for (i, disc) in helper.images.iter().enumerate() {
+        let got = webburn_tests::readers::Reader::Xorriso
+            .extract(disc, &helper.dir.path().join(format!("x{i}")));
+        assert_eq!(got, want, "drive {i}");
+    }
+}

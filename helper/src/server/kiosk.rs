@@ -25,6 +25,9 @@ pub struct KioskFile {
     pub countdown: Option<String>,
     /// How many discs the history keeps (1..=10000).
     pub history: Option<usize>,
+    /// Burn the customer's files and folders as a disc every computer
+    /// opens (a photo kiosk), instead of one disc image.
+    pub files: Option<bool>,
 }
 
 /// The kiosk settings in force; `/v1/status` hands them to the page.
@@ -43,6 +46,8 @@ pub struct KioskSettings {
     pub countdown_seconds: u32,
     /// Discs the history keeps.
     pub history_size: usize,
+    /// The page takes files and folders and burns them as a file system.
+    pub files: bool,
 }
 
 impl Default for KioskSettings {
@@ -54,6 +59,7 @@ impl Default for KioskSettings {
             eject: true,
             countdown_seconds: 15,
             history_size: 200,
+            files: false,
         }
     }
 }
@@ -83,6 +89,9 @@ impl KioskSettings {
                 return Err(format!("kiosk countdown '{c}' is over an hour"));
             }
             k.countdown_seconds = d.as_secs() as u32;
+        }
+        if let Some(f) = file.files {
+            k.files = f;
         }
         if let Some(h) = file.history {
             if !(1..=10_000).contains(&h) {
