@@ -7,6 +7,10 @@
 //!   that only counts bytes;
 //! - `ours`: the same File burned through the page's wasm library to an
 //!   emulated disk at unlimited speed (the image is compared on the host);
+//! - `files` and `iso`: a folder of 200 generated files chosen with the page's
+//!   folder input, burned as files (the image built in the page, wasm), and a
+//!   ready ISO of the same folder burned as a disc image, both through
+//!   DiscFormat2Data (no verify) to an emulated disk, one after the other;
 //! - `fidelity`: a generated File burned to an emulated 16x BD-R (72 MB/s) and
 //!   to a 24x DVD+R (33.24 MB/s), both failing on a drive-buffer underrun, with
 //!   every Update event's figures.
@@ -70,6 +74,75 @@ const BURN: &str = "
     engine.removeEventListener('update', on);
   }
 })();";
+
+/// Burns the folder chosen in the page as files, or `window.benchBlob` (the
+/// ready ISO), with DiscFormat2Data and no verify.
+const FILES_BURN: &str = "
+(async () => {
+  const { master, format, FileSystemImage, chosen } = window.webburn;
+  await master.recorders();
+  format.recorder = master.recorder(RECORDER);
+  format.burnVerificationLevel = 0;
+  const t0 = performance.now();
+  try {
+    let data = window.benchBlob;
+    if (AS_FILES) {
+      const fsi = new FileSystemImage();
+      for (const c of chosen) fsi.root.addFile(c.path, c.file);
+      data = fsi.createResultImage().imageStream;
+    }
+    await format.write(data);
+    done({ ms: performance.now() - t0, bytes: data.size });
+  } catch (e) {
+    done({ error: `${e.name}: ${e.message} ${e.detail || ''}` });
+  }
+})();";
+
+/// The folder of files and the ISO of it: burned both ways, alternated.
+async fn files_vs_iso(browser: &Browser, helper: &Helper, mib: usize) -> (Value, Value) {
+    let folder = helper.dir.path().join("bench-folder");
+    for i in 0..200usize {
+        let p = folder.join(format!("album{:02}/photo{i:03}.jpg", i % 10));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            &p,
+            webburn_tests::pattern((mib << 20) / 200, i as u64 + 100),
+        )
+        .unwrap();
+    }
+    let iso = helper.dir.path().join("bench-folder.iso");
+    let mut image = webburn_fsimage::FileSystemImage::new(0);
+    image.root().add_tree(&folder, "bench-folder").unwrap();
+    let result = image.create_result_image().unwrap();
+    let mut reader = result.reader(|p: &std::path::PathBuf| {
+        Ok(Box::new(std::fs::File::open(p)?) as Box<dyn std::io::Read + Send>)
+    });
+    std::io::copy(&mut reader, &mut std::fs::File::create(&iso).unwrap()).unwrap();
+    browser
+        .type_into("add-folder", &folder.to_string_lossy())
+        .await;
+    browser
+        .eval("const f = document.getElementById('file'); f.value = ''; return true")
+        .await;
+    browser.type_into("file", &iso.to_string_lossy()).await;
+    browser
+        .eval("window.benchBlob = document.getElementById('file').files[0]; return true")
+        .await;
+    let run = |as_files: bool| {
+        FILES_BURN
+            .replace(
+                "RECORDER",
+                &Value::from(helper.recorders[0].as_str()).to_string(),
+            )
+            .replace("AS_FILES", if as_files { "true" } else { "false" })
+    };
+    let files = run_async(browser, &run(true)).await;
+    let iso_run = run_async(browser, &run(false)).await;
+    for v in [&files, &iso_run] {
+        assert!(v.get("error").is_none(), "{v}");
+    }
+    (files, iso_run)
+}
 
 /// A WebSocket server that counts binary bytes and answers "end" with the count.
 async fn sink() -> u16 {
@@ -199,6 +272,9 @@ async fn main() {
     assert!(image == data, "the disk image differs from the file");
     drop((image, data));
 
+    eprintln!("bench: a folder burned as files and its ISO burned as an image");
+    let (files, iso) = files_vs_iso(&browser, &helper, mib.min(256)).await;
+
     let expected = choose_file(&browser, helper.dir.path(), fidelity_mib, 22).await;
     eprintln!("bench: burning to the 16x BD-R");
     let bd = burn(&browser, &helper.recorders[1]).await;
@@ -215,6 +291,8 @@ async fn main() {
         "fidelityMib": fidelity_mib,
         "ceiling": ceiling,
         "ours": ours,
+        "files": files,
+        "iso": iso,
         "bd16x": bd,
         "dvd24x": dvd,
     });

@@ -181,6 +181,38 @@ fn memory_table(md: &mut String, memory: &[disk::Memory]) {
     }
 }
 
+fn browser_files_table(md: &mut String, b: &browser::Browser) {
+    md.push_str(
+        "### Burning files from the page\n\nA folder of 200 generated files chosen with the page's \
+         folder input: the image built in the page (wasm, FileSystemImage) and burned as files, \
+         then a ready ISO of the same folder burned as a disc image; both with \
+         DiscFormat2Data (no verify) to an emulated disk, same page, same run. The ratio is \
+         the ISO's time / the files' (target >= 0.9).\n\n\
+         | round | image | files | ready ISO | files / ISO |\n|---|---|---|---|---|\n",
+    );
+    let mut ratios = Vec::new();
+    for (i, &(bytes, files, iso)) in b.files.iter().enumerate() {
+        let ratio = iso / files.max(1e-9);
+        ratios.push(ratio);
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} MB | {files:.2} s ({:.0} MB/s) | {iso:.2} s ({:.0} MB/s) | {ratio:.2} |",
+            i + 1,
+            bytes / MB,
+            bytes / MB / files.max(1e-9),
+            bytes / MB / iso.max(1e-9),
+        );
+    }
+    ratios.sort_by(f64::total_cmp);
+    if let Some(&median) = ratios.get(ratios.len() / 2) {
+        let _ = writeln!(
+            md,
+            "| **median** | | | | **{median:.2}** ({}) |\n",
+            verdict(median >= 0.9)
+        );
+    }
+}
+
 fn files_table(md: &mut String, f: &files::Files) {
     let _ = write!(
         md,
@@ -386,6 +418,7 @@ fn report(f: &Figures) -> String {
         f.machine
     );
     browser_table(&mut md, &f.browser);
+    browser_files_table(&mut md, &f.browser);
     disk_table(&mut md, f);
     memory_table(&mut md, &f.memory);
     files_table(&mut md, &f.files);

@@ -39,6 +39,9 @@ pub struct Browser {
     pub fidelity_bytes: u64,
     /// 16x BD-R and 24x DVD+R.
     pub fidelity: Vec<Fidelity>,
+    /// (image bytes, seconds burning a folder as files, seconds burning
+    /// the ready ISO of it) of each round.
+    pub files: Vec<(f64, f64, f64)>,
 }
 
 fn num(v: &Value, what: &str) -> Result<f64> {
@@ -119,6 +122,7 @@ fn run_once(www: &Path, mib: u64, fidelity_mib: u64) -> Result<Value> {
 /// ceiling/ours pairs (the fidelity runs with the first).
 pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result<Browser> {
     let mut pairs = Vec::new();
+    let mut files = Vec::new();
     let mut fidelity_runs = Vec::new();
     for round in 0..rounds.max(1) {
         eprintln!(
@@ -130,6 +134,11 @@ pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result
         pairs.push((
             num(&v["ceiling"]["ms"], "ceiling")? / 1000.0,
             num(&v["ours"]["ms"], "ours")? / 1000.0,
+        ));
+        files.push((
+            num(&v["files"]["bytes"], "files bytes")?,
+            num(&v["files"]["ms"], "files")? / 1000.0,
+            num(&v["iso"]["ms"], "iso")? / 1000.0,
         ));
         if round == 0 {
             fidelity_runs = vec![
@@ -143,5 +152,6 @@ pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result
         rounds: pairs,
         fidelity_bytes: fidelity_mib << 20,
         fidelity: fidelity_runs,
+        files,
     })
 }
