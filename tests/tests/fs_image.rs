@@ -476,3 +476,54 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
+    use webburn_helper::engine::EngineConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("a.bin"), pattern(300_000, 1)).unwrap();
+    std::fs::write(source.join("b.bin"), pattern(3_000_000, 2)).unwrap();
+    std::fs::write(source.join("c.bin"), pattern(300_000, 3)).unwrap();
+    let mut image = FileSystemImage::new(0);
+    image.root().add_tree(&source, "").unwrap();
+    let result = image.create_result_image().unwrap();
+    // Where b.bin's data starts in the stream.
+    let mut offset = 0u64;
+    for piece in result.pieces() {
+        match piece {
+            webburn_fsimage::Piece::Bytes(b) => offset += b.len() as u64,
+            webburn_fsimage::Piece::File { name, .. } if name == "b.bin" => break,
+            webburn_fsimage::Piece::File { size, pad, .. } => offset += size + pad,
+        }
+    }
+    // b.bin shrinks after the layout, before the burn reaches it.
+    std::fs::write(source.join("b.bin"), pattern(1_000_000, 2)).unwrap();
+    let (rec, path, log) = webburn_tests::emulated(dir.path(), "disk.img", ",profile=disk,capacity=64MiB");
+    let engine = webburn_tests::engine(&rec, EngineConfig { buffer_bytes: 1 << 20, ..EngineConfig::default() });
+    let reader = result.reader(|p: &PathBuf| {
+        Ok(Box::new(std::fs::File::open(p)?) as Box<dyn Read + Send>)
+    });
+    let sectors = i32::try_from(result.total_blocks()).unwrap();
+    let (r, _) = webburn_tests::write(&engine, reader, Some(result.total_bytes()), 0, sectors);
+    let err = r.unwrap_err();
+    assert_eq!(err.hresult, HResult::IMAPI_E_DATA_STREAM_INCONSISTENCY, "{err}");
+    assert!(err.detail.contains("b.bin"), "{}", err.detail);
+    // Nothing of b.bin (or after it) reached the disk: no WRITE past its start.
+    let end = log
+        .writes()
+        .iter()
+        .filter(|w| w.good)
+        .filter_map(|w| match w.cdb {
+            Some(webburn_helper::scsi::Cdb::Write10 { lba, blocks, .. }) => {
+                Some(u64::try_from(lba).unwrap() + u64::from(blocks))
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(end * 2048 <= offset + 1_000_000, "written up to byte {}, b.bin starts at {offset}", end * 2048);
+    let img = std::fs::read(&path).unwrap();
+    assert!(img.len() as u64 <= offset + 1_000_000 || img[usize::try_from(offset + 1_000_000).unwrap()..].iter().all(|&b| b == 0));
+}

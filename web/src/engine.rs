@@ -123,7 +123,11 @@ impl WriteEngine2 {
         self.put(|p| p.bytes_per_sector = value)
     }
 
-    /// StartingSectorsPerSecond: -1 (maximum) until set.
+    /// StartingSectorsPerSecond: the rate the drive is expected to write at
+    /// when the section starts (-1, the default: unknown). As in IMAPI it
+    /// never slows the write and never reaches the drive: the helper uses it
+    /// to time its waits on a full drive buffer. The drive's speed is
+    /// DiscFormat2Data's `setWriteSpeed`.
     #[wasm_bindgen(getter, js_name = startingSectorsPerSecond)]
     pub fn starting_sectors_per_second(&self) -> i32 {
         self.inner.borrow().props.starting_sectors_per_second
@@ -136,7 +140,8 @@ impl WriteEngine2 {
         self.put(|p| p.starting_sectors_per_second = v)
     }
 
-    /// EndingSectorsPerSecond: -1 (maximum) until set.
+    /// EndingSectorsPerSecond: the expected rate at the section's end
+    /// (a CAV drive speeds up outwards); a hint, as StartingSectorsPerSecond.
     #[wasm_bindgen(getter, js_name = endingSectorsPerSecond)]
     pub fn ending_sectors_per_second(&self) -> i32 {
         self.inner.borrow().props.ending_sectors_per_second
