@@ -500,15 +500,25 @@ fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
     }
     // b.bin shrinks after the layout, before the burn reaches it.
     std::fs::write(source.join("b.bin"), pattern(1_000_000, 2)).unwrap();
-    let (rec, path, log) = webburn_tests::emulated(dir.path(), "disk.img", ",profile=disk,capacity=64MiB");
-    let engine = webburn_tests::engine(&rec, EngineConfig { buffer_bytes: 1 << 20, ..EngineConfig::default() });
-    let reader = result.reader(|p: &PathBuf| {
-        Ok(Box::new(std::fs::File::open(p)?) as Box<dyn Read + Send>)
-    });
+    let (rec, path, log) =
+        webburn_tests::emulated(dir.path(), "disk.img", ",profile=disk,capacity=64MiB");
+    let engine = webburn_tests::engine(
+        &rec,
+        EngineConfig {
+            buffer_bytes: 1 << 20,
+            ..EngineConfig::default()
+        },
+    );
+    let reader =
+        result.reader(|p: &PathBuf| Ok(Box::new(std::fs::File::open(p)?) as Box<dyn Read + Send>));
     let sectors = i32::try_from(result.total_blocks()).unwrap();
     let (r, _) = webburn_tests::write(&engine, reader, Some(result.total_bytes()), 0, sectors);
     let err = r.unwrap_err();
-    assert_eq!(err.hresult, HResult::IMAPI_E_DATA_STREAM_INCONSISTENCY, "{err}");
+    assert_eq!(
+        err.hresult,
+        HResult::IMAPI_E_DATA_STREAM_INCONSISTENCY,
+        "{err}"
+    );
     assert!(err.detail.contains("b.bin"), "{}", err.detail);
     // Nothing of b.bin (or after it) reached the disk: no WRITE past its start.
     let end = log
@@ -523,7 +533,16 @@ fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
         })
         .max()
         .unwrap_or(0);
-    assert!(end * 2048 <= offset + 1_000_000, "written up to byte {}, b.bin starts at {offset}", end * 2048);
+    assert!(
+        end * 2048 <= offset + 1_000_000,
+        "written up to byte {}, b.bin starts at {offset}",
+        end * 2048
+    );
     let img = std::fs::read(&path).unwrap();
-    assert!(img.len() as u64 <= offset + 1_000_000 || img[usize::try_from(offset + 1_000_000).unwrap()..].iter().all(|&b| b == 0));
+    assert!(
+        img.len() as u64 <= offset + 1_000_000
+            || img[usize::try_from(offset + 1_000_000).unwrap()..]
+                .iter()
+                .all(|&b| b == 0)
+    );
 }
