@@ -475,6 +475,7 @@ processes, alternating A B A B on the same file, webburn took 1.05x dd's wall ti
 (parity). Table 2 now runs pairs with the order turning every pair, both commands writing \
 the same output file after a `sync`, and reports every pair's ratio with the median and \
 range: both end with an fsync of the same gigabyte, and parity is the honest result.\n\
+- **Burning files: under 0.9 twice.** On the command line `burn --files` of 10,000 files streams at 0.88 of burning the ready ISO of the same tree (table 3a; 0.91 in five whole-process pairs timed separately): the difference is opening and reading 10,000 files, about 0.1 s of system time per GiB, which the single ISO file does not pay; gathering the 10,000 UDF file entries into 1 MiB pieces (instead of one read each) brought it from 0.75. In the page (table 1, files) the folder burns at 0.82 of its ready ISO: Chromium reads 200 file-backed Blob parts instead of one file. Cutting the upload's slices at the Files' boundaries made it worse (0.68: more, smaller frames), so it was not kept. Either rate is several times what any drive takes (a 16x BD-R writes 72 MB/s).\n\
 - **SG_IO in the VM.** 0.57 to 0.77 of sg_dd over this session's runs, with sg_dd \
 itself at 135 to 190 MB/s: under software emulation the run-to-run spread is as large \
 as the gap. Disks no longer wait for a full buffer before the first WRITE (that wait \
