@@ -426,18 +426,17 @@ async function burn(event) {
 }
 
 // DiscFormat2Data: the helper checks the medium, writes at the next writable
-// address, closes the disc, reads it back and compares.
-async function burnDisc(file, recorder, started) {
+// address, closes the disc, reads it back and compares. `what` names the
+// data in the result ("67.1 MB", "12 files (5.9 MB)").
+async function writeDisc(recorder, data, what, started) {
   format.recorder = recorder;
   format.burnVerificationLevel = $('verify').checked ? 2 : 0;
   format.setWriteSpeed(Number($('speed').value));
   format.simulate = $('simulate').checked;
   format.ejectWhenDone = $('eject').checked;
-  log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +
-    `${format.simulate ? ' as a test write' : ''}, verify ${$('verify').checked ? 'on' : 'off'}`);
-  const r = await format.write(file);
+  const r = await format.write(data);
   const secs = (performance.now() - started) / 1000;
-  const parts = [`Done: ${(file.size / MB).toFixed(1)} MB in ${secs.toFixed(1)} s`];
+  const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
   if (r.simulated) parts.push('test write, nothing was recorded');
   if (r.verified) parts.push('verified');
   if (r.ejected) parts.push('ejected');
@@ -447,27 +446,19 @@ async function burnDisc(file, recorder, started) {
   log(text);
 }
 
+async function burnDisc(file, recorder, started) {
+  log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +
+    `${$('simulate').checked ? ' as a test write' : ''}, verify ${$('verify').checked ? 'on' : 'off'}`);
+  await writeDisc(recorder, file, `${(file.size / MB).toFixed(1)} MB`, started);
+}
+
 // Files mode: the image is laid out first (refused here, before anything is
 // written, when it does not fit), then burned as a disc.
 async function burnFiles(recorder, started) {
   const result = buildImage(recorder);
   const bytes = result.totalBlocks * result.blockSize;
   log(`image of ${chosen.length} files: ${result.totalBlocks} sectors (${(bytes / MB).toFixed(1)} MB)`);
-  format.recorder = recorder;
-  format.burnVerificationLevel = $('verify').checked ? 2 : 0;
-  format.setWriteSpeed(Number($('speed').value));
-  format.simulate = $('simulate').checked;
-  format.ejectWhenDone = $('eject').checked;
-  const r = await format.write(result.imageStream);
-  const secs = (performance.now() - started) / 1000;
-  const parts = [`Done: ${chosen.length} files (${(bytes / MB).toFixed(1)} MB) in ${secs.toFixed(1)} s`];
-  if (r.simulated) parts.push('test write, nothing was recorded');
-  if (r.verified) parts.push('verified');
-  if (r.ejected) parts.push('ejected');
-  const text = `${parts.join(', ')}. SHA-256 ${r.sha256}`;
-  showResult(text, 'S_OK');
-  $('result').dataset.sha256 = r.sha256;
-  log(text);
+  await writeDisc(recorder, result.imageStream, `${chosen.length} files (${(bytes / MB).toFixed(1)} MB)`, started);
 }
 
 // A helper in kiosk mode runs the kiosk page.

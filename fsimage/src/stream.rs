@@ -140,31 +140,21 @@ impl<S> Plan<'_, S> {
         };
         let created = Civil::from_unix(volume.created).iso_descriptor();
         if self.systems.iso9660() {
-            let root = self.root_record(false);
-            put(
-                &mut out,
-                &iso9660::volume_descriptor(&Descriptor {
-                    joliet: false,
-                    name: &volume.name,
-                    volume_sectors: self.total_sectors,
-                    path_table_bytes: self.iso_path.0,
-                    l_path_table: self.iso_path.1,
-                    m_path_table: self.iso_path.2,
-                    root: &root,
-                    created,
-                }),
-            );
-            if self.systems.joliet() {
-                let root = self.root_record(true);
+            let trees = [(false, self.iso_path), (true, self.joliet_path)];
+            for (joliet, (bytes, l_table, m_table)) in trees {
+                if joliet && !self.systems.joliet() {
+                    continue;
+                }
+                let root = self.root_record(joliet);
                 put(
                     &mut out,
                     &iso9660::volume_descriptor(&Descriptor {
-                        joliet: true,
+                        joliet,
                         name: &volume.name,
                         volume_sectors: self.total_sectors,
-                        path_table_bytes: self.joliet_path.0,
-                        l_path_table: self.joliet_path.1,
-                        m_path_table: self.joliet_path.2,
+                        path_table_bytes: bytes,
+                        l_path_table: l_table,
+                        m_path_table: m_table,
                         root: &root,
                         created,
                     }),
