@@ -12,7 +12,7 @@ use webburn_shared::HResult;
 
 use crate::scsi::Sense;
 
-/// Default largest data transfer per command (REFERENCE.md section 7): what
+/// Default largest data transfer per command (libburn 64 KiB, growisofs 32 KiB, cdrecord 63 KiB): what
 /// optical drives are written with.
 pub const DEFAULT_MAX_TRANSFER: usize = 64 * 1024;
 

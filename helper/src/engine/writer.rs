@@ -266,7 +266,7 @@ impl WriteJob<'_> {
         }
     }
 
-    /// How long to wait before re-sending (REFERENCE.md section 7).
+    /// How long to wait before re-sending (MMC-6's LONG WRITE IN PROGRESS, 2/04/08: libburn and growisofs re-send at once, then a few ms apart).
     fn backoff(&self, kind: Backoff, tries: u32, bytes: usize, fraction: f64) -> Duration {
         match kind {
             // libburn: at once, then +2 ms per try, at most 25 ms; with a rate

@@ -183,7 +183,7 @@ pub enum SenseAction {
     Fail(HResult),
 }
 
-/// Decides what a write loop does about `sense` (REFERENCE.md section 6).
+/// Decides what a write loop does about `sense` (SPC-4 sense keys and MMC-6's additional sense codes).
 ///
 /// `mid_write` is true once a WRITE of the current section has succeeded: an
 /// out-of-range address then means the drive lost its streaming position.

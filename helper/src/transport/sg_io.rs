@@ -1,5 +1,5 @@
 //! Linux SCSI generic: one `ioctl(SG_IO)` per command on /dev/sgN or
-//! /dev/srN (REFERENCE.md §9), the device opened O_RDWR | O_EXCL | O_NONBLOCK.
+//! /dev/srN (the kernel's SCSI Generic HOWTO, sg_io_hdr v3), the device opened O_RDWR | O_EXCL | O_NONBLOCK.
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
@@ -91,7 +91,7 @@ const DID_BAD_TARGET: u16 = 0x04;
 const DRIVER_TIMEOUT: u16 = 0x06;
 const DRIVER_SENSE: u16 = 0x08;
 
-/// Turns SG_IO's outputs into a completion (REFERENCE.md §9): good when info
+/// Turns SG_IO's outputs into a completion (the kernel's SCSI Generic HOWTO): good when info
 /// bit 0 is clear; sense when the status or driver says so; the host
 /// adapter's failures as a lost device or a timeout.
 pub fn decode(

@@ -1,7 +1,7 @@
 //! USB mass storage, Bulk-Only Transport: each SCSI command is a CBW on bulk
 //! OUT, an optional data stage, and a CSW on bulk IN; a failed command is
 //! followed by REQUEST SENSE; stalls are cleared and protocol errors end in
-//! reset recovery (REFERENCE.md §8).
+//! reset recovery (USB Mass Storage Class Bulk-Only Transport 1.0, 5.3.4 and 6.6).
 //!
 //! The protocol runs over a [`BulkPipe`]: the USB device (rusb) in the
 //! helper, a scripted pipe in tests, or [`simulated::SimulatedStick`].

@@ -1,5 +1,5 @@
 //! The Bulk-Only Transport's Command Block Wrapper (31 bytes, bulk OUT) and
-//! Command Status Wrapper (13 bytes, bulk IN), little-endian (REFERENCE.md §8).
+//! Command Status Wrapper (13 bytes, bulk IN), little-endian (USB Mass Storage Class Bulk-Only Transport 1.0, 5.1 and 5.2).
 
 /// "USBC".
 pub const CBW_SIGNATURE: u32 = 0x4342_5355;
