@@ -182,9 +182,12 @@ fn write_result(
     }
 }
 
-/// Adds one drive's result to the kiosk history (on a blocking thread).
+/// Adds one drive's result to the kiosk history (blocking: it writes the
+/// history file). The write's own task calls it before the session hears of
+/// the result, so a page that reads the history after a `writeResult` finds
+/// that disc in it.
 fn record(
-    history: &Arc<History>,
+    history: &History,
     recorder: String,
     bytes: u64,
     result: &Result<Option<DiscReport>, EngineError>,
@@ -210,12 +213,9 @@ fn record(
         verified: report.as_ref().is_some_and(|r| r.verified),
         sha256: report.map(|r| r.sha256),
     };
-    let history = Arc::clone(history);
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = history.record(disc) {
-            tracing::warn!("cannot save the kiosk history: {e}");
-        }
-    });
+    if let Err(e) = history.record(disc) {
+        tracing::warn!("cannot save the kiosk history: {e}");
+    }
 }
 
 /// A non-fatal `error` answer.
@@ -524,11 +524,11 @@ impl Session {
         }
         // Devices are opened and asked about their medium: not on the event loop.
         let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
-        let events = self.events_tx.clone();
+        let (events, history) = (self.events_tx.clone(), self.ctx.history.clone());
         let started = {
             let req = req.clone();
             tokio::task::spawn_blocking(move || {
-                OpenWrite::start(&req, config, &registry, id, &events)
+                OpenWrite::start(&req, config, &registry, id, &events, history.as_ref())
             })
             .await
         };
@@ -690,10 +690,6 @@ impl Session {
             WriteEvent::Done(write_id, target, result) => {
                 let mut freed = 0;
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
-                    if let Some(history) = &self.ctx.history {
-                        let (recorder, bytes) = w.target_info(target);
-                        record(history, recorder, bytes, &result);
-                    }
                     freed = w.target_done(target);
                     self.ctx.activity.finish(self.ctx.id, write_id, target);
                     if w.all_done() {

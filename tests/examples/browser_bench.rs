@@ -16,7 +16,7 @@
 //!   every Update event's figures.
 //!
 //! Needs the built page (target/www). Run with
-//! `cargo run --release -p webburn-tests --example browser_bench -- [MiB] [FIDELITY-MiB]`.
+//! `cargo run --release -p webburn-tests --example browser_bench -- [MiB] [FIDELITY-MiB] [iso-first]`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a measurement tool, not product code
 
@@ -98,8 +98,14 @@ const FILES_BURN: &str = "
   }
 })();";
 
-/// The folder of files and the ISO of it: burned both ways, alternated.
-async fn files_vs_iso(browser: &Browser, helper: &Helper, mib: usize) -> (Value, Value) {
+/// The folder of files and the ISO of it: burned both ways, the ISO first
+/// when `iso_first` (the benchmark turns the order every round).
+async fn files_vs_iso(
+    browser: &Browser,
+    helper: &Helper,
+    mib: usize,
+    iso_first: bool,
+) -> (Value, Value) {
     let folder = helper.dir.path().join("bench-folder");
     for i in 0..200usize {
         let p = folder.join(format!("album{:02}/photo{i:03}.jpg", i % 10));
@@ -136,8 +142,13 @@ async fn files_vs_iso(browser: &Browser, helper: &Helper, mib: usize) -> (Value,
             )
             .replace("AS_FILES", if as_files { "true" } else { "false" })
     };
-    let files = run_async(browser, &run(true)).await;
-    let iso_run = run_async(browser, &run(false)).await;
+    let (files, iso_run) = if iso_first {
+        let iso_run = run_async(browser, &run(false)).await;
+        (run_async(browser, &run(true)).await, iso_run)
+    } else {
+        let files = run_async(browser, &run(true)).await;
+        (files, run_async(browser, &run(false)).await)
+    };
     for v in [&files, &iso_run] {
         assert!(v.get("error").is_none(), "{v}");
     }
@@ -229,6 +240,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let mib: usize = args.next().map_or(512, |a| a.parse().unwrap());
     let fidelity_mib: usize = args.next().map_or(256, |a| a.parse().unwrap());
+    let iso_first = args.next().is_some_and(|a| a == "iso-first");
     webburn_helper::cli::init_logging("warn");
     let www = www_dir().expect("build the page first: cargo xtask test or cargo xtask serve");
     let helper = Helper::start(
@@ -273,7 +285,7 @@ async fn main() {
     drop((image, data));
 
     eprintln!("bench: a folder burned as files and its ISO burned as an image");
-    let (files, iso) = files_vs_iso(&browser, &helper, mib.min(256)).await;
+    let (files, iso) = files_vs_iso(&browser, &helper, mib.min(256), iso_first).await;
 
     let expected = choose_file(&browser, helper.dir.path(), fidelity_mib, 22).await;
     eprintln!("bench: burning to the 16x BD-R");
@@ -293,6 +305,7 @@ async fn main() {
         "ours": ours,
         "files": files,
         "iso": iso,
+        "isoFirst": iso_first,
         "bd16x": bd,
         "dvd24x": dvd,
     });

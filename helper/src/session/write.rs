@@ -12,6 +12,7 @@ use webburn_shared::{DataFrameHeader, DiscOptions, HResult};
 use super::WriteEvent;
 use super::source::ChannelReader;
 use crate::engine::{EngineConfig, EngineError, WriteEngine};
+use crate::server::history::History;
 use crate::server::registry::{Claim, Registry, SessionId};
 
 /// What `startWrite` asked for.
@@ -124,6 +125,7 @@ fn prepare(
     config: EngineConfig,
     registry: &Arc<Registry>,
     session: SessionId,
+    history: Option<&Arc<History>>,
 ) -> Result<(WriteEngine, Claim), EngineError> {
     let p = &req.properties;
     let cached = registry.cached(recorder_id);
@@ -171,12 +173,25 @@ fn prepare(
         .put_recorder(claim.recorder().clone())
         .map_err(|h| EngineError::new(h, "recorder"))?;
     let section = req.section();
-    if req.disc.is_some() {
-        crate::disc::precheck(&engine, section)?;
+    let checked = if req.disc.is_some() {
+        crate::disc::precheck(&engine, section)
     } else {
-        let typed =
-            engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
-        engine.check_medium(typed)?;
+        engine
+            .check_section(section.source_len, section.start_lba, section.sector_count)
+            .and_then(|typed| engine.check_medium(typed).map(drop))
+    };
+    if let Err(e) = checked {
+        // The drive was this write's and its disc was refused: a kiosk
+        // counts that disc as failed, as it would a failure while writing.
+        if let Some(history) = history {
+            super::record(
+                history,
+                recorder_id.to_owned(),
+                req.section_bytes(),
+                &Err(e.clone()),
+            );
+        }
+        return Err(e);
     }
     Ok((engine, claim))
 }
@@ -211,6 +226,7 @@ fn start_target(
     engine: Arc<WriteEngine>,
     claim: Claim,
     events: &UnboundedSender<WriteEvent>,
+    history: Option<Arc<History>>,
 ) -> Target {
     let (tx, rx) = std::sync::mpsc::channel();
     let cancel = Arc::new(AtomicBool::new(false));
@@ -229,6 +245,8 @@ fn start_target(
     );
     let section = req.section();
     let disc = req.disc;
+    // What a kiosk's history records of this drive.
+    let (recorder_id, bytes) = (recorder.to_owned(), req.section_bytes());
     let task = {
         let engine = Arc::clone(&engine);
         let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
@@ -261,11 +279,15 @@ fn start_target(
                 Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
                 r => r,
             };
-            // The recorder is free before the session hears of the end; the
-            // device closes when its last holder lets go: this task first,
-            // the session's handle when it reads Done.
+            // The recorder is free, and a kiosk's history holds the disc,
+            // before the session hears of the end; the device closes when
+            // its last holder lets go: this task first, the session's
+            // handle when it reads Done.
             drop(engine);
             drop(claim);
+            if let Some(history) = &history {
+                super::record(history, recorder_id, bytes, &result);
+            }
             let _ = events.send(WriteEvent::Done(id, index, result));
         }
     };
@@ -283,6 +305,12 @@ fn start_target(
 }
 
 impl WriteRequest {
+    /// Bytes of the section: numberOfBlocks x bytesPerSector.
+    fn section_bytes(&self) -> u64 {
+        u64::from(self.number_of_blocks.unsigned_abs())
+            * u64::from(self.properties.bytes_per_sector.unsigned_abs())
+    }
+
     /// The section as the engine and the disc flow take it.
     fn section(&self) -> crate::disc::Section {
         crate::disc::Section {
@@ -311,6 +339,7 @@ impl OpenWrite {
         registry: &Arc<Registry>,
         session: SessionId,
         events: &UnboundedSender<WriteEvent>,
+        history: Option<&Arc<History>>,
     ) -> (Option<OpenWrite>, Refusals) {
         if let Some(e) = check_targets(req) {
             let all = (0..req.recorders().count() as u32).map(|i| (i, e.clone()));
@@ -319,7 +348,7 @@ impl OpenWrite {
         let mut targets = Vec::new();
         let mut refused = Vec::new();
         for (index, recorder) in (0u32..).zip(req.recorders()) {
-            match prepare(req, recorder, config, registry, session) {
+            match prepare(req, recorder, config, registry, session, history) {
                 Ok((engine, claim)) => targets.push(start_target(
                     req,
                     index,
@@ -327,6 +356,7 @@ impl OpenWrite {
                     Arc::new(engine),
                     claim,
                     events,
+                    history.cloned(),
                 )),
                 Err(e) => refused.push((index, e)),
             }
@@ -334,8 +364,7 @@ impl OpenWrite {
         if targets.is_empty() {
             return (None, refused);
         }
-        let needed = u64::from(req.number_of_blocks.unsigned_abs())
-            * u64::from(req.properties.bytes_per_sector.unsigned_abs());
+        let needed = req.section_bytes();
         let write = OpenWrite {
             id: req.write_id,
             raw_frames: req.raw_frames,

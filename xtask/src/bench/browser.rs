@@ -40,8 +40,8 @@ pub struct Browser {
     /// 16x BD-R and 24x DVD+R.
     pub fidelity: Vec<Fidelity>,
     /// (image bytes, seconds burning a folder as files, seconds burning
-    /// the ready ISO of it) of each round.
-    pub files: Vec<(f64, f64, f64)>,
+    /// the ready ISO of it, the ISO went first) of each round.
+    pub files: Vec<(f64, f64, f64, bool)>,
 }
 
 fn num(v: &Value, what: &str) -> Result<f64> {
@@ -92,7 +92,7 @@ impl Browser {
 }
 
 /// One run of the example: its JSON.
-fn run_once(www: &Path, mib: u64, fidelity_mib: u64) -> Result<Value> {
+fn run_once(www: &Path, mib: u64, fidelity_mib: u64, iso_first: bool) -> Result<Value> {
     let mut cmd = cargo();
     cmd.args([
         "run",
@@ -106,6 +106,11 @@ fn run_once(www: &Path, mib: u64, fidelity_mib: u64) -> Result<Value> {
     ])
     .arg(mib.to_string())
     .arg(fidelity_mib.to_string())
+    .arg(if iso_first {
+        "iso-first"
+    } else {
+        "files-first"
+    })
     .env("WEBBURN_WWW", www)
     .env("CHROMEDRIVER", crate::tools::CHROMEDRIVER);
     let out = cmd.output().context("cannot run the browser benchmark")?;
@@ -130,7 +135,13 @@ pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result
             round + 1
         );
         // The speed-fidelity burns run once, with the first round.
-        let v = run_once(www, mib, if round == 0 { fidelity_mib } else { 8 })?;
+        // Files and the ready ISO take turns going first.
+        let v = run_once(
+            www,
+            mib,
+            if round == 0 { fidelity_mib } else { 8 },
+            round % 2 == 1,
+        )?;
         pairs.push((
             num(&v["ceiling"]["ms"], "ceiling")? / 1000.0,
             num(&v["ours"]["ms"], "ours")? / 1000.0,
@@ -139,6 +150,7 @@ pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result
             num(&v["files"]["bytes"], "files bytes")?,
             num(&v["files"]["ms"], "files")? / 1000.0,
             num(&v["iso"]["ms"], "iso")? / 1000.0,
+            v["isoFirst"].as_bool().unwrap_or(false),
         ));
         if round == 0 {
             fidelity_runs = vec![
