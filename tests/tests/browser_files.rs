@@ -202,3 +202,33 @@ async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
     assert_eq!(browser.result(LONG).await, "IMAPI_E_IMAGE_SIZE_LIMIT");
     assert!(image(&helper.images[0]).is_empty(), "nothing was written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composing_an_image_reports_its_progress_in_update_events() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=dvd+r"]).await;
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    let got = browser
+        .eval(
+            "const fsi = new window.webburn.FileSystemImage(); const seen = []; \
+             fsi.addEventListener('update', (e) => seen.push([e.currentFile, e.copiedSectors, e.totalSectors, e.detail.totalSectors])); \
+             for (let i = 0; i < 600; i += 1) fsi.root.addFile(`f/${String(i).padStart(3, '0')}.txt`, new Blob(['x'.repeat(i)])); \
+             const r = fsi.createResultImage(); \
+             return { seen, total: r.totalBlocks, size: r.imageStream.size }",
+        )
+        .await;
+    let seen = got["seen"].as_array().unwrap();
+    let total = got["total"].as_f64().unwrap();
+    assert_eq!(got["size"].as_f64(), Some(total * 2048.0));
+    // The first file with data of every 256 (000.txt is empty) and once at the end.
+    let names: Vec<&str> = seen.iter().map(|e| e[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["001.txt", "256.txt", "512.txt", ""]);
+    let copied: Vec<f64> = seen.iter().map(|e| e[1].as_f64().unwrap()).collect();
+    assert!(copied.windows(2).all(|w| w[0] < w[1]), "{copied:?}");
+    assert_eq!(copied.last().copied(), Some(total));
+    assert!(
+        seen.iter()
+            .all(|e| e[2].as_f64() == Some(total) && e[3].as_f64() == Some(total))
+    );
+}

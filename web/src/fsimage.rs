@@ -11,10 +11,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
-use web_sys::Blob;
+use web_sys::{Blob, CustomEvent, CustomEventInit, EventTarget};
 use webburn_fsimage::{FileItem, FileSystems, FsError, Piece};
 
 use crate::error::hresult_error;
@@ -46,11 +46,31 @@ fn string(v: &JsValue, name: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct FileSystemImage {
     image: Rc<RefCell<Image>>,
+    events: EventTarget,
 }
 
-impl Default for FileSystemImage {
-    fn default() -> Self {
-        FileSystemImage::new()
+/// Files between two `update` events while the image is composed.
+const UPDATE_EVERY: usize = 256;
+
+/// IMAPI2FS's DFileSystemImageEvents.Update: the file being added to the
+/// image stream and the sectors laid so far of all of them.
+fn dispatch_update(target: &EventTarget, current_file: &str, copied: u64, total: u64) {
+    let detail = Object::new();
+    let init = CustomEventInit::new();
+    let fields: [(&str, JsValue); 3] = [
+        ("currentFile", current_file.into()),
+        ("copiedSectors", (copied as f64).into()),
+        ("totalSectors", (total as f64).into()),
+    ];
+    for (k, v) in &fields {
+        let _ = Reflect::set(&detail, &(*k).into(), v);
+    }
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict("update", &init) {
+        for (k, v) in &fields {
+            let _ = Reflect::set(&event, &(*k).into(), v);
+        }
+        let _ = target.dispatch_event(&event);
     }
 }
 
@@ -58,10 +78,11 @@ impl Default for FileSystemImage {
 impl FileSystemImage {
     /// An empty image: ISO 9660 + Joliet + UDF, named after today's date, no size limit.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> FileSystemImage {
-        FileSystemImage {
+    pub fn new() -> Result<FileSystemImage, JsValue> {
+        Ok(FileSystemImage {
             image: Rc::new(RefCell::new(Image::new(now_seconds()))),
-        }
+            events: EventTarget::new()?,
+        })
     }
 
     /// VolumeName.
@@ -149,6 +170,32 @@ impl FileSystemImage {
         self.image.borrow().root_ref().data_bytes() as f64
     }
 
+    /// Listens for `update` events while the image is composed
+    /// (DFileSystemImageEvents): `currentFile`, `copiedSectors` and
+    /// `totalSectors` on the event and in `detail`, every 256 files and once
+    /// at the end (`currentFile` "").
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: FileSystemImageUpdateEvent) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.events.add_event_listener_with_callback(kind, listener)
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"update\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: FileSystemImageUpdateEvent) => void")]
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        self.events
+            .remove_event_listener_with_callback(kind, listener)
+    }
+
     /// CreateResultImage: lays the image out and composes its stream.
     /// Throws IMAPI_E_IMAGE_SIZE_LIMIT when it is larger than FreeMediaBlocks.
     #[wasm_bindgen(js_name = createResultImage)]
@@ -156,12 +203,28 @@ impl FileSystemImage {
         let image = self.image.borrow();
         let result = image.create_result_image().map_err(|e| fs_error(&e))?;
         let parts = Array::new();
+        let total = result.total_blocks();
+        let mut at = 0u64;
+        // The group of UPDATE_EVERY files an event was last fired for.
+        let mut reported = None;
         for piece in result.pieces() {
             match piece {
                 Piece::Bytes(b) => {
+                    at += b.len() as u64;
                     parts.push(&Uint8Array::from(b.as_slice()));
                 }
-                Piece::File { source, pad, .. } => {
+                Piece::File {
+                    index,
+                    name,
+                    source,
+                    size,
+                    pad,
+                } => {
+                    if reported != Some(index / UPDATE_EVERY) {
+                        reported = Some(index / UPDATE_EVERY);
+                        dispatch_update(&self.events, &name, at / 2048, total);
+                    }
+                    at += size + pad;
                     parts.push(source);
                     if pad > 0 {
                         parts.push(&Uint8Array::new_with_length(
@@ -172,6 +235,7 @@ impl FileSystemImage {
             }
         }
         let stream = Blob::new_with_blob_sequence(&parts)?;
+        dispatch_update(&self.events, "", total, total);
         Ok(FileSystemImageResult {
             total_blocks: result.total_blocks() as f64,
             stream,

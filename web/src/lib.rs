@@ -36,6 +36,16 @@ pub use recorder::DiscRecorder2;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_EVENTS: &str = r#"
+/** The `update` event of FileSystemImage while its stream is composed (DFileSystemImageEvents). */
+export interface FileSystemImageUpdateEvent extends CustomEvent<{ currentFile: string; copiedSectors: number; totalSectors: number }> {
+  /** The file being added ("" at the end). */
+  readonly currentFile: string;
+  /** Sectors of the image laid so far. */
+  readonly copiedSectors: number;
+  /** Sectors of the whole image (TotalBlocks). */
+  readonly totalSectors: number;
+}
+
 /** The `update` event of WriteEngine2: IWriteEngine2EventArgs on the event and in `detail`. */
 export interface WriteEngine2UpdateEvent extends CustomEvent<WriteEngine2EventArgs> {
   readonly startLba: number;

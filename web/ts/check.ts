@@ -13,6 +13,7 @@ import init, {
   type DiscFormat2DataResult,
   type DiscFormat2DataUpdateEvent,
   type DuplicateOutcome,
+  type FileSystemImageUpdateEvent,
   type Pairings,
   type WebburnError,
   type WriteEngine2UpdateEvent,
@@ -113,6 +114,10 @@ export async function burnFiles(recorder: DiscRecorder2, files: FileList, photo:
   fsi.fileSystemsToCreate = 7;
   fsi.chooseImageDefaults(recorder);
   const blocks: number = fsi.freeMediaBlocks;
+  fsi.addEventListener("update", (e: FileSystemImageUpdateEvent) => {
+    const laid: number = e.copiedSectors / e.totalSectors;
+    console.log(e.currentFile, e.detail.currentFile, laid);
+  });
   const root: FsiDirectoryItem = fsi.root;
   root.addTree(files);
   root.addFile("extra/photo.jpg", photo, photo.lastModified);
