@@ -232,3 +232,59 @@ async fn composing_an_image_reports_its_progress_in_update_events() {
             .all(|e| e[2].as_f64() == Some(total) && e[3].as_f64() == Some(total))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
+    let Some(www) = www_dir() else { return };
+    let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB"]).await;
+    let folder = helper.dir.path().join("Changing");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.bin"), pattern(3 << 20, 1)).unwrap();
+    std::fs::write(folder.join("b.bin"), pattern(3 << 20, 2)).unwrap();
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    browser
+        .type_into("add-folder", &folder.to_string_lossy())
+        .await;
+    browser
+        .wait_for("the chosen files", LONG, || async {
+            browser.text("chosen-total").await.starts_with("2 files")
+        })
+        .await;
+    // b.bin shrinks after it was chosen, before the burn reads it.
+    std::fs::write(folder.join("b.bin"), pattern(1 << 20, 2)).unwrap();
+    browser.click("burn").await;
+    let hresult = browser.result(LONG).await;
+    let text = browser.text("result").await;
+    assert_ne!(hresult, "S_OK", "{text}");
+    assert_eq!(hresult, "IMAPI_E_DATA_STREAM_INCONSISTENCY", "{text}");
+    // Where b.bin's data starts in the image the page laid out (same names and sizes).
+    let mut layout = webburn_fsimage::FileSystemImage::new(0);
+    for name in ["a.bin", "b.bin"] {
+        let item = webburn_fsimage::FileItem {
+            size: 3 << 20,
+            mtime: 0,
+            source: (),
+        };
+        layout
+            .root()
+            .add_file(&format!("Changing/{name}"), item)
+            .unwrap();
+    }
+    let result = layout.create_result_image().unwrap();
+    let mut offset = 0u64;
+    for piece in result.pieces() {
+        match piece {
+            webburn_fsimage::Piece::Bytes(b) => offset += b.len() as u64,
+            webburn_fsimage::Piece::File { name, .. } if name == "b.bin" => break,
+            webburn_fsimage::Piece::File { size, pad, .. } => offset += size + pad,
+        }
+    }
+    let img = image(&helper.images[0]);
+    let from = usize::try_from(offset).unwrap().min(img.len());
+    assert!(
+        img[from..].iter().all(|&b| b == 0),
+        "bytes of or after b.bin reached the disc"
+    );
+}

@@ -405,6 +405,26 @@ impl Job {
         result
     }
 
+    /// The error a fatal `error` ends the write with. The browser drops the
+    /// socket when a chosen File can no longer be read: that is said as
+    /// IMAPI_E_DATA_STREAM_INCONSISTENCY rather than "connection lost".
+    async fn fatal(&self, hresult: HResult, code: &str, detail: &str, sent: u64) -> JsValue {
+        if code == "connectionLost"
+            && let Some(at) = self
+                .source
+                .first_unreadable(sent.saturating_sub(32 << 20), sent)
+                .await
+        {
+            return hresult_error(
+                HResult::IMAPI_E_DATA_STREAM_INCONSISTENCY,
+                &format!(
+                    "a file changed or became unreadable after it was chosen (byte {at} of the data); the helper stopped the write and wrote nothing after it"
+                ),
+            );
+        }
+        hresult_error(hresult, detail)
+    }
+
     async fn pump(&mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
         let (mut sent, mut granted) = (0u64, 0u64);
         let mut outcomes: Vec<Option<Outcome>> = self.recorders.iter().map(|_| None).collect();
@@ -465,9 +485,10 @@ impl Job {
                 ServerMessage::Error {
                     hresult,
                     detail,
+                    code,
                     fatal: true,
                     ..
-                } => return Err(hresult_error(hresult, &detail)),
+                } => return Err(self.fatal(hresult, &code, &detail, sent).await),
                 ServerMessage::WriteResult {
                     target,
                     hresult,

@@ -77,6 +77,29 @@ impl Source {
         }
     }
 
+    /// The first byte between `from` and `to` that can no longer be read:
+    /// a File chosen by the person that changed or vanished since (the
+    /// browser then drops the upload's socket). Probes one byte every 64 KiB
+    /// and at `to - 1`; `None` for streams and when everything reads.
+    pub async fn first_unreadable(&self, from: u64, to: u64) -> Option<u64> {
+        let Source::Blob(b) = self else {
+            return None;
+        };
+        let mut at = from;
+        while at < to {
+            let slice = b.slice_with_f64_and_f64(at as f64, (at + 1) as f64).ok()?;
+            if JsFuture::from(slice.array_buffer()).await.is_err() {
+                return Some(at);
+            }
+            at = if at + (64 << 10) >= to && at + 1 < to {
+                to - 1
+            } else {
+                at + (64 << 10)
+            };
+        }
+        None
+    }
+
     /// Up to `max` bytes starting at `offset` (blobs) or at the stream's position.
     pub fn piece(&mut self, offset: u64, max: u64) -> Result<Piece, JsValue> {
         match self {
