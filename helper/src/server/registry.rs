@@ -25,6 +25,10 @@ const DESCRIBE_WAIT: Duration = Duration::from_secs(1);
 /// How long a claim waits for a recorder whose session is ending (its last
 /// WRITE completing) before it answers E_IMAPI_RECORDER_LOCKED.
 pub const RELEASE_WAIT: Duration = Duration::from_secs(5);
+/// How long a claim waits for a recorder another session holds: a client
+/// that dropped its socket and reconnected at once can be quicker than its
+/// old session noticing the socket closed.
+pub const HELD_WAIT: Duration = Duration::from_secs(1);
 
 /// Finds the ids of the system's optical drives.
 pub type Discover = fn() -> Vec<String>;
@@ -172,19 +176,25 @@ impl Registry {
 
     /// Opens `id` for `session` (blocking: it opens the device): E_INVALIDARG
     /// if not offered, E_IMAPI_RECORDER_LOCKED if another session or program
-    /// has it. A recorder whose session has ended is waited for, up to
-    /// [`RELEASE_WAIT`], while its last WRITE completes. The recorder is
+    /// has it. A recorder another session holds is waited for up to
+    /// [`HELD_WAIT`], one whose session has ended up to [`RELEASE_WAIT`]
+    /// while its last WRITE completes. The recorder is
     /// freed when the returned claim is dropped.
     pub fn claim(self: &Arc<Self>, id: &str, session: SessionId) -> Result<Claim, HResult> {
-        let until = Instant::now() + RELEASE_WAIT;
+        let started = Instant::now();
         let spec = loop {
             let mut entries = self.lock();
             let entry = entries
                 .iter_mut()
                 .find(|e| e.id == id)
                 .ok_or(HResult::E_INVALIDARG)?;
+            let wait = if entry.releasing {
+                RELEASE_WAIT
+            } else {
+                HELD_WAIT
+            };
             match entry.holder {
-                Some(_) if entry.releasing && Instant::now() < until => {}
+                Some(_) if started.elapsed() < wait => {}
                 Some(_) => return Err(HResult::E_IMAPI_RECORDER_LOCKED),
                 None => {
                     // Reserved: no list describes it from now on.
