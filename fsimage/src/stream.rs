@@ -242,37 +242,40 @@ impl<S> Plan<'_, S> {
         }
     }
 
+    /// One record per extent of child `c`, into `p`: its ISO 9660 or its
+    /// Joliet identifier, and the system use area `su`.
+    fn push_child(&self, p: &mut Packer, c: Child, joliet: bool, su: &[u8]) {
+        let n = self.names(c);
+        let id = if joliet { &n.joliet } else { &n.iso };
+        let records = self.extents(c, joliet);
+        let last = records.len() - 1;
+        for (k, (lba, size, is_dir)) in records.into_iter().enumerate() {
+            p.push(
+                &Record {
+                    extent: lba,
+                    size,
+                    date: date(n.mtime),
+                    dir: is_dir,
+                    more: k < last,
+                    id,
+                    system_use: su,
+                }
+                .encode(),
+            );
+        }
+    }
+
     fn iso_dir(&self, d: usize) -> Vec<u8> {
         let dir = &self.dirs[d];
         let parent = &self.dirs[dir.parent];
         let mut p = Packer::default();
         let dot_su = self.system_use(None, Some(d), d == 0);
         let dotdot_su = self.system_use(None, Some(dir.parent), false);
-        for (e, id, su) in [
-            (dir.iso, &[0u8][..], &dot_su),
-            (parent.iso, &[1u8][..], &dotdot_su),
-        ] {
-            p.push(&Self::record(e, id, su, dir.names.mtime));
-        }
+        p.push(&Self::record(dir.iso, &[0], &dot_su, dir.names.mtime));
+        p.push(&Self::record(parent.iso, &[1], &dotdot_su, dir.names.mtime));
         for c in self.iso_sorted(d) {
             let su = self.system_use(Some(c), None, false);
-            let n = self.names(c);
-            let records = self.extents(c, false);
-            let last = records.len() - 1;
-            for (k, (lba, size, is_dir)) in records.into_iter().enumerate() {
-                p.push(
-                    &Record {
-                        extent: lba,
-                        size,
-                        date: date(n.mtime),
-                        dir: is_dir,
-                        more: k < last,
-                        id: &n.iso,
-                        system_use: &su,
-                    }
-                    .encode(),
-                );
-            }
+            self.push_child(&mut p, c, false, &su);
         }
         p.finish()
     }
@@ -297,23 +300,7 @@ impl<S> Plan<'_, S> {
         p.push(&Self::record(dir.joliet, &[0], &[], dir.names.mtime));
         p.push(&Self::record(parent.joliet, &[1], &[], dir.names.mtime));
         for c in self.joliet_sorted(d) {
-            let n = self.names(c);
-            let records = self.extents(c, true);
-            let last = records.len() - 1;
-            for (k, (lba, size, is_dir)) in records.into_iter().enumerate() {
-                p.push(
-                    &Record {
-                        extent: lba,
-                        size,
-                        date: date(n.mtime),
-                        dir: is_dir,
-                        more: k < last,
-                        id: &n.joliet,
-                        system_use: &[],
-                    }
-                    .encode(),
-                );
-            }
+            self.push_child(&mut p, c, true, &[]);
         }
         p.finish()
     }

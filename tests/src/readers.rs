@@ -147,3 +147,17 @@ impl Reader {
         tree_of(dir)
     }
 }
+
+/// Where the data of the file named `name` starts in `image`'s stream
+/// (its metadata and the files before it).
+pub fn data_offset<S>(image: &webburn_fsimage::ResultImage<'_, S>, name: &str) -> u64 {
+    let mut offset = 0u64;
+    for piece in image.pieces() {
+        match piece {
+            webburn_fsimage::Piece::Bytes(b) => offset += b.len() as u64,
+            webburn_fsimage::Piece::File { name: n, .. } if n == name => break,
+            webburn_fsimage::Piece::File { size, pad, .. } => offset += size + pad,
+        }
+    }
+    offset
+}

@@ -54,6 +54,27 @@ async fn choose_files_mode(browser: &Browser) {
         .await;
 }
 
+/// Opens the page, picks the files mode and `folder` with the directory
+/// input, and waits until the chosen total satisfies `shown`.
+async fn choose_folder(
+    browser: &Browser,
+    helper: &Helper,
+    folder: &Path,
+    what: &str,
+    shown: impl Fn(&str) -> bool,
+) {
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(browser).await;
+    browser
+        .type_into("add-folder", &folder.to_string_lossy())
+        .await;
+    browser
+        .wait_for(what, LONG, || async {
+            shown(&browser.text("chosen-total").await)
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens() {
     let Some(www) = www_dir() else { return };
@@ -64,17 +85,11 @@ async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens() {
     let source = helper.dir.path().join("Holiday");
     folder(&source);
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
-    choose_files_mode(&browser).await;
     // The directory input takes the folder, as a person picks it.
-    browser
-        .type_into("add-folder", &source.to_string_lossy())
-        .await;
-    browser
-        .wait_for("the chosen files", LONG, || async {
-            browser.text("chosen-total").await.starts_with("6 files")
-        })
-        .await;
+    choose_folder(&browser, &helper, &source, "the chosen files", |t| {
+        t.starts_with("6 files")
+    })
+    .await;
     browser.type_into("volume", "Holiday 2024").await;
     let total = browser.text("chosen-total").await;
     assert!(total.contains("MB free"), "{total}");
@@ -185,19 +200,10 @@ async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
     std::fs::create_dir_all(&source).unwrap();
     std::fs::write(source.join("movie.mp4"), pattern(3 << 20, 9)).unwrap();
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
-    choose_files_mode(&browser).await;
-    browser
-        .type_into("add-folder", &source.to_string_lossy())
-        .await;
-    browser
-        .wait_for("the too-large total", LONG, || async {
-            browser
-                .text("chosen-total")
-                .await
-                .contains("too much for this disc")
-        })
-        .await;
+    choose_folder(&browser, &helper, &source, "the too-large total", |t| {
+        t.contains("too much for this disc")
+    })
+    .await;
     browser.click("burn").await;
     assert_eq!(browser.result(LONG).await, "IMAPI_E_IMAGE_SIZE_LIMIT");
     assert!(image(&helper.images[0]).is_empty(), "nothing was written");
@@ -242,16 +248,10 @@ async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
     std::fs::write(folder.join("a.bin"), pattern(3 << 20, 1)).unwrap();
     std::fs::write(folder.join("b.bin"), pattern(3 << 20, 2)).unwrap();
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
-    choose_files_mode(&browser).await;
-    browser
-        .type_into("add-folder", &folder.to_string_lossy())
-        .await;
-    browser
-        .wait_for("the chosen files", LONG, || async {
-            browser.text("chosen-total").await.starts_with("2 files")
-        })
-        .await;
+    choose_folder(&browser, &helper, &folder, "the chosen files", |t| {
+        t.starts_with("2 files")
+    })
+    .await;
     // b.bin shrinks after it was chosen, before the burn reads it.
     std::fs::write(folder.join("b.bin"), pattern(1 << 20, 2)).unwrap();
     browser.click("burn").await;
@@ -273,14 +273,7 @@ async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
             .unwrap();
     }
     let result = layout.create_result_image().unwrap();
-    let mut offset = 0u64;
-    for piece in result.pieces() {
-        match piece {
-            webburn_fsimage::Piece::Bytes(b) => offset += b.len() as u64,
-            webburn_fsimage::Piece::File { name, .. } if name == "b.bin" => break,
-            webburn_fsimage::Piece::File { size, pad, .. } => offset += size + pad,
-        }
-    }
+    let offset = readers::data_offset(&result, "b.bin");
     let img = image(&helper.images[0]);
     let from = usize::try_from(offset).unwrap().min(img.len());
     assert!(

@@ -490,14 +490,7 @@ fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
     image.root().add_tree(&source, "").unwrap();
     let result = image.create_result_image().unwrap();
     // Where b.bin's data starts in the stream.
-    let mut offset = 0u64;
-    for piece in result.pieces() {
-        match piece {
-            webburn_fsimage::Piece::Bytes(b) => offset += b.len() as u64,
-            webburn_fsimage::Piece::File { name, .. } if name == "b.bin" => break,
-            webburn_fsimage::Piece::File { size, pad, .. } => offset += size + pad,
-        }
-    }
+    let offset = readers::data_offset(&result, "b.bin");
     // b.bin shrinks after the layout, before the burn reaches it.
     std::fs::write(source.join("b.bin"), pattern(1_000_000, 2)).unwrap();
     let (rec, path, log) =
