@@ -1,24 +1,66 @@
+// @ts-check
 // The burning page: picks files and folders (burned as a file system every
 // computer reads, built with FileSystemImage), a disc image or raw sectors,
 // and a recorder; burns with DiscFormat2Data (check, write, close, verify) or
 // WriteEngine2; shows progress, the current step, a rate/buffer graph, a log
 // and the result.
 import init, {
-  DiscFormat2Data, DiscMaster2, FileSystemImage, WriteEngine2,
+  DiscFormat2Data, DiscMaster2, FileSystemImage, WriteEngine2, profileName,
 } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, acceptDrops, describeError, helperUrl, ownPage, profileName, showState,
+  $, ACTIONS, MB, acceptDrops, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
+  progressOf, rateText, showState,
 } from './common.js';
 
-let master;
-let engine;
-let format;
-let recorders = [];
-let burning = false;
-const samples = [];
-// Files mode: what the person chose, each at its path on the disc.
-const chosen = [];
+/** @typedef {import('./pkg/webburn_web.js').DiscRecorder2} DiscRecorder2 */
+/** @typedef {import('./pkg/webburn_web.js').WriteEngine2UpdateEvent} WriteEngine2UpdateEvent */
+/** @typedef {import('./pkg/webburn_web.js').DiscFormat2DataUpdateEvent} DiscFormat2DataUpdateEvent */
 
+/**
+ * The library's objects, made once it is loaded (main).
+ * @typedef {object} Library
+ * @property {DiscMaster2} master  the connection to the helper
+ * @property {WriteEngine2} engine  raw sectors
+ * @property {DiscFormat2Data} format  disc images and files
+ */
+
+/**
+ * A file of files mode, at its path on the disc.
+ * @typedef {{ path: string, file: File }} Chosen
+ */
+
+/**
+ * One point of the graph.
+ * @typedef {object} Sample
+ * @property {number} t  ms since the write started
+ * @property {number} rate  MB/s
+ * @property {number} fill  of the helper's buffer, 0..1
+ * @property {number | null} drive  of the drive's buffer, 0..1; null when it does not say
+ */
+
+const state = {
+  /** @type {Library | undefined} */
+  library: undefined,
+  /** The helper's recorders, as last listed. @type {DiscRecorder2[]} */
+  recorders: [],
+  /** A burn runs: the form is locked. */
+  burning: false,
+  /** The graph of the running burn (the same array all along: the tests read it). @type {Sample[]} */
+  samples: [],
+  /** Files mode: what the person chose (the same array all along: the tests read it). @type {Chosen[]} */
+  chosen: [],
+};
+
+/** The library's objects: everything that uses them runs after main made them. */
+function library() {
+  if (!state.library) throw new Error('the burning library is not loaded yet');
+  return state.library;
+}
+
+/**
+ * @param {string} text
+ * @param {boolean} [isError]
+ */
 function log(text, isError = false) {
   const li = document.createElement('li');
   li.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
@@ -27,24 +69,46 @@ function log(text, isError = false) {
   li.scrollIntoView({ block: 'nearest' });
 }
 
+/**
+ * The input, select or button `id`: what the page disables while it burns.
+ * @param {string} id
+ */
+function control(id) {
+  const el = $(id);
+  if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLButtonElement) return el;
+  throw new Error(`#${id} cannot be disabled`);
+}
+
+/** The file chosen for a disc image or raw sectors. @returns {File | undefined} */
+function chosenFile() {
+  return $('file', HTMLInputElement).files?.[0];
+}
+
+/** The radio buttons choosing the mode. */
+function modeRadios() {
+  return [...document.querySelectorAll('input[name="mode"]')].filter((r) => r instanceof HTMLInputElement);
+}
+
 function updateButtons() {
-  const connected = master && master.state === 'connected';
-  const data = mode() === 'files' ? chosen.length > 0 : $('file').files.length > 0;
-  $('burn').disabled = !connected || burning || !data || !$('recorder').value;
-  $('cancel').disabled = !burning;
+  const { burning, chosen } = state;
+  const connected = state.library?.master.state === 'connected';
+  const data = mode() === 'files' ? chosen.length > 0 : chosenFile() !== undefined;
+  $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value;
+  $('cancel', HTMLButtonElement).disabled = !burning;
   for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject',
     'add-files', 'add-folder', 'volume', 'clear-files', 'as-file']) {
-    $(id).disabled = burning;
+    control(id).disabled = burning;
   }
   const r = currentRecorder();
-  $('simulate').disabled = burning || !(r && r.canSimulate);
-  if ($('simulate').disabled && !burning) $('simulate').checked = false;
-  for (const radio of document.querySelectorAll('input[name="mode"]')) radio.disabled = burning;
+  const simulate = $('simulate', HTMLInputElement);
+  simulate.disabled = burning || !(r && r.canSimulate);
+  if (simulate.disabled && !burning) simulate.checked = false;
+  for (const radio of modeRadios()) radio.disabled = burning;
 }
 
 // files, disc (an image burned as it is) or section (raw WriteSection).
 function mode() {
-  return document.querySelector('input[name="mode"]:checked').value;
+  return find(document, 'input[name="mode"]:checked', HTMLInputElement).value;
 }
 
 // Files and disc images both go through DiscFormat2Data.
@@ -62,13 +126,19 @@ function showMode() {
   updateButtons();
 }
 
+/** @param {string} value */
 function setMode(value) {
-  document.querySelector(`input[name="mode"][value="${value}"]`).checked = true;
+  find(document, `input[name="mode"][value="${value}"]`, HTMLInputElement).checked = true;
   showMode();
 }
 
-// Files mode: adds a File at `path` on the disc (a later one of the same path replaces it).
+/**
+ * Files mode: adds a File at `path` on the disc (a later one of the same path replaces it).
+ * @param {File} file
+ * @param {string} path
+ */
 function choose(file, path) {
+  const { chosen } = state;
   const at = chosen.findIndex((c) => c.path === path);
   if (at >= 0) chosen.splice(at, 1);
   chosen.push({ path, file });
@@ -78,6 +148,8 @@ function choose(file, path) {
 // against the disc's free space (the image's own size, laid out).
 function showChosen() {
   if (mode() !== 'files') return;
+  const { chosen } = state;
+  /** @type {Map<string, { files: number, bytes: number, folder: boolean }>} */
   const top = new Map();
   for (const c of chosen) {
     const name = c.path.split('/')[0];
@@ -110,7 +182,7 @@ function showChosen() {
     return;
   }
   const r = currentRecorder();
-  const free = r && r.freeSectors != null ? r.freeSectors * (r.blockSize || 2048) : null;
+  const free = r && r.freeSectors != null ? r.freeSectors * r.sectorSize : null;
   let text = `${chosen.length} files, ${(chosen.reduce((n, c) => n + c.file.size, 0) / MB).toFixed(1)} MB`;
   try {
     const result = buildImage(null);
@@ -130,24 +202,50 @@ function showChosen() {
   total.textContent = text;
 }
 
-// The image of the chosen files (FileSystemImage, as IMAPI2FS); with a
-// recorder, bounded by its free space (ChooseImageDefaults).
+/**
+ * The image of the chosen files (FileSystemImage, as IMAPI2FS); with a
+ * recorder, bounded by its free space (ChooseImageDefaults).
+ * @param {DiscRecorder2 | null} recorder
+ */
 function buildImage(recorder) {
   const fsi = new FileSystemImage();
-  const label = $('volume').value.trim();
+  const label = $('volume', HTMLInputElement).value.trim();
   if (label) fsi.volumeName = label;
   if (recorder) fsi.chooseImageDefaults(recorder);
-  for (const c of chosen) fsi.root.addFile(c.path, c.file);
+  for (const c of state.chosen) fsi.root.addFile(c.path, c.file);
   return fsi.createResultImage();
 }
 
-// Files of a dropped folder, all levels (the File and Directory Entries API).
+/**
+ * @param {FileSystemEntry} entry
+ * @returns {entry is FileSystemFileEntry}
+ */
+function isFileEntry(entry) {
+  return entry.isFile;
+}
+
+/**
+ * @param {FileSystemEntry} entry
+ * @returns {entry is FileSystemDirectoryEntry}
+ */
+function isDirectoryEntry(entry) {
+  return entry.isDirectory;
+}
+
+/**
+ * Files of a dropped folder, all levels (the File and Directory Entries API).
+ * @param {FileSystemEntry} entry
+ * @param {string} path  of the folder holding `entry`, with its trailing "/"
+ * @param {Chosen[]} out
+ * @returns {Promise<void>}
+ */
 function readEntry(entry, path, out) {
   return new Promise((resolve) => {
-    if (entry.isFile) {
+    if (isFileEntry(entry)) {
       entry.file((f) => { out.push({ path: `${path}${f.name}`, file: f }); resolve(); }, () => resolve());
       return;
     }
+    if (!isDirectoryEntry(entry)) { resolve(); return; }
     const reader = entry.createReader();
     const batch = () => reader.readEntries(async (entries) => {
       if (!entries.length) { resolve(); return; }
@@ -158,16 +256,19 @@ function readEntry(entry, path, out) {
   });
 }
 
+/** @param {DragEvent} e */
 async function dropFiles(e) {
   e.preventDefault();
   $('files-drop').classList.remove('over');
-  if (burning) return;
+  const dropped = e.dataTransfer;
+  if (state.burning || !dropped) return;
+  /** @type {Chosen[]} */
   const out = [];
-  const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  const entries = [...dropped.items].map((i) => i.webkitGetAsEntry?.()).filter((entry) => entry != null);
   if (entries.length) {
     for (const entry of entries) await readEntry(entry, '', out);
   } else {
-    for (const f of e.dataTransfer.files) out.push({ path: f.name, file: f });
+    for (const f of dropped.files) out.push({ path: f.name, file: f });
   }
   for (const { path, file } of out) choose(file, path);
   showChosen();
@@ -178,7 +279,7 @@ async function dropFiles(e) {
 // volume descriptor at byte 32768, not by its name) would give a disc no
 // computer can open; offer to put it on the disc as a file instead.
 async function checkImage() {
-  const f = $('file').files[0];
+  const f = chosenFile();
   $('not-image').hidden = true;
   if (!f || mode() !== 'disc') return;
   const head = new Uint8Array(await f.slice(32768, 32774).arrayBuffer());
@@ -190,10 +291,15 @@ async function checkImage() {
 }
 
 function currentRecorder() {
-  return recorders.find((x) => x.activeDiscRecorder === $('recorder').value);
+  const id = $('recorder', HTMLSelectElement).value;
+  return state.recorders.find((x) => x.activeDiscRecorder === id);
 }
 
-// 1x in bytes per second by medium, to name speeds as burners do.
+/**
+ * 1x in bytes per second by medium, to name speeds as burners do.
+ * @param {number} sectorsPerSecond
+ * @param {number[]} profiles
+ */
 function speedLabel(sectorsPerSecond, profiles) {
   const bytes = sectorsPerSecond * 2048;
   const oneX = profiles.some((p) => p >= 0x40 && p <= 0x43) ? 4.5e6
@@ -202,11 +308,15 @@ function speedLabel(sectorsPerSecond, profiles) {
   return `${x}${(bytes / MB).toFixed(1)} MB/s`;
 }
 
+/** @param {DiscRecorder2 | undefined} r */
 function showSpeeds(r) {
-  const select = $('speed');
+  const select = $('speed', HTMLSelectElement);
   const keep = select.value;
-  const options = [['-1', 'Fastest the drive offers']].concat(
-    (r ? r.supportedWriteSpeeds : []).map((s) => [String(s), speedLabel(s, r.currentProfiles)]));
+  /** @type {[string, string][]} */
+  const options = [['-1', 'Fastest the drive offers']];
+  if (r) {
+    for (const s of r.supportedWriteSpeeds) options.push([String(s), speedLabel(s, r.currentProfiles)]);
+  }
   select.replaceChildren(...options.map(([v, t]) => {
     const o = document.createElement('option');
     o.value = v;
@@ -223,16 +333,16 @@ function showRecorderDetails() {
   showSpeeds(r);
   if (!r) return;
   // A disk (USB stick, hard disk) takes only blocks of its own size.
-  const isDisk = r.currentProfiles.some((p) => p === 1 || p === 2);
-  if (isDisk && r.blockSize && $('bps').querySelector(`option[value="${r.blockSize}"]`)) {
-    $('bps').value = String(r.blockSize);
+  const bps = $('bps', HTMLSelectElement);
+  if (r.mediumKind === 'disk' && bps.querySelector(`option[value="${r.sectorSize}"]`)) {
+    bps.value = String(r.sectorSize);
   }
   const rows = [
     ['Device', `${r.vendorId} ${r.productId} ${r.productRevision}`],
     ['Kind', r.kind + (r.inUse ? ' (in use by another page)' : '')],
     ['Medium', r.currentProfiles.map(profileName).join(', ') || 'none'],
     ['Supports', r.supportedProfiles.map(profileName).join(', ')],
-    ['Free', r.freeSectors == null ? 'unknown' : `${r.freeSectors} sectors (${(r.freeSectors * (r.blockSize || 2048) / MB).toFixed(0)} MB)`],
+    ['Free', r.freeSectors == null ? 'unknown' : `${r.freeSectors} sectors (${(r.freeSectors * r.sectorSize / MB).toFixed(0)} MB)`],
     ['Next writable', r.nextWritableAddress == null ? 'unknown' : `sector ${r.nextWritableAddress}`],
     ['Test write', r.canSimulate ? 'yes' : 'no'],
     ['Id', r.activeDiscRecorder],
@@ -247,9 +357,10 @@ function showRecorderDetails() {
 }
 
 async function refreshRecorders() {
-  const keep = $('recorder').value;
-  recorders = await master.recorders();
-  const select = $('recorder');
+  const select = $('recorder', HTMLSelectElement);
+  const keep = select.value;
+  const recorders = await library().master.recorders();
+  state.recorders = recorders;
   select.replaceChildren(...recorders.map((r) => {
     const o = document.createElement('option');
     o.value = r.activeDiscRecorder;
@@ -262,6 +373,7 @@ async function refreshRecorders() {
 }
 
 async function refreshPairings() {
+  const { master } = library();
   if (!ownPage || master.state !== 'connected') return;
   try {
     const { pending } = await master.listPairings();
@@ -287,6 +399,7 @@ async function refreshPairings() {
 }
 
 async function connect() {
+  const { master } = library();
   try {
     await master.connect();
     log(`connected to the helper ${master.helperVersion} at ${master.helper}`);
@@ -297,14 +410,20 @@ async function connect() {
 }
 
 function drawGraph() {
-  const canvas = $('graph');
+  const { samples } = state;
+  const canvas = $('graph', HTMLCanvasElement);
   const g = canvas.getContext('2d');
+  if (!g) return;
   const { width: w, height: h } = canvas;
   g.clearRect(0, 0, w, h);
   if (samples.length < 2) return;
   const t0 = samples[0].t;
   const span = Math.max(samples[samples.length - 1].t - t0, 1);
   const maxRate = Math.max(...samples.map((s) => s.rate), 1);
+  /**
+   * @param {string} color
+   * @param {(s: Sample) => number | null} y  0..1, null for no point
+   */
   const line = (color, y) => {
     g.strokeStyle = color;
     g.lineWidth = 2;
@@ -328,86 +447,84 @@ function drawGraph() {
   g.fillText(`${maxRate.toFixed(1)} MB/s`, 6, 13);
 }
 
+/** @param {WriteEngine2UpdateEvent | DiscFormat2DataUpdateEvent} e */
 function onUpdate(e) {
-  const bps = discMode() ? engineBytes() : engine.bytesPerSector;
-  const verifying = e.currentAction === 7;
-  if (e.currentAction !== undefined) {
-    const step = ACTIONS[e.currentAction] || '';
-    if ($('action').dataset.action !== String(e.currentAction)) log(`step: ${step}`);
-    $('action').textContent = step;
-    $('action').dataset.action = String(e.currentAction);
+  // The sector size the burn uses: the library's for the medium on discs
+  // and disks alike, the chosen one for raw sectors.
+  const bps = discMode() ? (currentRecorder()?.sectorSize ?? 2048) : library().engine.bytesPerSector;
+  const p = progressOf(e, bps);
+  if (p.action !== undefined) {
+    const step = ACTIONS[p.action] || '';
+    const action = $('action');
+    if (action.dataset.action !== String(p.action)) log(`step: ${step}`);
+    action.textContent = step;
+    action.dataset.action = String(p.action);
   }
   // While verifying, the bar and the figures follow the read-back.
-  const done = verifying ? e.lastVerifiedLba - e.startLba + 1 : e.lastWrittenLba - e.startLba + 1;
-  const progress = e.sectorCount > 0 ? Math.min(done / e.sectorCount, 1) : 0;
-  $('progress').value = progress;
-  $('percent').textContent = `${(progress * 100).toFixed(1)} %${verifying ? ' verified' : ''}`;
-  const avg = e.elapsedMs > 0 ? ((e.lastWrittenLba - e.startLba + 1) * bps) / (e.elapsedMs / 1000) : 0;
-  const rate = verifying ? e.verifyBytesPerSecond : e.currentBytesPerSecond || avg;
-  $('rate').textContent = `${(rate / MB).toFixed(1)} MB/s`;
-  const left = (e.sectorCount - done) * bps;
-  if (e.remainingTime !== undefined) {
-    $('eta').textContent = e.remainingTime >= 0 && e.currentAction !== 6 ? `ETA ${e.remainingTime} s` : 'ETA –';
-  } else {
-    $('eta').textContent = avg > 0 && left > 0 ? `ETA ${Math.ceil(left / avg)} s` : 'ETA –';
-  }
+  $('progress', HTMLProgressElement).value = p.fraction;
+  $('percent').textContent = percentText(p, 1);
+  $('rate').textContent = rateText(p.rate);
+  $('eta').textContent = p.secondsLeft === null ? 'ETA –' : `ETA ${p.secondsLeft} s`;
   const fill = e.totalSystemBuffer > 0 ? e.usedSystemBuffer / e.totalSystemBuffer : 0;
   $('buffer').textContent = `${(fill * 100).toFixed(0)} %`;
   // The drive's own buffer, when the drive reports it (READ BUFFER CAPACITY).
   const drive = e.driveBufferTotal > 0 ? e.driveBufferUsed / e.driveBufferTotal : null;
   $('drive-buffer').textContent = drive == null ? '–' : `${(drive * 100).toFixed(0)} %`;
-  if (!verifying) {
-    samples.push({ t: e.elapsedMs, rate: rate / MB, fill, drive });
+  if (!p.verifying) {
+    state.samples.push({ t: e.elapsedMs, rate: p.rate / MB, fill, drive });
     drawGraph();
   }
 }
 
-// The sector size the disc burn uses: a disk's own blocks, 2048 on discs.
-function engineBytes() {
-  const r = currentRecorder();
-  const disk = r && r.currentProfiles.some((p) => p === 1 || p === 2);
-  return disk && r.blockSize ? r.blockSize : 2048;
-}
-
+/**
+ * @param {string} text
+ * @param {string} hresultName  S_OK, or what the burn failed with
+ */
 function showResult(text, hresultName) {
-  $('result').textContent = text;
-  $('result').className = hresultName === 'S_OK' ? 'result ok' : 'result bad';
-  $('result').dataset.hresult = hresultName;
+  const result = $('result');
+  result.textContent = text;
+  result.className = hresultName === 'S_OK' ? 'result ok' : 'result bad';
+  result.dataset.hresult = hresultName;
 }
 
+/** @param {Event} event */
 async function burn(event) {
   event.preventDefault();
-  burning = true;
-  samples.length = 0;
-  $('result').textContent = '';
-  $('result').className = 'result';
-  delete $('result').dataset.hresult;
-  $('progress').value = 0;
+  const { master, engine } = library();
+  const result = $('result');
+  const action = $('action');
+  state.burning = true;
+  state.samples.length = 0;
+  result.textContent = '';
+  result.className = 'result';
+  delete result.dataset.hresult;
+  $('progress', HTMLProgressElement).value = 0;
   updateButtons();
   const started = performance.now();
-  $('action').textContent = '';
-  delete $('action').dataset.action;
+  action.textContent = '';
+  delete action.dataset.action;
   try {
-    const file = $('file').files[0];
-    const recorder = master.recorder($('recorder').value);
+    const file = chosenFile();
+    const recorder = master.recorder($('recorder', HTMLSelectElement).value);
     if (mode() === 'files') {
       await burnFiles(recorder, started);
       return;
     }
+    if (!file) throw new Error('no file is chosen');
     if (discMode()) {
       await burnDisc(file, recorder, started);
       return;
     }
-    const bps = Number($('bps').value);
+    const bps = Number($('bps', HTMLSelectElement).value);
     const blocks = Math.ceil(file.size / bps);
     // The last sector is padded with zeros (a Blob composition: nothing is copied here).
     const pad = blocks * bps - file.size;
     const data = pad > 0 ? new Blob([file, new Uint8Array(pad)]) : file;
-    const lbaText = $('lba').value.trim();
+    const lbaText = $('lba', HTMLInputElement).value.trim();
     const lba = lbaText === '' ? (recorder.nextWritableAddress ?? 0) : Number(lbaText);
     engine.recorder = recorder;
     engine.bytesPerSector = bps;
-    engine.useStreamingWrite12 = $('streaming').checked;
+    engine.useStreamingWrite12 = $('streaming', HTMLInputElement).checked;
     log(`burning ${file.name} (${file.size} bytes, ${blocks} sectors of ${bps}) to ${recorder.productId} at sector ${lba}`);
     await engine.writeSection(data, lba, blocks);
     const secs = (performance.now() - started) / 1000;
@@ -415,25 +532,33 @@ async function burn(event) {
     showResult(text, 'S_OK');
     log(text);
   } catch (e) {
-    const at = e.firstBadLba === undefined ? '' : ` (first bad sector ${e.firstBadLba})`;
-    showResult(describeError(e) + (e.detail ? ` – ${e.detail}` : '') + at, e.name || 'error');
+    const failed = isLibraryError(e) ? e : undefined;
+    const at = failed?.firstBadLba === undefined ? '' : ` (first bad sector ${failed.firstBadLba})`;
+    const detail = failed?.detail ? ` – ${failed.detail}` : '';
+    showResult(describeError(e) + detail + at, (e instanceof Error && e.name) || 'error');
     log(describeError(e), true);
   } finally {
-    burning = false;
+    state.burning = false;
     updateButtons();
     refreshRecorders().catch(() => {});
   }
 }
 
-// DiscFormat2Data: the helper checks the medium, writes at the next writable
-// address, closes the disc, reads it back and compares. `what` names the
-// data in the result ("67.1 MB", "12 files (5.9 MB)").
+/**
+ * DiscFormat2Data: the helper checks the medium, writes at the next writable
+ * address, closes the disc, reads it back and compares.
+ * @param {DiscRecorder2} recorder
+ * @param {Blob} data
+ * @param {string} what  names the data in the result ("67.1 MB", "12 files (5.9 MB)")
+ * @param {number} started  performance.now() when the burn started
+ */
 async function writeDisc(recorder, data, what, started) {
+  const { format } = library();
   format.recorder = recorder;
-  format.burnVerificationLevel = $('verify').checked ? 2 : 0;
-  format.setWriteSpeed(Number($('speed').value));
-  format.simulate = $('simulate').checked;
-  format.ejectWhenDone = $('eject').checked;
+  format.burnVerificationLevel = $('verify', HTMLInputElement).checked ? 2 : 0;
+  format.setWriteSpeed(Number($('speed', HTMLSelectElement).value));
+  format.simulate = $('simulate', HTMLInputElement).checked;
+  format.ejectWhenDone = $('eject', HTMLInputElement).checked;
   const r = await format.write(data);
   const secs = (performance.now() - started) / 1000;
   const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
@@ -446,15 +571,25 @@ async function writeDisc(recorder, data, what, started) {
   log(text);
 }
 
+/**
+ * @param {File} file
+ * @param {DiscRecorder2} recorder
+ * @param {number} started
+ */
 async function burnDisc(file, recorder, started) {
   log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +
-    `${$('simulate').checked ? ' as a test write' : ''}, verify ${$('verify').checked ? 'on' : 'off'}`);
+    `${$('simulate', HTMLInputElement).checked ? ' as a test write' : ''}, verify ${$('verify', HTMLInputElement).checked ? 'on' : 'off'}`);
   await writeDisc(recorder, file, `${(file.size / MB).toFixed(1)} MB`, started);
 }
 
-// Files mode: the image is laid out first (refused here, before anything is
-// written, when it does not fit), then burned as a disc.
+/**
+ * Files mode: the image is laid out first (refused here, before anything is
+ * written, when it does not fit), then burned as a disc.
+ * @param {DiscRecorder2} recorder
+ * @param {number} started
+ */
 async function burnFiles(recorder, started) {
+  const { chosen } = state;
   const result = buildImage(recorder);
   const bytes = result.totalBlocks * result.blockSize;
   log(`image of ${chosen.length} files: ${result.totalBlocks} sectors (${(bytes / MB).toFixed(1)} MB)`);
@@ -476,22 +611,22 @@ async function main() {
     return;
   }
   await init();
-  master = new DiscMaster2(helperUrl, true);
-  engine = new WriteEngine2();
-  format = new DiscFormat2Data();
+  state.library = { master: new DiscMaster2(helperUrl, true), engine: new WriteEngine2(), format: new DiscFormat2Data() };
+  const { master, engine, format } = state.library;
+  const { samples, chosen } = state;
   // For the browser's console and the end-to-end tests.
-  window.webburn = {
-    master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, FileSystemImage,
-  };
+  Object.assign(window, {
+    webburn: { master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, FileSystemImage },
+  });
   master.addEventListener('statechange', (e) => {
     showState(e.detail);
     updateButtons();
     log(`state: ${e.detail}`);
-    if (e.detail === 'connected' && !burning) refreshRecorders().catch((err) => log(describeError(err), true));
+    if (e.detail === 'connected' && !state.burning) refreshRecorders().catch((err) => log(describeError(err), true));
   });
   engine.addEventListener('update', onUpdate);
   format.addEventListener('update', onUpdate);
-  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  for (const radio of modeRadios()) {
     radio.addEventListener('change', showMode);
   }
   showMode();
@@ -504,31 +639,33 @@ async function main() {
   $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));
   $('recorder').addEventListener('change', () => { showRecorderDetails(); showChosen(); updateButtons(); });
   $('file').addEventListener('change', () => {
-    const f = $('file').files[0];
+    const f = chosenFile();
     $('file-label').textContent = f ? `${f.name} – ${(f.size / MB).toFixed(1)} MB` : 'Choose a file, or drop it here';
     checkImage();
     updateButtons();
   });
   $('as-file').addEventListener('click', () => {
-    const f = $('file').files[0];
+    const f = chosenFile();
     if (f) choose(f, f.name);
     setMode('files');
   });
   for (const id of ['add-files', 'add-folder']) {
-    $(id).addEventListener('change', () => {
-      for (const f of $(id).files) choose(f, f.webkitRelativePath || f.name);
-      $(id).value = '';
+    const input = $(id, HTMLInputElement);
+    input.addEventListener('change', () => {
+      for (const f of input.files ?? []) choose(f, f.webkitRelativePath || f.name);
+      input.value = '';
       showChosen();
       updateButtons();
     });
   }
   $('clear-files').addEventListener('click', () => { chosen.length = 0; showChosen(); updateButtons(); });
   $('volume').addEventListener('input', showChosen);
-  $('files-drop').addEventListener('dragover', (e) => { e.preventDefault(); $('files-drop').classList.add('over'); });
-  $('files-drop').addEventListener('dragleave', () => $('files-drop').classList.remove('over'));
-  $('files-drop').addEventListener('drop', dropFiles);
-  acceptDrops('drop', 'file', () => !burning);
-  if (ownPage) setInterval(() => { if (!burning) refreshPairings(); }, 3000);
+  const filesDrop = $('files-drop');
+  filesDrop.addEventListener('dragover', (e) => { e.preventDefault(); filesDrop.classList.add('over'); });
+  filesDrop.addEventListener('dragleave', () => filesDrop.classList.remove('over'));
+  filesDrop.addEventListener('drop', dropFiles);
+  acceptDrops('drop', 'file', () => !state.burning);
+  if (ownPage) setInterval(() => { if (!state.burning) refreshPairings(); }, 3000);
   showState(master.state);
   updateButtons();
   await connect();

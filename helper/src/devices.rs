@@ -6,19 +6,37 @@
 //! uses (a mounted file system, swap, the system's own disk) is refused for
 //! writing unless its id carries `force`.
 
+pub mod driver;
+pub mod drivers;
 pub mod in_use;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use serde::Serialize;
-use webburn_shared::HResult;
+use webburn_shared::{HResult, MediumKind};
 
-use crate::emulated::{EmulatedRecorder, EmulatedSpec, OpenError, spec};
+use crate::emulated::OpenError;
 use crate::scsi::{self, DiscStatus, ScsiError};
 use crate::transport::ScsiTransport;
-use crate::transport::usb_bot::BotTransport;
-use crate::transport::usb_bot::rusb_pipe::{RusbPipe, UsbError};
+use crate::transport::usb_bot::rusb_pipe::UsbError;
+use driver::Driver;
+use in_use::SystemView;
+
+/// Every device path this build writes through.
+pub const DRIVERS: &[&dyn Driver] = &[
+    &drivers::emulated::EmulatedDriver,
+    #[cfg(target_os = "linux")]
+    &drivers::sg::SgDriver,
+    &drivers::usb::UsbDriver,
+];
+
+/// The driver whose prefix `id` starts with, and the rest of the id.
+fn driver_of(id: &str) -> Option<(&'static dyn Driver, &str)> {
+    DRIVERS
+        .iter()
+        .find_map(|d| id.strip_prefix(d.prefix()).map(|rest| (*d, rest)))
+}
 
 /// The transport behind a recorder, shared by whoever holds the [`Recorder`].
 pub type SharedTransport = Arc<Mutex<Box<dyn ScsiTransport>>>;
@@ -77,22 +95,17 @@ impl DeviceError {
     }
 }
 
-/// The system disk behind a recorder, asked about before each write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum BlockSource {
-    /// A SCSI generic node.
-    Sg(PathBuf),
-    /// A USB device by bus and address.
-    Usb(u8, u8),
-}
+/// Lists the system's block devices behind a recorder (e.g. `sdb`), asked
+/// before each write.
+type SystemDisks = Arc<dyn Fn(&SystemView) -> Vec<String> + Send + Sync>;
 
 /// An open recorder: an id plus its transport. Clones share the device.
 #[derive(Clone)]
 pub struct Recorder {
     id: String,
     transport: SharedTransport,
-    /// Where its block devices are found; `None` for emulated recorders.
-    block: Option<BlockSource>,
+    /// Its block devices; `None` for emulated recorders.
+    system_disks: Option<SystemDisks>,
     /// The id said `force`: write even to a disk the system uses.
     force: bool,
 }
@@ -106,43 +119,28 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// Opens the recorder an id names.
+    /// Opens the recorder an id names, through the driver its prefix names.
     pub fn open(id: &str) -> Result<Recorder, DeviceError> {
-        if id.starts_with(spec::PREFIX) {
-            let spec = EmulatedSpec::parse(id).map_err(DeviceError::BadId)?;
-            let canonical = spec.id();
-            let rec = EmulatedRecorder::open(spec)?;
-            return Ok(Recorder::from_transport(canonical, Box::new(rec)));
-        }
-        #[cfg(target_os = "linux")]
-        if let Some(rest) = id.strip_prefix(SG_PREFIX) {
-            let (path, force) = match rest.split_once(',') {
-                Some((p, "force")) => (p, true),
-                Some(_) => {
-                    return Err(DeviceError::BadId(format!(
-                        "'{id}' is not sg:/dev/sgN[,force]"
-                    )));
-                }
-                None => (rest, false),
-            };
-            let t =
-                crate::transport::sg_io::SgTransport::open(Path::new(path)).map_err(|source| {
-                    DeviceError::Device {
-                        id: id.to_owned(),
-                        source,
-                    }
-                })?;
-            let mut rec = Recorder::from_transport(format!("{SG_PREFIX}{path}"), Box::new(t));
-            rec.block = Some(BlockSource::Sg(PathBuf::from(path)));
-            rec.force = force;
-            return Ok(rec);
-        }
-        if let Some(rest) = id.strip_prefix(USB_PREFIX) {
-            return open_usb(id, rest);
-        }
-        Err(DeviceError::BadId(format!(
-            "unknown recorder '{id}': use emulated:PATH, sg:/dev/sgN or usb:BUS:ADDRESS (see `webburn-helper recorders`)"
-        )))
+        let Some((driver, rest)) = driver_of(id) else {
+            let prefixes: Vec<&str> = DRIVERS.iter().map(|d| d.prefix()).collect();
+            return Err(DeviceError::BadId(format!(
+                "unknown recorder '{id}': ids start with one of {prefixes:?} (see `webburn-helper recorders`)"
+            )));
+        };
+        driver.open(id, rest)
+    }
+
+    /// The same recorder, whose system block devices `disks` lists; `force`:
+    /// write even when the system uses them.
+    #[must_use]
+    pub fn with_system_disks(
+        mut self,
+        disks: impl Fn(&SystemView) -> Vec<String> + Send + Sync + 'static,
+        force: bool,
+    ) -> Recorder {
+        self.system_disks = Some(Arc::new(disks));
+        self.force = force;
+        self
     }
 
     /// Refuses to write to a disk the system uses: a mounted file system
@@ -152,14 +150,9 @@ impl Recorder {
         if self.force {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
-        if let Some(block) = &self.block {
-            let view = in_use::SystemView::default();
-            let disks = match block {
-                BlockSource::Sg(path) => view.block_of_sg(path),
-                BlockSource::Usb(bus, address) => view.blocks_of_usb(*bus, *address),
-            };
-            for disk in disks {
+        if let Some(disks) = &self.system_disks {
+            let view = SystemView::default();
+            for disk in disks(&view) {
                 view.check(&disk).map_err(DeviceError::InUse)?;
             }
         }
@@ -171,7 +164,7 @@ impl Recorder {
         Recorder {
             id,
             transport: Arc::new(Mutex::new(transport)),
-            block: None,
+            system_disks: None,
             force: false,
         }
     }
@@ -227,10 +220,8 @@ impl Recorder {
         let capacity = scsi::read_capacity(t).ok();
         let disc = scsi::read_disc_information(t).ok();
         let track = scsi::read_track_information(t, 0xFF).ok();
-        let kind = KINDS
-            .iter()
-            .find(|(prefix, _)| self.id.starts_with(prefix))
-            .map_or("scsi", |&(_, k)| k);
+        let kind = driver_of(&self.id).map_or("scsi", |(d, _)| d.kind());
+        let medium = MediumKind::of_device_type(inq.device_type);
         let whole_disk = capacity.map(|c| c.last_lba.saturating_add(1));
         Ok(RecorderInfo {
             id: self.id.clone(),
@@ -238,7 +229,7 @@ impl Recorder {
             vendor_id: inq.vendor,
             product_id: inq.product,
             product_revision: inq.revision,
-            device_type: inq.device_type,
+            medium,
             supported_profiles: profiles.iter().map(|&(p, _)| p).collect(),
             current_profiles: profiles
                 .iter()
@@ -250,64 +241,19 @@ impl Recorder {
             capacity_sectors: capacity.map(|c| u64::from(c.last_lba) + 1),
             disc_status: disc.map(|d| d.status),
             next_writable: track.and_then(|t| t.next_writable),
-            free_sectors: track.map(|t| t.free_blocks).or(if inq.device_type == 0 {
-                whole_disk
-            } else {
-                None
-            }),
+            free_sectors: track
+                .map(|t| t.free_blocks)
+                .or(if medium == MediumKind::Disk {
+                    whole_disk
+                } else {
+                    None
+                }),
             max_transfer_bytes: t.max_transfer_bytes(),
             write_speeds,
             can_simulate,
         })
     }
 }
-
-/// Opens `usb:BUS:ADDRESS[,detach][,force]` as SCSI over Bulk-Only on LUN 0.
-fn open_usb(id: &str, rest: &str) -> Result<Recorder, DeviceError> {
-    let bad = || DeviceError::BadId(format!("'{id}' is not usb:BUS:ADDRESS[,detach][,force]"));
-    let mut parts = rest.split(',');
-    let addr = parts.next().unwrap_or_default();
-    let (mut detach, mut force) = (false, false);
-    for option in parts {
-        match option {
-            "detach" => detach = true,
-            "force" => force = true,
-            _ => return Err(bad()),
-        }
-    }
-    let (bus, address) = addr.split_once(':').ok_or_else(bad)?;
-    let (bus, address): (u8, u8) = (
-        bus.parse().map_err(|_| bad())?,
-        address.parse().map_err(|_| bad())?,
-    );
-    if detach && !force {
-        // The kernel's driver is let go of only when nothing of the stick is in use.
-        let view = in_use::SystemView::default();
-        for disk in view.blocks_of_usb(bus, address) {
-            view.check(&disk).map_err(DeviceError::InUse)?;
-        }
-    }
-    let pipe = RusbPipe::open(bus, address, detach)?;
-    let transport = BotTransport::new(pipe, 0, crate::transport::USB_MAX_TRANSFER);
-    let mut rec =
-        Recorder::from_transport(format!("{USB_PREFIX}{bus}:{address}"), Box::new(transport));
-    rec.block = Some(BlockSource::Usb(bus, address));
-    rec.force = force;
-    Ok(rec)
-}
-
-/// Recorder id prefixes and the kind each names.
-const KINDS: [(&str, &str); 3] = [
-    (spec::PREFIX, "emulated"),
-    (SG_PREFIX, "sg"),
-    (USB_PREFIX, "usb"),
-];
-
-/// The prefix of a USB Bulk-Only recorder: `usb:BUS:ADDRESS[,detach]`.
-pub const USB_PREFIX: &str = "usb:";
-
-/// The prefix of a SCSI generic recorder: `sg:/dev/sgN`.
-pub const SG_PREFIX: &str = "sg:";
 
 /// What `recorders` lists: IDiscRecorder2's identity fields plus medium facts.
 #[derive(Debug, Clone, Serialize)]
@@ -323,8 +269,8 @@ pub struct RecorderInfo {
     pub product_id: String,
     /// ProductRevision (INQUIRY bytes 32..36).
     pub product_revision: String,
-    /// Peripheral device type (05h optical).
-    pub device_type: u8,
+    /// Discs or a disk (from the peripheral device type).
+    pub medium: MediumKind,
     /// SupportedProfiles.
     pub supported_profiles: Vec<u16>,
     /// CurrentProfiles.
@@ -350,87 +296,30 @@ pub struct RecorderInfo {
 }
 
 impl RecorderInfo {
-    /// BytesPerSector a write should use: the block size of a disk's medium,
-    /// 2048 for optical media (and when the drive does not say).
-    pub fn natural_sector_size(&self) -> i32 {
-        match self.block_size {
-            Some(b) if self.device_type == 0 => i32::try_from(b).unwrap_or(2048),
-            _ => 2048,
-        }
-    }
-
-    /// `base` tuned for this medium: its transfer unit, and the full buffer
-    /// before the first WRITE only for drives that stream (not disks).
-    pub fn tune(&self, base: crate::engine::EngineConfig) -> crate::engine::EngineConfig {
-        crate::engine::EngineConfig {
-            max_transfer: self.preferred_transfer_bytes(),
-            fill_first: self.device_type != 0,
-            ..base
-        }
-    }
-
-    /// The transfer unit a write to this medium should use (the transport
-    /// may lower it): large for disks, the MMC default for optical media.
-    fn preferred_transfer_bytes(&self) -> usize {
-        if self.device_type == 0 {
-            crate::transport::DISK_MAX_TRANSFER
-        } else {
-            crate::transport::DEFAULT_MAX_TRANSFER
-        }
-    }
-
-    /// Why `bytes_per_sector` cannot be written to this medium: a disk only
-    /// takes whole blocks of its own size, so WRITE's transfer length would
-    /// not match the data sent.
-    pub fn sector_size_mismatch(&self, bytes_per_sector: i32) -> Option<String> {
-        match self.block_size {
-            Some(b) if self.device_type == 0 && i64::from(b) != i64::from(bytes_per_sector) => {
-                Some(format!(
-                    "BytesPerSector {bytes_per_sector} does not match {}'s blocks of {b} bytes",
-                    self.id
-                ))
-            }
-            _ => None,
-        }
+    /// BytesPerSector a write uses when nobody says (the medium's natural size).
+    pub fn natural_sector_size(&self) -> u32 {
+        self.medium.natural_sector_size(self.block_size)
     }
 }
 
-/// The ids of the optical drives and disks the system offers through SCSI
-/// generic (`sg:/dev/sgN`, device types 00h and 05h), as sysfs lists them.
+/// The ids of the devices every driver finds (optical drives and disks).
 pub fn discovered_ids() -> Vec<String> {
-    #[cfg(target_os = "linux")]
-    {
-        let sg = crate::transport::sg_io::list(Path::new("/sys"))
-            .into_iter()
-            .filter(|d| matches!(d.device_type, 0 | 5))
-            .map(|d| format!("{SG_PREFIX}{}", d.path.display()));
-        let usb = crate::transport::usb_bot::rusb_pipe::list()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| format!("{USB_PREFIX}{}:{}", d.bus, d.address));
-        sg.chain(usb).collect()
-    }
-    #[cfg(not(target_os = "linux"))]
-    crate::transport::usb_bot::rusb_pipe::list()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| format!("{USB_PREFIX}{}:{}", d.bus, d.address))
+    DRIVERS
+        .iter()
+        .flat_map(|d| d.discover())
+        .map(|d| d.id)
         .collect()
 }
 
-/// The ids of the system's optical drives (`sg:/dev/sgN` of type 05h), the
-/// recorders a server offers without being told (disks must be configured).
+/// The ids of the system's optical drives, the recorders a server offers
+/// without being told (disks must be configured).
 pub fn discovered_optical_ids() -> Vec<String> {
-    #[cfg(target_os = "linux")]
-    {
-        crate::transport::sg_io::list(Path::new("/sys"))
-            .into_iter()
-            .filter(|d| d.device_type == 5)
-            .map(|d| format!("{SG_PREFIX}{}", d.path.display()))
-            .collect()
-    }
-    #[cfg(not(target_os = "linux"))]
-    Vec::new()
+    DRIVERS
+        .iter()
+        .flat_map(|d| d.discover())
+        .filter(|d| d.optical)
+        .map(|d| d.id)
+        .collect()
 }
 
 /// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.
@@ -447,7 +336,7 @@ pub fn data_dir() -> PathBuf {
 pub fn default_recorder_id(data_dir: &Path) -> String {
     format!(
         "{}{}",
-        spec::PREFIX,
+        crate::emulated::spec::PREFIX,
         data_dir.join("default-bd-r.img").display()
     )
 }

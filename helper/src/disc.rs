@@ -244,9 +244,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         let speed = medium::set_speed(t, &checked, options.write_speed)?;
         if options.simulate {
             if !checked.can_test_write {
-                let name = checked
-                    .profile
-                    .map_or("disk", crate::scsi::replies::profile_name);
+                let name = webburn_shared::medium_name(checked.profile);
                 return Err(EngineError::new(
                     HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
                     format!(

@@ -15,6 +15,7 @@ mod interpreter;
 #[cfg(test)]
 mod interpreter_tests;
 pub mod spec;
+pub mod usb_stick;
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -22,7 +23,7 @@ use std::io;
 pub use drive_buffer::DriveBuffer;
 pub use spec::{EmulatedSpec, Faults, Medium, UnderrunMode};
 
-use crate::scsi::Sense;
+use crate::sense::Sense;
 
 /// A file beside `image` that remembers a state: `closed`, `ejected`.
 fn marker(image: &std::path::Path, state: &str) -> std::path::PathBuf {

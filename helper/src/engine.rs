@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
 use webburn_shared::section::{Section, check_rate};
-use webburn_shared::{Failure, HResult, WriteEngineEventArgs};
+use webburn_shared::{Failure, HResult, MediumKind, WriteEngineEventArgs};
 
 pub use error::EngineError;
 pub use medium::Medium;
@@ -33,7 +33,7 @@ use ring::Ring;
 use writer::{BufferPoll, Pacing, WriteJob};
 
 use crate::devices::Recorder;
-use crate::transport::{DEFAULT_MAX_TRANSFER, ScsiTransport};
+use crate::transport::{DEFAULT_MAX_TRANSFER, DISK_MAX_TRANSFER, ScsiTransport};
 
 /// Default size of the system buffer.
 pub const DEFAULT_BUFFER_BYTES: usize = 16 << 20;
@@ -59,6 +59,27 @@ pub struct EngineConfig {
     /// cdrecord's fifo does, so a drive that streams never starts on a
     /// trickle. A disk has no underrun to avoid and starts at once.
     pub fill_first: bool,
+}
+
+impl EngineConfig {
+    /// This configuration tuned for `medium`: large transfers and no buffer
+    /// fill before the first WRITE for a disk (it has no underrun to avoid);
+    /// the MMC default transfer and a full buffer first for a disc.
+    #[must_use]
+    pub fn tuned_for(self, medium: MediumKind) -> EngineConfig {
+        match medium {
+            MediumKind::Disk => EngineConfig {
+                max_transfer: DISK_MAX_TRANSFER,
+                fill_first: false,
+                ..self
+            },
+            MediumKind::Disc => EngineConfig {
+                max_transfer: DEFAULT_MAX_TRANSFER,
+                fill_first: true,
+                ..self
+            },
+        }
+    }
 }
 
 impl Default for EngineConfig {

@@ -13,15 +13,17 @@
 //! - [`install`]: the autostart entries `webburn-helper install` writes;
 //! - [`cli`]: the `webburn-helper` command line.
 
+pub mod autostart;
 pub mod cli;
 pub mod devices;
 pub mod disc;
 pub mod emulated;
 pub mod engine;
-pub mod install;
 pub mod scsi;
+pub mod sense;
 pub mod server;
 pub mod session;
+pub mod state;
 pub mod transport;
 pub mod tray;
 pub mod units;

@@ -10,7 +10,6 @@
 
 pub mod cdb;
 pub mod replies;
-pub mod sense;
 pub mod write_parameters;
 pub mod write_speeds;
 
@@ -29,12 +28,12 @@ pub(crate) fn len8(n: usize) -> u8 {
     u8::try_from(n).unwrap_or(u8::MAX)
 }
 
+use crate::sense::{self, Sense, SenseAction};
 pub use cdb::{Cdb, CdbError, PerformanceDescriptor};
 pub use replies::{
     BufferCapacity, Capacity, Configuration, DiscInformation, DiscStatus, InquiryData, ReplyError,
     TrackInformation,
 };
-pub use sense::{Backoff, Sense, SenseAction};
 pub use write_parameters::WriteParameters;
 pub use write_speeds::{WriteSpeed, WriteSpeeds, speed_sector_bytes};
 

@@ -2,13 +2,9 @@
 //! over HTTP on 127.0.0.1 and ::1 only.
 
 mod accept;
-pub mod activity;
 mod assets;
 pub mod config;
-pub mod history;
 pub mod kiosk;
-pub mod pairing;
-pub mod registry;
 mod routes;
 pub mod security;
 
@@ -20,9 +16,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use crate::state::pairing_store::PairingStore;
+use crate::state::registry::Registry;
 pub use config::ServerConfig;
-use pairing::PairingStore;
-use registry::Registry;
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -40,9 +36,9 @@ pub struct AppState {
     /// The next session's id.
     pub next_session: AtomicU64,
     /// Kiosk mode's record of discs done.
-    pub history: Option<Arc<history::History>>,
+    pub history: Option<Arc<crate::state::history::History>>,
     /// The writes running now (for the tray).
-    pub activity: Arc<activity::Activity>,
+    pub activity: Arc<crate::state::activity::Activity>,
 }
 
 /// Why the server did not start.
@@ -115,7 +111,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let ids = config.recorders.clone();
     let discover = config
         .discover_drives
-        .then_some(crate::devices::discovered_optical_ids as registry::Discover);
+        .then_some(crate::devices::discovered_optical_ids as crate::state::registry::Discover);
     let registry = tokio::task::spawn_blocking(move || Registry::open(&ids, discover))
         .await
         .map_err(|e| ServerError::Internal(e.to_string()))?
@@ -136,10 +132,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         registry: Arc::new(registry),
         next_session: AtomicU64::new(1),
         activity: Arc::default(),
-        history: config
-            .kiosk
-            .as_ref()
-            .map(|k| Arc::new(history::History::new(&config.data_dir, k.history_size))),
+        history: config.kiosk.as_ref().map(|k| {
+            Arc::new(crate::state::history::History::new(
+                &config.data_dir,
+                k.history_size,
+            ))
+        }),
         port,
         config,
     });

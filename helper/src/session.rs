@@ -6,7 +6,7 @@
 //! as a [`WriteEvent`] through one channel, so the loop is the only writer of
 //! the socket.
 
-mod pairings;
+mod pairing_messages;
 mod source;
 mod write;
 
@@ -17,16 +17,19 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::Instant;
+use webburn_shared::error_code::close;
 use webburn_shared::protocol::{
     CLIENT_MESSAGE_TYPES, ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage,
 };
-use webburn_shared::{DataEventArgs, DataFrameHeader, DiscReport, HResult, WriteEngineEventArgs};
+use webburn_shared::{
+    DataEventArgs, DataFrameHeader, DiscReport, ErrorCode, HResult, WriteEngineEventArgs,
+};
 
 use crate::engine::{EngineConfig, EngineError};
-use crate::server::activity::{Activity, DriveActivity};
-use crate::server::history::{DiscRecord, History};
-use crate::server::pairing::PairingStore;
-use crate::server::registry::{Registry, SessionId};
+use crate::state::activity::{Activity, DriveActivity};
+use crate::state::history::{DiscRecord, History};
+use crate::state::pairing_store::PairingStore;
+use crate::state::registry::{Registry, SessionId};
 use write::{OpenWrite, Violation, WriteRequest};
 
 /// What a running write reports to its session, each about one write id
@@ -46,18 +49,6 @@ const GATHER_WAIT: Duration = Duration::from_millis(5);
 
 /// How long one message may wait for a client that does not read.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// WebSocket close codes the helper uses.
-mod close {
-    /// Normal end (server shutting down or idle).
-    pub const GOING_AWAY: u16 = 1001;
-    /// The client broke the protocol.
-    pub const POLICY: u16 = 1008;
-    /// A message over the announced limit.
-    pub const TOO_BIG: u16 = 1009;
-    /// The origin's pairing was revoked (an application code, RFC 6455 7.4.2).
-    pub const PAIRING_REVOKED: u16 = 4001;
-}
 
 /// How often a paired session checks that its pairing still stands.
 const PAIRING_CHECK: Duration = Duration::from_millis(500);
@@ -100,7 +91,7 @@ enum End {
     /// The client closed the socket or it broke.
     ClientGone(String),
     /// The helper closed it (violation, idle).
-    Closed(&'static str),
+    Closed(ErrorCode),
 }
 
 impl std::fmt::Display for End {
@@ -116,8 +107,9 @@ impl std::fmt::Display for End {
 enum Step {
     /// Send these and go on.
     Reply(Vec<ServerMessage>),
-    /// Send this error and close with the code.
-    Fatal(Box<ServerMessage>, u16, &'static str),
+    /// Send the error with this code and close the session with the code's
+    /// close code.
+    Fatal(ErrorCode, String),
 }
 
 struct Session {
@@ -177,6 +169,7 @@ fn write_result(
         message: hresult.message().to_owned(),
         detail,
         sense,
+        code: result.as_ref().err().and_then(|e| e.code),
         first_bad_lba: result.as_ref().err().and_then(|e| e.bad_lba),
         disc: result.as_ref().ok().cloned().flatten().map(Box::new),
     }
@@ -219,16 +212,12 @@ fn record(
 }
 
 /// A non-fatal `error` answer.
-fn answer(hresult: HResult, code: &str, detail: String) -> Step {
-    Step::Reply(vec![ServerMessage::error(hresult, code, detail, false)])
+fn answer(code: ErrorCode, detail: String) -> Step {
+    Step::Reply(vec![ServerMessage::error(code, detail)])
 }
 
-fn violation(hresult: HResult, v: Violation) -> Step {
-    Step::Fatal(
-        Box::new(ServerMessage::error(hresult, v.code, v.detail, true)),
-        close::POLICY,
-        v.code,
-    )
+fn violation(v: Violation) -> Step {
+    Step::Fatal(v.code, v.detail)
 }
 
 /// The `type` of a JSON object, if it names no message this protocol has.
@@ -292,8 +281,7 @@ impl Session {
             return Step::Reply(Vec::new());
         }
         let detail = format!("the pairing of {} was revoked", self.ctx.origin);
-        let msg = ServerMessage::error(HResult::E_ACCESSDENIED, "pairingRevoked", detail, true);
-        Step::Fatal(Box::new(msg), close::PAIRING_REVOKED, "pairingRevoked")
+        Step::Fatal(ErrorCode::PairingRevoked, detail)
     }
 
     async fn drive(&mut self, socket: &mut WebSocket) -> End {
@@ -332,7 +320,7 @@ impl Session {
                         "no message from the client for {} s",
                         self.ctx.idle_timeout.as_secs_f32()
                     );
-                    Step::Fatal(Box::new(ServerMessage::error(HResult::E_FAIL, "idleTimeout", detail, true)), close::GOING_AWAY, "idleTimeout")
+                    Step::Fatal(ErrorCode::IdleTimeout, detail)
                 }
             };
             match step {
@@ -343,17 +331,18 @@ impl Session {
                         }
                     }
                 }
-                Step::Fatal(msg, code, reason) => {
+                Step::Fatal(code, detail) => {
+                    let msg = ServerMessage::error(code, detail);
                     tracing::warn!(session = self.ctx.id, origin = %self.ctx.origin, ?msg, "closing the session");
                     let _ = Self::send(socket, &msg).await;
                     // A client that reconnects at once finds its recorders free.
                     self.wind_down().await;
                     let frame = CloseFrame {
-                        code,
-                        reason: reason.into(),
+                        code: code.close_code().unwrap_or(close::POLICY),
+                        reason: code.as_str().into(),
                     };
                     let _ = socket.send(Message::Close(Some(frame))).await;
-                    return End::Closed(reason);
+                    return End::Closed(code);
                 }
             }
         }
@@ -376,33 +365,21 @@ impl Session {
                 "a text message of {} bytes exceeds the limit of {limit}",
                 text.len()
             );
-            let msg = ServerMessage::error(HResult::E_INVALIDARG, "messageTooLarge", detail, true);
-            return Err(Step::Fatal(
-                Box::new(msg),
-                close::TOO_BIG,
-                "messageTooLarge",
-            ));
+            return Err(Step::Fatal(ErrorCode::MessageTooLarge, detail));
         }
         let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| answer(HResult::E_INVALIDARG, "badJson", format!("not JSON: {e}")))?;
+            .map_err(|e| answer(ErrorCode::BadJson, format!("not JSON: {e}")))?;
         if let Some(t) = unknown_type(&value) {
             return Err(answer(
-                HResult::E_NOTIMPL,
-                "unknownType",
+                ErrorCode::UnknownType,
                 format!("unknown message type {t:?}"),
             ));
         }
-        let msg: ClientMessage = serde_json::from_value(value).map_err(|e| {
-            answer(
-                HResult::E_INVALIDARG,
-                "badMessage",
-                format!("malformed message: {e}"),
-            )
-        })?;
+        let msg: ClientMessage = serde_json::from_value(value)
+            .map_err(|e| answer(ErrorCode::BadMessage, format!("malformed message: {e}")))?;
         if !self.greeted && !matches!(msg, ClientMessage::Hello { .. }) {
             return Err(answer(
-                HResult::E_UNEXPECTED,
-                "helloRequired",
+                ErrorCode::HelloRequired,
                 "the first message must be hello".into(),
             ));
         }
@@ -420,7 +397,7 @@ impl Session {
                 let (registry, id) = (Arc::clone(&self.ctx.registry), self.ctx.id);
                 match tokio::task::spawn_blocking(move || registry.list(id)).await {
                     Ok(recorders) => Step::Reply(vec![ServerMessage::Recorders { recorders }]),
-                    Err(e) => answer(HResult::E_FAIL, "internal", e.to_string()),
+                    Err(e) => answer(ErrorCode::Internal, e.to_string()),
                 }
             }
             ClientMessage::StartWrite {
@@ -464,12 +441,14 @@ impl Session {
             | ClientMessage::RevokePairing { .. } => {
                 if !self.ctx.own_page {
                     let detail = "only the helper's own page may manage pairings".into();
-                    return answer(HResult::E_ACCESSDENIED, "notAllowed", detail);
+                    return answer(ErrorCode::NotAllowed, detail);
                 }
                 let store = self.ctx.pairing.clone();
-                match tokio::task::spawn_blocking(move || pairings::handle(&store, &msg)).await {
+                match tokio::task::spawn_blocking(move || pairing_messages::handle(&store, &msg))
+                    .await
+                {
                     Ok(reply) => Step::Reply(vec![reply]),
-                    Err(e) => answer(HResult::E_FAIL, "internal", e.to_string()),
+                    Err(e) => answer(ErrorCode::Internal, e.to_string()),
                 }
             }
         }
@@ -480,9 +459,7 @@ impl Session {
             let detail = format!(
                 "this helper speaks protocol version {PROTOCOL_VERSION}, the client offered {versions:?}"
             );
-            let msg =
-                ServerMessage::error(HResult::E_INVALIDARG, "unsupportedVersion", detail, true);
-            return Step::Fatal(Box::new(msg), close::POLICY, "unsupportedVersion");
+            return Step::Fatal(ErrorCode::UnsupportedVersion, detail);
         }
         self.greeted = true;
         tracing::info!(
@@ -503,12 +480,7 @@ impl Session {
                 "writeId {} is not greater than the previous one, {last}",
                 req.write_id
             );
-            return vec![ServerMessage::error(
-                HResult::E_INVALIDARG,
-                "badWriteId",
-                detail,
-                false,
-            )];
+            return vec![ServerMessage::error(ErrorCode::BadWriteId, detail)];
         }
         self.last_write_id = Some(req.write_id);
         self.last_raw = req.raw_frames;
@@ -588,8 +560,7 @@ impl Session {
     fn on_data(&mut self, data: &Bytes) -> Step {
         if !self.greeted {
             return answer(
-                HResult::E_UNEXPECTED,
-                "helloRequired",
+                ErrorCode::HelloRequired,
                 "the first message must be hello".into(),
             );
         }
@@ -599,8 +570,7 @@ impl Session {
                 "a data frame of {} bytes exceeds the limit of {limit}",
                 data.len()
             );
-            let msg = ServerMessage::error(HResult::E_INVALIDARG, "frameTooLarge", detail, true);
-            return Step::Fatal(Box::new(msg), close::TOO_BIG, "frameTooLarge");
+            return Step::Fatal(ErrorCode::FrameTooLarge, detail);
         }
         if let Some(open) = self.open.as_mut().filter(|w| w.raw_frames) {
             // Payload alone: the open write's, at its next offset.
@@ -610,7 +580,7 @@ impl Session {
             };
             return match open.accept(header, data) {
                 Ok(()) => Step::Reply(Vec::new()),
-                Err(v) => violation(HResult::E_INVALIDARG, v),
+                Err(v) => violation(v),
             };
         }
         if self.open.is_none() && self.last_raw {
@@ -620,13 +590,10 @@ impl Session {
         let header = match DataFrameHeader::decode(data) {
             Ok((h, _)) => h,
             Err(e) => {
-                return violation(
-                    HResult::E_INVALIDARG,
-                    Violation {
-                        code: "badFrame",
-                        detail: e.to_string(),
-                    },
-                );
+                return violation(Violation {
+                    code: ErrorCode::BadFrame,
+                    detail: e.to_string(),
+                });
             }
         };
         let payload = data.slice(webburn_shared::frame::HEADER_LEN..);
@@ -635,7 +602,7 @@ impl Session {
         };
         match open.accept(header, &payload) {
             Ok(()) => Step::Reply(Vec::new()),
-            Err(v) => violation(HResult::E_INVALIDARG, v),
+            Err(v) => violation(v),
         }
     }
 
@@ -648,18 +615,18 @@ impl Session {
         }
         let (code, detail) = match &self.open {
             None => (
-                "noWriteOpen",
+                ErrorCode::NoWriteOpen,
                 format!("data frame for write {write_id}, but no write is open"),
             ),
             Some(w) => (
-                "wrongWriteId",
+                ErrorCode::WrongWriteId,
                 format!(
                     "data frame for write {write_id}, but the open write is {}",
                     w.id
                 ),
             ),
         };
-        violation(HResult::E_UNEXPECTED, Violation { code, detail })
+        violation(Violation { code, detail })
     }
 
     fn on_event(&mut self, event: WriteEvent) -> Vec<ServerMessage> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use webburn_shared::HResult;
 
-use crate::scsi::Sense;
+use crate::sense::Sense;
 
 /// Default largest data transfer per command (libburn 64 KiB, growisofs 32 KiB, cdrecord 63 KiB): what
 /// optical drives are written with.

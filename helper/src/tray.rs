@@ -54,7 +54,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
             .map(|(pending, _)| pending)
             .unwrap_or_default()
             .into_iter()
-            .filter(crate::server::pairing::Pending::is_waiting)
+            .filter(crate::state::pairing_store::Pending::is_waiting)
             .map(|p| PendingLine {
                 code: p.code,
                 origin: p.origin,

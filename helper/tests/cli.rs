@@ -149,7 +149,7 @@ fn failures_print_the_hresult_and_exit_non_zero() {
                 "--recorder".into(),
                 format!("emulated:{},profile=disk", img.display()),
             ],
-            "does not match",
+            "does not fit",
         ),
         (
             vec![

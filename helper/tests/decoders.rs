@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec, Medium};
-use webburn_helper::scsi::{Cdb, Sense};
+use webburn_helper::scsi::Cdb;
+use webburn_helper::sense::Sense;
 use webburn_helper::transport::usb_bot::wrapper::{Cbw, Csw};
 use webburn_helper::transport::{DataDirection, ScsiCommand, ScsiTransport};
 use webburn_shared::DataFrameHeader;

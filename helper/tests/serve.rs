@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use webburn_helper::server::pairing::{PairingStore, Status};
+use webburn_helper::state::pairing_store::{PairingStore, Status};
 
 const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
 

@@ -4,14 +4,19 @@
 //! helper and the WebAssembly library compile the same definitions.
 
 pub mod disc;
+pub mod error_code;
 pub mod event_args;
 pub mod frame;
 pub mod hresult;
+pub mod http;
+pub mod medium;
 pub mod protocol;
 pub mod section;
 
 pub use disc::{DataEventArgs, DiscOptions, DiscReport, VerificationLevel, WriteAction};
+pub use error_code::ErrorCode;
 pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
 pub use hresult::{Failure, HResult};
+pub use medium::{MediumKind, medium_name, profile_label, profile_name};
 pub use section::{MediumRoom, Section, SectionError};

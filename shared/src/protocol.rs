@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DataEventArgs, DiscOptions, DiscReport, HResult, WriteEngineEventArgs};
+use crate::{
+    DataEventArgs, DiscOptions, DiscReport, ErrorCode, HResult, MediumKind, WriteEngineEventArgs,
+};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -188,6 +190,11 @@ pub struct RecorderDescription {
     pub next_writable_address: Option<u32>,
     /// Logical block size, when the drive reports it.
     pub block_size: Option<u32>,
+    /// Whether it writes discs or a disk.
+    pub medium_kind: MediumKind,
+    /// The sector size a write uses when the page does not say: a disk's
+    /// own block size, 2048 on discs ([`MediumKind::natural_sector_size`]).
+    pub sector_size: u32,
     /// Another session holds the recorder.
     pub in_use: bool,
     /// SupportedWriteSpeeds for the loaded medium, sectors per second, fastest first.
@@ -302,6 +309,10 @@ pub enum ServerMessage {
         detail: String,
         /// The device's sense data, when it gave any.
         sense: Option<SenseInfo>,
+        /// A machine-readable reason, where the HRESULT alone does not say
+        /// what to do (e.g. `notNextWritableAddress`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<ErrorCode>,
         /// The first sector a verify found bad.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         first_bad_lba: Option<i32>,
@@ -330,22 +341,24 @@ pub enum ServerMessage {
         /// What exactly was wrong.
         detail: String,
         /// Machine-readable reason, e.g. `creditExceeded` (PROTOCOL.md lists them).
-        code: String,
+        code: ErrorCode,
         /// The helper closes the connection after a fatal error.
         fatal: bool,
     },
 }
 
 impl ServerMessage {
-    /// An `error` message with the HRESULT's name and message filled in.
-    pub fn error(hresult: HResult, code: &str, detail: impl Into<String>, fatal: bool) -> Self {
+    /// The `error` message for `code`: its HRESULT (with name and message)
+    /// and whether it is fatal come from the code.
+    pub fn error(code: ErrorCode, detail: impl Into<String>) -> Self {
+        let hresult = code.hresult();
         ServerMessage::Error {
             hresult,
             name: hresult.name().unwrap_or("UNKNOWN").to_owned(),
             message: hresult.message().to_owned(),
             detail: detail.into(),
-            code: code.to_owned(),
-            fatal,
+            code,
+            fatal: code.is_fatal(),
         }
     }
 }
@@ -375,13 +388,8 @@ mod tests {
 
     #[test]
     fn server_messages_are_tagged() {
-        let json = serde_json::to_value(ServerMessage::error(
-            HResult::E_INVALIDARG,
-            "badJson",
-            "expected value",
-            false,
-        ))
-        .unwrap();
+        let json = serde_json::to_value(ServerMessage::error(ErrorCode::BadJson, "expected value"))
+            .unwrap();
         assert_eq!(json["type"], "error");
         assert_eq!(json["name"], "E_INVALIDARG");
         assert_eq!(json["hresult"], 0x8007_0057_u32);

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 use webburn_helper::server::kiosk::KioskSettings;
-use webburn_helper::server::pairing::Status;
+use webburn_helper::state::pairing_store::Status;
 use webburn_shared::HResult;
 use webburn_tests::pattern;
 use webburn_tests::served::Helper;

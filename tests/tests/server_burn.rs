@@ -345,7 +345,7 @@ async fn raw_frames_carry_payload_alone_in_order() {
     c.send_binary(vec![0u8; 4096]).await;
     let (last, _) = c.expect_close().await;
     assert!(
-        matches!(&last, Some(ServerMessage::Error { code, .. }) if code == "creditExceeded"),
+        matches!(&last, Some(ServerMessage::Error { code, .. }) if *code == webburn_shared::ErrorCode::CreditExceeded),
         "{last:?}"
     );
 }

@@ -180,12 +180,12 @@ async fn a_paired_origin_connects_until_its_token_is_revoked() {
     assert!(body.contains("not valid"), "{body}");
     // Revoked as `webburn-helper pair revoke` does, from another process's
     // view of the same data directory: the open session is closed too.
-    let cli_store = webburn_helper::server::pairing::PairingStore::new(helper.dir.path());
+    let cli_store = webburn_helper::state::pairing_store::PairingStore::new(helper.dir.path());
     assert!(cli_store.revoke(PAGE).unwrap());
     let (last, frame) = c.expect_close().await;
     assert_eq!(frame.map(|f| u16::from(f.code)), Some(4001), "{last:?}");
     assert!(
-        matches!(&last, Some(ServerMessage::Error { code, fatal: true, .. }) if code == "pairingRevoked"),
+        matches!(&last, Some(ServerMessage::Error { code, fatal: true, .. }) if *code == webburn_shared::ErrorCode::PairingRevoked),
         "{last:?}"
     );
     let (status, body) = helper

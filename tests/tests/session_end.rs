@@ -37,7 +37,7 @@ async fn a_client_closed_for_a_protocol_error_gets_its_recorder_back_at_once() {
         c.send_frame(1, 1, &[7u8; 4096]).await;
         let (last, frame) = c.expect_close().await;
         assert!(
-            matches!(&last, Some(ServerMessage::Error { code, .. }) if code == "badOffset"),
+            matches!(&last, Some(ServerMessage::Error { code, .. }) if *code == webburn_shared::ErrorCode::BadOffset),
             "{last:?}"
         );
         assert!(frame.is_some(), "round {round}: a close frame");

@@ -12,12 +12,13 @@ use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{
     CloseEvent, CustomEvent, CustomEventInit, Event, EventTarget, MessageEvent, WebSocket,
 };
-use webburn_shared::HResult;
+use webburn_shared::http::PairState;
 use webburn_shared::protocol::{
     ClientMessage, Limits, PROTOCOL_VERSION, RecorderDescription, ServerMessage, WS_PATH,
 };
+use webburn_shared::{ErrorCode, HResult};
 
-use crate::error::hresult_error;
+use crate::error::{hresult_error, with_code};
 use crate::http::{self, HttpError};
 use crate::timer::sleep;
 
@@ -244,7 +245,7 @@ impl Connection {
             }
         };
         self.0.borrow_mut().helper_version = Some(status.helper_version);
-        if matches!(status.admission.as_str(), "notPaired" | "badToken") {
+        if status.admission.needs_pairing() {
             self.set_token(None);
             token = self.pair().await?;
         }
@@ -258,7 +259,7 @@ impl Connection {
             HttpError::Network(d) | HttpError::Answer(d) => hresult_error(HResult::E_FAIL, &d),
         };
         let asked = http::ask_to_pair(&helper).await.map_err(failed)?;
-        if asked.status == "notNeeded" {
+        if asked.status == PairState::NotNeeded {
             return Ok(None);
         }
         let id = asked.id.unwrap_or_default();
@@ -277,15 +278,16 @@ impl Connection {
                     "closed while pairing",
                 ));
             }
-            match http::pairing_status(&helper, &id).await.map_err(failed)? {
-                a if a.status == "approved" => {
+            let answer = http::pairing_status(&helper, &id).await.map_err(failed)?;
+            match answer.status {
+                PairState::Approved => {
                     self.0.borrow_mut().pairing_id = None;
-                    let token = a.token.unwrap_or_default();
+                    let token = answer.token.unwrap_or_default();
                     self.set_token(Some(&token));
                     return Ok(Some(token));
                 }
-                a if a.status == "pending" => {}
-                a if a.status == "denied" => {
+                PairState::Pending => {}
+                PairState::Denied => {
                     return Err(refused(self, "the helper's user refused this site"));
                 }
                 _ => return Err(refused(self, "the pairing request expired unanswered")),
@@ -429,14 +431,14 @@ impl Connection {
                 fatal,
                 ..
             } => {
-                let err = hresult_error(hresult, &format!("{code}: {detail}"));
+                let err = with_code(
+                    hresult_error(hresult, &format!("{code}: {detail}")),
+                    Some(code),
+                );
                 let mut inner = self.0.borrow_mut();
                 if fatal {
                     inner.last_fatal = Some(err);
-                } else if matches!(
-                    code.as_str(),
-                    "noSuchCode" | "notPaired" | "notAllowed" | "pairingStore"
-                ) {
+                } else if code.answers_pairing() {
                     if let Some(w) = inner.pairings.pop_front() {
                         let _ = w.send(Err(err));
                     }
@@ -459,13 +461,11 @@ impl Connection {
                 format!(", {:?}", e.reason())
             };
             let lost = ServerMessage::error(
-                HResult::E_FAIL,
-                "connectionLost",
+                ErrorCode::ConnectionLost,
                 format!(
                     "the connection to the helper was lost (WebSocket close code {}{reason}); the helper stopped the write",
                     e.code()
                 ),
-                true,
             );
             for (tx, _) in inner.writes.values() {
                 let _ = tx.unbounded_send(lost.clone());

@@ -13,10 +13,10 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::EventTarget;
 use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
 use webburn_shared::section::{self, Section, SectionError};
-use webburn_shared::{DiscOptions, DiscReport, HResult};
+use webburn_shared::{DiscOptions, DiscReport, ErrorCode, HResult};
 
 use crate::connection::Connection;
-use crate::error::{hresult_error, invalid, with_bad_lba, with_sense};
+use crate::error::{hresult_error, invalid, with_bad_lba, with_code, with_sense};
 use crate::event_args::{About, dispatch_update};
 use crate::recorder::DiscRecorder2;
 use crate::source::{Piece, Source};
@@ -408,8 +408,8 @@ impl Job {
     /// The error a fatal `error` ends the write with. The browser drops the
     /// socket when a chosen File can no longer be read: that is said as
     /// IMAPI_E_DATA_STREAM_INCONSISTENCY rather than "connection lost".
-    async fn fatal(&self, hresult: HResult, code: &str, detail: &str, sent: u64) -> JsValue {
-        if code == "connectionLost"
+    async fn fatal(&self, code: ErrorCode, detail: &str, sent: u64) -> JsValue {
+        if code == ErrorCode::ConnectionLost
             && let Some(at) = self
                 .source
                 .first_unreadable(sent.saturating_sub(32 << 20), sent)
@@ -422,7 +422,7 @@ impl Job {
                 ),
             );
         }
-        hresult_error(hresult, detail)
+        with_code(hresult_error(code.hresult(), detail), Some(code))
     }
 
     async fn pump(&mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
@@ -483,24 +483,24 @@ impl Job {
                     dispatch_update(events, args, data, About { index: target, id });
                 }
                 ServerMessage::Error {
-                    hresult,
                     detail,
                     code,
                     fatal: true,
                     ..
-                } => return Err(self.fatal(hresult, &code, &detail, sent).await),
+                } => return Err(self.fatal(code, &detail, sent).await),
                 ServerMessage::WriteResult {
                     target,
                     hresult,
                     detail,
                     sense,
+                    code,
                     first_bad_lba,
                     disc,
                     ..
                 } => {
                     let outcome = if hresult.is_failure() {
                         let e = with_sense(hresult_error(hresult, &detail), sense);
-                        Err(with_bad_lba(e, first_bad_lba))
+                        Err(with_code(with_bad_lba(e, first_bad_lba), code))
                     } else {
                         Ok(disc.map(|d| *d))
                     };

@@ -3,8 +3,8 @@
 
 use js_sys::{Error, Object, Reflect};
 use wasm_bindgen::JsValue;
-use webburn_shared::HResult;
 use webburn_shared::protocol::SenseInfo;
+use webburn_shared::{ErrorCode, HResult};
 
 fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Setting a property on a plain object or an Error cannot fail.
@@ -48,6 +48,15 @@ pub fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
 pub fn with_bad_lba(error: JsValue, lba: Option<i32>) -> JsValue {
     if let Some(lba) = lba {
         set(&error, "firstBadLba", &JsValue::from(lba));
+    }
+    error
+}
+
+/// The same error carrying the helper's machine-readable reason as `code`
+/// (e.g. `notNextWritableAddress`): pages act on it, not on the text.
+pub fn with_code(error: JsValue, code: Option<ErrorCode>) -> JsValue {
+    if let Some(code) = code {
+        set(&error, "code", &JsValue::from_str(code.as_str()));
     }
     error
 }

@@ -287,19 +287,10 @@ impl DiscFormat2Data {
     }
 }
 
-/// The sector size a burn on `recorder` uses: a disk's own block size, else 2048.
+/// The sector size a burn on `recorder` uses (the helper says: a disk's own
+/// block size, else 2048).
 fn sector_size(recorder: &DiscRecorder2) -> i32 {
-    let disk = recorder
-        .desc
-        .current_profiles
-        .iter()
-        .any(|&p| p == 1 || p == 2);
-    recorder
-        .desc
-        .block_size
-        .filter(|_| disk)
-        .and_then(|b| i32::try_from(b).ok())
-        .unwrap_or(2048)
+    i32::try_from(recorder.desc.sector_size).unwrap_or(2048)
 }
 
 /// A burn's report as a plain object (DiscFormat2DataResult).

@@ -1,33 +1,11 @@
 //! The helper's HTTP endpoints the library uses before it opens the socket:
 //! `GET /v1/status` and pairing (`POST /v1/pair`, `GET /v1/pair/{id}`).
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
-
-/// What `GET /v1/status` says about this page's origin.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    /// The helper's version.
-    pub helper_version: String,
-    /// own, configured, paired, badToken or notPaired.
-    pub admission: String,
-}
-
-/// What a pairing request or poll answers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PairAnswer {
-    /// pending, approved, denied, unknown or notNeeded.
-    pub status: String,
-    /// The request id to poll (pending).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// The token (approved).
-    #[serde(default)]
-    pub token: Option<String>,
-}
+use webburn_shared::http::{HelperStatus, PairAnswer};
 
 /// Why a request failed.
 #[derive(Debug)]
@@ -38,7 +16,7 @@ pub enum HttpError {
     Answer(String),
 }
 
-async fn request<T: for<'de> Deserialize<'de>>(method: &str, url: &str) -> Result<T, HttpError> {
+async fn request<T: DeserializeOwned>(method: &str, url: &str) -> Result<T, HttpError> {
     let init = RequestInit::new();
     init.set_method(method);
     let global = js_sys::global();
@@ -93,7 +71,7 @@ fn with_token(url: String, token: Option<&str>) -> String {
 }
 
 /// `GET /v1/status`.
-pub async fn status(helper: &str, token: Option<&str>) -> Result<Status, HttpError> {
+pub async fn status(helper: &str, token: Option<&str>) -> Result<HelperStatus, HttpError> {
     request("GET", &with_token(format!("{helper}/v1/status"), token)).await
 }
 

@@ -117,6 +117,10 @@ export interface WebburnError extends Error {
   readonly sense?: { key: number; asc: number; ascq: number; information: number | null };
   /** The first sector a verify found different (E_IMAPI_BURN_VERIFICATION_FAILED). */
   readonly firstBadLba?: number;
+  /** The helper's machine-readable reason, where the HRESULT alone does not
+   * say what to do (e.g. "notNextWritableAddress", "connectionLost";
+   * PROTOCOL.md lists them). Act on this, never on the message text. */
+  readonly code?: string;
 }
 
 /** What the pairing calls of the helper's own page resolve to. */
@@ -141,6 +145,13 @@ pub fn protocol_version() -> u32 {
 #[wasm_bindgen(js_name = hresultName)]
 pub fn hresult_name(value: u32) -> Option<String> {
     HResult(value).name().map(str::to_owned)
+}
+
+/// The name of an MMC profile (`DVD+R`, `BD-R`, `Removable disk`), or its
+/// number in hex (`0x50`) for one the table does not hold.
+#[wasm_bindgen(js_name = profileName)]
+pub fn profile_name(profile: u16) -> String {
+    webburn_shared::profile_label(profile)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use js_sys::Array;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use webburn_shared::MediumKind;
 use webburn_shared::protocol::RecorderDescription;
 
 use crate::connection::Connection;
@@ -82,7 +83,21 @@ impl DiscRecorder2 {
     pub fn block_size(&self) -> Option<u32> {
         self.desc.block_size
     }
-    /// Another session is writing to it (webburn addition).
+    /// `disc` or `disk`: what the recorder writes (webburn addition).
+    #[wasm_bindgen(getter, js_name = mediumKind, unchecked_return_type = "\"disc\" | \"disk\"")]
+    pub fn medium_kind(&self) -> String {
+        match self.desc.medium_kind {
+            MediumKind::Disc => "disc",
+            MediumKind::Disk => "disk",
+        }
+        .to_owned()
+    }
+    /// The sector size a burn on the loaded medium uses: a disk's own block
+    /// size, 2048 on discs (webburn addition).
+    #[wasm_bindgen(getter, js_name = sectorSize)]
+    pub fn sector_size(&self) -> u32 {
+        self.desc.sector_size
+    }
     /// SupportedWriteSpeeds for the loaded medium, sectors per second, fastest first.
     #[wasm_bindgen(getter, js_name = supportedWriteSpeeds, unchecked_return_type = "number[]")]
     pub fn supported_write_speeds(&self) -> Array {
@@ -99,6 +114,7 @@ impl DiscRecorder2 {
         self.desc.can_simulate
     }
 
+    /// Another session is writing to it (webburn addition).
     #[wasm_bindgen(getter, js_name = inUse)]
     pub fn in_use(&self) -> bool {
         self.desc.in_use

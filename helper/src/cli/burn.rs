@@ -137,7 +137,7 @@ fn engine_for(
         buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
         ..EngineConfig::default()
     };
-    let engine = WriteEngine::new(info.map_or(base, |i| i.tune(base)));
+    let engine = WriteEngine::new(info.map_or(base, |i| base.tuned_for(i.medium)));
     let put = |r: Result<(), HResult>, what: &str| {
         r.map_err(|h| CliError::new(h, format!("{what} rejected")))
     };
@@ -237,19 +237,16 @@ fn image_input<'a>(
 
 /// BytesPerSector and the first LBA, from the arguments or else from what
 /// the medium is: its block size (disks), its next writable address (READ
-/// TRACK INFORMATION), else 2048 and LBA 0. Refuses what the medium cannot take.
-fn medium_defaults(
-    args: &BurnArgs,
-    recorder: &Recorder,
-) -> Result<(i32, i32, Option<RecorderInfo>), CliError> {
+/// TRACK INFORMATION), else 2048 and LBA 0. The engine refuses what the
+/// medium cannot take before its first WRITE.
+fn medium_defaults(args: &BurnArgs, recorder: &Recorder) -> (i32, i32, Option<RecorderInfo>) {
     let info = recorder.describe().ok();
     let bps = args
         .bytes_per_sector
-        .or(info.as_ref().map(RecorderInfo::natural_sector_size))
+        .or(info
+            .as_ref()
+            .and_then(|i| i32::try_from(i.natural_sector_size()).ok()))
         .unwrap_or(2048);
-    if let Some(why) = info.as_ref().and_then(|i| i.sector_size_mismatch(bps)) {
-        return Err(CliError::new(HResult::E_INVALIDARG, why));
-    }
     let start_lba = args
         .lba
         .or_else(|| {
@@ -258,7 +255,7 @@ fn medium_defaults(
                 .and_then(|n| i32::try_from(n).ok())
         })
         .unwrap_or(0);
-    Ok((bps, start_lba, info))
+    (bps, start_lba, info)
 }
 
 /// A line naming the step a disc burn moved to.
@@ -396,7 +393,7 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
-    let (bps, start_lba, info) = medium_defaults(args, &recorder)?;
+    let (bps, start_lba, info) = medium_defaults(args, &recorder);
     let at = Start {
         recorder: &recorder,
         bps,

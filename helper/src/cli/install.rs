@@ -10,7 +10,7 @@ use std::time::Duration;
 use webburn_shared::HResult;
 
 use super::CliError;
-use crate::install::{Method, reg_command};
+use crate::autostart::{Method, reg_command};
 
 /// Options of `install`.
 #[derive(Debug, clap::Args)]
@@ -106,8 +106,8 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
             Ok(o) if o.status.success() => {
                 println!(
                     "installed: {} value {} = {contents}",
-                    crate::install::RUN_KEY,
-                    crate::install::NAME
+                    crate::autostart::RUN_KEY,
+                    crate::autostart::NAME
                 );
                 Ok(())
             }
@@ -131,7 +131,7 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
                 systemctl(&[
                     "enable",
                     "--now",
-                    &format!("{}.service", crate::install::NAME),
+                    &format!("{}.service", crate::autostart::NAME),
                 ])
             })
             .map(|()| println!("started now and at every login (systemctl --user)"))
@@ -174,7 +174,7 @@ pub(super) fn uninstall() -> Result<(), CliError> {
             let _ = systemctl(&[
                 "disable",
                 "--now",
-                &format!("{}.service", crate::install::NAME),
+                &format!("{}.service", crate::autostart::NAME),
             ]);
         }
         if *method == Method::LaunchAgent {

@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use webburn_shared::HResult;
 
 use super::CliError;
-use crate::server::config::normalize_origin;
-use crate::server::pairing::{PairingError, PairingStore};
+use crate::state::pairing_store::normalize_origin;
+use crate::state::pairing_store::{PairingError, PairingStore};
 
 /// `pair` subcommands.
 #[derive(Debug, clap::Subcommand)]

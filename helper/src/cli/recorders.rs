@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::CliError;
 use crate::devices::{Recorder, default_recorder_id, discovered_ids};
-use crate::scsi::replies::profile_name;
+use webburn_shared::profile_label;
 
 pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), CliError> {
     let mut ids = vec![default_recorder_id(data_dir)];
@@ -48,13 +48,13 @@ pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), C
             );
             println!(
                 "  medium     {} (profile {:#06x})",
-                profile_name(r.current_profile),
+                profile_label(r.current_profile),
                 r.current_profile
             );
             let supported: Vec<String> = r
                 .supported_profiles
                 .iter()
-                .map(|p| profile_name(*p).to_owned())
+                .map(|p| profile_label(*p))
                 .collect();
             println!("  supports   {}", supported.join(", "));
             if let Some(status) = r.disc_status {

@@ -4,11 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use webburn_shared::ErrorCode;
 use webburn_shared::{HResult, Section};
 
 use crate::engine::EngineError;
 use crate::engine::medium::failed;
-use crate::scsi::{self, ScsiError, sense};
+use crate::scsi::{self, ScsiError};
+use crate::sense;
 use crate::transport::ScsiTransport;
 
 /// How long a drive may take to become ready after loading a disc.
@@ -72,13 +74,12 @@ pub fn check(t: &mut dyn ScsiTransport, section: Section) -> Result<MediumCheck,
     if let Some(nwa) = medium.next_writable.filter(|_| medium.sequential)
         && i64::from(section.start()) != i64::from(nwa)
     {
-        return Err(EngineError::new(
-            HResult::E_INVALIDARG,
-            format!(
-                "startingBlockAddress {} is not the next writable address {nwa}",
-                section.start()
-            ),
-        ));
+        let detail = format!(
+            "startingBlockAddress {} is not the next writable address {nwa}",
+            section.start()
+        );
+        let code = ErrorCode::NotNextWritableAddress;
+        return Err(EngineError::new(code.hresult(), detail).with_code(code));
     }
     medium.room.admit(section)?;
     Ok(MediumCheck {

@@ -5,7 +5,8 @@ use webburn_shared::{HResult, VerificationLevel};
 
 use super::digest::{Digester, SectionDigest};
 use crate::engine::EngineError;
-use crate::scsi::{self, ScsiError, sense};
+use crate::scsi::{self, ScsiError};
+use crate::sense;
 use crate::transport::ScsiTransport;
 
 /// What to read back.

@@ -7,12 +7,12 @@ use std::time::Duration;
 use super::EmulatedRecorder;
 use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
 use crate::scsi::replies::{Feature, feature};
-use crate::scsi::sense::key;
 use crate::scsi::{
     BufferCapacity, Capacity, Cdb, CdbError, Configuration, DiscInformation, DiscStatus,
-    InquiryData, PerformanceDescriptor, Sense, TrackInformation, WriteParameters, WriteSpeed,
-    WriteSpeeds, write_parameters,
+    InquiryData, PerformanceDescriptor, TrackInformation, WriteParameters, WriteSpeed, WriteSpeeds,
+    write_parameters,
 };
+use crate::sense::{Sense, key};
 use crate::transport::{Completion, DataDirection, ScsiCommand, ScsiTransport, TransportError};
 
 const NO_MEDIUM: Sense = Sense::new(key::NOT_READY, 0x3A, 0x00);

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::{EmulatedRecorder, EmulatedSpec, OpenError};
-use crate::scsi::{self, Cdb, Configuration, DiscStatus, Sense, TrackInformation};
+use crate::scsi::{self, Cdb, Configuration, DiscStatus, TrackInformation};
+use crate::sense::Sense;
 use crate::transport::{
     Completion, DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError,
 };

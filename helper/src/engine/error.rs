@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use webburn_shared::HResult;
+use webburn_shared::{ErrorCode, HResult};
 
-use crate::scsi::Sense;
+use crate::sense::Sense;
 
 /// A failed WriteSection (or a rejected property put).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct EngineError {
     pub sense: Option<Sense>,
     /// The first sector found bad (a verify failure), when known.
     pub bad_lba: Option<i32>,
+    /// A machine-readable reason, where the HRESULT alone does not say what
+    /// to do.
+    pub code: Option<ErrorCode>,
 }
 
 impl EngineError {
@@ -28,7 +31,15 @@ impl EngineError {
             detail: detail.into(),
             sense: None,
             bad_lba: None,
+            code: None,
         }
+    }
+
+    /// The same error with a machine-readable reason.
+    #[must_use]
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = Some(code);
+        self
     }
 
     /// The same error naming the first bad sector.

@@ -7,7 +7,8 @@ use webburn_shared::HResult;
 use webburn_shared::section::{CD_FIRST_LBA, MediumRoom, SectorSizes};
 
 use super::error::EngineError;
-use crate::scsi::{self, ScsiError, sense};
+use crate::scsi::{self, ScsiError};
+use crate::sense;
 use crate::transport::ScsiTransport;
 
 /// Profiles written only at the next writable address (write-once media and
@@ -58,7 +59,7 @@ pub fn probe(t: &mut dyn ScsiTransport) -> Result<Medium, EngineError> {
         Err(e) => return Err(failed("GET CONFIGURATION", &e)),
     };
     let profile = config.as_ref().map(|c| c.current_profile);
-    let name = profile.map_or("disk", scsi::replies::profile_name);
+    let name = webburn_shared::medium_name(profile);
     match profile {
         Some(0) => {
             return Err(EngineError::new(

@@ -10,8 +10,8 @@ use webburn_shared::HResult;
 use super::error::EngineError;
 use super::progress::Progress;
 use super::ring::Ring;
-use crate::scsi::sense::{self, Backoff, SenseAction};
-use crate::scsi::{self, Cdb, Sense};
+use crate::scsi::{self, Cdb};
+use crate::sense::{self, Backoff, Sense, SenseAction};
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport};
 
 /// Everything the writer needs for one section.

@@ -407,33 +407,6 @@ impl Configuration {
     }
 }
 
-/// Human name of an MMC profile number.
-pub fn profile_name(profile: u16) -> &'static str {
-    match profile {
-        0x01 => "Non-removable disk",
-        0x02 => "Removable disk",
-        0x08 => "CD-ROM",
-        0x09 => "CD-R",
-        0x0A => "CD-RW",
-        0x10 => "DVD-ROM",
-        0x11 => "DVD-R",
-        0x12 => "DVD-RAM",
-        0x13 => "DVD-RW restricted overwrite",
-        0x14 => "DVD-RW sequential",
-        0x15 => "DVD-R DL sequential",
-        0x16 => "DVD-R DL jump",
-        0x1A => "DVD+RW",
-        0x1B => "DVD+R",
-        0x2A => "DVD+RW DL",
-        0x2B => "DVD+R DL",
-        0x40 => "BD-ROM",
-        0x41 => "BD-R SRM",
-        0x42 => "BD-R RRM",
-        0x43 => "BD-RE",
-        _ => "Unknown profile",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,6 +501,5 @@ mod tests {
         // Cut by a small allocation length: the partial descriptor is dropped.
         let cut = Configuration::decode(&b[..22]).unwrap();
         assert_eq!(cut.features.len(), 1);
-        assert_eq!(profile_name(0x1B), "DVD+R");
     }
 }

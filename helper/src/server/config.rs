@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::state::pairing_store::normalize_origin;
 use serde::Deserialize;
 
 use super::kiosk::{KioskFile, KioskSettings};
@@ -73,11 +74,6 @@ pub struct ServerConfig {
     pub www: Option<PathBuf>,
     /// Kiosk mode: fixed origins and recorders, no pairing, a history.
     pub kiosk: Option<KioskSettings>,
-}
-
-/// Normalizes an origin for comparison: lower case, no trailing slash.
-pub fn normalize_origin(origin: &str) -> String {
-    origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
 /// The page a package installs beside the binary: BIN/../share/webburn/www

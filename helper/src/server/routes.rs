@@ -13,14 +13,15 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
+use webburn_shared::http::{self, PairAnswer, PairState};
 use webburn_shared::protocol::WS_PATH;
 
 use super::AppState;
-use super::config::normalize_origin;
-use super::pairing::{PairingError, Status};
 use super::security::{self, Admission, Refusal};
 use crate::engine::EngineConfig;
 use crate::session::{self, SessionContext};
+use crate::state::pairing_store::normalize_origin;
+use crate::state::pairing_store::{PairingError, Status};
 
 type Shared = State<Arc<AppState>>;
 
@@ -125,20 +126,21 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
     };
     let origin = origin.as_str();
     let admission = match decide(&st, Some(origin), token_of(query.as_deref())).await {
-        Ok(Ok(Admission::Own)) => "own",
-        Ok(Ok(Admission::Configured)) => "configured",
-        Ok(Ok(Admission::Paired)) => "paired",
-        Ok(Err(Refusal::BadToken(_))) => "badToken",
-        Ok(Err(Refusal::OpaqueOrigin(_))) => "opaqueOrigin",
-        Ok(Err(_)) => "notPaired",
+        Ok(Ok(Admission::Own)) => http::Admission::Own,
+        Ok(Ok(Admission::Configured)) => http::Admission::Configured,
+        Ok(Ok(Admission::Paired)) => http::Admission::Paired,
+        Ok(Err(Refusal::BadToken(_))) => http::Admission::BadToken,
+        Ok(Err(Refusal::OpaqueOrigin(_))) => http::Admission::OpaqueOrigin,
+        Ok(Err(_)) => http::Admission::NotPaired,
         Err(failure) => return failure,
     };
-    let mut body = json!({
-        "protocol": webburn_shared::protocol::PROTOCOL_VERSION,
-        "helperVersion": env!("CARGO_PKG_VERSION"),
-        "wsPath": WS_PATH,
-        "admission": admission,
-    });
+    let status = http::HelperStatus {
+        protocol: webburn_shared::protocol::PROTOCOL_VERSION,
+        helper_version: env!("CARGO_PKG_VERSION").to_owned(),
+        ws_path: WS_PATH.to_owned(),
+        admission,
+    };
+    let mut body = json!(status);
     if let Some(k) = &st.config.kiosk {
         body["kiosk"] = json!(k);
     }
@@ -288,7 +290,7 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
         || st.config.allowed_origins.contains(&origin);
     if trusted {
         return cors(
-            axum::Json(json!({ "status": "notNeeded" })).into_response(),
+            axum::Json(PairAnswer::only(PairState::NotNeeded)).into_response(),
             raw,
         );
     }
@@ -306,11 +308,11 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
             if new {
                 announce(&p.origin, &p.code);
             }
-            let body = json!({
-                "status": "pending",
-                "id": p.id,
-                "expiresInSeconds": super::pairing::REQUEST_TTL.as_secs(),
-            });
+            let body = PairAnswer {
+                id: Some(p.id),
+                expires_in_seconds: Some(crate::state::pairing_store::REQUEST_TTL.as_secs()),
+                ..PairAnswer::only(PairState::Pending)
+            };
             (StatusCode::ACCEPTED, axum::Json(body)).into_response()
         }
         Ok(Err(e)) => pairing_failure(&e),
@@ -343,10 +345,13 @@ async fn pair_status(State(st): Shared, Path(id): Path<String>, headers: HeaderM
     let resp = match result {
         Ok(Ok(status)) => {
             let body = match status {
-                Status::Pending => json!({ "status": "pending" }),
-                Status::Approved(token) => json!({ "status": "approved", "token": token }),
-                Status::Denied => json!({ "status": "denied" }),
-                Status::Unknown => json!({ "status": "unknown" }),
+                Status::Pending => PairAnswer::only(PairState::Pending),
+                Status::Approved(token) => PairAnswer {
+                    token: Some(token),
+                    ..PairAnswer::only(PairState::Approved)
+                },
+                Status::Denied => PairAnswer::only(PairState::Denied),
+                Status::Unknown => PairAnswer::only(PairState::Unknown),
             };
             axum::Json(body).into_response()
         }

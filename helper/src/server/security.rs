@@ -1,8 +1,8 @@
 //! Who may talk to the helper: the Host check (stops DNS rebinding) and the
 //! Origin decision (own page, configured, paired, or refused).
 
-use super::config::normalize_origin;
-use super::pairing::PairingStore;
+use crate::state::pairing_store::PairingStore;
+use crate::state::pairing_store::normalize_origin;
 
 /// True if `host` (the Host header) names this helper on loopback:
 /// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`, the port written as

@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
 use webburn_shared::protocol::{MAX_TARGETS, WriteProperties};
-use webburn_shared::{DataFrameHeader, DiscOptions, HResult};
+use webburn_shared::{DataFrameHeader, DiscOptions, ErrorCode, HResult};
 
 use super::WriteEvent;
 use super::source::ChannelReader;
 use crate::engine::{EngineConfig, EngineError, WriteEngine};
-use crate::server::history::History;
-use crate::server::registry::{Claim, Registry, SessionId};
+use crate::state::history::History;
+use crate::state::registry::{Claim, Registry, SessionId};
 
 /// What `startWrite` asked for.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub(crate) struct WriteRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Violation {
     /// The `code` of the error message.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// What exactly was wrong.
     pub detail: String,
 }
@@ -129,7 +129,11 @@ fn prepare(
 ) -> Result<(WriteEngine, Claim), EngineError> {
     let p = &req.properties;
     let cached = registry.cached(recorder_id);
-    let engine = WriteEngine::new(cached.as_ref().map_or(config, |i| i.tune(config)));
+    let engine = WriteEngine::new(
+        cached
+            .as_ref()
+            .map_or(config, |i| config.tuned_for(i.medium)),
+    );
     let property = |name: &str, value: i32, rule: &str| {
         let detail = format!("{name} {value} is not {rule}");
         move |h: HResult| EngineError::new(h, detail)
@@ -451,7 +455,7 @@ impl OpenWrite {
     pub fn accept(&mut self, header: DataFrameHeader, payload: &Bytes) -> Result<(), Violation> {
         if header.offset != self.received {
             return Err(Violation {
-                code: "badOffset",
+                code: ErrorCode::BadOffset,
                 detail: format!(
                     "data frame for write {} starts at offset {}, expected {}",
                     self.id, header.offset, self.received
@@ -461,7 +465,7 @@ impl OpenWrite {
         let end = self.received + payload.len() as u64;
         if end > self.granted {
             return Err(Violation {
-                code: "creditExceeded",
+                code: ErrorCode::CreditExceeded,
                 detail: format!(
                     "data frame for write {} ends at offset {end}, beyond the {} bytes of credit granted",
                     self.id, self.granted

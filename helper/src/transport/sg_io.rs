@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::scsi::Sense;
+use crate::sense::Sense;
 use crate::transport::{
     Completion, DEFAULT_MAX_TRANSFER, DISK_MAX_TRANSFER, DataDirection, ScsiCommand, ScsiStatus,
     ScsiTransport, TransportError,

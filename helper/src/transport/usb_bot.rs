@@ -4,15 +4,14 @@
 //! reset recovery (USB Mass Storage Class Bulk-Only Transport 1.0, 5.3.4 and 6.6).
 //!
 //! The protocol runs over a [`BulkPipe`]: the USB device (rusb) in the
-//! helper, a scripted pipe in tests, or [`simulated::SimulatedStick`].
+//! helper, a scripted pipe in tests, or the emulated USB stick (`emulated::usb_stick`).
 
 pub mod rusb_pipe;
-pub mod simulated;
 pub mod wrapper;
 
 use std::time::Duration;
 
-use crate::scsi::Sense;
+use crate::sense::Sense;
 use crate::transport::{
     Completion, DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError,
 };

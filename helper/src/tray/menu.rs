@@ -4,7 +4,7 @@
 
 use webburn_shared::WriteAction;
 
-use crate::server::pairing::{PairingError, PairingStore};
+use crate::state::pairing_store::{PairingError, PairingStore};
 
 /// One busy drive as the tray names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

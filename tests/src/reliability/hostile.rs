@@ -69,7 +69,7 @@ async fn answer(c: &mut Client) -> String {
                 return if fatal {
                     format!("{code} (closed)")
                 } else {
-                    code
+                    code.to_string()
                 };
             }
             Event::Message(ServerMessage::WriteResult { name, .. }) => return name,

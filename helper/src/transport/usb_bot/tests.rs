@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use webburn_shared::HResult;
 
-use super::simulated::SimulatedStick;
 use super::wrapper::{CBW_LEN, Cbw, Csw, CswStatus};
 use super::*;
+use crate::emulated::usb_stick::SimulatedStick;
 
 /// One expected USB operation and what it answers.
 #[derive(Debug)]
@@ -145,7 +145,7 @@ fn a_write_passes_cbw_data_csw() {
 
 #[test]
 fn a_failed_command_is_followed_by_request_sense() {
-    let sense = crate::scsi::Sense::new(3, 0x0C, 0x00)
+    let sense = crate::sense::Sense::new(3, 0x0C, 0x00)
         .to_fixed_bytes()
         .to_vec();
     let mut t = bot(vec![
@@ -197,7 +197,7 @@ fn a_stalled_data_stage_is_cleared_and_the_csw_still_read() {
         Step::ClearHalt(Endpoint::Out),
         csw(1, 2048, CswStatus::Failed),
         Step::Cbw(0x03),
-        Step::In(Ok(crate::scsi::Sense::new(5, 0x24, 0)
+        Step::In(Ok(crate::sense::Sense::new(5, 0x24, 0)
             .to_fixed_bytes()
             .to_vec())),
         csw(2, 0, CswStatus::Passed),

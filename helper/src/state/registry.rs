@@ -69,6 +69,8 @@ fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
         free_sectors: info.free_sectors,
         next_writable_address: info.next_writable,
         block_size: info.block_size,
+        medium_kind: info.medium,
+        sector_size: info.natural_sector_size(),
         in_use,
         write_speeds: info.write_speeds.clone(),
         can_simulate: info.can_simulate,

@@ -8,10 +8,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::wrapper::{Cbw, Csw, CswStatus};
-use super::{BulkPipe, Endpoint, PipeError};
-use crate::emulated::{EmulatedRecorder, EmulatedSpec, OpenError};
-use crate::scsi::Sense;
+use super::{EmulatedRecorder, EmulatedSpec, OpenError};
+use crate::sense::Sense;
+use crate::transport::usb_bot::wrapper::{Cbw, Csw, CswStatus};
+use crate::transport::usb_bot::{BulkPipe, Endpoint, PipeError};
 use crate::transport::{
     Completion, DataDirection, ScsiCommand, ScsiStatus, ScsiTransport, TransportError,
 };

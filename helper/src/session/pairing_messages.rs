@@ -3,18 +3,16 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use webburn_shared::HResult;
+use webburn_shared::ErrorCode;
 use webburn_shared::protocol::{ClientMessage, PairedOrigin, PairingRequest, ServerMessage};
 
-use crate::server::config::normalize_origin;
-use crate::server::pairing::{PairingError, PairingStore, Pending};
+use crate::state::pairing_store::normalize_origin;
+use crate::state::pairing_store::{PairingError, PairingStore, Pending};
 
 fn failure(e: &PairingError) -> ServerMessage {
     match e {
-        PairingError::NoSuchCode(_) => {
-            ServerMessage::error(HResult::E_INVALIDARG, "noSuchCode", e.to_string(), false)
-        }
-        _ => ServerMessage::error(HResult::E_FAIL, "pairingStore", e.to_string(), false),
+        PairingError::NoSuchCode(_) => ServerMessage::error(ErrorCode::NoSuchCode, e.to_string()),
+        _ => ServerMessage::error(ErrorCode::PairingStore, e.to_string()),
     }
 }
 
@@ -31,7 +29,7 @@ pub(super) fn handle(store: &PairingStore, msg: &ClientMessage) -> ServerMessage
             Ok(true) => Ok(()),
             Ok(false) => {
                 let detail = format!("{origin} is not paired");
-                return ServerMessage::error(HResult::E_INVALIDARG, "notPaired", detail, false);
+                return ServerMessage::error(ErrorCode::NotPaired, detail);
             }
             Err(e) => Err(e),
         },

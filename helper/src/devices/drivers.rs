@@ -1,0 +1,6 @@
+//! The device paths webburn writes through, one module each.
+
+pub mod emulated;
+#[cfg(target_os = "linux")]
+pub mod sg;
+pub mod usb;

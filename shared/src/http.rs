@@ -1,0 +1,114 @@
+//! The bodies of the helper's HTTP endpoints a page calls before it opens
+//! the WebSocket (PROTOCOL.md sections 2 and 3): `GET /v1/status`,
+//! `POST /v1/pair` and `GET /v1/pair/{id}`.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the page's origin may open the WebSocket, as `/v1/status` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Admission {
+    /// The helper's own page.
+    Own,
+    /// Listed in the helper's config (kiosks).
+    Configured,
+    /// The token given is this origin's.
+    Paired,
+    /// A token was given but is wrong or revoked: pair again.
+    BadToken,
+    /// No token: pair.
+    NotPaired,
+    /// The origin is `null` or not http(s): it can neither pair nor connect.
+    OpaqueOrigin,
+    /// A state this version does not know (a newer helper's).
+    #[serde(other)]
+    Unknown,
+}
+
+impl Admission {
+    /// The page must pair before it can connect.
+    pub fn needs_pairing(self) -> bool {
+        matches!(self, Admission::NotPaired | Admission::BadToken)
+    }
+}
+
+/// `GET /v1/status`'s body (a kiosk's settings are added as `kiosk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelperStatus {
+    /// The protocol version the helper speaks.
+    pub protocol: u32,
+    /// The helper's version.
+    pub helper_version: String,
+    /// The WebSocket path.
+    pub ws_path: String,
+    /// What the page's origin may do.
+    pub admission: Admission,
+}
+
+/// Where a pairing request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PairState {
+    /// The origin needs no pairing (own page, configured).
+    NotNeeded,
+    /// Waiting for the person to approve it on the helper.
+    Pending,
+    /// Approved: the answer carries the token.
+    Approved,
+    /// Refused by the person.
+    Denied,
+    /// No such request (expired, or never made).
+    #[serde(other)]
+    Unknown,
+}
+
+/// The body of `POST /v1/pair` and `GET /v1/pair/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairAnswer {
+    /// Where the request stands.
+    pub status: PairState,
+    /// The request id to poll (a new pending request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Seconds the request waits for the person (a new pending request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_seconds: Option<u64>,
+    /// The origin's token, handed out once (approved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl PairAnswer {
+    /// An answer that is only a state.
+    pub fn only(status: PairState) -> PairAnswer {
+        PairAnswer {
+            status,
+            id: None,
+            expires_in_seconds: None,
+            token: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_read_as_documented() {
+        let s: HelperStatus = serde_json::from_str(
+            r#"{"protocol":1,"helperVersion":"0.1.0","wsPath":"/v1/ws","admission":"badToken","kiosk":{}}"#,
+        )
+        .unwrap();
+        assert!(s.admission.needs_pairing());
+        let a = PairAnswer::only(PairState::NotNeeded);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"status":"notNeeded"}"#
+        );
+        let later: PairAnswer = serde_json::from_str(r#"{"status":"onHold"}"#).unwrap();
+        assert_eq!(later.status, PairState::Unknown);
+    }
+}

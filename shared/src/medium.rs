@@ -1,0 +1,107 @@
+//! What a recorder holds: the medium's kind, its MMC profile's name and the
+//! sector size a write uses when nobody says, once for the helper, the CLI
+//! and the page (through the wasm library's `profileName`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::section::SectorSizes;
+
+/// What kind of medium a recorder writes: an optical disc (MMC) or a disk
+/// (SBC: a USB stick, a card reader, a hard disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MediumKind {
+    /// Optical media (peripheral device type 05h).
+    Disc,
+    /// A direct-access block device (peripheral device type 00h).
+    Disk,
+}
+
+impl MediumKind {
+    /// The kind of a device of INQUIRY peripheral device type `device_type`
+    /// (SPC-4: 00h direct access block device, 05h CD/DVD device).
+    pub fn of_device_type(device_type: u8) -> MediumKind {
+        if device_type == 0 {
+            MediumKind::Disk
+        } else {
+            MediumKind::Disc
+        }
+    }
+
+    /// The sector size a write to this medium uses when nobody says: a
+    /// disk's own block size (READ CAPACITY), 2048 for optical media (and
+    /// when a disk does not report one).
+    pub fn natural_sector_size(self, block_size: Option<u32>) -> u32 {
+        match (self, block_size) {
+            (MediumKind::Disk, Some(b)) if b > 0 => SectorSizes::Exactly(b).natural(),
+            _ => SectorSizes::Dvd.natural(),
+        }
+    }
+}
+
+/// The name of an MMC profile (MMC-6, Table 91 "Profile List"), or `None`
+/// for a number the table does not hold.
+pub fn profile_name(profile: u16) -> Option<&'static str> {
+    Some(match profile {
+        0x01 => "Non-removable disk",
+        0x02 => "Removable disk",
+        0x08 => "CD-ROM",
+        0x09 => "CD-R",
+        0x0A => "CD-RW",
+        0x10 => "DVD-ROM",
+        0x11 => "DVD-R",
+        0x12 => "DVD-RAM",
+        0x13 => "DVD-RW restricted overwrite",
+        0x14 => "DVD-RW sequential",
+        0x15 => "DVD-R DL sequential",
+        0x16 => "DVD-R DL jump",
+        0x1A => "DVD+RW",
+        0x1B => "DVD+R",
+        0x2A => "DVD+RW DL",
+        0x2B => "DVD+R DL",
+        0x40 => "BD-ROM",
+        0x41 => "BD-R",
+        0x42 => "BD-R random recording",
+        0x43 => "BD-RE",
+        _ => return None,
+    })
+}
+
+/// What to call a loaded medium in a message: its profile's name, `disk`
+/// for a disk without GET CONFIGURATION (`None`), `medium` for a profile
+/// the table does not hold.
+pub fn medium_name(profile: Option<u16>) -> &'static str {
+    profile
+        .map_or(Some("disk"), profile_name)
+        .unwrap_or("medium")
+}
+
+/// [`profile_name`], or the number in hex (`0x50`) for one it does not know.
+pub fn profile_label(profile: u16) -> String {
+    profile_name(profile).map_or_else(|| format!("0x{profile:02X}"), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_have_names_and_unknown_ones_a_number() {
+        assert_eq!(profile_name(0x1B), Some("DVD+R"));
+        assert_eq!(profile_name(0x41), Some("BD-R"));
+        assert_eq!(profile_name(0x50), None);
+        assert_eq!(profile_label(0x50), "0x50");
+        assert_eq!(profile_label(0x02), "Removable disk");
+        assert_eq!(medium_name(None), "disk");
+        assert_eq!(medium_name(Some(0x50)), "medium");
+    }
+
+    #[test]
+    fn natural_sector_size_is_a_disks_own_else_2048() {
+        assert_eq!(MediumKind::Disk.natural_sector_size(Some(512)), 512);
+        assert_eq!(MediumKind::Disk.natural_sector_size(None), 2048);
+        assert_eq!(MediumKind::Disc.natural_sector_size(Some(4096)), 2048);
+        assert_eq!(MediumKind::of_device_type(0), MediumKind::Disk);
+        assert_eq!(MediumKind::of_device_type(5), MediumKind::Disc);
+    }
+}
