@@ -8,7 +8,7 @@ import init, {
   DiscFormat2Data, DiscMaster2, FileSystemImage, WriteEngine2, profileName,
 } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, acceptDrops, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
+  $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
   progressOf, rateText, showState,
 } from './common.js';
 
@@ -79,11 +79,6 @@ function control(id) {
   throw new Error(`#${id} cannot be disabled`);
 }
 
-/** The file chosen for a disc image or raw sectors. @returns {File | undefined} */
-function chosenFile() {
-  return $('file', HTMLInputElement).files?.[0];
-}
-
 /** The radio buttons choosing the mode. */
 function modeRadios() {
   return [...document.querySelectorAll('input[name="mode"]')].filter((r) => r instanceof HTMLInputElement);
@@ -144,6 +139,15 @@ function choose(file, path) {
   chosen.push({ path, file });
 }
 
+/**
+ * The top-level item a path on the disc belongs to: its first folder, or the file itself.
+ * @param {string} path
+ */
+function topName(path) {
+  const slash = path.indexOf('/');
+  return slash < 0 ? path : path.slice(0, slash);
+}
+
 // The chosen files as the top-level items the person sees, with the total
 // against the disc's free space (the image's own size, laid out).
 function showChosen() {
@@ -152,7 +156,7 @@ function showChosen() {
   /** @type {Map<string, { files: number, bytes: number, folder: boolean }>} */
   const top = new Map();
   for (const c of chosen) {
-    const name = c.path.split('/')[0];
+    const name = topName(c.path);
     const t = top.get(name) || { files: 0, bytes: 0, folder: c.path.includes('/') };
     t.files += 1;
     t.bytes += c.file.size;
@@ -166,9 +170,10 @@ function showChosen() {
     remove.type = 'button';
     remove.textContent = 'Remove';
     remove.onclick = () => {
-      for (let i = chosen.length - 1; i >= 0; i -= 1) {
-        if (chosen[i].path === name || chosen[i].path.startsWith(`${name}/`)) chosen.splice(i, 1);
-      }
+      // In place: window.webburn (and the tests) hold this array.
+      const keep = chosen.filter((c) => topName(c.path) !== name);
+      chosen.length = 0;
+      for (const c of keep) chosen.push(c);
       showChosen();
       updateButtons();
     };
@@ -337,6 +342,7 @@ function showRecorderDetails() {
   if (r.mediumKind === 'disk' && bps.querySelector(`option[value="${r.sectorSize}"]`)) {
     bps.value = String(r.sectorSize);
   }
+  /** @type {[string, string][]} */
   const rows = [
     ['Device', `${r.vendorId} ${r.productId} ${r.productRevision}`],
     ['Kind', r.kind + (r.inUse ? ' (in use by another page)' : '')],
@@ -416,9 +422,11 @@ function drawGraph() {
   if (!g) return;
   const { width: w, height: h } = canvas;
   g.clearRect(0, 0, w, h);
-  if (samples.length < 2) return;
-  const t0 = samples[0].t;
-  const span = Math.max(samples[samples.length - 1].t - t0, 1);
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  if (samples.length < 2 || !first || !last) return;
+  const t0 = first.t;
+  const span = Math.max(last.t - t0, 1);
   const maxRate = Math.max(...samples.map((s) => s.rate), 1);
   /**
    * @param {string} color

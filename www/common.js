@@ -50,6 +50,14 @@ export function find(root, selector, kind) {
 
 export const MB = 1e6;
 
+/**
+ * The file chosen in the page's file input (#file), the first of several.
+ * @returns {File | undefined}
+ */
+export function chosenFile() {
+  return $('file', HTMLInputElement).files?.[0];
+}
+
 // The helper to talk to: ?helper=URL, else the origin that served this page.
 const params = new URLSearchParams(location.search);
 export const helperUrl = params.get('helper') || location.origin;

@@ -9,7 +9,7 @@
 // the one image streamed to every drive.
 import init, { DiscFormat2Data, DiscMaster2, FileSystemImage, profileName } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, acceptDrops, describeError, find, helperUrl, percentText, progressOf, rateText, showState,
+  $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, percentText, progressOf, rateText, showState,
 } from './common.js';
 
 /** @typedef {import('./pkg/webburn_web.js').DiscRecorder2} DiscRecorder2 */
@@ -36,7 +36,7 @@ import {
  * @property {string} recorder  its id
  * @property {boolean} ok
  * @property {string} result  the HRESULT's name
- * @property {string} [sha256]
+ * @property {string | undefined} [sha256]
  * @property {boolean} [verified]
  */
 
@@ -111,11 +111,6 @@ function setPhase(phase, text) {
 function copies() {
   const n = Math.floor(Number($('copies', HTMLInputElement).value));
   return n >= 1 && n <= 99 ? n : 1;
-}
-
-/** The file chosen (the first, for a photo kiosk). @returns {File | undefined} */
-function chosenFile() {
-  return $('file', HTMLInputElement).files?.[0];
 }
 
 /**
@@ -353,10 +348,11 @@ async function burnCopy(file, copy, total) {
   const { format } = library();
   await refreshDrives();
   const { drives } = state;
-  if (drives.length === 0) throw new Error('no drive is free');
-  format.recorder = drives[0];
+  const [first, ...others] = drives;
+  if (!first) throw new Error('no drive is free');
+  format.recorder = first;
   format.clearDuplicateRecorders();
-  for (const d of drives.slice(1)) format.addDuplicateRecorder(d);
+  for (const d of others) format.addDuplicateRecorder(d);
   format.burnVerificationLevel = state.settings.verification;
   format.ejectWhenDone = state.settings.eject;
   for (const t of state.tiles) {

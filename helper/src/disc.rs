@@ -17,22 +17,14 @@ use webburn_shared::{
     WriteEngineEventArgs,
 };
 
+use webburn_shared::Section;
+
+use crate::cancel::CancelToken;
 use crate::devices::Recorder;
 use crate::engine::{EngineError, UPDATE_INTERVAL, WriteEngine};
 use crate::transport::ScsiTransport;
 use digest::DigestingReader;
 use verify::ReadBack;
-
-/// One section to burn.
-#[derive(Debug, Clone, Copy)]
-pub struct Section {
-    /// Bytes the source holds, when known.
-    pub source_len: Option<u64>,
-    /// startingBlockAddress: the next writable address on sequential media.
-    pub start_lba: i32,
-    /// numberOfBlocks.
-    pub sector_count: i32,
-}
 
 /// The time estimates of IDiscFormat2DataEventArgs.
 #[derive(Debug)]
@@ -75,12 +67,12 @@ struct Flow<'a, F> {
     last: WriteEngineEventArgs,
     data: DataEventArgs,
     clock: Clock,
-    stop: &'a dyn Fn() -> bool,
+    cancel: &'a CancelToken,
 }
 
 impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
     fn step(&mut self, action: WriteAction) -> Result<(), EngineError> {
-        if (self.stop)() && action != WriteAction::Completed {
+        if self.cancel.is_stopped() && action != WriteAction::Completed {
             return Err(EngineError::cancelled());
         }
         self.report(action, self.rate());
@@ -128,27 +120,25 @@ impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
 }
 
 /// Runs the whole burn on `engine` (recorder and properties already put),
-/// reporting every step through `on_update`; `stop` cancels between steps
-/// and during the read-back (the engine's own CancelWrite covers the WRITEs).
+/// reporting every step through `on_update`; `cancel` stops it between
+/// steps, during the WRITEs and during the read-back. `source` holds at
+/// least the section's bytes.
 pub fn burn<R: Read + Send>(
     engine: &WriteEngine,
     source: R,
     section: Section,
     options: DiscOptions,
-    stop: &dyn Fn() -> bool,
+    cancel: &CancelToken,
     on_update: impl FnMut(&WriteEngineEventArgs, &DataEventArgs),
 ) -> Result<DiscReport, EngineError> {
     let recorder = engine.recorder().ok_or_else(|| {
         EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
     })?;
-    let typed =
-        engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
-    let bps = engine.bytes_per_sector();
     let verify = options.verification != VerificationLevel::None && !options.simulate;
-    let mut flow = Flow::new(on_update, section, bps, verify, stop);
+    let mut flow = Flow::new(on_update, section, verify, cancel);
 
-    let (checked, speed) = flow.prepare(&recorder, typed, options)?;
-    let (written, digest) = flow.write(engine, source, section, bps);
+    let (checked, speed) = flow.prepare(&recorder, section, options)?;
+    let (written, digest) = flow.write(engine, source, section);
     let finished = written.and_then(|()| flow.finalize(&recorder, &checked, options));
     if options.simulate {
         // Test Write goes off again whatever happened.
@@ -184,47 +174,39 @@ pub fn burn<R: Read + Send>(
 /// VALIDATING_MEDIA's checks alone, writing nothing: a caller refuses a
 /// burn the medium cannot take before it accepts any of the data.
 pub fn precheck(engine: &WriteEngine, section: Section) -> Result<(), EngineError> {
-    let typed =
-        engine.check_section(section.source_len, section.start_lba, section.sector_count)?;
     let recorder = engine.recorder().ok_or_else(|| {
         EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
     })?;
     let mut guard = hold(&recorder)?;
     let t: &mut dyn ScsiTransport = &mut **guard;
     medium::ensure_ready(t)?;
-    medium::check(t, typed).map(|_| ())
+    medium::check(t, section).map(|_| ())
 }
 
 impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
-    fn new(
-        on_update: F,
-        section: Section,
-        bps: i32,
-        verify: bool,
-        stop: &'a dyn Fn() -> bool,
-    ) -> Self {
-        let sectors = u64::from(section.sector_count.unsigned_abs());
+    fn new(on_update: F, section: Section, verify: bool, cancel: &'a CancelToken) -> Self {
+        let before = section.start().saturating_sub(1);
         Flow {
             on_update,
             last: WriteEngineEventArgs {
-                start_lba: section.start_lba,
-                sector_count: section.sector_count,
-                last_read_lba: section.start_lba - 1,
-                last_written_lba: section.start_lba - 1,
+                start_lba: section.start(),
+                sector_count: section.count_i32(),
+                last_read_lba: before,
+                last_written_lba: before,
                 ..WriteEngineEventArgs::default()
             },
             data: DataEventArgs {
                 write_speed: -1,
-                last_verified_lba: section.start_lba - 1,
+                last_verified_lba: before,
                 ..DataEventArgs::default()
             },
             clock: Clock {
                 started: Instant::now(),
-                section_bytes: sectors * u64::from(bps.unsigned_abs()),
-                bytes_per_sector: u64::from(bps.unsigned_abs()),
+                section_bytes: section.bytes(),
+                bytes_per_sector: u64::from(section.bytes_per_sector()),
                 verify,
             },
-            stop,
+            cancel,
         }
     }
 
@@ -232,7 +214,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
     fn prepare(
         &mut self,
         recorder: &Recorder,
-        section: webburn_shared::Section,
+        section: Section,
         options: DiscOptions,
     ) -> Result<(medium::MediumCheck, medium::SpeedChoice), EngineError> {
         self.step(WriteAction::ValidatingMedia)?;
@@ -266,18 +248,19 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         engine: &WriteEngine,
         source: R,
         section: Section,
-        bps: i32,
     ) -> (Result<(), EngineError>, digest::SectionDigest) {
         if let Err(e) = self.step(WriteAction::WritingData) {
             return (Err(e), digest::Digester::new(0, 1).finish());
         }
-        let sectors = u64::from(section.sector_count.unsigned_abs());
-        let mut digesting = DigestingReader::new(source, sectors, u64::from(bps.unsigned_abs()));
-        let written = engine.write_section(
+        let bps = u64::from(section.bytes_per_sector());
+        let mut digesting = DigestingReader::new(source, u64::from(section.count()), bps);
+        let cancel = self.cancel;
+        let written = engine.write_section_until(
             &mut digesting,
-            section.source_len,
-            section.start_lba,
-            section.sector_count,
+            Some(section.bytes()),
+            section.start(),
+            section.count_i32(),
+            cancel,
             |args| {
                 self.last = *args;
                 self.report(WriteAction::WritingData, self.rate());
@@ -326,7 +309,7 @@ fn read_back<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)>(
     let unit_bytes = engine.config().max_transfer.min(t.max_transfer_bytes());
     let start = flow.last.start_lba;
     let sectors = u64::from(flow.last.sector_count.unsigned_abs());
-    let stop = flow.stop;
+    let cancel = flow.cancel;
     let bps = digest.bytes_per_sector;
     let (mut last_at, mut last_done) = (Instant::now(), 0u64);
     let began = Instant::now();
@@ -352,7 +335,7 @@ fn read_back<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)>(
             level,
         },
         digest,
-        stop,
+        cancel,
         &mut on_progress,
     )?;
     flow.data.last_verified_lba = flow.last.last_written_lba;

@@ -20,9 +20,10 @@ mod writer;
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
+use webburn_shared::protocol::WriteProperties;
 use webburn_shared::section::{Section, check_rate};
 use webburn_shared::{Failure, HResult, MediumKind, WriteEngineEventArgs};
 
@@ -32,6 +33,7 @@ use progress::{EventClock, Progress};
 use ring::Ring;
 use writer::{BufferPoll, Pacing, WriteJob};
 
+use crate::cancel::CancelToken;
 use crate::devices::Recorder;
 use crate::transport::{DEFAULT_MAX_TRANSFER, DISK_MAX_TRANSFER, ScsiTransport};
 
@@ -109,10 +111,45 @@ pub struct WriteEngine {
     config: EngineConfig,
     props: Mutex<Properties>,
     in_progress: AtomicBool,
-    cancel: AtomicBool,
+    /// The stop signal of the running (or last) WriteSection: CancelWrite fires it.
+    cancel: Mutex<CancelToken>,
     /// The writer thread is between its start and its exit.
-    writer_active: AtomicBool,
+    writer: WriterState,
     ring: Mutex<Option<Arc<Ring>>>,
+}
+
+/// Whether the writer thread runs, and a wait for it to stop.
+#[derive(Debug, Default)]
+struct WriterState {
+    active: Mutex<bool>,
+    stopped: Condvar,
+}
+
+impl WriterState {
+    fn set(&self, active: bool) {
+        *lock(&self.active) = active;
+        if !active {
+            self.stopped.notify_all();
+        }
+    }
+
+    /// Waits up to `limit` for the writer to stop.
+    fn wait_stopped(&self, limit: Duration) {
+        let active = lock(&self.active);
+        let _ = self
+            .stopped
+            .wait_timeout_while(active, limit, |a| *a)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+/// Marks the writer stopped however its thread ends.
+struct WriterRunning<'a>(&'a WriterState);
+
+impl Drop for WriterRunning<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
 }
 
 /// How long CancelWrite waits for the writer to stop (a WRITE in flight finishes first).
@@ -128,9 +165,6 @@ struct InProgress<'a>(&'a WriteEngine);
 impl Drop for InProgress<'_> {
     fn drop(&mut self) {
         *lock(&self.0.ring) = None;
-        // A cancel belongs to the WriteSection it interrupted; clearing it here
-        // (not at the start) keeps one that came before the ring existed.
-        self.0.cancel.store(false, Ordering::Release);
         self.0.in_progress.store(false, Ordering::Release);
     }
 }
@@ -159,8 +193,8 @@ impl WriteEngine {
                 use_streaming_write12: false,
             }),
             in_progress: AtomicBool::new(false),
-            cancel: AtomicBool::new(false),
-            writer_active: AtomicBool::new(false),
+            cancel: Mutex::new(CancelToken::new()),
+            writer: WriterState::default(),
             ring: Mutex::new(None),
         }
     }
@@ -218,6 +252,28 @@ impl WriteEngine {
         self.put(|p| p.ending_sectors_per_second = value)
     }
 
+    /// Puts BytesPerSector, both rate hints and UseStreamingWrite12 at once,
+    /// each checked as its own put checks it.
+    pub fn put_properties(&self, p: &WriteProperties) -> Result<(), EngineError> {
+        let refused = |name: &'static str, value: i32| {
+            move |h: HResult| EngineError::new(h, format!("{name} {value} was refused"))
+        };
+        self.put_bytes_per_sector(p.bytes_per_sector)
+            .map_err(refused("bytesPerSector", p.bytes_per_sector))?;
+        self.put_starting_sectors_per_second(p.starting_sectors_per_second)
+            .map_err(refused(
+                "startingSectorsPerSecond",
+                p.starting_sectors_per_second,
+            ))?;
+        self.put_ending_sectors_per_second(p.ending_sectors_per_second)
+            .map_err(refused(
+                "endingSectorsPerSecond",
+                p.ending_sectors_per_second,
+            ))?;
+        self.put_use_streaming_write12(p.use_streaming_write12)
+            .map_err(|h| EngineError::new(h, "useStreamingWrite12 was refused"))
+    }
+
     /// UseStreamingWrite12.
     pub fn use_streaming_write12(&self) -> bool {
         lock(&self.props).use_streaming_write12
@@ -241,8 +297,7 @@ impl WriteEngine {
     /// True once the running WriteSection has begun to stop (a failure or a
     /// cancel): a data source blocked waiting for input may give up.
     pub fn stopping(&self) -> bool {
-        self.cancel.load(Ordering::Acquire)
-            || lock(&self.ring).as_ref().is_some_and(|r| r.is_aborted())
+        lock(&self.cancel).is_stopped()
     }
 
     /// CancelWrite: S_OK if a WriteSection was running (it stops before its next
@@ -256,14 +311,8 @@ impl WriteEngine {
         if !self.write_in_progress() {
             return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
         }
-        self.cancel.store(true, Ordering::Release);
-        if let Some(ring) = lock(&self.ring).as_ref() {
-            ring.abort();
-        }
-        let until = std::time::Instant::now() + CANCEL_WAIT;
-        while self.writer_active.load(Ordering::Acquire) && std::time::Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        lock(&self.cancel).cancel();
+        self.writer.wait_stopped(CANCEL_WAIT);
         HResult::S_OK
     }
 
@@ -304,13 +353,41 @@ impl WriteEngine {
         source_len: Option<u64>,
         start_lba: i32,
         sector_count: i32,
+        on_update: impl FnMut(&WriteEngineEventArgs),
+    ) -> Result<(), EngineError> {
+        let cancel = CancelToken::new();
+        self.write_section_until(
+            source,
+            source_len,
+            start_lba,
+            sector_count,
+            &cancel,
+            on_update,
+        )
+    }
+
+    /// [`WriteEngine::write_section`] that also stops when `cancel` fires
+    /// (and fires it, as a failure, when the write fails, so whoever feeds
+    /// the source stops waiting). CancelWrite fires the same token.
+    pub fn write_section_until<R: Read + Send>(
+        &self,
+        source: R,
+        source_len: Option<u64>,
+        start_lba: i32,
+        sector_count: i32,
+        cancel: &CancelToken,
         mut on_update: impl FnMut(&WriteEngineEventArgs),
     ) -> Result<(), EngineError> {
-        if self.in_progress.swap(true, Ordering::AcqRel) {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
-                "WriteSection was called while another WriteSection of this engine is running",
-            ));
+        {
+            // CancelWrite sees this write's token as soon as it sees the write.
+            let mut current = lock(&self.cancel);
+            if self.in_progress.swap(true, Ordering::AcqRel) {
+                return Err(EngineError::new(
+                    HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                    "WriteSection was called while another WriteSection of this engine is running",
+                ));
+            }
+            *current = cancel.clone();
         }
         let _in_progress = InProgress(self);
         let props = lock(&self.props).clone();
@@ -346,8 +423,9 @@ impl WriteEngine {
             block_bytes(unit_sectors * bps_bytes, self.config.buffer_bytes),
         ));
         *lock(&self.ring) = Some(Arc::clone(&ring));
-        if self.cancel.load(Ordering::Acquire) {
-            ring.abort();
+        {
+            let ring = Arc::clone(&ring);
+            cancel.on_stop(move || ring.abort());
         }
         let progress = Progress::new(section);
         let mut clock = EventClock::new();
@@ -356,8 +434,7 @@ impl WriteEngine {
             transport,
             ring: &ring,
             progress: &progress,
-            cancel: &self.cancel,
-            active: &self.writer_active,
+            cancel,
             timeout: self.config.command_timeout,
             unit_sectors,
             streaming: props.use_streaming_write12,
@@ -369,11 +446,12 @@ impl WriteEngine {
             fill_first: self.config.fill_first,
         };
         let total_bytes = section.bytes();
-        self.writer_active.store(true, Ordering::Release);
+        self.writer.set(true);
         let result = std::thread::scope(|s| {
             let (done_tx, done_rx) = mpsc::channel::<()>();
             let reader = s.spawn(|| read_source(source, total_bytes, &ring, &progress));
             let writer = s.spawn(move || {
+                let _running = WriterRunning(&self.writer);
                 let r = job.run();
                 drop(done_tx);
                 r
@@ -382,6 +460,11 @@ impl WriteEngine {
                 on_update(&clock.snapshot(&progress, &ring));
             }
             let written = writer.join();
+            if !matches!(written, Ok(Ok(()))) {
+                // Whoever feeds the source stops waiting.
+                cancel.fail();
+            }
+            // The reader stops (after a success it has nothing left to do).
             ring.abort();
             let read = reader.join();
             let panicked =
@@ -390,7 +473,7 @@ impl WriteEngine {
             let read = read.unwrap_or_else(|_| Err(panicked()));
             match (written, read) {
                 (Ok(()), _) => Ok(()),
-                (Err(_), _) if self.cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
+                (Err(_), _) if cancel.is_cancelled() => Err(EngineError::cancelled()),
                 (Err(w), Err(r)) if w.hresult == HResult::E_IMAPI_REQUEST_CANCELLED => Err(r),
                 (Err(w), _) => Err(w),
             }

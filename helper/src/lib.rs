@@ -14,6 +14,8 @@
 //! - [`cli`]: the `webburn-helper` command line.
 
 pub mod autostart;
+pub mod burn;
+pub mod cancel;
 pub mod cli;
 pub mod devices;
 pub mod disc;

@@ -20,28 +20,37 @@ use tokio::time::Instant;
 use webburn_shared::error_code::close;
 use webburn_shared::protocol::{
     CLIENT_MESSAGE_TYPES, ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage,
+    StartWrite,
 };
-use webburn_shared::{
-    DataEventArgs, DataFrameHeader, DiscReport, ErrorCode, HResult, WriteEngineEventArgs,
-};
+use webburn_shared::{DataFrameHeader, DiscReport, ErrorCode, HResult};
 
+use crate::burn::Progress;
 use crate::engine::{EngineConfig, EngineError};
 use crate::state::activity::{Activity, DriveActivity};
 use crate::state::history::{DiscRecord, History};
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::{Registry, SessionId};
-use write::{OpenWrite, Violation, WriteRequest};
+use write::{OpenWrite, Violation, WriteContext};
 
 /// What a running write reports to its session, each about one write id
 /// and one target (recorder) of it.
 #[derive(Debug)]
 pub(crate) enum WriteEvent {
     /// An Update event (with the disc flow's args for a `disc` write).
-    Update(u32, u32, WriteEngineEventArgs, Option<DataEventArgs>),
+    Update(TargetId, Progress),
     /// The target's engine took this many bytes.
-    Credit(u32, u32, u64),
+    Credit(TargetId, u64),
     /// WriteSection (or the disc flow, with its report) returned.
-    Done(u32, u32, Result<Option<DiscReport>, EngineError>),
+    Done(TargetId, Result<Option<DiscReport>, EngineError>),
+}
+
+/// One target (recorder) of one write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TargetId {
+    /// The client's id of the write.
+    pub write_id: u32,
+    /// 0 for `recorder`, i for `duplicateTo[i - 1]`.
+    pub target: u32,
 }
 
 /// How long small data frames are gathered before the engine gets them.
@@ -400,28 +409,7 @@ impl Session {
                     Err(e) => answer(ErrorCode::Internal, e.to_string()),
                 }
             }
-            ClientMessage::StartWrite {
-                write_id,
-                properties,
-                starting_block_address,
-                number_of_blocks,
-                total_bytes,
-                raw_frames,
-                disc,
-                duplicate_to,
-            } => Step::Reply(
-                self.start_write(WriteRequest {
-                    write_id,
-                    properties,
-                    starting_block_address,
-                    number_of_blocks,
-                    total_bytes,
-                    raw_frames,
-                    disc,
-                    duplicate_to,
-                })
-                .await,
-            ),
+            ClientMessage::StartWrite(req) => Step::Reply(self.start_write(req).await),
             ClientMessage::CancelWrite { write_id, target } => self.cancel_write(write_id, target),
             ClientMessage::EndOfData { write_id } => {
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
@@ -474,7 +462,7 @@ impl Session {
         }])
     }
 
-    async fn start_write(&mut self, req: WriteRequest) -> Vec<ServerMessage> {
+    async fn start_write(&mut self, req: StartWrite) -> Vec<ServerMessage> {
         if let Some(last) = self.last_write_id.filter(|&l| req.write_id <= l) {
             let detail = format!(
                 "writeId {} is not greater than the previous one, {last}",
@@ -500,7 +488,14 @@ impl Session {
         let started = {
             let req = req.clone();
             tokio::task::spawn_blocking(move || {
-                OpenWrite::start(&req, config, &registry, id, &events, history.as_ref())
+                let ctx = WriteContext {
+                    config,
+                    registry: &registry,
+                    session: id,
+                    events: &events,
+                    history: history.as_ref(),
+                };
+                OpenWrite::start(&req, &ctx)
             })
             .await
         };
@@ -633,7 +628,7 @@ impl Session {
         let credit =
             |write_id, bytes| (bytes > 0).then_some(ServerMessage::Credit { write_id, bytes });
         match event {
-            WriteEvent::Update(write_id, target, args, data) => {
+            WriteEvent::Update(TargetId { write_id, target }, Progress { args, data }) => {
                 if let Some(w) = self.open.as_ref().filter(|w| w.id == write_id) {
                     let (recorder, _) = w.target_info(target);
                     let now = DriveActivity::from_event(recorder, &args, data.as_ref());
@@ -646,7 +641,7 @@ impl Session {
                     target,
                 }]
             }
-            WriteEvent::Credit(write_id, target, taken) => {
+            WriteEvent::Credit(TargetId { write_id, target }, taken) => {
                 let grant = self
                     .open
                     .as_mut()
@@ -654,7 +649,7 @@ impl Session {
                     .map_or(0, |w| w.more_credit(target, taken));
                 credit(write_id, grant).into_iter().collect()
             }
-            WriteEvent::Done(write_id, target, result) => {
+            WriteEvent::Done(TargetId { write_id, target }, result) => {
                 let mut freed = 0;
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
                     freed = w.target_done(target);

@@ -7,13 +7,14 @@ use std::path::Path;
 
 /// The helper's top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["sense", "units", "autostart"],
+    &["cancel", "sense", "units", "autostart"],
     &["transport"],
     &["scsi"],
     &["emulated"],
     &["devices"],
     &["engine", "state"],
     &["disc"],
+    &["burn"],
     &["session"],
     &["server"],
     &["tray"],

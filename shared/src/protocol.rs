@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::section::{Section, SectionError, check_rate};
 use crate::{
     DataEventArgs, DiscOptions, DiscReport, ErrorCode, HResult, MediumKind, WriteEngineEventArgs,
 };
@@ -47,6 +48,91 @@ fn is_zero(n: &u32) -> bool {
 /// Most recorders one write may go to (the recorder and 15 duplicates).
 pub const MAX_TARGETS: usize = 16;
 
+/// `startWrite`: WriteSection(data, startingBlockAddress, numberOfBlocks)
+/// on one recorder, or the same data on several (the duplicator). The
+/// session runs it as it is; [`StartWrite::validate`] is the one check of
+/// its arguments, made by the library before it sends and by the helper
+/// before it opens anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartWrite {
+    /// The client's id for this write, greater than any it used before in
+    /// this session; it goes in every data frame header.
+    pub write_id: u32,
+    /// The engine's properties.
+    #[serde(flatten)]
+    pub properties: WriteProperties,
+    /// startingBlockAddress.
+    pub starting_block_address: i32,
+    /// numberOfBlocks.
+    pub number_of_blocks: i32,
+    /// Bytes the client's data source holds (at least numberOfBlocks x BytesPerSector).
+    pub total_bytes: u64,
+    /// Every binary message of this write is payload alone, without the
+    /// data-frame header: it belongs to this write at the next offset
+    /// (section 6). Saves a browser building a Blob per frame.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_frames: bool,
+    /// Burn as DiscFormat2Data does (check the medium, speed, close,
+    /// verify, eject) instead of the bare WriteSection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disc: Option<DiscOptions>,
+    /// Duplicator: the same data also goes to these recorders at once,
+    /// each with its own lock, buffer, progress and result. Target 0 is
+    /// `recorder`, target i is `duplicateTo[i - 1]` (section 5a).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_to: Vec<String>,
+}
+
+impl WriteProperties {
+    /// The rates are -1 or positive (E_INVALIDARG otherwise); BytesPerSector
+    /// is checked with the section it divides.
+    pub fn validate(&self) -> Result<(), SectionError> {
+        check_rate("startingSectorsPerSecond", self.starting_sectors_per_second)?;
+        check_rate("endingSectorsPerSecond", self.ending_sectors_per_second)?;
+        Ok(())
+    }
+}
+
+impl StartWrite {
+    /// Checks everything that can be checked without the recorder: the
+    /// rates, the section (counts, sector size, LBA overflow), that
+    /// `totalBytes` covers it, and the targets (at most [`MAX_TARGETS`],
+    /// none named twice). Returns the section.
+    pub fn validate(&self) -> Result<Section, SectionError> {
+        self.properties.validate()?;
+        let section = Section::new(
+            self.starting_block_address,
+            self.number_of_blocks,
+            self.properties.bytes_per_sector,
+        )?;
+        section.check_source(Some(self.total_bytes))?;
+        let ids: Vec<&str> = self.recorders().collect();
+        if ids.len() > MAX_TARGETS {
+            return Err(SectionError::invalid(format!(
+                "a write may go to at most {MAX_TARGETS} recorders, not {}",
+                ids.len()
+            )));
+        }
+        if let Some((_, twice)) = ids
+            .iter()
+            .enumerate()
+            .find(|(i, id)| ids[..*i].contains(id))
+        {
+            return Err(SectionError::invalid(format!(
+                "recorder {twice} is named twice"
+            )));
+        }
+        Ok(section)
+    }
+
+    /// The recorders the write goes to, by target index.
+    pub fn recorders(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.properties.recorder.as_str())
+            .chain(self.duplicate_to.iter().map(String::as_str))
+    }
+}
+
 /// Messages a client (the page's library) sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
@@ -66,34 +152,7 @@ pub enum ClientMessage {
     /// Ask for the recorder list.
     ListRecorders,
     /// WriteSection(data, startingBlockAddress, numberOfBlocks).
-    StartWrite {
-        /// The client's id for this write, greater than any it used before in
-        /// this session; it goes in every data frame header.
-        write_id: u32,
-        /// The engine's properties.
-        #[serde(flatten)]
-        properties: WriteProperties,
-        /// startingBlockAddress.
-        starting_block_address: i32,
-        /// numberOfBlocks.
-        number_of_blocks: i32,
-        /// Bytes the client's data source holds (at least numberOfBlocks x BytesPerSector).
-        total_bytes: u64,
-        /// Every binary message of this write is payload alone, without the
-        /// data-frame header: it belongs to this write at the next offset
-        /// (section 6). Saves a browser building a Blob per frame.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        raw_frames: bool,
-        /// Burn as DiscFormat2Data does (check the medium, speed, close,
-        /// verify, eject) instead of the bare WriteSection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        disc: Option<DiscOptions>,
-        /// Duplicator: the same data also goes to these recorders at once,
-        /// each with its own lock, buffer, progress and result. Target 0 is
-        /// `recorder`, target i is `duplicateTo[i - 1]` (section 5a).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        duplicate_to: Vec<String>,
-    },
+    StartWrite(StartWrite),
     /// CancelWrite().
     CancelWrite {
         /// The write to cancel.
@@ -372,18 +431,14 @@ mod tests {
         let json = r#"{"type":"startWrite","recorder":"emulated:/tmp/a.img",
             "writeId":1,"bytesPerSector":2048,"startingBlockAddress":0,"numberOfBlocks":16,"totalBytes":32768}"#;
         let msg: ClientMessage = serde_json::from_str(json).unwrap();
-        let ClientMessage::StartWrite {
-            properties,
-            number_of_blocks,
-            ..
-        } = msg
-        else {
+        let ClientMessage::StartWrite(start) = msg else {
             panic!("wrong variant: {msg:?}");
         };
-        assert_eq!(properties.recorder, "emulated:/tmp/a.img");
-        assert_eq!(properties.starting_sectors_per_second, -1);
-        assert!(!properties.use_streaming_write12);
-        assert_eq!(number_of_blocks, 16);
+        assert_eq!(start.properties.recorder, "emulated:/tmp/a.img");
+        assert_eq!(start.properties.starting_sectors_per_second, -1);
+        assert!(!start.properties.use_streaming_write12);
+        assert_eq!(start.number_of_blocks, 16);
+        assert_eq!(start.validate().map(Section::bytes), Ok(32768));
     }
 
     #[test]
@@ -410,22 +465,7 @@ mod tests {
                 client: None,
             },
             ClientMessage::ListRecorders,
-            ClientMessage::StartWrite {
-                write_id: 1,
-                properties: WriteProperties {
-                    recorder: String::new(),
-                    bytes_per_sector: 2048,
-                    starting_sectors_per_second: -1,
-                    ending_sectors_per_second: -1,
-                    use_streaming_write12: false,
-                },
-                starting_block_address: 0,
-                number_of_blocks: 1,
-                total_bytes: 2048,
-                raw_frames: false,
-                disc: None,
-                duplicate_to: vec!["b".into()],
-            },
+            ClientMessage::StartWrite(start(vec!["b".into()])),
             ClientMessage::CancelWrite {
                 write_id: 1,
                 target: Some(1),
@@ -475,9 +515,44 @@ mod tests {
                "startingBlockAddress":0,"numberOfBlocks":1,"totalBytes":2048,"duplicateTo":["b","c"]}"#,
         )
         .unwrap();
-        assert!(
-            matches!(&dup, ClientMessage::StartWrite { duplicate_to, .. } if duplicate_to == &["b", "c"])
-        );
+        assert!(matches!(&dup, ClientMessage::StartWrite(s) if s.duplicate_to == ["b", "c"]));
+    }
+
+    fn start(duplicate_to: Vec<String>) -> StartWrite {
+        StartWrite {
+            write_id: 1,
+            properties: WriteProperties {
+                recorder: "a".into(),
+                bytes_per_sector: 2048,
+                starting_sectors_per_second: -1,
+                ending_sectors_per_second: -1,
+                use_streaming_write12: false,
+            },
+            starting_block_address: 0,
+            number_of_blocks: 1,
+            total_bytes: 2048,
+            raw_frames: false,
+            disc: None,
+            duplicate_to,
+        }
+    }
+
+    #[test]
+    fn validate_is_the_one_check_of_a_start_write() {
+        assert!(start(vec!["b".into()]).validate().is_ok());
+        let refused = |s: StartWrite| s.validate().unwrap_err().detail;
+        assert!(refused(start(vec!["a".into()])).contains("named twice"));
+        let many = (0..MAX_TARGETS).map(|i| format!("d{i}")).collect();
+        assert!(refused(start(many)).contains("at most 16"));
+        let mut short = start(Vec::new());
+        short.total_bytes = 2047;
+        assert!(refused(short).contains("holds 2047 bytes"));
+        let mut rate = start(Vec::new());
+        rate.properties.ending_sectors_per_second = 0;
+        assert!(refused(rate).contains("endingSectorsPerSecond"));
+        let mut bps = start(Vec::new());
+        bps.properties.bytes_per_sector = 0;
+        assert!(refused(bps).contains("bytesPerSector"));
     }
 
     #[test]

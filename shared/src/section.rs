@@ -25,10 +25,13 @@ impl std::fmt::Display for SectionError {
 
 impl std::error::Error for SectionError {}
 
-fn invalid(detail: String) -> SectionError {
-    SectionError {
-        hresult: HResult::E_INVALIDARG,
-        detail,
+impl SectionError {
+    /// E_INVALIDARG with `detail`.
+    pub fn invalid(detail: impl Into<String>) -> SectionError {
+        SectionError {
+            hresult: HResult::E_INVALIDARG,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -54,7 +57,7 @@ impl Section {
             .ok()
             .filter(|&b| b > 0)
             .ok_or_else(|| {
-                invalid(format!(
+                SectionError::invalid(format!(
                     "bytesPerSector must be positive, not {bytes_per_sector}"
                 ))
             })?;
@@ -62,13 +65,13 @@ impl Section {
             .ok()
             .filter(|&n| n > 0)
             .ok_or_else(|| {
-                invalid(format!(
+                SectionError::invalid(format!(
                     "numberOfBlocks must be positive, not {number_of_blocks}"
                 ))
             })?;
         let last = i64::from(starting_block_address) + i64::from(count) - 1;
         if i32::try_from(last).is_err() {
-            return Err(invalid(format!(
+            return Err(SectionError::invalid(format!(
                 "startingBlockAddress {starting_block_address} + numberOfBlocks {number_of_blocks} overflows an LBA"
             )));
         }
@@ -121,7 +124,7 @@ impl Section {
     /// E_INVALIDARG if a source of `len` bytes is too short for the section.
     pub fn check_source(self, len: Option<u64>) -> Result<(), SectionError> {
         match len {
-            Some(len) if len < self.bytes() => Err(invalid(format!(
+            Some(len) if len < self.bytes() => Err(SectionError::invalid(format!(
                 "the data source holds {len} bytes but the section needs {}",
                 self.bytes()
             ))),
@@ -136,7 +139,7 @@ pub fn check_rate(name: &str, value: i32) -> Result<i32, SectionError> {
     if value == -1 || value > 0 {
         Ok(value)
     } else {
-        Err(invalid(format!(
+        Err(SectionError::invalid(format!(
             "{name} must be -1 or positive, not {value}"
         )))
     }
@@ -219,21 +222,21 @@ impl MediumRoom {
     pub fn admit(&self, section: Section) -> Result<(), SectionError> {
         let name = self.name;
         if !self.sector_sizes.takes(section.bytes_per_sector) {
-            return Err(invalid(format!(
+            return Err(SectionError::invalid(format!(
                 "BytesPerSector {} does not fit the {name}, which takes {}",
                 section.bytes_per_sector,
                 self.sector_sizes.describe()
             )));
         }
         if section.start < self.first_lba {
-            return Err(invalid(format!(
+            return Err(SectionError::invalid(format!(
                 "startingBlockAddress {} is below the {name}'s first sector {}",
                 section.start, self.first_lba
             )));
         }
         let end_lba = i64::try_from(self.end_lba).unwrap_or(i64::MAX);
         if i64::from(section.start) > end_lba {
-            return Err(invalid(format!(
+            return Err(SectionError::invalid(format!(
                 "startingBlockAddress {} is past the {name}'s last writable sector {}",
                 section.start,
                 end_lba - 1

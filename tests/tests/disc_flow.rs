@@ -3,14 +3,14 @@
 //! (including a failure from a corrupted image) and eject.
 
 use std::io::Cursor;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
-use webburn_helper::disc::{self, Section};
+use webburn_helper::cancel::CancelToken;
+use webburn_helper::disc;
 use webburn_helper::engine::{EngineConfig, EngineError, WriteEngine};
 use webburn_helper::scsi::{self, Cdb, DiscStatus};
 use webburn_shared::{
-    DataEventArgs, DiscOptions, DiscReport, HResult, VerificationLevel, WriteAction,
+    DataEventArgs, DiscOptions, DiscReport, HResult, Section, VerificationLevel, WriteAction,
 };
 use webburn_tests::{CommandLog, emulated, engine, image, pattern};
 
@@ -27,21 +27,15 @@ fn burn_with(
     data: &[u8],
     start_lba: i32,
     options: DiscOptions,
-    stop: &dyn Fn() -> bool,
+    cancel: &CancelToken,
 ) -> Burned {
     let mut events = Vec::new();
-    let result = disc::burn(
-        e,
-        Cursor::new(data),
-        Section {
-            source_len: Some(data.len() as u64),
-            start_lba,
-            sector_count: (data.len() / 2048) as i32,
-        },
-        options,
-        stop,
-        |_, d| events.push(*d),
-    );
+    let result = match Section::new(start_lba, (data.len() / 2048) as i32, 2048) {
+        Ok(section) => disc::burn(e, Cursor::new(data), section, options, cancel, |_, d| {
+            events.push(*d);
+        }),
+        Err(refused) => Err(refused.into()),
+    };
     let mut actions: Vec<WriteAction> = events.iter().map(|d| d.current_action).collect();
     actions.dedup();
     Burned {
@@ -52,7 +46,7 @@ fn burn_with(
 }
 
 fn burn(e: &WriteEngine, data: &[u8], options: DiscOptions) -> Burned {
-    burn_with(e, data, 0, options, &|| false)
+    burn_with(e, data, 0, options, &CancelToken::new())
 }
 
 fn config() -> EngineConfig {
@@ -121,7 +115,7 @@ fn a_blank_dvd_plus_r_goes_through_every_step_and_is_closed_and_verified() {
         &data,
         (data.len() / 2048) as i32,
         DiscOptions::default(),
-        &|| false,
+        &CancelToken::new(),
     );
     let err = again.result.unwrap_err();
     assert_eq!(
@@ -197,7 +191,7 @@ fn media_checks_fail_with_their_hresults_before_any_write() {
         &data,
         16,
         DiscOptions::default(),
-        &|| false,
+        &CancelToken::new(),
     )
     .result
     .unwrap_err();
@@ -215,7 +209,7 @@ fn media_checks_fail_with_their_hresults_before_any_write() {
         &data,
         8,
         DiscOptions::default(),
-        &|| false,
+        &CancelToken::new(),
     )
     .result
     .unwrap_err();
@@ -243,7 +237,7 @@ fn a_disk_is_written_where_asked_verified_and_not_closed() {
         &data,
         100,
         DiscOptions::default(),
-        &|| false,
+        &CancelToken::new(),
     );
     let report = b.result.unwrap();
     assert!(report.verified);
@@ -354,7 +348,7 @@ fn eject_opens_the_tray_and_the_next_burn_closes_it() {
         &data,
         (data.len() / 2048) as i32,
         DiscOptions::default(),
-        &|| false,
+        &CancelToken::new(),
     );
     assert_eq!(
         b.result.unwrap_err().hresult,
@@ -387,22 +381,19 @@ fn a_cancel_while_verifying_ends_with_request_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, _, log) = emulated(dir.path(), "c.img", ",profile=bd-r");
     let data = pattern(4 * MIB, 10);
-    let verifying = AtomicBool::new(false);
+    let cancel = CancelToken::new();
     let e = engine(&rec, config());
     let mut events = Vec::new();
+    let section = Section::new(0, (data.len() / 2048) as i32, 2048).unwrap();
     let result = disc::burn(
         &e,
         Cursor::new(&data),
-        Section {
-            source_len: Some(data.len() as u64),
-            start_lba: 0,
-            sector_count: (data.len() / 2048) as i32,
-        },
+        section,
         DiscOptions::default(),
-        &|| verifying.load(Ordering::Acquire),
+        &cancel,
         |_, d| {
             if d.current_action == WriteAction::Verifying {
-                verifying.store(true, Ordering::Release);
+                cancel.cancel();
             }
             events.push(d.current_action);
         },

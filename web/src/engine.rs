@@ -11,8 +11,8 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::EventTarget;
-use webburn_shared::protocol::{ClientMessage, ServerMessage, WriteProperties};
-use webburn_shared::section::{self, Section, SectionError};
+use webburn_shared::protocol::{ClientMessage, ServerMessage, StartWrite, WriteProperties};
+use webburn_shared::section::{self, SectionError};
 use webburn_shared::{DiscOptions, DiscReport, ErrorCode, HResult};
 
 use crate::connection::Connection;
@@ -338,13 +338,7 @@ impl WriteEngine2 {
         if p.bytes_per_sector < 1 {
             return Err(invalid("bytesPerSector was never set"));
         }
-        let section =
-            Section::new(lba, blocks, p.bytes_per_sector).map_err(|e| section_error(&e))?;
-        let needed = section.bytes();
         let source = Source::new(data)?;
-        section
-            .check_source(source.size())
-            .map_err(|e| section_error(&e))?;
         let connection = recorder.connection.clone();
         let max_payload = connection
             .limits()
@@ -363,9 +357,8 @@ impl WriteEngine2 {
             }
             recorders.push(d.desc.id.clone());
         }
-        let (write_id, messages) = connection.register_write(recorders.len());
-        connection.send(&ClientMessage::StartWrite {
-            write_id,
+        let mut start = StartWrite {
+            write_id: 0,
             properties: WriteProperties {
                 recorder: recorder.desc.id.clone(),
                 bytes_per_sector: p.bytes_per_sector,
@@ -375,11 +368,17 @@ impl WriteEngine2 {
             },
             starting_block_address: lba,
             number_of_blocks: blocks,
-            total_bytes: source.size().unwrap_or(needed),
+            total_bytes: source.size().unwrap_or(u64::MAX),
             raw_frames: true,
             disc,
             duplicate_to: recorders[1..].to_vec(),
-        })?;
+        };
+        // The helper makes the same check; a page learns of a mistake at once.
+        let needed = start.validate().map_err(|e| section_error(&e))?.bytes();
+        start.total_bytes = source.size().unwrap_or(needed);
+        let (write_id, messages) = connection.register_write(recorders.len());
+        start.write_id = write_id;
+        connection.send(&ClientMessage::StartWrite(start))?;
         inner.running = Some(Running {
             write_id,
             connection: connection.clone(),

@@ -18,6 +18,7 @@ import init, {
   type WebburnError,
   type WriteEngine2UpdateEvent,
   hresultName,
+  profileName,
   protocolVersion,
 } from "../../target/www/pkg/webburn_web.js";
 
@@ -35,6 +36,11 @@ export async function burn(file: File): Promise<void> {
   const next: number | undefined = first.nextWritableAddress;
   const paths: string[] = first.volumePathNames;
   console.log(recorders.length, master.count, profiles, next, paths, first.vendorId, first.productId);
+  // What a burn on the loaded medium uses, and the medium in words.
+  const medium: "disc" | "disk" = first.mediumKind;
+  const sectorSize: number = first.sectorSize;
+  const names: string[] = profiles.map(profileName);
+  console.log(medium, sectorSize, names);
 
   const engine = new WriteEngine2();
   engine.recorder = first;
@@ -59,7 +65,8 @@ export async function burn(file: File): Promise<void> {
     await engine.writeSection(file.stream(), 0, sectors);
   } catch (err) {
     const e = err as WebburnError;
-    console.log(e.name, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
+    const code: string | undefined = e.code;
+    console.log(e.name, code, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
   }
   await engine.cancelWrite();
 

@@ -9,15 +9,18 @@ use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
+use webburn_shared::protocol::WriteProperties;
 use webburn_shared::{
-    DataEventArgs, DiscOptions, DiscReport, HResult, VerificationLevel, WriteAction,
+    DataEventArgs, DiscOptions, DiscReport, HResult, Section, VerificationLevel, WriteAction,
     WriteEngineEventArgs,
 };
 
 use super::CliError;
 use super::progress_line::ProgressLine;
+use crate::burn::{Burn, BurnPlan};
+use crate::cancel::CancelToken;
 use crate::devices::{Recorder, RecorderInfo, default_recorder_id};
-use crate::engine::{EngineConfig, WriteEngine};
+use crate::engine::{EngineConfig, EngineError};
 use crate::units::{format_bytes, parse_size};
 
 /// Arguments of `burn`.
@@ -126,36 +129,34 @@ fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// A WriteEngine with the properties the arguments name.
-fn engine_for(
-    args: &BurnArgs,
-    recorder: &Recorder,
-    bps: i32,
-    info: Option<&RecorderInfo>,
-) -> Result<WriteEngine, CliError> {
-    let base = EngineConfig {
-        buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
-        ..EngineConfig::default()
+/// The burn the arguments ask for: `sectors` sectors from `at` on its
+/// recorder, with the arguments' properties and, with `--disc`, the disc flow.
+fn plan(args: &BurnArgs, at: &Start<'_>, padded: u64, sectors: i32) -> Result<Burn, EngineError> {
+    let properties = WriteProperties {
+        recorder: at.recorder.id().to_owned(),
+        bytes_per_sector: at.bps,
+        starting_sectors_per_second: args.starting_sectors_per_second,
+        ending_sectors_per_second: args.ending_sectors_per_second,
+        use_streaming_write12: args.streaming,
     };
-    let engine = WriteEngine::new(info.map_or(base, |i| base.tuned_for(i.medium)));
-    let put = |r: Result<(), HResult>, what: &str| {
-        r.map_err(|h| CliError::new(h, format!("{what} rejected")))
+    properties.validate()?;
+    let plan = BurnPlan {
+        config: EngineConfig {
+            buffer_bytes: usize::try_from(args.buffer).unwrap_or(usize::MAX),
+            ..EngineConfig::default()
+        },
+        properties,
+        section: Section::new(at.lba, sectors, at.bps)?,
+        source_len: Some(padded),
+        disc: args.disc.then_some(DiscOptions {
+            verification: args.verify,
+            write_speed: args.speed.unwrap_or(-1),
+            simulate: args.simulate,
+            eject: args.eject,
+        }),
+        synchronize: !args.disc && !args.no_sync,
     };
-    put(engine.put_recorder(recorder.clone()), "recorder")?;
-    put(engine.put_bytes_per_sector(bps), "--bytes-per-sector")?;
-    put(
-        engine.put_starting_sectors_per_second(args.starting_sectors_per_second),
-        "--starting-sectors-per-second",
-    )?;
-    put(
-        engine.put_ending_sectors_per_second(args.ending_sectors_per_second),
-        "--ending-sectors-per-second",
-    )?;
-    put(
-        engine.put_use_streaming_write12(args.streaming),
-        "--streaming",
-    )?;
-    Ok(engine)
+    Burn::new(plan, at.recorder.clone(), at.info.map(|i| i.medium))
 }
 
 /// A WriteSection source, zero-padded to whole sectors.
@@ -295,90 +296,52 @@ fn report_line(r: &DiscReport) -> String {
 
 /// What a burn left behind for the summary.
 struct Outcome {
-    result: Result<Option<DiscReport>, crate::engine::EngineError>,
+    result: Result<Option<DiscReport>, EngineError>,
     last: WriteEngineEventArgs,
     events: u64,
 }
 
 /// WriteSection and SYNCHRONIZE CACHE, or the disc flow with `--disc`,
 /// drawing progress as it goes.
-#[allow(clippy::too_many_arguments)]
 fn burn(
     args: &BurnArgs,
-    engine: &WriteEngine,
-    recorder: &Recorder,
+    at: &Start<'_>,
     source: impl Read + Send,
     padded: u64,
-    start_lba: i32,
     sectors: i32,
-    bps: u64,
 ) -> Outcome {
+    let bps = u64::from(at.bps.unsigned_abs());
     let mut line = ProgressLine::new(bps, args.quiet);
     // Nothing written until an event says otherwise (a write refused before
     // its first event reports no sectors).
     let mut last = WriteEngineEventArgs {
-        start_lba,
+        start_lba: at.lba,
         sector_count: sectors,
-        last_read_lba: start_lba.saturating_sub(1),
-        last_written_lba: start_lba.saturating_sub(1),
+        last_read_lba: at.lba.saturating_sub(1),
+        last_written_lba: at.lba.saturating_sub(1),
         ..WriteEngineEventArgs::default()
     };
     let mut events = 0u64;
-    let result = if args.disc {
-        let options = DiscOptions {
-            verification: args.verify,
-            write_speed: args.speed.unwrap_or(-1),
-            simulate: args.simulate,
-            eject: args.eject,
-        };
-        let mut action = None;
-        let section = crate::disc::Section {
-            source_len: Some(padded),
-            start_lba,
-            sector_count: sectors,
-        };
-        crate::disc::burn(
-            engine,
-            source,
-            section,
-            options,
-            &|| false,
-            |a, d: &DataEventArgs| {
-                events += 1;
-                last = *a;
-                if action != Some(d.current_action) {
-                    action = Some(d.current_action);
-                    line.note(&action_line(d));
-                }
-                match d.current_action {
-                    WriteAction::WritingData => line.update(a),
-                    WriteAction::Verifying => line.verify(a, d),
-                    _ => {}
-                }
-            },
-        )
-        .map(Some)
-    } else {
-        engine
-            .write_section(source, Some(padded), start_lba, sectors, |a| {
-                events += 1;
-                last = *a;
-                line.update(a);
-            })
-            .and_then(|()| {
-                if args.no_sync {
-                    return Ok(());
-                }
-                let mut guard = recorder.try_acquire().map_err(|h| {
-                    crate::engine::EngineError::new(
-                        h,
-                        "the recorder was taken before SYNCHRONIZE CACHE",
-                    )
-                })?;
-                crate::disc::medium::synchronize(&mut **guard)
-            })
-            .map(|()| None)
-    };
+    let mut action = None;
+    let result = plan(args, at, padded, sectors).and_then(|burn| {
+        burn.run(source, &CancelToken::new(), |p| {
+            events += 1;
+            last = p.args;
+            let Some(d) = p.data else {
+                line.update(&p.args);
+                return;
+            };
+            if action != Some(d.current_action) {
+                action = Some(d.current_action);
+                line.note(&action_line(&d));
+            }
+            match d.current_action {
+                WriteAction::WritingData => line.update(&p.args),
+                WriteAction::Verifying => line.verify(&p.args, &d),
+                _ => {}
+            }
+        })
+    });
     line.finish();
     Outcome {
         result,
@@ -432,7 +395,7 @@ fn burn_input<R: Read + Send>(
         recorder,
         bps,
         lba: start_lba,
-        info,
+        ..
     } = *at;
     let Input {
         source,
@@ -442,7 +405,6 @@ fn burn_input<R: Read + Send>(
         sectors,
     } = input;
     let bps = u64::from(bps.unsigned_abs());
-    let engine = engine_for(args, recorder, i32::try_from(bps).unwrap_or(2048), info)?;
 
     if !args.quiet {
         eprintln!(
@@ -456,9 +418,7 @@ fn burn_input<R: Read + Send>(
         result,
         last,
         events,
-    } = burn(
-        args, &engine, recorder, source, padded, start_lba, sectors, bps,
-    );
+    } = burn(args, at, source, padded, sectors);
     let report = result.as_ref().ok().cloned().flatten();
     let result = result.map(drop);
     let seconds = started.elapsed().as_secs_f64();

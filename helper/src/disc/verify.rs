@@ -4,6 +4,7 @@
 use webburn_shared::{HResult, VerificationLevel};
 
 use super::digest::{Digester, SectionDigest};
+use crate::cancel::CancelToken;
 use crate::engine::EngineError;
 use crate::scsi::{self, ScsiError};
 use crate::sense;
@@ -59,12 +60,12 @@ fn read_failed(lba: i64, e: ScsiError) -> EngineError {
 
 /// Reads back the blocks `level` asks for and compares them with `expected`;
 /// `on_progress` gets the sectors compared so far after each READ. Stops
-/// with E_IMAPI_REQUEST_CANCELLED when `stop` says so.
+/// with E_IMAPI_REQUEST_CANCELLED when `cancel` fires.
 pub fn read_back(
     t: &mut dyn ScsiTransport,
     what: ReadBack,
     expected: &SectionDigest,
-    stop: &dyn Fn() -> bool,
+    cancel: &CancelToken,
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<(), EngineError> {
     let bps = expected.bytes_per_sector;
@@ -93,7 +94,7 @@ pub fn read_back(
         let mut checked = 0usize;
         let mut at = from;
         while at < to {
-            if stop() {
+            if cancel.is_stopped() {
                 return Err(EngineError::cancelled());
             }
             let n = (to - at).min(u64::from(unit_sectors)) as u16;

@@ -2,7 +2,7 @@
 //! WRITE(10) or WRITE(12)+Streaming, re-sending busy commands with a bounded
 //! backoff and stopping at the first failure or on cancel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use webburn_shared::HResult;
@@ -10,6 +10,7 @@ use webburn_shared::HResult;
 use super::error::EngineError;
 use super::progress::Progress;
 use super::ring::Ring;
+use crate::cancel::CancelToken;
 use crate::scsi::{self, Cdb};
 use crate::sense::{self, Backoff, Sense, SenseAction};
 use crate::transport::{DataDirection, ScsiCommand, ScsiStatus, ScsiTransport};
@@ -19,9 +20,8 @@ pub(crate) struct WriteJob<'a> {
     pub transport: &'a mut dyn ScsiTransport,
     pub ring: &'a Ring,
     pub progress: &'a Progress,
-    pub cancel: &'a AtomicBool,
-    /// Cleared when `run` returns, so CancelWrite knows the writer stopped.
-    pub active: &'a AtomicBool,
+    /// The write's stop signal.
+    pub cancel: &'a CancelToken,
     pub timeout: Duration,
     /// Sectors per WRITE: at most 65,535 for WRITE(10).
     pub unit_sectors: usize,
@@ -70,34 +70,9 @@ impl Pacing {
     }
 }
 
-/// Sleeps `d` in short naps; false if a cancel came meanwhile.
-fn nap(d: Duration, cancel: &AtomicBool) -> bool {
-    let until = Instant::now() + d;
-    loop {
-        if cancel.load(Ordering::Acquire) {
-            return false;
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(20)));
-    }
-}
-
-/// Clears the writer's active flag however `run` ends.
-struct Active<'a>(&'a AtomicBool);
-
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 impl WriteJob<'_> {
     /// Writes the section; returns when every sector is written or on the first failure.
     pub fn run(mut self) -> Result<(), EngineError> {
-        let _active = Active(self.active);
         let p = self.progress;
         let bps = p.bytes_per_sector;
         let total = u64::from(p.section.count());
@@ -145,7 +120,7 @@ impl WriteJob<'_> {
         let bps = usize::try_from(p.bytes_per_sector).unwrap_or(usize::MAX);
         let mut at = 0;
         while *done < total && data.len() - at >= bps {
-            if self.cancel.load(Ordering::Acquire) {
+            if self.cancel.is_stopped() {
                 return Err(EngineError::cancelled());
             }
             let whole = (data.len() - at) / bps;
@@ -257,7 +232,7 @@ impl WriteJob<'_> {
                         return Err(failure(exhausted, lba, s));
                     }
                     let wait = self.backoff(backoff, tries, data.len(), fraction);
-                    if !nap(wait, self.cancel) {
+                    if self.cancel.sleep(wait) {
                         return Err(EngineError::cancelled());
                     }
                     tries += 1;
@@ -327,14 +302,5 @@ mod tests {
             .sectors_per_second(0.3),
             None
         );
-    }
-
-    #[test]
-    fn nap_stops_early_on_cancel() {
-        let cancel = AtomicBool::new(true);
-        let t = Instant::now();
-        assert!(!nap(Duration::from_secs(5), &cancel));
-        assert!(t.elapsed() < Duration::from_millis(100));
-        assert!(nap(Duration::from_millis(1), &AtomicBool::new(false)));
     }
 }

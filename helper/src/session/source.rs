@@ -2,107 +2,166 @@
 //! arrive through a channel, and every byte the engine takes is reported
 //! back as credit the session can grant again.
 
+use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use bytes::{Buf, Bytes};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::WriteEvent;
+use super::{TargetId, WriteEvent};
+use crate::cancel::CancelToken;
 
 /// Credit is reported in batches of at least this many bytes (or when the
 /// reader is about to wait, so a small window never stalls).
 const REPORT_EVERY: u64 = 1 << 20;
 
-/// How often a reader waiting for data checks whether the write stopped.
-const STOP_POLL: Duration = Duration::from_millis(50);
-
-/// Tells a waiting reader that the engine stopped (a device error): nobody
-/// will read what the client might still send, so the reader gives up.
-pub(crate) type StopCheck = Box<dyn Fn() -> bool + Send>;
-
 fn cancelled_error() -> std::io::Error {
     std::io::Error::other("the write was cancelled")
 }
 
+/// The payloads queued for one target's reader.
+#[derive(Debug, Default)]
+struct Queue {
+    payloads: VecDeque<Bytes>,
+    /// The session sends no more (the data ended, or the write was cancelled).
+    closed: bool,
+    /// The reader is gone: nothing more is queued.
+    reader_gone: bool,
+}
+
+#[derive(Debug, Default)]
+struct Feed {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+impl Feed {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the reader (under the lock, so a reader about to wait cannot miss it).
+    fn wake(&self) {
+        let _q = self.lock();
+        self.ready.notify_all();
+    }
+}
+
+/// The session's end of a target's payload queue; dropping it ends the data.
+#[derive(Debug)]
+pub(crate) struct FeedSender(Arc<Feed>);
+
+impl FeedSender {
+    /// Queues a payload (shared, not copied); dropped if the reader is gone
+    /// (its engine stopped; its result follows).
+    pub fn send(&self, payload: Bytes) {
+        let mut q = self.0.lock();
+        if !q.reader_gone {
+            q.payloads.push_back(payload);
+            self.0.ready.notify_all();
+        }
+    }
+}
+
+impl Drop for FeedSender {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.ready.notify_all();
+    }
+}
+
 /// A `Read` over data-frame payloads.
 pub(crate) struct ChannelReader {
-    rx: Receiver<Bytes>,
+    feed: Arc<Feed>,
     current: Bytes,
     unreported: u64,
     events: UnboundedSender<WriteEvent>,
     /// The write and the target this reader feeds.
-    write: (u32, u32),
-    /// Set by a cancel before the sender is dropped: the end of the data is
-    /// then an error, so the engine writes nothing more.
-    cancelled: Arc<AtomicBool>,
-    stopped: StopCheck,
+    at: TargetId,
+    /// The write's stop signal: a cancel ends the data in an error (so the
+    /// engine writes nothing more), a failure stops a reader waiting for data.
+    cancel: CancelToken,
 }
 
 impl std::fmt::Debug for ChannelReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChannelReader")
-            .field("write", &self.write)
+            .field("at", &self.at)
             .field("unreported", &self.unreported)
             .finish_non_exhaustive()
     }
 }
 
+impl Drop for ChannelReader {
+    fn drop(&mut self) {
+        let mut q = self.feed.lock();
+        q.reader_gone = true;
+        q.payloads.clear();
+    }
+}
+
+/// A payload queue for one target: the session's sender and the engine's
+/// reader, which `cancel` wakes when it fires.
+pub(crate) fn feed(
+    events: UnboundedSender<WriteEvent>,
+    at: TargetId,
+    cancel: &CancelToken,
+) -> (FeedSender, ChannelReader) {
+    let feed = Arc::new(Feed::default());
+    {
+        let feed = Arc::clone(&feed);
+        cancel.on_stop(move || feed.wake());
+    }
+    let reader = ChannelReader {
+        feed: Arc::clone(&feed),
+        current: Bytes::new(),
+        unreported: 0,
+        events,
+        at,
+        cancel: cancel.clone(),
+    };
+    (FeedSender(feed), reader)
+}
+
 impl ChannelReader {
-    pub fn new(
-        rx: Receiver<Bytes>,
-        events: UnboundedSender<WriteEvent>,
-        write: (u32, u32),
-        cancelled: Arc<AtomicBool>,
-        stopped: StopCheck,
-    ) -> Self {
-        ChannelReader {
-            rx,
-            current: Bytes::new(),
-            unreported: 0,
-            events,
-            write,
-            cancelled,
-            stopped,
-        }
-    }
-
-    /// Waits for the next payload, giving up when the write stops.
-    fn wait(&mut self) -> std::io::Result<Option<Bytes>> {
+    /// The next payload, waiting for one; `None` once the data ended.
+    fn next(&mut self) -> std::io::Result<Option<Bytes>> {
+        let mut q = self.feed.lock();
         loop {
-            match self.rx.recv_timeout(STOP_POLL) {
-                Ok(b) => return Ok(Some(b)),
-                Err(RecvTimeoutError::Disconnected) => return Ok(None),
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.cancelled.load(Ordering::Acquire) || (self.stopped)() {
-                        return Err(std::io::Error::other("the write stopped"));
-                    }
-                }
+            // Payloads still queued when the write was cancelled are not written.
+            if self.cancel.is_cancelled() {
+                return Err(cancelled_error());
             }
-        }
-    }
-
-    /// The sender is gone: the session ended or cancelled the write.
-    fn ended(&mut self) -> std::io::Result<usize> {
-        self.report();
-        if self.cancelled.load(Ordering::Acquire) {
-            Err(cancelled_error())
-        } else {
-            Ok(0)
+            if let Some(b) = q.payloads.pop_front() {
+                return Ok(Some(b));
+            }
+            if q.closed {
+                return Ok(None);
+            }
+            if self.cancel.is_stopped() {
+                return Err(std::io::Error::other("the write stopped"));
+            }
+            // About to wait: the credit taken so far lets the client send more.
+            drop(q);
+            self.report();
+            q = self.feed.lock();
+            if q.payloads.is_empty() && !q.closed && !self.cancel.is_stopped() {
+                q = self
+                    .feed
+                    .ready
+                    .wait(q)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
         }
     }
 
     fn report(&mut self) {
         if self.unreported > 0 {
             // A closed session no longer needs credit.
-            let _ = self.events.send(WriteEvent::Credit(
-                self.write.0,
-                self.write.1,
-                self.unreported,
-            ));
+            let _ = self
+                .events
+                .send(WriteEvent::Credit(self.at, self.unreported));
             self.unreported = 0;
         }
     }
@@ -110,22 +169,12 @@ impl ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        // Payloads still queued when the write was cancelled are not written.
-        if self.cancelled.load(Ordering::Acquire) {
-            return Err(cancelled_error());
-        }
-        while self.current.is_empty() {
-            match self.rx.try_recv() {
-                Ok(b) => self.current = b,
-                Err(TryRecvError::Disconnected) => return self.ended(),
-                Err(TryRecvError::Empty) => {
-                    self.report();
-                    match self.wait()? {
-                        Some(b) => self.current = b,
-                        None => return self.ended(),
-                    }
-                }
-            }
+        if self.current.is_empty() {
+            let Some(b) = self.next()? else {
+                self.report();
+                return Ok(0);
+            };
+            self.current = b;
         }
         let n = buf.len().min(self.current.len());
         buf[..n].copy_from_slice(&self.current[..n]);
@@ -140,22 +189,27 @@ impl Read for ChannelReader {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    const AT: TargetId = TargetId {
+        write_id: 7,
+        target: 0,
+    };
 
     #[test]
     fn reads_payloads_in_order_and_reports_credit_before_waiting() {
-        let (tx, rx) = std::sync::mpsc::channel();
         let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let mut r = ChannelReader::new(rx, etx, (7, 0), Arc::clone(&cancelled), Box::new(|| false));
-        tx.send(Bytes::from_static(b"hello ")).unwrap();
-        tx.send(Bytes::from_static(b"world")).unwrap();
+        let (tx, mut r) = feed(etx, AT, &CancelToken::new());
+        tx.send(Bytes::from_static(b"hello "));
+        tx.send(Bytes::from_static(b"world"));
         drop(tx);
         let mut out = String::new();
         r.read_to_string(&mut out).unwrap();
         assert_eq!(out, "hello world");
         let mut credited = 0;
-        while let Ok(WriteEvent::Credit(7, 0, n)) = erx.try_recv() {
+        while let Ok(WriteEvent::Credit(AT, n)) = erx.try_recv() {
             credited += n;
         }
         assert_eq!(
@@ -166,43 +220,43 @@ mod tests {
 
     #[test]
     fn a_cancelled_stream_ends_in_an_error_not_eof() {
-        let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
-        let cancelled = Arc::new(AtomicBool::new(true));
-        let mut r = ChannelReader::new(rx, etx, (1, 0), cancelled, Box::new(|| false));
+        let cancel = CancelToken::new();
+        let (tx, mut r) = feed(etx, AT, &cancel);
+        cancel.cancel();
         drop(tx);
         assert!(r.read(&mut [0u8; 8]).is_err());
     }
 
     #[test]
     fn payloads_queued_before_a_cancel_are_not_read() {
-        let (tx, rx) = std::sync::mpsc::channel();
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let mut r = ChannelReader::new(rx, etx, (1, 0), Arc::clone(&cancelled), Box::new(|| false));
-        tx.send(Bytes::from_static(b"queued")).unwrap();
-        cancelled.store(true, Ordering::Release);
+        let cancel = CancelToken::new();
+        let (tx, mut r) = feed(etx, AT, &cancel);
+        tx.send(Bytes::from_static(b"queued"));
+        cancel.cancel();
         assert!(r.read(&mut [0u8; 8]).is_err());
     }
 
     #[test]
-    fn a_waiting_reader_gives_up_when_the_engine_stops() {
-        let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
+    fn a_waiting_reader_gives_up_at_once_when_the_write_fails() {
         let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
-        let stopped = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopped);
-        let mut r = ChannelReader::new(
-            rx,
-            etx,
-            (1, 0),
-            Arc::new(AtomicBool::new(false)),
-            Box::new(move || flag.load(Ordering::Acquire)),
-        );
+        let cancel = CancelToken::new();
+        let (tx, mut r) = feed(etx, AT, &cancel);
         let t = std::thread::spawn(move || r.read(&mut [0u8; 8]).map_err(|e| e.to_string()));
-        std::thread::sleep(Duration::from_millis(120));
-        stopped.store(true, Ordering::Release);
+        std::thread::sleep(Duration::from_millis(50));
+        cancel.fail();
         let got = t.join().unwrap();
         assert!(got.is_err(), "the reader must not wait forever: {got:?}");
         drop(tx);
+    }
+
+    #[test]
+    fn nothing_is_queued_once_the_reader_is_gone() {
+        let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, r) = feed(etx, AT, &CancelToken::new());
+        drop(r);
+        tx.send(Bytes::from_static(b"late"));
+        assert!(tx.0.lock().payloads.is_empty());
     }
 }

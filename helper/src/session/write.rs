@@ -6,28 +6,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
-use webburn_shared::protocol::{MAX_TARGETS, WriteProperties};
-use webburn_shared::{DataFrameHeader, DiscOptions, ErrorCode, HResult};
+use webburn_shared::protocol::StartWrite;
+use webburn_shared::{DataFrameHeader, ErrorCode, HResult, Section};
 
-use super::WriteEvent;
-use super::source::ChannelReader;
+use super::source::{FeedSender, feed};
+use super::{TargetId, WriteEvent};
+use crate::burn::{Burn, BurnPlan};
+use crate::cancel::CancelToken;
 use crate::engine::{EngineConfig, EngineError, WriteEngine};
 use crate::state::history::History;
 use crate::state::registry::{Claim, Registry, SessionId};
 
-/// What `startWrite` asked for.
-#[derive(Debug, Clone)]
-pub(crate) struct WriteRequest {
-    pub write_id: u32,
-    pub properties: WriteProperties,
-    pub starting_block_address: i32,
-    pub number_of_blocks: i32,
-    pub total_bytes: u64,
-    pub raw_frames: bool,
-    /// The DiscFormat2Data flow around the write, if asked for.
-    pub disc: Option<DiscOptions>,
-    /// More recorders the same data goes to (the duplicator).
-    pub duplicate_to: Vec<String>,
+/// What a session's write runs with: the engine's sizes, the process-wide
+/// state and where its events go.
+pub(crate) struct WriteContext<'a> {
+    /// The engine's buffer and timeout.
+    pub config: EngineConfig,
+    /// Who holds which recorder.
+    pub registry: &'a Arc<Registry>,
+    /// The session that writes.
+    pub session: SessionId,
+    /// Where the targets' events go.
+    pub events: &'a UnboundedSender<WriteEvent>,
+    /// A kiosk's history, which counts every disc.
+    pub history: Option<&'a Arc<History>>,
 }
 
 /// A data frame that breaks the protocol; the session ends with it.
@@ -48,8 +50,9 @@ struct Target {
     recorder: String,
     engine: Arc<WriteEngine>,
     /// Payloads go here; `None` once it is cancelled, its data ended or it is done.
-    data: Option<std::sync::mpsc::Sender<Bytes>>,
-    cancel: Arc<AtomicBool>,
+    data: Option<FeedSender>,
+    /// Its stop signal, shared with its engine, its data source and its disc flow.
+    cancel: CancelToken,
     finished: Arc<AtomicBool>,
     /// Bytes its engine took so far.
     taken: u64,
@@ -68,15 +71,17 @@ impl Target {
         if self.finished.load(Ordering::Acquire) {
             return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
         }
-        if self.cancel.swap(true, Ordering::AcqRel) {
-            // Already cancelling.
+        if self.cancel.is_cancelled() {
             return HResult::S_OK;
         }
+        // Nothing more is written from here on: the engine, its data source
+        // and the disc flow all see it at once.
+        self.cancel.cancel();
         let engine = Arc::clone(&self.engine);
         let tx = self.data.take();
         let stop = move || {
+            // A WRITE in flight completes; the writer stops after it.
             engine.cancel_write();
-            // Wakes the reader if it waits for data; it sees the cancel and stops.
             drop(tx);
         };
         // CancelWrite waits briefly for a WRITE in flight: not on the event loop.
@@ -114,58 +119,24 @@ pub(crate) type Refusals = Vec<(u32, EngineError)>;
 /// Frames with less payload than this are gathered before the engine gets them.
 const COALESCE_BYTES: usize = 64 * 1024;
 
-/// Puts the requested properties on a fresh engine, claims the recorder and
-/// checks the section against its medium (the disc flow's medium checks
-/// for a `disc` write), all before any credit is granted; returns the
-/// engine and the claim, or the HRESULT to answer with. Blocking: it opens
-/// the device and asks it about its medium.
+/// Claims target `recorder_id`, makes its burn and checks the section
+/// against its medium (the disc flow's medium checks for a `disc` write),
+/// all before any credit is granted; returns the burn and the claim, or
+/// the HRESULT to answer with. Blocking: it opens the device and asks it
+/// about its medium.
 fn prepare(
-    req: &WriteRequest,
+    req: &StartWrite,
+    section: Section,
     recorder_id: &str,
-    config: EngineConfig,
-    registry: &Arc<Registry>,
-    session: SessionId,
-    history: Option<&Arc<History>>,
-) -> Result<(WriteEngine, Claim), EngineError> {
-    let p = &req.properties;
-    let cached = registry.cached(recorder_id);
-    let engine = WriteEngine::new(
-        cached
-            .as_ref()
-            .map_or(config, |i| config.tuned_for(i.medium)),
-    );
-    let property = |name: &str, value: i32, rule: &str| {
-        let detail = format!("{name} {value} is not {rule}");
-        move |h: HResult| EngineError::new(h, detail)
-    };
-    engine
-        .put_bytes_per_sector(p.bytes_per_sector)
-        .map_err(property("bytesPerSector", p.bytes_per_sector, "positive"))?;
-    let rate = "-1 or positive";
-    engine
-        .put_starting_sectors_per_second(p.starting_sectors_per_second)
-        .map_err(property(
-            "startingSectorsPerSecond",
-            p.starting_sectors_per_second,
-            rate,
-        ))?;
-    engine
-        .put_ending_sectors_per_second(p.ending_sectors_per_second)
-        .map_err(property(
-            "endingSectorsPerSecond",
-            p.ending_sectors_per_second,
-            rate,
-        ))?;
-    engine
-        .put_use_streaming_write12(p.use_streaming_write12)
-        .map_err(|h| EngineError::new(h, "useStreamingWrite12"))?;
+    ctx: &WriteContext<'_>,
+) -> Result<(Burn, Claim), EngineError> {
     if recorder_id.is_empty() {
         return Err(EngineError::new(
             HResult::E_IMAPI_RECORDER_REQUIRED,
             "no recorder was named",
         ));
     }
-    let claim = registry.claim(recorder_id, session).map_err(|h| {
+    let claim = ctx.registry.claim(recorder_id, ctx.session).map_err(|h| {
         let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
             format!("{recorder_id} is in use by another session")
         } else {
@@ -173,131 +144,78 @@ fn prepare(
         };
         EngineError::new(h, detail)
     })?;
-    engine
-        .put_recorder(claim.recorder().clone())
-        .map_err(|h| EngineError::new(h, "recorder"))?;
-    let section = req.section();
-    let checked = if req.disc.is_some() {
-        crate::disc::precheck(&engine, section)
-    } else {
-        engine
-            .check_section(section.source_len, section.start_lba, section.sector_count)
-            .and_then(|typed| engine.check_medium(typed).map(drop))
+    let plan = BurnPlan {
+        config: ctx.config,
+        properties: req.properties.clone(),
+        section,
+        source_len: Some(req.total_bytes),
+        disc: req.disc,
+        synchronize: false,
     };
-    if let Err(e) = checked {
+    let medium = ctx.registry.cached(recorder_id).map(|i| i.medium);
+    let burn = Burn::new(plan, claim.recorder().clone(), medium)?;
+    if let Err(e) = burn.check() {
         // The drive was this write's and its disc was refused: a kiosk
         // counts that disc as failed, as it would a failure while writing.
-        if let Some(history) = history {
+        if let Some(history) = ctx.history {
             super::record(
                 history,
                 recorder_id.to_owned(),
-                req.section_bytes(),
+                section.bytes(),
                 &Err(e.clone()),
             );
         }
         return Err(e);
     }
-    Ok((engine, claim))
+    Ok((burn, claim))
 }
 
-/// Why the write as a whole is refused (for every target), if it is.
-fn check_targets(req: &WriteRequest) -> Option<EngineError> {
-    let ids: Vec<&str> = req.recorders().collect();
-    if ids.len() > MAX_TARGETS {
-        return Some(EngineError::new(
-            HResult::E_INVALIDARG,
-            format!(
-                "a write may go to at most {MAX_TARGETS} recorders, not {}",
-                ids.len()
-            ),
-        ));
-    }
-    let twice = ids
-        .iter()
-        .enumerate()
-        .find(|(i, id)| ids[..*i].contains(id))?;
-    Some(EngineError::new(
-        HResult::E_INVALIDARG,
-        format!("recorder {} is named twice", twice.1),
-    ))
-}
-
-/// Starts one target's WriteSection (or disc flow) on a blocking thread.
+/// Starts one target's burn on a blocking thread.
 fn start_target(
-    req: &WriteRequest,
-    index: u32,
+    at: TargetId,
     recorder: &str,
-    engine: Arc<WriteEngine>,
+    burn: Burn,
     claim: Claim,
-    events: &UnboundedSender<WriteEvent>,
-    history: Option<Arc<History>>,
+    ctx: &WriteContext<'_>,
 ) -> Target {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = CancelToken::new();
+    let (tx, source) = feed(ctx.events.clone(), at, &cancel);
     let finished = Arc::new(AtomicBool::new(false));
-    let stopped = {
-        let engine = Arc::clone(&engine);
-        Box::new(move || engine.stopping())
-    };
-    let id = req.write_id;
-    let source = ChannelReader::new(
-        rx,
-        events.clone(),
-        (id, index),
-        Arc::clone(&cancel),
-        stopped,
-    );
-    let section = req.section();
-    let disc = req.disc;
+    let engine = Arc::clone(burn.engine());
     // What a kiosk's history records of this drive.
-    let (recorder_id, bytes) = (recorder.to_owned(), req.section_bytes());
+    let (recorder_id, bytes) = (recorder.to_owned(), burn.section().bytes());
+    let history = ctx.history.cloned();
     let task = {
-        let engine = Arc::clone(&engine);
-        let (cancel, finished) = (Arc::clone(&cancel), Arc::clone(&finished));
-        let events = events.clone();
+        let (cancel, finished) = (cancel.clone(), Arc::clone(&finished));
+        let events = ctx.events.clone();
         move || {
-            let updates = events.clone();
-            let result = if cancel.load(Ordering::Acquire) {
+            let result = if cancel.is_cancelled() {
                 Err(EngineError::cancelled())
-            } else if let Some(options) = disc {
-                let stop = || cancel.load(Ordering::Acquire);
-                crate::disc::burn(&engine, source, section, options, &stop, |args, data| {
-                    let _ = updates.send(WriteEvent::Update(id, index, *args, Some(*data)));
-                })
-                .map(Some)
             } else {
-                engine
-                    .write_section(
-                        source,
-                        section.source_len,
-                        section.start_lba,
-                        section.sector_count,
-                        |args| {
-                            let _ = updates.send(WriteEvent::Update(id, index, *args, None));
-                        },
-                    )
-                    .map(|()| None)
+                burn.run(source, &cancel, |p| {
+                    let _ = events.send(WriteEvent::Update(at, p));
+                })
             };
             finished.store(true, Ordering::Release);
             let result = match result {
-                Err(_) if cancel.load(Ordering::Acquire) => Err(EngineError::cancelled()),
+                Err(_) if cancel.is_cancelled() => Err(EngineError::cancelled()),
                 r => r,
             };
             // The recorder is free, and a kiosk's history holds the disc,
             // before the session hears of the end; the device closes when
             // its last holder lets go: this task first, the session's
             // handle when it reads Done.
-            drop(engine);
+            drop(burn);
             drop(claim);
             if let Some(history) = &history {
                 super::record(history, recorder_id, bytes, &result);
             }
-            let _ = events.send(WriteEvent::Done(id, index, result));
+            let _ = events.send(WriteEvent::Done(at, result));
         }
     };
     tokio::task::spawn_blocking(task);
     Target {
-        index,
+        index: at.target,
         recorder: recorder.to_owned(),
         engine,
         data: Some(tx),
@@ -308,73 +226,42 @@ fn start_target(
     }
 }
 
-impl WriteRequest {
-    /// Bytes of the section: numberOfBlocks x bytesPerSector.
-    fn section_bytes(&self) -> u64 {
-        u64::from(self.number_of_blocks.unsigned_abs())
-            * u64::from(self.properties.bytes_per_sector.unsigned_abs())
-    }
-
-    /// The section as the engine and the disc flow take it.
-    fn section(&self) -> crate::disc::Section {
-        crate::disc::Section {
-            source_len: Some(self.total_bytes),
-            start_lba: self.starting_block_address,
-            sector_count: self.number_of_blocks,
-        }
-    }
-
-    /// The recorders the write goes to, by target index.
-    pub fn recorders(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.properties.recorder.as_str())
-            .chain(self.duplicate_to.iter().map(String::as_str))
-    }
-}
-
 impl OpenWrite {
     /// Validates `req` and starts it on each of its recorders, each on a
     /// blocking thread that reports through `events` and releases its recorder
     /// when it ends. Blocking (it opens devices): call it on a blocking
     /// thread of the runtime. Returns the write (if any target started) and the
     /// targets refused, with why.
-    pub fn start(
-        req: &WriteRequest,
-        config: EngineConfig,
-        registry: &Arc<Registry>,
-        session: SessionId,
-        events: &UnboundedSender<WriteEvent>,
-        history: Option<&Arc<History>>,
-    ) -> (Option<OpenWrite>, Refusals) {
-        if let Some(e) = check_targets(req) {
-            let all = (0..req.recorders().count() as u32).map(|i| (i, e.clone()));
-            return (None, all.collect());
-        }
+    pub fn start(req: &StartWrite, ctx: &WriteContext<'_>) -> (Option<OpenWrite>, Refusals) {
+        let section = match req.validate() {
+            Ok(section) => section,
+            Err(e) => {
+                let e = EngineError::from(e);
+                let all = (0u32..).zip(req.recorders()).map(|(i, _)| (i, e.clone()));
+                return (None, all.collect());
+            }
+        };
         let mut targets = Vec::new();
         let mut refused = Vec::new();
         for (index, recorder) in (0u32..).zip(req.recorders()) {
-            match prepare(req, recorder, config, registry, session, history) {
-                Ok((engine, claim)) => targets.push(start_target(
-                    req,
-                    index,
-                    recorder,
-                    Arc::new(engine),
-                    claim,
-                    events,
-                    history.cloned(),
-                )),
+            let at = TargetId {
+                write_id: req.write_id,
+                target: index,
+            };
+            match prepare(req, section, recorder, ctx) {
+                Ok((burn, claim)) => targets.push(start_target(at, recorder, burn, claim, ctx)),
                 Err(e) => refused.push((index, e)),
             }
         }
         if targets.is_empty() {
             return (None, refused);
         }
-        let needed = req.section_bytes();
         let write = OpenWrite {
             id: req.write_id,
             raw_frames: req.raw_frames,
             targets,
-            needed,
-            window: config.buffer_bytes as u64,
+            needed: section.bytes(),
+            window: ctx.config.buffer_bytes as u64,
             received: 0,
             granted: 0,
             small: BytesMut::new(),
@@ -516,7 +403,7 @@ impl OpenWrite {
         for tx in self.targets.iter().filter_map(|t| t.data.as_ref()) {
             // Shared, not copied. An engine may have stopped already (an
             // error); its result follows.
-            let _ = tx.send(payload.clone());
+            tx.send(payload.clone());
         }
     }
 
