@@ -378,18 +378,7 @@ impl WriteEngine {
         cancel: &CancelToken,
         mut on_update: impl FnMut(&WriteEngineEventArgs),
     ) -> Result<(), EngineError> {
-        {
-            // CancelWrite sees this write's token as soon as it sees the write.
-            let mut current = lock(&self.cancel);
-            if self.in_progress.swap(true, Ordering::AcqRel) {
-                return Err(EngineError::new(
-                    HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
-                    "WriteSection was called while another WriteSection of this engine is running",
-                ));
-            }
-            *current = cancel.clone();
-        }
-        let _in_progress = InProgress(self);
+        let _in_progress = self.begin(cancel)?;
         let props = lock(&self.props).clone();
         let section = validate(&props, source_len, start_lba, sector_count)?;
         let bps = u64::from(section.bytes_per_sector());
@@ -405,19 +394,7 @@ impl WriteEngine {
         // outside the medium ever reaches the device.
         not_in_use(recorder)?;
         admit(transport, section)?;
-        // A unit never exceeds the system buffer: the writer waits for whole units.
-        let unit_bytes = self
-            .config
-            .max_transfer
-            .min(transport.max_transfer_bytes())
-            .min(self.config.buffer_bytes);
-        let unit_sectors = unit_sectors(unit_bytes, bps, props.use_streaming_write12);
-        if unit_sectors == 0 {
-            return Err(EngineError::new(
-                HResult::E_INVALIDARG,
-                format!("BytesPerSector {bps} exceeds the largest transfer of {unit_bytes} bytes"),
-            ));
-        }
+        let unit_sectors = self.unit_sectors(&*transport, bps, props.use_streaming_write12)?;
         let ring = Arc::new(Ring::new(
             self.config.buffer_bytes,
             block_bytes(unit_sectors * bps_bytes, self.config.buffer_bytes),
@@ -445,11 +422,67 @@ impl WriteEngine {
             buffer_poll: BufferPoll::First,
             fill_first: self.config.fill_first,
         };
-        let total_bytes = section.bytes();
+        let result = self.run_threads(source, job, cancel, || {
+            on_update(&clock.snapshot(&progress, &ring));
+        });
+        on_update(&clock.snapshot(&progress, &ring));
+        result
+    }
+
+    /// Marks a WriteSection in progress with `cancel` as its stop signal
+    /// (CancelWrite sees the token as soon as it sees the write).
+    fn begin(&self, cancel: &CancelToken) -> Result<InProgress<'_>, EngineError> {
+        let mut current = lock(&self.cancel);
+        if self.in_progress.swap(true, Ordering::AcqRel) {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+                "WriteSection was called while another WriteSection of this engine is running",
+            ));
+        }
+        *current = cancel.clone();
+        Ok(InProgress(self))
+    }
+
+    /// Sectors per WRITE on `transport`: a unit never exceeds the system
+    /// buffer (the writer waits for whole units) nor the transport's largest
+    /// transfer; E_INVALIDARG if not even one sector fits.
+    fn unit_sectors(
+        &self,
+        transport: &dyn ScsiTransport,
+        bps: u64,
+        write12: bool,
+    ) -> Result<usize, EngineError> {
+        let unit_bytes = self
+            .config
+            .max_transfer
+            .min(transport.max_transfer_bytes())
+            .min(self.config.buffer_bytes);
+        match unit_sectors(unit_bytes, bps, write12) {
+            0 => Err(EngineError::new(
+                HResult::E_INVALIDARG,
+                format!("BytesPerSector {bps} exceeds the largest transfer of {unit_bytes} bytes"),
+            )),
+            n => Ok(n),
+        }
+    }
+
+    /// The reader thread fills the ring from `source` while the writer
+    /// thread runs `job`; `tick` is called every [`UPDATE_INTERVAL`] until the
+    /// writer ends. A failed write fires `cancel` (as a failure), so whoever
+    /// feeds the source stops waiting.
+    fn run_threads<R: Read + Send>(
+        &self,
+        source: R,
+        job: WriteJob<'_>,
+        cancel: &CancelToken,
+        mut tick: impl FnMut(),
+    ) -> Result<(), EngineError> {
+        let (ring, progress) = (job.ring, job.progress);
+        let total_bytes = progress.section.bytes();
         self.writer.set(true);
-        let result = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let (done_tx, done_rx) = mpsc::channel::<()>();
-            let reader = s.spawn(|| read_source(source, total_bytes, &ring, &progress));
+            let reader = s.spawn(|| read_source(source, total_bytes, ring, progress));
             let writer = s.spawn(move || {
                 let _running = WriterRunning(&self.writer);
                 let r = job.run();
@@ -457,7 +490,7 @@ impl WriteEngine {
                 r
             });
             while let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(UPDATE_INTERVAL) {
-                on_update(&clock.snapshot(&progress, &ring));
+                tick();
             }
             let written = writer.join();
             if !matches!(written, Ok(Ok(()))) {
@@ -477,9 +510,7 @@ impl WriteEngine {
                 (Err(w), Err(r)) if w.hresult == HResult::E_IMAPI_REQUEST_CANCELLED => Err(r),
                 (Err(w), _) => Err(w),
             }
-        });
-        on_update(&clock.snapshot(&progress, &ring));
-        result
+        })
     }
 }
 

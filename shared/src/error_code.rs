@@ -209,6 +209,42 @@ mod tests {
     }
 
     #[test]
+    fn protocol_md_lists_every_code_as_the_enum_says() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../PROTOCOL.md"))
+            .unwrap();
+        let mut seen = Vec::new();
+        for line in doc.lines() {
+            // | `code` | HRESULT | fatal | close | cause |
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let [_, code, hresult, fatal @ ("yes" | "no"), close, _, _] = cells[..] else {
+                continue;
+            };
+            let Some(code) = code.strip_prefix('`').and_then(|c| c.strip_suffix('`')) else {
+                continue;
+            };
+            let parsed: ErrorCode = serde_json::from_value(serde_json::json!(code)).unwrap();
+            assert_ne!(parsed, ErrorCode::Unknown, "{code} is in PROTOCOL.md only");
+            assert_eq!(parsed.hresult().name(), Some(hresult), "{code}");
+            assert_eq!(parsed.is_fatal(), fatal == "yes", "{code}");
+            let closes = parsed
+                .close_code()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            assert_eq!(closes, close, "{code}");
+            seen.push(parsed);
+        }
+        // Every code the helper sends (all but the library's own and the
+        // writeResult code) is in the table.
+        for code in ALL {
+            let elsewhere = matches!(
+                code,
+                ErrorCode::ConnectionLost | ErrorCode::NotNextWritableAddress
+            );
+            assert_eq!(seen.contains(&code), !elsewhere, "{code}");
+        }
+    }
+
+    #[test]
     fn a_newer_helpers_code_reads_as_unknown() {
         let code: ErrorCode = serde_json::from_str(r#""diskOnFire""#).unwrap();
         assert_eq!(code, ErrorCode::Unknown);

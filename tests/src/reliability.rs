@@ -1,8 +1,8 @@
 //! The reliability and security battery: faults on the devices and the
 //! connection, hostile clients, and load, each case with what is expected
-//! and what was observed. `tests/tests/reliability.rs` runs it at
-//! [`Scale::quick`] in every test run; `cargo xtask soak` at [`Scale::soak`]
-//! and writes RELIABILITY.md from [`markdown`].
+//! and what was observed. `tests/tests/reliability_battery.rs` runs each case as a
+//! test of its own at [`Scale::quick`] in every test run; `cargo xtask soak`
+//! runs them all at [`Scale::soak`] and writes RELIABILITY.md from [`markdown`].
 
 pub mod faults;
 pub mod hostile;
@@ -10,6 +10,7 @@ pub mod load;
 
 use std::fmt::Write as _;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -113,14 +114,66 @@ pub async fn wait_free(port: u16, within: Duration) -> Result<Duration, String> 
 /// Longest a single case may run.
 const CASE_LIMIT: Duration = Duration::from_secs(600);
 
+/// A case of the battery, not run yet.
+pub struct Planned {
+    /// Its name in the test list (`faults_write_error`).
+    pub key: &'static str,
+    /// `faults`, `hostile` or `load`.
+    pub group: &'static str,
+    /// What is done.
+    pub name: String,
+    /// What should happen.
+    pub expected: String,
+    /// The case itself; nothing runs until it is awaited.
+    pub body: Pin<Box<dyn Future<Output = Outcome> + Send>>,
+}
+
+impl std::fmt::Debug for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planned")
+            .field("key", &self.key)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Plans a case.
+pub fn plan(
+    key: &'static str,
+    group: &'static str,
+    name: impl Into<String>,
+    expected: impl Into<String>,
+    body: impl Future<Output = Outcome> + Send + 'static,
+) -> Planned {
+    Planned {
+        key,
+        group,
+        name: name.into(),
+        expected: expected.into(),
+        body: Box::pin(body),
+    }
+}
+
+/// Every case at `scale`, in order, not run yet.
+pub fn cases(scale: Scale) -> Vec<Planned> {
+    let mut all = faults::cases();
+    all.extend(hostile::cases(scale));
+    all.extend(load::cases(scale));
+    all
+}
+
 /// Runs one case on its own task: a panic or a hang is a failed case, not
 /// the end of the battery.
-pub async fn case<F>(group: &'static str, name: &str, expected: &str, f: F) -> Case
-where
-    F: Future<Output = Outcome> + Send + 'static,
-{
+pub async fn case(planned: Planned) -> Case {
+    let Planned {
+        group,
+        name,
+        expected,
+        body,
+        ..
+    } = planned;
     let started = Instant::now();
-    let task = tokio::spawn(f);
+    let task = tokio::spawn(body);
     let (pass, observed) = match tokio::time::timeout(CASE_LIMIT, task).await {
         Ok(Ok(Ok(o))) => (true, o),
         Ok(Ok(Err(o))) => (false, o),
@@ -129,8 +182,8 @@ where
     };
     let c = Case {
         group,
-        name: name.to_owned(),
-        expected: expected.to_owned(),
+        name,
+        expected,
         observed,
         pass,
         seconds: started.elapsed().as_secs_f64(),
@@ -147,10 +200,11 @@ where
 
 /// Every case at `scale`, in order.
 pub async fn run_all(scale: Scale) -> Vec<Case> {
-    let mut cases = faults::run().await;
-    cases.extend(hostile::run(scale).await);
-    cases.extend(load::run(scale).await);
-    cases
+    let mut done = Vec::new();
+    for planned in cases(scale) {
+        done.push(case(planned).await);
+    }
+    done
 }
 
 fn cell(text: &str) -> String {

@@ -57,7 +57,7 @@ pub fn run_soak() -> Result<()> {
     let mut md = String::from(
         "# Reliability\n\n\
          Produced by `cargo xtask soak` (the long runs; `cargo xtask test` runs the same cases at a \
-         quick scale in `tests/tests/reliability.rs`, and each fuzz target for 10 s). Cases live in \
+         quick scale in `tests/tests/reliability_battery.rs`, and each fuzz target for 10 s). Cases live in \
          `tests/src/reliability/`; the fuzz targets in `fuzz/fuzz_targets/`, their kept corpus in \
          `fuzz/corpus/`.\n\n## Fuzzing\n\n\
          | target | what it feeds | runs | seconds | corpus |\n|---|---|---|---|---|\n",

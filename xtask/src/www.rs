@@ -55,7 +55,8 @@ pub fn build(bindgen: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// Type-checks web/ts/check.ts against the generated TypeScript declarations.
+/// Type-checks web/ts/check.ts and the page's JavaScript (www/*.js, `// @ts-check`)
+/// against the generated TypeScript declarations, in one tsc run.
 pub fn typecheck(tsc: &Path) -> Result<()> {
     let mut check = Command::new(tsc);
     check.arg("-p").arg(root().join("web/ts/tsconfig.json"));

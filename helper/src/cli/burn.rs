@@ -414,14 +414,28 @@ fn burn_input<R: Read + Send>(
         );
     }
     let started = Instant::now();
+    let outcome = burn(args, at, source, padded, sectors);
+    finish(args, at, sectors, outcome, started.elapsed().as_secs_f64())
+}
+
+/// Prints how a burn went (the `--json` summary, the last lines) and turns
+/// its failure into the command's.
+fn finish(
+    args: &BurnArgs,
+    at: &Start<'_>,
+    sectors: i32,
+    outcome: Outcome,
+    seconds: f64,
+) -> Result<(), CliError> {
     let Outcome {
         result,
         last,
         events,
-    } = burn(args, at, source, padded, sectors);
+    } = outcome;
+    let (recorder, start_lba) = (at.recorder, at.lba);
+    let bps = u64::from(at.bps.unsigned_abs());
     let report = result.as_ref().ok().cloned().flatten();
     let result = result.map(drop);
-    let seconds = started.elapsed().as_secs_f64();
     // No event, no WRITE: a refused write wrote nothing.
     let bytes = if events == 0 {
         0

@@ -58,21 +58,12 @@ fn read_failed(lba: i64, e: ScsiError) -> EngineError {
     }
 }
 
-/// Reads back the blocks `level` asks for and compares them with `expected`;
-/// `on_progress` gets the sectors compared so far after each READ. Stops
-/// with E_IMAPI_REQUEST_CANCELLED when `cancel` fires.
-pub fn read_back(
-    t: &mut dyn ScsiTransport,
-    what: ReadBack,
-    expected: &SectionDigest,
-    cancel: &CancelToken,
-    on_progress: &mut dyn FnMut(u64),
-) -> Result<(), EngineError> {
-    let bps = expected.bytes_per_sector;
-    let unit_sectors = ((what.unit_bytes as u64 / bps).clamp(1, u64::from(u16::MAX))) as u16;
+/// The sector ranges `what.level` reads back: none, every sector, or the
+/// first and the last digest block.
+fn ranges(what: &ReadBack, expected: &SectionDigest) -> Vec<(u64, u64)> {
     let last_block = expected.blocks.len().saturating_sub(1) as u64;
-    let ranges: Vec<(u64, u64)> = match what.level {
-        VerificationLevel::None => return Ok(()),
+    match what.level {
+        VerificationLevel::None => Vec::new(),
         VerificationLevel::Full => vec![(0, what.sectors)],
         // The first and the last block.
         VerificationLevel::Quick => {
@@ -85,7 +76,22 @@ pub fn read_back(
                 vec![first, last]
             }
         }
-    };
+    }
+}
+
+/// Reads back the blocks `level` asks for and compares them with `expected`;
+/// `on_progress` gets the sectors compared so far after each READ. Stops
+/// with E_IMAPI_REQUEST_CANCELLED when `cancel` fires.
+pub fn read_back(
+    t: &mut dyn ScsiTransport,
+    what: ReadBack,
+    expected: &SectionDigest,
+    cancel: &CancelToken,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<(), EngineError> {
+    let bps = expected.bytes_per_sector;
+    let unit_sectors = ((what.unit_bytes as u64 / bps).clamp(1, u64::from(u16::MAX))) as u16;
+    let ranges = ranges(&what, expected);
     let mut buf = vec![0u8; usize::from(unit_sectors) * bps as usize];
     let mut compared = 0u64;
     for (from, to) in ranges {

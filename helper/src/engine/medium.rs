@@ -81,54 +81,78 @@ pub fn probe(t: &mut dyn ScsiTransport) -> Result<Medium, EngineError> {
     } else {
         0
     };
-    let (next_writable, end_lba, block_len) = if sequential {
-        let disc =
-            scsi::read_disc_information(t).map_err(|e| failed("READ DISC INFORMATION", &e))?;
-        if disc.status == scsi::DiscStatus::Complete {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
-                format!("the {name} is closed (finalized): nothing more can be written to it"),
-            ));
-        }
-        let track = scsi::read_track_information(t, 0xFF)
-            .map_err(|e| failed("READ TRACK INFORMATION", &e))?;
-        let Some(nwa) = track.next_writable else {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_DF2DATA_INVALID_MEDIA_STATE,
-                format!("the {name} reports no next writable address"),
-            ));
-        };
-        (
-            Some(nwa),
-            u64::from(nwa) + u64::from(track.free_blocks),
-            2048,
-        )
+    let extent = if sequential {
+        sequential_extent(t, name)?
     } else {
-        let cap = match scsi::read_capacity(t) {
-            Ok(c) => c,
-            Err(ScsiError::Sense(s)) if s.asc == 0x3A => {
-                return Err(EngineError::new(
-                    HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
-                    format!("there is no medium in the {name}"),
-                )
-                .with_sense(s));
-            }
-            Err(e) => return Err(failed("READ CAPACITY", &e)),
-        };
-        (None, u64::from(cap.last_lba) + 1, cap.block_len)
+        random_access_extent(t, name)?
     };
     Ok(Medium {
         profile,
         sequential,
-        next_writable,
+        next_writable: extent.next_writable,
         can_test_write: config
             .as_ref()
             .is_some_and(scsi::Configuration::can_test_write),
         room: MediumRoom {
             name,
             first_lba,
-            end_lba,
-            sector_sizes: SectorSizes::for_profile(profile, block_len),
+            end_lba: extent.end_lba,
+            sector_sizes: SectorSizes::for_profile(profile, extent.block_len),
         },
+    })
+}
+
+/// Where a medium may be written: its next writable address (sequential
+/// media), the end of its writable room and its block size.
+struct Extent {
+    next_writable: Option<u32>,
+    end_lba: u64,
+    block_len: u32,
+}
+
+/// A sequential medium (MMC-6: READ DISC INFORMATION, READ TRACK
+/// INFORMATION of the invisible track): written from its next writable
+/// address up to its free blocks; a closed disc takes nothing more.
+fn sequential_extent(t: &mut dyn ScsiTransport, name: &str) -> Result<Extent, EngineError> {
+    let disc = scsi::read_disc_information(t).map_err(|e| failed("READ DISC INFORMATION", &e))?;
+    if disc.status == scsi::DiscStatus::Complete {
+        return Err(EngineError::new(
+            HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
+            format!("the {name} is closed (finalized): nothing more can be written to it"),
+        ));
+    }
+    let track =
+        scsi::read_track_information(t, 0xFF).map_err(|e| failed("READ TRACK INFORMATION", &e))?;
+    let Some(nwa) = track.next_writable else {
+        return Err(EngineError::new(
+            HResult::E_IMAPI_DF2DATA_INVALID_MEDIA_STATE,
+            format!("the {name} reports no next writable address"),
+        ));
+    };
+    Ok(Extent {
+        next_writable: Some(nwa),
+        end_lba: u64::from(nwa) + u64::from(track.free_blocks),
+        block_len: 2048,
+    })
+}
+
+/// A random-access medium (a disk, a rewritable disc; SBC READ CAPACITY):
+/// anywhere below its capacity, in blocks of its own size.
+fn random_access_extent(t: &mut dyn ScsiTransport, name: &str) -> Result<Extent, EngineError> {
+    let cap = match scsi::read_capacity(t) {
+        Ok(c) => c,
+        Err(ScsiError::Sense(s)) if s.asc == 0x3A => {
+            return Err(EngineError::new(
+                HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
+                format!("there is no medium in the {name}"),
+            )
+            .with_sense(s));
+        }
+        Err(e) => return Err(failed("READ CAPACITY", &e)),
+    };
+    Ok(Extent {
+        next_writable: None,
+        end_lba: u64::from(cap.last_lba) + 1,
+        block_len: cap.block_len,
     })
 }

@@ -68,16 +68,12 @@ impl EventClock {
         let now = Instant::now();
         let written = p.written();
         let read_sectors = p.read_bytes.load(Ordering::Acquire) / p.bytes_per_sector;
-        let dt = now.duration_since(self.last_at).as_secs_f64();
+        let micros = now.duration_since(self.last_at).as_micros();
         let delta = (written - self.last_written) * p.bytes_per_sector;
-        let rate = if dt > 0.0 {
-            // Float to integer casts saturate (and NaN gives 0).
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let rate = (delta as f64 / dt) as u64;
-            rate
-        } else {
-            0
-        };
+        // Bytes per second over the last interval, in integers.
+        let rate = (u128::from(delta) * 1_000_000)
+            .checked_div(micros)
+            .map_or(0, |r| u64::try_from(r).unwrap_or(u64::MAX));
         self.last_at = now;
         self.last_written = written;
         let total = ring.capacity() as u64;

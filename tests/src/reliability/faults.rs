@@ -12,7 +12,7 @@ use webburn_helper::transport::usb_bot::BotTransport;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, case, ensure, wait_free};
+use super::{Outcome, Planned, ensure, plan, wait_free};
 use crate::browser::{Browser, www_dir};
 use crate::child::ChildHelper;
 use crate::served::{Helper, connect};
@@ -24,6 +24,8 @@ const SECTORS: usize = 1024;
 
 /// A fault of the emulated recorder and what it must come to.
 struct Fault {
+    /// Its test's name.
+    key: &'static str,
     name: &'static str,
     option: &'static str,
     expected: HResult,
@@ -33,30 +35,35 @@ struct Fault {
 /// A fault at LBA 300 stops the 32-sector WRITE at 288..=319: 287 is the last good sector.
 const FAULTS: [Fault; 5] = [
     Fault {
+        key: "faults_busy_three_times",
         name: "busy (2/04/07) three times at LBA 100",
         option: ",profile=bd-r,busy=3@100",
         expected: HResult::S_OK,
         last_written: SECTORS as i32 - 1,
     },
     Fault {
+        key: "faults_write_error",
         name: "write error (3/0C/00) at LBA 300",
         option: ",profile=bd-r,write-error=300",
         expected: HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE,
         last_written: 287,
     },
     Fault {
+        key: "faults_medium_removed",
         name: "medium removed at LBA 300",
         option: ",profile=bd-r,remove-at=300",
         expected: HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
         last_written: 287,
     },
     Fault {
+        key: "faults_write_stalls",
         name: "a WRITE stalls 3 s, past the 1 s command timeout, at LBA 300",
         option: ",profile=bd-r,stall=300:3s",
         expected: HResult::E_IMAPI_RECORDER_COMMAND_TIMEOUT,
         last_written: 287,
     },
     Fault {
+        key: "faults_device_vanishes",
         name: "the device vanishes at LBA 300",
         option: ",profile=bd-r,vanish-at=300",
         expected: HResult::E_DEV_NOT_EXIST,
@@ -312,22 +319,24 @@ async fn killed_and_restarted() -> Outcome {
     ))
 }
 
-/// Every fault case.
-pub async fn run() -> Vec<Case> {
-    let expected_fault = |f: &Fault| {
-        format!(
-            "{}, LastWrittenLba {}, nothing written past it, recorder free, still serving",
-            name_of(f.expected),
-            f.last_written
-        )
-    };
-    let mut cases = Vec::new();
-    for f in &FAULTS {
-        cases.push(case("faults", f.name, &expected_fault(f), through_server(f)).await);
-    }
-    cases.push(
-        case(
-            "faults",
+/// Every fault case, not run yet.
+pub fn cases() -> Vec<Planned> {
+    let g = "faults";
+    let mut cases: Vec<Planned> = FAULTS
+        .iter()
+        .map(|f| {
+            let expected = format!(
+                "{}, LastWrittenLba {}, nothing written past it, recorder free, still serving",
+                name_of(f.expected),
+                f.last_written
+            );
+            plan(f.key, g, f.name, expected, through_server(f))
+        })
+        .collect();
+    cases.extend([
+        plan(
+            "faults_usb_stick_unplugged",
+            g,
             "USB Bulk-Only stick unplugged at LBA 300 (libusb no-device errors)",
             "E_DEV_NOT_EXIST, LastWrittenLba 287, nothing past it, recorder free",
             async {
@@ -335,35 +344,28 @@ pub async fn run() -> Vec<Case> {
                     .await
                     .map_err(|e| e.to_string())?
             },
-        )
-        .await,
-    );
-    cases.push(
-        case(
-            "faults",
+        ),
+        plan(
+            "faults_socket_drops",
+            g,
             "the client's socket drops mid-write",
             "the write stops, recorder free within 1 s, no WRITE after, a new session resumes",
             socket_drop(),
-        )
-        .await,
-    );
-    cases.push(
-        case(
-            "faults",
+        ),
+        plan(
+            "faults_tab_closes",
+            g,
             "the browser tab closes mid-burn",
             "the write stops, recorder free, the image is the file's beginning, still serving",
             tab_closed(),
-        )
-        .await,
-    );
-    cases.push(
-        case(
-            "faults",
+        ),
+        plan(
+            "faults_helper_killed_and_restarted",
+            g,
             "the helper is killed (SIGKILL) mid-write and restarted",
             "a clean prefix on the disc, the image not locked, the burn resumes at the next writable address",
             killed_and_restarted(),
-        )
-        .await,
-    );
+        ),
+    ]);
     cases
 }

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, Scale, case, ensure, own_session, wait_free};
+use super::{Outcome, Planned, Scale, ensure, own_session, plan, wait_free};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, Event, connect};
@@ -689,16 +689,61 @@ async fn bad_writes() -> Outcome {
     ))
 }
 
-/// Every hostile case at `scale`.
-pub async fn run(scale: Scale) -> Vec<Case> {
+/// Every hostile case at `scale`, not run yet.
+pub fn cases(scale: Scale) -> Vec<Planned> {
     let h = "hostile";
     vec![
-        case(h, "every rejection PROTOCOL.md lists", "each answered with its documented code, fatal ones closing; no panic", every_rejection()).await,
-        case(h, "foreign origin, Origin null, no Origin, DNS-rebinding Host, made-up token", "HTTP 403 with the reason before any upgrade", refused_upgrades()).await,
-        case(h, &format!("{} connections trickling an unfinished request", scale.slow_clients), "others served meanwhile; the helper drops them after its 10 s header timeout; descriptors back", slow_upgrades(scale)).await,
-        case(h, &format!("{} rapid connects (connect, hello, close)", scale.connects), "all served or told 503 at the session limit; no growth in descriptors or memory", rapid_connects(scale)).await,
-        case(h, &format!("{} frames of random size and content", scale.random_frames), "documented errors or a close for each; memory and descriptors bounded; no panic", random_frames(scale)).await,
-        case(h, "huge, deeply nested and malformed JSON, invalid UTF-8", "badJson / messageTooLarge / a close; no stack overflow, no panic", nasty_json()).await,
-        case(h, "writes outside the medium, negative and overflowing counts", "E_INVALIDARG or STREAM_TOO_LARGE instead of writeStarted: no credit, nothing written", bad_writes()).await,
+        plan(
+            "hostile_every_documented_rejection",
+            h,
+            "every rejection PROTOCOL.md lists",
+            "each answered with its documented code, fatal ones closing; no panic",
+            every_rejection(),
+        ),
+        plan(
+            "hostile_refused_upgrades",
+            h,
+            "foreign origin, Origin null, no Origin, DNS-rebinding Host, made-up token",
+            "HTTP 403 with the reason before any upgrade",
+            refused_upgrades(),
+        ),
+        plan(
+            "hostile_slow_requests",
+            h,
+            format!(
+                "{} connections trickling an unfinished request",
+                scale.slow_clients
+            ),
+            "others served meanwhile; the helper drops them after its 10 s header timeout; descriptors back",
+            slow_upgrades(scale),
+        ),
+        plan(
+            "hostile_rapid_connects",
+            h,
+            format!("{} rapid connects (connect, hello, close)", scale.connects),
+            "all served or told 503 at the session limit; no growth in descriptors or memory",
+            rapid_connects(scale),
+        ),
+        plan(
+            "hostile_random_frames",
+            h,
+            format!("{} frames of random size and content", scale.random_frames),
+            "documented errors or a close for each; memory and descriptors bounded; no panic",
+            random_frames(scale),
+        ),
+        plan(
+            "hostile_nasty_json",
+            h,
+            "huge, deeply nested and malformed JSON, invalid UTF-8",
+            "badJson / messageTooLarge / a close; no stack overflow, no panic",
+            nasty_json(),
+        ),
+        plan(
+            "hostile_writes_outside_the_medium",
+            h,
+            "writes outside the medium, negative and overflowing counts",
+            "E_INVALIDARG or STREAM_TOO_LARGE instead of writeStarted: no credit, nothing written",
+            bad_writes(),
+        ),
     ]
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Case, Outcome, Scale, case, ensure, own_session};
+use super::{Outcome, Planned, Scale, ensure, own_session, plan};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, connect, http};
@@ -170,10 +170,25 @@ async fn pair_cycles(scale: Scale) -> Outcome {
     ))
 }
 
-/// Every load case at `scale`.
-pub async fn run(scale: Scale) -> Vec<Case> {
+/// Every load case at `scale`, not run yet.
+pub fn cases(scale: Scale) -> Vec<Planned> {
     vec![
-        case("load", &format!("8 sessions burning {} MiB each to 8 recorders at once", scale.load_mib), "all S_OK, every image equal to its data", eight_sessions(scale)).await,
-        case("load", &format!("{} connect/pair/disconnect cycles", scale.pair_cycles), "every cycle paired and connected; no growth in descriptors, memory or the pairing store", pair_cycles(scale)).await,
+        plan(
+            "load_eight_sessions_at_once",
+            "load",
+            format!(
+                "8 sessions burning {} MiB each to 8 recorders at once",
+                scale.load_mib
+            ),
+            "all S_OK, every image equal to its data",
+            eight_sessions(scale),
+        ),
+        plan(
+            "load_pair_cycles",
+            "load",
+            format!("{} connect/pair/disconnect cycles", scale.pair_cycles),
+            "every cycle paired and connected; no growth in descriptors, memory or the pairing store",
+            pair_cycles(scale),
+        ),
     ]
 }

@@ -2,7 +2,7 @@
 //! against the loaded medium (lowest address, last writable sector, sector
 //! size) and refused before `writeStarted`, with no credit granted; the
 //! disc flow's medium checks run before credit too (the CLI's refusals are
-//! in helper/tests/cli.rs).
+//! in helper/tests/cli_commands.rs).
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
