@@ -9,7 +9,7 @@
 //! A device is open only while a session writes to it (or for a moment while
 //! it is described), so other programs can use the drive the rest of the time.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use webburn_shared::HResult;
@@ -44,6 +44,8 @@ struct Entry {
     holder: Option<SessionId>,
     /// The holder's session has ended: the recorder is free once its write stops.
     releasing: bool,
+    /// A list has it open this moment to describe it.
+    describing: bool,
     /// The last description, shown while the recorder is busy.
     cached: Option<RecorderInfo>,
     /// Found by discovery rather than configured: forgotten when it vanishes.
@@ -54,6 +56,9 @@ struct Entry {
 #[derive(Debug)]
 pub struct Registry {
     entries: Mutex<Vec<Entry>>,
+    /// Signalled when a recorder is released or a description ends: claims
+    /// waiting for it look again.
+    changed: Condvar,
     discover: Option<Discover>,
 }
 
@@ -99,11 +104,13 @@ impl Registry {
                 open: None,
                 holder: None,
                 releasing: false,
+                describing: false,
                 discovered: false,
             });
         }
         Ok(Registry {
             entries: Mutex::new(entries),
+            changed: Condvar::new(),
             discover,
         })
     }
@@ -128,6 +135,7 @@ impl Registry {
                     open: None,
                     holder: None,
                     releasing: false,
+                    describing: false,
                     cached: None,
                     discovered: true,
                 });
@@ -141,22 +149,27 @@ impl Registry {
     /// described (no permission, say) is left out.
     pub fn list(&self, asker: SessionId) -> Vec<RecorderDescription> {
         self.rediscover();
-        let snapshot: Vec<(String, String, Option<SessionId>)> = self
-            .lock()
-            .iter()
-            .map(|e| (e.id.clone(), e.spec.clone(), e.holder))
-            .collect();
-        let mut out = Vec::with_capacity(snapshot.len());
-        for (id, spec, holder) in snapshot {
-            let fresh = if holder.is_none() {
-                describe_now(&spec)
-            } else {
-                None
-            };
+        let ids: Vec<String> = self.lock().iter().map(|e| e.id.clone()).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            // A free recorder is marked while it is open here, so a claim waits for it.
+            let free_spec = self
+                .lock()
+                .iter_mut()
+                .find(|e| e.id == id && e.holder.is_none() && !e.describing)
+                .map(|e| {
+                    e.describing = true;
+                    e.spec.clone()
+                });
+            let fresh = free_spec.as_deref().and_then(describe_now);
             let mut entries = self.lock();
             let Some(entry) = entries.iter_mut().find(|e| e.id == id) else {
                 continue;
             };
+            if free_spec.is_some() {
+                entry.describing = false;
+                self.changed.notify_all();
+            }
             if fresh.is_some() {
                 entry.cached.clone_from(&fresh);
             }
@@ -184,42 +197,35 @@ impl Registry {
     /// freed when the returned claim is dropped.
     pub fn claim(self: &Arc<Self>, id: &str, session: SessionId) -> Result<Claim, HResult> {
         let started = Instant::now();
-        let spec = loop {
+        let spec = {
             let mut entries = self.lock();
-            let entry = entries
-                .iter_mut()
-                .find(|e| e.id == id)
-                .ok_or(HResult::E_INVALIDARG)?;
-            let wait = if entry.releasing {
-                RELEASE_WAIT
-            } else {
-                HELD_WAIT
-            };
-            match entry.holder {
-                Some(_) if started.elapsed() < wait => {}
-                Some(_) => return Err(HResult::E_IMAPI_RECORDER_LOCKED),
-                None => {
-                    // Reserved: no list describes it from now on.
-                    entry.holder = Some(session);
-                    break entry.spec.clone();
+            loop {
+                let entry = entries
+                    .iter_mut()
+                    .find(|e| e.id == id)
+                    .ok_or(HResult::E_INVALIDARG)?;
+                let wait = match (entry.holder, entry.releasing, entry.describing) {
+                    (None, _, false) => {
+                        // Reserved: no list describes it from now on.
+                        entry.holder = Some(session);
+                        break entry.spec.clone();
+                    }
+                    (None, _, true) => DESCRIBE_WAIT,
+                    (Some(_), true, _) => RELEASE_WAIT,
+                    (Some(_), false, _) => HELD_WAIT,
+                };
+                let left = wait.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(HResult::E_IMAPI_RECORDER_LOCKED);
                 }
-            }
-            drop(entries);
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        // A list may be describing the device this moment (it has it open).
-        let until = Instant::now() + DESCRIBE_WAIT;
-        let opened = loop {
-            match Recorder::open(&spec) {
-                Err(e)
-                    if e.hresult() == HResult::E_IMAPI_RECORDER_LOCKED
-                        && Instant::now() < until =>
-                {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                r => break r,
+                entries = self
+                    .changed
+                    .wait_timeout(entries, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
         };
+        let opened = Recorder::open(&spec);
         let mut entries = self.lock();
         let entry = entries.iter_mut().find(|e| e.id == id);
         match (opened, entry) {
@@ -234,6 +240,7 @@ impl Registry {
             }
             (Err(e), Some(entry)) => {
                 entry.holder = None;
+                self.changed.notify_all();
                 Err(e.hresult())
             }
             (_, None) => Err(HResult::E_DEV_NOT_EXIST),
@@ -246,6 +253,7 @@ impl Registry {
         for e in self.lock().iter_mut().filter(|e| e.holder == Some(session)) {
             e.releasing = true;
         }
+        self.changed.notify_all();
     }
 
     /// Frees recorder `id` if `session` holds it; it closes when its writer lets go.
@@ -259,6 +267,7 @@ impl Registry {
             e.releasing = false;
             e.open = None;
         }
+        self.changed.notify_all();
     }
 }
 
