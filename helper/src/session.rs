@@ -630,7 +630,7 @@ impl Session {
         match event {
             WriteEvent::Update(TargetId { write_id, target }, Progress { args, data }) => {
                 if let Some(w) = self.open.as_ref().filter(|w| w.id == write_id) {
-                    let (recorder, _) = w.target_info(target);
+                    let recorder = w.recorder_of(target);
                     let now = DriveActivity::from_event(recorder, &args, data.as_ref());
                     self.ctx.activity.update(self.ctx.id, write_id, target, now);
                 }

@@ -311,15 +311,13 @@ impl OpenWrite {
         self.grant()
     }
 
-    /// The recorder of target `index` and the bytes of the section.
-    pub fn target_info(&self, index: u32) -> (String, u64) {
-        let recorder = self
-            .targets
+    /// The recorder id of target `index`.
+    pub fn recorder_of(&self, index: u32) -> String {
+        self.targets
             .iter()
             .find(|t| t.index == index)
             .map(|t| t.recorder.clone())
-            .unwrap_or_default();
-        (recorder, self.needed)
+            .unwrap_or_default()
     }
 
     /// Every target has sent its result.

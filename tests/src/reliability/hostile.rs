@@ -87,12 +87,33 @@ async fn answer(c: &mut Client) -> String {
     }
 }
 
-/// One bad input per row of PROTOCOL.md's error table: its name, the
-/// messages, whether to say hello first, and the documented answer.
-type Rejection = (&'static str, Vec<Message>, bool, &'static str);
+/// One bad input per row of PROTOCOL.md's error table.
+struct Rejection {
+    /// The documented code.
+    name: &'static str,
+    /// What the client sends.
+    messages: Vec<Message>,
+    /// Say hello first.
+    hello: bool,
+    /// The documented answer, as [`answer`] reports it.
+    answer: &'static str,
+}
 
-#[allow(clippy::too_many_lines)] // a table, one row per documented error
 fn rejections(rec: &str) -> Vec<Rejection> {
+    rejection_table(rec)
+        .into_iter()
+        .map(|(name, messages, hello, answer)| Rejection {
+            name,
+            messages,
+            hello,
+            answer,
+        })
+        .collect()
+}
+
+/// The rows of [`rejections`]: code, messages, hello first, answer.
+#[allow(clippy::too_many_lines, clippy::type_complexity)] // a table, one row per documented error
+fn rejection_table(rec: &str) -> Vec<(&'static str, Vec<Message>, bool, &'static str)> {
     let start_write = |id: u32| {
         json!({"type": "startWrite", "writeId": id, "recorder": rec, "bytesPerSector": 2048,
                "startingBlockAddress": 0, "numberOfBlocks": 1, "totalBytes": 2048})
@@ -221,7 +242,13 @@ async fn every_rejection() -> Outcome {
     let port = helper.port;
     let cases = rejections(&recorder(dir.path()));
     let mut seen = Vec::new();
-    for (name, messages, hello, want) in cases {
+    for Rejection {
+        name,
+        messages,
+        hello,
+        answer: want,
+    } in cases
+    {
         // Pairing is for the helper's own page: a configured origin is refused it.
         let origin = if name == "notAllowed" {
             ALLOWED.to_owned()
@@ -255,8 +282,14 @@ async fn every_rejection() -> Outcome {
     ))
 }
 
-/// What a refused client sends: a name, its Origin, token and Host.
-type Refusal<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+/// What a refused client sends.
+struct Refusal<'a> {
+    /// What it is, for the report.
+    name: &'a str,
+    origin: Option<&'a str>,
+    token: Option<&'a str>,
+    host: Option<&'a str>,
+}
 
 /// Refusals before the upgrade: foreign origin, opaque origin, no origin,
 /// DNS rebinding, bad token; each an HTTP 403 with its reason.
@@ -264,31 +297,43 @@ async fn refused_upgrades() -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
     let rebinding = format!("evil.example:{port}");
-    // (what, Origin, token, Host)
-    let cases: [Refusal<'_>; 5] = [
-        (
-            "another site's page",
-            Some("https://evil.example"),
-            None,
-            None,
-        ),
-        ("Origin: null", Some("null"), None, None),
-        ("no Origin", None, None, None),
-        (
-            "DNS-rebinding Host",
-            Some("https://evil.example"),
-            None,
-            Some(rebinding.as_str()),
-        ),
-        (
-            "a made-up token",
-            Some("https://evil.example"),
-            Some("00ff00ff"),
-            None,
-        ),
+    let foreign = Refusal {
+        name: "another site's page",
+        origin: Some("https://evil.example"),
+        token: None,
+        host: None,
+    };
+    let cases = [
+        Refusal {
+            name: "Origin: null",
+            origin: Some("null"),
+            ..foreign
+        },
+        Refusal {
+            name: "no Origin",
+            origin: None,
+            ..foreign
+        },
+        Refusal {
+            name: "DNS-rebinding Host",
+            host: Some(rebinding.as_str()),
+            ..foreign
+        },
+        Refusal {
+            name: "a made-up token",
+            token: Some("00ff00ff"),
+            ..foreign
+        },
+        foreign,
     ];
     let mut seen = Vec::new();
-    for (name, origin, token, host) in cases {
+    for Refusal {
+        name,
+        origin,
+        token,
+        host,
+    } in cases
+    {
         match connect(port, origin, token, host).await {
             Ok(_) => return Err(format!("{name}: the upgrade was accepted")),
             Err((403, body)) => seen.push(format!("{name}: 403 {}", body.trim())),
