@@ -25,30 +25,23 @@ pub const CHROMIUM_ARGS: [&str; 10] = [
 ];
 
 /// The built page: `$WEBBURN_WWW`, else `target/www` of the workspace; `None`
-/// when it has not been built. `cargo xtask test` builds it and sets
-/// `WEBBURN_REQUIRE_BROWSER=1`, which turns a missing page into a failure.
+/// when it has not been built (see [`crate::prerequisite_missing`]).
 pub fn www_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("WEBBURN_WWW").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/www"),
         PathBuf::from,
     );
     let built = dir.join("index.html").is_file() && dir.join("pkg/webburn_web_bg.wasm").is_file();
-    let required = std::env::var_os("WEBBURN_REQUIRE_BROWSER").is_some();
     let tools = std::path::Path::new(&chromedriver()).exists();
-    match (built && tools, required) {
-        (true, _) => Some(dir),
-        (false, true) => panic!(
-            "the browser tests need the built page in {} and chromedriver at {} (cargo xtask test builds and installs them)",
-            dir.display(),
-            chromedriver()
-        ),
-        (false, false) => {
-            eprintln!(
-                "browser tests skipped: run `cargo xtask test` to build the page and install Chromium"
-            );
-            None
-        }
+    if built && tools {
+        return Some(dir);
     }
+    crate::prerequisite_missing(&format!(
+        "the browser tests need the built page in {} and chromedriver at {}",
+        dir.display(),
+        chromedriver()
+    ));
+    None
 }
 
 fn chromedriver() -> String {

@@ -65,16 +65,11 @@ pub struct Desktop {
 
 impl Desktop {
     /// Starts the desktop; `None` (the test is skipped) when its programs are
-    /// missing, unless `WEBBURN_REQUIRE_BROWSER` says every tool must be there
-    /// (`cargo xtask test` installs them).
+    /// missing (see [`crate::prerequisite_missing`]).
     pub fn start() -> Option<Desktop> {
         let missing: Vec<&str> = PROGRAMS.into_iter().filter(|p| !on_path(p)).collect();
         if !missing.is_empty() {
-            assert!(
-                std::env::var_os("WEBBURN_REQUIRE_BROWSER").is_none(),
-                "the tray tests need {missing:?} (cargo xtask test installs them)"
-            );
-            eprintln!("tray tests skipped: {missing:?} not installed");
+            crate::prerequisite_missing(&format!("the tray tests need {missing:?}"));
             return None;
         }
         match Self::launch() {

@@ -21,6 +21,18 @@ use webburn_helper::scsi::Cdb;
 use webburn_helper::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
 use webburn_shared::WriteEngineEventArgs;
 
+/// A test's prerequisite (the built page, ChromeDriver, a desktop, the image
+/// readers) is missing: a failure under `cargo xtask test`, which installs
+/// every one and sets `WEBBURN_REQUIRE_TOOLS`; on a developer's machine the
+/// test prints `SKIPPED:` with the reason and returns.
+pub fn prerequisite_missing(what: &str) {
+    assert!(
+        std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
+        "{what} (cargo xtask test installs it)"
+    );
+    eprintln!("SKIPPED: {what} (cargo xtask test installs it)");
+}
+
 /// `len` bytes of deterministic pseudo-random data (xorshift64*), different per seed.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

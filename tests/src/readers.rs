@@ -38,11 +38,7 @@ pub fn available() -> Option<()> {
     if missing.is_empty() {
         return Some(());
     }
-    assert!(
-        std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
-        "image readers missing: {missing:?} (cargo xtask test installs them)"
-    );
-    eprintln!("SKIPPED: image readers missing: {missing:?} (cargo xtask test installs them)");
+    crate::prerequisite_missing(&format!("image readers missing: {missing:?}"));
     None
 }
 

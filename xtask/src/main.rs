@@ -102,7 +102,6 @@ fn test() -> Result<()> {
     tests
         .args(["test", "--workspace"])
         .env("WEBBURN_WWW", &page)
-        .env("WEBBURN_REQUIRE_BROWSER", "1")
         .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(
