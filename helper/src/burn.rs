@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use webburn_shared::protocol::WriteProperties;
 use webburn_shared::{
-    DataEventArgs, DiscOptions, DiscReport, MediumKind, Section, WriteEngineEventArgs,
+    DataEventArgs, DiscOptions, DiscReport, HResult, MediumKind, Section, WriteEngineEventArgs,
 };
 
 use crate::cancel::CancelToken;
@@ -59,6 +59,13 @@ impl Burn {
         medium: Option<MediumKind>,
     ) -> Result<Burn, EngineError> {
         plan.section.check_source(plan.source_len)?;
+        if i64::from(plan.section.bytes_per_sector()) != i64::from(plan.properties.bytes_per_sector)
+        {
+            return Err(EngineError::new(
+                HResult::E_INVALIDARG,
+                "the section's sector size is not the properties' BytesPerSector",
+            ));
+        }
         let config = medium.map_or(plan.config, |m| plan.config.tuned_for(m));
         let engine = WriteEngine::new(config);
         engine.put_properties(&plan.properties)?;
@@ -94,7 +101,7 @@ impl Burn {
     }
 
     /// Runs the burn to its end on this thread; `cancel` stops it (and is
-    /// fired as a failure when the write fails); every event goes to
+    /// fired as a failure when a WRITE fails); every event goes to
     /// `on_progress`. A disc burn returns its report.
     pub fn run(
         &self,
@@ -127,15 +134,9 @@ impl Burn {
         )?;
         if self.plan.synchronize {
             let recorder = self.engine.recorder().ok_or_else(|| {
-                EngineError::new(
-                    webburn_shared::HResult::E_IMAPI_RECORDER_REQUIRED,
-                    "no recorder",
-                )
+                EngineError::new(HResult::E_IMAPI_RECORDER_REQUIRED, "no recorder was put")
             })?;
-            let mut guard = recorder.try_acquire().map_err(|h| {
-                EngineError::new(h, "the recorder was taken before SYNCHRONIZE CACHE")
-            })?;
-            crate::disc::medium::synchronize(&mut **guard)?;
+            crate::disc::medium::synchronize(&mut **crate::disc::hold(&recorder)?)?;
         }
         Ok(None)
     }

@@ -316,6 +316,7 @@ pub fn discovered_ids() -> Vec<String> {
 pub fn discovered_optical_ids() -> Vec<String> {
     DRIVERS
         .iter()
+        .filter(|d| d.tells_optical())
         .flat_map(|d| d.discover())
         .filter(|d| d.optical)
         .map(|d| d.id)

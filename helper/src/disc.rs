@@ -72,7 +72,7 @@ struct Flow<'a, F> {
 
 impl<F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'_, F> {
     fn step(&mut self, action: WriteAction) -> Result<(), EngineError> {
-        if self.cancel.is_stopped() && action != WriteAction::Completed {
+        if self.cancel.is_cancelled() && action != WriteAction::Completed {
             return Err(EngineError::cancelled());
         }
         self.report(action, self.rate());
@@ -289,7 +289,9 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
 }
 
 /// The recorder's transport, for one step.
-fn hold(recorder: &Recorder) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, EngineError> {
+pub(crate) fn hold(
+    recorder: &Recorder,
+) -> Result<MutexGuard<'_, Box<dyn ScsiTransport>>, EngineError> {
     recorder
         .try_acquire()
         .map_err(|h| EngineError::new(h, format!("{} is in use by another writer", recorder.id())))

@@ -300,7 +300,9 @@ impl WriteEngine {
         if !self.write_in_progress() {
             return HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
         }
-        lock(&self.cancel).cancel();
+        // Hooks run without the engine's lock held.
+        let token = lock(&self.cancel).clone();
+        token.cancel();
         self.writer.wait_stopped(CANCEL_WAIT);
         HResult::S_OK
     }

@@ -1,16 +1,22 @@
 //! webburn's native helper: IWriteEngine2's write loop over SCSI/MMC.
 //!
-//! Layers, each unaware of the ones above it:
-//! - [`scsi`]: CDBs, sense data and reply layouts;
+//! Layers from the bottom up, each unaware of the ones above it (README,
+//! "Repository layout"; `tests/architecture_layers.rs` holds the code to it):
+//! - [`cancel`], [`sense`], [`units`], [`autostart`]: a write's stop signal,
+//!   sense data and its meaning, sizes, the autostart entries of each platform;
 //! - [`transport`]: the trait every device path implements;
-//! - [`emulated`]: a recorder that is an image file answering SCSI commands;
-//! - [`devices`]: naming, opening and locking recorders;
+//! - [`scsi`]: CDBs and reply layouts;
+//! - [`emulated`]: a recorder that is an image file answering SCSI commands,
+//!   and a USB stick in software over it;
+//! - [`devices`]: one driver per device path; naming, opening, identity;
 //! - [`engine`]: WriteSection with its ring buffer, writer thread and events;
+//!   [`state`]: the recorder registry, pairings, kiosk history and activity;
 //! - [`disc`]: the DiscFormat2Data flow around WriteSection (medium check,
 //!   speed, simulation, closing, verify, eject);
+//! - [`burn`]: one burn as the session and the command line run it;
 //! - [`session`]: one WebSocket session of protocol v1;
-//! - [`server`]: the localhost HTTP/WebSocket server, its security and pairing;
-//! - [`install`]: the autostart entries `webburn-helper install` writes;
+//! - [`server`]: the localhost HTTP/WebSocket server and its security;
+//! - [`tray`]: the tray icon;
 //! - [`cli`]: the `webburn-helper` command line.
 
 pub mod autostart;

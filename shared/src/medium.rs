@@ -8,10 +8,11 @@ use crate::section::SectorSizes;
 
 /// What kind of medium a recorder writes: an optical disc (MMC) or a disk
 /// (SBC: a USB stick, a card reader, a hard disk).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MediumKind {
     /// Optical media (peripheral device type 05h).
+    #[default]
     Disc,
     /// A direct-access block device (peripheral device type 00h).
     Disk,

@@ -40,6 +40,10 @@ fn minus_one() -> i32 {
     -1
 }
 
+fn sector_size_2048() -> u32 {
+    2048
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_zero(n: &u32) -> bool {
     *n == 0
@@ -100,13 +104,29 @@ impl StartWrite {
     /// `totalBytes` covers it, and the targets (at most [`MAX_TARGETS`],
     /// none named twice). Returns the section.
     pub fn validate(&self) -> Result<Section, SectionError> {
+        self.check_targets()?;
         self.properties.validate()?;
+        self.section()
+    }
+
+    /// The section (counts, sector size, LBA overflow), held against `totalBytes`.
+    pub fn section(&self) -> Result<Section, SectionError> {
         let section = Section::new(
             self.starting_block_address,
             self.number_of_blocks,
             self.properties.bytes_per_sector,
         )?;
         section.check_source(Some(self.total_bytes))?;
+        Ok(section)
+    }
+
+    /// numberOfBlocks x BytesPerSector, as far as they are valid (0 otherwise).
+    pub fn section_bytes(&self) -> u64 {
+        self.section().map_or(0, Section::bytes)
+    }
+
+    /// At most [`MAX_TARGETS`] recorders, none named twice.
+    pub fn check_targets(&self) -> Result<(), SectionError> {
         let ids: Vec<&str> = self.recorders().collect();
         if ids.len() > MAX_TARGETS {
             return Err(SectionError::invalid(format!(
@@ -123,7 +143,7 @@ impl StartWrite {
                 "recorder {twice} is named twice"
             )));
         }
-        Ok(section)
+        Ok(())
     }
 
     /// The recorders the write goes to, by target index.
@@ -249,10 +269,12 @@ pub struct RecorderDescription {
     pub next_writable_address: Option<u32>,
     /// Logical block size, when the drive reports it.
     pub block_size: Option<u32>,
-    /// Whether it writes discs or a disk.
+    /// Whether it writes discs or a disk (absent from helpers before it: a disc).
+    #[serde(default)]
     pub medium_kind: MediumKind,
     /// The sector size a write uses when the page does not say: a disk's
     /// own block size, 2048 on discs ([`MediumKind::natural_sector_size`]).
+    #[serde(default = "sector_size_2048")]
     pub sector_size: u32,
     /// Another session holds the recorder.
     pub in_use: bool,
@@ -553,6 +575,18 @@ mod tests {
         let mut bps = start(Vec::new());
         bps.properties.bytes_per_sector = 0;
         assert!(refused(bps).contains("bytesPerSector"));
+    }
+
+    #[test]
+    fn an_older_helpers_recorder_reads_as_a_disc_drive() {
+        let r: RecorderDescription = serde_json::from_str(
+            r#"{"id":"sg:/dev/sg1","kind":"sg","vendorId":"V","productId":"P","productRevision":"1",
+               "supportedProfiles":[27],"currentProfiles":[27],"freeSectors":null,
+               "nextWritableAddress":null,"blockSize":2048,"inUse":false}"#,
+        )
+        .unwrap();
+        assert_eq!(r.medium_kind, MediumKind::Disc);
+        assert_eq!(r.sector_size, 2048);
     }
 
     #[test]

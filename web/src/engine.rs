@@ -407,7 +407,7 @@ impl Job {
     /// The error a fatal `error` ends the write with. The browser drops the
     /// socket when a chosen File can no longer be read: that is said as
     /// IMAPI_E_DATA_STREAM_INCONSISTENCY rather than "connection lost".
-    async fn fatal(&self, code: ErrorCode, detail: &str, sent: u64) -> JsValue {
+    async fn fatal(&self, hresult: HResult, code: ErrorCode, detail: &str, sent: u64) -> JsValue {
         if code == ErrorCode::ConnectionLost
             && let Some(at) = self
                 .source
@@ -421,7 +421,7 @@ impl Job {
                 ),
             );
         }
-        with_code(hresult_error(code.hresult(), detail), Some(code))
+        with_code(hresult_error(hresult, detail), Some(code))
     }
 
     async fn pump(&mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
@@ -482,11 +482,12 @@ impl Job {
                     dispatch_update(events, args, data, About { index: target, id });
                 }
                 ServerMessage::Error {
+                    hresult,
                     detail,
                     code,
                     fatal: true,
                     ..
-                } => return Err(self.fatal(code, &detail, sent).await),
+                } => return Err(self.fatal(hresult, code, &detail, sent).await),
                 ServerMessage::WriteResult {
                     target,
                     hresult,

@@ -23,6 +23,11 @@ pub trait Driver: Sync {
     fn kind(&self) -> &'static str;
     /// The devices of this kind the system offers now.
     fn discover(&self) -> Vec<Discovered>;
+    /// Whether [`Driver::discover`] tells optical drives apart (only such
+    /// drivers are asked for the drives a server offers unconfigured).
+    fn tells_optical(&self) -> bool {
+        false
+    }
     /// Opens recorder `id`, of which `rest` follows the prefix.
     fn open(&self, id: &str, rest: &str) -> Result<Recorder, DeviceError>;
 }

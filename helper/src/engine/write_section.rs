@@ -48,8 +48,9 @@ impl WriteEngine {
     }
 
     /// [`WriteEngine::write_section`] that also stops when `cancel` fires
-    /// (and fires it, as a failure, when the write fails, so whoever feeds
-    /// the source stops waiting). CancelWrite fires the same token.
+    /// (and fires it, as a failure, when a WRITE fails, so whoever feeds
+    /// the source stops waiting; a refusal before the first WRITE leaves it
+    /// alone: its source is dropped unread). CancelWrite fires the same token.
     pub fn write_section_until<R: Read + Send>(
         &self,
         source: R,
@@ -81,8 +82,14 @@ impl WriteEngine {
             block_bytes(unit_sectors * bps_bytes, self.config.buffer_bytes),
         ));
         {
-            let ring = Arc::clone(&ring);
-            cancel.on_stop(move || ring.abort());
+            // Weak: the token may outlive the write (the disc flow goes on
+            // with it); the buffer is freed when WriteSection returns.
+            let ring = Arc::downgrade(&ring);
+            cancel.on_stop(move || {
+                if let Some(ring) = ring.upgrade() {
+                    ring.abort();
+                }
+            });
         }
         let progress = Progress::new(section);
         let mut clock = EventClock::new();

@@ -1,6 +1,6 @@
 //! The data source a session hands to WriteSection: payloads of data frames
-//! arrive through a channel, and every byte the engine takes is reported
-//! back as credit the session can grant again.
+//! arrive through a queue the write's cancel token can wake, and every byte
+//! the engine takes is reported back as credit the session can grant again.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -110,8 +110,12 @@ pub(crate) fn feed(
 ) -> (FeedSender, ChannelReader) {
     let feed = Arc::new(Feed::default());
     {
-        let feed = Arc::clone(&feed);
-        cancel.on_stop(move || feed.wake());
+        let feed = Arc::downgrade(&feed);
+        cancel.on_stop(move || {
+            if let Some(feed) = feed.upgrade() {
+                feed.wake();
+            }
+        });
     }
     let reader = ChannelReader {
         feed: Arc::clone(&feed),

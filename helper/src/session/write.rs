@@ -1,13 +1,13 @@
 //! One write of a session: the engine running WriteSection on a blocking
 //! thread, fed from the session's data frames, and the credit bookkeeping.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
 use webburn_shared::protocol::StartWrite;
-use webburn_shared::{DataFrameHeader, ErrorCode, HResult, Section};
+use webburn_shared::{DataFrameHeader, ErrorCode, HResult};
 
 use super::source::{FeedSender, feed};
 use super::{TargetId, WriteEvent};
@@ -48,7 +48,9 @@ struct Target {
     index: u32,
     /// Its recorder id.
     recorder: String,
-    engine: Arc<WriteEngine>,
+    /// Its engine while the burn runs (the burn's task owns it, so the
+    /// device closes as soon as the task ends).
+    engine: Weak<WriteEngine>,
     /// Payloads go here; `None` once it is cancelled, its data ended or it is done.
     data: Option<FeedSender>,
     /// Its stop signal, shared with its engine, its data source and its disc flow.
@@ -77,11 +79,13 @@ impl Target {
         // Nothing more is written from here on: the engine, its data source
         // and the disc flow all see it at once.
         self.cancel.cancel();
-        let engine = Arc::clone(&self.engine);
+        let engine = self.engine.clone();
         let tx = self.data.take();
         let stop = move || {
             // A WRITE in flight completes; the writer stops after it.
-            engine.cancel_write();
+            if let Some(engine) = engine.upgrade() {
+                engine.cancel_write();
+            }
             drop(tx);
         };
         // CancelWrite waits briefly for a WRITE in flight: not on the event loop.
@@ -126,7 +130,6 @@ const COALESCE_BYTES: usize = 64 * 1024;
 /// about its medium.
 fn prepare(
     req: &StartWrite,
-    section: Section,
     recorder_id: &str,
     ctx: &WriteContext<'_>,
 ) -> Result<(Burn, Claim), EngineError> {
@@ -144,30 +147,35 @@ fn prepare(
         };
         EngineError::new(h, detail)
     })?;
-    let plan = BurnPlan {
-        config: ctx.config,
-        properties: req.properties.clone(),
-        section,
-        source_len: Some(req.total_bytes),
-        disc: req.disc,
-        synchronize: false,
-    };
     let medium = ctx.registry.cached(recorder_id).map(|i| i.medium);
-    let burn = Burn::new(plan, claim.recorder().clone(), medium)?;
-    if let Err(e) = burn.check() {
-        // The drive was this write's and its disc was refused: a kiosk
-        // counts that disc as failed, as it would a failure while writing.
-        if let Some(history) = ctx.history {
-            super::record(
-                history,
-                recorder_id.to_owned(),
-                section.bytes(),
-                &Err(e.clone()),
-            );
+    let burn = req
+        .section()
+        .map_err(EngineError::from)
+        .and_then(|section| {
+            let plan = BurnPlan {
+                config: ctx.config,
+                properties: req.properties.clone(),
+                section,
+                source_len: Some(req.total_bytes),
+                disc: req.disc,
+                synchronize: false,
+            };
+            let burn = Burn::new(plan, claim.recorder().clone(), medium)?;
+            burn.check()?;
+            Ok(burn)
+        });
+    match burn {
+        Ok(burn) => Ok((burn, claim)),
+        Err(e) => {
+            // The drive was this write's and its disc was refused: a kiosk
+            // counts that disc as failed, as it would a failure while writing.
+            if let Some(history) = ctx.history {
+                let bytes = req.section_bytes();
+                super::record(history, recorder_id.to_owned(), bytes, &Err(e.clone()));
+            }
+            Err(e)
         }
-        return Err(e);
     }
-    Ok((burn, claim))
 }
 
 /// Starts one target's burn on a blocking thread.
@@ -181,7 +189,7 @@ fn start_target(
     let cancel = CancelToken::new();
     let (tx, source) = feed(ctx.events.clone(), at, &cancel);
     let finished = Arc::new(AtomicBool::new(false));
-    let engine = Arc::clone(burn.engine());
+    let engine = Arc::downgrade(burn.engine());
     // What a kiosk's history records of this drive.
     let (recorder_id, bytes) = (recorder.to_owned(), burn.section().bytes());
     let history = ctx.history.cloned();
@@ -233,14 +241,13 @@ impl OpenWrite {
     /// thread of the runtime. Returns the write (if any target started) and the
     /// targets refused, with why.
     pub fn start(req: &StartWrite, ctx: &WriteContext<'_>) -> (Option<OpenWrite>, Refusals) {
-        let section = match req.validate() {
-            Ok(section) => section,
-            Err(e) => {
-                let e = EngineError::from(e);
-                let all = (0u32..).zip(req.recorders()).map(|(i, _)| (i, e.clone()));
-                return (None, all.collect());
-            }
-        };
+        // In IMAPI's order: the targets and the properties first; then for
+        // each target its recorder, its claim and the section.
+        if let Err(e) = req.check_targets().and_then(|()| req.properties.validate()) {
+            let e = EngineError::from(e);
+            let all = (0u32..).zip(req.recorders()).map(|(i, _)| (i, e.clone()));
+            return (None, all.collect());
+        }
         let mut targets = Vec::new();
         let mut refused = Vec::new();
         for (index, recorder) in (0u32..).zip(req.recorders()) {
@@ -248,7 +255,7 @@ impl OpenWrite {
                 write_id: req.write_id,
                 target: index,
             };
-            match prepare(req, section, recorder, ctx) {
+            match prepare(req, recorder, ctx) {
                 Ok((burn, claim)) => targets.push(start_target(at, recorder, burn, claim, ctx)),
                 Err(e) => refused.push((index, e)),
             }
@@ -260,7 +267,7 @@ impl OpenWrite {
             id: req.write_id,
             raw_frames: req.raw_frames,
             targets,
-            needed: section.bytes(),
+            needed: req.section_bytes(),
             window: ctx.config.buffer_bytes as u64,
             received: 0,
             granted: 0,
@@ -407,8 +414,8 @@ impl OpenWrite {
 
     /// CancelWrite of every target, or of one (`target`): S_OK if one is
     /// still running (it will end with E_IMAPI_REQUEST_CANCELLED unless its
-    /// last WRITE already completed), S_IMAPI_WRITE_NOT_IN_PROGRESS if none
-    /// is. Engines are stopped on blocking threads. Also used when the
+    /// last WRITE already completed, or with its own failure if it had
+    /// already failed), S_IMAPI_WRITE_NOT_IN_PROGRESS if none is. Engines are stopped on blocking threads. Also used when the
     /// session ends, and after the client's data ended early.
     pub fn cancel(&mut self, target: Option<u32>) -> HResult {
         let mut result = HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;

@@ -20,8 +20,11 @@ use crate::devices::{DeviceError, Recorder, RecorderInfo};
 /// A session's identity within the server.
 pub type SessionId = u64;
 
-/// How long a claim waits for a list that is describing the device.
+/// How long a claim waits for a list that is describing the device, and
+/// for the device to be closed by its last holder.
 const DESCRIBE_WAIT: Duration = Duration::from_secs(1);
+/// How soon an open refused as locked is tried again.
+const OPEN_RETRY: Duration = Duration::from_millis(5);
 /// How long a claim waits for a recorder whose session is ending (its last
 /// WRITE completing) before it answers E_IMAPI_RECORDER_LOCKED.
 pub const RELEASE_WAIT: Duration = Duration::from_secs(5);
@@ -161,15 +164,18 @@ impl Registry {
                     e.describing = true;
                     e.spec.clone()
                 });
-            let fresh = free_spec.as_deref().and_then(describe_now);
+            let fresh = free_spec.as_deref().and_then(|spec| {
+                // Unmarked however the description ends.
+                let _unmark = Describing {
+                    registry: self,
+                    id: &id,
+                };
+                describe_now(spec)
+            });
             let mut entries = self.lock();
             let Some(entry) = entries.iter_mut().find(|e| e.id == id) else {
                 continue;
             };
-            if free_spec.is_some() {
-                entry.describing = false;
-                self.changed.notify_all();
-            }
             if fresh.is_some() {
                 entry.cached.clone_from(&fresh);
             }
@@ -196,36 +202,23 @@ impl Registry {
     /// while its last WRITE completes. The recorder is
     /// freed when the returned claim is dropped.
     pub fn claim(self: &Arc<Self>, id: &str, session: SessionId) -> Result<Claim, HResult> {
-        let started = Instant::now();
-        let spec = {
-            let mut entries = self.lock();
-            loop {
-                let entry = entries
-                    .iter_mut()
-                    .find(|e| e.id == id)
-                    .ok_or(HResult::E_INVALIDARG)?;
-                let wait = match (entry.holder, entry.releasing, entry.describing) {
-                    (None, _, false) => {
-                        // Reserved: no list describes it from now on.
-                        entry.holder = Some(session);
-                        break entry.spec.clone();
-                    }
-                    (None, _, true) => DESCRIBE_WAIT,
-                    (Some(_), true, _) => RELEASE_WAIT,
-                    (Some(_), false, _) => HELD_WAIT,
-                };
-                let left = wait.saturating_sub(started.elapsed());
-                if left.is_zero() {
-                    return Err(HResult::E_IMAPI_RECORDER_LOCKED);
+        let spec = self.reserve(id, session)?;
+        // The last holder's handles may still be closing the device (its
+        // session drops them a moment after the release): an open refused
+        // as locked is tried again for a moment. The lock is the OS's, so
+        // nothing signals it: this is the one bounded retry.
+        let until = Instant::now() + DESCRIBE_WAIT;
+        let opened = loop {
+            match Recorder::open(&spec) {
+                Err(e)
+                    if e.hresult() == HResult::E_IMAPI_RECORDER_LOCKED
+                        && Instant::now() < until =>
+                {
+                    std::thread::sleep(OPEN_RETRY);
                 }
-                entries = self
-                    .changed
-                    .wait_timeout(entries, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+                r => break r,
             }
         };
-        let opened = Recorder::open(&spec);
         let mut entries = self.lock();
         let entry = entries.iter_mut().find(|e| e.id == id);
         match (opened, entry) {
@@ -244,6 +237,42 @@ impl Registry {
                 Err(e.hresult())
             }
             (_, None) => Err(HResult::E_DEV_NOT_EXIST),
+        }
+    }
+
+    /// Marks `id` as `session`'s, waiting (on [`Registry::changed`]) while
+    /// another session holds it or a list describes it; returns what opens it.
+    fn reserve(&self, id: &str, session: SessionId) -> Result<String, HResult> {
+        let started = Instant::now();
+        // Each wait counts from when its reason was first seen.
+        let mut describing_since: Option<Instant> = None;
+        let mut entries = self.lock();
+        loop {
+            let entry = entries
+                .iter_mut()
+                .find(|e| e.id == id)
+                .ok_or(HResult::E_INVALIDARG)?;
+            let deadline = match (entry.holder, entry.releasing, entry.describing) {
+                (None, _, false) => {
+                    // Reserved: no list describes it from now on.
+                    entry.holder = Some(session);
+                    return Ok(entry.spec.clone());
+                }
+                (None, _, true) => {
+                    *describing_since.get_or_insert_with(Instant::now) + DESCRIBE_WAIT
+                }
+                (Some(_), true, _) => started + RELEASE_WAIT,
+                (Some(_), false, _) => started + HELD_WAIT,
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(HResult::E_IMAPI_RECORDER_LOCKED);
+            }
+            entries = self
+                .changed
+                .wait_timeout(entries, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -268,6 +297,22 @@ impl Registry {
             e.open = None;
         }
         self.changed.notify_all();
+    }
+}
+
+/// A recorder a list has open to describe it; unmarked (and waiting claims
+/// woken) when dropped.
+struct Describing<'a> {
+    registry: &'a Registry,
+    id: &'a str,
+}
+
+impl Drop for Describing<'_> {
+    fn drop(&mut self) {
+        if let Some(e) = self.registry.lock().iter_mut().find(|e| e.id == self.id) {
+            e.describing = false;
+        }
+        self.registry.changed.notify_all();
     }
 }
 

@@ -20,6 +20,10 @@ impl Driver for SgDriver {
         "sg"
     }
 
+    fn tells_optical(&self) -> bool {
+        true
+    }
+
     /// The optical drives and disks sysfs lists (device types 00h and 05h).
     fn discover(&self) -> Vec<Discovered> {
         sg_io::list(Path::new("/sys"))
