@@ -419,6 +419,46 @@ mod tests {
 
     static FOUND: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+    #[test]
+    fn a_claim_waits_for_a_description_and_for_the_last_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = format!("emulated:{}", dir.path().join("d.img").display());
+        let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
+        let mark = |on: bool| {
+            reg.lock()[0].describing = on;
+            reg.changed.notify_all();
+        };
+        // A list describing the recorder: the claim waits for it to end.
+        mark(true);
+        let waiting = {
+            let (reg, id) = (Arc::clone(&reg), id.clone());
+            std::thread::spawn(move || reg.claim(&id, 1).map(drop))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        mark(false);
+        assert_eq!(waiting.join().unwrap(), Ok(()));
+        // A description that never ends: LOCKED after DESCRIBE_WAIT.
+        mark(true);
+        let t = Instant::now();
+        assert_eq!(
+            reg.claim(&id, 1).unwrap_err(),
+            HResult::E_IMAPI_RECORDER_LOCKED
+        );
+        assert!(t.elapsed() >= DESCRIBE_WAIT);
+        mark(false);
+        // The previous holder released it but its handle still locks the
+        // image for a moment: the open is tried again.
+        let held = reg.claim(&id, 1).unwrap();
+        let handle = held.recorder().clone();
+        drop(held);
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(handle);
+        });
+        assert!(reg.claim(&id, 2).is_ok());
+        closer.join().unwrap();
+    }
+
     fn found() -> Vec<String> {
         FOUND.lock().unwrap().clone()
     }
