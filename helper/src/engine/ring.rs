@@ -176,11 +176,6 @@ impl Ring {
         self.readable.notify_all();
     }
 
-    /// True once either side gave up.
-    pub fn is_aborted(&self) -> bool {
-        self.lock().aborted
-    }
-
     /// Either side gives up: wakes and fails every waiter.
     pub fn abort(&self) {
         self.lock().aborted = true;
