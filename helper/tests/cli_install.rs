@@ -28,6 +28,7 @@ fn text(o: &Output) -> String {
     )
 }
 
+#[cfg(unix)]
 #[test]
 fn install_status_uninstall_with_an_xdg_autostart_entry() {
     let home = tempfile::tempdir().unwrap();
@@ -54,6 +55,7 @@ fn install_status_uninstall_with_an_xdg_autostart_entry() {
     assert!(text(&helper(home.path(), &["uninstall"])).contains("nothing to remove"));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_systemd_unit_is_written_and_a_missing_user_session_is_said_plainly() {
     let home = tempfile::tempdir().unwrap();

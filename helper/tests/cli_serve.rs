@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use webburn_helper::state::pairing_store::{PairingStore, Status};
 
@@ -36,6 +36,37 @@ fn http_get(port: u16, path: &str) -> String {
     out
 }
 
+/// Stops `child` as the system's service manager would: SIGTERM, which it
+/// must answer by exiting cleanly within 10 s.
+#[cfg(unix)]
+fn stop(child: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
+/// Windows has no SIGTERM for a process without a console of its own: the
+/// tray's Quit stops it cleanly; here it is ended.
+#[cfg(windows)]
+fn stop(child: &mut std::process::Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,7 +76,7 @@ fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
     std::fs::write(
         &config,
         format!(
-            "port = 1\nrecorders = [\"emulated:{},profile=dvd+r\"]\nallowed-origins = [\"https://kiosk.example\"]\nlog = \"info\"\n",
+            "port = 1\nrecorders = ['emulated:{},profile=dvd+r']\nallowed-origins = [\"https://kiosk.example\"]\nlog = \"info\"\n",
             img.display()
         ),
     )
@@ -80,23 +111,7 @@ fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
         "the page may not be framed"
     );
     assert!(http_get(port, "/nothing-here").starts_with("HTTP/1.1 404"));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(exit.success(), "{exit:?}");
+    stop(&mut child);
     let mut log = String::new();
     child
         .stderr

@@ -5,10 +5,14 @@
 //!   image readers), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
 //!   (the browser tests in headless Chromium), the wasm tests in Chromium and
-//!   each fuzz target for 10 s, the .deb (built and checked) and the VM tier.
+//!   each fuzz target for 10 s, the .deb (built and checked), the Windows
+//!   build (cross-compiled, its tests and installer run under Wine) and the
+//!   VM tier.
 //! - `cargo xtask package`: the .deb with the helper, the page, a systemd
 //!   user unit and the udev rule, checked (file list, the unpacked helper
 //!   serving the installed page).
+//! - `cargo xtask windows`: the Windows tier alone: cross-compiled, tested
+//!   under Wine, the installer built and tried.
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
 //!   and WebSocket paths in a QEMU guest, images compared on the host.
 //! - `cargo xtask bench`: throughput and memory beside the ceilings and
@@ -29,6 +33,7 @@ mod package;
 mod soak;
 mod tools;
 mod vm;
+mod windows;
 mod www;
 
 use std::path::{Path, PathBuf};
@@ -123,6 +128,7 @@ fn test() -> Result<()> {
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
     package::build_deb()?;
+    windows::test()?;
     vm::run_vm()
 }
 
@@ -165,9 +171,10 @@ fn main() -> Result<()> {
         Some("bench") => bench::run_bench(),
         Some("soak") => soak::run_soak(),
         Some("package") => package_only(),
+        Some("windows") => windows::test(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | vm | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | windows | vm | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

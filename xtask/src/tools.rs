@@ -1,7 +1,8 @@
 //! Installs what the checks and the page need, each only when missing: the
 //! wasm32 target, wasm-bindgen-cli (the version in Cargo.lock, into
 //! target/tools), Chromium and ChromeDriver (Debian packages), TypeScript
-//! (npm, into target/tools/npm).
+//! (npm, into target/tools/npm), the Windows cross toolchain (mingw-w64,
+//! Wine, NSIS).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,19 +25,24 @@ pub fn dir() -> PathBuf {
 
 /// `rustup target add wasm32-unknown-unknown` when missing.
 pub fn wasm_target() -> Result<()> {
+    rust_target(WASM_TARGET)
+}
+
+/// `rustup target add TARGET` when missing.
+pub fn rust_target(target: &str) -> Result<()> {
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("rustup is needed to install the wasm32 target")?;
+        .with_context(|| format!("rustup is needed to install the {target} target"))?;
     if String::from_utf8_lossy(&out.stdout)
         .lines()
-        .any(|l| l.trim() == WASM_TARGET)
+        .any(|l| l.trim() == target)
     {
         return Ok(());
     }
     let mut add = Command::new("rustup");
-    add.args(["target", "add", WASM_TARGET]);
-    run(add, "rustup target add wasm32-unknown-unknown")
+    add.args(["target", "add", target]);
+    run(add, &format!("rustup target add {target}"))
 }
 
 /// The wasm-bindgen version Cargo.lock pins.
@@ -206,6 +212,21 @@ pub fn desktop() -> Result<()> {
         ],
         None,
         &["xvfb", "xfce4-panel", "xdotool", "dbus-daemon", "dbus-bin"],
+    )
+}
+
+/// The Windows cross toolchain and what runs its output here: mingw-w64
+/// (the linker), Wine (runs the tests) and NSIS (builds the installer),
+/// from Debian's packages.
+pub fn windows_packages() -> Result<()> {
+    apt_install(
+        &[
+            "/usr/bin/x86_64-w64-mingw32-gcc",
+            "/usr/lib/wine/wine64",
+            "/usr/bin/makensis",
+        ],
+        None,
+        &["gcc-mingw-w64-x86-64", "wine64", "nsis"],
     )
 }
 

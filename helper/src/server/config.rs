@@ -203,10 +203,8 @@ mod tests {
     fn a_file_overrides_the_defaults() {
         let mut c = ServerConfig::defaults(Path::new("/data"));
         assert_eq!(c.port, DEFAULT_PORT);
-        assert_eq!(
-            c.recorders,
-            vec!["emulated:/data/default-bd-r.img".to_owned()]
-        );
+        let image = Path::new("/data").join("default-bd-r.img");
+        assert_eq!(c.recorders, vec![format!("emulated:{}", image.display())]);
         let file: ConfigFile = toml::from_str(
             r#"
             port = 9000

@@ -1,0 +1,132 @@
+//! The Windows build, cross-compiled here (x86_64-pc-windows-gnu, linked by
+//! mingw-w64) and run under Wine: clippy for the Windows-only code, the
+//! helper's and the shared crates' tests and the cross-crate tests that need
+//! no hardware (server and protocol, emulated recorders with their images
+//! compared byte for byte, the CLI), then the release helper and its
+//! installer, installed and uninstalled under Wine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::{cargo, root, run, tools};
+
+/// The Rust target of the Windows build.
+pub const TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// The cross-crate tests that run under Wine: everything but the browsers,
+/// the desktop tray and the Linux image readers.
+const CROSS_CRATE_TESTS: [&str; 3] = ["server_*", "engine_*", "disc_flow"];
+
+/// The Wine prefix the tests run in (target/tools/wine), made on first use.
+pub fn prefix() -> Result<PathBuf> {
+    let prefix = tools::dir().join("wine");
+    let shim = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
+    if shim.exists() {
+        return Ok(prefix);
+    }
+    std::fs::create_dir_all(&prefix)?;
+    let mut boot = wine(&prefix);
+    boot.args(["wineboot", "--init"]);
+    run(boot, "wineboot --init (a Wine prefix in target/tools/wine)")?;
+    let mut cc = Command::new("x86_64-w64-mingw32-gcc");
+    cc.args(["-shared", "-O2", "-o"])
+        .arg(&shim)
+        .arg(root().join("xtask/wine/bcryptprimitives.c"))
+        .arg("-ladvapi32");
+    run(
+        cc,
+        "mingw-w64: bcryptprimitives.dll for Wine 8 (ProcessPrng)",
+    )?;
+    Ok(prefix)
+}
+
+/// `wine` in `prefix`, quiet.
+pub fn wine(prefix: &Path) -> Command {
+    let mut c = Command::new("wine");
+    c.env("WINEPREFIX", prefix).env("WINEDEBUG", "-all");
+    c
+}
+
+/// Cargo for the Windows target, its binaries run by Wine in `prefix`.
+fn cross_cargo(prefix: &Path) -> Command {
+    let mut c = cargo();
+    c.env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine");
+    c
+}
+
+/// Installs the toolchain, then clippy, the tests under Wine, the release
+/// build and the installer check.
+pub fn test() -> Result<()> {
+    tools::rust_target(TARGET)?;
+    tools::windows_packages()?;
+    let prefix = prefix()?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "-p",
+        "webburn-helper",
+        "--all-targets",
+        "--target",
+        TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(
+        clippy,
+        "cargo clippy -p webburn-helper --target x86_64-pc-windows-gnu -D warnings",
+    )?;
+    let mut unit = cross_cargo(&prefix);
+    unit.args([
+        "test",
+        "--target",
+        TARGET,
+        "-p",
+        "webburn-shared",
+        "-p",
+        "webburn-fsimage",
+        "-p",
+        "webburn-helper",
+    ]);
+    run(
+        unit,
+        "cargo test --target x86_64-pc-windows-gnu (under Wine): shared, fsimage, helper",
+    )?;
+    let mut cross = cross_cargo(&prefix);
+    cross.args(["test", "--target", TARGET, "-p", "webburn-tests"]);
+    for t in CROSS_CRATE_TESTS {
+        cross.args(["--test", t]);
+    }
+    run(
+        cross,
+        "cargo test --target x86_64-pc-windows-gnu -p webburn-tests (under Wine): server, engine, disc flow",
+    )?;
+    let exe = build_release()?;
+    eprintln!("xtask: Windows helper {}", exe.display());
+    Ok(())
+}
+
+/// `cargo build --release` of the helper for Windows; returns the .exe.
+pub fn build_release() -> Result<PathBuf> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "webburn-helper",
+        "--target",
+        TARGET,
+    ]);
+    run(
+        build,
+        "cargo build --release -p webburn-helper --target x86_64-pc-windows-gnu",
+    )?;
+    let exe = root().join(format!("target/{TARGET}/release/webburn-helper.exe"));
+    exe.exists()
+        .then_some(exe)
+        .context("the Windows build made no webburn-helper.exe")
+}
