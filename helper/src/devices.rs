@@ -1,8 +1,9 @@
 //! Recorders: naming, opening, exclusive use and identity.
 //!
 //! A recorder id names a device path: `emulated:PATH[,options]`,
-//! `usb:BUS:ADDRESS[,detach][,force]` (USB Bulk-Only through libusb), or on
-//! Linux `sg:/dev/sgN[,force]` (SCSI generic, SG_IO). A disk the system
+//! `usb:BUS:ADDRESS[,detach][,force]` (USB Bulk-Only through libusb), on
+//! Linux `sg:/dev/sgN[,force]` (SCSI generic, SG_IO), on Windows `spti:D:`,
+//! `spti:CdRomN` or `spti:PhysicalDriveN[,force]` (SCSI pass-through). A disk the system
 //! uses (a mounted file system, swap, the system's own disk) is refused for
 //! writing unless its id carries `force`.
 
@@ -28,6 +29,8 @@ pub const DRIVERS: &[&dyn Driver] = &[
     &drivers::emulated::EmulatedDriver,
     #[cfg(target_os = "linux")]
     &drivers::sg::SgDriver,
+    #[cfg(windows)]
+    &drivers::spti::SptiDriver,
     &drivers::usb::UsbDriver,
 ];
 

@@ -317,7 +317,7 @@ impl WriteEngine {
         let mut guard = recorder.try_acquire().map_err(|h| {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
-        not_in_use(&recorder)?;
+        not_in_use(&recorder, &mut **guard)?;
         admit(&mut **guard, section)
     }
 }

@@ -1,9 +1,12 @@
 //! The one trait every device path implements: execute one SCSI command
 //! (CDB, data direction and buffer, timeout) and report status, sense and
-//! residue. The emulated recorder, SG_IO and USB Bulk-Only all sit behind it.
+//! residue. The emulated recorder, SG_IO (Linux), SPTI (Windows) and USB
+//! Bulk-Only all sit behind it.
 
 #[cfg(target_os = "linux")]
 pub mod sg_io;
+#[cfg(windows)]
+pub mod spti;
 pub mod usb_bot;
 
 use std::time::Duration;
@@ -108,6 +111,9 @@ pub enum TransportError {
     /// The device broke the transport's protocol (e.g. an invalid CSW, a phase error).
     #[error("the device broke the transport protocol: {0}")]
     Protocol(String),
+    /// Another program holds the device, or the system uses it.
+    #[error("{0}")]
+    InUse(String),
 }
 
 impl TransportError {
@@ -119,6 +125,7 @@ impl TransportError {
             TransportError::InvalidCommand(_) => HResult::E_INVALIDARG,
             TransportError::Io(_) => HResult::E_FAIL,
             TransportError::Protocol(_) => HResult::E_IMAPI_RECORDER_INVALID_RESPONSE_FROM_DEVICE,
+            TransportError::InUse(_) => HResult::E_IMAPI_RECORDER_LOCKED,
         }
     }
 }
@@ -131,5 +138,13 @@ pub trait ScsiTransport: Send {
     /// The largest data stage this transport carries in one command.
     fn max_transfer_bytes(&self) -> usize {
         DEFAULT_MAX_TRANSFER
+    }
+
+    /// Takes the device for this process alone before the first WRITE and
+    /// keeps it until the transport is dropped (Windows: an optical drive's
+    /// exclusive-access lock, a disk's volumes locked and dismounted). The
+    /// other paths hold the device alone from their open.
+    fn take_for_writing(&mut self) -> Result<(), TransportError> {
+        Ok(())
     }
 }

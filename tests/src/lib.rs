@@ -98,6 +98,10 @@ impl<T: ScsiTransport> ScsiTransport for Recording<T> {
     fn max_transfer_bytes(&self) -> usize {
         self.inner.max_transfer_bytes()
     }
+
+    fn take_for_writing(&mut self) -> Result<(), TransportError> {
+        self.inner.take_for_writing()
+    }
 }
 
 /// The commands a recording transport has seen so far.

@@ -5,7 +5,10 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use webburn_helper::devices::Recorder;
+use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec};
 use webburn_helper::engine::EngineConfig;
+use webburn_helper::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
 use webburn_shared::HResult;
 use webburn_tests::{SlowReader, emulated, engine, image, pattern, write};
 
@@ -200,4 +203,39 @@ fn a_slow_source_on_a_drive_with_underrun_protection_completes() {
     let data = pattern(256 * SECTOR, 9);
     write(&e, trickle(&data), None, 0, 256).0.unwrap();
     assert_eq!(image(&path), data);
+}
+
+/// A drive another program holds (Windows: its exclusive-access lock, or a
+/// volume that stays locked): it answers questions but cannot be taken for
+/// writing.
+#[derive(Debug)]
+struct HeldElsewhere(EmulatedRecorder);
+
+impl ScsiTransport for HeldElsewhere {
+    fn execute(&mut self, command: ScsiCommand<'_>) -> Result<Completion, TransportError> {
+        self.0.execute(command)
+    }
+
+    fn take_for_writing(&mut self) -> Result<(), TransportError> {
+        Err(TransportError::InUse(
+            "E: stays in use by another program".into(),
+        ))
+    }
+}
+
+#[test]
+fn a_drive_another_program_holds_is_recorder_locked_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("held.img");
+    let spec = EmulatedSpec::parse(&format!("emulated:{},profile=bd-r", path.display())).unwrap();
+    let rec = Recorder::from_transport(
+        "emulated:held".into(),
+        Box::new(HeldElsewhere(EmulatedRecorder::open(spec).unwrap())),
+    );
+    let e = engine(&rec, config());
+    let data = pattern(64 * SECTOR, 3);
+    let err = write(&e, Cursor::new(&data), None, 0, 64).0.unwrap_err();
+    assert_eq!(err.hresult, HResult::E_IMAPI_RECORDER_LOCKED, "{err}");
+    assert!(err.to_string().contains("another program"), "{err}");
+    assert_eq!(std::fs::metadata(&path).map_or(0, |m| m.len()), 0);
 }

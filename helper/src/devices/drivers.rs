@@ -3,4 +3,6 @@
 pub mod emulated;
 #[cfg(target_os = "linux")]
 pub mod sg;
+#[cfg(windows)]
+pub mod spti;
 pub mod usb;

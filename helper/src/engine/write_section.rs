@@ -74,7 +74,7 @@ impl WriteEngine {
         let transport: &mut dyn ScsiTransport = &mut **guard;
         // Nothing is written to a disk the system uses, and no address
         // outside the medium ever reaches the device.
-        not_in_use(recorder)?;
+        not_in_use(recorder, transport)?;
         admit(transport, section)?;
         let unit_sectors = self.unit_sectors(&*transport, bps, props.use_streaming_write12)?;
         let ring = Arc::new(Ring::new(
@@ -225,10 +225,17 @@ fn validate(
     Ok(section)
 }
 
-/// E_IMAPI_RECORDER_LOCKED, naming the mount point, for a disk the system uses.
-pub(super) fn not_in_use(recorder: &Recorder) -> Result<(), EngineError> {
+/// E_IMAPI_RECORDER_LOCKED, naming the mount point, for a disk the system
+/// uses; then the device taken for this writer alone.
+pub(super) fn not_in_use(
+    recorder: &Recorder,
+    transport: &mut dyn ScsiTransport,
+) -> Result<(), EngineError> {
     recorder
         .check_not_in_use()
+        .map_err(|e| EngineError::new(e.hresult(), e.to_string()))?;
+    transport
+        .take_for_writing()
         .map_err(|e| EngineError::new(e.hresult(), e.to_string()))
 }
 
