@@ -83,6 +83,42 @@ fn a_systemd_unit_is_written_and_a_missing_user_session_is_said_plainly() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// The Run value as `reg query` prints it, if it exists.
+#[cfg(windows)]
+fn run_value() -> Option<String> {
+    let out = Command::new("reg")
+        .args([
+            "query",
+            r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run",
+            "/v",
+            "webburn-helper",
+        ])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(windows)]
+#[test]
+fn install_status_uninstall_with_the_run_key() {
+    let home = tempfile::tempdir().unwrap();
+    let out = helper(home.path(), &["install", "--", "--port", "47999"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let value = run_value().expect("the Run value is written");
+    assert!(
+        value.contains("webburn-helper.exe\" serve --port 47999"),
+        "{value}"
+    );
+    let status = text(&helper(home.path(), &["status"]));
+    assert!(status.contains("(windows-run)"), "{status}");
+    let out = helper(home.path(), &["uninstall"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(run_value(), None, "uninstall removes the value");
+    assert!(text(&helper(home.path(), &["status"])).contains("not installed"));
+}
+
 /// A helper process killed when the test ends, also when an assertion fails.
 struct Running(std::process::Child);
 

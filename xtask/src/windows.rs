@@ -49,11 +49,14 @@ pub fn wine(prefix: &Path) -> Command {
     c
 }
 
-/// Cargo for the Windows target, its binaries run by Wine in `prefix`.
+/// Cargo for the Windows target, its binaries run by Wine in `prefix`, one
+/// test at a time (tests that start helper processes and `reg.exe` side by
+/// side have seen Wine's file locks go astray).
 fn cross_cargo(prefix: &Path) -> Command {
     let mut c = cargo();
     c.env("WINEPREFIX", prefix)
         .env("WINEDEBUG", "-all")
+        .env("RUST_TEST_THREADS", "1")
         .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine");
     c
 }

@@ -73,9 +73,24 @@ fn default_method() -> Method {
     }
 }
 
-/// Every method's entry that exists (the Run key is not looked up here).
+/// Whether the Run key holds the helper's value (asked through `reg query`,
+/// which every Windows has).
+fn run_value_exists() -> bool {
+    std::env::consts::OS == "windows"
+        && Command::new("reg")
+            .args([
+                "query",
+                crate::autostart::RUN_KEY,
+                "/v",
+                crate::autostart::NAME,
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// Every method's entry that exists.
 fn installed(config: &Path, home: &Path) -> Vec<(Method, PathBuf)> {
-    [
+    let mut found: Vec<(Method, PathBuf)> = [
         Method::SystemdUser,
         Method::XdgAutostart,
         Method::LaunchAgent,
@@ -83,7 +98,14 @@ fn installed(config: &Path, home: &Path) -> Vec<(Method, PathBuf)> {
     .into_iter()
     .map(|m| (m, m.location(config, home)))
     .filter(|(_, p)| p.exists())
-    .collect()
+    .collect();
+    if run_value_exists() {
+        found.push((
+            Method::WindowsRun,
+            Method::WindowsRun.location(config, home),
+        ));
+    }
+    found
 }
 
 pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
@@ -166,10 +188,26 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
 pub(super) fn uninstall() -> Result<(), CliError> {
     let (config, home) = dirs_or_fail()?;
     let found = installed(&config, &home);
-    if std::env::consts::OS == "windows" {
-        let _ = Command::new("reg").args(reg_command(None)).status();
-    }
     for (method, path) in &found {
+        if *method == Method::WindowsRun {
+            let out = Command::new("reg").args(reg_command(None)).output();
+            if !out.is_ok_and(|o| o.status.success()) {
+                return Err(CliError::new(
+                    HResult::E_FAIL,
+                    format!(
+                        "reg delete of {} value {} failed",
+                        path.display(),
+                        crate::autostart::NAME
+                    ),
+                ));
+            }
+            println!(
+                "removed: {} value {} (windows-run)",
+                path.display(),
+                crate::autostart::NAME
+            );
+            continue;
+        }
         if *method == Method::SystemdUser {
             let _ = systemctl(&[
                 "disable",
