@@ -15,6 +15,8 @@
 //!   under Wine, the installer built and tried.
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
 //!   and WebSocket paths in a QEMU guest, images compared on the host.
+//! - `cargo xtask vm-windows`: only the VM tier's Windows run (the Windows
+//!   helper under Wine, SPTI to the guest's DVD+R and disk).
 //! - `cargo xtask bench`: throughput and memory beside the ceilings and
 //!   peers, written to BENCHMARKS.md with charts in docs/bench/.
 //! - `cargo xtask soak`: the reliability battery's long runs (fuzzing with
@@ -128,7 +130,7 @@ fn test() -> Result<()> {
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
     package::build_deb()?;
-    windows::test()?;
+    windows::test(&page)?;
     vm::run_vm()
 }
 
@@ -140,6 +142,14 @@ fn package_only() -> Result<()> {
     let deb = package::build_deb()?;
     println!("{}", deb.display());
     Ok(())
+}
+
+/// `cargo xtask windows`: the page, then the Windows tier.
+fn windows_only() -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    let page = www::build(&bindgen)?;
+    windows::test(&page)
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test` (`soak` runs longer).
@@ -168,13 +178,14 @@ fn main() -> Result<()> {
         Some("serve") => serve(&args[1..]),
         Some("run") => burn::run_burn(&args[1..]),
         Some("vm") => vm::run_vm(),
+        Some("vm-windows") => vm::run_windows_vm(),
         Some("bench") => bench::run_bench(),
         Some("soak") => soak::run_soak(),
         Some("package") => package_only(),
-        Some("windows") => windows::test(),
+        Some("windows") => windows_only(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | windows | vm | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | windows | vm | vm-windows | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

@@ -68,6 +68,34 @@ fn http_get(port: u16, path: &str) -> Result<String> {
     Ok(text)
 }
 
+/// Starts `helper` (a command up to its global options) as `serve --port
+/// 0`, reads its ready line and fails unless it serves the page installed
+/// beside it; then ends it.
+pub fn serves_installed_page(mut helper: Command, what: &str) -> Result<()> {
+    let mut child = helper
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {what}"))?;
+    let mut ready = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut ready)?;
+    }
+    let port = ready
+        .trim()
+        .strip_prefix("webburn-helper listening on http://127.0.0.1:")
+        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
+    let page = port.map(|p| http_get(p, "/"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let page = page.with_context(|| format!("{what} printed no ready line"))??;
+    if !page.contains("<title>webburn</title>") {
+        bail!("{what} does not serve the installed page");
+    }
+    Ok(())
+}
+
 /// The package lists every file, and its helper serves its own page.
 fn check(deb: &Path) -> Result<()> {
     let list = Command::new("dpkg-deb").arg("-c").arg(deb).output()?;
@@ -82,30 +110,9 @@ fn check(deb: &Path) -> Result<()> {
     let mut x = Command::new("dpkg-deb");
     x.arg("-x").arg(deb).arg(&unpacked);
     run(x, "dpkg-deb -x (the package unpacked)")?;
-    let data = unpacked.join("data");
-    let mut helper = Command::new(unpacked.join("usr/bin/webburn-helper"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start the packaged helper")?;
-    let mut ready = String::new();
-    if let Some(out) = helper.stdout.take() {
-        BufReader::new(out).read_line(&mut ready)?;
-    }
-    let port = ready
-        .trim()
-        .strip_prefix("webburn-helper listening on http://127.0.0.1:")
-        .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
-    let page = port.map(|p| http_get(p, "/"));
-    let _ = helper.kill();
-    let _ = helper.wait();
-    let page = page.context("the packaged helper printed no ready line")??;
-    if !page.contains("<title>webburn</title>") {
-        bail!("the packaged helper does not serve the installed page");
-    }
+    let mut helper = Command::new(unpacked.join("usr/bin/webburn-helper"));
+    helper.arg("--data-dir").arg(unpacked.join("data"));
+    serves_installed_page(helper, "the packaged helper")?;
     eprintln!(
         "xtask: {}: {} files checked; unpacked, its helper serves the installed page",
         deb.display(),

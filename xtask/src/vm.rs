@@ -13,6 +13,7 @@ mod cpio;
 mod kernel;
 mod qemu;
 mod tgt;
+mod wine;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -365,6 +366,7 @@ impl Prepared {
             host_port: free_port()?,
             guest_port: GUEST_RELAY_PORT,
             console_log: work.join("console.log"),
+            shares: Vec::new(),
         };
         for image in [&machine.sg_image, &machine.ws_image, &machine.usb_image] {
             blank_image(image, image_bytes)?;
@@ -395,6 +397,11 @@ fn read_back_disc(image: &Path, tree: &[(String, Vec<u8>)], work: &Path) -> Resu
         tree.len()
     );
     Ok(())
+}
+
+/// Runs only the VM tier's Windows run.
+pub fn run_windows_vm() -> Result<()> {
+    wine::run_windows_helper()
 }
 
 /// Runs the VM tier.
@@ -475,6 +482,7 @@ pub fn run_vm() -> Result<()> {
         &ws_data,
     )?;
     read_back_disc(&optical_image, &tree, work)?;
+    wine::run_windows_helper()?;
     println!("vm: passed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

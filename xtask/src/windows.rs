@@ -12,6 +12,8 @@ use anyhow::{Context, Result};
 
 use crate::{cargo, root, run, tools};
 
+mod installer;
+
 /// The Rust target of the Windows build.
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
 
@@ -62,8 +64,8 @@ fn cross_cargo(prefix: &Path) -> Command {
 }
 
 /// Installs the toolchain, then clippy, the tests under Wine, the release
-/// build and the installer check.
-pub fn test() -> Result<()> {
+/// build and its installer (with the page built in `www`), tried under Wine.
+pub fn test(www: &Path) -> Result<()> {
     tools::rust_target(TARGET)?;
     tools::windows_packages()?;
     let prefix = prefix()?;
@@ -109,8 +111,8 @@ pub fn test() -> Result<()> {
         "cargo test --target x86_64-pc-windows-gnu -p webburn-tests (under Wine): server, engine, disc flow",
     )?;
     let exe = build_release()?;
-    eprintln!("xtask: Windows helper {}", exe.display());
-    Ok(())
+    let setup = installer::build(&exe, www)?;
+    installer::check(&prefix, &setup)
 }
 
 /// `cargo build --release` of the helper for Windows; returns the .exe.

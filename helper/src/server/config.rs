@@ -76,12 +76,20 @@ pub struct ServerConfig {
     pub kiosk: Option<KioskSettings>,
 }
 
-/// The page a package installs beside the binary: BIN/../share/webburn/www
-/// (/usr/share/webburn/www for /usr/bin/webburn-helper), if it is there.
+/// The page a package installs beside the binary, if it is there:
+/// BIN/../share/webburn/www (/usr/share/webburn/www for
+/// /usr/bin/webburn-helper), or BIN's folder's `www` (the Windows installer's
+/// layout).
 fn installed_page() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?.join("share/webburn/www");
-    dir.join("index.html").is_file().then_some(dir)
+    let folder = exe.parent()?;
+    [
+        folder.parent().map(|p| p.join("share/webburn/www")),
+        Some(folder.join("www")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|dir| dir.join("index.html").is_file())
 }
 
 impl ServerConfig {

@@ -379,6 +379,19 @@ impl SptiTransport {
         })
     }
 
+    /// Whether the device says it is an MMC (optical) drive: INQUIRY's
+    /// peripheral device type 05h (SPC-4).
+    fn is_mmc(&mut self) -> bool {
+        let mut inquiry = [0u8; 36];
+        let command = ScsiCommand {
+            cdb: &[0x12, 0, 0, 0, 36, 0],
+            data: DataDirection::FromDevice(&mut inquiry),
+            timeout: Duration::from_secs(10),
+        };
+        matches!(self.execute(command), Ok(c) if c.status == ScsiStatus::Good)
+            && inquiry[0] & 0x1F == 0x05
+    }
+
     /// Locks and dismounts `letters`, the volumes of `what`; refuses the
     /// one Windows runs from unless `force`.
     fn take_volumes(
@@ -479,6 +492,11 @@ impl ScsiTransport for SptiTransport {
     }
 
     fn take_for_writing(&mut self) -> Result<(), TransportError> {
+        // A drive letter whose device is an MMC drive is an optical drive,
+        // whatever the letter's type says (under Wine it says none).
+        if matches!(self.target, Target::Volume { .. }) && self.is_mmc() {
+            self.target = Target::Optical;
+        }
         match self.target {
             Target::Optical if self.optical_lock.is_none() => {
                 let held = access::lock_optical(&self.file).map_err(|e| {

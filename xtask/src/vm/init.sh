@@ -3,7 +3,8 @@
 # devices, burns with the real helper through SG_IO and USB Bulk-Only, then
 # serves the helper for the host's WebSocket client, and powers off when the
 # host says so. Every line for the host starts with "WEBBURN ".
-# /vm.env sets PORT (the helper's), RELAY (forwarded from the host) and OPTICAL.
+# /vm.env sets PORT (the helper's), RELAY (forwarded from the host) and OPTICAL;
+# WINE=1 (with PREFIX and EXE) runs the Windows helper under Wine instead.
 
 /bin/busybox --install -s /bin
 export PATH=/bin HOME=/root
@@ -55,6 +56,30 @@ WS=$(sg_of_model WB-WS)
 USB=$(usb_id)
 say "devices sg=$SG ws=$WS usb=$USB optical=$(sg_of_type 5)"
 /webburn-helper recorders
+
+if [ "$WINE" = 1 ]; then
+    # The Windows helper under the host's Wine: the host's tree read-only
+    # over 9p, the prefix read-write; drive D: is the optical drive, E: the
+    # scsi-hd, reached through SCSI pass-through (Wine turns it into SG_IO).
+    mkdir -p /host
+    mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /host || fail "mount the host's tree"
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 prefix "/host$PREFIX" || fail "mount the prefix"
+    for d in proc sys dev; do mount --bind "/$d" "/host/$d" || fail "bind /$d"; done
+    mount -t tmpfs tmpfs /host/tmp || fail "tmpfs on /tmp"
+    cp /data/sg.bin /data/optical.bin "/host$EXE" /host/tmp/ || fail "copy the data"
+    EXE="/tmp/${EXE##*/}"
+    ln -sf "$(sg_of_type 5)" "/host$PREFIX/dosdevices/d::"
+    ln -sf "$SG" "/host$PREFIX/dosdevices/e::"
+    win() { chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp WINEPREFIX="$PREFIX" WINEDEBUG=-all wine "$EXE" "$@"; }
+    say "wine recorders $(win recorders --recorder spti:D: --recorder spti:E: 2>&1 | tr '\n' ' ')"
+    out=$(win burn 'Z:\tmp\sg.bin' --recorder spti:E: --lba 0 --quiet --json 2> /tmp/err) || true
+    say "result wine-sg $out"
+    say "wine sg said: $(tr '\n' ' ' < /tmp/err)"
+    out=$(win burn 'Z:\tmp\optical.bin' --recorder spti:D: --disc --quiet --json 2> /tmp/err) || true
+    say "result wine-optical $out"
+    say "wine optical said: $(tr '\n' ' ' < /tmp/err)"
+    finish
+fi
 
 if [ "$BENCH" = 1 ]; then
     # Our SG_IO path against sg_dd on the same disk, and our USB Bulk-Only

@@ -16,7 +16,8 @@ use crate::run;
 /// the xHCI controller and the kernel's usb-storage driver (which the helper
 /// detaches from its device), FAT (a mounted disk the helper must refuse),
 /// and the CD-ROM driver with ISO 9660 (Joliet: UTF-8 names) and UDF, to
-/// mount a disc the helper burned.
+/// mount a disc the helper burned; 9p over virtio, through which the Windows
+/// run reaches the host's Wine.
 pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
@@ -33,6 +34,8 @@ pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/scsi/sr_mod.ko",
     "kernel/fs/isofs/isofs.ko",
     "kernel/fs/udf/udf.ko",
+    "kernel/fs/9p/9p.ko",
+    "kernel/net/9p/9pnet_virtio.ko",
 ];
 
 /// An unpacked kernel package.

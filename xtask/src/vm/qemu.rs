@@ -30,6 +30,8 @@ pub struct Machine {
     pub guest_port: u16,
     /// Everything the console printed goes here.
     pub console_log: PathBuf,
+    /// Host folders shared over 9p (virtio): (mount tag, folder, read-only).
+    pub shares: Vec<(String, PathBuf, bool)>,
 }
 
 /// A running guest.
@@ -85,6 +87,13 @@ impl Machine {
             ),
         ])
         .args(["-device", "virtio-net-pci,netdev=net0,romfile="]);
+        for (tag, folder, readonly) in &self.shares {
+            q.arg("-virtfs").arg(format!(
+                "local,path={},mount_tag={tag},security_model=passthrough{}",
+                folder.display(),
+                if *readonly { ",readonly=on" } else { "" }
+            ));
+        }
         q
     }
 

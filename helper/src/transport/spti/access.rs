@@ -193,8 +193,12 @@ impl VolumeLock {
                 }
             }
         }
-        ioctl_plain::<u8, u8>(&volume, FSCTL_DISMOUNT_VOLUME, None, None)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{letter}: not dismounted: {e}")))?;
+        // Locked, the volume is this process's alone; dismounting drops what
+        // Windows cached of its file system. A volume with none to dismount
+        // (raw, or Wine's, which answers "invalid parameter") stays locked.
+        if let Err(e) = ioctl_plain::<u8, u8>(&volume, FSCTL_DISMOUNT_VOLUME, None, None) {
+            tracing::warn!("{letter}: locked but not dismounted: {e}");
+        }
         // Lets the raw writes reach the volume's last sectors too.
         let _ = ioctl_plain::<u8, u8>(&volume, FSCTL_ALLOW_EXTENDED_DASD_IO, None, None);
         Ok(VolumeLock { volume, letter })
