@@ -1,12 +1,15 @@
-//! The tray icon of `serve` (cargo feature `tray`, Linux desktops): the
-//! status (idle, or writing 42% to a drive), pairing prompts to approve or
-//! refuse, open the page, quit. What it shows and does is plain data in
-//! [`menu`]; [`sni`] puts it on the session bus for the desktop's tray host.
+//! The tray icon of `serve` (cargo feature `tray`, Linux desktops and
+//! Windows): the status (idle, or writing 42% to a drive), pairing prompts
+//! to approve or refuse, open the page, quit. What it shows and does is
+//! plain data in [`menu`]; `sni` puts it on the session bus for a Linux
+//! desktop's tray host, `win32` in Windows' notification area.
 
 pub mod icon;
 pub mod menu;
 #[cfg(all(feature = "tray", target_os = "linux"))]
 mod sni;
+#[cfg(all(feature = "tray", windows))]
+mod win32;
 
 use std::sync::Arc;
 
@@ -70,7 +73,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
 }
 
 /// Opens the page in the user's browser (without waiting for the browser).
-#[cfg(all(feature = "tray", target_os = "linux"))]
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 fn open_page(url: &str) {
     let (program, args) = menu::open_command(std::env::consts::OS, url);
     match std::process::Command::new(&program).args(&args).spawn() {
@@ -96,13 +99,67 @@ pub async fn start(state: Arc<AppState>, mode: TrayMode, quit: Arc<Notify>) -> R
     }
 }
 
-#[cfg(not(all(feature = "tray", target_os = "linux")))]
+#[cfg(not(all(feature = "tray", any(target_os = "linux", windows))))]
 #[allow(clippy::unused_async)] // the same signature as the real one
 async fn show(_state: Arc<AppState>, _quit: Arc<Notify>) -> Result<(), String> {
-    Err("this helper was built without the tray feature (Linux desktops)".into())
+    Err("this helper was built without the tray feature (Linux desktops, Windows)".into())
+}
+
+/// The platform's icon as the tray's loop drives it.
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
+trait Icon: Send + Sync + 'static {
+    /// Shows `now`; `false` once the icon is gone.
+    fn update(&self, now: Snapshot) -> impl std::future::Future<Output = bool> + Send;
+    /// Removes the icon.
+    fn shutdown(self) -> impl std::future::Future<Output = ()> + Send;
 }
 
 #[cfg(all(feature = "tray", target_os = "linux"))]
+impl Icon for ksni::Handle<sni::TrayItem> {
+    async fn update(&self, now: Snapshot) -> bool {
+        ksni::Handle::update(self, move |t| t.snapshot = now)
+            .await
+            .is_some()
+    }
+
+    async fn shutdown(self) {
+        ksni::Handle::shutdown(&self).await;
+    }
+}
+
+#[cfg(all(feature = "tray", windows))]
+impl Icon for win32::Handle {
+    async fn update(&self, now: Snapshot) -> bool {
+        win32::Handle::update(self, now)
+    }
+
+    async fn shutdown(self) {
+        // Joins the icon's thread, which ends at once.
+        let _ = tokio::task::spawn_blocking(move || win32::Handle::shutdown(self)).await;
+    }
+}
+
+/// Shows the platform's icon.
+#[cfg(all(feature = "tray", target_os = "linux"))]
+async fn spawn_icon(
+    shown: Snapshot,
+    tx: tokio::sync::mpsc::UnboundedSender<menu::Action>,
+) -> Result<impl Icon, String> {
+    sni::spawn(shown, tx).await
+}
+
+/// Shows the platform's icon.
+#[cfg(all(feature = "tray", windows))]
+async fn spawn_icon(
+    shown: Snapshot,
+    tx: tokio::sync::mpsc::UnboundedSender<menu::Action>,
+) -> Result<impl Icon, String> {
+    tokio::task::spawn_blocking(move || win32::spawn(shown, tx))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
     use menu::Action;
     use std::time::Duration;
@@ -117,7 +174,7 @@ async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
     };
     let (tx, mut actions) = tokio::sync::mpsc::unbounded_channel();
     let mut shown = current(&state).await;
-    let handle = sni::spawn(shown.clone(), tx).await?;
+    let handle = spawn_icon(shown.clone(), tx).await?;
     tracing::info!("tray icon shown");
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -150,7 +207,7 @@ async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
             let now = current(&state).await;
             if now != shown {
                 shown = now.clone();
-                if handle.update(move |t| t.snapshot = now).await.is_none() {
+                if !handle.update(now).await {
                     break;
                 }
             }

@@ -69,7 +69,7 @@ fn modules_use_only_the_layers_below_them() {
         let rel = file.strip_prefix(&src).unwrap();
         let stem = rel.iter().next().unwrap().to_string_lossy();
         let module = stem.trim_end_matches(".rs");
-        if matches!(module, "lib" | "main") {
+        if matches!(module, "lib" | "main" | "bin") {
             continue;
         }
         let name = rel.file_name().unwrap().to_string_lossy();

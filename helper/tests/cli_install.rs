@@ -107,8 +107,9 @@ fn install_status_uninstall_with_the_run_key() {
     let out = helper(home.path(), &["install", "--", "--port", "47999"]);
     assert!(out.status.success(), "{}", text(&out));
     let value = run_value().expect("the Run value is written");
+    // The windowless twin beside the helper starts at login.
     assert!(
-        value.contains("webburn-helper.exe\" serve --port 47999"),
+        value.contains("webburn-helperw.exe\" serve --port 47999"),
         "{value}"
     );
     let status = text(&helper(home.path(), &["status"]));

@@ -1,6 +1,7 @@
 ; The webburn helper's Windows installer: per user, no administrator rights.
 ; Built on Linux by `cargo xtask windows` (makensis), which defines VERSION,
-; HELPER (the release webburn-helper.exe), WWW (the built page) and OUTFILE.
+; HELPER (the release webburn-helper.exe), HELPERW (its windowless twin,
+; started at login and from the Start menu), WWW (the built page) and OUTFILE.
 ;
 ; It installs into %LOCALAPPDATA%\Programs\webburn: the helper, the page in
 ; www\ beside it (the helper serves it from there), an uninstaller; starts
@@ -29,12 +30,13 @@ UninstPage instfiles
 Section "Install"
   SetOutPath "$INSTDIR"
   File "${HELPER}"
+  File "${HELPERW}"
   SetOutPath "$INSTDIR\www"
   File /r "${WWW}\*.*"
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
-  WriteRegStr HKCU "${RUN_KEY}" "webburn-helper" '"$INSTDIR\webburn-helper.exe" serve'
+  WriteRegStr HKCU "${RUN_KEY}" "webburn-helper" '"$INSTDIR\webburn-helperw.exe" serve'
 
   WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${APP}"
   WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
@@ -46,7 +48,7 @@ Section "Install"
   WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoModify" 1
   WriteRegDWORD HKCU "${UNINSTALL_KEY}" "NoRepair" 1
 
-  CreateShortcut "$SMPROGRAMS\${APP}.lnk" "$INSTDIR\webburn-helper.exe" "serve"
+  CreateShortcut "$SMPROGRAMS\${APP}.lnk" "$INSTDIR\webburn-helperw.exe" "serve"
 SectionEnd
 
 Section "Uninstall"
@@ -55,6 +57,7 @@ Section "Uninstall"
   Delete "$SMPROGRAMS\${APP}.lnk"
   RMDir /r "$INSTDIR\www"
   Delete "$INSTDIR\webburn-helper.exe"
+  Delete "$INSTDIR\webburn-helperw.exe"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
 SectionEnd

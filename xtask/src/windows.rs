@@ -2,8 +2,8 @@
 //! mingw-w64) and run under Wine: clippy for the Windows-only code, the
 //! helper's and the shared crates' tests and the cross-crate tests that need
 //! no hardware (server and protocol, emulated recorders with their images
-//! compared byte for byte, the CLI), then the release helper and its
-//! installer, installed and uninstalled under Wine.
+//! compared byte for byte, the CLI), then the release helper (its tray shown
+//! on an X display) and its installer, installed and uninstalled under Wine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use crate::{cargo, root, run, tools};
 
 mod installer;
+mod tray;
 
 /// The Rust target of the Windows build.
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
@@ -59,6 +60,8 @@ fn cross_cargo(prefix: &Path) -> Command {
     c.env("WINEPREFIX", prefix)
         .env("WINEDEBUG", "-all")
         .env("RUST_TEST_THREADS", "1")
+        // Headless: the tests expect no desktop (the tray check has its own).
+        .env_remove("DISPLAY")
         .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine");
     c
 }
@@ -111,6 +114,7 @@ pub fn test(www: &Path) -> Result<()> {
         "cargo test --target x86_64-pc-windows-gnu -p webburn-tests (under Wine): server, engine, disc flow",
     )?;
     let exe = build_release()?;
+    tray::check(&prefix, &exe)?;
     let setup = installer::build(&exe, www)?;
     installer::check(&prefix, &setup)
 }

@@ -115,6 +115,13 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
             format!("cannot tell where this program is: {e}"),
         )
     })?;
+    // On Windows the windowless twin starts at login (no console window).
+    let windowless = exe.with_file_name("webburn-helperw.exe");
+    let exe = if std::env::consts::OS == "windows" && windowless.is_file() {
+        windowless
+    } else {
+        exe
+    };
     let (config, home) = dirs_or_fail()?;
     let method = args.method.unwrap_or_else(default_method);
     let mut serve = vec!["serve".to_owned()];

@@ -314,6 +314,22 @@ impl Aligned {
     }
 }
 
+/// Refuses `what` when one of its volumes (`letters`) is `system`, the
+/// volume Windows runs from, unless `force`.
+pub fn refuse_system_disk(
+    what: &str,
+    letters: &[char],
+    system: Option<char>,
+    force: bool,
+) -> Result<(), TransportError> {
+    match system.filter(|s| letters.contains(s)) {
+        Some(system) if !force => Err(TransportError::InUse(format!(
+            "{what} is the system's disk: {system}: (Windows) is on it; name it with ,force to write anyway"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// What an SPTI path writes to, which decides how it is taken before a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -400,13 +416,7 @@ impl SptiTransport {
         letters: Vec<char>,
         force: bool,
     ) -> Result<(), TransportError> {
-        if let Some(system) = access::system_drive().filter(|s| letters.contains(s))
-            && !force
-        {
-            return Err(TransportError::InUse(format!(
-                "{what} is the system's disk: {system}: (Windows) is on it"
-            )));
-        }
+        refuse_system_disk(what, &letters, access::system_drive(), force)?;
         for letter in letters {
             let lock = access::VolumeLock::take(letter)
                 .map_err(|e| TransportError::InUse(format!("{what}: {e}")))?;

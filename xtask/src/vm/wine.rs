@@ -20,6 +20,8 @@ const DATA_BYTES: usize = 4 << 20;
 /// Builds the Windows helper, readies a prefix for the guest, boots it and
 /// checks both burns.
 pub fn run_windows_helper() -> Result<()> {
+    crate::tools::rust_target(windows::TARGET)?;
+    crate::tools::windows_packages()?;
     let exe = windows::build_release()?;
     let test_prefix = windows::prefix()?;
     let prepared = prepare("wine")?;

@@ -48,6 +48,10 @@ pub fn build(helper: &Path, www: &Path) -> Result<PathBuf> {
     nsis.arg("-V2")
         .arg(format!("-DVERSION={version}"))
         .arg(format!("-DHELPER={}", helper.display()))
+        .arg(format!(
+            "-DHELPERW={}",
+            helper.with_file_name("webburn-helperw.exe").display()
+        ))
         .arg(format!("-DWWW={}", www.display()))
         .arg(format!("-DOUTFILE={}", setup.display()))
         .arg(root().join("packaging/windows/webburn.nsi"));
@@ -80,7 +84,7 @@ pub fn check(prefix: &Path, setup: &Path) -> Result<()> {
         }
     }
     let run_value = reg_query(prefix, RUN_KEY, Some("webburn-helper")).unwrap_or_default();
-    if !run_value.contains(r#"\webburn-helper.exe" serve"#) {
+    if !run_value.contains(r#"\webburn-helperw.exe" serve"#) {
         bail!("the installer wrote no Run value: {run_value}");
     }
     let apps = reg_query(prefix, APPS_KEY, None).unwrap_or_default();

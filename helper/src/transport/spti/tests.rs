@@ -257,3 +257,25 @@ fn a_missing_device_is_named_and_not_found() {
     assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("PhysicalDrive99"), "{e}");
 }
+
+#[test]
+fn the_disk_windows_runs_from_is_refused_unless_forced() {
+    let refused = refuse_system_disk("PhysicalDrive0", &['C', 'D'], Some('C'), false);
+    match refused {
+        Err(e @ TransportError::InUse(_)) => {
+            assert_eq!(
+                e.hresult(),
+                webburn_shared::HResult::E_IMAPI_RECORDER_LOCKED
+            );
+            assert!(
+                e.to_string()
+                    .contains("PhysicalDrive0 is the system's disk: C:"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(refuse_system_disk("PhysicalDrive0", &['C'], Some('C'), true).is_ok());
+    assert!(refuse_system_disk("PhysicalDrive1", &['E'], Some('C'), false).is_ok());
+    assert!(refuse_system_disk("PhysicalDrive1", &[], None, false).is_ok());
+}
