@@ -55,6 +55,31 @@ fn cargo() -> Command {
     c
 }
 
+/// `cargo build --release -p webburn-helper` for `target` (the host's when
+/// `None`) with `rustflags`, if any; returns the folder of its binaries.
+fn release_helper(target: Option<&str>, rustflags: Option<&str>) -> Result<PathBuf> {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "webburn-helper"]);
+    let mut what = String::from("cargo build --release -p webburn-helper");
+    if let Some(t) = target {
+        build.args(["--target", t]);
+        what.push_str(" --target ");
+        what.push_str(t);
+    }
+    if let Some(flags) = rustflags {
+        build.env("RUSTFLAGS", flags);
+        what.push_str(" (RUSTFLAGS ");
+        what.push_str(flags);
+        what.push(')');
+    }
+    run(build, &what)?;
+    let mut dir = root().join("target");
+    if let Some(t) = target {
+        dir.push(t);
+    }
+    Ok(dir.join("release"))
+}
+
 /// Runs a command, failing with its name if it fails.
 fn run(mut cmd: Command, what: &str) -> Result<()> {
     eprintln!("xtask: {what}");
@@ -159,11 +184,9 @@ fn serve(args: &[String]) -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     let page = www::build(&bindgen)?;
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "webburn-helper"]);
-    run(build, "cargo build --release -p webburn-helper")?;
+    let release = release_helper(None, None)?;
     let extra = args.iter().filter(|a| *a != "--");
-    let mut helper = Command::new(root().join("target/release/webburn-helper"));
+    let mut helper = Command::new(release.join("webburn-helper"));
     helper.arg("serve").arg("--www").arg(&page).args(extra);
     run(
         helper,

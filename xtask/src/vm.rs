@@ -47,22 +47,8 @@ fn pattern(len: usize, seed: u64) -> Vec<u8> {
 
 /// Builds webburn-helper statically linked (it runs on the guest's bare busybox).
 fn static_helper() -> Result<PathBuf> {
-    let mut build = cargo();
-    build
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "webburn-helper",
-            "--target",
-            TARGET,
-        ])
-        .env("RUSTFLAGS", "-C target-feature=+crt-static");
-    run(
-        build,
-        "cargo build --release --target x86_64 (static helper)",
-    )?;
-    Ok(root().join(format!("target/{TARGET}/release/webburn-helper")))
+    let release = crate::release_helper(Some(TARGET), Some("-C target-feature=+crt-static"))?;
+    Ok(release.join("webburn-helper"))
 }
 
 /// The initramfs: busybox, the modules in load order, the helper, the data

@@ -121,20 +121,7 @@ pub fn test(www: &Path) -> Result<()> {
 
 /// `cargo build --release` of the helper for Windows; returns the .exe.
 pub fn build_release() -> Result<PathBuf> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "webburn-helper",
-        "--target",
-        TARGET,
-    ]);
-    run(
-        build,
-        "cargo build --release -p webburn-helper --target x86_64-pc-windows-gnu",
-    )?;
-    let exe = root().join(format!("target/{TARGET}/release/webburn-helper.exe"));
+    let exe = crate::release_helper(Some(TARGET), None)?.join("webburn-helper.exe");
     exe.exists()
         .then_some(exe)
         .context("the Windows build made no webburn-helper.exe")

@@ -4,7 +4,8 @@
 # serves the helper for the host's WebSocket client, and powers off when the
 # host says so. Every line for the host starts with "WEBBURN ".
 # /vm.env sets PORT (the helper's), RELAY (forwarded from the host) and OPTICAL;
-# WINE=1 (with PREFIX and EXE) runs the Windows helper under Wine instead.
+# WINE=1 (with EXE, the host's path of webburn-helper.exe) runs the Windows
+# helper under Wine instead.
 
 /bin/busybox --install -s /bin
 export PATH=/bin HOME=/root
@@ -63,11 +64,15 @@ if [ "$WINE" = 1 ]; then
     # scsi-hd, reached through SCSI pass-through (Wine turns it into SG_IO).
     mkdir -p /host
     mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /host || fail "mount the host's tree"
-    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 prefix "/host$PREFIX" || fail "mount the prefix"
-    for d in proc sys dev; do mount --bind "/$d" "/host/$d" || fail "bind /$d"; done
+    # The program runs from memory (Wine cannot map an image from 9p), and
+    # the tmpfs on /tmp may hide where the host keeps it.
+    cp "/host$EXE" /root/webburn-helper.exe || fail "copy the Windows helper"
     mount -t tmpfs tmpfs /host/tmp || fail "tmpfs on /tmp"
-    cp /data/sg.bin /data/optical.bin "/host$EXE" /host/tmp/ || fail "copy the data"
-    EXE="/tmp/${EXE##*/}"
+    mkdir -p /host/tmp/prefix
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 prefix /host/tmp/prefix || fail "mount the prefix"
+    for d in proc sys dev; do mount --bind "/$d" "/host/$d" || fail "bind /$d"; done
+    cp /data/sg.bin /data/optical.bin /root/webburn-helper.exe /host/tmp/ || fail "copy the data"
+    PREFIX=/tmp/prefix EXE=/tmp/webburn-helper.exe
     ln -sf "$(sg_of_type 5)" "/host$PREFIX/dosdevices/d::"
     ln -sf "$SG" "/host$PREFIX/dosdevices/e::"
     win() { chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp WINEPREFIX="$PREFIX" WINEDEBUG=-all wine "$EXE" "$@"; }

@@ -64,10 +64,9 @@ pub fn run_windows_helper() -> Result<()> {
         ("prefix".into(), prefix.clone(), false),
     ];
     let env = format!(
-        "PORT={}\nRELAY={}\nOPTICAL=1\nWINE=1\nPREFIX={}\nEXE={}\n",
+        "PORT={}\nRELAY={}\nOPTICAL=1\nWINE=1\nEXE={}\n",
         machine.host_port,
         machine.guest_port,
-        prefix.display(),
         exe.display()
     );
     let data: Vec<(&str, &[u8])> = vec![("sg.bin", &sg_data), ("optical.bin", &optical_data)];
