@@ -6,6 +6,7 @@
 mod browser;
 mod disk;
 mod files;
+pub mod size;
 mod svg;
 
 use std::fmt::Write as _;
@@ -37,6 +38,7 @@ struct Figures {
     memory: Vec<disk::Memory>,
     files: files::Files,
     vm: VmBench,
+    size: size::Sizes,
     machine: String,
 }
 
@@ -429,6 +431,7 @@ fn report(f: &Figures) -> String {
     files_table(&mut md, &f.files);
     fidelity_table(&mut md, &f.browser);
     vm_table(&mut md, &f.vm);
+    md.push_str(&size::section(&f.size));
     md.push_str(PROFILE_NOTES);
     md
 }
@@ -489,6 +492,20 @@ the faster route is the kernel's driver, which the helper also drives (the stick
 the kernel does not drive. Not changed: it would need asynchronous libusb transfers, \
 which rusb does not wrap.\n";
 
+/// `cargo xtask size`: builds the page and rewrites BENCHMARKS.md's size
+/// section alone.
+pub fn run_size() -> Result<()> {
+    tools::wasm_target()?;
+    let bindgen = tools::wasm_bindgen()?;
+    let page = www::build(&bindgen)?;
+    let section = size::section(&size::measure(&page)?);
+    let path = root().join("BENCHMARKS.md");
+    let md = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, size::splice(&md, &section))?;
+    println!("{section}");
+    Ok(())
+}
+
 /// Runs every benchmark and writes BENCHMARKS.md and docs/bench/.
 pub fn run_bench() -> Result<()> {
     tools::wasm_target()?;
@@ -515,7 +532,9 @@ pub fn run_bench() -> Result<()> {
     let memory = disk::memory(&helper, &[256 << 20, 4 * GIB])?;
     let files = files::measure(&helper)?;
     let vm = vm_bench::run()?;
+    let size = size::measure(&page)?;
     let figures = Figures {
+        size,
         browser,
         dd,
         xorriso,

@@ -19,6 +19,8 @@
 //!   helper under Wine, SPTI to the guest's DVD+R and disk).
 //! - `cargo xtask bench`: throughput and memory beside the ceilings and
 //!   peers, written to BENCHMARKS.md with charts in docs/bench/.
+//! - `cargo xtask size`: the page built for size, its wasm and JavaScript
+//!   measured raw, gzip and brotli, into BENCHMARKS.md's size section.
 //! - `cargo xtask soak`: the reliability battery's long runs (fuzzing with
 //!   the corpus kept, 10,000 connects, 1,000 pairing cycles, ...), written
 //!   to RELIABILITY.md.
@@ -203,12 +205,13 @@ fn main() -> Result<()> {
         Some("vm") => vm::run_vm(),
         Some("vm-windows") => vm::run_windows_vm(),
         Some("bench") => bench::run_bench(),
+        Some("size") => bench::run_size(),
         Some("soak") => soak::run_soak(),
         Some("package") => package_only(),
         Some("windows") => windows_only(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | windows | vm | vm-windows | bench | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | windows | vm | vm-windows | bench | size | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

@@ -255,19 +255,34 @@ fn apt_install(present: &[&str], release: Option<&str>, packages: &[&str]) -> Re
 
 /// The TypeScript compiler, from npm into target/tools/npm.
 pub fn typescript() -> Result<PathBuf> {
+    npm_tool("typescript@5", "tsc")
+}
+
+/// binaryen's wasm-opt, from npm into target/tools/npm (Debian's older
+/// binaryen breaks wasm-bindgen's output; npm's current one does not).
+pub fn wasm_opt() -> Result<PathBuf> {
+    npm_tool("binaryen@132", "wasm-opt")
+}
+
+/// The program `bin` of npm package `spec`, installed into
+/// target/tools/npm when missing.
+fn npm_tool(spec: &str, bin: &str) -> Result<PathBuf> {
     let prefix = dir().join("npm");
-    let tsc = prefix.join("node_modules/.bin/tsc");
-    if tsc.exists() {
-        return Ok(tsc);
+    let program = prefix.join("node_modules/.bin").join(bin);
+    if program.exists() {
+        return Ok(program);
     }
     std::fs::create_dir_all(&prefix)?;
     let mut install = Command::new("npm");
     install
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&prefix)
-        .arg("typescript@5");
-    run(install, "npm install typescript (into target/tools/npm)")?;
-    Ok(tsc)
+        .arg(spec);
+    run(
+        install,
+        &format!("npm install {spec} (into target/tools/npm)"),
+    )?;
+    Ok(program)
 }
 
 /// QEMU (from bookworm-backports: bookworm's own would replace the machine's

@@ -1,12 +1,13 @@
-//! Builds the page into target/www: the wasm package (release build +
-//! wasm-bindgen --target web) and the files of www/.
+//! Builds the page into target/www: the wasm package (the `wasm` profile,
+//! built for size, + wasm-bindgen --target web + wasm-opt -Oz) and the files
+//! of www/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::tools::WASM_TARGET;
+use crate::tools::{self, WASM_TARGET};
 use crate::{cargo, root, run};
 
 /// Where the built page goes.
@@ -19,7 +20,8 @@ pub fn build(bindgen: &Path) -> Result<PathBuf> {
     let mut wasm = cargo();
     wasm.args([
         "build",
-        "--release",
+        "--profile",
+        "wasm",
         "-p",
         "webburn-web",
         "--target",
@@ -27,13 +29,13 @@ pub fn build(bindgen: &Path) -> Result<PathBuf> {
     ]);
     run(
         wasm,
-        "cargo build --release -p webburn-web --target wasm32-unknown-unknown",
+        "cargo build --profile wasm -p webburn-web --target wasm32-unknown-unknown (for size)",
     )?;
     let out = dir();
     let module = root()
         .join("target")
         .join(WASM_TARGET)
-        .join("release/webburn_web.wasm");
+        .join("wasm/webburn_web.wasm");
     let mut bindgen_cmd = Command::new(bindgen.join("wasm-bindgen"));
     bindgen_cmd
         .args(["--target", "web", "--out-dir"])
@@ -43,6 +45,25 @@ pub fn build(bindgen: &Path) -> Result<PathBuf> {
         bindgen_cmd,
         "wasm-bindgen --target web --out-dir target/www/pkg",
     )?;
+    let wasm = out.join("pkg/webburn_web_bg.wasm");
+    let mut opt = Command::new(tools::wasm_opt()?);
+    // The features rustc's wasm32 target uses, which every engine the
+    // page supports has.
+    opt.args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        "--strip-debug",
+        "--strip-producers",
+    ])
+    .arg(&wasm)
+    .arg("-o")
+    .arg(&wasm);
+    run(opt, "wasm-opt -Oz target/www/pkg/webburn_web_bg.wasm")?;
     for entry in std::fs::read_dir(root().join("www")).context("reading www/")? {
         let path = entry?.path();
         if path.is_file()
