@@ -31,7 +31,11 @@ pub fn www_dir() -> Option<PathBuf> {
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/www"),
         PathBuf::from,
     );
-    let built = dir.join("index.html").is_file() && dir.join("pkg/webburn_web_bg.wasm").is_file();
+    // The module's .wasm in pkg/ (the page as built here) or beside a bundle.
+    let built = dir.join("index.html").is_file()
+        && ["pkg/webburn_web_bg.wasm", "webburn_web_bg.wasm"]
+            .iter()
+            .any(|w| dir.join(w).is_file());
     let tools = std::path::Path::new(&chromedriver()).exists();
     if built && tools {
         return Some(dir);

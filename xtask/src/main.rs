@@ -5,12 +5,14 @@
 //!   image readers), then fmt,
 //!   clippy -D warnings, the page build, the TypeScript check, every test
 //!   (the browser tests in headless Chromium), the wasm tests in Chromium and
-//!   each fuzz target for 10 s, the .deb (built and checked), the Windows
+//!   each fuzz target for 10 s, the .deb and the npm package (built and
+//!   checked), the Windows
 //!   build (cross-compiled, its tests and installer run under Wine) and the
 //!   VM tier.
 //! - `cargo xtask package`: the .deb with the helper, the page, a systemd
 //!   user unit and the udev rule, checked (file list, the unpacked helper
-//!   serving the installed page).
+//!   serving the installed page); the npm package of the library, installed
+//!   into a scratch project, bundled with esbuild and burned through.
 //! - `cargo xtask windows`: the Windows tier alone: cross-compiled, tested
 //!   under Wine, the installer built and tried.
 //! - `cargo xtask vm`: the VM tier alone: the helper's SG_IO, USB Bulk-Only
@@ -33,6 +35,7 @@
 mod bench;
 mod burn;
 mod fuzz;
+mod npm;
 mod package;
 mod soak;
 mod tools;
@@ -157,17 +160,22 @@ fn test() -> Result<()> {
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
     package::build_deb()?;
+    let tgz = npm::pack(&page)?;
+    npm::check(&tgz, &page)?;
     windows::test(&page)?;
     vm::run_vm()
 }
 
-/// `cargo xtask package`: the page, then the checked .deb.
+/// `cargo xtask package`: the page, then the checked .deb and npm package.
 fn package_only() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
-    www::build(&bindgen)?;
+    tools::chromium()?;
+    let page = www::build(&bindgen)?;
     let deb = package::build_deb()?;
-    println!("{}", deb.display());
+    let tgz = npm::pack(&page)?;
+    npm::check(&tgz, &page)?;
+    println!("{}\n{}", deb.display(), tgz.display());
     Ok(())
 }
 
