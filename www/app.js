@@ -627,7 +627,7 @@ async function main() {
     webburn: { master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, FileSystemImage },
   });
   master.addEventListener('statechange', (e) => {
-    showState(e.detail);
+    showState(e.detail, master.helperUpdate);
     updateButtons();
     log(`state: ${e.detail}`);
     if (e.detail === 'connected' && !state.burning) refreshRecorders().catch((err) => log(describeError(err), true));
@@ -674,7 +674,7 @@ async function main() {
   filesDrop.addEventListener('drop', dropFiles);
   acceptDrops('drop', 'file', () => !state.burning);
   if (ownPage) setInterval(() => { if (!state.burning) refreshPairings(); }, 3000);
-  showState(master.state);
+  showState(master.state, master.helperUpdate);
   updateButtons();
   await connect();
 }

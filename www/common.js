@@ -71,6 +71,7 @@ export const STATE_TEXT = {
   localNetworkDenied: 'Local network access denied',
   pairingPending: 'Waiting for approval on the helper',
   pairingRefused: 'This site was refused by the helper',
+  helperOutdated: 'Helper too old for this page',
   connected: 'Connected',
   disconnected: 'Connection lost – reconnecting…',
 };
@@ -90,22 +91,35 @@ export const STATE_HELP = {
     '"webburn-helper pair list" to see the code, then "webburn-helper pair approve CODE" ' +
     '(or approve it on the helper\'s own page).',
   pairingRefused: 'The helper\'s user refused this site (or did not answer in time). Try again to ask anew.',
+  helperOutdated: 'Update the webburn helper: it is older than this page needs.',
   disconnected: 'The connection to the helper was lost. Trying again…',
 };
 
 /**
- * Shows the connection state in the header (#state) and, when the user can
- * do something about it, what in the #connection panel.
- * @param {ConnectionState} state
+ * Where the person gets the helper, if the site says: its
+ * `<meta name="webburn-helper-download" content="URL">`.
  */
-export function showState(state) {
+export const helperDownload =
+  document.querySelector('meta[name="webburn-helper-download"]')?.getAttribute('content') || '';
+
+/**
+ * Shows the connection state in the header (#state) and, when the user can
+ * do something about it, what in the #connection panel; `update` is the
+ * library's text for a helper too old for the page (DiscMaster2.helperUpdate).
+ * @param {ConnectionState} state
+ * @param {string} [update]
+ */
+export function showState(state, update) {
   const el = $('state');
   el.dataset.state = state;
   el.textContent = STATE_TEXT[state] || state;
-  const help = STATE_HELP[state];
+  const help = state === 'helperOutdated' && update ? `${update}.` : STATE_HELP[state];
   $('connection').hidden = !help;
   $('connection-text').textContent = help || '';
   $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
+  const link = $('helper-download', HTMLAnchorElement);
+  link.hidden = !(state === 'helperOutdated' && helperDownload);
+  if (helperDownload) link.href = helperDownload;
 }
 
 /**

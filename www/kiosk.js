@@ -459,7 +459,7 @@ async function main() {
   // For the browser's console.
   Object.assign(window, { webburn: { master, format, settings: state.settings, kioskMode: state.kioskMode } });
   master.addEventListener('statechange', (e) => {
-    showState(e.detail);
+    showState(e.detail, master.helperUpdate);
     updateButtons();
     if (e.detail === 'connected' && !state.running) {
       if ($('phase').dataset.phase === 'error') setPhase('ready', 'Ready for the next disc');
@@ -497,7 +497,7 @@ async function main() {
     updateButtons();
   });
   acceptDrops('drop', 'file', () => !state.running);
-  showState(master.state);
+  showState(master.state, master.helperUpdate);
   updateButtons();
   await refreshHistory();
   try {

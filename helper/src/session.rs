@@ -79,6 +79,8 @@ pub struct SessionContext {
     pub engine: EngineConfig,
     /// Limits announced in `welcome`.
     pub limits: Limits,
+    /// Features announced in `welcome`.
+    pub features: Vec<String>,
     /// Close after this long waiting for a client that owes a message.
     pub idle_timeout: Duration,
     /// The session comes from the helper's own page (it may manage pairings).
@@ -459,6 +461,7 @@ impl Session {
             version: PROTOCOL_VERSION,
             helper_version: env!("CARGO_PKG_VERSION").to_owned(),
             limits: self.ctx.limits,
+            features: Some(self.ctx.features.clone()),
         }])
     }
 

@@ -56,6 +56,9 @@ pub enum ErrorCode {
     NotNextWritableAddress,
     /// The library lost its connection to the helper (never sent by the helper).
     ConnectionLost,
+    /// The helper lacks a feature this page's library needs: it must be
+    /// updated (the library's own, never sent by the helper).
+    HelperOutdated,
     /// A code this version does not know (a newer helper's).
     #[serde(other)]
     Unknown,
@@ -78,7 +81,7 @@ impl ErrorCode {
     pub fn hresult(self) -> HResult {
         use ErrorCode as C;
         match self {
-            C::UnknownType => HResult::E_NOTIMPL,
+            C::UnknownType | C::HelperOutdated => HResult::E_NOTIMPL,
             C::HelloRequired | C::NoWriteOpen | C::WrongWriteId => HResult::E_UNEXPECTED,
             C::NotAllowed | C::PairingRevoked => HResult::E_ACCESSDENIED,
             C::PairingStore | C::Internal | C::IdleTimeout | C::ConnectionLost | C::Unknown => {
@@ -159,6 +162,7 @@ impl ErrorCode {
             C::IdleTimeout => "idleTimeout",
             C::NotNextWritableAddress => "notNextWritableAddress",
             C::ConnectionLost => "connectionLost",
+            C::HelperOutdated => "helperOutdated",
             C::Unknown => "unknown",
         }
     }
@@ -174,7 +178,7 @@ impl std::fmt::Display for ErrorCode {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 22] = [
+    const ALL: [ErrorCode; 23] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::BadMessage,
@@ -197,6 +201,7 @@ mod tests {
         ErrorCode::IdleTimeout,
         ErrorCode::NotNextWritableAddress,
         ErrorCode::ConnectionLost,
+        ErrorCode::HelperOutdated,
     ];
 
     #[test]
@@ -238,7 +243,9 @@ mod tests {
         for code in ALL {
             let elsewhere = matches!(
                 code,
-                ErrorCode::ConnectionLost | ErrorCode::NotNextWritableAddress
+                ErrorCode::ConnectionLost
+                    | ErrorCode::NotNextWritableAddress
+                    | ErrorCode::HelperOutdated
             );
             assert_eq!(seen.contains(&code), !elsewhere, "{code}");
         }

@@ -44,6 +44,10 @@ pub struct HelperStatus {
     pub ws_path: String,
     /// What the page's origin may do.
     pub admission: Admission,
+    /// The features this helper has (see [`crate::compat`]); absent from
+    /// helpers released before the list existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
 }
 
 /// Where a pairing request stands.
@@ -95,6 +99,31 @@ impl PairAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn older_and_newer_helpers_statuses_read() {
+        // Before `features` existed: none listed, so the baseline.
+        let old: HelperStatus = serde_json::from_str(
+            r#"{"protocol":1,"helperVersion":"0.1.0","wsPath":"/v1/ws","admission":"own"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.features, None);
+        assert!(crate::compat::missing(old.features.as_deref()).is_empty());
+        // A newer helper: members and features this version does not know.
+        let newer: HelperStatus = serde_json::from_str(
+            r#"{"protocol":1,"helperVersion":"9.0.0","wsPath":"/v1/ws","admission":"own",
+                "features":["rawFrames","discFlow","verify","duplicate","mediumKind","teleport"],
+                "weather":"sunny"}"#,
+        )
+        .unwrap();
+        assert!(crate::compat::missing(newer.features.as_deref()).is_empty());
+        // An older one that lacks what this library needs.
+        let older: HelperStatus = serde_json::from_str(
+            r#"{"protocol":1,"helperVersion":"0.0.9","wsPath":"/v1/ws","admission":"own","features":["rawFrames"]}"#,
+        )
+        .unwrap();
+        assert!(!crate::compat::missing(older.features.as_deref()).is_empty());
+    }
 
     #[test]
     fn bodies_read_as_documented() {

@@ -3,6 +3,7 @@
 //! data-frame header. No async runtime and no wasm dependencies, so the native
 //! helper and the WebAssembly library compile the same definitions.
 
+pub mod compat;
 pub mod disc;
 pub mod error_code;
 pub mod event_args;

@@ -330,6 +330,9 @@ pub enum ServerMessage {
         helper_version: String,
         /// Limits of this session.
         limits: Limits,
+        /// The features this helper has (see [`crate::compat`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        features: Option<Vec<String>>,
     },
     /// Answer to listRecorders.
     Recorders {
@@ -477,6 +480,26 @@ mod tests {
         })
         .unwrap();
         assert_eq!(hello, r#"{"type":"hello","versions":[1],"client":null}"#);
+    }
+
+    #[test]
+    fn a_newer_helpers_welcome_reads_and_an_older_ones_too() {
+        let newer: ServerMessage = serde_json::from_str(
+            r#"{"type":"welcome","version":1,"helperVersion":"9.0.0","features":["rawFrames","x"],
+                "limits":{"maxMessageBytes":65536,"maxFrameBytes":1048592,"idleTimeoutSeconds":60,"bufferBytes":16777216,"later":1},
+                "later":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(newer, ServerMessage::Welcome { features: Some(f), .. } if f.len() == 2));
+        let older: ServerMessage = serde_json::from_str(
+            r#"{"type":"welcome","version":1,"helperVersion":"0.1.0",
+                "limits":{"maxMessageBytes":65536,"maxFrameBytes":1048592,"idleTimeoutSeconds":60,"bufferBytes":16777216}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            older,
+            ServerMessage::Welcome { features: None, .. }
+        ));
     }
 
     #[test]

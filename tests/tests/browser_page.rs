@@ -371,3 +371,63 @@ async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
     // Up to the corrupting sector 100, what the drive holds is the file.
     assert!(img[16 * 2048..100 * 2048] == data[..84 * 2048]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_helper_is_asked_to_update_and_a_newer_one_serves_todays_page() {
+    let Some(www) = www_dir() else { return };
+    // An older helper: it lists fewer features than this library needs.
+    let old_www = www.clone();
+    let older = Helper::start(&[",profile=disk"], move |c| {
+        c.www = Some(old_www);
+        c.features = vec!["rawFrames".into(), "discFlow".into()];
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.goto(&older.server.url()).await;
+    browser.wait_state("helperOutdated", LONG).await;
+    let help = browser.text("connection-text").await;
+    let needed = webburn_shared::compat::MIN_HELPER_VERSION;
+    assert_eq!(
+        help,
+        format!(
+            "Update the webburn helper (installed {}, this page needs {needed} or newer).",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let error = browser
+        .eval_async(
+            "window.webburn.master.connect().then(() => done('connected'), (e) => done(`${e.name} ${e.code} ${e.detail}`))",
+        )
+        .await;
+    let error = error.as_str().unwrap_or_default().to_owned();
+    assert!(
+        error.starts_with("E_NOTIMPL helperOutdated Update the webburn helper")
+            && error.contains("it lacks verify, mediumKind"),
+        "{error}"
+    );
+    // A newer helper: more features than this library knows; the page
+    // connects and burns as with its own.
+    let new_www = www.clone();
+    let newer = Helper::start(&[",profile=disk"], move |c| {
+        c.www = Some(new_www);
+        c.features.push("somethingNew".into());
+    })
+    .await;
+    browser.open_page(&newer.server.url(), LONG).await;
+    browser.wait_recorders(LONG).await;
+    let features = browser
+        .eval("return window.webburn.master.helperFeatures.join(' ')")
+        .await;
+    assert!(
+        features
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("somethingNew")
+    );
+    let data = pattern(1 << 20, 4);
+    let src = newer.dir.path().join("small.bin");
+    std::fs::write(&src, &data).unwrap();
+    browser.burn(&src).await;
+    assert_eq!(browser.result(LONG).await, "S_OK");
+    assert!(image(&newer.images[0])[..data.len()] == data[..]);
+}

@@ -16,7 +16,7 @@ use webburn_shared::http::PairState;
 use webburn_shared::protocol::{
     ClientMessage, Limits, PROTOCOL_VERSION, RecorderDescription, ServerMessage, WS_PATH,
 };
-use webburn_shared::{ErrorCode, HResult};
+use webburn_shared::{ErrorCode, HResult, compat};
 
 use crate::error::{hresult_error, with_code};
 use crate::http::{self, HttpError};
@@ -37,6 +37,8 @@ pub enum State {
     PairingPending,
     /// The user refused (or let the request expire).
     PairingRefused,
+    /// The helper is too old for this page: the person must update it.
+    HelperOutdated,
     /// Ready.
     Connected,
     /// The connection broke; it will be tried again.
@@ -53,6 +55,7 @@ impl State {
             State::LocalNetworkDenied => "localNetworkDenied",
             State::PairingPending => "pairingPending",
             State::PairingRefused => "pairingRefused",
+            State::HelperOutdated => "helperOutdated",
             State::Connected => "connected",
             State::Disconnected => "disconnected",
         }
@@ -94,6 +97,8 @@ struct Inner {
     state: State,
     socket: Option<Socket>,
     helper_version: Option<String>,
+    /// What the helper listed (`None`: it lists nothing, or is not asked yet).
+    helper_features: Option<Vec<String>>,
     limits: Option<Limits>,
     welcome: Vec<Reply<()>>,
     lists: VecDeque<Reply<Vec<RecorderDescription>>>,
@@ -141,6 +146,7 @@ impl Connection {
             state: State::Idle,
             socket: None,
             helper_version: None,
+            helper_features: None,
             limits: None,
             welcome: Vec::new(),
             lists: VecDeque::new(),
@@ -173,6 +179,11 @@ impl Connection {
     /// The helper's version, once connected.
     pub fn helper_version(&self) -> Option<String> {
         self.0.borrow().helper_version.clone()
+    }
+
+    /// The features the helper listed, once asked.
+    pub fn helper_features(&self) -> Option<Vec<String>> {
+        self.0.borrow().helper_features.clone()
     }
 
     /// The session's limits, once connected.
@@ -244,6 +255,26 @@ impl Connection {
                 ));
             }
         };
+        let missing = compat::missing(status.features.as_deref());
+        let outdated = status.protocol < PROTOCOL_VERSION || !missing.is_empty();
+        self.0.borrow_mut().helper_features = status.features;
+        if outdated {
+            self.0.borrow_mut().helper_version = Some(status.helper_version.clone());
+            self.set_state(State::HelperOutdated);
+            let why = format!(
+                "{} (it lacks {})",
+                compat::update_text(&status.helper_version),
+                if missing.is_empty() {
+                    format!("protocol version {PROTOCOL_VERSION}")
+                } else {
+                    missing.join(", ")
+                }
+            );
+            return Err(with_code(
+                hresult_error(HResult::E_NOTIMPL, &why),
+                Some(ErrorCode::HelperOutdated),
+            ));
+        }
         self.0.borrow_mut().helper_version = Some(status.helper_version);
         if status.admission.needs_pairing() {
             self.set_token(None);
@@ -401,11 +432,15 @@ impl Connection {
             ServerMessage::Welcome {
                 helper_version,
                 limits,
+                features,
                 ..
             } => {
                 let waiters = {
                     let mut inner = self.0.borrow_mut();
                     inner.helper_version = Some(helper_version);
+                    if features.is_some() {
+                        inner.helper_features = features;
+                    }
                     inner.limits = Some(limits);
                     std::mem::take(&mut inner.welcome)
                 };
@@ -525,7 +560,7 @@ impl Connection {
             }
             if matches!(
                 self.state(),
-                State::PairingRefused | State::LocalNetworkDenied
+                State::PairingRefused | State::LocalNetworkDenied | State::HelperOutdated
             ) {
                 return;
             }

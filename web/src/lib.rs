@@ -132,13 +132,20 @@ export interface Pairings {
 /** DiscMaster2.state values. */
 export type ConnectionState =
   | "idle" | "connecting" | "helperNotRunning" | "localNetworkDenied"
-  | "pairingPending" | "pairingRefused" | "connected" | "disconnected";
+  | "pairingPending" | "pairingRefused" | "helperOutdated" | "connected" | "disconnected";
 "#;
 
 /// The protocol version this library speaks.
 #[wasm_bindgen(js_name = protocolVersion)]
 pub fn protocol_version() -> u32 {
     webburn_shared::protocol::PROTOCOL_VERSION
+}
+
+/// The oldest helper release this library works with (a page tells the
+/// person to update an older one).
+#[wasm_bindgen(js_name = neededHelperVersion)]
+pub fn needed_helper_version() -> String {
+    webburn_shared::compat::MIN_HELPER_VERSION.to_owned()
 }
 
 /// The symbolic name of an HRESULT (e.g. `E_IMAPI_REQUEST_CANCELLED`), if known.

@@ -66,7 +66,8 @@ impl DiscMaster2 {
     }
 
     /// `idle`, `connecting`, `helperNotRunning`, `localNetworkDenied`,
-    /// `pairingPending`, `pairingRefused`, `connected` or `disconnected`.
+    /// `pairingPending`, `pairingRefused`, `helperOutdated`, `connected` or
+    /// `disconnected`.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
         self.connection.state().as_str().to_owned()
@@ -82,6 +83,25 @@ impl DiscMaster2 {
     #[wasm_bindgen(getter, js_name = helperVersion)]
     pub fn helper_version(&self) -> Option<String> {
         self.connection.helper_version()
+    }
+
+    /// What to tell the person when the helper is too old for this page
+    /// (`state` is `helperOutdated`): "Update the webburn helper (installed
+    /// 0.1.0, this page needs 0.2.0 or newer)"; undefined otherwise.
+    #[wasm_bindgen(getter, js_name = helperUpdate)]
+    pub fn helper_update(&self) -> Option<String> {
+        (self.connection.state() == crate::connection::State::HelperOutdated).then(|| {
+            webburn_shared::compat::update_text(
+                &self.connection.helper_version().unwrap_or_default(),
+            )
+        })
+    }
+
+    /// The features the helper lists (undefined until asked, or for a
+    /// helper that lists none: it has the baseline).
+    #[wasm_bindgen(getter, js_name = helperFeatures)]
+    pub fn helper_features(&self) -> Option<Vec<String>> {
+        self.connection.helper_features()
     }
 
     /// IsSupportedEnvironment: this browser has WebSocket, fetch and Blob.

@@ -74,6 +74,9 @@ pub struct ServerConfig {
     pub www: Option<PathBuf>,
     /// Kiosk mode: fixed origins and recorders, no pairing, a history.
     pub kiosk: Option<KioskSettings>,
+    /// The features `/v1/status` and `welcome` list: this build's (tests
+    /// play older and newer helpers with other lists).
+    pub features: Vec<String>,
 }
 
 /// The page a package installs beside the binary, if it is there:
@@ -110,6 +113,7 @@ impl ServerConfig {
             command_timeout: crate::scsi::WRITE_TIMEOUT,
             www: installed_page(),
             kiosk: None,
+            features: webburn_shared::compat::offered(),
         }
     }
 

@@ -139,6 +139,7 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
         helper_version: env!("CARGO_PKG_VERSION").to_owned(),
         ws_path: WS_PATH.to_owned(),
         admission,
+        features: Some(st.config.features.clone()),
     };
     let mut body = json!(status);
     if let Some(k) = &st.config.kiosk {
@@ -208,6 +209,7 @@ async fn websocket(
             ..EngineConfig::default()
         },
         limits: c.limits(),
+        features: c.features.clone(),
         idle_timeout: c.idle_timeout,
         own_page: admission == Admission::Own,
         // A paired session lives only as long as its pairing.
