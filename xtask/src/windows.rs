@@ -60,6 +60,9 @@ fn cross_cargo(prefix: &Path) -> Command {
     c.env("WINEPREFIX", prefix)
         .env("WINEDEBUG", "-all")
         .env("RUST_TEST_THREADS", "1")
+        // No debug info: each Windows test binary would carry hundreds of
+        // megabytes of it (15 GB for the tier), for backtraces under Wine.
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         // Headless: the tests expect no desktop (the tray check has its own).
         .env_remove("DISPLAY")
         .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine");
