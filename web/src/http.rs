@@ -85,31 +85,35 @@ pub async fn pairing_status(helper: &str, id: &str) -> Result<PairAnswer, HttpEr
     request("GET", &format!("{helper}/v1/pair/{id}")).await
 }
 
-/// True when the browser says this page may not reach the local network
-/// (Chrome's Local Network Access permission is `denied`).
+/// True when the browser says this page may not reach the helper on this
+/// computer. Recent Chromium (156 here) asks for `loopback-network` (the
+/// helper listens on 127.0.0.1); the first versions with Local Network
+/// Access had one permission, `local-network-access`, read only where the
+/// newer name is unknown.
 pub async fn local_network_denied() -> bool {
-    let navigator =
-        js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
-    let Ok(permissions) = js_sys::Reflect::get(&navigator, &"permissions".into()) else {
-        return false;
-    };
-    let Some(query) = js_sys::Reflect::get(&permissions, &"query".into())
-        .ok()
-        .and_then(|q| q.dyn_into::<js_sys::Function>().ok())
-    else {
-        return false;
-    };
-    let arg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&arg, &"name".into(), &"local-network-access".into());
-    let Ok(promise) = query.call1(&permissions, &arg) else {
-        return false;
-    };
-    // Browsers without the permission reject the query: not denied, just unknown.
-    match JsFuture::from(js_sys::Promise::from(promise)).await {
-        Ok(status) => js_sys::Reflect::get(&status, &"state".into())
-            .ok()
-            .and_then(|s| s.as_string())
+    match permission_state("loopback-network").await {
+        Some(state) => state == "denied",
+        None => permission_state("local-network-access")
+            .await
             .is_some_and(|s| s == "denied"),
-        Err(_) => false,
     }
+}
+
+/// The browser's answer for permission `name` (`granted`, `denied`,
+/// `prompt`); `None` where the browser does not know the name.
+async fn permission_state(name: &str) -> Option<String> {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let permissions = js_sys::Reflect::get(&navigator, &"permissions".into()).ok()?;
+    let query = js_sys::Reflect::get(&permissions, &"query".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let arg = js_sys::Object::new();
+    js_sys::Reflect::set(&arg, &"name".into(), &name.into()).ok()?;
+    let promise = query.call1(&permissions, &arg).ok()?;
+    // Browsers reject a query for a permission they do not have.
+    let status = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
+    js_sys::Reflect::get(&status, &"state".into())
+        .ok()?
+        .as_string()
 }
