@@ -111,6 +111,9 @@ export const helperDownload =
  */
 export function showState(state, update) {
   const el = $('state');
+  // A user-timing mark per state (DevTools' performance panel; the first
+  // `webburn:connected` is when the page became usable).
+  if (el.dataset.state !== state) performance.mark(`webburn:${state}`);
   el.dataset.state = state;
   el.textContent = STATE_TEXT[state] || state;
   const help = state === 'helperOutdated' && update ? `${update}.` : STATE_HELP[state];

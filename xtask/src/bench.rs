@@ -38,7 +38,7 @@ struct Figures {
     memory: Vec<disk::Memory>,
     files: files::Files,
     vm: VmBench,
-    size: size::Sizes,
+    size: size::Library,
     machine: String,
 }
 
@@ -498,7 +498,7 @@ pub fn run_size() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     let page = www::build(&bindgen)?;
-    let section = size::section(&size::measure(&page)?);
+    let section = size::section(&size::library(&bindgen, &page)?);
     let path = root().join("BENCHMARKS.md");
     let md = std::fs::read_to_string(&path).unwrap_or_default();
     std::fs::write(&path, size::splice(&md, &section))?;
@@ -532,7 +532,7 @@ pub fn run_bench() -> Result<()> {
     let memory = disk::memory(&helper, &[256 << 20, 4 * GIB])?;
     let files = files::measure(&helper)?;
     let vm = vm_bench::run()?;
-    let size = size::measure(&page)?;
+    let size = size::library(&bindgen, &page)?;
     let figures = Figures {
         size,
         browser,

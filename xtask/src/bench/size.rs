@@ -1,6 +1,9 @@
 //! What a visitor downloads: the page's wasm module and its JavaScript glue,
 //! raw and compressed as a web server sends them (gzip level 9, brotli
-//! quality 11, by Node's zlib), written as a section of BENCHMARKS.md.
+//! quality 11, by Node's zlib), and how long the page takes from load to
+//! `connected` in headless Chromium (tests/examples/page_load.rs), for the
+//! page as it ships and as it was built before the size work (release
+//! profile, no wasm-opt); written as a section of BENCHMARKS.md.
 //! `cargo xtask size` rewrites that section alone.
 
 use std::fmt::Write as _;
@@ -8,6 +11,10 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::www::{self, Build};
+use crate::{cargo, tools};
 
 /// Raw, gzip and brotli bytes of one file.
 #[derive(Debug, Clone, Copy)]
@@ -69,20 +76,86 @@ pub fn measure(page: &Path) -> Result<Sizes> {
     })
 }
 
-/// The build before this section existed (release profile, no wasm-opt),
-/// measured the same way on 2026-12-01.
-const BEFORE: Sizes = Sizes {
-    wasm: Size {
-        raw: 866_771,
-        gzip: 304_570,
-        brotli: 235_247,
-    },
-    js: Size {
-        raw: 80_034,
-        gzip: 13_574,
-        brotli: 11_723,
-    },
-};
+/// Loads of each build the load figure takes (after one uncounted each).
+const LOADS: usize = 9;
+
+/// Milliseconds from navigation start to `connected`, one per fresh load.
+#[derive(Debug, Clone, Default)]
+pub struct Load {
+    /// The page as it ships.
+    pub now: Vec<f64>,
+    /// The plain build.
+    pub before: Vec<f64>,
+}
+
+/// The section's figures.
+#[derive(Debug, Clone)]
+pub struct Library {
+    /// The page as it ships (target/www).
+    pub now: Sizes,
+    /// The plain build (target/www-plain).
+    pub before: Sizes,
+    /// Load to `connected`.
+    pub load: Load,
+}
+
+/// Builds the plain page beside `page` (as shipped, already built) and
+/// measures both: sizes, and load to `connected` in headless Chromium.
+pub fn library(bindgen: &Path, page: &Path) -> Result<Library> {
+    tools::chromium()?;
+    let plain = www::build_as(bindgen, Build::Plain)?;
+    let mut loads = cargo();
+    loads
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "webburn-tests",
+            "--example",
+            "page_load",
+            "--",
+        ])
+        .arg(&plain)
+        .arg(page)
+        .arg(LOADS.to_string())
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    let out = loads
+        .output()
+        .context("cargo run --example page_load (page load to connected)")?;
+    if !out.status.success() {
+        bail!("page_load: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).context("page_load's JSON")?;
+    let ms = |k: &str| -> Vec<f64> {
+        v[k].as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    Ok(Library {
+        now: measure(page)?,
+        before: measure(&plain)?,
+        load: Load {
+            before: ms("a"),
+            now: ms("b"),
+        },
+    })
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
+    }
+}
+
+fn range(v: &[f64]) -> String {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{lo:.0}–{hi:.0}")
+}
 
 fn kb(n: u64) -> String {
     format!("{:.1} KB", n as f64 / 1000.0)
@@ -91,20 +164,20 @@ fn kb(n: u64) -> String {
 /// The section's heading.
 pub const HEADING: &str = "## Library size";
 
-/// The section for `now`.
-pub fn section(now: &Sizes) -> String {
+/// The section for `lib`.
+pub fn section(lib: &Library) -> String {
     let mut md = format!(
         "{HEADING}\n\n\
          What a page downloads: the wasm module and its JavaScript glue as `cargo xtask \
          test` builds them (the `wasm` profile: opt-level \"z\", LTO, one codegen unit; \
          then `wasm-opt -Oz` from npm's binaryen, which also drops the names), raw and compressed as a web \
-         server sends them (gzip -9, brotli 11). Before: the release profile without \
-         wasm-opt.\n\n\
+         server sends them (gzip -9, brotli 11). Before: the same source built with the \
+         release profile and no wasm-opt, measured in the same run.\n\n\
          | file | raw | gzip | brotli | brotli before |\n|---|---|---|---|---|\n"
     );
     for (name, s, b) in [
-        ("webburn_web_bg.wasm", now.wasm, BEFORE.wasm),
-        ("webburn_web.js", now.js, BEFORE.js),
+        ("webburn_web_bg.wasm", lib.now.wasm, lib.before.wasm),
+        ("webburn_web.js", lib.now.js, lib.before.js),
     ] {
         let _ = writeln!(
             md,
@@ -115,14 +188,31 @@ pub fn section(now: &Sizes) -> String {
             kb(b.brotli)
         );
     }
-    let total = now.wasm.brotli + now.js.brotli;
-    let before = BEFORE.wasm.brotli + BEFORE.js.brotli;
+    let total = lib.now.wasm.brotli + lib.now.js.brotli;
+    let before = lib.before.wasm.brotli + lib.before.js.brotli;
     let _ = writeln!(
         md,
         "\nTogether {} brotli, {} before ({:.0} % less).\n",
         kb(total),
         kb(before),
         100.0 - 100.0 * total as f64 / before as f64
+    );
+    let (now, was) = (&lib.load.now, &lib.load.before);
+    let _ = writeln!(
+        md,
+        "Page load to `connected` (the page's `webburn:connected` user-timing mark: \
+         milliseconds from navigation start), the burning page served by the helper on \
+         loopback, each load in a fresh headless Chromium profile, the two builds taking \
+         turns, {} loads each (`cargo run --release -p webburn-tests --example page_load -- \
+         target/www-plain target/www {LOADS}`): median **{:.0} ms** ({} ms) as built now, \
+         {:.0} ms ({} ms) before. On loopback the bytes cost almost nothing; what the \
+         smaller module saves is compile and instantiate time, and over a real network \
+         its transfer.\n",
+        now.len(),
+        median(now),
+        range(now),
+        median(was),
+        range(was)
     );
     md
 }
