@@ -52,6 +52,15 @@ fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
 
+/// What a session starts with beyond [`CHROMIUM_ARGS`].
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// `$HOME` for chromedriver and Chromium (a test's own NSS database).
+    pub home: Option<PathBuf>,
+    /// More Chromium flags.
+    pub args: Vec<String>,
+}
+
 /// A headless Chromium session; dropping it ends the session and chromedriver.
 #[derive(Debug)]
 pub struct Browser {
@@ -71,11 +80,22 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver on a free loopback port and opens a session.
     pub async fn start() -> Browser {
+        Browser::start_with(&Setup::default()).await
+    }
+
+    /// As [`Browser::start`], with `setup`'s home and extra flags.
+    pub async fn start_with(setup: &Setup) -> Browser {
         let port = free_port();
-        let driver = Command::new(chromedriver())
+        let mut command = Command::new(chromedriver());
+        command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        // Chromium inherits it: its NSS database is $HOME/.pki/nssdb.
+        if let Some(home) = &setup.home {
+            command.env("HOME", home);
+        }
+        let driver = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
         let started = Instant::now();
@@ -89,7 +109,10 @@ impl Browser {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": CHROMIUM_ARGS }),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).chain(setup.args.iter().cloned()).collect::<Vec<_>>(),
+            }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
@@ -104,6 +127,71 @@ impl Browser {
             port,
             session,
         }
+    }
+
+    /// Sets a permission for the current page's origin (WebDriver's
+    /// "Set Permission": `name` as `navigator.permissions.query` takes it,
+    /// `state` is `granted`, `denied` or `prompt`).
+    pub fn set_permission(&self, name: &str, state: &str) {
+        let id = self
+            .session
+            .as_deref()
+            .unwrap_or_else(|| panic!("no session id"));
+        let body = json!({ "descriptor": { "name": name }, "state": state }).to_string();
+        let (status, answer) = self
+            .driver_request("POST", &format!("/session/{id}/permissions"), &body)
+            .unwrap_or_else(|e| panic!("chromedriver: {e}"));
+        assert_eq!(status, 200, "set permission {name} {state}: {answer}");
+    }
+
+    /// One request to chromedriver itself, for what fantoccini lacks:
+    /// the HTTP status and the whole answer.
+    fn driver_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        s.write_all(req.as_bytes())?;
+        // chromedriver may keep the connection open: read the head, then
+        // Content-Length bytes.
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        let body_at = loop {
+            if let Some(i) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match s.read(&mut buf)? {
+                0 => break answer.len(),
+                n => answer.extend_from_slice(&buf[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&answer[..body_at]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        while answer.len() < body_at + length {
+            match s.read(&mut buf)? {
+                0 => break,
+                n => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Ok((status, String::from_utf8_lossy(&answer).into_owned()))
     }
 
     /// Opens `url`.
@@ -279,17 +367,8 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         // Ends the session (chromedriver quits Chromium), then chromedriver itself.
-        if let Some(id) = &self.session
-            && let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port))
-        {
-            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-            let req = format!(
-                "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-                self.port
-            );
-            if s.write_all(req.as_bytes()).is_ok() {
-                let _ = s.read_to_end(&mut Vec::new());
-            }
+        if let Some(id) = &self.session {
+            let _ = self.driver_request("DELETE", &format!("/session/{id}"), "");
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();

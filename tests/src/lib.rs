@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod child;
 pub mod desktop;
+pub mod https;
 pub mod readers;
 pub mod reliability;
 pub mod served;

@@ -135,10 +135,15 @@ fn test() -> Result<()> {
     )?;
     let page = www::build(&bindgen)?;
     www::typecheck(&tsc)?;
+    // The package first: its bundles are what the hosted-site tests serve.
+    let tgz = npm::pack(&page)?;
+    npm::check(&tgz, &page)?;
+    let site = npm::hosted_site(&tgz)?;
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])
         .env("WEBBURN_WWW", &page)
+        .env("WEBBURN_HOSTED_SITE", &site)
         .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(
@@ -160,8 +165,6 @@ fn test() -> Result<()> {
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
     package::build_deb()?;
-    let tgz = npm::pack(&page)?;
-    npm::check(&tgz, &page)?;
     windows::test(&page)?;
     vm::run_vm()
 }
@@ -175,6 +178,7 @@ fn package_only() -> Result<()> {
     let deb = package::build_deb()?;
     let tgz = npm::pack(&page)?;
     npm::check(&tgz, &page)?;
+    npm::check_hosted(&npm::hosted_site(&tgz)?)?;
     println!("{}\n{}", deb.display(), tgz.display());
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! it: installed into a scratch project with esbuild, the burning page's
 //! own scripts bundled against the package (their import of the built
 //! module replaced by `webburn-web`), and the bundled page burning a file
-//! in headless Chromium (the browser test of the page, pointed at it).
+//! in headless Chromium (the browser test of the page, pointed at it); and
+//! the hosted-site example (examples/hosted-site) built with its own
+//! `npm run build` against the tarball, for its https browser test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -182,22 +184,10 @@ pub fn check(tgz: &Path, www: &Path) -> Result<()> {
     if bundled.contains("./pkg/webburn_web.js") || !bundled.contains("WriteEngine2") {
         bail!("the bundle does not carry the package's module");
     }
-    let mut burn = cargo();
-    burn.args([
-        "test",
-        "-p",
-        "webburn-tests",
-        "--test",
+    browser_test(
         "browser_page",
-        "--",
-        "a_64_mib_file_burns_from_the_page_byte_for_byte",
-    ])
-    .env("WEBBURN_WWW", &dist)
-    .env("WEBBURN_REQUIRE_TOOLS", "1")
-    .env("WEBBURN_NO_SCREENSHOTS", "1")
-    .env("CHROMEDRIVER", tools::CHROMEDRIVER);
-    run(
-        burn,
+        &["a_64_mib_file_burns_from_the_page_byte_for_byte"],
+        ("WEBBURN_WWW", &dist),
         "the bundled page burns a 64 MiB file in headless Chromium, compared byte for byte",
     )?;
     eprintln!(
@@ -205,4 +195,72 @@ pub fn check(tgz: &Path, www: &Path) -> Result<()> {
         tgz.display()
     );
     Ok(())
+}
+
+/// Builds examples/hosted-site as its README says (npm install the tarball
+/// and esbuild, `npm run build`) in target/npm/hosted-site, after
+/// type-checking its script against the package; returns its
+/// `dist`, the site the https browser test serves.
+pub fn hosted_site(tgz: &Path) -> Result<PathBuf> {
+    let site = root().join("target/npm/hosted-site");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(&site)?;
+    let example = root().join("examples/hosted-site");
+    for entry in std::fs::read_dir(&example).context("reading examples/hosted-site")? {
+        let path = entry?.path();
+        if path.is_file()
+            && let Some(name) = path.file_name()
+        {
+            std::fs::copy(&path, site.join(name))?;
+        }
+    }
+    let mut install = Command::new("npm");
+    install
+        .current_dir(&site)
+        .args(["install", "--no-audit", "--no-fund"])
+        .arg(tgz)
+        .arg(ESBUILD);
+    run(
+        install,
+        "npm install the package and esbuild (target/npm/hosted-site)",
+    )?;
+    let mut tsc = Command::new(tools::typescript()?);
+    tsc.arg("-p").arg(site.join("tsconfig.json"));
+    run(
+        tsc,
+        "tsc: the example's site.js against the package's types",
+    )?;
+    let mut build = Command::new("npm");
+    build.current_dir(&site).args(["run", "build"]);
+    run(build, "npm run build: the hosted-site example, bundled")?;
+    let dist = site.join("dist");
+    for f in ["index.html", "site.js", "webburn_web_bg.wasm"] {
+        if !dist.join(f).is_file() {
+            bail!("the example's build made no dist/{f}");
+        }
+    }
+    Ok(dist)
+}
+
+/// Runs the hosted-site example's https tests on the site `hosted_site` built.
+pub fn check_hosted(site: &Path) -> Result<()> {
+    browser_test(
+        "browser_hosted",
+        &[],
+        ("WEBBURN_HOSTED_SITE", site),
+        "the hosted-site example on https pairs and burns in headless Chromium",
+    )
+}
+
+/// One browser test target of webburn-tests (only the tests named in
+/// `filter`, if any) against a build `built` points at.
+fn browser_test(target: &str, filter: &[&str], built: (&str, &Path), what: &str) -> Result<()> {
+    let mut test = cargo();
+    test.args(["test", "-p", "webburn-tests", "--test", target, "--"])
+        .args(filter)
+        .env(built.0, built.1)
+        .env("WEBBURN_REQUIRE_TOOLS", "1")
+        .env("WEBBURN_NO_SCREENSHOTS", "1")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    run(test, what)
 }

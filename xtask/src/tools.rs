@@ -169,12 +169,13 @@ pub fn cargo_deb() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Chromium and ChromeDriver from Debian's packages.
+/// Chromium and ChromeDriver from Debian's packages, and NSS's certutil
+/// (the hosted-site tests make a browser trust their test authority).
 pub fn chromium() -> Result<()> {
     apt_install(
-        &[CHROMIUM, CHROMEDRIVER],
+        &[CHROMIUM, CHROMEDRIVER, "/usr/bin/certutil"],
         None,
-        &["chromium", "chromium-driver"],
+        &["chromium", "chromium-driver", "libnss3-tools"],
     )
 }
 

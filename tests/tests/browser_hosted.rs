@@ -1,0 +1,188 @@
+//! A site on a real https origin using the npm package (examples/hosted-site,
+//! built against the packed tarball by `cargo xtask test`), talking to the
+//! helper on 127.0.0.1 in headless Chromium. The site is served over TLS
+//! with a certificate from a per-test authority that the browser's NSS
+//! database trusts, under a name mapped to loopback; Chromium is told the
+//! site's address is public (its `--ip-address-space-overrides` test
+//! switch), so Local Network Access applies to it as to a site on the
+//! Internet: the page must get the `loopback-network` permission, pair with
+//! the helper, and only then burn.
+
+#![allow(clippy::unwrap_used)] // support functions of the tests, not product code
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use webburn_tests::browser::{Browser, Setup, www_dir};
+use webburn_tests::https::{HttpsSite, TestCa, certutil_available};
+use webburn_tests::readers::{self, Reader};
+use webburn_tests::served::Helper;
+use webburn_tests::{pattern, prerequisite_missing};
+
+const LONG: Duration = Duration::from_secs(60);
+/// The site's name; the browser resolves it to 127.0.0.1.
+const SITE: &str = "records.example";
+/// Chrome's permission for reaching loopback addresses (Chrome 145 and later).
+const LOOPBACK: &str = "loopback-network";
+
+/// The bundled example: `$WEBBURN_HOSTED_SITE`, else target/npm/hosted-site/dist.
+fn site_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("WEBBURN_HOSTED_SITE").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/npm/hosted-site/dist"),
+        PathBuf::from,
+    );
+    let built = ["index.html", "site.js", "webburn_web_bg.wasm"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    // The browser half (chromedriver) is checked the usual way.
+    www_dir()?;
+    if built && certutil_available() {
+        return Some(dir);
+    }
+    prerequisite_missing(&format!(
+        "the hosted-site tests need the example bundled in {} (cargo xtask package) and certutil",
+        dir.display()
+    ));
+    None
+}
+
+/// The site on https, a browser trusting its authority and treating it as public.
+struct Hosted {
+    site: HttpsSite,
+    browser: Browser,
+    _home: tempfile::TempDir,
+}
+
+impl Hosted {
+    async fn start(dir: &Path) -> Hosted {
+        let ca = TestCa::new();
+        let site = HttpsSite::start(dir, &ca, SITE).await;
+        let home = tempfile::tempdir().unwrap();
+        ca.trust_in_nss(home.path());
+        let browser = Browser::start_with(&Setup {
+            home: Some(home.path().to_path_buf()),
+            args: vec![
+                format!("--host-resolver-rules=MAP {SITE} 127.0.0.1"),
+                format!(
+                    "--ip-address-space-overrides=127.0.0.1:{}=public",
+                    site.port
+                ),
+            ],
+        })
+        .await;
+        Hosted {
+            site,
+            browser,
+            _home: home,
+        }
+    }
+
+    /// Sets the site's answer to the loopback prompt before its page loads
+    /// (a permission belongs to the origin: the style sheet is on it).
+    async fn answer_prompt(&self, state: &str) {
+        self.browser
+            .goto(&format!("{}/site.css", self.site.origin()))
+            .await;
+        self.browser.set_permission(LOOPBACK, state);
+    }
+
+    /// Opens the site's page talking to `helper`.
+    async fn open(&self, helper: &Helper) {
+        self.browser
+            .goto(&format!(
+                "{}/?helper=http://127.0.0.1:{}",
+                self.site.origin(),
+                helper.port()
+            ))
+            .await;
+    }
+
+    async fn advice(&self) -> String {
+        self.browser.text("advice").await
+    }
+}
+
+fn docs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files() {
+    let Some(dir) = site_dir() else { return };
+    if readers::available().is_none() {
+        return;
+    }
+    let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
+    let hosted = Hosted::start(&dir).await;
+    let b = &hosted.browser;
+    hosted.answer_prompt("granted").await;
+    hosted.open(&helper).await;
+    assert_eq!(
+        b.eval("return [location.protocol, isSecureContext]").await,
+        serde_json::json!(["https:", true]),
+        "the site is a secure https page"
+    );
+    b.wait_state("pairingPending", LONG).await;
+    let origin = hosted.site.origin();
+    assert!(hosted.advice().await.contains(&origin), "names the site");
+    if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
+        std::fs::create_dir_all(docs()).unwrap();
+        std::fs::write(docs().join("hosted-pairing.png"), b.screenshot().await).unwrap();
+    }
+    let code = helper.pairing_code(&origin);
+    helper.server.state.pairing.approve(&code).unwrap();
+    b.wait_state("connected", LONG).await;
+    b.wait_recorders(LONG).await;
+    // Two files chosen in the page, burned as a disc with a file system.
+    let files = tempfile::tempdir().unwrap();
+    let a = files.path().join("statement.pdf");
+    let c = files.path().join("exhibit-12.jpg");
+    std::fs::write(&a, pattern(300_000, 1)).unwrap();
+    std::fs::write(&c, pattern(2 << 20, 2)).unwrap();
+    b.type_into("files", &format!("{}\n{}", a.display(), c.display()))
+        .await;
+    b.click("burn").await;
+    assert_eq!(b.result(LONG).await, "S_OK", "{}", b.text("result").await);
+    let text = b.text("result").await;
+    assert!(text.contains("2 files burned and verified"), "{text}");
+    // The disc, read by xorriso: the two files, byte for byte.
+    let out = helper.dir.path().join("read");
+    let tree = Reader::Xorriso.extract(&helper.images[0], &out);
+    assert_eq!(tree.len(), 2, "{tree:?}");
+    for f in [&a, &c] {
+        let name = f.file_name().unwrap();
+        assert!(
+            std::fs::read(out.join(name)).unwrap() == std::fs::read(f).unwrap(),
+            "{name:?} differs"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed() {
+    let Some(dir) = site_dir() else { return };
+    let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
+    let hosted = Hosted::start(&dir).await;
+    let b = &hosted.browser;
+    // The person chose Block: the page says where to allow it, and the
+    // policy a managed computer uses. (Headless Chromium refuses a prompt
+    // nobody answers the same way.)
+    hosted.answer_prompt("denied").await;
+    hosted.open(&helper).await;
+    b.wait_state("localNetworkDenied", LONG).await;
+    let advice = hosted.advice().await;
+    assert!(advice.contains("site settings"), "{advice}");
+    assert!(advice.contains("LoopbackNetworkAllowedForUrls"), "{advice}");
+    if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
+        std::fs::create_dir_all(docs()).unwrap();
+        std::fs::write(docs().join("hosted-lna-denied.png"), b.screenshot().await).unwrap();
+    }
+    // The browser kept every request from the helper: nothing asked to pair.
+    let (pending, _) = helper.server.state.pairing.list().unwrap();
+    assert!(pending.is_empty(), "no request reached the helper");
+    // Allowed in the site settings, Connect goes on to pairing.
+    b.set_permission(LOOPBACK, "granted");
+    b.click("connect").await;
+    b.wait_state("pairingPending", LONG).await;
+    let _ = helper.pairing_code(&hosted.site.origin());
+}
