@@ -1,14 +1,18 @@
-//! Headless Chromium driven through chromedriver (WebDriver, fantoccini),
-//! and the built page (`target/www`, made by `cargo xtask test` / `serve`).
+//! Browsers driven through WebDriver (fantoccini): headless Chromium
+//! (chromedriver), headless Firefox ESR (geckodriver) and WebKitGTK's
+//! MiniBrowser (WebKitWebDriver, on a private Xvfb display), and the built
+//! page (`target/www`, made by `cargo xtask test` / `serve`).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+
+use crate::xvfb::Xvfb;
 
 /// Chromium's flags for a headless run as root on a machine without a network.
 pub const CHROMIUM_ARGS: [&str; 10] = [
@@ -24,9 +28,169 @@ pub const CHROMIUM_ARGS: [&str; 10] = [
     "--window-size=1100,1000",
 ];
 
+/// The window every engine gets, so screenshots match.
+const WINDOW: (u32, u32) = (1100, 1000);
+
+/// WebKitGTK's browser for automation (Debian's libwebkit2gtk-4.1-0).
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// A browser engine the page is tested in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's Chromium, headless.
+    Chromium,
+    /// Debian's Firefox ESR, headless.
+    Firefox,
+    /// WebKitGTK's MiniBrowser (the engine of Safari and GNOME Web).
+    WebKit,
+}
+
+impl Engine {
+    /// Its name in file names and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+            Engine::WebKit => "webkit",
+        }
+    }
+
+    /// Its WebDriver server: `$CHROMEDRIVER`, `$GECKODRIVER` (else
+    /// geckodriver in target/tools/bin, where `cargo xtask test` installs
+    /// it), Debian's WebKitWebDriver.
+    pub fn driver(self) -> PathBuf {
+        let var =
+            |name: &str, default: PathBuf| std::env::var_os(name).map_or(default, PathBuf::from);
+        match self {
+            Engine::Chromium => var("CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver")),
+            Engine::Firefox => var(
+                "GECKODRIVER",
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/bin/geckodriver"),
+            ),
+            Engine::WebKit => PathBuf::from("/usr/bin/WebKitWebDriver"),
+        }
+    }
+
+    /// The browser program the driver starts.
+    fn binary(self) -> &'static str {
+        match self {
+            Engine::Chromium => "/usr/bin/chromium",
+            Engine::Firefox => "/usr/bin/firefox-esr",
+            Engine::WebKit => MINIBROWSER,
+        }
+    }
+
+    /// The session's capabilities; makes the engine trust `setup.site`
+    /// (its files go below `setup.home`).
+    fn capabilities(self, setup: &Setup) -> serde_json::Map<String, Value> {
+        let mut caps = serde_json::Map::new();
+        let site = setup.site.as_ref();
+        let home = || {
+            setup
+                .home
+                .clone()
+                .unwrap_or_else(|| panic!("a trusted site needs Setup::home"))
+        };
+        match self {
+            Engine::Chromium => {
+                let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+                if let Some(site) = site {
+                    // Chromium on Linux trusts what $HOME/.pki/nssdb trusts.
+                    crate::https::nss_trust(&home().join(".pki/nssdb"), &site.ca_pem);
+                    args.push(format!("--host-resolver-rules=MAP {} 127.0.0.1", site.host));
+                    if site.public {
+                        args.push(format!(
+                            "--ip-address-space-overrides=127.0.0.1:{}=public",
+                            site.port
+                        ));
+                    }
+                }
+                caps.insert(
+                    "goog:chromeOptions".into(),
+                    json!({ "binary": self.binary(), "args": args }),
+                );
+            }
+            Engine::Firefox => {
+                let mut args = vec!["-headless".to_owned()];
+                let mut prefs = serde_json::Map::new();
+                if let Some(site) = site {
+                    // A profile of our own, its NSS database trusting the authority.
+                    let profile = home().join("firefox-profile");
+                    crate::https::nss_trust(&profile, &site.ca_pem);
+                    args.extend([
+                        "-profile".to_owned(),
+                        profile.to_string_lossy().into_owned(),
+                    ]);
+                    prefs.insert("network.dns.localDomains".into(), json!(site.host));
+                    if site.public {
+                        prefs.insert(
+                            "network.lna.address_space.public.override".into(),
+                            json!(format!("127.0.0.1:{}", site.port)),
+                        );
+                    }
+                }
+                caps.insert("browserName".into(), json!("firefox"));
+                caps.insert(
+                    "moz:firefoxOptions".into(),
+                    json!({ "binary": self.binary(), "args": args, "prefs": prefs }),
+                );
+            }
+            Engine::WebKit => {
+                // WebKitGTK takes the site's own certificate per host, and
+                // cannot map a name: the site is reached as 127.0.0.1.
+                let certificates: Vec<Value> = site
+                    .map(|s| json!({ "host": "127.0.0.1", "certificateFile": s.cert_pem }))
+                    .into_iter()
+                    .collect();
+                caps.insert(
+                    "webkitgtk:browserOptions".into(),
+                    json!({
+                        "binary": self.binary(),
+                        "args": ["--automation"],
+                        "certificates": certificates,
+                    }),
+                );
+            }
+        }
+        caps
+    }
+
+    /// The origin an engine reaches `site` at: its name, except in WebKit
+    /// (no name mapping there), which uses the address.
+    pub fn origin_of(self, site: &TrustedSite) -> String {
+        match self {
+            Engine::WebKit => format!("https://127.0.0.1:{}", site.port),
+            _ => format!("https://{}:{}", site.host, site.port),
+        }
+    }
+}
+
+/// An https site on 127.0.0.1 the browser is to trust (`cargo test`'s own
+/// authority, see [`crate::https`]) and, with `public`, to treat as a site
+/// on the Internet for Local Network Access.
+#[derive(Debug, Clone)]
+pub struct TrustedSite {
+    /// Its name (mapped to 127.0.0.1).
+    pub host: String,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// The authority's certificate (Chromium, Firefox).
+    pub ca_pem: PathBuf,
+    /// The site's own certificate (WebKit).
+    pub cert_pem: PathBuf,
+    /// Treat its address as public.
+    pub public: bool,
+}
+
 /// The built page: `$WEBBURN_WWW`, else `target/www` of the workspace; `None`
-/// when it has not been built (see [`crate::prerequisite_missing`]).
+/// when it has not been built or chromedriver is missing (see
+/// [`crate::prerequisite_missing`]).
 pub fn www_dir() -> Option<PathBuf> {
+    www_dir_for(Engine::Chromium)
+}
+
+/// The built page, and `engine` with its driver; `None` when one is missing.
+pub fn www_dir_for(engine: Engine) -> Option<PathBuf> {
     let dir = std::env::var_os("WEBBURN_WWW").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/www"),
         PathBuf::from,
@@ -36,39 +200,53 @@ pub fn www_dir() -> Option<PathBuf> {
         && ["pkg/webburn_web_bg.wasm", "webburn_web_bg.wasm"]
             .iter()
             .any(|w| dir.join(w).is_file());
-    let tools = std::path::Path::new(&chromedriver()).exists();
+    let tools = engine.driver().exists() && Path::new(engine.binary()).exists();
     if built && tools {
         return Some(dir);
     }
     crate::prerequisite_missing(&format!(
-        "the browser tests need the built page in {} and chromedriver at {}",
+        "the browser tests need the built page in {} and {} with {}",
         dir.display(),
-        chromedriver()
+        engine.binary(),
+        engine.driver().display()
     ));
     None
 }
 
-fn chromedriver() -> String {
-    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
-}
-
-/// What a session starts with beyond [`CHROMIUM_ARGS`].
-#[derive(Debug, Clone, Default)]
+/// What a session starts with.
+#[derive(Debug, Clone)]
 pub struct Setup {
-    /// `$HOME` for chromedriver and Chromium (a test's own NSS database).
+    /// The engine (Chromium unless said).
+    pub engine: Engine,
+    /// `$HOME` for the driver and the browser (and where a trusted site's
+    /// NSS databases go).
     pub home: Option<PathBuf>,
-    /// More Chromium flags.
-    pub args: Vec<String>,
+    /// An https site to trust.
+    pub site: Option<TrustedSite>,
 }
 
-/// A headless Chromium session; dropping it ends the session and chromedriver.
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            engine: Engine::Chromium,
+            home: None,
+            site: None,
+        }
+    }
+}
+
+/// A browser session; dropping it ends the session, the driver and its display.
 #[derive(Debug)]
 pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
+    /// Which engine.
+    pub engine: Engine,
     driver: Child,
     port: u16,
     session: Option<String>,
+    /// WebKit's display; dropped after the driver.
+    _display: Option<Xvfb>,
 }
 
 fn free_port() -> u16 {
@@ -78,54 +256,69 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free loopback port and opens a session.
+    /// Starts chromedriver on a free loopback port and opens a Chromium session.
     pub async fn start() -> Browser {
         Browser::start_with(&Setup::default()).await
     }
 
-    /// As [`Browser::start`], with `setup`'s home and extra flags.
+    /// A session of `engine`.
+    pub async fn start_in(engine: Engine) -> Browser {
+        Browser::start_with(&Setup {
+            engine,
+            ..Setup::default()
+        })
+        .await
+    }
+
+    /// Starts `setup`'s engine's driver on a free loopback port and opens a session.
     pub async fn start_with(setup: &Setup) -> Browser {
+        let engine = setup.engine;
         let port = free_port();
-        let mut command = Command::new(chromedriver());
+        let mut command = Command::new(engine.driver());
         command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // Chromium inherits it: its NSS database is $HOME/.pki/nssdb.
+        // The browser inherits it: Chromium's NSS database is $HOME/.pki/nssdb.
         if let Some(home) = &setup.home {
             command.env("HOME", home);
         }
+        let display = (engine == Engine::WebKit).then(|| {
+            Xvfb::start(WINDOW.0 + 100, WINDOW.1 + 100)
+                .unwrap_or_else(|e| panic!("WebKit's display: {e}"))
+        });
+        if let Some(d) = &display {
+            command.env("DISPLAY", &d.display);
+        }
         let driver = command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", engine.driver().display()));
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "chromedriver did not listen"
+                "{} did not listen",
+                engine.driver().display()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).chain(setup.args.iter().cloned()).collect::<Vec<_>>(),
-            }),
-        );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
-            .capabilities(caps)
+            .capabilities(engine.capabilities(setup))
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .unwrap_or_else(|e| panic!("no WebDriver session: {e}"));
+            .unwrap_or_else(|e| panic!("no {} WebDriver session: {e}", engine.name()));
         let session = client.session_id().await.ok().flatten();
+        if engine != Engine::Chromium {
+            let _ = client.set_window_size(WINDOW.0, WINDOW.1).await;
+        }
         Browser {
             client,
+            engine,
             driver,
             port,
             session,
+            _display: display,
         }
     }
 
@@ -255,7 +448,12 @@ impl Browser {
 
     /// Runs an async script: it calls `done(value)` (its last argument) when finished.
     pub async fn eval_async(&self, body: &str) -> Value {
-        let script = format!("const done = arguments[arguments.length - 1]; {body}");
+        // In an async function of its own: only Chromium runs a script's body
+        // as one (the WebDriver spec says a plain function).
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; \
+             (async () => {{ {body} \n}})().catch((e) => done({{ scriptError: String(e) }}));"
+        );
         self.client
             .execute_async(&script, Vec::new())
             .await
@@ -373,4 +571,34 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// A browser test run once per engine: `every_engine! { async fn name(engine) { .. } }`
+/// declares `name(engine: Engine)` and a module `name` with the tests
+/// `chromium`, `firefox` and `webkit` (so `cargo test name::webkit` runs
+/// one). `every_engine! { async fn name(engine) in [chromium: Chromium,
+/// firefox: Firefox] { .. } }` names the engines.
+#[macro_export]
+macro_rules! every_engine {
+    ($(#[$meta:meta])* async fn $name:ident($engine:ident) $body:block) => {
+        $crate::every_engine! {
+            $(#[$meta])*
+            async fn $name($engine)
+                in [chromium: Chromium, firefox: Firefox, webkit: WebKit] $body
+        }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($engine:ident)
+        in [$($test:ident: $which:ident),+] $body:block) => {
+        $(#[$meta])*
+        async fn $name($engine: $crate::browser::Engine) $body
+
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$name($crate::browser::Engine::$which).await;
+                }
+            )+
+        }
+    };
 }

@@ -4,11 +4,12 @@
 //! dbus-send calls). Every process it starts is ended by its pid when it is
 //! dropped.
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
+
+use crate::xvfb::Xvfb;
 use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
 
 /// The programs a desktop needs (apt: xvfb, xfce4-panel, xdotool, dbus).
@@ -61,6 +62,8 @@ pub struct Desktop {
     /// The session bus address.
     pub bus: String,
     children: Vec<Child>,
+    /// Dropped after the programs on it (fields drop in order).
+    xvfb: Option<Xvfb>,
 }
 
 impl Desktop {
@@ -84,6 +87,7 @@ impl Desktop {
             display: String::new(),
             bus: String::new(),
             children: Vec::new(),
+            xvfb: None,
             dir,
         };
         let root = desktop.dir.path().to_path_buf();
@@ -98,30 +102,9 @@ impl Desktop {
             let _ = std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700));
         }
 
-        // A free display number: no socket and no lock file for it.
-        let n = (90..400)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .ok_or("no free X display number")?;
-        desktop.display = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([
-                &desktop.display,
-                "-screen",
-                "0",
-                "800x480x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("Xvfb: {e}"))?;
-        desktop.children.push(xvfb);
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        wait_until("Xvfb", Duration::from_secs(10), || socket.exists())?;
+        let xvfb = Xvfb::start(800, 480)?;
+        desktop.display.clone_from(&xvfb.display);
+        desktop.xvfb = Some(xvfb);
 
         let bus_path = root.join("bus");
         desktop.bus = format!("unix:path={}", bus_path.display());
@@ -296,5 +279,6 @@ impl Drop for Desktop {
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.xvfb = None;
     }
 }

@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use crate::browser::TrustedSite;
+
 /// A certificate authority that lives for one test.
 #[derive(Debug)]
 pub struct TestCa {
@@ -50,8 +52,12 @@ impl TestCa {
         self.issuer.pem()
     }
 
-    /// A server certificate for `name` (and 127.0.0.1) and its key.
-    pub fn issue(&self, name: &str) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    /// A server certificate for `name` (and 127.0.0.1): the chain, the key,
+    /// and the certificate alone as PEM.
+    pub fn issue(
+        &self,
+        name: &str,
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String) {
         let mut params = CertificateParams::new(vec![name.to_owned(), "127.0.0.1".to_owned()])
             .unwrap_or_else(|e| panic!("site params: {e}"));
         params.distinguished_name.push(DnType::CommonName, name);
@@ -62,30 +68,29 @@ impl TestCa {
             .unwrap_or_else(|e| panic!("site cert: {e}"));
         let chain = vec![cert.der().clone(), self.issuer.der().clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        (chain, key)
+        (chain, key, cert.pem())
     }
+}
 
-    /// Makes `home/.pki/nssdb` (where Chromium on Linux reads the user's
-    /// trust) trust this authority for TLS servers.
-    pub fn trust_in_nss(&self, home: &Path) {
-        let db = home.join(".pki/nssdb");
-        std::fs::create_dir_all(&db).unwrap_or_else(|e| panic!("{}: {e}", db.display()));
-        let pem = home.join("webburn-test-ca.pem");
-        std::fs::write(&pem, self.pem()).unwrap_or_else(|e| panic!("{e}"));
-        let dir = format!("sql:{}", db.display());
+/// Makes the NSS database in `db` (made if missing) trust the authority in
+/// `ca_pem` for TLS servers.
+pub fn nss_trust(db: &Path, ca_pem: &Path) {
+    std::fs::create_dir_all(db).unwrap_or_else(|e| panic!("{}: {e}", db.display()));
+    let dir = format!("sql:{}", db.display());
+    if !db.join("cert9.db").exists() {
         certutil(&["-d", &dir, "-N", "--empty-password"]);
-        certutil(&[
-            "-d",
-            &dir,
-            "-A",
-            "-t",
-            "C,,",
-            "-n",
-            "webburn test CA",
-            "-i",
-            &pem.to_string_lossy(),
-        ]);
     }
+    certutil(&[
+        "-d",
+        &dir,
+        "-A",
+        "-t",
+        "C,,",
+        "-n",
+        "webburn test CA",
+        "-i",
+        &ca_pem.to_string_lossy(),
+    ]);
 }
 
 fn certutil(args: &[&str]) {
@@ -115,6 +120,8 @@ pub struct HttpsSite {
     pub port: u16,
     /// The name the certificate is for.
     pub name: String,
+    cert_pem: String,
+    ca_pem: String,
     task: JoinHandle<()>,
 }
 
@@ -122,7 +129,7 @@ impl HttpsSite {
     /// Serves `dir` as `https://name:PORT/` with a certificate from `ca`
     /// (the browser maps `name` to 127.0.0.1).
     pub async fn start(dir: &Path, ca: &TestCa, name: &str) -> HttpsSite {
-        let (chain, key) = ca.issue(name);
+        let (chain, key, cert_pem) = ca.issue(name);
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -152,13 +159,27 @@ impl HttpsSite {
         HttpsSite {
             port,
             name: name.to_owned(),
+            cert_pem,
+            ca_pem: ca.pem(),
             task,
         }
     }
 
-    /// The site's origin, `https://name:PORT`.
-    pub fn origin(&self) -> String {
-        format!("https://{}:{}", self.name, self.port)
+    /// What a browser needs to trust this site: its authority's and its own
+    /// certificate, written into `dir`; `public` makes the browser treat
+    /// its address as a site on the Internet.
+    pub fn trusted(&self, dir: &Path, public: bool) -> TrustedSite {
+        let ca_pem = dir.join("test-ca.pem");
+        let cert_pem = dir.join("site.pem");
+        std::fs::write(&ca_pem, &self.ca_pem).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&cert_pem, &self.cert_pem).unwrap_or_else(|e| panic!("{e}"));
+        TrustedSite {
+            host: self.name.clone(),
+            port: self.port,
+            ca_pem,
+            cert_pem,
+            public,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod https;
 pub mod readers;
 pub mod reliability;
 pub mod served;
+pub mod xvfb;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};

@@ -1,19 +1,23 @@
 //! A site on a real https origin using the npm package (examples/hosted-site,
 //! built against the packed tarball by `cargo xtask test`), talking to the
-//! helper on 127.0.0.1 in headless Chromium. The site is served over TLS
-//! with a certificate from a per-test authority that the browser's NSS
-//! database trusts, under a name mapped to loopback; Chromium is told the
-//! site's address is public (its `--ip-address-space-overrides` test
-//! switch), so Local Network Access applies to it as to a site on the
-//! Internet: the page must get the `loopback-network` permission, pair with
-//! the helper, and only then burn.
+//! helper on 127.0.0.1, in Chromium, Firefox and WebKit. The site is served
+//! over TLS with a certificate from a per-test authority the browser trusts
+//! (Chromium's and Firefox's NSS databases, WebKit's per-host certificate),
+//! and Chromium and Firefox are told its address is public (Chromium's
+//! `--ip-address-space-overrides` switch, Firefox's
+//! `network.lna.address_space.public.override` pref), so Local Network
+//! Access applies to it as to a site on the Internet: the page must get the
+//! `loopback-network` permission (both engines name it so), pair with the
+//! helper, and only then burn. WebKit blocks `http://127.0.0.1` from an
+//! https page as mixed content: the page says the helper does not answer.
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use webburn_tests::browser::{Browser, Setup, www_dir};
+use webburn_tests::browser::{Browser, Engine, Setup, www_dir_for};
+use webburn_tests::every_engine;
 use webburn_tests::https::{HttpsSite, TestCa, certutil_available};
 use webburn_tests::readers::{self, Reader};
 use webburn_tests::served::Helper;
@@ -22,11 +26,11 @@ use webburn_tests::{pattern, prerequisite_missing};
 const LONG: Duration = Duration::from_secs(60);
 /// The site's name; the browser resolves it to 127.0.0.1.
 const SITE: &str = "records.example";
-/// Chrome's permission for reaching loopback addresses (Chrome 145 and later).
+/// The permission for reaching loopback addresses (Chromium 156, Firefox 153).
 const LOOPBACK: &str = "loopback-network";
 
 /// The bundled example: `$WEBBURN_HOSTED_SITE`, else target/npm/hosted-site/dist.
-fn site_dir() -> Option<PathBuf> {
+fn site_dir(engine: Engine) -> Option<PathBuf> {
     let dir = std::env::var_os("WEBBURN_HOSTED_SITE").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/npm/hosted-site/dist"),
         PathBuf::from,
@@ -35,7 +39,7 @@ fn site_dir() -> Option<PathBuf> {
         .iter()
         .all(|f| dir.join(f).is_file());
     // The browser half (chromedriver) is checked the usual way.
-    www_dir()?;
+    www_dir_for(engine)?;
     if built && certutil_available() {
         return Some(dir);
     }
@@ -48,31 +52,30 @@ fn site_dir() -> Option<PathBuf> {
 
 /// The site on https, a browser trusting its authority and treating it as public.
 struct Hosted {
-    site: HttpsSite,
+    /// Serves while the test runs.
+    _site: HttpsSite,
     browser: Browser,
+    origin: String,
     _home: tempfile::TempDir,
 }
 
 impl Hosted {
-    async fn start(dir: &Path) -> Hosted {
+    async fn start(dir: &Path, engine: Engine) -> Hosted {
         let ca = TestCa::new();
         let site = HttpsSite::start(dir, &ca, SITE).await;
         let home = tempfile::tempdir().unwrap();
-        ca.trust_in_nss(home.path());
+        let trusted = site.trusted(home.path(), true);
+        let origin = engine.origin_of(&trusted);
         let browser = Browser::start_with(&Setup {
+            engine,
             home: Some(home.path().to_path_buf()),
-            args: vec![
-                format!("--host-resolver-rules=MAP {SITE} 127.0.0.1"),
-                format!(
-                    "--ip-address-space-overrides=127.0.0.1:{}=public",
-                    site.port
-                ),
-            ],
+            site: Some(trusted),
         })
         .await;
         Hosted {
-            site,
+            _site: site,
             browser,
+            origin,
             _home: home,
         }
     }
@@ -81,7 +84,7 @@ impl Hosted {
     /// (a permission belongs to the origin: the style sheet is on it).
     async fn answer_prompt(&self, state: &str) {
         self.browser
-            .goto(&format!("{}/site.css", self.site.origin()))
+            .goto(&format!("{}/site.css", self.origin))
             .await;
         self.browser.set_permission(LOOPBACK, state);
     }
@@ -91,7 +94,7 @@ impl Hosted {
         self.browser
             .goto(&format!(
                 "{}/?helper=http://127.0.0.1:{}",
-                self.site.origin(),
+                self.origin,
                 helper.port()
             ))
             .await;
@@ -106,14 +109,18 @@ fn docs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files() {
-    let Some(dir) = site_dir() else { return };
+every_engine! {
+async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files(engine)
+    in [chromium: Chromium, firefox: Firefox]
+{
+    let Some(dir) = site_dir(engine) else {
+        return;
+    };
     if readers::available().is_none() {
         return;
     }
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
-    let hosted = Hosted::start(&dir).await;
+    let hosted = Hosted::start(&dir, engine).await;
     let b = &hosted.browser;
     hosted.answer_prompt("granted").await;
     hosted.open(&helper).await;
@@ -123,11 +130,15 @@ async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files() {
         "the site is a secure https page"
     );
     b.wait_state("pairingPending", LONG).await;
-    let origin = hosted.site.origin();
+    let origin = hosted.origin.clone();
     assert!(hosted.advice().await.contains(&origin), "names the site");
     if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
         std::fs::create_dir_all(docs()).unwrap();
-        std::fs::write(docs().join("hosted-pairing.png"), b.screenshot().await).unwrap();
+        let name = match engine {
+            Engine::Chromium => "hosted-pairing.png".to_owned(),
+            _ => format!("hosted-pairing-{}.png", engine.name()),
+        };
+        std::fs::write(docs().join(name), b.screenshot().await).unwrap();
     }
     let code = helper.pairing_code(&origin);
     helper.server.state.pairing.approve(&code).unwrap();
@@ -153,16 +164,22 @@ async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files() {
         let name = f.file_name().unwrap();
         assert!(
             std::fs::read(out.join(name)).unwrap() == std::fs::read(f).unwrap(),
-            "{name:?} differs"
+            "{} differs",
+            name.display()
         );
     }
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed() {
-    let Some(dir) = site_dir() else { return };
+every_engine! {
+async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed(engine)
+    in [chromium: Chromium, firefox: Firefox]
+{
+    let Some(dir) = site_dir(engine) else {
+        return;
+    };
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
-    let hosted = Hosted::start(&dir).await;
+    let hosted = Hosted::start(&dir, engine).await;
     let b = &hosted.browser;
     // The person chose Block: the page says where to allow it, and the
     // policy a managed computer uses. (Headless Chromium refuses a prompt
@@ -175,7 +192,9 @@ async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed() {
     assert!(advice.contains("LoopbackNetworkAllowedForUrls"), "{advice}");
     if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
         std::fs::create_dir_all(docs()).unwrap();
-        std::fs::write(docs().join("hosted-lna-denied.png"), b.screenshot().await).unwrap();
+        if engine == Engine::Chromium {
+            std::fs::write(docs().join("hosted-lna-denied.png"), b.screenshot().await).unwrap();
+        }
     }
     // The browser kept every request from the helper: nothing asked to pair.
     let (pending, _) = helper.server.state.pairing.list().unwrap();
@@ -184,5 +203,41 @@ async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed() {
     b.set_permission(LOOPBACK, "granted");
     b.click("connect").await;
     b.wait_state("pairingPending", LONG).await;
-    let _ = helper.pairing_code(&hosted.site.origin());
+    let _ = helper.pairing_code(&hosted.origin);
+}
+}
+
+every_engine! {
+async fn webkit_blocks_the_helper_from_a_hosted_https_site_as_mixed_content(engine)
+    in [webkit: WebKit]
+{
+    let Some(dir) = site_dir(engine) else {
+        return;
+    };
+    let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
+    let hosted = Hosted::start(&dir, engine).await;
+    let b = &hosted.browser;
+    hosted.open(&helper).await;
+    assert_eq!(
+        b.eval("return [location.protocol, isSecureContext]").await,
+        serde_json::json!(["https:", true]),
+        "the site is a secure https page"
+    );
+    // The request to http://127.0.0.1 never leaves the browser: to the
+    // page, nothing answers.
+    b.wait_state("helperNotRunning", LONG).await;
+    let (pending, _) = helper.server.state.pairing.list().unwrap();
+    assert!(pending.is_empty(), "no request reached the helper");
+    // WebKit has no Local Network Access permission to ask about.
+    let permission = b
+        .eval_async(
+            "navigator.permissions.query({ name: 'loopback-network' })\
+             .then((s) => done(s.state), (e) => done('unknown: ' + e.name))",
+        )
+        .await;
+    assert!(
+        permission.as_str().is_some_and(|p| p.starts_with("unknown")),
+        "{permission}"
+    );
+}
 }

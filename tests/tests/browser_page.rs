@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use webburn_tests::browser::{Browser, www_dir};
+use webburn_tests::browser::{Browser, Engine, www_dir, www_dir_for};
+use webburn_tests::every_engine;
 use webburn_tests::served::Helper;
 use webburn_tests::{image, pattern};
 
@@ -24,15 +25,15 @@ fn docs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
-    let Some(www) = www_dir() else { return };
+every_engine! {
+async fn a_64_mib_file_burns_from_the_page_byte_for_byte(engine) {
+    let Some(www) = www_dir_for(engine) else { return };
     // 24x DVD+R: about two seconds, long enough to see the burn in progress.
     let helper = helper_with_page(&www, &[",profile=dvd+r,speed=24x"]).await;
     let data = pattern(64 << 20, 2026);
     let src = helper.dir.path().join("holiday-photos.iso");
     std::fs::write(&src, &data).unwrap();
-    let browser = Browser::start().await;
+    let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
     browser.burn(&src).await;
     browser
@@ -51,12 +52,17 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
     let done = browser.screenshot().await;
     // The README's pictures come from the page as built here (not, say, a
     // bundle of it made by the npm package check).
+    // Chromium's are the README's; the other engines' carry their name.
     if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
         std::fs::create_dir_all(docs()).unwrap();
-        if still_running {
-            std::fs::write(docs().join("burn-progress.png"), mid).unwrap();
+        if engine == Engine::Chromium {
+            if still_running {
+                std::fs::write(docs().join("burn-progress.png"), mid).unwrap();
+            }
+            std::fs::write(docs().join("burn-done.png"), done).unwrap();
+        } else {
+            std::fs::write(docs().join(format!("burn-done-{}.png", engine.name())), done).unwrap();
         }
-        std::fs::write(docs().join("burn-done.png"), done).unwrap();
     }
     let result = browser.text("result").await;
     assert!(result.starts_with("Done: 67.1 MB in"), "{result}");
@@ -109,15 +115,16 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte() {
     assert_eq!(img.len(), data.len());
     assert!(img == data, "the disc image differs from the file");
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancel_from_the_page_ends_in_request_cancelled() {
-    let Some(www) = www_dir() else { return };
+every_engine! {
+async fn cancel_from_the_page_ends_in_request_cancelled(engine) {
+    let Some(www) = www_dir_for(engine) else { return };
     let helper = helper_with_page(&www, &[",profile=dvd+r,speed=2x"]).await;
     let data = pattern(16 << 20, 7);
     let src = helper.dir.path().join("big.bin");
     std::fs::write(&src, &data).unwrap();
-    let browser = Browser::start().await;
+    let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
     browser.burn(&src).await;
     browser
@@ -142,17 +149,18 @@ async fn cancel_from_the_page_ends_in_request_cancelled() {
     // The recorder is free again: the page can burn at once.
     assert_eq!(browser.attr("burn", "disabled").await, None);
 }
+}
 
 /// Byte `i` of the test data the scripts below build in the page.
 fn js_byte(i: usize, seed: usize) -> u8 {
     ((i * 31 + seed * 7 + i / 2048) & 255) as u8
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults() {
-    let Some(www) = www_dir() else { return };
+every_engine! {
+async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults(engine) {
+    let Some(www) = www_dir_for(engine) else { return };
     let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB"]).await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
     let out = browser
         .eval_async(
@@ -239,10 +247,11 @@ async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults()
         "its partial sector is not written"
     );
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_of_another_origin_is_refused_until_paired() {
-    let Some(www) = www_dir() else { return };
+every_engine! {
+async fn a_page_of_another_origin_is_refused_until_paired(engine) {
+    let Some(www) = www_dir_for(engine) else { return };
     let helper = helper_with_page(&www, &[",profile=disk"]).await;
     // Two more helpers only serve the page: their origins are other origins.
     let site = helper_with_page(&www, &[""]).await;
@@ -253,7 +262,7 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
         site.server.url(),
         helper.port()
     );
-    let browser = Browser::start().await;
+    let browser = Browser::start_in(engine).await;
     browser.goto(&page).await;
     browser.wait_state("pairingPending", LONG).await;
     assert!(
@@ -301,10 +310,11 @@ async fn a_page_of_another_origin_is_refused_until_paired() {
     browser.wait_state("pairingRefused", LONG).await;
     assert!(browser.text("connection-text").await.contains("refused"));
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_connection_is_shown_and_reconnected() {
-    let Some(www) = www_dir() else { return };
+every_engine! {
+async fn a_lost_connection_is_shown_and_reconnected(engine) {
+    let Some(www) = www_dir_for(engine) else { return };
     // The helper closes sessions quiet for 1.5 s (the library pings every 20 s).
     let www = www.clone();
     let helper = Helper::start(&[""], move |c| {
@@ -312,7 +322,7 @@ async fn a_lost_connection_is_shown_and_reconnected() {
         c.idle_timeout = Duration::from_millis(1500);
     })
     .await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
     let log = || async { browser.text("log").await };
     browser
@@ -326,6 +336,7 @@ async fn a_lost_connection_is_shown_and_reconnected() {
             text.rfind("state: connected") > text.find("state: disconnected")
         })
         .await;
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

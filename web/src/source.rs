@@ -46,13 +46,22 @@ fn call0(target: &JsValue, method: &str) -> Result<JsValue, JsValue> {
         .call0(target)
 }
 
+/// An ArrayBuffer of any realm: `instanceof` knows only this realm's, and a
+/// buffer may come from a frame (or, in Firefox, a WebDriver script's
+/// sandbox). Its `Symbol.toStringTag` names it wherever it was made.
+fn is_array_buffer(data: &JsValue) -> bool {
+    data.is_instance_of::<ArrayBuffer>()
+        || (data.is_object()
+            && data.unchecked_ref::<js_sys::Object>().to_string() == "[object ArrayBuffer]")
+}
+
 impl Source {
     /// Recognizes `data`; anything else is E_INVALIDARG.
     pub fn new(data: &JsValue) -> Result<Source, JsValue> {
         if let Some(blob) = data.dyn_ref::<Blob>() {
             return Ok(Source::Blob(blob.clone()));
         }
-        if data.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(data) {
+        if is_array_buffer(data) || ArrayBuffer::is_view(data) {
             let parts = Array::of1(data);
             return Ok(Source::Blob(Blob::new_with_buffer_source_sequence(&parts)?));
         }

@@ -102,6 +102,7 @@ fn test() -> Result<()> {
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;
     tools::desktop()?;
+    let geckodriver = tools::other_browsers()?;
     tools::image_readers()?;
     let tsc = tools::typescript()?;
     let mut fmt = cargo();
@@ -144,11 +145,12 @@ fn test() -> Result<()> {
         .args(["test", "--workspace"])
         .env("WEBBURN_WWW", &page)
         .env("WEBBURN_HOSTED_SITE", &site)
+        .env("GECKODRIVER", &geckodriver)
         .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(
         tests,
-        "cargo test --workspace (browser tests in headless Chromium)",
+        "cargo test --workspace (browser tests in Chromium, Firefox and WebKit)",
     )?;
     let mut wasm_tests = cargo();
     wasm_tests

@@ -1,6 +1,7 @@
 //! Installs what the checks and the page need, each only when missing: the
 //! wasm32 target, wasm-bindgen-cli (the version in Cargo.lock, into
-//! target/tools), Chromium and ChromeDriver (Debian packages), TypeScript
+//! target/tools), Chromium and ChromeDriver, Firefox ESR and WebKitGTK's
+//! WebDriver (Debian packages), geckodriver (crates.io), TypeScript
 //! (npm, into target/tools/npm), the Windows cross toolchain (mingw-w64,
 //! Wine, NSIS).
 
@@ -17,6 +18,10 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// ChromeDriver.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Firefox ESR, from Debian.
+const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// WebKitGTK's WebDriver, from Debian.
+const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
 
 /// Project-local tools live here.
 pub fn dir() -> PathBuf {
@@ -120,25 +125,21 @@ pub fn cargo_fuzz() -> Result<PathBuf> {
         add.args(["toolchain", "install", "nightly", "--profile", "minimal"]);
         run(add, "rustup toolchain install nightly (for cargo-fuzz)")?;
     }
+    cargo_install("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ)
+}
+
+/// `cargo install CRATE --locked --version VERSION` into target/tools
+/// unless `binary` there already says that version; returns target/tools/bin.
+fn cargo_install(krate: &str, binary: &str, version: &str) -> Result<PathBuf> {
     let bin = dir().join("bin");
-    if version_of(&bin.join("cargo-fuzz")).as_deref() == Some(CARGO_FUZZ) {
+    if version_of(&bin.join(binary)).as_deref() == Some(version) {
         return Ok(bin);
     }
     let mut install = cargo();
     install
-        .args([
-            "install",
-            "cargo-fuzz",
-            "--locked",
-            "--version",
-            CARGO_FUZZ,
-            "--root",
-        ])
+        .args(["install", krate, "--locked", "--version", version, "--root"])
         .arg(dir());
-    run(
-        install,
-        &format!("cargo install cargo-fuzz {CARGO_FUZZ} (once)"),
-    )?;
+    run(install, &format!("cargo install {krate} {version} (once)"))?;
     Ok(bin)
 }
 
@@ -147,26 +148,7 @@ const CARGO_DEB: &str = "3.8.0";
 
 /// cargo-deb in target/tools/bin; returns that dir.
 pub fn cargo_deb() -> Result<PathBuf> {
-    let bin = dir().join("bin");
-    if version_of(&bin.join("cargo-deb")).as_deref() == Some(CARGO_DEB) {
-        return Ok(bin);
-    }
-    let mut install = cargo();
-    install
-        .args([
-            "install",
-            "cargo-deb",
-            "--locked",
-            "--version",
-            CARGO_DEB,
-            "--root",
-        ])
-        .arg(dir());
-    run(
-        install,
-        &format!("cargo install cargo-deb {CARGO_DEB} (once)"),
-    )?;
-    Ok(bin)
+    cargo_install("cargo-deb", "cargo-deb", CARGO_DEB)
 }
 
 /// Chromium and ChromeDriver from Debian's packages, and NSS's certutil
@@ -177,6 +159,22 @@ pub fn chromium() -> Result<()> {
         None,
         &["chromium", "chromium-driver", "libnss3-tools"],
     )
+}
+
+/// The geckodriver version Firefox is driven with.
+const GECKODRIVER: &str = "0.37.1";
+
+/// The other engines the page is tested in: Firefox ESR (Debian) with
+/// geckodriver (crates.io, into target/tools/bin) and WebKitGTK's
+/// MiniBrowser with WebKitWebDriver (Debian's webkit2gtk-driver; Xvfb, from
+/// [`desktop`], gives it a display). Returns geckodriver's path.
+pub fn other_browsers() -> Result<PathBuf> {
+    apt_install(
+        &[FIREFOX, WEBKIT_DRIVER],
+        None,
+        &["firefox-esr", "webkit2gtk-driver", "xvfb"],
+    )?;
+    Ok(cargo_install("geckodriver", "geckodriver", GECKODRIVER)?.join("geckodriver"))
 }
 
 /// Readers of disc images that check what webburn-fsimage writes: xorriso,
