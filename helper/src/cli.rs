@@ -9,6 +9,7 @@ mod pair;
 mod progress_line;
 mod recorders;
 mod serve;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -120,8 +121,8 @@ pub fn main() -> ExitCode {
         Command::Recorders { recorders, json } => recorders::run(&data_dir, &recorders, json),
         Command::Burn(args) => burn::run(&data_dir, &args),
         Command::Image(cmd) => files::run_image(&cmd),
-        Command::Install(args) => install::install(&args),
-        Command::Uninstall => install::uninstall(),
+        Command::Install(args) => install::install(&args, &data_dir),
+        Command::Uninstall => install::uninstall(&data_dir),
         Command::Status => install::status(&data_dir),
     };
     match result {

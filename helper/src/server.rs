@@ -1,5 +1,6 @@
 //! `webburn-helper serve`: the page, the protocol v1 WebSocket and pairing,
-//! over HTTP on 127.0.0.1 and ::1 only.
+//! over HTTP on 127.0.0.1 and ::1 only, and the same over TLS on the next
+//! port when `install` has made the local certificate authority.
 
 mod accept;
 mod assets;
@@ -16,6 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use tokio_rustls::TlsAcceptor;
+
+use crate::state::local_ca::LocalCa;
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::Registry;
 pub use config::ServerConfig;
@@ -25,8 +29,8 @@ pub use config::ServerConfig;
 pub struct AppState {
     /// The settings in force.
     pub config: ServerConfig,
-    /// The port actually bound (differs from the config's when that is 0).
-    pub port: u16,
+    /// The ports actually bound (they differ from the config's when that is 0).
+    pub ports: security::Ports,
     /// Recorders on offer.
     pub registry: Arc<Registry>,
     /// Pairing requests and tokens.
@@ -70,6 +74,8 @@ pub enum ServerError {
 pub struct RunningServer {
     /// The bound port.
     pub port: u16,
+    /// The bound TLS port, when listening with TLS.
+    pub tls_port: Option<u16>,
     /// The addresses listened on.
     pub addrs: Vec<SocketAddr>,
     /// Shared state, for tests and the CLI.
@@ -99,6 +105,65 @@ impl Drop for RunningServer {
     }
 }
 
+/// Adds the TLS listeners (127.0.0.1 and ::1) when the local certificate
+/// authority exists; returns their port. Without the authority, or when the
+/// port is taken, the helper goes on with HTTP alone (and says why).
+async fn listen_tls(
+    config: &ServerConfig,
+    http: u16,
+    listeners: &mut Vec<(TcpListener, Option<TlsAcceptor>)>,
+) -> Option<u16> {
+    let ca = LocalCa::of(&config.data_dir);
+    if !ca.exists() {
+        tracing::debug!("no local certificate authority: not listening with TLS");
+        return None;
+    }
+    let identity = match ca.server_identity() {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::warn!("not listening with TLS: {e}");
+            return None;
+        }
+    };
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .and_then(|b| {
+        b.with_no_client_auth()
+            .with_single_cert(identity.chain, identity.key)
+    });
+    let acceptor = match tls {
+        Ok(mut c) => {
+            c.alpn_protocols = vec![b"http/1.1".to_vec()];
+            TlsAcceptor::from(Arc::new(c))
+        }
+        Err(e) => {
+            tracing::warn!("not listening with TLS: {e}");
+            return None;
+        }
+    };
+    let v4 = match bind(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        config.tls_port_for(http),
+    )))
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("not listening with TLS: {e}");
+            return None;
+        }
+    };
+    let port = v4.local_addr().ok()?.port();
+    listeners.push((v4, Some(acceptor.clone())));
+    match bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+        Ok(l) => listeners.push((l, Some(acceptor))),
+        Err(e) => tracing::warn!("not listening with TLS on ::1: {e}"),
+    }
+    Some(port)
+}
+
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
     TcpListener::bind(addr)
         .await
@@ -121,11 +186,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .local_addr()
         .map_err(|e| ServerError::Internal(e.to_string()))?;
     let port = v4_addr.port();
-    let mut listeners = vec![v4];
+    let mut listeners = vec![(v4, None)];
     match bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
-        Ok(l) => listeners.push(l),
+        Ok(l) => listeners.push((l, None)),
         Err(e) => tracing::warn!("not listening on ::1: {e}"),
     }
+    let tls_port = if config.tls {
+        listen_tls(&config, port, &mut listeners).await
+    } else {
+        None
+    };
     let state = Arc::new(AppState {
         pairing: PairingStore::new(&config.data_dir),
         sessions: Arc::new(Semaphore::new(config.max_sessions)),
@@ -138,19 +208,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 k.history_size,
             ))
         }),
-        port,
+        ports: security::Ports {
+            http: port,
+            tls: tls_port,
+        },
         config,
     });
     let app = routes::router(Arc::clone(&state));
     let (stop, stopped) = watch::channel(false);
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
-    for listener in listeners {
+    for (listener, tls) in listeners {
         if let Ok(a) = listener.local_addr() {
             addrs.push(a);
         }
         tasks.push(tokio::spawn(accept::serve(
             listener,
+            tls,
             app.clone(),
             stopped.clone(),
         )));
@@ -158,6 +232,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     tracing::info!(?addrs, "listening");
     Ok(RunningServer {
         port,
+        tls_port,
         addrs,
         state,
         stop,

@@ -65,7 +65,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
             .collect()
     };
     Snapshot {
-        page_url: format!("http://127.0.0.1:{}/", state.port),
+        page_url: format!("http://127.0.0.1:{}/", state.ports.http),
         kiosk,
         drives,
         pending,

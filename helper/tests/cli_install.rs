@@ -173,3 +173,96 @@ fn one_helper_per_data_directory_and_status_finds_it() {
     // The lock went with the process: a new helper starts.
     assert!(text(&helper(home.path(), &["status"])).contains("running: no"));
 }
+
+/// Whether `certutil -d sql:DB -L -n NAME` finds the entry.
+#[cfg(target_os = "linux")]
+fn nss_has(db: &Path, name: &str) -> bool {
+    Command::new("certutil")
+        .arg("-d")
+        .arg(format!("sql:{}", db.display()))
+        .args(["-L", "-n", name])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn install_trusts_the_local_authority_in_nss_and_uninstall_takes_it_out() {
+    if Command::new("certutil").arg("-H").output().is_err() {
+        assert!(
+            std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
+            "certutil (libnss3-tools) is missing (cargo xtask test installs it)"
+        );
+        eprintln!("SKIPPED: certutil (libnss3-tools) is missing");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // A Firefox profile that exists already (its own NSS database).
+    let profile = home.path().join(".mozilla/firefox/abcd1234.default-esr");
+    std::fs::create_dir_all(&profile).unwrap();
+    let made = Command::new("certutil")
+        .arg("-d")
+        .arg(format!("sql:{}", profile.display()))
+        .args(["-N", "--empty-password"])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let out = helper(home.path(), &["install", "--method", "xdg"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let chromium = home.path().join(".pki/nssdb");
+    for db in [&chromium, &profile] {
+        assert!(
+            nss_has(db, "webburn local CA"),
+            "{}: {}",
+            db.display(),
+            text(&out)
+        );
+    }
+    let tls = home.path().join("data/tls");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tls.join("ca.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key is the user's alone");
+    }
+    // The helper then also listens with TLS, on the next port.
+    let mut serve = Command::new(BIN)
+        .env("HOME", home.path())
+        .arg("--data-dir")
+        .arg(home.path().join("data"))
+        .args(["serve", "--port", "0", "--tray", "off", "--recorder"])
+        .arg(format!(
+            "emulated:{},profile=disk",
+            home.path().join("d.img").display()
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    let tls_line = lines.next().unwrap().unwrap();
+    assert!(ready.starts_with("webburn-helper listening on"), "{ready}");
+    assert!(tls_line.contains("https://127.0.0.1:"), "{tls_line}");
+    let _ = serve.kill();
+    let _ = serve.wait();
+    // A second install keeps one entry; uninstall leaves none.
+    assert!(
+        helper(home.path(), &["install", "--method", "xdg"])
+            .status
+            .success()
+    );
+    let out = helper(home.path(), &["uninstall"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for db in [&chromium, &profile] {
+        assert!(
+            !nss_has(db, "webburn local CA"),
+            "{} keeps a trust entry",
+            db.display()
+        );
+    }
+    assert!(!tls.exists(), "the authority's files are gone");
+}

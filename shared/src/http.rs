@@ -96,6 +96,26 @@ impl PairAnswer {
     }
 }
 
+/// The helper's TLS port is its HTTP port plus this (when it has its local
+/// certificate authority): 47801 -> 47802.
+pub const TLS_PORT_OFFSET: u16 = 1;
+
+/// The TLS sibling of a loopback helper address: `http://127.0.0.1:P` ->
+/// `https://127.0.0.1:P+1`, where a page whose browser blocks `http://`
+/// from https pages (WebKit) reaches the helper; `None` for other addresses.
+pub fn tls_sibling(helper: &str) -> Option<String> {
+    let rest = helper.trim_end_matches('/').strip_prefix("http://")?;
+    let (host, port) = rest.rsplit_once(':')?;
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return None;
+    }
+    let port: u16 = port.parse().ok()?;
+    Some(format!(
+        "https://{host}:{}",
+        port.checked_add(TLS_PORT_OFFSET)?
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +159,30 @@ mod tests {
         );
         let later: PairAnswer = serde_json::from_str(r#"{"status":"onHold"}"#).unwrap();
         assert_eq!(later.status, PairState::Unknown);
+    }
+
+    #[test]
+    fn a_loopback_helper_has_a_tls_sibling_on_the_next_port() {
+        assert_eq!(
+            tls_sibling("http://127.0.0.1:47801").as_deref(),
+            Some("https://127.0.0.1:47802")
+        );
+        assert_eq!(
+            tls_sibling("http://localhost:9000/").as_deref(),
+            Some("https://localhost:9001")
+        );
+        assert_eq!(
+            tls_sibling("http://[::1]:47801").as_deref(),
+            Some("https://[::1]:47802")
+        );
+        for none in [
+            "https://127.0.0.1:47801",
+            "http://burn.example:47801",
+            "http://127.0.0.1:65535",
+            "http://127.0.0.1",
+            "http://127.0.0.1:x",
+        ] {
+            assert_eq!(tls_sibling(none), None, "{none}");
+        }
     }
 }

@@ -94,6 +94,9 @@ impl Engine {
         match self {
             Engine::Chromium => {
                 let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+                if let Some((ca, _)) = &setup.helper_tls {
+                    crate::https::nss_trust(&home().join(".pki/nssdb"), ca);
+                }
                 if let Some(site) = site {
                     // Chromium on Linux trusts what $HOME/.pki/nssdb trusts.
                     crate::https::nss_trust(&home().join(".pki/nssdb"), &site.ca_pem);
@@ -113,14 +116,23 @@ impl Engine {
             Engine::Firefox => {
                 let mut args = vec!["-headless".to_owned()];
                 let mut prefs = serde_json::Map::new();
-                if let Some(site) = site {
-                    // A profile of our own, its NSS database trusting the authority.
+                // A profile of our own, its NSS database trusting the authorities.
+                let cas: Vec<&PathBuf> = site
+                    .map(|s| &s.ca_pem)
+                    .into_iter()
+                    .chain(setup.helper_tls.as_ref().map(|(ca, _)| ca))
+                    .collect();
+                if !cas.is_empty() {
                     let profile = home().join("firefox-profile");
-                    crate::https::nss_trust(&profile, &site.ca_pem);
+                    for ca in cas {
+                        crate::https::nss_trust(&profile, ca);
+                    }
                     args.extend([
                         "-profile".to_owned(),
                         profile.to_string_lossy().into_owned(),
                     ]);
+                }
+                if let Some(site) = site {
                     prefs.insert("network.dns.localDomains".into(), json!(site.host));
                     if site.public {
                         prefs.insert(
@@ -139,8 +151,10 @@ impl Engine {
                 // WebKitGTK takes the site's own certificate per host, and
                 // cannot map a name: the site is reached as 127.0.0.1.
                 let certificates: Vec<Value> = site
-                    .map(|s| json!({ "host": "127.0.0.1", "certificateFile": s.cert_pem }))
+                    .map(|s| &s.cert_pem)
                     .into_iter()
+                    .chain(setup.helper_tls.as_ref().map(|(_, server)| server))
+                    .map(|pem| json!({ "host": "127.0.0.1", "certificateFile": pem }))
                     .collect();
                 caps.insert(
                     "webkitgtk:browserOptions".into(),
@@ -223,6 +237,9 @@ pub struct Setup {
     pub home: Option<PathBuf>,
     /// An https site to trust.
     pub site: Option<TrustedSite>,
+    /// The helper's local authority (`install` trusts it for the user) and
+    /// its current server certificate (what WebKit takes).
+    pub helper_tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Setup {
@@ -231,6 +248,7 @@ impl Default for Setup {
             engine: Engine::Chromium,
             home: None,
             site: None,
+            helper_tls: None,
         }
     }
 }
@@ -553,8 +571,11 @@ impl Browser {
         let _ = self.client.clone().close_window().await;
     }
 
-    /// A PNG screenshot of the page.
+    /// A PNG screenshot of the page, after two animation frames (WebKit
+    /// paints a change a frame late).
     pub async fn screenshot(&self) -> Vec<u8> {
+        self.eval_async("requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
+            .await;
         self.client
             .screenshot()
             .await

@@ -87,7 +87,7 @@ pub fn nss_trust(db: &Path, ca_pem: &Path) {
         "-t",
         "C,,",
         "-n",
-        "webburn test CA",
+        &format!("webburn test CA {}", ca_pem.display()),
         "-i",
         &ca_pem.to_string_lossy(),
     ]);

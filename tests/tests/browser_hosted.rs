@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use webburn_helper::state::local_ca::LocalCa;
 use webburn_tests::browser::{Browser, Engine, Setup, www_dir_for};
 use webburn_tests::every_engine;
 use webburn_tests::https::{HttpsSite, TestCa, certutil_available};
@@ -60,7 +61,9 @@ struct Hosted {
 }
 
 impl Hosted {
-    async fn start(dir: &Path, engine: Engine) -> Hosted {
+    /// `helper_tls`: the helper's local authority and server certificate,
+    /// trusted as `install` trusts them.
+    async fn start(dir: &Path, engine: Engine, helper_tls: Option<(PathBuf, PathBuf)>) -> Hosted {
         let ca = TestCa::new();
         let site = HttpsSite::start(dir, &ca, SITE).await;
         let home = tempfile::tempdir().unwrap();
@@ -70,6 +73,7 @@ impl Hosted {
             engine,
             home: Some(home.path().to_path_buf()),
             site: Some(trusted),
+            helper_tls,
         })
         .await;
         Hosted {
@@ -120,7 +124,7 @@ async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files(engine)
         return;
     }
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
-    let hosted = Hosted::start(&dir, engine).await;
+    let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
     hosted.answer_prompt("granted").await;
     hosted.open(&helper).await;
@@ -129,6 +133,14 @@ async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files(engine)
         serde_json::json!(["https:", true]),
         "the site is a secure https page"
     );
+    pair_burn_and_read_back(&hosted, &helper, engine).await;
+}
+}
+
+/// The page waits for approval, is approved on the helper, burns two files
+/// as a disc with verify; xorriso reads both back byte for byte.
+async fn pair_burn_and_read_back(hosted: &Hosted, helper: &Helper, engine: Engine) {
+    let b = &hosted.browser;
     b.wait_state("pairingPending", LONG).await;
     let origin = hosted.origin.clone();
     assert!(hosted.advice().await.contains(&origin), "names the site");
@@ -169,7 +181,6 @@ async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files(engine)
         );
     }
 }
-}
 
 every_engine! {
 async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed(engine)
@@ -179,7 +190,7 @@ async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed(engin
         return;
     };
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
-    let hosted = Hosted::start(&dir, engine).await;
+    let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
     // The person chose Block: the page says where to allow it, and the
     // policy a managed computer uses. (Headless Chromium refuses a prompt
@@ -215,7 +226,7 @@ async fn webkit_blocks_the_helper_from_a_hosted_https_site_as_mixed_content(engi
         return;
     };
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
-    let hosted = Hosted::start(&dir, engine).await;
+    let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
     hosted.open(&helper).await;
     assert_eq!(
@@ -238,6 +249,50 @@ async fn webkit_blocks_the_helper_from_a_hosted_https_site_as_mixed_content(engi
     assert!(
         permission.as_str().is_some_and(|p| p.starts_with("unknown")),
         "{permission}"
+    );
+}
+}
+
+every_engine! {
+async fn webkit_reaches_a_helper_with_its_local_authority_over_wss_and_burns(engine)
+    in [webkit: WebKit]
+{
+    let Some(dir) = site_dir(engine) else {
+        return;
+    };
+    if readers::available().is_none() {
+        return;
+    }
+    // The helper after `install`: its local authority exists, so it also
+    // listens with TLS on the next port.
+    let helper = Helper::start(&[",profile=dvd+r"], |c| {
+        LocalCa::of(&c.data_dir).create().unwrap();
+    })
+    .await;
+    let tls = helper.server.tls_port.unwrap();
+    assert_eq!(tls, helper.port() + 1);
+    let ca = LocalCa::of(helper.dir.path());
+    let hosted = Hosted::start(
+        &dir,
+        engine,
+        Some((ca.cert_path(), ca.server_cert_path())),
+    )
+    .await;
+    hosted.open(&helper).await;
+    pair_burn_and_read_back(&hosted, &helper, engine).await;
+    // The library went to https:// (and wss://) after http:// was blocked.
+    let asked = hosted
+        .browser
+        .eval("return performance.getEntriesByType('resource').map((e) => e.name)")
+        .await;
+    let tls_status = format!("https://127.0.0.1:{tls}/v1/status");
+    assert!(
+        asked
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(&tls_status))),
+        "{asked}"
     );
 }
 }

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{
     CloseEvent, CustomEvent, CustomEventInit, Event, EventTarget, MessageEvent, WebSocket,
 };
-use webburn_shared::http::PairState;
+use webburn_shared::http::{HelperStatus, PairState};
 use webburn_shared::protocol::{
     ClientMessage, Limits, PROTOCOL_VERSION, RecorderDescription, ServerMessage, WS_PATH,
 };
@@ -94,6 +94,9 @@ impl Drop for Socket {
 
 struct Inner {
     helper: String,
+    /// Where the helper answered: `helper`, or its TLS sibling (an https
+    /// page whose browser blocks `http://127.0.0.1` as mixed content).
+    endpoint: Option<String>,
     state: State,
     socket: Option<Socket>,
     helper_version: Option<String>,
@@ -134,6 +137,16 @@ fn token_key(helper: &str) -> String {
     format!("webburn.token:{helper}")
 }
 
+/// Whether this page was served over https (where browsers may block
+/// `http://` requests as mixed content).
+fn page_is_https() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"protocol".into()))
+        .ok()
+        .and_then(|p| p.as_string())
+        .is_some_and(|p| p == "https:")
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
@@ -143,6 +156,7 @@ impl Connection {
     pub fn new(helper: &str, auto_reconnect: bool) -> Result<Connection, JsValue> {
         Ok(Connection(Rc::new(RefCell::new(Inner {
             helper: helper.trim_end_matches('/').to_owned(),
+            endpoint: None,
             state: State::Idle,
             socket: None,
             helper_version: None,
@@ -164,6 +178,38 @@ impl Connection {
     /// The helper's base URL.
     pub fn helper(&self) -> String {
         self.0.borrow().helper.clone()
+    }
+
+    /// Where requests go: the helper's address, or its TLS sibling once
+    /// only that answered.
+    pub fn endpoint(&self) -> String {
+        let inner = self.0.borrow();
+        inner
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| inner.helper.clone())
+    }
+
+    /// `/v1/status` at the helper, else (an https page, a loopback helper)
+    /// at its TLS sibling, which then serves the whole session.
+    async fn reach(&self, token: Option<&str>) -> Result<HelperStatus, HttpError> {
+        let helper = self.helper();
+        let first = http::status(&helper, token).await;
+        let Err(HttpError::Network(_)) = &first else {
+            self.0.borrow_mut().endpoint = None;
+            return first;
+        };
+        let Some(tls) = webburn_shared::http::tls_sibling(&helper).filter(|_| page_is_https())
+        else {
+            return first;
+        };
+        match http::status(&tls, token).await {
+            Ok(status) => {
+                self.0.borrow_mut().endpoint = Some(tls);
+                Ok(status)
+            }
+            Err(_) => first,
+        }
     }
 
     /// The state.
@@ -230,7 +276,7 @@ impl Connection {
         self.set_state(State::Connecting);
         let helper = self.helper();
         let mut token = self.token();
-        let status = match http::status(&helper, token.as_deref()).await {
+        let status = match self.reach(token.as_deref()).await {
             Ok(s) => s,
             Err(HttpError::Network(detail)) => {
                 return Err(if http::local_network_denied().await {
@@ -285,7 +331,7 @@ impl Connection {
 
     /// Asks to pair and waits for the user's answer; returns the token.
     async fn pair(&self) -> Result<Option<String>, JsValue> {
-        let helper = self.helper();
+        let helper = self.endpoint();
         let failed = |e: HttpError| match e {
             HttpError::Network(d) | HttpError::Answer(d) => hresult_error(HResult::E_FAIL, &d),
         };
@@ -328,7 +374,7 @@ impl Connection {
 
     /// Opens the socket and waits for `welcome`.
     async fn open(&self, token: Option<&str>) -> Result<(), JsValue> {
-        let helper = self.helper();
+        let helper = self.endpoint();
         let ws_base = helper.replacen("http", "ws", 1);
         let url = match token {
             Some(t) => format!("{ws_base}{WS_PATH}?token={t}"),

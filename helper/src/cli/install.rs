@@ -108,7 +108,7 @@ fn installed(config: &Path, home: &Path) -> Vec<(Method, PathBuf)> {
     found
 }
 
-pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
+pub(super) fn install(args: &InstallArgs, data_dir: &Path) -> Result<(), CliError> {
     let exe = std::env::current_exe().map_err(|e| {
         CliError::new(
             HResult::E_FAIL,
@@ -123,6 +123,11 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
         exe
     };
     let (config, home) = dirs_or_fail()?;
+    for line in
+        super::trust::install(data_dir, &home).map_err(|e| CliError::new(HResult::E_FAIL, e))?
+    {
+        println!("{line}");
+    }
     let method = args.method.unwrap_or_else(default_method);
     let mut serve = vec!["serve".to_owned()];
     serve.extend(args.serve_args.iter().cloned());
@@ -192,8 +197,13 @@ pub(super) fn install(args: &InstallArgs) -> Result<(), CliError> {
     }
 }
 
-pub(super) fn uninstall() -> Result<(), CliError> {
+pub(super) fn uninstall(data_dir: &Path) -> Result<(), CliError> {
     let (config, home) = dirs_or_fail()?;
+    for line in
+        super::trust::uninstall(data_dir, &home).map_err(|e| CliError::new(HResult::E_FAIL, e))?
+    {
+        println!("{line}");
+    }
     let found = installed(&config, &home);
     for (method, path) in &found {
         if *method == Method::WindowsRun {

@@ -123,6 +123,9 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         instance.announce(server.port);
         // The ready line: scripts and tests wait for it.
         println!("webburn-helper listening on {}", server.url());
+        if let Some(tls) = server.tls_port {
+            println!("  and on https://127.0.0.1:{tls}/ (TLS, the local certificate authority)");
+        }
         if let Some(k) = &server.state.config.kiosk {
             println!("  kiosk mode: {} (pairing off)", k.title);
         }

@@ -4,7 +4,8 @@
 //! [`HEADER_TIMEOUT`] to send its request head (a trickled, never finished
 //! request is dropped instead of holding a task and a file descriptor
 //! forever), and at most [`MAX_CONNECTIONS`] connections are open at once
-//! (beyond, accepting waits until one ends).
+//! (beyond, accepting waits until one ends). A TLS listener's handshake
+//! gets the same time limit.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,10 @@ use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 
 /// How long a client may take to send its request line and headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,8 +29,14 @@ async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
 }
 
-/// Serves `app` on `listener` until `stopped` turns true.
-pub async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Receiver<bool>) {
+/// Serves `app` on `listener` (through `tls`, when given) until `stopped`
+/// turns true.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = tokio::select! {
@@ -49,19 +58,37 @@ pub async fn serve(listener: TcpListener, app: Router, mut stopped: watch::Recei
             },
             () = stop_signal(&mut stopped) => return,
         };
-        let service = TowerToHyperService::new(app.clone());
-        let mut builder = http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT);
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .with_upgrades();
+        let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("connection ended: {e}");
+            match tls {
+                None => serve_connection(stream, app).await,
+                // The handshake has the request head's time limit too.
+                Some(tls) => match tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_connection(stream, app).await,
+                    Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                },
             }
             drop(permit);
         });
+    }
+}
+
+/// Serves one connection with hyper: HTTP/1.1, upgrades, the header timeout.
+async fn serve_connection<I>(io: I, app: Router)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(app);
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    if let Err(e) = connection.await {
+        tracing::debug!("connection ended: {e}");
     }
 }

@@ -41,6 +41,11 @@ pub struct ConfigFile {
     pub www: Option<PathBuf>,
     /// Kiosk mode's settings (the `[kiosk]` table); its presence turns kiosk mode on.
     pub kiosk: Option<KioskFile>,
+    /// Also listen with TLS (`https://`, `wss://`) when `install` has made
+    /// the local certificate authority (default true).
+    pub tls: Option<bool>,
+    /// The TLS port (default: the HTTP port + 1).
+    pub tls_port: Option<u16>,
 }
 
 /// The settings in force.
@@ -77,6 +82,10 @@ pub struct ServerConfig {
     /// The features `/v1/status` and `welcome` list: this build's (tests
     /// play older and newer helpers with other lists).
     pub features: Vec<String>,
+    /// Listen with TLS too, when the local certificate authority exists.
+    pub tls: bool,
+    /// The TLS port; `None`: the HTTP port + 1.
+    pub tls_port: Option<u16>,
 }
 
 /// The page a package installs beside the binary, if it is there:
@@ -114,7 +123,16 @@ impl ServerConfig {
             www: installed_page(),
             kiosk: None,
             features: webburn_shared::compat::offered(),
+            tls: true,
+            tls_port: None,
         }
+    }
+
+    /// The TLS port to bind once the HTTP port `http` is bound: the
+    /// configured one, else the next (where pages look for it).
+    pub fn tls_port_for(&self, http: u16) -> u16 {
+        self.tls_port
+            .unwrap_or_else(|| http.saturating_add(webburn_shared::http::TLS_PORT_OFFSET))
     }
 
     /// Applies a config file's settings over the current ones.
@@ -154,6 +172,12 @@ impl ServerConfig {
         }
         if let Some(k) = &file.kiosk {
             self.kiosk = Some(KioskSettings::from_file(k)?);
+        }
+        if let Some(t) = file.tls {
+            self.tls = t;
+        }
+        if file.tls_port.is_some() {
+            self.tls_port = file.tls_port;
         }
         if let Some(m) = &file.max_message {
             self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;

@@ -57,7 +57,7 @@ async fn host_check(State(st): Shared, req: Request, next: Next) -> Response {
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok());
-    if security::host_allowed(host, st.port) {
+    if security::host_allowed(host, st.ports) {
         next.run(req).await
     } else {
         tracing::warn!(host = ?host, path = req.uri().path(), "refused: bad Host");
@@ -102,7 +102,7 @@ async fn decide(
         let admitted = security::admit(
             origin.as_deref(),
             token.as_deref(),
-            st.port,
+            st.ports,
             &st.config.allowed_origins,
             &st.pairing,
         );
@@ -288,7 +288,7 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
         let why = Refusal::OpaqueOrigin(origin).to_string();
         return refuse(StatusCode::FORBIDDEN, &why);
     }
-    let trusted = security::own_origins(st.port).contains(&origin)
+    let trusted = security::own_origins(st.ports).contains(&origin)
         || st.config.allowed_origins.contains(&origin);
     if trusted {
         return cors(

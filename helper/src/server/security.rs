@@ -4,10 +4,31 @@
 use crate::state::pairing_store::PairingStore;
 use crate::state::pairing_store::normalize_origin;
 
+/// The ports the helper listens on: plain HTTP, and TLS (`https://`,
+/// `wss://`) when it has its local certificate authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The HTTP port.
+    pub http: u16,
+    /// The TLS port, if listening.
+    pub tls: Option<u16>,
+}
+
+impl Ports {
+    /// Plain HTTP only.
+    pub fn plain(http: u16) -> Ports {
+        Ports { http, tls: None }
+    }
+
+    fn all(self) -> impl Iterator<Item = u16> {
+        std::iter::once(self.http).chain(self.tls)
+    }
+}
+
 /// True if `host` (the Host header) names this helper on loopback:
-/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`, the port written as
-/// the helper prints it (no leading zeros, no sign).
-pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
+/// `127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT` with one of its
+/// ports, written as the helper prints it (no leading zeros, no sign).
+pub fn host_allowed(host: Option<&str>, ports: Ports) -> bool {
     let Some(host) = host else {
         return false;
     };
@@ -15,16 +36,22 @@ pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
     let Some((name, p)) = host.rsplit_once(':') else {
         return false;
     };
-    p == port.to_string() && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+    ports.all().any(|port| p == port.to_string())
+        && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
 }
 
-/// The origins of the helper's own page.
-pub fn own_origins(port: u16) -> [String; 3] {
-    [
-        format!("http://127.0.0.1:{port}"),
-        format!("http://localhost:{port}"),
-        format!("http://[::1]:{port}"),
-    ]
+/// The origins of the helper's own page (`http://` on the HTTP port,
+/// `https://` on the TLS port).
+pub fn own_origins(ports: Ports) -> Vec<String> {
+    let mut origins = Vec::new();
+    for (scheme, port) in
+        std::iter::once(("http", ports.http)).chain(ports.tls.map(|t| ("https", t)))
+    {
+        for name in ["127.0.0.1", "localhost", "[::1]"] {
+            origins.push(format!("{scheme}://{name}:{port}"));
+        }
+    }
+    origins
 }
 
 /// Why an origin may connect.
@@ -73,7 +100,7 @@ pub fn nameable_origin(origin: &str) -> bool {
 pub fn admit(
     origin: Option<&str>,
     token: Option<&str>,
-    port: u16,
+    ports: Ports,
     allowed: &[String],
     store: &PairingStore,
 ) -> Result<Admission, Refusal> {
@@ -81,7 +108,7 @@ pub fn admit(
     if !nameable_origin(&origin) {
         return Err(Refusal::OpaqueOrigin(origin));
     }
-    if own_origins(port).contains(&origin) {
+    if own_origins(ports).contains(&origin) {
         return Ok(Admission::Own);
     }
     if allowed.contains(&origin) {
@@ -106,7 +133,7 @@ mod tests {
             "[::1]:8000",
             "LOCALHOST:8000",
         ] {
-            assert!(host_allowed(Some(ok), 8000), "{ok}");
+            assert!(host_allowed(Some(ok), Ports::plain(8000)), "{ok}");
         }
         for bad in [
             "127.0.0.1:8001",
@@ -119,9 +146,17 @@ mod tests {
             "127.0.0.1:+8000",
             "",
         ] {
-            assert!(!host_allowed(Some(bad), 8000), "{bad}");
+            assert!(!host_allowed(Some(bad), Ports::plain(8000)), "{bad}");
         }
-        assert!(!host_allowed(None, 8000));
+        assert!(!host_allowed(None, Ports::plain(8000)));
+        // With TLS, its port too, and no other.
+        let both = Ports {
+            http: 8000,
+            tls: Some(8001),
+        };
+        assert!(host_allowed(Some("127.0.0.1:8001"), both));
+        assert!(host_allowed(Some("localhost:8000"), both));
+        assert!(!host_allowed(Some("127.0.0.1:8002"), both));
     }
 
     #[test]
@@ -129,7 +164,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = PairingStore::new(dir.path());
         let allowed = vec!["https://kiosk.example".to_owned()];
-        let admit = |o: Option<&str>, t: Option<&str>| admit(o, t, 8000, &allowed, &store);
+        let ports = Ports {
+            http: 8000,
+            tls: Some(8001),
+        };
+        let admit = |o: Option<&str>, t: Option<&str>| admit(o, t, ports, &allowed, &store);
         assert_eq!(
             admit(Some("http://127.0.0.1:8000"), None),
             Ok(Admission::Own)
@@ -138,6 +177,15 @@ mod tests {
             admit(Some("http://localhost:8000/"), None),
             Ok(Admission::Own)
         );
+        assert_eq!(
+            admit(Some("https://127.0.0.1:8001"), None),
+            Ok(Admission::Own),
+            "the own page over TLS"
+        );
+        assert!(matches!(
+            admit(Some("http://127.0.0.1:8001"), None),
+            Err(Refusal::NotPaired(_))
+        ));
         assert_eq!(
             admit(Some("https://KIOSK.example"), None),
             Ok(Admission::Configured)

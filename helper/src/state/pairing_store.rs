@@ -4,12 +4,14 @@
 //! helper and the `webburn-helper pair` commands share it. Tokens are stored
 //! as SHA-256 digests; a token is handed out once, to the origin that asked.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::write_private;
 
 /// How long a pairing request waits for approval.
 pub const REQUEST_TTL: Duration = Duration::from_secs(300);
@@ -291,18 +293,6 @@ fn waiting<'a>(s: &'a mut State, code: &str) -> Result<&'a mut Pending, PairingE
         .iter_mut()
         .find(|p| p.code == code && p.is_waiting())
         .ok_or(PairingError::NoSuchCode(code))
-}
-
-/// Writes a file only the user can read.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f: File = options.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Normalizes an origin for comparison: lower case, no trailing slash.
