@@ -68,6 +68,7 @@ export const STATE_TEXT = {
   idle: 'Not connected',
   connecting: 'Connecting to the helper…',
   helperNotRunning: 'Helper not running',
+  localNetworkPrompt: 'Waiting for your answer to the browser',
   localNetworkDenied: 'Local network access denied',
   pairingPending: 'Waiting for approval on the helper',
   pairingRefused: 'This site was refused by the helper',
@@ -83,6 +84,9 @@ export const STATE_TEXT = {
 export const STATE_HELP = {
   helperNotRunning:
     `Nothing answers at ${helperUrl}. Start the webburn helper (webburn-helper serve), then try again.`,
+  localNetworkPrompt:
+    'Your browser asks whether this page may reach programs on this computer (the webburn ' +
+    'helper). Choose Allow.',
   localNetworkDenied:
     'Your browser does not let this page reach programs on this computer. Allow local network ' +
     'access for this site in the browser\'s site settings, then try again.',
@@ -119,7 +123,7 @@ export function showState(state, update) {
   const help = state === 'helperOutdated' && update ? `${update}.` : STATE_HELP[state];
   $('connection').hidden = !help;
   $('connection-text').textContent = help || '';
-  $('retry').hidden = state === 'pairingPending' || state === 'disconnected';
+  $('retry').hidden = ['pairingPending', 'localNetworkPrompt', 'disconnected'].includes(state);
   const link = $('helper-download', HTMLAnchorElement);
   link.hidden = !(state === 'helperOutdated' && helperDownload);
   if (helperDownload) link.href = helperDownload;

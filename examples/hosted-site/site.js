@@ -21,6 +21,7 @@ const STATE_TEXT = {
   idle: 'Not connected',
   connecting: 'Connecting…',
   helperNotRunning: 'The burner program is not running',
+  localNetworkPrompt: 'Your browser is asking you something',
   localNetworkDenied: 'Your browser blocked this site from the burner',
   pairingPending: 'Waiting for you to approve this site in the burner program',
   pairingRefused: 'This site was not approved',
@@ -40,6 +41,9 @@ function advice(state) {
       return 'Nothing answered on this computer. Start the webburn helper (or install it); if your ' +
         'browser asked whether this site may reach devices or apps on this computer, choose Allow. ' +
         'Then press Connect again.';
+    case 'localNetworkPrompt':
+      return 'Your browser asks whether this site may reach devices or apps on this computer: ' +
+        'that is the burner program. Choose Allow.';
     case 'localNetworkDenied':
       return 'This site needs your permission to talk to the burner program on this computer. ' +
         'Click the icon left of the address bar, open the site settings, allow ' +
@@ -69,7 +73,7 @@ function show(state) {
   const link = /** @type {HTMLAnchorElement} */ ($('download'));
   link.hidden = !download || !['helperNotRunning', 'helperOutdated'].includes(state);
   link.href = download;
-  $('connect').hidden = state === 'connected' || state === 'pairingPending';
+  $('connect').hidden = ['connected', 'pairingPending', 'localNetworkPrompt'].includes(state);
 }
 
 /**

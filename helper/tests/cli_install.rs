@@ -220,6 +220,11 @@ fn install_trusts_the_local_authority_in_nss_and_uninstall_takes_it_out() {
             text(&out)
         );
     }
+    let status = text(&helper(home.path(), &["status"]));
+    assert!(
+        status.contains("https/wss: local certificate authority"),
+        "{status}"
+    );
     let tls = home.path().join("data/tls");
     {
         use std::os::unix::fs::PermissionsExt;
@@ -265,4 +270,6 @@ fn install_trusts_the_local_authority_in_nss_and_uninstall_takes_it_out() {
         );
     }
     assert!(!tls.exists(), "the authority's files are gone");
+    let status = text(&helper(home.path(), &["status"]));
+    assert!(status.contains("https/wss: off"), "{status}");
 }

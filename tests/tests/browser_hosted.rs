@@ -296,3 +296,27 @@ async fn webkit_reaches_a_helper_with_its_local_authority_over_wss_and_burns(eng
     );
 }
 }
+
+every_engine! {
+async fn while_firefox_asks_the_page_says_to_answer_its_prompt(engine)
+    in [firefox: Firefox]
+{
+    let Some(dir) = site_dir(engine) else {
+        return;
+    };
+    let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
+    let hosted = Hosted::start(&dir, engine, None).await;
+    // Nobody answers: Firefox holds the request while its prompt waits
+    // (headless Chromium refuses such a prompt itself), and the library,
+    // seeing the permission undecided, says what the browser is asking.
+    hosted.open(&helper).await;
+    hosted
+        .browser
+        .wait_state("localNetworkPrompt", LONG)
+        .await;
+    let advice = hosted.advice().await;
+    assert!(advice.contains("Choose Allow"), "{advice}");
+    let (pending, _) = helper.server.state.pairing.list().unwrap();
+    assert!(pending.is_empty(), "no request reached the helper");
+}
+}

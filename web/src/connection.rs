@@ -31,6 +31,9 @@ pub enum State {
     Connecting,
     /// Nothing answers on the helper's port.
     HelperNotRunning,
+    /// The browser holds the request while it asks the person whether this
+    /// page may reach the local network (Local Network Access).
+    LocalNetworkPrompt,
     /// The browser refuses this page access to the local network.
     LocalNetworkDenied,
     /// Waiting for the user to approve this site on the helper.
@@ -52,6 +55,7 @@ impl State {
             State::Idle => "idle",
             State::Connecting => "connecting",
             State::HelperNotRunning => "helperNotRunning",
+            State::LocalNetworkPrompt => "localNetworkPrompt",
             State::LocalNetworkDenied => "localNetworkDenied",
             State::PairingPending => "pairingPending",
             State::PairingRefused => "pairingRefused",
@@ -62,6 +66,9 @@ impl State {
     }
 }
 
+/// How long `/v1/status` may go unanswered before the library looks for a
+/// Local Network Access prompt holding it.
+const PROMPT_AFTER_MS: i32 = 1500;
 /// How often the library pings a quiet session (the helper's idle timeout is 60 s).
 const KEEPALIVE_MS: i32 = 20_000;
 /// Reconnect delays grow to this.
@@ -194,7 +201,22 @@ impl Connection {
     /// at its TLS sibling, which then serves the whole session.
     async fn reach(&self, token: Option<&str>) -> Result<HelperStatus, HttpError> {
         let helper = self.helper();
-        let first = http::status(&helper, token).await;
+        let first = {
+            let asked = http::status(&helper, token);
+            let waited = sleep(PROMPT_AFTER_MS);
+            futures_util::pin_mut!(asked, waited);
+            match futures_util::future::select(asked, waited).await {
+                futures_util::future::Either::Left((answer, _)) => answer,
+                futures_util::future::Either::Right(((), asked)) => {
+                    // Still unanswered: an https page's browser may be asking
+                    // the person (Local Network Access); say so meanwhile.
+                    if page_is_https() && http::local_network_prompting().await {
+                        self.set_state(State::LocalNetworkPrompt);
+                    }
+                    asked.await
+                }
+            }
+        };
         let Err(HttpError::Network(_)) = &first else {
             self.0.borrow_mut().endpoint = None;
             return first;

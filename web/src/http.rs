@@ -99,6 +99,18 @@ pub async fn local_network_denied() -> bool {
     }
 }
 
+/// True while the browser has not decided whether this page may reach the
+/// helper (the permission reads `prompt`): a request it holds is waiting
+/// for the person's answer.
+pub async fn local_network_prompting() -> bool {
+    match permission_state("loopback-network").await {
+        Some(state) => state == "prompt",
+        None => permission_state("local-network-access")
+            .await
+            .is_some_and(|s| s == "prompt"),
+    }
+}
+
 /// The browser's answer for permission `name` (`granted`, `denied`,
 /// `prompt`); `None` where the browser does not know the name.
 async fn permission_state(name: &str) -> Option<String> {

@@ -131,7 +131,7 @@ export interface Pairings {
 
 /** DiscMaster2.state values. */
 export type ConnectionState =
-  | "idle" | "connecting" | "helperNotRunning" | "localNetworkDenied"
+  | "idle" | "connecting" | "helperNotRunning" | "localNetworkPrompt" | "localNetworkDenied"
   | "pairingPending" | "pairingRefused" | "helperOutdated" | "connected" | "disconnected";
 "#;
 

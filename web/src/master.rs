@@ -65,7 +65,8 @@ impl DiscMaster2 {
         self.connection.close();
     }
 
-    /// `idle`, `connecting`, `helperNotRunning`, `localNetworkDenied`,
+    /// `idle`, `connecting`, `helperNotRunning`, `localNetworkPrompt`
+    /// (the browser asks the person), `localNetworkDenied`,
     /// `pairingPending`, `pairingRefused`, `helperOutdated`, `connected` or
     /// `disconnected`.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]

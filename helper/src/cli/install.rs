@@ -276,6 +276,17 @@ pub(super) fn status(data_dir: &Path) -> Result<(), CliError> {
     for (method, path) in &found {
         println!("autostart: {} ({})", path.display(), method.name());
     }
+    let ca = crate::state::local_ca::LocalCa::of(data_dir);
+    if ca.exists() {
+        println!(
+            "https/wss: local certificate authority {}",
+            ca.cert_path().display()
+        );
+    } else {
+        println!(
+            "https/wss: off (no local certificate authority; webburn-helper install makes it)"
+        );
+    }
     match super::instance::running(data_dir) {
         Some(r) => {
             let answer = probe(r.port).map_or_else(
