@@ -85,30 +85,28 @@ pub async fn pairing_status(helper: &str, id: &str) -> Result<PairAnswer, HttpEr
     request("GET", &format!("{helper}/v1/pair/{id}")).await
 }
 
-/// True when the browser says this page may not reach the helper on this
-/// computer. Recent Chromium (156 here) asks for `loopback-network` (the
-/// helper listens on 127.0.0.1); the first versions with Local Network
-/// Access had one permission, `local-network-access`, read only where the
-/// newer name is unknown.
-pub async fn local_network_denied() -> bool {
+/// The browser's answer on reaching the helper on this computer. Recent
+/// Chromium (156 here) and Firefox (153) ask for `loopback-network` (the
+/// helper listens on 127.0.0.1); the first Chromium versions with Local
+/// Network Access had one permission, `local-network-access`, read only
+/// where the newer name is unknown. `None`: no such permission here.
+async fn loopback_permission() -> Option<String> {
     match permission_state("loopback-network").await {
-        Some(state) => state == "denied",
-        None => permission_state("local-network-access")
-            .await
-            .is_some_and(|s| s == "denied"),
+        Some(state) => Some(state),
+        None => permission_state("local-network-access").await,
     }
+}
+
+/// True when the browser says this page may not reach the helper.
+pub async fn local_network_denied() -> bool {
+    loopback_permission().await.is_some_and(|s| s == "denied")
 }
 
 /// True while the browser has not decided whether this page may reach the
 /// helper (the permission reads `prompt`): a request it holds is waiting
 /// for the person's answer.
 pub async fn local_network_prompting() -> bool {
-    match permission_state("loopback-network").await {
-        Some(state) => state == "prompt",
-        None => permission_state("local-network-access")
-            .await
-            .is_some_and(|s| s == "prompt"),
-    }
+    loopback_permission().await.is_some_and(|s| s == "prompt")
 }
 
 /// The browser's answer for permission `name` (`granted`, `denied`,
