@@ -13,9 +13,12 @@ use anyhow::{Context, Result, bail};
 use super::wine;
 use crate::{root, run, tools};
 
-/// An X display number no server uses.
+/// An X display number no server uses: no socket and no lock file.
 fn free_display() -> Option<u32> {
-    (90..120).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+    (90..400).find(|n| {
+        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+    })
 }
 
 /// Shows the Windows helper's tray on a private Xvfb display.
