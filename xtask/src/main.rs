@@ -104,6 +104,7 @@ fn test() -> Result<()> {
     tools::desktop()?;
     let geckodriver = tools::other_browsers()?;
     tools::image_readers()?;
+    tools::compressors()?;
     let tsc = tools::typescript()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);

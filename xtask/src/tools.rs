@@ -199,6 +199,22 @@ pub fn image_readers() -> Result<()> {
     )
 }
 
+/// The compressors the image tests pack their images with: xz, zstd,
+/// bzip2, gzip and zip (the tools people make downloads with).
+pub fn compressors() -> Result<()> {
+    apt_install(
+        &[
+            "/usr/bin/xz",
+            "/usr/bin/zstd",
+            "/usr/bin/bzip2",
+            "/usr/bin/gzip",
+            "/usr/bin/zip",
+        ],
+        None,
+        &["xz-utils", "zstd", "bzip2", "gzip", "zip"],
+    )
+}
+
 /// A desktop for the tray test: Xvfb, xfce4-panel (its status tray hosts
 /// StatusNotifierItems), xdotool and a D-Bus session bus.
 pub fn desktop() -> Result<()> {
