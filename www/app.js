@@ -5,7 +5,7 @@
 // WriteEngine2; shows progress, the current step, a rate/buffer graph, a log
 // and the result.
 import init, {
-  DiscFormat2Data, DiscMaster2, FileSystemImage, WriteEngine2, profileName,
+  DiscFormat2Data, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, profileName,
 } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
@@ -286,7 +286,16 @@ async function dropFiles(e) {
 async function checkImage() {
   const f = chosenFile();
   $('not-image').hidden = true;
+  $('packed-image').hidden = true;
   if (!f || mode() !== 'disc') return;
+  // A compressed image (by its magic bytes) is decoded while it is written.
+  const image = await DiskImage.open(f).catch(() => undefined);
+  if (image && image.format !== 'raw') {
+    $('packed-image').textContent = `${f.name} is a ${image.format} image${image.entryName ? ` (${image.entryName})` : ''}: ` +
+      `it is decompressed while it is written (${imageSizeText(image)}).`;
+    $('packed-image').hidden = false;
+    return;
+  }
   const head = new Uint8Array(await f.slice(32768, 32774).arrayBuffer());
   const id = String.fromCharCode(...head.slice(1, 6));
   if (!['CD001', 'BEA01', 'NSR02', 'NSR03'].includes(id)) {
@@ -556,7 +565,7 @@ async function burn(event) {
  * DiscFormat2Data: the helper checks the medium, writes at the next writable
  * address, closes the disc, reads it back and compares.
  * @param {DiscRecorder2} recorder
- * @param {Blob} data
+ * @param {Blob | DiskImage} data
  * @param {string} what  names the data in the result ("67.1 MB", "12 files (5.9 MB)")
  * @param {number} started  performance.now() when the burn started
  */
@@ -567,7 +576,7 @@ async function writeDisc(recorder, data, what, started) {
   format.setWriteSpeed(Number($('speed', HTMLSelectElement).value));
   format.simulate = $('simulate', HTMLInputElement).checked;
   format.ejectWhenDone = $('eject', HTMLInputElement).checked;
-  const r = await format.write(data);
+  const r = data instanceof DiskImage ? await format.writeImage(data) : await format.write(data);
   const secs = (performance.now() - started) / 1000;
   const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
   if (r.simulated) parts.push('test write, nothing was recorded');
@@ -579,12 +588,23 @@ async function writeDisc(recorder, data, what, started) {
   log(text);
 }
 
+/** @param {DiskImage} image */
+function imageSizeText(image) {
+  return image.size === undefined ? 'its size is known at its end' : `${(image.size / MB).toFixed(1)} MB`;
+}
+
 /**
  * @param {File} file
  * @param {DiscRecorder2} recorder
  * @param {number} started
  */
 async function burnDisc(file, recorder, started) {
+  const image = await DiskImage.open(file);
+  if (image.format !== 'raw') {
+    log(`writing ${file.name}, a ${image.format} image (${imageSizeText(image)}), to ${recorder.productId}, decompressed on the way`);
+    await writeDisc(recorder, image, `${image.format} image ${file.name}`, started);
+    return;
+  }
   log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +
     `${$('simulate', HTMLInputElement).checked ? ' as a test write' : ''}, verify ${$('verify', HTMLInputElement).checked ? 'on' : 'off'}`);
   await writeDisc(recorder, file, `${(file.size / MB).toFixed(1)} MB`, started);
@@ -624,7 +644,7 @@ async function main() {
   const { samples, chosen } = state;
   // For the browser's console and the end-to-end tests.
   Object.assign(window, {
-    webburn: { master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, FileSystemImage },
+    webburn: { master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, DiskImage, FileSystemImage },
   });
   master.addEventListener('statechange', (e) => {
     showState(e.detail, master.helperUpdate);

@@ -138,7 +138,7 @@ pub fn burn<R: Read + Send>(
     let mut flow = Flow::new(on_update, section, verify, cancel);
 
     let (checked, speed) = flow.prepare(&recorder, section, options)?;
-    let (written, digest) = flow.write(engine, source, section);
+    let (written, digest) = flow.write(engine, source, section, options.open_end);
     let finished = written.and_then(|()| flow.finalize(&recorder, &checked, options));
     if options.simulate {
         // Test Write goes off again whatever happened.
@@ -243,11 +243,14 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
     }
 
     /// WRITING_DATA: WriteSection with the source digested on its way.
+    /// With `open_end` the data may end before the section: the burn (and
+    /// its verify) then covers the sectors the data filled.
     fn write<R: Read + Send>(
         &mut self,
         engine: &WriteEngine,
         source: R,
         section: Section,
+        open_end: bool,
     ) -> (Result<(), EngineError>, digest::SectionDigest) {
         if let Err(e) = self.step(WriteAction::WritingData) {
             return (Err(e), digest::Digester::new(0, 1).finish());
@@ -255,17 +258,33 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         let bps = u64::from(section.bytes_per_sector());
         let mut digesting = DigestingReader::new(source, u64::from(section.count()), bps);
         let cancel = self.cancel;
-        let written = engine.write_section_until(
-            &mut digesting,
-            Some(section.bytes()),
-            section.start(),
-            section.count_i32(),
-            cancel,
-            |args| {
-                self.last = *args;
-                self.report(WriteAction::WritingData, self.rate());
-            },
-        );
+        let on_update = |args: &WriteEngineEventArgs| {
+            self.last = *args;
+            self.report(WriteAction::WritingData, self.rate());
+        };
+        let (start, count) = (section.start(), section.count_i32());
+        let mut written = if open_end {
+            engine.write_section_to_end(&mut digesting, start, count, cancel, on_update)
+        } else {
+            let len = Some(section.bytes());
+            engine.write_section_until(&mut digesting, len, start, count, cancel, on_update)
+        };
+        if open_end && written.is_ok() {
+            // The burn is as long as the data was.
+            let sectors = self
+                .last
+                .last_written_lba
+                .saturating_sub(start)
+                .saturating_add(1);
+            self.last.sector_count = sectors;
+            self.clock.section_bytes = sectors.max(0) as u64 * bps;
+            if sectors <= 0 {
+                written = Err(EngineError::new(
+                    HResult::E_INVALIDARG,
+                    "the data ended before its first sector: nothing was written",
+                ));
+            }
+        }
         (written, digesting.finish())
     }
 

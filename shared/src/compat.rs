@@ -9,8 +9,20 @@
 /// released before the list existed) has these.
 pub const BASELINE: &[&str] = &["rawFrames", "discFlow", "verify", "duplicate", "mediumKind"];
 
+/// A disc-flow write whose data ends where the page's stream ends
+/// ([`crate::DiscOptions::open_end`]): images whose size is known only once
+/// they are decoded.
+pub const OPEN_END: &str = "openEnd";
+
 /// What this helper build offers.
-pub const OFFERED: &[&str] = BASELINE;
+pub const OFFERED: &[&str] = &[
+    "rawFrames",
+    "discFlow",
+    "verify",
+    "duplicate",
+    "mediumKind",
+    OPEN_END,
+];
 
 /// What this library build needs of the helper it talks to.
 pub const NEEDED: &[&str] = &["rawFrames", "discFlow", "verify", "mediumKind"];

@@ -131,6 +131,12 @@ pub struct DiscOptions {
     /// Open the tray when done.
     #[serde(default)]
     pub eject: bool,
+    /// The data may end before the section does (`endOfData`): the burn
+    /// then ends with the data, its last sector padded with zeros, and is
+    /// verified as far as it went. For images whose size is known only once
+    /// they are decoded; the section is then the room on the medium.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub open_end: bool,
 }
 
 fn minus_one() -> i32 {
@@ -144,6 +150,7 @@ impl Default for DiscOptions {
             write_speed: -1,
             simulate: false,
             eject: false,
+            open_end: false,
         }
     }
 }

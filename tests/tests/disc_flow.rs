@@ -441,3 +441,57 @@ fn a_cd_r_gets_its_speed_by_set_cd_speed_in_raw_cd_units() {
     );
     assert_eq!(image(&path), data);
 }
+
+/// An image whose size only its end tells (gzip, bzip2): the section is the
+/// room on the stick, the data ends on a sector boundary, and the burn ends
+/// with it, verified as far as it went, the rest of the stick untouched.
+#[test]
+fn an_open_ended_burn_ends_with_its_data_and_verifies_that_far() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, path, log) = emulated(dir.path(), "stick.img", ",profile=disk,capacity=16MiB");
+    let e = engine(&rec, config());
+    let data = pattern(3 * MIB + 2048, 5);
+    let options = DiscOptions {
+        open_end: true,
+        ..DiscOptions::default()
+    };
+    let room = Section::new(0, (16 * MIB / 2048) as i32, 2048).unwrap();
+    let report = disc::burn(
+        &e,
+        Cursor::new(&data),
+        room,
+        options,
+        &CancelToken::new(),
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(report.verified);
+    assert_eq!(report.sha256, format!("{:x}", Sha256::digest(&data)));
+    let img = image(&path);
+    assert!(img[..data.len()] == data[..]);
+    assert!(
+        img[data.len()..].iter().all(|&b| b == 0),
+        "nothing past the data"
+    );
+    let last_write = log
+        .writes()
+        .iter()
+        .filter_map(webburn_tests::Logged::write_lba)
+        .max()
+        .unwrap();
+    assert!(last_write < (data.len() / 2048) as i32);
+    let reads = ran(&log, |c| matches!(c, Cdb::Read10 { .. }));
+    assert!(reads > 0, "verified");
+
+    // Data ending inside a sector is refused: nothing pads it here.
+    let odd = pattern(4096 + 100, 6);
+    let refused = disc::burn(
+        &e,
+        Cursor::new(&odd),
+        room,
+        options,
+        &CancelToken::new(),
+        |_, _| {},
+    );
+    assert_eq!(refused.unwrap_err().hresult, HResult::E_INVALIDARG);
+}

@@ -108,9 +108,12 @@ pub fn xz_index_range(tail: &[u8], file_len: u64) -> Result<Range<u64>, Error> {
     }
     let footer = &tail[end - XZ_FOOTER_LEN..end];
     if &footer[10..12] != b"YZ" || crc32(&footer[4..10]) != le32(footer) {
-        return Err(Error::new(
-            "the xz stream footer is missing or damaged: the file is truncated or corrupt",
-        ));
+        return Err(Error {
+            detail: format!(
+                "the xz file ends at byte {file_len} without a valid stream footer: it is truncated or corrupt"
+            ),
+            offset: Some(file_len),
+        });
     }
     let index_len = (u64::from(le32(&footer[4..8])) + 1) * 4;
     let footer_end = file_len - (tail.len() - end) as u64;

@@ -424,6 +424,27 @@ impl Job {
         with_code(hresult_error(hresult, detail), Some(code))
     }
 
+    /// The data source failed (a corrupt compressed image, a stream the
+    /// page errored): the helper is told to stop before its next WRITE, and
+    /// once every target has answered the write ends with the source's error.
+    async fn abandon(&mut self, error: JsValue) -> JsValue {
+        let cancel = ClientMessage::CancelWrite {
+            write_id: self.write_id,
+            target: None,
+        };
+        if self.connection.send(&cancel).is_ok() {
+            let mut left = self.recorders.len();
+            while left > 0 {
+                match self.messages.next().await {
+                    Some(ServerMessage::WriteResult { .. }) => left -= 1,
+                    Some(ServerMessage::Error { fatal: true, .. }) | None => break,
+                    Some(_) => {}
+                }
+            }
+        }
+        error
+    }
+
     async fn pump(&mut self, events: &EventTarget) -> Result<Vec<Outcome>, JsValue> {
         let (mut sent, mut granted) = (0u64, 0u64);
         let mut outcomes: Vec<Option<Outcome>> = self.recorders.iter().map(|_| None).collect();
@@ -456,7 +477,10 @@ impl Job {
                 Some(read) => match select(read, self.messages.next()).await {
                     Either::Left((result, _)) => {
                         pending_read = None;
-                        self.source.take_read(&result?)?;
+                        match result {
+                            Ok(read) => self.source.take_read(&read)?,
+                            Err(e) => return Err(self.abandon(e).await),
+                        }
                         continue;
                     }
                     Either::Right((msg, _)) => msg,

@@ -8,10 +8,12 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use web_sys::Blob;
 use webburn_shared::protocol::MAX_TARGETS;
-use webburn_shared::{DiscOptions, DiscReport, HResult, VerificationLevel};
+use webburn_shared::{DiscOptions, DiscReport, ErrorCode, HResult, VerificationLevel, compat};
 
+use crate::disk_image::DiskImage;
 use crate::engine::{Outcome, WriteEngine2};
-use crate::error::{hresult_error, invalid};
+use crate::error::{hresult_error, invalid, with_code};
+use crate::image_stream::Shape;
 use crate::recorder::DiscRecorder2;
 
 /// IDiscFormat2Data: writes data to a disc (or a disk) as one session.
@@ -210,6 +212,31 @@ impl DiscFormat2Data {
         }
     }
 
+    /// WriteImage (webburn addition): flashes a [`DiskImage`] (raw or
+    /// compressed) at the recorder's next writable address (LBA 0 on a
+    /// disk), decoding it on the way; its end is padded with zeros to whole
+    /// sectors. Where the image declares its size the medium is checked
+    /// against it before anything is written; where it does not (gzip,
+    /// bzip2, zstd from a pipe) the write takes the room on the medium and
+    /// ends with the image (an image larger than the medium fails with
+    /// E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA before its last
+    /// bytes are sent). A corrupt or truncated file stops the write with
+    /// IMAPI_E_DATA_STREAM_READ_FAILURE (`code: "corruptImage"`,
+    /// `imageOffset`); the helper writes nothing after the good data.
+    /// Resolves to the burn's report (`sha256` of the image as written).
+    #[wasm_bindgen(js_name = writeImage, unchecked_return_type = "Promise<DiscFormat2DataResult>")]
+    pub fn write_image(&self, image: &DiskImage) -> Promise {
+        match self.prepare_image(image) {
+            Ok((data, lba, blocks, open_end)) => {
+                let mut options = self.options.get();
+                options.open_end = open_end;
+                self.engine
+                    .start(&data, lba, blocks, Some(options), report_object)
+            }
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
     /// The duplicator (webburn addition): burns `data` onto `recorder` and
     /// every duplicate recorder at once, from one upload. Each drive has its
     /// own lock, buffer, progress (`recorderIndex` in update events: 0 for
@@ -323,6 +350,62 @@ fn outcomes_array(ids: &[String], outcomes: Vec<Outcome>) -> JsValue {
 
 impl DiscFormat2Data {
     /// The data padded to whole sectors, the first LBA and the sector count.
+    /// The stream, address, sector count and open end of an image's write.
+    fn prepare_image(&self, image: &DiskImage) -> Result<(JsValue, i32, i32, bool), JsValue> {
+        if let Some(file) = image.raw() {
+            let (data, lba, blocks) = self.prepare(file, None)?;
+            return Ok((data, lba, blocks, false));
+        }
+        let recorder = self.engine.recorder().ok_or_else(|| {
+            hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")
+        })?;
+        let bps = u64::try_from(self.engine.bytes_per_sector())
+            .unwrap_or(1)
+            .max(1);
+        let lba = recorder
+            .desc
+            .next_writable_address
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(0);
+        let too_big = |what: u64| {
+            hresult_error(
+                HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
+                &format!("{what} bytes cannot be written as one section"),
+            )
+        };
+        let (blocks, open_end) = match image.declared() {
+            Some(0) => return Err(invalid("the image is empty")),
+            Some(size) => (size.div_ceil(bps), false),
+            None => {
+                let offered = recorder.connection.helper_features().unwrap_or_default();
+                if !offered.iter().any(|f| f == compat::OPEN_END) {
+                    return Err(with_code(
+                        hresult_error(
+                            HResult::E_NOTIMPL,
+                            "this helper is too old to write an image whose size only its end tells (gzip, bzip2): update the webburn helper",
+                        ),
+                        Some(ErrorCode::HelperOutdated),
+                    ));
+                }
+                let room = recorder.desc.free_sectors.map_or(0, u64::from);
+                if room == 0 {
+                    return Err(hresult_error(
+                        HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
+                        "the medium has no room to write to",
+                    ));
+                }
+                (room, true)
+            }
+        };
+        let count = i32::try_from(blocks).map_err(|_| too_big(blocks * bps))?;
+        let shape = Shape {
+            limit: blocks * bps,
+            sector: bps,
+            declared: image.declared(),
+        };
+        Ok((image.shaped(shape)?.into(), lba, count, open_end))
+    }
+
     fn prepare(&self, data: &JsValue, blocks: Option<i32>) -> Result<(JsValue, i32, i32), JsValue> {
         let recorder = self.engine.recorder().ok_or_else(|| {
             hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")

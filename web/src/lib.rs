@@ -6,6 +6,8 @@
 //! - [`WriteEngine2`]: the properties, `writeSection`, `cancelWrite` and
 //!   `update` events ([`WriteEngine2EventArgs`]);
 //! - [`DiscFormat2Data`]: a disc burn (check, write, close, verify);
+//! - [`DiskImage`]: a chosen disk image, raw or compressed (gzip, xz, zstd,
+//!   bzip2, zip), flashed with `DiscFormat2Data.writeImage(image)`;
 //! - [`FileSystemImage`]: files and folders as a disc every computer reads
 //!   (IMAPI2FS), burned with `DiscFormat2Data.write(result.imageStream)`.
 //!
@@ -13,12 +15,14 @@
 //! passes through wasm memory.
 
 mod connection;
+mod disk_image;
 mod engine;
 mod error;
 mod event_args;
 mod format;
 mod fsimage;
 mod http;
+mod image_stream;
 mod master;
 mod recorder;
 mod source;
@@ -27,6 +31,7 @@ mod timer;
 use wasm_bindgen::prelude::wasm_bindgen;
 use webburn_shared::HResult;
 
+pub use disk_image::DiskImage;
 pub use engine::WriteEngine2;
 pub use event_args::WriteEngine2EventArgs;
 pub use format::DiscFormat2Data;

@@ -153,6 +153,7 @@ fn plan(args: &BurnArgs, at: &Start<'_>, padded: u64, sectors: i32) -> Result<Bu
             write_speed: args.speed.unwrap_or(-1),
             simulate: args.simulate,
             eject: args.eject,
+            open_end: false,
         }),
         synchronize: !args.disc && !args.no_sync,
     };

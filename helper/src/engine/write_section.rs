@@ -58,6 +58,35 @@ impl WriteEngine {
         start_lba: i32,
         sector_count: i32,
         cancel: &CancelToken,
+        on_update: impl FnMut(&WriteEngineEventArgs),
+    ) -> Result<(), EngineError> {
+        let section = (start_lba, sector_count);
+        self.write(source, source_len, section, false, cancel, on_update)
+    }
+
+    /// [`WriteEngine::write_section_until`] for data that may end before
+    /// the section does, on a sector boundary: the write ends with the data
+    /// (the section is the most it may take). The last update event tells
+    /// how far it went.
+    pub fn write_section_to_end<R: Read + Send>(
+        &self,
+        source: R,
+        start_lba: i32,
+        most_sectors: i32,
+        cancel: &CancelToken,
+        on_update: impl FnMut(&WriteEngineEventArgs),
+    ) -> Result<(), EngineError> {
+        let section = (start_lba, most_sectors);
+        self.write(source, None, section, true, cancel, on_update)
+    }
+
+    fn write<R: Read + Send>(
+        &self,
+        source: R,
+        source_len: Option<u64>,
+        (start_lba, sector_count): (i32, i32),
+        open_end: bool,
+        cancel: &CancelToken,
         mut on_update: impl FnMut(&WriteEngineEventArgs),
     ) -> Result<(), EngineError> {
         let _in_progress = self.begin(cancel)?;
@@ -108,6 +137,7 @@ impl WriteEngine {
             },
             buffer_poll: BufferPoll::First,
             fill_first: self.config.fill_first,
+            open_end,
         };
         let result = self.run_threads(source, job, cancel, || {
             on_update(&clock.snapshot(&progress, &ring));

@@ -31,6 +31,9 @@ pub(crate) struct WriteJob<'a> {
     pub buffer_poll: BufferPoll,
     /// Wait for a full buffer before the first WRITE.
     pub fill_first: bool,
+    /// The data may end before the section, on a sector boundary: the
+    /// write then ends there (an image whose size only its end tells).
+    pub open_end: bool,
 }
 
 /// READ BUFFER CAPACITY polling of one write.
@@ -70,6 +73,10 @@ impl Pacing {
     }
 }
 
+fn bps_bytes(bps: u64) -> usize {
+    usize::try_from(bps).unwrap_or(usize::MAX).max(1)
+}
+
 impl WriteJob<'_> {
     /// Writes the section; returns when every sector is written or on the first failure.
     pub fn run(mut self) -> Result<(), EngineError> {
@@ -100,6 +107,9 @@ impl WriteJob<'_> {
             // not full: in the second case its whole sectors are written and
             // the write fails.
             if !full && done < total {
+                if self.open_end && len % bps_bytes(bps) == 0 {
+                    return Ok(());
+                }
                 return Err(EngineError::new(
                     HResult::E_INVALIDARG,
                     format!(
