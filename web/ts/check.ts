@@ -4,6 +4,7 @@ import init, {
   DiscFormat2Data,
   DiscMaster2,
   DiscRecorder2,
+  DiskImage,
   FileSystemImage,
   FileSystemImageResult,
   FsiDirectoryItem,
@@ -91,6 +92,14 @@ export async function burn(file: File): Promise<void> {
     console.log(e.firstBadLba ?? -1);
   }
   await format.cancelWrite();
+
+  // A compressed disk image, decoded while it is written.
+  const image: DiskImage = await DiskImage.open(file);
+  const about: string = `${image.format} ${image.size ?? "unknown"} ${image.fileSize} ${image.entryName ?? ""}`;
+  const decoded: ReadableStream<Uint8Array> = image.stream();
+  console.log(about, decoded.locked);
+  const flashed: DiscFormat2DataResult = await format.writeImage(image);
+  console.log(flashed.sha256);
 
   // The duplicator: one upload to the recorder and every duplicate at once.
   for (const r of recorders.slice(1)) format.addDuplicateRecorder(r);
