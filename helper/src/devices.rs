@@ -10,6 +10,7 @@
 pub mod driver;
 pub mod drivers;
 pub mod in_use;
+pub mod partitions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -160,6 +161,28 @@ impl Recorder {
             }
         }
         Ok(())
+    }
+
+    /// After a disk was written: the system reads its partition table again
+    /// (see [`partitions`]); the partitions it then knows. Nothing for
+    /// emulated recorders and disks the system does not drive right now.
+    pub fn reread_partitions(&self) -> Vec<String> {
+        let Some(disks) = &self.system_disks else {
+            return Vec::new();
+        };
+        let view = SystemView::default();
+        let mut found = Vec::new();
+        for disk in disks(&view) {
+            match partitions::reread(&view, &disk) {
+                Ok(parts) => found.extend(parts),
+                Err(e) => tracing::warn!(
+                    disk,
+                    error = %e,
+                    "the partition table could not be read again; unplug and plug the device to see it"
+                ),
+            }
+        }
+        found
     }
 
     /// Wraps an already open transport.

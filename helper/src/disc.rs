@@ -153,6 +153,12 @@ pub fn burn<R: Read + Send>(
         flow.step(WriteAction::Verifying)?;
         read_back(&mut flow, &recorder, &digest, engine, options.verification)?;
     }
+    // A flashed image's partitions appear without unplugging the disk.
+    let partitions = if checked.is_disk() && !options.simulate {
+        recorder.reread_partitions()
+    } else {
+        Vec::new()
+    };
     let mut ejected = false;
     if options.eject {
         match crate::scsi::load_or_eject(&mut **hold(&recorder)?, true) {
@@ -168,6 +174,7 @@ pub fn burn<R: Read + Send>(
         verified: verify,
         simulated: options.simulate,
         ejected,
+        partitions,
     })
 }
 

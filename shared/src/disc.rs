@@ -191,6 +191,11 @@ pub struct DiscReport {
     pub simulated: bool,
     /// The tray was opened.
     pub ejected: bool,
+    /// A disk's partitions as the system sees them after it was asked to
+    /// read the partition table again (Linux: BLKRRPART), e.g. `["sdb1",
+    /// "sdb2"]`; empty where it was not asked or could not be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
 }
 
 #[cfg(test)]

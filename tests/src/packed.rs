@@ -28,6 +28,21 @@ pub fn disk_image(len: usize, seed: u64) -> Vec<u8> {
     img
 }
 
+/// A benchmark image of `len` bytes: a third zeros (free space), a third
+/// random (compressed files inside the image), a third letters (text and
+/// code, which compress about two to one), in 1 MiB stretches.
+pub fn bench_image(len: usize) -> Vec<u8> {
+    let mut img = pattern(len, 2026);
+    for (i, chunk) in img.chunks_mut(1 << 20).enumerate() {
+        match i % 3 {
+            0 => chunk.fill(0),
+            1 => {}
+            _ => chunk.iter_mut().for_each(|b| *b = b'a' + *b % 26),
+        }
+    }
+    img
+}
+
 /// The compressor command for `format` (`xz`, `gzip`, `zstd`, `bzip2`):
 /// each reads stdin and writes stdout.
 fn compressor(format: &str) -> Option<Command> {

@@ -8,6 +8,7 @@ mod disk;
 mod files;
 pub mod size;
 mod svg;
+mod unpack;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -31,6 +32,8 @@ fn verdict(ok: bool) -> &'static str {
 /// Everything one run measured.
 struct Figures {
     browser: browser::Browser,
+    /// Decoding compressed images in the page.
+    unpack: unpack::Unpack,
     /// The helper against dd, then against xorriso.
     dd: Vec<disk::Pair>,
     xorriso: Vec<disk::Pair>,
@@ -432,6 +435,7 @@ fn report(f: &Figures) -> String {
     fidelity_table(&mut md, &f.browser);
     vm_table(&mut md, &f.vm);
     md.push_str(&size::section(&f.size));
+    md.push_str(&unpack::section(&f.unpack));
     md.push_str(PROFILE_NOTES);
     md
 }
@@ -492,17 +496,21 @@ the faster route is the kernel's driver, which the helper also drives (the stick
 the kernel does not drive. Not changed: it would need asynchronous libusb transfers, \
 which rusb does not wrap.\n";
 
-/// `cargo xtask size`: builds the page and rewrites BENCHMARKS.md's size
-/// section alone.
+/// `cargo xtask size`: builds the page and rewrites BENCHMARKS.md's
+/// sections about the library alone (its size and load time, decoding
+/// compressed images in it).
 pub fn run_size() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     let page = www::build(&bindgen)?;
-    let section = size::section(&size::library(&bindgen, &page)?);
+    let sized = size::section(&size::library(&bindgen, &page)?);
+    let decoding = unpack::section(&unpack::measure(&page)?);
     let path = root().join("BENCHMARKS.md");
     let md = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, size::splice(&md, &section))?;
-    println!("{section}");
+    let md = size::splice(&md, size::HEADING, &sized);
+    let md = size::splice(&md, unpack::HEADING, &decoding);
+    std::fs::write(&path, md)?;
+    println!("{sized}{decoding}");
     Ok(())
 }
 
@@ -533,8 +541,10 @@ pub fn run_bench() -> Result<()> {
     let files = files::measure(&helper)?;
     let vm = vm_bench::run()?;
     let size = size::library(&bindgen, &page)?;
+    let unpack = unpack::measure(&page)?;
     let figures = Figures {
         size,
+        unpack,
         browser,
         dd,
         xorriso,

@@ -111,6 +111,15 @@ impl SystemView {
     }
 
     /// The disk itself and each of its partitions, with their sysfs directories.
+    /// The partitions the kernel knows of `disk` (`sdb1`, `sdb2`, ...).
+    pub fn partitions(&self, disk: &str) -> Vec<String> {
+        self.parts(disk)
+            .into_iter()
+            .skip(1)
+            .map(|(name, _)| name)
+            .collect()
+    }
+
     fn parts(&self, disk: &str) -> Vec<(String, PathBuf)> {
         let dir = self.sys.join("block").join(disk);
         let mut parts = vec![(disk.to_owned(), dir.clone())];

@@ -29,6 +29,15 @@ pub struct MediumCheck {
     pub end_lba: u32,
 }
 
+impl MediumCheck {
+    /// A disk (a stick, a card, a hard disk): no profile, or one of MMC-6's
+    /// disk profiles (0001h non-removable, 0002h removable, 0003h-0005h
+    /// magneto-optical).
+    pub fn is_disk(&self) -> bool {
+        self.profile.is_none_or(|p| (0x0001..=0x0005).contains(&p))
+    }
+}
+
 /// TEST UNIT READY until the drive is ready: an open tray is closed once
 /// (START STOP UNIT, as cdrecord and libburn do), "becoming ready" and unit
 /// attentions are waited out for up to 30 s.

@@ -141,7 +141,7 @@ pub fn library(bindgen: &Path, page: &Path) -> Result<Library> {
     })
 }
 
-fn median(v: &[f64]) -> f64 {
+pub fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
@@ -219,14 +219,14 @@ pub fn section(lib: &Library) -> String {
 
 /// Replaces the size section of `md` (up to the next `## ` heading), or
 /// appends it.
-pub fn splice(md: &str, section: &str) -> String {
-    let Some(start) = md.find(HEADING) else {
+pub fn splice(md: &str, heading: &str, section: &str) -> String {
+    let Some(start) = md.find(heading) else {
         return format!("{md}\n{section}");
     };
-    let rest = &md[start + HEADING.len()..];
+    let rest = &md[start + heading.len()..];
     let end = rest
         .find("\n## ")
-        .map_or(md.len(), |i| start + HEADING.len() + i + 1);
+        .map_or(md.len(), |i| start + heading.len() + i + 1);
     format!("{}{section}{}", &md[..start], &md[end..])
 }
 
@@ -237,12 +237,12 @@ mod tests {
     #[test]
     fn the_section_is_replaced_in_place() {
         let md = "# B\n\n## 1. A\n\nx\n\n## Library size\n\nold\n\n## 2. C\n\ny\n";
-        let out = splice(md, "## Library size\n\nnew\n\n");
+        let out = splice(md, HEADING, "## Library size\n\nnew\n\n");
         assert_eq!(
             out,
             "# B\n\n## 1. A\n\nx\n\n## Library size\n\nnew\n\n## 2. C\n\ny\n"
         );
-        let appended = splice("# B\n", "## Library size\n\nnew\n");
+        let appended = splice("# B\n", HEADING, "## Library size\n\nnew\n");
         assert!(appended.ends_with("## Library size\n\nnew\n"));
     }
 }
