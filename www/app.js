@@ -582,6 +582,7 @@ async function writeDisc(recorder, data, what, started) {
   if (r.simulated) parts.push('test write, nothing was recorded');
   if (r.verified) parts.push('verified');
   if (r.ejected) parts.push('ejected');
+  if (r.partitions?.length) parts.push(`the system sees ${r.partitions.join(', ')}`);
   const text = `${parts.join(', ')}. SHA-256 ${r.sha256}`;
   showResult(text, 'S_OK');
   $('result').dataset.sha256 = r.sha256;

@@ -2,16 +2,21 @@
 //! to the first recorder of a helper reached at 127.0.0.1:PORT (a helper in
 //! the QEMU guest, through hostfwd), as the helper's own page would.
 //!
-//! `cargo run -p webburn-tests --example vm_client -- PORT FILE`
+//! `cargo run -p webburn-tests --example vm_client -- PORT FILE [INDEX]`
 //! Prints the recorders the helper lists and a line with the result; exits 1
-//! unless the write succeeded. The write runs the DiscFormat2Data flow (as
-//! the page does by default), so the guest's kernel disk is read back and
-//! compared too.
+//! unless the write succeeded. The write goes to the INDEXth recorder (0 by
+//! default) and runs the DiscFormat2Data flow (as the page does by
+//! default), so the guest's kernel disk is read back and compared too. A
+//! compressed FILE (xz, zstd, bzip2) is decoded here first, as the page's
+//! library does: with the size its container declares, or, where it
+//! declares none, open-ended (`disc.openEnd`, the room on the disk, then
+//! `endOfData`).
 
 use serde_json::json;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 use webburn_tests::served::connect;
+use webburn_unpack::{Format, decode_all, xz_index_range, xz_size_from_index, zstd_content_size};
 
 #[tokio::main]
 async fn main() {
@@ -20,10 +25,12 @@ async fn main() {
         args.first().and_then(|p| p.parse::<u16>().ok()),
         args.get(1),
     ) else {
-        eprintln!("usage: vm_client PORT FILE");
+        eprintln!("usage: vm_client PORT FILE [INDEX]");
         std::process::exit(2);
     };
-    let data = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let index: usize = args.get(2).and_then(|i| i.parse().ok()).unwrap_or(0);
+    let file_bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let (data, declared) = unpack(&file_bytes);
     let origin = format!("http://127.0.0.1:{port}");
     let mut c = connect(port, Some(&origin), None, None)
         .await
@@ -48,15 +55,26 @@ async fn main() {
     }
     let described = recorders
         .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("the helper offers no recorder"));
+        .nth(index)
+        .unwrap_or_else(|| panic!("the helper offers no recorder {index}"));
     let recorder = described.id;
     // A disk takes blocks of its own size (512 bytes for QEMU's scsi-hd).
     c.bytes_per_sector = described.block_size.map_or(2048, |b| b as usize);
+    let mut data = data;
+    data.resize(
+        data.len().div_ceil(c.bytes_per_sector) * c.bytes_per_sector,
+        0,
+    );
     let started = std::time::Instant::now();
-    let burned = c
-        .burn_with(1, &recorder, 0, &data, json!({"disc": {"verification": 2}}))
-        .await;
+    let burned = if declared {
+        c.burn_with(1, &recorder, 0, &data, json!({"disc": {"verification": 2}}))
+            .await
+    } else {
+        let room = described.free_sectors.unwrap_or(0) as usize;
+        println!("websocket: open-ended into {room} sectors");
+        c.burn_to_end(1, &recorder, (0, room), &data, json!({"verification": 2}))
+            .await
+    };
     let seconds = started.elapsed().as_secs_f64();
     let hresult = burned.hresult();
     let verified =
@@ -73,8 +91,47 @@ async fn main() {
     {
         println!("websocket: {detail}");
     }
+    if let ServerMessage::WriteResult { disc: Some(d), .. } = &burned.result {
+        println!(
+            "websocket: sha256 {} partitions {:?}",
+            d.sha256, d.partitions
+        );
+    }
     c.close().await;
     if hresult != HResult::S_OK || !verified {
         std::process::exit(1);
     }
+}
+
+/// The image in `file`: decoded when compressed; whether its size was
+/// declared (raw, the xz index, the zstd frame header) or only its end tells.
+fn unpack(file: &[u8]) -> (Vec<u8>, bool) {
+    let format = Format::detect(file);
+    let declared = match format {
+        Format::Raw => return (file.to_vec(), true),
+        Format::Xz => {
+            let tail = &file[file.len().saturating_sub(4096)..];
+            let index = xz_index_range(tail, file.len() as u64)
+                .unwrap_or_else(|e| panic!("the xz footer: {e}"));
+            let bytes = &file[index.start as usize..index.end as usize];
+            xz_size_from_index(bytes, index.start)
+                .unwrap_or_else(|e| panic!("the xz index: {e}"))
+                .is_some()
+        }
+        Format::Zstd => zstd_content_size(file).is_some(),
+        _ => false,
+    };
+    let data = decode_all(format, file).unwrap_or_else(|e| panic!("{}: {e}", format.name()));
+    println!(
+        "websocket: a {} image of {} bytes ({} compressed), size {}",
+        format.name(),
+        data.len(),
+        file.len(),
+        if declared {
+            "declared"
+        } else {
+            "known at its end"
+        }
+    );
+    (data, declared)
 }

@@ -521,6 +521,27 @@ impl Client {
             .await
     }
 
+    /// An open-ended disc write (`disc.openEnd`): the section is `room`
+    /// sectors from `lba`, the data (whole sectors) ends before it and
+    /// `endOfData` says so.
+    pub async fn burn_to_end(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        (lba, room): (i32, usize),
+        data: &[u8],
+        disc: Value,
+    ) -> Burned {
+        let mut disc = disc;
+        if let Value::Object(d) = &mut disc {
+            d.insert("openEnd".into(), Value::Bool(true));
+        }
+        let room_bytes = room * self.bytes_per_sector;
+        let extra = json!({ "numberOfBlocks": room, "totalBytes": room_bytes, "disc": disc });
+        self.burn_inner(write_id, recorder, lba, data, 256 * 1024, extra, |_| false)
+            .await
+    }
+
     /// Like [`Client::burn`], but returns as soon as an update satisfies
     /// `stop` (its `result` is then a `pong` placeholder, the write still open).
     pub async fn burn_until(
@@ -547,6 +568,8 @@ impl Client {
         extra: Value,
         stop: impl Fn(&WriteEngineEventArgs) -> bool,
     ) -> Burned {
+        let open_end = extra["disc"]["openEnd"] == Value::Bool(true);
+        let mut ended = false;
         self.start_write(write_id, recorder, lba, data.len(), extra)
             .await;
         let mut granted = match self.recv().await {
@@ -571,13 +594,18 @@ impl Client {
         let mut sent = 0u64;
         let (mut updates, mut flow) = (Vec::new(), Vec::new());
         loop {
-            while sent < granted {
+            while sent < granted && (sent as usize) < data.len() {
                 let n = chunk
                     .min((granted - sent) as usize)
                     .min(data.len() - sent as usize);
                 self.send_frame(write_id, sent, &data[sent as usize..sent as usize + n])
                     .await;
                 sent += n as u64;
+            }
+            if open_end && !ended && sent as usize == data.len() {
+                ended = true;
+                self.send(json!({"type": "endOfData", "writeId": write_id}))
+                    .await;
             }
             match self.recv().await {
                 ServerMessage::Credit {
@@ -600,7 +628,7 @@ impl Client {
                 }
                 result @ ServerMessage::WriteResult { .. } => {
                     assert!(
-                        granted <= data.len() as u64,
+                        open_end || granted <= data.len() as u64,
                         "credit past the end: {granted}"
                     );
                     return Burned {

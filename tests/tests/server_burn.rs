@@ -452,3 +452,42 @@ async fn a_cancel_during_verify_ends_the_disc_write() {
     };
     assert_eq!(hresult, HResult::E_IMAPI_REQUEST_CANCELLED);
 }
+
+/// An image whose size only its end tells: the section is the stick's room,
+/// the data ends before it with `endOfData`, and the burn and its verify end
+/// with the data; nothing past it is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_ended_disc_write_ends_with_end_of_data_and_is_verified() {
+    let helper = Helper::start(&[",profile=disk,capacity=16MiB"], |_| {}).await;
+    let mut c = helper.session().await;
+    let data = pattern(5 << 20, 43);
+    let room = (16 << 20) / 2048;
+    let burned = c
+        .burn_to_end(
+            1,
+            &helper.recorders[0],
+            (0, room),
+            &data,
+            json!({"verification": 2}),
+        )
+        .await;
+    let ServerMessage::WriteResult {
+        hresult,
+        disc: Some(report),
+        ..
+    } = &burned.result
+    else {
+        panic!("{:?}", burned.result)
+    };
+    assert_eq!(*hresult, HResult::S_OK);
+    assert!(report.verified, "{report:?}");
+    assert_eq!(burned.sent, data.len() as u64);
+    let img = image(&helper.images[0]);
+    assert!(img[..data.len()] == data[..]);
+    assert!(
+        img[data.len()..].iter().all(|&b| b == 0),
+        "nothing past the data"
+    );
+    let last = burned.updates.last().unwrap();
+    assert_eq!(last.last_written_lba, (data.len() / 2048) as i32 - 1);
+}

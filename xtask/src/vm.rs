@@ -272,9 +272,11 @@ fn check_disc_flow(said: &[String], tree: &[(String, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
-/// The host's WebSocket client burns `file` through hostfwd to the guest's
-/// helper, and the discovered optical drive must be on the list it gets.
-fn host_client(port: u16, file: &Path) -> Result<()> {
+/// The host's WebSocket client burns `file` (decoded first when
+/// compressed) through hostfwd to the guest helper's `index`th recorder, and
+/// the discovered optical drive must be on the list it gets. Returns what it
+/// printed.
+fn host_client(port: u16, file: &Path, index: usize) -> Result<String> {
     let mut client = cargo();
     client
         .args([
@@ -287,7 +289,8 @@ fn host_client(port: u16, file: &Path) -> Result<()> {
             "--",
         ])
         .arg(port.to_string())
-        .arg(file);
+        .arg(file)
+        .arg(index.to_string());
     eprintln!("xtask: the host's WebSocket client burns through hostfwd");
     let out = client.output().context("cannot run the host's client")?;
     let printed = String::from_utf8_lossy(&out.stdout);
@@ -307,6 +310,68 @@ fn host_client(port: u16, file: &Path) -> Result<()> {
     }) {
         bail!("the protocol's recorder list does not offer the discovered optical drive");
     }
+    Ok(printed.into_owned())
+}
+
+/// A disk image of `len` bytes: an MBR whose one Linux partition starts at
+/// sector 2048, then pattern data, as a downloaded image starts.
+fn disk_image(len: usize, seed: u64) -> Vec<u8> {
+    let mut img = pattern(len, seed);
+    let sectors = (len / 512) as u32;
+    img[..512].fill(0);
+    img[446 + 4] = 0x83;
+    img[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
+    img[446 + 12..446 + 16].copy_from_slice(&(sectors - 2048).to_le_bytes());
+    img[510] = 0x55;
+    img[511] = 0xAA;
+    img
+}
+
+/// `data` packed by `tool` (`xz` or `bzip2`) into `path`.
+fn pack(tool: &str, data: &[u8], path: &Path) -> Result<()> {
+    let raw = path.with_extension("raw");
+    std::fs::write(&raw, data)?;
+    let out = std::process::Command::new(tool)
+        .args(["-c", "-3"])
+        .arg(&raw)
+        .output()
+        .with_context(|| format!("cannot run {tool}"))?;
+    if !out.status.success() {
+        bail!("{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::write(path, out.stdout)?;
+    Ok(())
+}
+
+/// The guest read the stick through the kernel's driver after the CLI's
+/// Bulk-Only burn: `usb sha256 HEX after N nonzero`.
+fn check_usb_read_back(said: &[String], data: &[u8]) -> Result<()> {
+    use sha2::Digest as _;
+    let want = format!(
+        "usb sha256 {:x} after 0 nonzero",
+        sha2::Sha256::digest(data)
+    );
+    if !said.iter().any(|l| l.trim() == want) {
+        bail!("the stick read back in the guest is not the Bulk-Only burn's data (want {want:?})");
+    }
+    println!(
+        "vm: USB Bulk-Only: the stick read back through the kernel's driver equals the data, zeros after it"
+    );
+    Ok(())
+}
+
+/// `partitions NAME sdX sdX1` lines of the guest: the flashed image's
+/// partition is known to the kernel.
+fn check_partitions(said: &[String], name: &str) -> Result<()> {
+    let prefix = format!("partitions {name} ");
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .with_context(|| format!("the guest reported no partitions of {name}"))?;
+    if !line.split_whitespace().any(|p| p.ends_with('1')) {
+        bail!("no partition of the image flashed to {name} appeared: {line}");
+    }
+    println!("vm: {name}: the kernel sees the flashed image's partition ({line})");
     Ok(())
 }
 
@@ -402,18 +467,25 @@ pub fn run_vm() -> Result<()> {
 
     let sg_data = pattern(DATA_BYTES, 1);
     let usb_data = pattern(DATA_BYTES, 2);
-    let ws_data = pattern(DATA_BYTES, 3);
+    // Flashed through the protocol: an xz image (its size in the index) to
+    // the scsi-hd over SG_IO, a bzip2 image (size known at its end) to the
+    // stick over Bulk-Only; the host client decodes them as the page does.
+    let ws_data = disk_image(DATA_BYTES, 3);
+    let flash_data = disk_image(DATA_BYTES + (1 << 20), 4);
     let tree = disc_tree();
     let optical_image = work.join("optical.img");
     let target = tgt::Target::start(free_port()?, &optical_image, &work.join("tgtd.log"))?;
-    let ws_file = work.join("ws.bin");
-    std::fs::write(&ws_file, &ws_data)?;
+    tools::compressors()?;
+    let ws_file = work.join("ws.img.xz");
+    pack("xz", &ws_data, &ws_file)?;
+    let flash_file = work.join("flash.img.bz2");
+    pack("bzip2", &flash_data, &flash_file)?;
     let machine = prepared.machine(
         Some((target.portal.clone(), tgt::IQN.to_owned())),
         IMAGE_BYTES,
     )?;
     let env = format!(
-        "PORT={}\nRELAY={}\nOPTICAL=1\n",
+        "PORT={}\nRELAY={}\nOPTICAL=1\nUSB_BYTES={DATA_BYTES}\n",
         machine.host_port, machine.guest_port
     );
     // The folder burned as files onto the DVD+R goes to /data/tree.
@@ -446,9 +518,21 @@ pub fn run_vm() -> Result<()> {
     {
         bail!("the DVD+R is not complete after CLOSE TRACK/SESSION");
     }
-    host_client(machine.host_port, &ws_file)?;
+    check_usb_read_back(&said, &usb_data)?;
+    let ws = host_client(machine.host_port, &ws_file, 0)?;
+    if !ws.contains("size declared") || !ws.contains("partitions [\"sd") {
+        bail!(
+            "the xz image's size was not declared, or the helper found no partition after flashing it"
+        );
+    }
+    let flash = host_client(machine.host_port, &flash_file, 1)?;
+    if !flash.contains("open-ended") {
+        bail!("the bzip2 image was not flashed open-ended");
+    }
     vm.tell("done")?;
-    vm.read_until("poweroff", Duration::from_secs(60))?;
+    let after = vm.read_until("poweroff", Duration::from_secs(60))?;
+    check_partitions(&after, "ws")?;
+    check_partitions(&after, "usb")?;
     vm.wait(Duration::from_secs(30))?;
     drop(target);
 
@@ -458,14 +542,14 @@ pub fn run_vm() -> Result<()> {
         &sg_data,
     )?;
     compare(
-        "USB Bulk-Only (usb-storage on qemu-xhci)",
-        &machine.usb_image,
-        &usb_data,
-    )?;
-    compare(
-        "WebSocket end to end (host client -> guest helper -> scsi-hd)",
+        "an xz image flashed end to end (host client decodes -> guest helper -> SG_IO -> scsi-hd)",
         &machine.ws_image,
         &ws_data,
+    )?;
+    compare(
+        "a bzip2 image flashed open-ended (host client decodes -> guest helper -> USB Bulk-Only -> usb-storage)",
+        &machine.usb_image,
+        &flash_data,
     )?;
     read_back_disc(&optical_image, &tree, work)?;
     wine::run_windows_helper()?;

@@ -145,6 +145,16 @@ say "result usb $out"
 if [ -e "/sys/bus/usb/drivers/usb-storage" ] && ls /sys/bus/usb/drivers/usb-storage/ | grep -q ':'; then
     say "usb-storage driver re-attached"
 fi
+# What the stick holds, read through the kernel's driver: the host compares
+# it with the data (the stick is flashed again through the protocol below).
+tries=0
+until [ -n "$(usb_block)" ] && [ -e "/dev/$(usb_block)" ]; do
+    tries=$((tries + 1))
+    [ $tries -gt 100 ] && fail "the stick did not come back after the burn"
+    sleep 0.1
+done
+UB=$(usb_block)
+say "usb sha256 $(head -c "$USB_BYTES" "/dev/$UB" | sha256sum | cut -d' ' -f1) after $(tail -c +$((USB_BYTES + 1)) "/dev/$UB" | tr -d '\000' | wc -c) nonzero"
 if [ "$OPTICAL" = 1 ]; then
     OPT=$(sg_of_type 5)
     # A folder burned as files (ISO 9660 + Rock Ridge, Joliet, UDF) with the
@@ -174,7 +184,7 @@ fi
 # relay (the helper listens on loopback only, as everywhere).
 cat > /root/webburn.toml <<EOF
 port = $PORT
-recorders = ["sg:$WS"]
+recorders = ["sg:$WS", "$USB,detach"]
 idle-timeout = "60s"
 EOF
 /webburn-helper serve --config /root/webburn.toml > /tmp/serve.log 2>&1 &
@@ -191,5 +201,19 @@ say "ready"
 read -r line
 kill "$HELPER"
 wait "$HELPER"
+# The images the host flashed: their partitions as the kernel sees them (the
+# scsi-hd's table read again by the helper, the stick's by the kernel when
+# its driver came back).
+for which in ws usb; do
+    if [ "$which" = ws ]; then B=$(sg_block "$WS"); else B=$(usb_block); fi
+    tries=0
+    until [ -n "$B" ] && [ -e "/sys/block/$B/${B}1" ]; do
+        tries=$((tries + 1))
+        [ $tries -gt 100 ] && break
+        sleep 0.1
+        [ "$which" = usb ] && B=$(usb_block)
+    done
+    say "partitions $which $(ls "/sys/block/$B" 2>/dev/null | grep "^$B" | tr '\n' ' ')"
+done
 say "served: $(grep -c 'write finished' /tmp/serve.log) writes finished"
 finish
