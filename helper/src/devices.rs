@@ -167,6 +167,11 @@ impl Recorder {
     /// (see [`partitions`]); the partitions it then knows. Nothing for
     /// emulated recorders and disks the system does not drive right now.
     pub fn reread_partitions(&self) -> Vec<String> {
+        if let Ok(mut t) = self.try_acquire()
+            && let Err(e) = t.refresh_partitions()
+        {
+            tracing::warn!(error = %e, "the system did not read the partition table again");
+        }
         let Some(disks) = &self.system_disks else {
             return Vec::new();
         };

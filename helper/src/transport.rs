@@ -147,4 +147,12 @@ pub trait ScsiTransport: Send {
     fn take_for_writing(&mut self) -> Result<(), TransportError> {
         Ok(())
     }
+
+    /// After a disk was written: the system reads its partition table
+    /// again where the transport itself can ask (Windows:
+    /// `IOCTL_DISK_UPDATE_PROPERTIES` on a PhysicalDrive). `Ok(false)`
+    /// where it cannot; on Linux the recorder asks through the block device.
+    fn refresh_partitions(&mut self) -> Result<bool, TransportError> {
+        Ok(false)
+    }
 }

@@ -27,8 +27,9 @@ use windows_sys::Win32::Storage::IscsiDisc::{
 };
 use windows_sys::Win32::System::IO::DeviceIoControl;
 use windows_sys::Win32::System::Ioctl::{
-    IOCTL_STORAGE_QUERY_PROPERTY, PropertyStandardQuery, STORAGE_ADAPTER_DESCRIPTOR,
-    STORAGE_PROPERTY_ID, STORAGE_PROPERTY_QUERY, StorageAdapterProperty,
+    IOCTL_DISK_UPDATE_PROPERTIES, IOCTL_STORAGE_QUERY_PROPERTY, PropertyStandardQuery,
+    STORAGE_ADAPTER_DESCRIPTOR, STORAGE_PROPERTY_ID, STORAGE_PROPERTY_QUERY,
+    StorageAdapterProperty,
 };
 
 use crate::sense::Sense;
@@ -499,6 +500,16 @@ impl ScsiTransport for SptiTransport {
 
     fn max_transfer_bytes(&self) -> usize {
         self.limits.max_transfer
+    }
+
+    fn refresh_partitions(&mut self) -> Result<bool, TransportError> {
+        if !matches!(self.target, Target::Disk { .. }) {
+            return Ok(false);
+        }
+        // The partition manager reads the disk's layout again (ntdddisk.h).
+        ioctl_plain::<u8, u8>(&self.file, IOCTL_DISK_UPDATE_PROPERTIES, None, None)
+            .map_err(TransportError::Io)?;
+        Ok(true)
     }
 
     fn take_for_writing(&mut self) -> Result<(), TransportError> {
