@@ -1,13 +1,14 @@
 // @ts-check
 // The kiosk page and duplicator: choose a file once, burn it onto every
 // drive of the station at the same time (one upload, DiscFormat2Data.duplicate),
-// verify, eject, and for more copies count down while the operator changes
+// verify, eject (a compressed disk image, e.g. an SD card's .img.xz, is decoded
+// on the way: DiscFormat2Data.duplicateImage), and for more copies count down while the operator changes
 // discs. Errors of one drive show on its tile; the others go on. The counter
 // and history come from the helper in kiosk mode (GET /v1/history). A photo
 // kiosk (`files = true` in the kiosk file) takes the customer's files and
 // folders and burns them as a disc every computer opens (FileSystemImage),
 // the one image streamed to every drive.
-import init, { DiscFormat2Data, DiscMaster2, FileSystemImage, profileName } from './pkg/webburn_web.js';
+import init, { DiscFormat2Data, DiscMaster2, DiskImage, FileSystemImage, profileName } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, percentText, progressOf, rateText, showState,
 } from './common.js';
@@ -339,7 +340,7 @@ function countdown(seconds, next, total) {
 
 /**
  * One copy on every drive at once.
- * @param {Blob} file
+ * @param {Blob | DiskImage} file  a compressed disk image is decoded on the way
  * @param {number} copy
  * @param {number} total
  * @returns {Promise<number>}  how many drives succeeded
@@ -366,7 +367,7 @@ async function burnCopy(file, copy, total) {
     t.technical.textContent = '';
   }
   setPhase('burning', `Copy ${copy} of ${total}: burning ${drives.length} disc${drives.length > 1 ? 's' : ''}`);
-  const outcomes = await format.duplicate(file);
+  const outcomes = file instanceof DiskImage ? await format.duplicateImage(file) : await format.duplicate(file);
   outcomes.forEach(showOutcome);
   await refreshHistory();
   return outcomes.filter((o) => o.ok).length;
@@ -374,7 +375,7 @@ async function burnCopy(file, copy, total) {
 
 async function run() {
   if (state.running) return;
-  /** @type {Blob | null} */
+  /** @type {Blob | DiskImage | null} */
   let file;
   try {
     file = source();
@@ -383,6 +384,17 @@ async function run() {
     return;
   }
   if (!file) return;
+  if (!state.settings.files) {
+    // A compressed disk image (an SD-card duplicator's .img.xz) is decoded
+    // while it is written to every drive.
+    try {
+      const image = await DiskImage.open(file);
+      if (image.format !== 'raw') file = image;
+    } catch (e) {
+      setPhase('error', `${describeError(e)}. Choose another file.`);
+      return;
+    }
+  }
   state.running = true;
   state.stopping = false;
   updateButtons();

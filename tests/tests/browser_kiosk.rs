@@ -370,3 +370,62 @@ async fn a_photo_kiosk_burns_the_customers_photos_as_files_on_every_drive() {
         assert_eq!(got, want, "drive {i}");
     }
 }
+
+/// An SD-card duplicator: a compressed image (an .img.xz whose index gives
+/// its size, then an .img.bz2 whose size only its end tells) chosen once,
+/// decoded once in the page and flashed onto three cards at once, each
+/// verified and equal to the image byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_duplicator_flashes_a_compressed_image_onto_every_card() {
+    let Some(www) = www_dir() else { return };
+    let card = ",profile=disk,capacity=24MiB";
+    // The cards stay in (no eject): the second image goes onto the same cards.
+    let helper = Helper::start(&[card, card, card], move |c| {
+        c.www = Some(www.clone());
+        c.kiosk = Some(KioskSettings {
+            title: "SD card duplicator".into(),
+            copies: 1,
+            eject: false,
+            ..KioskSettings::default()
+        });
+    })
+    .await;
+    let browser = Browser::start().await;
+    open_kiosk(&browser, &helper.server.url(), 3).await;
+    for (seed, format, name) in [
+        (11, "xz", "raspios.img.xz"),
+        (12, "bzip2", "firmware.img.bz2"),
+    ] {
+        let img = webburn_tests::packed::disk_image(6 << 20, seed);
+        let Some(packed) = webburn_tests::packed::pack(format, &img, helper.dir.path(), "card.img")
+        else {
+            return webburn_tests::prerequisite_missing(format);
+        };
+        let src = helper.dir.path().join(name);
+        std::fs::write(&src, &packed).unwrap();
+        browser.type_into("file", &src.to_string_lossy()).await;
+        browser
+            .wait_for("Burn enabled", LONG, || async {
+                browser
+                    .eval("return !document.getElementById('start').disabled")
+                    .await
+                    == true
+            })
+            .await;
+        browser.click("start").await;
+        assert_eq!(
+            wait_phase(&browser, &["done", "partial", "error"]).await,
+            "done",
+            "{format}: {}",
+            browser.text("phase").await
+        );
+        for (i, card) in helper.images.iter().enumerate() {
+            let disk = image(card);
+            assert!(
+                disk[..img.len()] == img[..],
+                "{format}: card {i} holds the image"
+            );
+            assert_eq!(tile(&browser, i, "state").await, "ok", "{format}: card {i}");
+        }
+    }
+}

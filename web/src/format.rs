@@ -252,6 +252,25 @@ impl DiscFormat2Data {
         data: &JsValue,
         #[wasm_bindgen(js_name = numberOfBlocks)] number_of_blocks: Option<i32>,
     ) -> Promise {
+        let prepared = self
+            .prepare(data, number_of_blocks)
+            .map(|(data, lba, blocks)| (data, lba, blocks, false));
+        self.duplicate_prepared(prepared)
+    }
+
+    /// The duplicator for a [`DiskImage`] (webburn addition): flashes the
+    /// image, decoded once, onto `recorder` and every duplicate recorder at
+    /// once (an SD-card duplicator), as `writeImage` does for one; an image
+    /// whose size only its end tells takes the room of the smallest medium.
+    #[wasm_bindgen(js_name = duplicateImage, unchecked_return_type = "Promise<DuplicateOutcome[]>")]
+    pub fn duplicate_image(&self, image: &DiskImage) -> Promise {
+        self.duplicate_prepared(self.prepare_image(image))
+    }
+}
+
+impl DiscFormat2Data {
+    /// Starts a duplicated write of prepared data (data, address, sectors, open end).
+    fn duplicate_prepared(&self, prepared: Result<(JsValue, i32, i32, bool), JsValue>) -> Promise {
         let duplicates = self.duplicates.borrow().clone();
         let bps = self.engine.bytes_per_sector();
         if let Some(d) = duplicates.iter().find(|d| sector_size(d) != bps) {
@@ -268,18 +287,25 @@ impl DiscFormat2Data {
             .into_iter()
             .collect();
         ids.extend(duplicates.iter().map(|d| d.desc.id.clone()));
-        match self.prepare(data, number_of_blocks) {
-            Ok((data, lba, blocks)) => self.engine.start_many(
-                &data,
-                (lba, blocks),
-                Some(self.options.get()),
-                &duplicates,
-                move |outcomes| Ok(outcomes_array(&ids, outcomes)),
-            ),
+        match prepared {
+            Ok((data, lba, blocks, open_end)) => {
+                let mut options = self.options.get();
+                options.open_end = open_end;
+                self.engine.start_many(
+                    &data,
+                    (lba, blocks),
+                    Some(options),
+                    &duplicates,
+                    move |outcomes| Ok(outcomes_array(&ids, outcomes)),
+                )
+            }
             Err(e) => Promise::reject(&e),
         }
     }
+}
 
+#[wasm_bindgen]
+impl DiscFormat2Data {
     /// CancelWrite: stops the burn at its next step (or WRITE, or READ); with
     /// `recorderIndex`, only that drive of a duplicated burn.
     #[wasm_bindgen(js_name = cancelWrite, unchecked_return_type = "Promise<void>")]
@@ -387,12 +413,22 @@ impl DiscFormat2Data {
                         Some(ErrorCode::HelperOutdated),
                     ));
                 }
-                let room = recorder.desc.free_sectors.map_or(0, u64::from);
-                if room == 0 {
-                    return Err(hresult_error(
-                        HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
-                        "the medium has no room to write to",
-                    ));
+                // The smallest medium of a duplicated write bounds them all.
+                let mut room = u64::MAX;
+                for r in std::iter::once(&recorder).chain(self.duplicates.borrow().iter()) {
+                    let free = r.desc.free_sectors.ok_or_else(|| {
+                        hresult_error(
+                            HResult::E_IMAPI_RECORDER_MEDIA_NO_MEDIA,
+                            &format!("{} holds no medium", r.desc.id),
+                        )
+                    })?;
+                    if free == 0 {
+                        return Err(hresult_error(
+                            HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
+                            &format!("the medium in {} has no room to write to", r.desc.id),
+                        ));
+                    }
+                    room = room.min(u64::from(free));
                 }
                 (room, true)
             }

@@ -99,7 +99,9 @@ export async function burn(file: File): Promise<void> {
   const decoded: ReadableStream<Uint8Array> = image.stream();
   console.log(about, decoded.locked);
   const flashed: DiscFormat2DataResult = await format.writeImage(image);
-  console.log(flashed.sha256);
+  console.log(flashed.sha256, flashed.partitions ?? []);
+  const copies: DuplicateOutcome[] = await format.duplicateImage(image);
+  console.log(copies.length);
 
   // The duplicator: one upload to the recorder and every duplicate at once.
   for (const r of recorders.slice(1)) format.addDuplicateRecorder(r);
