@@ -496,6 +496,17 @@ the faster route is the kernel's driver, which the helper also drives (the stick
 the kernel does not drive. Not changed: it would need asynchronous libusb transfers, \
 which rusb does not wrap.\n";
 
+/// `cargo xtask vm-bench`: the VM tier's transport benchmark alone, printed
+/// (the figures BENCHMARKS.md's table 5 gets from `cargo xtask bench`).
+pub fn run_vm_bench() -> Result<()> {
+    tools::bench_packages()?;
+    let v = vm_bench::run()?;
+    let mut md = String::new();
+    vm_table(&mut md, &v);
+    println!("{md}");
+    Ok(())
+}
+
 /// `cargo xtask size`: builds the page and rewrites BENCHMARKS.md's
 /// sections about the library alone (its size and load time, decoding
 /// compressed images in it).

@@ -221,12 +221,13 @@ fn main() -> Result<()> {
         Some("vm-windows") => vm::run_windows_vm(),
         Some("bench") => bench::run_bench(),
         Some("size") => bench::run_size(),
+        Some("vm-bench") => bench::run_vm_bench(),
         Some("soak") => soak::run_soak(),
         Some("package") => package_only(),
         Some("windows") => windows_only(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | windows | vm | vm-windows | bench | size | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | windows | vm | vm-windows | bench | vm-bench | size | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }
