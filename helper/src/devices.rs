@@ -11,6 +11,7 @@ pub mod driver;
 pub mod drivers;
 pub mod in_use;
 pub mod partitions;
+pub mod removable;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};

@@ -360,6 +360,21 @@ fn check_usb_read_back(said: &[String], data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The guest's `recorders` lists the usb-storage stick among the removable
+/// disks (on the USB bus, with its size), and neither scsi-hd.
+fn check_removable(said: &[String]) -> Result<()> {
+    let line = said
+        .iter()
+        .find_map(|l| l.strip_prefix("removable: "))
+        .context("the guest did not list removable disks")?;
+    let stick = line.contains("QEMU HARDDISK") && line.contains(" usb ");
+    if !stick || line.contains("WB-SG") || line.contains("WB-WS") {
+        bail!("the removable disks listed are not the stick alone: {line}");
+    }
+    println!("vm: discovery: {line}");
+    Ok(())
+}
+
 /// `partitions NAME sdX sdX1` lines of the guest: the flashed image's
 /// partition is known to the kernel.
 fn check_partitions(said: &[String], name: &str) -> Result<()> {
@@ -506,6 +521,7 @@ pub fn run_vm() -> Result<()> {
     );
     let mut vm = machine.start()?;
     let said = vm.read_until("ready", Duration::from_secs(240))?;
+    check_removable(&said)?;
     check_refused_while_mounted(&said, "sg")?;
     check_refused_while_mounted(&said, "usb")?;
     check_result(&said, "sg")?;

@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use super::CliError;
+use crate::devices::in_use::SystemView;
+use crate::devices::removable::{removable_disks, size_label};
 use crate::devices::{Recorder, default_recorder_id, discovered_ids};
 use webburn_shared::profile_label;
 
@@ -75,6 +77,9 @@ pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), C
             }
         }
     }
+    if !json {
+        print_removable();
+    }
     if failures == ids.len() {
         return Err(CliError::new(
             webburn_shared::HResult::E_IMAPI_RECORDER_REQUIRED,
@@ -82,4 +87,28 @@ pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), C
         ));
     }
     Ok(())
+}
+
+/// The removable disks, with what a person needs to pick the right one.
+fn print_removable() {
+    let disks = removable_disks(&SystemView::default());
+    if disks.is_empty() {
+        return;
+    }
+    println!();
+    println!("Removable disks (everything on one is erased when it is written):");
+    for d in disks {
+        let state = d
+            .in_use
+            .map_or_else(|| "free".to_owned(), |why| format!("refused: {why}"));
+        println!(
+            "  {}  {}  {} {}  {}  {}  {state}",
+            d.id,
+            d.block,
+            d.vendor,
+            d.model,
+            size_label(d.size_bytes),
+            d.bus
+        );
+    }
 }

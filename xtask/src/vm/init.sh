@@ -127,6 +127,8 @@ until [ -n "$(usb_block)" ]; do
     [ $tries -gt 100 ] && fail "the stick's disk did not appear"
     sleep 0.1
 done
+# The stick is among the removable disks; neither scsi-hd is.
+say "removable: $(/webburn-helper recorders 2>/dev/null | sed -n '/^Removable disks/,$p' | tr '\n' ' ')"
 for which in sg usb; do
     if [ "$which" = sg ]; then BLK=$(sg_block "$SG"); REC="sg:$SG"; else BLK=$(usb_block); REC="$USB,detach"; fi
     [ -n "$BLK" ] || fail "no block device for $which"
