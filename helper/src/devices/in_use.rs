@@ -231,10 +231,11 @@ fn unescape(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn put(root: &Path, rel: &str, text: &str) {
+    /// Writes `text` at `rel` under `root`, making the folders (a sysfs tree).
+    pub(crate) fn put(root: &Path, rel: &str, text: &str) {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();

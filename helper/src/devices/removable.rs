@@ -105,12 +105,7 @@ pub fn size_label(bytes: u64) -> String {
 #[cfg(unix)]
 mod tests {
     use super::*;
-
-    fn put(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::devices::in_use::tests::put;
 
     /// sg0: the internal SATA disk (sda, mounted on /); sg1: a USB stick
     /// (sdb, 32 GB); sg2: a USB card reader without a card (sdc); sg3: an
