@@ -99,7 +99,7 @@ pub fn section(u: &Unpack) -> String {
          {} rounds after a warm-up; the median. Rates are of the decoded image: a drive \
          slower than its format's rate sets the pace of the flash \
          (`cargo run --release -p webburn-tests --example unpack_rate -- target/www {MIB} {ROUNDS}`).\n\n\
-         | format | file | decoded by | MB/s of image | vs raw |\n|---|---|---|---|---|\n",
+         | format | file | decoded by | MB/s of image (median) | range | vs raw |\n|---|---|---|---|---|---|\n",
         u.rates.first().map_or(0, |r| r.ms.len()),
     );
     let raw = u
@@ -109,6 +109,9 @@ pub fn section(u: &Unpack) -> String {
         .map_or(f64::NAN, |r| mb / (median(&r.ms) / 1000.0));
     for r in &u.rates {
         let rate = mb / (median(&r.ms) / 1000.0);
+        let slowest = r.ms.iter().copied().fold(0.0, f64::max);
+        let fastest = r.ms.iter().copied().fold(f64::INFINITY, f64::min);
+        let range = format!("{:.0}–{:.0}", mb / (slowest / 1000.0), mb / (fastest / 1000.0));
         let by = match r.format.as_str() {
             "raw" => "(Blob slices)",
             "gzip" | "zip" => "the browser (DecompressionStream)",
@@ -118,7 +121,7 @@ pub fn section(u: &Unpack) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {:.1} MB | {by} | {rate:.0} | {:.2}x |",
+            "| {} | {:.1} MB | {by} | {rate:.0} | {range} | {:.2}x |",
             r.format,
             r.file as f64 / 1e6,
             rate / raw
