@@ -426,14 +426,14 @@ impl Job {
 
     /// The data source failed (a corrupt compressed image, a stream the
     /// page errored): the helper is told to stop before its next WRITE, and
-    /// once every target has answered the write ends with the source's error.
-    async fn abandon(&mut self, error: JsValue) -> JsValue {
+    /// once the `left` targets still writing have answered, the write ends
+    /// with the source's error.
+    async fn abandon(&mut self, error: JsValue, mut left: usize) -> JsValue {
         let cancel = ClientMessage::CancelWrite {
             write_id: self.write_id,
             target: None,
         };
         if self.connection.send(&cancel).is_ok() {
-            let mut left = self.recorders.len();
             while left > 0 {
                 match self.messages.next().await {
                     Some(ServerMessage::WriteResult { .. }) => left -= 1,
@@ -479,7 +479,10 @@ impl Job {
                         pending_read = None;
                         match result {
                             Ok(read) => self.source.take_read(&read)?,
-                            Err(e) => return Err(self.abandon(e).await),
+                            Err(e) => {
+                                let left = outcomes.iter().filter(|o| o.is_none()).count();
+                                return Err(self.abandon(e, left).await);
+                            }
                         }
                         continue;
                     }

@@ -111,7 +111,11 @@ pub fn section(u: &Unpack) -> String {
         let rate = mb / (median(&r.ms) / 1000.0);
         let slowest = r.ms.iter().copied().fold(0.0, f64::max);
         let fastest = r.ms.iter().copied().fold(f64::INFINITY, f64::min);
-        let range = format!("{:.0}–{:.0}", mb / (slowest / 1000.0), mb / (fastest / 1000.0));
+        let range = format!(
+            "{:.0}–{:.0}",
+            mb / (slowest / 1000.0),
+            mb / (fastest / 1000.0)
+        );
         let by = match r.format.as_str() {
             "raw" => "(Blob slices)",
             "gzip" | "zip" => "the browser (DecompressionStream)",
