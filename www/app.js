@@ -340,12 +340,29 @@ function showSpeeds(r) {
   if (options.some(([v]) => v === keep)) select.value = keep;
 }
 
+/**
+ * A size as a stick's package prints it (decimal units).
+ * @param {number} bytes
+ */
+function packageSize(bytes) {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(bytes >= 1e10 ? 0 : 1)} GB`;
+  return `${(bytes / 1e6).toFixed(0)} MB`;
+}
+
 function showRecorderDetails() {
   const r = currentRecorder();
   const dl = $('recorder-details');
   dl.replaceChildren();
   showSpeeds(r);
+  const warning = $('erase-warning');
+  warning.hidden = true;
   if (!r) return;
+  // A disk is written from its first sector: whatever it holds is gone.
+  if (r.mediumKind === 'disk') {
+    const size = r.freeSectors == null ? '' : ` (${packageSize(r.freeSectors * r.sectorSize)})`;
+    warning.textContent = `Everything on ${r.vendorId} ${r.productId}${size} will be erased.`;
+    warning.hidden = false;
+  }
   // A disk (USB stick, hard disk) takes only blocks of its own size.
   const bps = $('bps', HTMLSelectElement);
   if (r.mediumKind === 'disk' && bps.querySelector(`option[value="${r.sectorSize}"]`)) {

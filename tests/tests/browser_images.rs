@@ -37,6 +37,14 @@ async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) i
     let helper = helper_with_page(&www).await;
     let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
+    // Like a flashing tool's drive selector: what will be erased, and its size.
+    browser
+        .wait_for("the erase warning", LONG, || async {
+            browser.text("erase-warning").await.contains("will be erased")
+        })
+        .await;
+    let warning = browser.text("erase-warning").await;
+    assert_eq!(warning, "Everything on WEBBURN EMULATED DISK (17 MB) will be erased.");
     for (seed, format, name) in [
         (1, "xz", "raspios.img.xz"),
         (2, "gzip", "firmware.img.gz"),
