@@ -107,6 +107,18 @@ async fn start_burn(browser: &Browser, file: &Path, fraction: f64) {
         .await;
 }
 
+/// Waits until Burn can be pressed (a file is chosen, the last run wound up).
+async fn wait_start_enabled(browser: &Browser) {
+    browser
+        .wait_for("Burn enabled", LONG, || async {
+            browser
+                .eval("return !document.getElementById('start').disabled")
+                .await
+                == true
+        })
+        .await;
+}
+
 /// The disc the changer put in the output bin: `IMAGE.n`.
 fn output(image_path: &Path, n: u32) -> PathBuf {
     PathBuf::from(format!("{}.{n}", image_path.display()))
@@ -224,14 +236,7 @@ async fn stop_then_burn_again_recovers() {
         );
     }
     // Ready again: the same file burns to the end on both drives.
-    browser
-        .wait_for("Burn enabled", LONG, || async {
-            browser
-                .eval("return !document.getElementById('start').disabled")
-                .await
-                == true
-        })
-        .await;
+    wait_start_enabled(&browser).await;
     browser.click("start").await;
     assert_eq!(
         wait_phase(&browser, &["done", "partial", "error"]).await,
@@ -404,14 +409,7 @@ async fn the_duplicator_flashes_a_compressed_image_onto_every_card() {
         let src = helper.dir.path().join(name);
         std::fs::write(&src, &packed).unwrap();
         browser.type_into("file", &src.to_string_lossy()).await;
-        browser
-            .wait_for("Burn enabled", LONG, || async {
-                browser
-                    .eval("return !document.getElementById('start').disabled")
-                    .await
-                    == true
-            })
-            .await;
+        wait_start_enabled(&browser).await;
         browser.click("start").await;
         assert_eq!(
             wait_phase(&browser, &["done", "partial", "error"]).await,

@@ -13,6 +13,13 @@ use webburn_unpack::{
 
 const LEN: usize = 3 << 20;
 
+/// The formats decoded by webburn-unpack, with their tools' names.
+const DECODED: [(&str, Format); 3] = [
+    ("xz", Format::Xz),
+    ("zstd", Format::Zstd),
+    ("bzip2", Format::Bzip2),
+];
+
 fn packed(format: &str, data: &[u8]) -> Option<Vec<u8>> {
     let dir = tempfile::tempdir().ok()?;
     let out = pack(format, data, dir.path(), "image.img");
@@ -34,11 +41,7 @@ fn xz_size(file: &[u8]) -> Option<u64> {
 #[test]
 fn each_format_decodes_to_the_image_and_is_told_by_its_magic() {
     let image = disk_image(LEN, 7);
-    for (name, format) in [
-        ("xz", Format::Xz),
-        ("zstd", Format::Zstd),
-        ("bzip2", Format::Bzip2),
-    ] {
+    for (name, format) in DECODED {
         let Some(file) = packed(name, &image) else {
             return;
         };
@@ -145,11 +148,7 @@ fn decode_in_pieces(format: Format, file: &[u8]) -> (Vec<u8>, Option<webburn_unp
 #[test]
 fn truncated_and_corrupt_files_fail_naming_the_byte_after_good_data_only() {
     let image = disk_image(LEN, 9);
-    for (name, format) in [
-        ("xz", Format::Xz),
-        ("zstd", Format::Zstd),
-        ("bzip2", Format::Bzip2),
-    ] {
+    for (name, format) in DECODED {
         let Some(file) = packed(name, &image) else {
             return;
         };

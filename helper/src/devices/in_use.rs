@@ -234,6 +234,15 @@ fn unescape(s: &str) -> String {
 pub(crate) mod tests {
     use super::*;
 
+    /// The view of a tree made under `root` (`sys/`, `mountinfo`, `swaps`).
+    pub(crate) fn view_under(root: &Path) -> SystemView {
+        SystemView {
+            sys: root.join("sys"),
+            mountinfo: root.join("mountinfo"),
+            swaps: root.join("swaps"),
+        }
+    }
+
     /// Writes `text` at `rel` under `root`, making the folders (a sysfs tree).
     pub(crate) fn put(root: &Path, rel: &str, text: &str) {
         let p = root.join(rel);
@@ -280,11 +289,7 @@ pub(crate) mod tests {
             "swaps",
             "Filename\tType\tSize\tUsed\tPriority\n/dev/sdd\tpartition\t1024\t0\t-2\n",
         );
-        let view = SystemView {
-            sys: r.join("sys"),
-            mountinfo: r.join("mountinfo"),
-            swaps: r.join("swaps"),
-        };
+        let view = view_under(r);
         (dir, view)
     }
 

@@ -105,7 +105,7 @@ pub fn size_label(bytes: u64) -> String {
 #[cfg(unix)]
 mod tests {
     use super::*;
-    use crate::devices::in_use::tests::put;
+    use crate::devices::in_use::tests::{put, view_under};
 
     /// sg0: the internal SATA disk (sda, mounted on /); sg1: a USB stick
     /// (sdb, 32 GB); sg2: a USB card reader without a card (sdc); sg3: an
@@ -183,11 +183,7 @@ mod tests {
              40 22 8:48 / /media/me/KINGSTON rw,relatime - vfat /dev/sdd rw\n",
         );
         put(r, "swaps", "Filename Type Size Used Priority\n");
-        let view = SystemView {
-            sys: r.join("sys"),
-            mountinfo: r.join("mountinfo"),
-            swaps: r.join("swaps"),
-        };
+        let view = view_under(r);
         (dir, view)
     }
 
