@@ -544,7 +544,35 @@ impl Browser {
     /// Chooses `file` in the page and clicks Burn.
     pub async fn burn(&self, file: &std::path::Path) {
         self.type_into("file", &file.to_string_lossy()).await;
-        self.click("burn").await;
+        self.click_burn().await;
+    }
+
+    /// Clicks Burn once it is enabled and waits until the page reacts (the
+    /// button locks, or a result is shown). WebKitGTK's driver now and then
+    /// drops a click while another engine's browser runs beside it: a click
+    /// the page never saw is made again (at most three times).
+    pub async fn click_burn(&self) {
+        const REACTED: &str = "const b = document.getElementById('burn'); \
+             return b.disabled || document.getElementById('result').hasAttribute('data-hresult')";
+        self.wait_for("Burn enabled", Duration::from_secs(60), || async {
+            self.attr("burn", "disabled").await.is_none()
+        })
+        .await;
+        for attempt in 1..=3 {
+            self.click("burn").await;
+            let since = Instant::now();
+            while since.elapsed() < Duration::from_secs(3) {
+                if self.eval(REACTED).await.as_bool() == Some(true) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            eprintln!(
+                "{:?}: the page did not react to Burn (click {attempt})",
+                self.engine
+            );
+        }
+        self.fail("the page never reacted to Burn").await;
     }
 
     /// The progress bar's value, 0..1.

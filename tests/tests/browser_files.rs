@@ -126,7 +126,7 @@ async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens(engine) {
         std::fs::create_dir_all(docs()).unwrap();
         std::fs::write(docs().join("burn-files.png"), browser.screenshot().await).unwrap();
     }
-    browser.click("burn").await;
+    browser.click_burn().await;
     assert_eq!(
         browser.result(LONG).await,
         "S_OK",
@@ -202,7 +202,7 @@ async fn a_file_that_is_no_disc_image_is_offered_as_a_file() {
             browser.text("chosen").await.contains("wedding.jpg")
         })
         .await;
-    browser.click("burn").await;
+    browser.click_burn().await;
     assert_eq!(
         browser.result(LONG).await,
         "S_OK",
@@ -236,7 +236,7 @@ async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
         t.contains("too much for this disc")
     })
     .await;
-    browser.click("burn").await;
+    browser.click_burn().await;
     assert_eq!(browser.result(LONG).await, "IMAPI_E_IMAGE_SIZE_LIMIT");
     assert!(image(&helper.images[0]).is_empty(), "nothing was written");
 }
@@ -286,7 +286,7 @@ async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
     .await;
     // b.bin shrinks after it was chosen, before the burn reads it.
     std::fs::write(folder.join("b.bin"), pattern(1 << 20, 2)).unwrap();
-    browser.click("burn").await;
+    browser.click_burn().await;
     let hresult = browser.result(LONG).await;
     let text = browser.text("result").await;
     assert_ne!(hresult, "S_OK", "{text}");

@@ -164,7 +164,7 @@ async fn pair_burn_and_read_back(hosted: &Hosted, helper: &Helper, engine: Engin
     std::fs::write(&c, pattern(2 << 20, 2)).unwrap();
     b.type_into("files", &format!("{}\n{}", a.display(), c.display()))
         .await;
-    b.click("burn").await;
+    b.click_burn().await;
     assert_eq!(b.result(LONG).await, "S_OK", "{}", b.text("result").await);
     let text = b.text("result").await;
     assert!(text.contains("2 files burned and verified"), "{text}");

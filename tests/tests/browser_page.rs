@@ -372,7 +372,7 @@ async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
         .eval("document.querySelector('input[name=mode][value=section]').click(); return true")
         .await;
     browser.type_into("lba", "16").await;
-    browser.click("burn").await;
+    browser.click_burn().await;
     browser
         .wait_for("the second result", LONG, || async {
             browser.attr("result", "data-hresult").await.as_deref() == Some("S_OK")
