@@ -49,6 +49,10 @@ const state = {
   samples: [],
   /** Files mode: what the person chose (the same array all along: the tests read it). @type {Chosen[]} */
   chosen: [],
+  /** The codes of the drive requests this page made, by recorder id. @type {Map<string, string>} */
+  asked: new Map(),
+  /** A drive request is being watched. */
+  waitingApproval: false,
 };
 
 /** The library's objects: everything that uses them runs after main made them. */
@@ -88,13 +92,15 @@ function updateButtons() {
   const { burning, chosen } = state;
   const connected = state.library?.master.state === 'connected';
   const data = mode() === 'files' ? chosen.length > 0 : chosenFile() !== undefined;
-  $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value;
+  const r = currentRecorder();
+  // A removable disk the helper found: only once the person allowed it.
+  const allowed = !r || r.approval === undefined || r.approval === 'approved';
+  $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value || !allowed;
   $('cancel', HTMLButtonElement).disabled = !burning;
   for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject',
     'add-files', 'add-folder', 'volume', 'clear-files', 'as-file']) {
     control(id).disabled = burning;
   }
-  const r = currentRecorder();
   const simulate = $('simulate', HTMLInputElement);
   simulate.disabled = burning || !(r && r.canSimulate);
   if (simulate.disabled && !burning) simulate.checked = false;
@@ -363,6 +369,7 @@ function showRecorderDetails() {
     warning.textContent = `Everything on ${r.vendorId} ${r.productId}${size} will be erased.`;
     warning.hidden = false;
   }
+  showApproval(r);
   // A disk (USB stick, hard disk) takes only blocks of its own size.
   const bps = $('bps', HTMLSelectElement);
   if (r.mediumKind === 'disk' && bps.querySelector(`option[value="${r.sectorSize}"]`)) {
@@ -388,6 +395,61 @@ function showRecorderDetails() {
   }
 }
 
+/**
+ * A removable disk the helper found is written only once the person at the
+ * computer allowed this site on the helper (its page or its tray icon).
+ * @param {DiscRecorder2} r
+ */
+function showApproval(r) {
+  const box = $('ask-device');
+  const approval = r.approval;
+  box.hidden = approval === undefined || approval === 'approved';
+  box.dataset.approval = approval ?? '';
+  if (box.hidden) return;
+  const ask = $('ask', HTMLButtonElement);
+  const asked = state.asked.get(r.activeDiscRecorder);
+  if (approval === 'asked') {
+    $('ask-text').textContent = `Waiting for you to allow this site on the webburn helper (its page or its tray icon)${asked ? `: code ${asked}` : ''}.`;
+    ask.hidden = true;
+  } else {
+    $('ask-text').textContent = asked
+      ? 'The helper did not allow this drive. Ask again if you meant to.'
+      : 'This drive was found by the helper. Before this site may write to it, allow it on the helper.';
+    ask.hidden = false;
+  }
+}
+
+/** While a drive request waits, the list is asked again every second until the person decides. */
+async function waitForApproval() {
+  if (state.waitingApproval) return;
+  state.waitingApproval = true;
+  try {
+    for (let i = 0; i < 600 && currentRecorder()?.approval === 'asked'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!state.burning) await refreshRecorders();
+    }
+    const r = currentRecorder();
+    if (r?.approval === 'approved') log(`the helper allowed ${r.vendorId} ${r.productId}`);
+    else if (r?.approval === 'needed') log('the helper did not allow the drive', true);
+  } finally {
+    state.waitingApproval = false;
+  }
+}
+
+async function askForDevice() {
+  const r = currentRecorder();
+  if (!r) return;
+  try {
+    const code = await library().master.requestDevice(r.activeDiscRecorder);
+    state.asked.set(r.activeDiscRecorder, code);
+    log(`asked the helper for ${r.vendorId} ${r.productId}: allow it there (code ${code})`);
+    await refreshRecorders();
+    await waitForApproval();
+  } catch (e) {
+    log(describeError(e), true);
+  }
+}
+
 async function refreshRecorders() {
   const select = $('recorder', HTMLSelectElement);
   const keep = select.value;
@@ -408,7 +470,7 @@ async function refreshPairings() {
   const { master } = library();
   if (!ownPage || master.state !== 'connected') return;
   try {
-    const { pending } = await master.listPairings();
+    const { pending, devices } = await master.listPairings();
     $('pairings').hidden = pending.length === 0;
     $('pairing-list').replaceChildren(...pending.map((p) => {
       const li = document.createElement('li');
@@ -425,9 +487,45 @@ async function refreshPairings() {
       li.append(code, origin, approve, deny);
       return li;
     }));
+    $('pairings').hidden = pending.length === 0 && devices.length === 0;
+    $('device-list').replaceChildren(...devices.map(deviceRequest));
   } catch (e) {
     log(describeError(e), true);
   }
+}
+
+/**
+ * One site asking for a removable disk, on the helper's own page: allowing
+ * a disk over 256 GB takes a second click that names what is erased.
+ * @param {import('./pkg/webburn_web.js').Pairings['devices'][number]} d
+ */
+function deviceRequest(d) {
+  const { master } = library();
+  const li = document.createElement('li');
+  li.className = 'device-request';
+  const code = document.createElement('code');
+  code.textContent = d.code;
+  const what = document.createElement('span');
+  what.textContent = `${d.origin} wants to write to ${d.device}. Everything on it will be erased.`;
+  const allow = document.createElement('button');
+  allow.textContent = 'Allow';
+  allow.className = 'allow-device';
+  const decided = (/** @type {Promise<unknown>} */ p, /** @type {string} */ done) =>
+    p.then(() => log(done), (e) => log(describeError(e), true)).then(refreshPairings);
+  allow.onclick = () => {
+    if (d.large && allow.dataset.confirm !== 'yes') {
+      allow.dataset.confirm = 'yes';
+      allow.textContent = `Yes, erase all ${packageSize(d.sizeBytes)} on it`;
+      return;
+    }
+    decided(master.approveDevice(d.code, d.large), `allowed ${d.origin} to write to ${d.device}`);
+  };
+  const deny = document.createElement('button');
+  deny.textContent = 'Refuse';
+  deny.className = 'deny-device';
+  deny.onclick = () => decided(master.denyDevice(d.code), `refused ${d.origin} ${d.device}`);
+  li.append(code, what, allow, deny);
+  return li;
 }
 
 async function connect() {
@@ -682,6 +780,7 @@ async function main() {
     await (discMode() ? format.cancelWrite() : engine.cancelWrite());
   });
   $('retry').addEventListener('click', connect);
+  $('ask').addEventListener('click', askForDevice);
   $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));
   $('recorder').addEventListener('change', () => { showRecorderDetails(); showChosen(); updateButtons(); });
   $('file').addEventListener('change', () => {

@@ -343,16 +343,50 @@ pub fn discovered_ids() -> Vec<String> {
         .collect()
 }
 
-/// The ids of the system's optical drives, the recorders a server offers
-/// without being told (disks must be configured).
-pub fn discovered_optical_ids() -> Vec<String> {
-    DRIVERS
+/// A recorder a server offers without being told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its id.
+    pub id: String,
+    /// A removable disk (pages need the person's approval), else an optical drive.
+    pub disk: Option<FoundDisk>,
+}
+
+/// A removable disk discovery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDisk {
+    /// Its block device, for people (`sdb`).
+    pub block: String,
+    /// What tells it from another device that later gets the same id:
+    /// where it is plugged, vendor, model and size.
+    pub identity: String,
+}
+
+/// The recorders a server offers without being told: the system's optical
+/// drives, and its removable disks that the system does not use (mounted,
+/// swap, its own disk: see [`in_use`]), which pages write to only with the
+/// person's approval.
+pub fn discovered_recorders() -> Vec<Found> {
+    let optical = DRIVERS
         .iter()
         .filter(|d| d.tells_optical())
         .flat_map(|d| d.discover())
         .filter(|d| d.optical)
-        .map(|d| d.id)
-        .collect()
+        .map(|d| Found {
+            id: d.id,
+            disk: None,
+        });
+    let disks = removable::removable_disks(&SystemView::default())
+        .into_iter()
+        .filter(|d| d.in_use.is_none())
+        .map(|d| Found {
+            disk: Some(FoundDisk {
+                identity: d.identity(),
+                block: d.block,
+            }),
+            id: d.id,
+        });
+    optical.chain(disks).collect()
 }
 
 /// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.

@@ -176,7 +176,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let ids = config.recorders.clone();
     let discover = config
         .discover_drives
-        .then_some(crate::devices::discovered_optical_ids as crate::state::registry::Discover);
+        .then_some(crate::devices::discovered_recorders as crate::state::registry::Discover);
     let registry = tokio::task::spawn_blocking(move || Registry::open(&ids, discover))
         .await
         .map_err(|e| ServerError::Internal(e.to_string()))?

@@ -96,6 +96,14 @@ pub struct SessionContext {
     pub activity: Arc<Activity>,
 }
 
+impl SessionContext {
+    /// The origin whose approvals count for removable disks; `None` for the
+    /// helper's own page (the person at the computer).
+    pub fn page_origin(&self) -> Option<String> {
+        (!self.own_page).then(|| self.origin.clone())
+    }
+}
+
 /// How the session ended.
 #[derive(Debug)]
 enum End {
@@ -406,7 +414,10 @@ impl Session {
             ClientMessage::Hello { versions, client } => self.hello(&versions, client.as_deref()),
             ClientMessage::ListRecorders => {
                 let (registry, id) = (Arc::clone(&self.ctx.registry), self.ctx.id);
-                match tokio::task::spawn_blocking(move || registry.list(id)).await {
+                let origin = self.ctx.page_origin();
+                match tokio::task::spawn_blocking(move || registry.list(id, origin.as_deref()))
+                    .await
+                {
                     Ok(recorders) => Step::Reply(vec![ServerMessage::Recorders { recorders }]),
                     Err(e) => answer(ErrorCode::Internal, e.to_string()),
                 }
@@ -425,17 +436,34 @@ impl Session {
                 Step::Reply(Vec::new())
             }
             ClientMessage::Ping => Step::Reply(vec![ServerMessage::Pong]),
+            ClientMessage::RequestDevice { recorder_id } => {
+                let Some(origin) = self.ctx.page_origin() else {
+                    let detail = "the helper's own page writes to every disk it lists".into();
+                    return answer(ErrorCode::NotAllowed, detail);
+                };
+                match self.ctx.registry.request_device(&recorder_id, &origin) {
+                    Ok(code) => {
+                        Step::Reply(vec![ServerMessage::DeviceRequested { recorder_id, code }])
+                    }
+                    Err(e) => answer(pairing_messages::request_error_code(&e), e.to_string()),
+                }
+            }
             ClientMessage::ListPairings
             | ClientMessage::ApprovePairing { .. }
             | ClientMessage::DenyPairing { .. }
-            | ClientMessage::RevokePairing { .. } => {
+            | ClientMessage::RevokePairing { .. }
+            | ClientMessage::ApproveDevice { .. }
+            | ClientMessage::DenyDevice { .. } => {
                 if !self.ctx.own_page {
-                    let detail = "only the helper's own page may manage pairings".into();
+                    let detail =
+                        "only the helper's own page may manage pairings and devices".into();
                     return answer(ErrorCode::NotAllowed, detail);
                 }
-                let store = self.ctx.pairing.clone();
-                match tokio::task::spawn_blocking(move || pairing_messages::handle(&store, &msg))
-                    .await
+                let (store, registry) = (self.ctx.pairing.clone(), Arc::clone(&self.ctx.registry));
+                match tokio::task::spawn_blocking(move || {
+                    pairing_messages::handle(&store, &registry, &msg)
+                })
+                .await
                 {
                     Ok(reply) => Step::Reply(vec![reply]),
                     Err(e) => answer(ErrorCode::Internal, e.to_string()),
@@ -488,6 +516,7 @@ impl Session {
         // Devices are opened and asked about their medium: not on the event loop.
         let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
         let (events, history) = (self.events_tx.clone(), self.ctx.history.clone());
+        let origin = self.ctx.page_origin();
         let started = {
             let req = req.clone();
             tokio::task::spawn_blocking(move || {
@@ -495,6 +524,7 @@ impl Session {
                     config,
                     registry: &registry,
                     session: id,
+                    origin: origin.as_deref(),
                     events: &events,
                     history: history.as_ref(),
                 };

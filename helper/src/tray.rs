@@ -69,6 +69,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
         kiosk,
         drives,
         pending,
+        devices: state.registry.device_requests(),
     }
 }
 
@@ -190,8 +191,9 @@ async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
                     Some(Action::OpenPage) => open_page(&shown.page_url),
                     Some(decision) => {
                         let store = state.pairing.clone();
+                        let registry = Arc::clone(&state.registry);
                         let done = tokio::task::spawn_blocking(move || {
-                            menu::decide(&store, &decision).map(|r| (decision, r))
+                            menu::decide(&store, &registry, &decision).map(|r| (decision, r))
                         })
                         .await;
                         match done {

@@ -21,7 +21,8 @@ pub enum ErrorCode {
     HelloRequired,
     /// `startWrite.writeId` not greater than an earlier one.
     BadWriteId,
-    /// A pairing message from a page that is not the helper's own.
+    /// A pairing message from a page that is not the helper's own, or a
+    /// device request for a recorder that needs no approval.
     NotAllowed,
     /// `approvePairing`/`denyPairing` with a code no request shows.
     NoSuchCode,
@@ -59,6 +60,11 @@ pub enum ErrorCode {
     /// The helper lacks a feature this page's library needs: it must be
     /// updated (the library's own, never sent by the helper).
     HelperOutdated,
+    /// `approveDevice` of a disk larger than the helper writes without a
+    /// second confirmation, without `confirmLarge`.
+    NeedsConfirmation,
+    /// Too many device requests are waiting for the person.
+    TooManyRequests,
     /// A code this version does not know (a newer helper's).
     #[serde(other)]
     Unknown,
@@ -83,7 +89,7 @@ impl ErrorCode {
         match self {
             C::UnknownType | C::HelperOutdated => HResult::E_NOTIMPL,
             C::HelloRequired | C::NoWriteOpen | C::WrongWriteId => HResult::E_UNEXPECTED,
-            C::NotAllowed | C::PairingRevoked => HResult::E_ACCESSDENIED,
+            C::NotAllowed | C::PairingRevoked | C::TooManyRequests => HResult::E_ACCESSDENIED,
             C::PairingStore | C::Internal | C::IdleTimeout | C::ConnectionLost | C::Unknown => {
                 HResult::E_FAIL
             }
@@ -91,6 +97,7 @@ impl ErrorCode {
             | C::BadMessage
             | C::BadWriteId
             | C::NoSuchCode
+            | C::NeedsConfirmation
             | C::NotPaired
             | C::UnsupportedVersion
             | C::MessageTooLarge
@@ -130,6 +137,8 @@ impl ErrorCode {
         matches!(
             self,
             ErrorCode::NoSuchCode
+                | ErrorCode::NeedsConfirmation
+                | ErrorCode::TooManyRequests
                 | ErrorCode::NotPaired
                 | ErrorCode::NotAllowed
                 | ErrorCode::PairingStore
@@ -163,6 +172,8 @@ impl ErrorCode {
             C::NotNextWritableAddress => "notNextWritableAddress",
             C::ConnectionLost => "connectionLost",
             C::HelperOutdated => "helperOutdated",
+            C::NeedsConfirmation => "needsConfirmation",
+            C::TooManyRequests => "tooManyRequests",
             C::Unknown => "unknown",
         }
     }
@@ -178,7 +189,7 @@ impl std::fmt::Display for ErrorCode {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 23] = [
+    const ALL: [ErrorCode; 25] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::BadMessage,
@@ -202,6 +213,8 @@ mod tests {
         ErrorCode::NotNextWritableAddress,
         ErrorCode::ConnectionLost,
         ErrorCode::HelperOutdated,
+        ErrorCode::NeedsConfirmation,
+        ErrorCode::TooManyRequests,
     ];
 
     #[test]

@@ -207,10 +207,29 @@ pub enum ClientMessage {
         /// The paired origin.
         origin: String,
     },
+    /// Ask the person to let this origin write to a removable disk the
+    /// helper found ([`Approval::Needed`]).
+    RequestDevice {
+        /// The recorder's id.
+        recorder_id: String,
+    },
+    /// The helper's own page only: let the request showing `code` write.
+    ApproveDevice {
+        /// The code the helper showed.
+        code: String,
+        /// The second confirmation a large disk needs.
+        #[serde(default)]
+        confirm_large: bool,
+    },
+    /// The helper's own page only: refuse the device request showing `code`.
+    DenyDevice {
+        /// The code the helper showed.
+        code: String,
+    },
 }
 
 /// The `type` of every client message, as [`ClientMessage`] names them.
-pub const CLIENT_MESSAGE_TYPES: [&str; 10] = [
+pub const CLIENT_MESSAGE_TYPES: [&str; 13] = [
     "hello",
     "listRecorders",
     "startWrite",
@@ -221,7 +240,42 @@ pub const CLIENT_MESSAGE_TYPES: [&str; 10] = [
     "approvePairing",
     "denyPairing",
     "revokePairing",
+    "requestDevice",
+    "approveDevice",
+    "denyDevice",
 ];
+
+/// Whether a page may write to a removable disk the helper found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Approval {
+    /// Not approved for this origin: `requestDevice` asks the person.
+    Needed,
+    /// A request waits for the person.
+    Asked,
+    /// The person let this origin write to it.
+    Approved,
+}
+
+/// A device request waiting for the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceRequest {
+    /// The short code shown beside the request (and to the page).
+    pub code: String,
+    /// The origin that asks.
+    pub origin: String,
+    /// The recorder it asks for.
+    pub recorder_id: String,
+    /// The device as people read it: `SanDisk Ultra 32 GB (sdb)`.
+    pub device: String,
+    /// The disk's size.
+    pub size_bytes: u64,
+    /// Its approval needs a second confirmation (`confirmLarge`).
+    pub large: bool,
+    /// Seconds since it asked.
+    pub age_seconds: u64,
+}
 
 /// A pairing request waiting for the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +338,12 @@ pub struct RecorderDescription {
     /// The drive can simulate (Test Write) on the loaded medium.
     #[serde(default)]
     pub can_simulate: bool,
+    /// A disk's size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// A removable disk the helper found: whether this origin may write to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
 }
 
 /// Decoded sense data attached to an error.
@@ -413,6 +473,16 @@ pub enum ServerMessage {
         pending: Vec<PairingRequest>,
         /// Origins holding a token.
         paired: Vec<PairedOrigin>,
+        /// Device requests waiting for the user.
+        #[serde(default)]
+        devices: Vec<DeviceRequest>,
+    },
+    /// Answer to requestDevice: the request waits for the person.
+    DeviceRequested {
+        /// The recorder asked for.
+        recorder_id: String,
+        /// The code the helper shows beside the request.
+        code: String,
     },
     /// A request failed, or the session broke a rule.
     Error {
@@ -521,6 +591,14 @@ mod tests {
             ClientMessage::ApprovePairing { code: "A".into() },
             ClientMessage::DenyPairing { code: "A".into() },
             ClientMessage::RevokePairing { origin: "o".into() },
+            ClientMessage::RequestDevice {
+                recorder_id: "r".into(),
+            },
+            ClientMessage::ApproveDevice {
+                code: "A".into(),
+                confirm_large: false,
+            },
+            ClientMessage::DenyDevice { code: "A".into() },
         ];
         let names: Vec<String> = all
             .iter()

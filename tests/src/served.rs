@@ -54,7 +54,7 @@ impl Helper {
             .await
             .unwrap_or_else(|e| panic!("server did not start: {e}"));
         let registry = std::sync::Arc::clone(&server.state.registry);
-        let recorders = tokio::task::spawn_blocking(move || registry.list(0))
+        let recorders = tokio::task::spawn_blocking(move || registry.list(0, None))
             .await
             .unwrap_or_else(|e| panic!("list: {e}"))
             .into_iter()

@@ -1,7 +1,7 @@
 //! Compressed disk images flashed from the burning page: an xz, a gzip, a
 //! zstd (with and without its content size), a bzip2 and a zip image, packed
 //! by the real tools, chosen in the page and written to an emulated USB disk,
-//! decoded in the page on the way, in Chromium and Firefox; the disk
+//! decoded in the page on the way, in Chromium, Firefox and WebKit; the disk
 //! equals the image byte for byte, the verify passed, and the last one is
 //! ejected when done. A truncated xz fails naming the offset, and
 //! nothing is written past the good data.

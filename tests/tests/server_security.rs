@@ -312,7 +312,10 @@ async fn the_helpers_own_page_approves_pairings_and_no_other_page_can() {
     let id = status_of(&body)["id"].as_str().unwrap().to_owned();
     let mut own = helper.session().await;
     own.send(json!({"type": "listPairings"})).await;
-    let ServerMessage::Pairings { pending, paired } = own.recv().await else {
+    let ServerMessage::Pairings {
+        pending, paired, ..
+    } = own.recv().await
+    else {
         panic!()
     };
     assert_eq!((pending.len(), paired.len()), (1, 0));
@@ -328,7 +331,10 @@ async fn the_helpers_own_page_approves_pairings_and_no_other_page_can() {
     );
     own.send(json!({"type": "approvePairing", "code": pending[0].code}))
         .await;
-    let ServerMessage::Pairings { pending, paired } = own.recv().await else {
+    let ServerMessage::Pairings {
+        pending, paired, ..
+    } = own.recv().await
+    else {
         panic!()
     };
     assert!(pending.is_empty());
@@ -438,4 +444,154 @@ async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
         .http("GET", "/v1/status", &[("Sec-Fetch-Site", "cross-site")])
         .await;
     assert_eq!(status, 403);
+}
+
+/// A page's origin the helper lets in without pairing.
+const SITE: &str = "https://site.example";
+
+async fn list(
+    c: &mut webburn_tests::served::Client,
+) -> Vec<webburn_shared::protocol::RecorderDescription> {
+    c.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = c.recv().await else {
+        panic!("no recorder list")
+    };
+    recorders
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_writes_to_a_removable_disk_only_after_the_person_allows_it_on_the_helper() {
+    use webburn_shared::protocol::Approval;
+    let helper = Helper::start(&[",profile=disk,capacity=4MiB,ask"], |c| {
+        c.allowed_origins = vec![SITE.into(), "https://other.example".into()];
+    })
+    .await;
+    let stick = helper.recorders[0].clone();
+    let mut page = helper.connect(Some(SITE), None, None).await.unwrap();
+    page.hello().await;
+    let listed = list(&mut page).await;
+    assert_eq!(listed[0].approval, Some(Approval::Needed));
+    assert_eq!(listed[0].size_bytes, Some(4 << 20));
+    // Not approved: nothing is written.
+    let data = vec![0x5Au8; 32 * 2048];
+    let refused = page.burn(1, &stick, 0, &data, 64 * 1024).await;
+    assert_eq!(refused.hresult(), HResult::E_ACCESSDENIED);
+    assert_eq!(refused.sent, 0);
+    let ServerMessage::WriteResult { detail, .. } = &refused.result else {
+        panic!("{:?}", refused.result)
+    };
+    assert!(detail.contains("ask on the helper"), "{detail}");
+    // The page asks; the helper's own page sees who wants what.
+    page.send(json!({"type": "requestDevice", "recorderId": stick}))
+        .await;
+    let ServerMessage::DeviceRequested { code, recorder_id } = page.recv().await else {
+        panic!()
+    };
+    assert_eq!(recorder_id, stick);
+    assert_eq!(list(&mut page).await[0].approval, Some(Approval::Asked));
+    // A page cannot approve itself.
+    page.send(json!({"type": "approveDevice", "code": code}))
+        .await;
+    let ServerMessage::Error {
+        code: why, hresult, ..
+    } = page.recv().await
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (why.as_str(), hresult),
+        ("notAllowed", HResult::E_ACCESSDENIED)
+    );
+    let mut own = helper.session().await;
+    own.send(json!({"type": "listPairings"})).await;
+    let ServerMessage::Pairings { devices, .. } = own.recv().await else {
+        panic!()
+    };
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].origin, SITE);
+    assert_eq!(devices[0].device, "WEBBURN EMULATED DISK 4 MB");
+    assert!(!devices[0].large);
+    own.send(json!({"type": "approveDevice", "code": code}))
+        .await;
+    let ServerMessage::Pairings { devices, .. } = own.recv().await else {
+        panic!()
+    };
+    assert!(devices.is_empty());
+    assert_eq!(list(&mut page).await[0].approval, Some(Approval::Approved));
+    let burned = page.burn(2, &stick, 0, &data, 64 * 1024).await;
+    assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
+    let image = std::fs::read(&helper.images[0]).unwrap();
+    assert_eq!(&image[..data.len()], &data[..]);
+    // Another site is still asked about.
+    let mut other = helper
+        .connect(Some("https://other.example"), None, None)
+        .await
+        .unwrap();
+    other.hello().await;
+    assert_eq!(list(&mut other).await[0].approval, Some(Approval::Needed));
+    let refused = other.burn(1, &stick, 0, &data, 64 * 1024).await;
+    assert_eq!(refused.hresult(), HResult::E_ACCESSDENIED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_over_256_gb_takes_a_second_confirmation_and_bad_requests_are_refused() {
+    use webburn_shared::protocol::Approval;
+    let helper = Helper::start(
+        &[
+            ",profile=disk,capacity=4MiB",
+            ",profile=disk,capacity=300GB,ask",
+        ],
+        |c| c.allowed_origins = vec![SITE.into()],
+    )
+    .await;
+    let (plain, big) = (helper.recorders[0].clone(), helper.recorders[1].clone());
+    let mut page = helper.connect(Some(SITE), None, None).await.unwrap();
+    page.hello().await;
+    let mut own = helper.session().await;
+    // A disk over 256 GB takes the second confirmation.
+    page.send(json!({"type": "requestDevice", "recorderId": big}))
+        .await;
+    let ServerMessage::DeviceRequested { code, .. } = page.recv().await else {
+        panic!()
+    };
+    own.send(json!({"type": "approveDevice", "code": code}))
+        .await;
+    let ServerMessage::Error {
+        code: why,
+        hresult,
+        detail,
+        ..
+    } = own.recv().await
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (why.as_str(), hresult),
+        ("needsConfirmation", HResult::E_INVALIDARG)
+    );
+    assert!(detail.contains("300 GB"), "{detail}");
+    own.send(json!({"type": "approveDevice", "code": code, "confirmLarge": true}))
+        .await;
+    let ServerMessage::Pairings { .. } = own.recv().await else {
+        panic!()
+    };
+    assert_eq!(list(&mut page).await[1].approval, Some(Approval::Approved));
+    // A refused request, and asking for a drive that needs no approval.
+    own.send(json!({"type": "denyDevice", "code": "NOPE42"}))
+        .await;
+    let ServerMessage::Error { code: why, .. } = own.recv().await else {
+        panic!()
+    };
+    assert_eq!(why.as_str(), "noSuchCode");
+    page.send(json!({"type": "requestDevice", "recorderId": plain}))
+        .await;
+    let ServerMessage::Error { code: why, .. } = page.recv().await else {
+        panic!()
+    };
+    assert_eq!(why.as_str(), "notAllowed");
+    assert_eq!(
+        list(&mut page).await[0].approval,
+        None,
+        "a configured disk needs none"
+    );
 }

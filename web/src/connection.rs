@@ -522,7 +522,7 @@ impl Connection {
                     let _ = w.send(Ok(recorders));
                 }
             }
-            p @ ServerMessage::Pairings { .. } => {
+            p @ (ServerMessage::Pairings { .. } | ServerMessage::DeviceRequested { .. }) => {
                 if let Some(w) = self.0.borrow_mut().pairings.pop_front() {
                     let _ = w.send(Ok(p));
                 }

@@ -134,6 +134,8 @@ export interface WebburnError extends Error {
 export interface Pairings {
   pending: { code: string; origin: string; ageSeconds: number }[];
   paired: { origin: string; ageSeconds: number }[];
+  /** Pages asking to write to a removable disk (`large`: allowing it needs `confirmLarge`). */
+  devices: { code: string; origin: string; recorderId: string; device: string; sizeBytes: number; large: boolean; ageSeconds: number }[];
 }
 
 /** DiscMaster2.state values. */

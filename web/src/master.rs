@@ -197,8 +197,9 @@ impl DiscMaster2 {
             .remove_event_listener_with_callback(kind, listener)
     }
 
-    /// The helper's own page only: waiting pairing requests and paired
-    /// origins, `{pending: [{code, origin, ageSeconds}], paired: [{origin, ageSeconds}]}`.
+    /// The helper's own page only: waiting pairing requests, paired
+    /// origins and device requests, `{pending: [{code, origin, ageSeconds}],
+    /// paired: [{origin, ageSeconds}], devices: [{code, origin, device, large, ..}]}`.
     #[wasm_bindgen(js_name = listPairings, unchecked_return_type = "Promise<Pairings>")]
     pub fn list_pairings(&self) -> Promise {
         self.pairing(ClientMessage::ListPairings)
@@ -221,6 +222,33 @@ impl DiscMaster2 {
     pub fn revoke_pairing(&self, origin: String) -> Promise {
         self.pairing(ClientMessage::RevokePairing { origin })
     }
+
+    /// Asks the person at the computer to let this page write to a
+    /// removable disk the helper found (a recorder whose `approval` is
+    /// `needed`); resolves with the short code the helper shows beside the
+    /// request. The recorder's `approval` says `asked` until the person
+    /// decides (list again with `refresh`).
+    #[wasm_bindgen(js_name = requestDevice, unchecked_return_type = "Promise<string>")]
+    pub fn request_device(&self, recorder_id: String) -> Promise {
+        self.pairing(ClientMessage::RequestDevice { recorder_id })
+    }
+
+    /// The helper's own page only: let the page of the device request
+    /// showing `code` write to its disk; a disk over 256 GB needs
+    /// `confirmLarge` (else `code` `needsConfirmation`).
+    #[wasm_bindgen(js_name = approveDevice, unchecked_return_type = "Promise<Pairings>")]
+    pub fn approve_device(&self, code: String, confirm_large: bool) -> Promise {
+        self.pairing(ClientMessage::ApproveDevice {
+            code,
+            confirm_large,
+        })
+    }
+
+    /// The helper's own page only: refuse the device request showing `code`.
+    #[wasm_bindgen(js_name = denyDevice, unchecked_return_type = "Promise<Pairings>")]
+    pub fn deny_device(&self, code: String) -> Promise {
+        self.pairing(ClientMessage::DenyDevice { code })
+    }
 }
 
 impl DiscMaster2 {
@@ -234,12 +262,18 @@ impl DiscMaster2 {
         let connection = self.connection.clone();
         future_to_promise(async move {
             match connection.pairing(&msg).await? {
-                ServerMessage::Pairings { pending, paired } => {
+                ServerMessage::Pairings {
+                    pending,
+                    paired,
+                    devices,
+                } => {
                     let out = Object::new();
                     Reflect::set(&out, &"pending".into(), &to_js(&pending)?)?;
                     Reflect::set(&out, &"paired".into(), &to_js(&paired)?)?;
+                    Reflect::set(&out, &"devices".into(), &to_js(&devices)?)?;
                     Ok(out.into())
                 }
+                ServerMessage::DeviceRequested { code, .. } => Ok(code.into()),
                 other => Err(hresult_error(
                     HResult::E_FAIL,
                     &format!("unexpected answer {other:?}"),

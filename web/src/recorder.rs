@@ -4,7 +4,7 @@
 use js_sys::Array;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use webburn_shared::MediumKind;
-use webburn_shared::protocol::RecorderDescription;
+use webburn_shared::protocol::{Approval, RecorderDescription};
 
 use crate::connection::Connection;
 
@@ -118,5 +118,31 @@ impl DiscRecorder2 {
     #[wasm_bindgen(getter, js_name = inUse)]
     pub fn in_use(&self) -> bool {
         self.desc.in_use
+    }
+
+    /// A disk's size in bytes (webburn addition).
+    #[wasm_bindgen(getter, js_name = sizeBytes)]
+    pub fn size_bytes(&self) -> Option<f64> {
+        // Exact in a double up to 8 PiB.
+        self.desc.size_bytes.map(|b| b as f64)
+    }
+
+    /// A removable disk the helper found: `needed` (ask with
+    /// `DiscMaster2.requestDevice`), `asked` (the person has not decided
+    /// yet) or `approved`; absent when the recorder needs no approval
+    /// (webburn addition).
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"needed\" | \"asked\" | \"approved\" | undefined"
+    )]
+    pub fn approval(&self) -> Option<String> {
+        self.desc.approval.map(|a| {
+            match a {
+                Approval::Needed => "needed",
+                Approval::Asked => "asked",
+                Approval::Approved => "approved",
+            }
+            .to_owned()
+        })
     }
 }

@@ -30,6 +30,21 @@ pub struct RemovableDisk {
     pub bus: &'static str,
     /// Why it must not be written, when the system uses it.
     pub in_use: Option<String>,
+    /// Where sysfs has its block device (the USB port and SCSI host, new
+    /// with every plug-in).
+    #[serde(skip)]
+    pub sysfs: String,
+}
+
+impl RemovableDisk {
+    /// What tells this disk from another that later gets the same node:
+    /// where and when it was plugged in, vendor, model and size.
+    pub fn identity(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.sysfs, self.vendor, self.model, self.size_bytes
+        )
+    }
 }
 
 fn text(path: &Path) -> String {
@@ -84,6 +99,7 @@ pub fn removable_disks(view: &SystemView) -> Vec<RemovableDisk> {
                 model: text(&dev.join("model")),
                 bus,
                 in_use: view.check(&block).err().map(|e| e.to_string()),
+                sysfs: path.into_owned(),
                 block,
             });
         }

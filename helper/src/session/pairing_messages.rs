@@ -1,13 +1,16 @@
-//! Pairing management from the helper's own page: the same operations as
-//! `webburn-helper pair`, answered with the state after the change.
+//! Pairing and device approval from the helper's own page: the same
+//! pairing operations as `webburn-helper pair`, and the answers to pages
+//! asking for removable disks, answered with the state after the change.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use webburn_shared::ErrorCode;
 use webburn_shared::protocol::{ClientMessage, PairedOrigin, PairingRequest, ServerMessage};
 
+use crate::state::device_approvals::ApprovalError;
 use crate::state::pairing_store::normalize_origin;
 use crate::state::pairing_store::{PairingError, PairingStore, Pending};
+use crate::state::registry::{Registry, RequestError};
 
 fn failure(e: &PairingError) -> ServerMessage {
     match e {
@@ -16,8 +19,40 @@ fn failure(e: &PairingError) -> ServerMessage {
     }
 }
 
-/// Runs a pairing message (blocking file I/O) and returns the answer.
-pub(super) fn handle(store: &PairingStore, msg: &ClientMessage) -> ServerMessage {
+fn approval_code(e: &ApprovalError) -> ErrorCode {
+    match e {
+        ApprovalError::NoSuchCode(_) => ErrorCode::NoSuchCode,
+        ApprovalError::NeedsConfirmation(_) => ErrorCode::NeedsConfirmation,
+        ApprovalError::TooMany => ErrorCode::TooManyRequests,
+        ApprovalError::Code(_) => ErrorCode::Internal,
+    }
+}
+
+/// The error code a failed `requestDevice` is answered with.
+pub(super) fn request_error_code(e: &RequestError) -> ErrorCode {
+    match e {
+        RequestError::NotAsked(_) => ErrorCode::NotAllowed,
+        RequestError::Approval(e) => approval_code(e),
+    }
+}
+
+/// Runs a pairing or device message (blocking file I/O) and returns the answer.
+pub(super) fn handle(
+    store: &PairingStore,
+    registry: &Registry,
+    msg: &ClientMessage,
+) -> ServerMessage {
+    let decided = match msg {
+        ClientMessage::ApproveDevice {
+            code,
+            confirm_large,
+        } => registry.approve_device(code, *confirm_large).map(drop),
+        ClientMessage::DenyDevice { code } => registry.deny_device(code).map(drop),
+        _ => Ok(()),
+    };
+    if let Err(e) = decided {
+        return ServerMessage::error(approval_code(&e), e.to_string());
+    }
     let changed = match msg {
         ClientMessage::ApprovePairing { code } => store.approve(code).map(|origin| {
             tracing::warn!(%origin, "pairing approved from the helper's page");
@@ -59,6 +94,7 @@ pub(super) fn handle(store: &PairingStore, msg: &ClientMessage) -> ServerMessage
                     age_seconds: now.saturating_sub(p.created),
                 })
                 .collect(),
+            devices: registry.device_requests(),
         },
         Err(e) => failure(&e),
     }

@@ -26,6 +26,8 @@ pub(crate) struct WriteContext<'a> {
     pub registry: &'a Arc<Registry>,
     /// The session that writes.
     pub session: SessionId,
+    /// Its page's origin, for the disks that ask (`None`: the helper's own page).
+    pub origin: Option<&'a str>,
     /// Where the targets' events go.
     pub events: &'a UnboundedSender<WriteEvent>,
     /// A kiosk's history, which counts every disc.
@@ -139,11 +141,13 @@ fn prepare(
             "no recorder was named",
         ));
     }
-    let claim = ctx.registry.claim(recorder_id, ctx.session).map_err(|h| {
-        let detail = if h == HResult::E_IMAPI_RECORDER_LOCKED {
-            format!("{recorder_id} is in use by another session")
-        } else {
-            format!("this helper offers no recorder {recorder_id:?}")
+    let claim = ctx.registry.claim(recorder_id, ctx.session, ctx.origin).map_err(|h| {
+        let detail = match h {
+            HResult::E_IMAPI_RECORDER_LOCKED => format!("{recorder_id} is in use by another session"),
+            HResult::E_ACCESSDENIED => format!(
+                "{recorder_id} is a disk the person has not allowed this site to write to: ask on the helper first"
+            ),
+            _ => format!("this helper offers no recorder {recorder_id:?}"),
         };
         EngineError::new(h, detail)
     })?;

@@ -119,6 +119,15 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], PairingError> {
     Ok(b)
 }
 
+/// A short code people compare and type: six letters and digits that are
+/// not mistaken for each other (no 0/O, 1/I/L).
+pub(crate) fn new_code() -> Result<String, PairingError> {
+    Ok(random_bytes::<6>()?
+        .iter()
+        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
+        .collect())
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
@@ -194,10 +203,7 @@ impl PairingStore {
             if s.pending.iter().filter(|p| p.is_waiting()).count() >= MAX_PENDING {
                 return Err(PairingError::TooMany);
             }
-            let code: String = random_bytes::<6>()?
-                .iter()
-                .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
-                .collect();
+            let code = new_code()?;
             let p = Pending {
                 id: hex(&random_bytes::<16>()?),
                 code,

@@ -1,9 +1,11 @@
 //! The recorders the helper offers, and which session holds which.
 //!
 //! The helper offers the recorders named in its configuration and, unless
-//! turned off, the optical drives the system has (discovered afresh with
-//! every list). Disks and USB sticks are offered only when configured: a page
-//! must never be able to pick the user's own disk. A client picks a recorder
+//! turned off, the optical drives and removable disks the system has
+//! (discovered afresh with every list). A removable disk it found (or one
+//! configured with `,ask`) is written by a page only after the person
+//! approved it for that page's origin ([`super::device_approvals`]); the
+//! system's own and mounted disks are never found. A client picks a recorder
 //! by id and can never make the helper open a path of its choosing.
 //!
 //! A device is open only while a session writes to it (or for a moment while
@@ -15,7 +17,13 @@ use std::time::{Duration, Instant};
 use webburn_shared::HResult;
 use webburn_shared::protocol::RecorderDescription;
 
-use crate::devices::{DeviceError, Recorder, RecorderInfo};
+use webburn_shared::protocol::{Approval, DeviceRequest};
+
+use super::device_approvals::{ApprovalError, Device, DeviceApprovals};
+use crate::devices::removable::size_label;
+use webburn_shared::MediumKind;
+
+use crate::devices::{DeviceError, Found, Recorder, RecorderInfo};
 
 /// A session's identity within the server.
 pub type SessionId = u64;
@@ -33,8 +41,12 @@ pub const RELEASE_WAIT: Duration = Duration::from_secs(5);
 /// old session noticing the socket closed.
 pub const HELD_WAIT: Duration = Duration::from_secs(1);
 
-/// Finds the ids of the system's optical drives.
-pub type Discover = fn() -> Vec<String>;
+/// Finds the system's optical drives and removable disks.
+pub type Discover = fn() -> Vec<Found>;
+
+/// The option after a configured recorder's id that makes pages ask the
+/// person before writing to it, as they do for removable disks the helper finds.
+pub const ASK_OPTION: &str = ",ask";
 
 #[derive(Debug)]
 struct Entry {
@@ -53,6 +65,68 @@ struct Entry {
     cached: Option<RecorderInfo>,
     /// Found by discovery rather than configured: forgotten when it vanishes.
     discovered: bool,
+    /// Pages need the person's approval to write to it: what tells the
+    /// device apart and its block device (`sdb`), for people.
+    ask: Option<Ask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ask {
+    identity: String,
+    block: Option<String>,
+}
+
+impl Entry {
+    fn new(id: String, spec: String, discovered: bool, ask: Option<Ask>) -> Entry {
+        Entry {
+            id,
+            spec,
+            open: None,
+            holder: None,
+            releasing: false,
+            describing: false,
+            cached: None,
+            discovered,
+            ask,
+        }
+    }
+
+    /// The device the person is asked about, once it was described.
+    fn device(&self) -> Option<Device> {
+        let ask = self.ask.as_ref()?;
+        let info = self.cached.as_ref()?;
+        let size_bytes = size_of(info).unwrap_or(0);
+        let mut label = format!("{} {}", info.vendor_id.trim(), info.product_id.trim());
+        label = format!("{} {}", label.trim(), size_label(size_bytes));
+        if let Some(block) = &ask.block {
+            label = format!("{label} ({block})");
+        }
+        Some(Device {
+            id: self.id.clone(),
+            identity: ask.identity.clone(),
+            label,
+            size_bytes,
+        })
+    }
+}
+
+/// A disk's size in bytes.
+fn size_of(info: &RecorderInfo) -> Option<u64> {
+    if info.medium != MediumKind::Disk {
+        return None;
+    }
+    Some(info.capacity_sectors? * u64::from(info.block_size?))
+}
+
+/// Why a device request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// No recorder with this id needs an approval.
+    #[error("{0} is not a device pages ask for")]
+    NotAsked(String),
+    /// The approvals refused it.
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
 }
 
 /// The offered recorders.
@@ -63,9 +137,11 @@ pub struct Registry {
     /// waiting for it look again.
     changed: Condvar,
     discover: Option<Discover>,
+    /// Who may write to the disks that ask (locked after `entries`).
+    approvals: Mutex<DeviceApprovals>,
 }
 
-fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
+fn describe(info: &RecorderInfo, in_use: bool, approval: Option<Approval>) -> RecorderDescription {
     RecorderDescription {
         id: info.id.clone(),
         kind: info.kind.to_owned(),
@@ -82,6 +158,8 @@ fn describe(info: &RecorderInfo, in_use: bool) -> RecorderDescription {
         in_use,
         write_speeds: info.write_speeds.clone(),
         can_simulate: info.can_simulate,
+        size_bytes: size_of(info),
+        approval,
     }
 }
 
@@ -92,57 +170,82 @@ fn describe_now(spec: &str) -> Option<RecorderInfo> {
 
 impl Registry {
     /// Checks that every configured id opens (a typo fails the start, not the
-    /// first burn); `discover`, if given, adds the system's optical drives.
+    /// first burn); `discover`, if given, adds the system's optical drives
+    /// and removable disks. An id ending in [`ASK_OPTION`] is written only
+    /// with the person's approval.
     pub fn open(
         ids: &[String],
         discover: Option<Discover>,
     ) -> Result<Registry, (String, DeviceError)> {
         let mut entries = Vec::with_capacity(ids.len());
         for id in ids {
-            let recorder = Recorder::open(id).map_err(|e| (id.clone(), e))?;
-            entries.push(Entry {
-                id: recorder.id().to_owned(),
-                spec: id.clone(),
-                cached: recorder.describe().ok(),
-                open: None,
-                holder: None,
-                releasing: false,
-                describing: false,
-                discovered: false,
+            let (spec, asks) = match id.strip_suffix(ASK_OPTION) {
+                Some(spec) => (spec, true),
+                None => (id.as_str(), false),
+            };
+            let recorder = Recorder::open(spec).map_err(|e| (id.clone(), e))?;
+            let rid = recorder.id().to_owned();
+            let ask = asks.then(|| Ask {
+                identity: rid.clone(),
+                block: None,
             });
+            let mut entry = Entry::new(rid, spec.to_owned(), false, ask);
+            entry.cached = recorder.describe().ok();
+            entries.push(entry);
         }
         Ok(Registry {
             entries: Mutex::new(entries),
             changed: Condvar::new(),
             discover,
+            approvals: Mutex::new(DeviceApprovals::default()),
         })
+    }
+
+    fn approvals(&self) -> std::sync::MutexGuard<'_, DeviceApprovals> {
+        self.approvals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds drives that appeared, forgets free ones that went away.
+    /// Adds devices that appeared, forgets free ones that went away or
+    /// were replaced by another device at the same id (and their approvals).
     fn rediscover(&self) {
         let Some(discover) = self.discover else {
             return;
         };
-        let found = discover();
-        let mut entries = self.lock();
-        entries.retain(|e| !e.discovered || e.holder.is_some() || found.contains(&e.id));
-        for id in found {
-            if !entries.iter().any(|e| e.id == id) {
-                entries.push(Entry {
-                    spec: id.clone(),
-                    id,
-                    open: None,
-                    holder: None,
-                    releasing: false,
-                    describing: false,
-                    cached: None,
-                    discovered: true,
+        let found: Vec<(String, Option<Ask>)> = discover()
+            .into_iter()
+            .map(|f| {
+                let ask = f.disk.map(|d| Ask {
+                    identity: d.identity,
+                    block: Some(d.block),
                 });
+                (f.id, ask)
+            })
+            .collect();
+        let mut entries = self.lock();
+        let mut gone = Vec::new();
+        entries.retain(|e| {
+            let keep = !e.discovered
+                || e.holder.is_some()
+                || found.iter().any(|(id, ask)| *id == e.id && *ask == e.ask);
+            if !keep {
+                gone.push(e.id.clone());
             }
+            keep
+        });
+        for (id, ask) in found {
+            if !entries.iter().any(|e| e.id == id) {
+                entries.push(Entry::new(id.clone(), id, true, ask));
+            }
+        }
+        let mut approvals = self.approvals();
+        for id in gone {
+            approvals.forget(&id);
         }
     }
 
@@ -150,7 +253,9 @@ impl Registry {
     /// A recorder a session holds is shown from its last description: asking
     /// it now could get in the way of that session's write. A drive never
     /// described (no permission, say) is left out.
-    pub fn list(&self, asker: SessionId) -> Vec<RecorderDescription> {
+    /// `origin` is the asking page's (`None`: the helper's own page), for
+    /// the disks that ask.
+    pub fn list(&self, asker: SessionId, origin: Option<&str>) -> Vec<RecorderDescription> {
         self.rediscover();
         let ids: Vec<String> = self.lock().iter().map(|e| e.id.clone()).collect();
         let mut out = Vec::with_capacity(ids.len());
@@ -180,8 +285,13 @@ impl Registry {
                 entry.cached.clone_from(&fresh);
             }
             let in_use = entry.holder.is_some_and(|h| h != asker);
+            let approval = match (entry.device(), origin) {
+                (Some(device), Some(origin)) => Some(self.approvals().state(origin, &device)),
+                (Some(_), None) => Some(Approval::Approved),
+                (None, _) => None,
+            };
             if let Some(info) = fresh.as_ref().or(entry.cached.as_ref()) {
-                out.push(describe(info, in_use));
+                out.push(describe(info, in_use, approval));
             }
         }
         out
@@ -195,13 +305,23 @@ impl Registry {
             .and_then(|e| e.cached.clone())
     }
 
-    /// Opens `id` for `session` (blocking: it opens the device): E_INVALIDARG
-    /// if not offered, E_IMAPI_RECORDER_LOCKED if another session or program
+    /// Opens `id` for `session` of a page of `origin` (`None`: the helper's
+    /// own page) (blocking: it opens the device): E_INVALIDARG if not
+    /// offered, E_ACCESSDENIED if it is a disk the person has not approved
+    /// for `origin`, E_IMAPI_RECORDER_LOCKED if another session or program
     /// has it. A recorder another session holds is waited for up to
     /// [`HELD_WAIT`], one whose session has ended up to [`RELEASE_WAIT`]
     /// while its last WRITE completes. The recorder is
     /// freed when the returned claim is dropped.
-    pub fn claim(self: &Arc<Self>, id: &str, session: SessionId) -> Result<Claim, HResult> {
+    pub fn claim(
+        self: &Arc<Self>,
+        id: &str,
+        session: SessionId,
+        origin: Option<&str>,
+    ) -> Result<Claim, HResult> {
+        if let Some(origin) = origin {
+            self.check_approved(id, origin)?;
+        }
         let spec = self.reserve(id, session)?;
         // The last holder's handles may still be closing the device (its
         // session drops them a moment after the release): an open refused
@@ -238,6 +358,62 @@ impl Registry {
             }
             (_, None) => Err(HResult::E_DEV_NOT_EXIST),
         }
+    }
+
+    /// E_ACCESSDENIED unless `origin` may write to `id` (a device that asks,
+    /// still the one that was approved: discovery runs again first).
+    fn check_approved(&self, id: &str, origin: &str) -> Result<(), HResult> {
+        let asks = self.lock().iter().any(|e| e.id == id && e.ask.is_some());
+        if !asks {
+            return Ok(());
+        }
+        self.rediscover();
+        let entries = self.lock();
+        let device = entries
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or(HResult::E_INVALIDARG)?
+            .device();
+        match device {
+            Some(d) if self.approvals().allowed(origin, &d) => Ok(()),
+            _ => {
+                tracing::warn!(%origin, recorder = id, "a page tried to write to a disk the person has not approved for it");
+                Err(HResult::E_ACCESSDENIED)
+            }
+        }
+    }
+
+    /// A page of `origin` asks the person for disk `id`; the code shown
+    /// beside the request.
+    pub fn request_device(&self, id: &str, origin: &str) -> Result<String, RequestError> {
+        let device = self
+            .lock()
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(Entry::device)
+            .ok_or_else(|| RequestError::NotAsked(id.to_owned()))?;
+        let code = self.approvals().request(origin, device.clone())?;
+        tracing::warn!(%origin, device = %device.label, %code, "a page asks to write to a disk");
+        Ok(code)
+    }
+
+    /// The person allows the device request showing `code`; the origin it let write.
+    pub fn approve_device(&self, code: &str, confirm_large: bool) -> Result<String, ApprovalError> {
+        let (origin, device) = self.approvals().approve(code, confirm_large)?;
+        tracing::warn!(%origin, %device, "the person let a page write to a disk");
+        Ok(origin)
+    }
+
+    /// The person refuses the device request showing `code`; the origin refused.
+    pub fn deny_device(&self, code: &str) -> Result<String, ApprovalError> {
+        let (origin, device) = self.approvals().deny(code)?;
+        tracing::info!(%origin, %device, "the person refused a page a disk");
+        Ok(origin)
+    }
+
+    /// The device requests waiting for the person.
+    pub fn device_requests(&self) -> Vec<DeviceRequest> {
+        self.approvals().waiting()
     }
 
     /// Marks `id` as `session`'s, waiting (on [`Registry::changed`]) while
@@ -347,25 +523,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
         let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
-        assert_eq!(reg.list(1).len(), 1);
-        let held = reg.claim(&id, 1).unwrap();
+        assert_eq!(reg.list(1, None).len(), 1);
+        let held = reg.claim(&id, 1, None).unwrap();
         assert_eq!(
-            reg.claim(&id, 1).unwrap_err(),
+            reg.claim(&id, 1, None).unwrap_err(),
             HResult::E_IMAPI_RECORDER_LOCKED,
             "one claim per recorder, also within a session"
         );
         assert_eq!(
-            reg.claim(&id, 2).unwrap_err(),
+            reg.claim(&id, 2, None).unwrap_err(),
             HResult::E_IMAPI_RECORDER_LOCKED
         );
-        assert!(reg.list(2)[0].in_use);
-        assert!(!reg.list(1)[0].in_use);
+        assert!(reg.list(2, None)[0].in_use);
+        assert!(!reg.list(1, None)[0].in_use);
         reg.release(&id, 2);
-        assert!(reg.list(2)[0].in_use, "only the holder releases");
+        assert!(reg.list(2, None)[0].in_use, "only the holder releases");
         drop(held);
-        assert!(reg.claim(&id, 2).is_ok());
+        assert!(reg.claim(&id, 2, None).is_ok());
         let elsewhere = format!("emulated:{}", dir.path().join("other.img").display());
-        assert_eq!(reg.claim(&elsewhere, 2).unwrap_err(), HResult::E_INVALIDARG);
+        assert_eq!(
+            reg.claim(&elsewhere, 2, None).unwrap_err(),
+            HResult::E_INVALIDARG
+        );
     }
 
     #[test]
@@ -373,9 +552,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
         let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
-        reg.list(1);
+        reg.list(1, None);
         drop(Recorder::open(&id).expect("free between writes: another program may open it"));
-        let held = reg.claim(&id, 1).unwrap();
+        let held = reg.claim(&id, 1, None).unwrap();
         assert!(Recorder::open(&id).is_err(), "open while held");
         drop(held);
         drop(Recorder::open(&id).expect("closed once released"));
@@ -389,12 +568,12 @@ mod tests {
             .map(|n| format!("emulated:{}", dir.path().join(n).display()))
             .collect();
         let reg = Arc::new(Registry::open(&ids, None).unwrap());
-        let a = reg.claim(&ids[0], 1).unwrap();
-        let _b = reg.claim(&ids[1], 1).unwrap();
+        let a = reg.claim(&ids[0], 1, None).unwrap();
+        let _b = reg.claim(&ids[1], 1, None).unwrap();
         drop(a);
-        assert!(reg.claim(&ids[0], 2).is_ok(), "a is free");
+        assert!(reg.claim(&ids[0], 2, None).is_ok(), "a is free");
         assert_eq!(
-            reg.claim(&ids[1], 2).unwrap_err(),
+            reg.claim(&ids[1], 2, None).unwrap_err(),
             HResult::E_IMAPI_RECORDER_LOCKED,
             "b is still held"
         );
@@ -405,19 +584,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = format!("emulated:{}", dir.path().join("r.img").display());
         let reg = Arc::new(Registry::open(std::slice::from_ref(&id), None).unwrap());
-        let held = reg.claim(&id, 1).unwrap();
+        let held = reg.claim(&id, 1, None).unwrap();
         reg.session_ending(1);
         let releaser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             drop(held);
         });
         let started = Instant::now();
-        assert!(reg.claim(&id, 2).is_ok(), "waited instead of LOCKED");
+        assert!(reg.claim(&id, 2, None).is_ok(), "waited instead of LOCKED");
         assert!(started.elapsed() < RELEASE_WAIT);
         releaser.join().unwrap();
     }
 
-    static FOUND: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static FOUND: Mutex<Vec<Found>> = Mutex::new(Vec::new());
 
     #[test]
     fn a_claim_waits_for_a_description_and_for_the_last_handle() {
@@ -432,7 +611,7 @@ mod tests {
         mark(true);
         let waiting = {
             let (reg, id) = (Arc::clone(&reg), id.clone());
-            std::thread::spawn(move || reg.claim(&id, 1).map(drop))
+            std::thread::spawn(move || reg.claim(&id, 1, None).map(drop))
         };
         std::thread::sleep(Duration::from_millis(100));
         mark(false);
@@ -441,25 +620,25 @@ mod tests {
         mark(true);
         let t = Instant::now();
         assert_eq!(
-            reg.claim(&id, 1).unwrap_err(),
+            reg.claim(&id, 1, None).unwrap_err(),
             HResult::E_IMAPI_RECORDER_LOCKED
         );
         assert!(t.elapsed() >= DESCRIBE_WAIT);
         mark(false);
         // The previous holder released it but its handle still locks the
         // image for a moment: the open is tried again.
-        let held = reg.claim(&id, 1).unwrap();
+        let held = reg.claim(&id, 1, None).unwrap();
         let handle = held.recorder().clone();
         drop(held);
         let closer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             drop(handle);
         });
-        assert!(reg.claim(&id, 2).is_ok());
+        assert!(reg.claim(&id, 2, None).is_ok());
         closer.join().unwrap();
     }
 
-    fn found() -> Vec<String> {
+    fn found() -> Vec<Found> {
         FOUND.lock().unwrap().clone()
     }
 
@@ -471,17 +650,126 @@ mod tests {
             dir.path().join("d.img").display()
         );
         let reg = Arc::new(Registry::open(&[], Some(found)).unwrap());
-        assert!(reg.list(1).is_empty());
-        FOUND.lock().unwrap().push(drive.clone());
-        let listed = reg.list(1);
+        assert!(reg.list(1, None).is_empty());
+        FOUND.lock().unwrap().push(Found {
+            id: drive.clone(),
+            disk: None,
+        });
+        let listed = reg.list(1, None);
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].current_profiles, [0x1B]);
-        let held = reg.claim(&drive, 1).unwrap();
+        let held = reg.claim(&drive, 1, None).unwrap();
         FOUND.lock().unwrap().clear();
-        assert_eq!(reg.list(2).len(), 1, "a held drive stays listed");
-        assert!(reg.list(2)[0].in_use);
+        assert_eq!(reg.list(2, None).len(), 1, "a held drive stays listed");
+        assert!(reg.list(2, None)[0].in_use);
         drop(held);
-        assert!(reg.list(2).is_empty(), "gone once free");
-        assert_eq!(reg.claim(&drive, 2).unwrap_err(), HResult::E_INVALIDARG);
+        assert!(reg.list(2, None).is_empty(), "gone once free");
+        assert_eq!(
+            reg.claim(&drive, 2, None).unwrap_err(),
+            HResult::E_INVALIDARG
+        );
+    }
+
+    static DISKS: Mutex<Vec<Found>> = Mutex::new(Vec::new());
+
+    fn disks() -> Vec<Found> {
+        DISKS.lock().unwrap().clone()
+    }
+
+    fn stick(id: &str, identity: &str) -> Found {
+        Found {
+            id: id.to_owned(),
+            disk: Some(crate::devices::FoundDisk {
+                block: "sdb".into(),
+                identity: identity.into(),
+            }),
+        }
+    }
+
+    const SITE: &str = "https://site.example";
+
+    #[test]
+    fn a_found_disk_is_written_only_by_the_origin_the_person_approved() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = format!(
+            "emulated:{},profile=disk,capacity=2MiB",
+            dir.path().join("stick.img").display()
+        );
+        Recorder::open(&id).unwrap();
+        *DISKS.lock().unwrap() = vec![stick(&id, "usb2/2-1 host4")];
+        let reg = Arc::new(Registry::open(&[], Some(disks)).unwrap());
+        let listed = reg.list(1, Some(SITE));
+        assert_eq!(listed[0].approval, Some(Approval::Needed));
+        assert_eq!(listed[0].size_bytes, Some(2 << 20));
+        assert_eq!(
+            reg.list(1, None)[0].approval,
+            Some(Approval::Approved),
+            "the own page"
+        );
+        assert_eq!(
+            reg.claim(&id, 1, Some(SITE)).unwrap_err(),
+            HResult::E_ACCESSDENIED
+        );
+        let code = reg.request_device(&id, SITE).unwrap();
+        let waiting = reg.device_requests();
+        assert_eq!(waiting[0].device, "WEBBURN EMULATED DISK 2 MB (sdb)");
+        assert_eq!(reg.list(1, Some(SITE))[0].approval, Some(Approval::Asked));
+        assert_eq!(
+            reg.claim(&id, 1, Some(SITE)).unwrap_err(),
+            HResult::E_ACCESSDENIED,
+            "still waiting"
+        );
+        assert_eq!(reg.approve_device(&code, false).unwrap(), SITE);
+        assert_eq!(
+            reg.list(1, Some(SITE))[0].approval,
+            Some(Approval::Approved)
+        );
+        drop(reg.claim(&id, 1, Some(SITE)).unwrap());
+        assert_eq!(
+            reg.claim(&id, 1, Some("https://other.example"))
+                .unwrap_err(),
+            HResult::E_ACCESSDENIED
+        );
+        // Another stick at the same node (plugged in again): asked afresh.
+        *DISKS.lock().unwrap() = vec![stick(&id, "usb2/2-1 host5")];
+        assert_eq!(
+            reg.claim(&id, 1, Some(SITE)).unwrap_err(),
+            HResult::E_ACCESSDENIED
+        );
+        assert_eq!(reg.list(1, Some(SITE))[0].approval, Some(Approval::Needed));
+        // Gone: nothing to ask for.
+        DISKS.lock().unwrap().clear();
+        assert!(reg.list(1, Some(SITE)).is_empty());
+        assert!(matches!(
+            reg.request_device(&id, SITE),
+            Err(RequestError::NotAsked(_))
+        ));
+    }
+
+    #[test]
+    fn a_configured_recorder_asks_with_the_ask_option_and_others_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = format!(
+            "emulated:{},profile=dvd+r",
+            dir.path().join("d.img").display()
+        );
+        let asks = format!(
+            "emulated:{},profile=disk,capacity=1MiB{ASK_OPTION}",
+            dir.path().join("s.img").display()
+        );
+        let reg = Arc::new(Registry::open(&[plain, asks], None).unwrap());
+        let listed = reg.list(1, Some(SITE));
+        assert_eq!(listed[0].approval, None);
+        assert_eq!(listed[1].approval, Some(Approval::Needed));
+        assert!(!listed[1].id.ends_with(ASK_OPTION), "{}", listed[1].id);
+        assert!(reg.claim(&listed[0].id, 1, Some(SITE)).is_ok());
+        assert!(matches!(
+            reg.request_device(&listed[0].id, SITE),
+            Err(RequestError::NotAsked(_))
+        ));
+        assert_eq!(
+            reg.claim(&listed[1].id, 1, Some(SITE)).unwrap_err(),
+            HResult::E_ACCESSDENIED
+        );
     }
 }

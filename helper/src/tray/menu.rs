@@ -3,8 +3,10 @@
 //! needs a desktop, so all of it is tested headless.
 
 use webburn_shared::WriteAction;
+use webburn_shared::protocol::DeviceRequest;
 
-use crate::state::pairing_store::{PairingError, PairingStore};
+use crate::state::pairing_store::PairingStore;
+use crate::state::registry::Registry;
 
 /// One busy drive as the tray names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub struct Snapshot {
     pub drives: Vec<DriveLine>,
     /// Sites asking to pair.
     pub pending: Vec<PendingLine>,
+    /// Sites asking to write to a removable disk.
+    pub devices: Vec<DeviceRequest>,
 }
 
 /// What a menu item does.
@@ -46,6 +50,16 @@ pub enum Action {
     Approve(String),
     /// Refuse the site with this pairing code.
     Deny(String),
+    /// Let the site of this device request write to the disk (a large one
+    /// only with `confirm_large`, its second confirmation).
+    AllowDevice {
+        /// The request's code.
+        code: String,
+        /// The second confirmation of a disk over 256 GB.
+        confirm_large: bool,
+    },
+    /// Refuse the device request with this code.
+    RefuseDevice(String),
     /// Open the helper's page in the browser.
     OpenPage,
     /// Stop the helper.
@@ -101,12 +115,53 @@ pub fn tooltip(s: &Snapshot) -> (String, String) {
     for p in &s.pending {
         lines.push(format!("{} asks to use your recorders", p.origin));
     }
+    for d in &s.devices {
+        lines.push(format!("{} wants to write to {}", d.origin, d.device));
+    }
     (format!("webburn: {}", status(s)), lines.join("\n"))
 }
 
-/// A pairing request waits: the icon asks for attention.
+/// A pairing or device request waits: the icon asks for attention.
 pub fn needs_attention(s: &Snapshot) -> bool {
-    !s.pending.is_empty()
+    !s.pending.is_empty() || !s.devices.is_empty()
+}
+
+/// A device request's submenu: allowing a large disk takes one more step,
+/// naming what is erased.
+fn device_entry(d: &DeviceRequest) -> Entry {
+    let allow = if d.large {
+        Entry::Submenu(
+            format!("Allow {} (a large disk)…", d.origin),
+            vec![Entry::Item(
+                format!("Yes, erase everything on {}", d.device),
+                Action::AllowDevice {
+                    code: d.code.clone(),
+                    confirm_large: true,
+                },
+            )],
+        )
+    } else {
+        Entry::Item(
+            format!("Allow {} (everything on it will be erased)", d.origin),
+            Action::AllowDevice {
+                code: d.code.clone(),
+                confirm_large: false,
+            },
+        )
+    };
+    Entry::Submenu(
+        format!(
+            "{} wants to write to {} (code {})",
+            d.origin, d.device, d.code
+        ),
+        vec![
+            allow,
+            Entry::Item(
+                format!("Refuse {}", d.origin),
+                Action::RefuseDevice(d.code.clone()),
+            ),
+        ],
+    )
 }
 
 /// The menu for `s`, top to bottom.
@@ -134,6 +189,10 @@ pub fn entries(s: &Snapshot) -> Vec<Entry> {
             ));
         }
     }
+    if !s.devices.is_empty() {
+        menu.push(Entry::Separator);
+        menu.extend(s.devices.iter().map(device_entry));
+    }
     menu.push(Entry::Separator);
     let open = if s.kiosk {
         "Open the kiosk page"
@@ -145,14 +204,26 @@ pub fn entries(s: &Snapshot) -> Vec<Entry> {
     menu
 }
 
-/// Carries out a pairing decision; returns the origin it was about.
-/// `None` for actions that are not pairing decisions.
-pub fn decide(store: &PairingStore, action: &Action) -> Option<Result<String, PairingError>> {
-    match action {
-        Action::Approve(code) => Some(store.approve(code)),
-        Action::Deny(code) => Some(store.deny(code)),
-        Action::OpenPage | Action::Quit => None,
-    }
+/// Carries out a pairing or device decision; returns the origin it was
+/// about, or why it failed. `None` for actions that are not decisions.
+pub fn decide(
+    store: &PairingStore,
+    registry: &Registry,
+    action: &Action,
+) -> Option<Result<String, String>> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    Some(match action {
+        Action::Approve(code) => store.approve(code).map_err(|e| text(&e)),
+        Action::Deny(code) => store.deny(code).map_err(|e| text(&e)),
+        Action::AllowDevice {
+            code,
+            confirm_large,
+        } => registry
+            .approve_device(code, *confirm_large)
+            .map_err(|e| text(&e)),
+        Action::RefuseDevice(code) => registry.deny_device(code).map_err(|e| text(&e)),
+        Action::OpenPage | Action::Quit => return None,
+    })
 }
 
 /// The program and arguments that open `url` in the user's browser.
@@ -275,6 +346,101 @@ mod tests {
         assert!(tooltip(&s).1.contains("https://burn.example asks"));
     }
 
+    fn device_request(large: bool) -> DeviceRequest {
+        DeviceRequest {
+            code: "M4QZ7R".into(),
+            origin: "https://site.example".into(),
+            recorder_id: "sg:/dev/sg1".into(),
+            device: "SanDisk Ultra 32 GB (sdb)".into(),
+            size_bytes: 32_000_000_000,
+            large,
+            age_seconds: 3,
+        }
+    }
+
+    #[test]
+    fn a_device_request_names_site_and_disk_and_a_large_one_asks_twice() {
+        let mut s = Snapshot {
+            devices: vec![device_request(false)],
+            ..Snapshot::default()
+        };
+        assert!(needs_attention(&s));
+        assert!(
+            tooltip(&s)
+                .1
+                .contains("https://site.example wants to write to SanDisk Ultra 32 GB (sdb)")
+        );
+        let menu = entries(&s);
+        let Entry::Submenu(label, choices) = &menu[2] else {
+            panic!("{menu:?}")
+        };
+        assert_eq!(
+            label,
+            "https://site.example wants to write to SanDisk Ultra 32 GB (sdb) (code M4QZ7R)"
+        );
+        let allow = Action::AllowDevice {
+            code: "M4QZ7R".into(),
+            confirm_large: false,
+        };
+        assert!(
+            matches!(&choices[0], Entry::Item(_, a) if *a == allow),
+            "{choices:?}"
+        );
+        assert_eq!(
+            choices[1],
+            Entry::Item(
+                "Refuse https://site.example".into(),
+                Action::RefuseDevice("M4QZ7R".into())
+            )
+        );
+        s.devices[0].large = true;
+        let menu = entries(&s);
+        let Entry::Submenu(_, choices) = &menu[2] else {
+            panic!("{menu:?}")
+        };
+        let Entry::Submenu(_, confirm) = &choices[0] else {
+            panic!("a large disk's Allow is a second step: {choices:?}")
+        };
+        assert_eq!(
+            confirm[0],
+            Entry::Item(
+                "Yes, erase everything on SanDisk Ultra 32 GB (sdb)".into(),
+                Action::AllowDevice {
+                    code: "M4QZ7R".into(),
+                    confirm_large: true
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn device_decisions_reach_the_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        let spec = format!(
+            "emulated:{},profile=disk,capacity=1MiB,ask",
+            dir.path().join("stick.img").display()
+        );
+        let reg = Registry::open(&[spec], None).unwrap();
+        let id = reg.list(1, None)[0].id.clone();
+        let code = reg.request_device(&id, "https://site.example").unwrap();
+        let allow = Action::AllowDevice {
+            code,
+            confirm_large: false,
+        };
+        assert_eq!(
+            decide(&store, &reg, &allow).unwrap().unwrap(),
+            "https://site.example"
+        );
+        let listed = reg.list(2, Some("https://site.example"));
+        assert_eq!(
+            listed[0].approval,
+            Some(webburn_shared::protocol::Approval::Approved)
+        );
+        let again = decide(&store, &reg, &Action::RefuseDevice("NOPE".into())).unwrap();
+        assert!(again.unwrap_err().contains("NOPE"));
+    }
+
     #[test]
     fn a_kiosk_opens_its_own_page() {
         let s = Snapshot {
@@ -288,22 +454,23 @@ mod tests {
     fn pairing_decisions_reach_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store = PairingStore::new(dir.path());
+        let reg = Registry::open(&[], None).unwrap();
         let (a, _) = store.request("https://a.example").unwrap();
         let (b, _) = store.request("https://b.example").unwrap();
-        let approved = decide(&store, &Action::Approve(a.code.clone())).unwrap();
+        let approved = decide(&store, &reg, &Action::Approve(a.code.clone())).unwrap();
         assert_eq!(approved.unwrap(), "https://a.example");
-        let refused = decide(&store, &Action::Deny(b.code.clone())).unwrap();
+        let refused = decide(&store, &reg, &Action::Deny(b.code.clone())).unwrap();
         assert_eq!(refused.unwrap(), "https://b.example");
         let (pending, paired) = store.list().unwrap();
         assert!(pending.iter().all(|p| !p.is_waiting()), "{pending:?}");
         assert!(paired.iter().any(|p| p.origin == "https://a.example"));
         assert!(!paired.iter().any(|p| p.origin == "https://b.example"));
         assert!(
-            decide(&store, &Action::Approve("NOPE".into()))
+            decide(&store, &reg, &Action::Approve("NOPE".into()))
                 .unwrap()
                 .is_err()
         );
-        assert!(decide(&store, &Action::Quit).is_none());
+        assert!(decide(&store, &reg, &Action::Quit).is_none());
     }
 
     #[test]
