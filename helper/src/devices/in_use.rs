@@ -55,6 +55,9 @@ impl Default for SystemView {
     }
 }
 
+/// Mount points whose disk is the system's own (it runs from it, boots from it).
+const SYSTEM_MOUNTS: [&str; 5] = ["/", "/boot", "/boot/efi", "/usr", "/var"];
+
 /// How deep holders are followed (a partition held by dm-crypt held by LVM ...).
 const MAX_DEPTH: usize = 8;
 
@@ -167,16 +170,28 @@ impl SystemView {
         depth: usize,
     ) -> Option<(String, bool)> {
         let dev = read(&dir.join("dev")).trim().to_owned();
-        let dev = dev.as_str();
-        if !dev.is_empty() {
-            for line in mounts.lines() {
-                let fields: Vec<&str> = line.split(' ').collect();
-                if fields.get(2) == Some(&dev) {
-                    let at = fields.get(4).map_or("?", |m| *m);
-                    let at = unescape(at);
-                    let system = at == "/";
-                    return Some((format!("{name} is mounted on {at}"), system));
-                }
+        // A btrfs (or other) file system gets an anonymous device number
+        // (0:NN) in mountinfo: its source (after " - " and the type) names
+        // the block device instead, /dev/NAME or /dev/mapper/LABEL.
+        let dm_name = read(&dir.join("dm/name")).trim().to_owned();
+        let sources = [
+            format!("/dev/{name}"),
+            format!("/dev/mapper/{dm_name}"),
+        ];
+        for line in mounts.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let source = line
+                .split_once(" - ")
+                .and_then(|(_, rest)| rest.split(' ').nth(1))
+                .map(unescape);
+            let by_number = !dev.is_empty() && fields.get(2) == Some(&dev.as_str());
+            let by_source = source.is_some_and(|src| {
+                src == sources[0] || (!dm_name.is_empty() && src == sources[1])
+            });
+            if by_number || by_source {
+                let at = unescape(fields.get(4).map_or("?", |m| *m));
+                let system = SYSTEM_MOUNTS.contains(&at.as_str());
+                return Some((format!("{name} is mounted on {at}"), system));
             }
         }
         let dev_path = format!("/dev/{name}");
@@ -298,6 +313,7 @@ pub(crate) mod tests {
         let (_dir, v) = system();
         let sda = v.check("sda").unwrap_err();
         assert_eq!(sda.why, "sda1 is mounted on /boot");
+        assert!(sda.system, "the disk the system boots from");
         let sdb = v.check("sdb").unwrap_err();
         assert_eq!(sdb.why, "sdb1 is mounted on /media/my stick");
         assert!(!sdb.system);
@@ -323,5 +339,27 @@ pub(crate) mod tests {
             "sda2 is part of dm-0 (vg-root), dm-0 is mounted on /"
         );
         assert!(e.to_string().starts_with("sda is the system's disk"));
+    }
+
+    #[test]
+    fn a_btrfs_root_is_found_by_its_source_not_its_anonymous_device_number() {
+        let (dir, v) = system();
+        put(
+            dir.path(),
+            "mountinfo",
+            "22 1 0:25 /@ / rw,relatime shared:1 - btrfs /dev/sdc rw,subvol=/@\n\
+             23 1 0:25 /@home /home rw,relatime shared:2 - btrfs /dev/sdc rw\n\
+             41 22 0:41 / /media/usb rw - btrfs /dev/mapper/vg-root rw\n",
+        );
+        let e = v.check("sdc").unwrap_err();
+        assert!(e.system, "{e}");
+        assert_eq!(e.to_string(), "sdc is the system's disk: sdc is mounted on /");
+        let e = v.check("sda").unwrap_err();
+        assert_eq!(
+            e.why,
+            "sda2 is part of dm-0 (vg-root), dm-0 is mounted on /media/usb"
+        );
+        assert!(!e.system);
+        assert_eq!(v.check("sdb"), Ok(()));
     }
 }
