@@ -198,7 +198,7 @@ async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
                         .await;
                         match done {
                             Ok(Some((decision, Ok(origin)))) => {
-                                tracing::info!(%origin, ?decision, "pairing decided in the tray");
+                                tracing::info!(%origin, ?decision, "decided in the tray");
                             }
                             Ok(Some((_, Err(e)))) => tracing::warn!("tray: {e}"),
                             Ok(None) | Err(_) => {}

@@ -2,9 +2,12 @@
 //! to the first recorder of a helper reached at 127.0.0.1:PORT (a helper in
 //! the QEMU guest, through hostfwd), as the helper's own page would.
 //!
-//! `cargo run -p webburn-tests --example vm_client -- PORT FILE [INDEX]`
+//! `cargo run -p webburn-tests --example vm_client -- PORT FILE [INDEX [approval]]`
 //! Prints the recorders the helper lists and a line with the result; exits 1
-//! unless the write succeeded. The write goes to the INDEXth recorder (0 by
+//! unless the write succeeded. With `approval`, a page of
+//! `http://approval.test` (an origin the guest's helper admits) first finds
+//! the removable disk the helper discovered, is refused a write to it, asks
+//! for it, and this client (the helper's own page) allows it. The write goes to the INDEXth recorder (0 by
 //! default) and runs the DiscFormat2Data flow (as the page does by
 //! default), so the guest's kernel disk is read back and compared too. A
 //! compressed FILE (xz, zstd, bzip2) is decoded here first, as the page's
@@ -14,9 +17,12 @@
 
 use serde_json::json;
 use webburn_shared::HResult;
-use webburn_shared::protocol::ServerMessage;
-use webburn_tests::served::connect;
+use webburn_shared::protocol::{Approval, RecorderDescription, ServerMessage};
+use webburn_tests::served::{Client, connect};
 use webburn_unpack::{Format, decode_all, xz_index_range, xz_size_from_index, zstd_content_size};
+
+/// The page origin the guest's helper admits without pairing.
+const APPROVAL_ORIGIN: &str = "http://approval.test";
 
 #[tokio::main]
 async fn main() {
@@ -29,6 +35,7 @@ async fn main() {
         std::process::exit(2);
     };
     let index: usize = args.get(2).and_then(|i| i.parse().ok()).unwrap_or(0);
+    let probe_approval = args.get(3).is_some_and(|a| a == "approval");
     let file_bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let (data, declared) = unpack(&file_bytes);
     let origin = format!("http://127.0.0.1:{port}");
@@ -43,15 +50,20 @@ async fn main() {
     };
     for r in &recorders {
         println!(
-            "listed: {} kind={} device={} {} {} profiles={:?} current={:?}",
+            "listed: {} kind={} device={} {} {} profiles={:?} current={:?} approval={:?} size={:?}",
             r.id,
             r.kind,
             r.vendor_id,
             r.product_id,
             r.product_revision,
             r.supported_profiles,
-            r.current_profiles
+            r.current_profiles,
+            r.approval,
+            r.size_bytes
         );
+    }
+    if probe_approval {
+        approval(port, &mut c).await;
     }
     let described = recorders
         .into_iter()
@@ -100,6 +112,69 @@ async fn main() {
     c.close().await;
     if hresult != HResult::S_OK || !verified {
         std::process::exit(1);
+    }
+}
+
+/// A page of another origin and a removable disk the helper found: refused
+/// until asked for and allowed by `own` (the helper's own page).
+async fn approval(port: u16, own: &mut Client) {
+    let mut page = connect(port, Some(APPROVAL_ORIGIN), None, None)
+        .await
+        .unwrap_or_else(|(status, body)| panic!("{APPROVAL_ORIGIN} refused: {status} {body}"));
+    page.hello().await;
+    let found = list(&mut page)
+        .await
+        .into_iter()
+        .find(|r| r.approval == Some(Approval::Needed))
+        .unwrap_or_else(|| panic!("the helper offers no found disk that needs approval"));
+    page.bytes_per_sector = found.block_size.map_or(512, |b| b as usize);
+    let one = vec![0u8; page.bytes_per_sector];
+    let refused = page.burn(1, &found.id, 0, &one, one.len()).await;
+    assert_eq!(
+        refused.hresult(),
+        HResult::E_ACCESSDENIED,
+        "{:?}",
+        refused.result
+    );
+    page.send(json!({"type": "requestDevice", "recorderId": found.id}))
+        .await;
+    let ServerMessage::DeviceRequested { code, .. } = page.recv().await else {
+        panic!("requestDevice was not answered")
+    };
+    own.send(json!({"type": "listPairings"})).await;
+    let ServerMessage::Pairings { devices, .. } = own.recv().await else {
+        panic!("listPairings was not answered")
+    };
+    let asked = devices
+        .iter()
+        .find(|d| d.code == code)
+        .unwrap_or_else(|| panic!("the own page does not show request {code}: {devices:?}"));
+    own.send(json!({"type": "approveDevice", "code": code}))
+        .await;
+    let ServerMessage::Pairings { .. } = own.recv().await else {
+        panic!("approveDevice was not answered")
+    };
+    let now = list(&mut page).await;
+    let approved = now
+        .iter()
+        .any(|r| r.id == found.id && r.approval == Some(Approval::Approved));
+    assert!(approved, "{now:?}");
+    println!(
+        "approval: {} found as {}, refused ({:?}) until {} wants to write to {} was allowed",
+        asked.device,
+        found.id,
+        refused.hresult(),
+        asked.origin,
+        asked.device
+    );
+    page.close().await;
+}
+
+async fn list(c: &mut Client) -> Vec<RecorderDescription> {
+    c.send(json!({"type": "listRecorders"})).await;
+    match c.recv().await {
+        ServerMessage::Recorders { recorders } => recorders,
+        other => panic!("expected recorders, got {other:?}"),
     }
 }
 

@@ -274,9 +274,11 @@ fn check_disc_flow(said: &[String], tree: &[(String, Vec<u8>)]) -> Result<()> {
 
 /// The host's WebSocket client burns `file` (decoded first when
 /// compressed) through hostfwd to the guest helper's `index`th recorder, and
-/// the discovered optical drive must be on the list it gets. Returns what it
-/// printed.
-fn host_client(port: u16, file: &Path, index: usize) -> Result<String> {
+/// the discovered optical drive must be on the list it gets; with
+/// `approval`, a page of another origin is first refused the discovered
+/// stick, asks for it, and the client allows it as the helper's own page.
+/// Returns what it printed.
+fn host_client(port: u16, file: &Path, index: usize, approval: bool) -> Result<String> {
     let mut client = cargo();
     client
         .args([
@@ -291,6 +293,9 @@ fn host_client(port: u16, file: &Path, index: usize) -> Result<String> {
         .arg(port.to_string())
         .arg(file)
         .arg(index.to_string());
+    if approval {
+        client.arg("approval");
+    }
     eprintln!("xtask: the host's WebSocket client burns through hostfwd");
     let out = client.output().context("cannot run the host's client")?;
     let printed = String::from_utf8_lossy(&out.stdout);
@@ -372,6 +377,22 @@ fn check_removable(said: &[String]) -> Result<()> {
         bail!("the removable disks listed are not the stick alone: {line}");
     }
     println!("vm: discovery: {line}");
+    Ok(())
+}
+
+/// The guest's helper offered the usb-storage stick it found (not
+/// configured) to pages only with approval: the client's `approval:` line
+/// names it with its block device.
+fn check_approval(printed: &str) -> Result<()> {
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("approval: "))
+        .context("no approval flow ran")?;
+    if !(line.contains("QEMU HARDDISK") && line.contains("(sd") && line.contains("E_ACCESSDENIED"))
+    {
+        bail!("the found stick's approval went otherwise: {line}");
+    }
+    println!("vm: {line}");
     Ok(())
 }
 
@@ -535,13 +556,17 @@ pub fn run_vm() -> Result<()> {
         bail!("the DVD+R is not complete after CLOSE TRACK/SESSION");
     }
     check_usb_read_back(&said, &usb_data)?;
-    let ws = host_client(machine.host_port, &ws_file, 0)?;
+    let ws = host_client(machine.host_port, &ws_file, 0, true)?;
+    check_approval(&ws)?;
     if !ws.contains("size declared") || !ws.contains("partitions [\"sd") {
         bail!(
             "the xz image's size was not declared, or the helper found no partition after flashing it"
         );
     }
-    let flash = host_client(machine.host_port, &flash_file, 1)?;
+    // The helper again, now with the stick configured for Bulk-Only.
+    vm.tell("next")?;
+    vm.read_until("ready again", Duration::from_secs(60))?;
+    let flash = host_client(machine.host_port, &flash_file, 1, false)?;
     if !flash.contains("open-ended") {
         bail!("the bzip2 image was not flashed open-ended");
     }

@@ -174,10 +174,7 @@ impl SystemView {
         // (0:NN) in mountinfo: its source (after " - " and the type) names
         // the block device instead, /dev/NAME or /dev/mapper/LABEL.
         let dm_name = read(&dir.join("dm/name")).trim().to_owned();
-        let sources = [
-            format!("/dev/{name}"),
-            format!("/dev/mapper/{dm_name}"),
-        ];
+        let sources = [format!("/dev/{name}"), format!("/dev/mapper/{dm_name}")];
         for line in mounts.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
             let source = line
@@ -185,9 +182,8 @@ impl SystemView {
                 .and_then(|(_, rest)| rest.split(' ').nth(1))
                 .map(unescape);
             let by_number = !dev.is_empty() && fields.get(2) == Some(&dev.as_str());
-            let by_source = source.is_some_and(|src| {
-                src == sources[0] || (!dm_name.is_empty() && src == sources[1])
-            });
+            let by_source = source
+                .is_some_and(|src| src == sources[0] || (!dm_name.is_empty() && src == sources[1]));
             if by_number || by_source {
                 let at = unescape(fields.get(4).map_or("?", |m| *m));
                 let system = SYSTEM_MOUNTS.contains(&at.as_str());
@@ -353,7 +349,10 @@ pub(crate) mod tests {
         );
         let e = v.check("sdc").unwrap_err();
         assert!(e.system, "{e}");
-        assert_eq!(e.to_string(), "sdc is the system's disk: sdc is mounted on /");
+        assert_eq!(
+            e.to_string(),
+            "sdc is the system's disk: sdc is mounted on /"
+        );
         let e = v.check("sda").unwrap_err();
         assert_eq!(
             e.why,

@@ -183,23 +183,30 @@ if [ "$OPTICAL" = 1 ]; then
 fi
 
 # (c) The helper serves; the host's client reaches it through hostfwd and a
-# relay (the helper listens on loopback only, as everywhere).
-cat > /root/webburn.toml <<EOF
-port = $PORT
-recorders = ["sg:$WS", "$USB,detach"]
-idle-timeout = "60s"
-EOF
-/webburn-helper serve --config /root/webburn.toml > /tmp/serve.log 2>&1 &
-HELPER=$!
-tries=0
-until wget -q -O - --header "Origin: http://127.0.0.1:$PORT" "http://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1; do
-    tries=$((tries + 1))
-    [ $tries -gt 300 ] && { cat /tmp/serve.log; fail "the helper did not start serving"; }
-    sleep 0.1
-done
+# relay (the helper listens on loopback only, as everywhere). First with the
+# scsi-hd configured and the stick only discovered (a page of another origin
+# asks for it and is allowed), then with the stick configured for Bulk-Only.
+serve() {
+    printf 'port = %s\nrecorders = [%s]\nallowed-origins = ["http://approval.test"]\nidle-timeout = "60s"\n' \
+        "$PORT" "$1" > /root/webburn.toml
+    /webburn-helper serve --config /root/webburn.toml >> /tmp/serve.log 2>&1 &
+    HELPER=$!
+    tries=0
+    until wget -q -O - --header "Origin: http://127.0.0.1:$PORT" "http://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ $tries -gt 300 ] && { cat /tmp/serve.log; fail "the helper did not start serving"; }
+        sleep 0.1
+    done
+}
 printf '#!/bin/sh\nexec nc 127.0.0.1 %s\n' "$PORT" > /relay && chmod +x /relay
 nc -ll -p "$RELAY" -e /relay &
+serve "\"sg:$WS\""
 say "ready"
+read -r line
+kill "$HELPER"
+wait "$HELPER"
+serve "\"sg:$WS\", \"$USB,detach\""
+say "ready again"
 read -r line
 kill "$HELPER"
 wait "$HELPER"
