@@ -27,6 +27,10 @@ pub const DISK_MAX_TRANSFER: usize = 1024 * 1024;
 /// default (240 sectors), which sticks are known to take.
 pub const USB_MAX_TRANSFER: usize = 240 * 512;
 
+/// Largest transfer per command over USB Bulk-Only to a SuperSpeed device:
+/// Linux's usb-storage raises its limit to 2048 sectors for USB 3 devices.
+pub const USB3_MAX_TRANSFER: usize = 2048 * 512;
+
 /// The data stage of a command.
 #[derive(Debug)]
 pub enum DataDirection<'a> {

@@ -310,30 +310,50 @@ fn fidelity_table(md: &mut String, b: &browser::Browser) {
 }
 
 fn vm_table(md: &mut String, v: &VmBench) {
+    use vm_bench::{median, range};
     let bytes = vm_bench::BYTES as u64;
+    let cell = |tool: &str, runs: &[f64]| {
+        let (lo, hi) = range(runs);
+        let m = median(runs);
+        format!(
+            "{tool} {m:.2} s ({:.1} MB/s; {lo:.2}–{hi:.2} s)",
+            rate(bytes, m)
+        )
+    };
+    // The ratio of each round's pair, then their median.
+    let ratio = |ours: &[f64], linux: &[f64]| {
+        let pairs: Vec<f64> = ours.iter().zip(linux).map(|(o, l)| l / o).collect();
+        let (lo, hi) = range(&pairs);
+        format!("{:.2} ({lo:.2}–{hi:.2})", median(&pairs))
+    };
     let _ = write!(
         md,
-        "## 5. VM tier: our transports vs Linux's drivers\n\n\
+        "{}\n\n\
          In the QEMU guest of `cargo xtask vm` (software emulation, so every absolute figure \
-         is the emulator's), {} MiB written to the same emulated devices; each tool's own \
+         is the emulator's), {} MiB written to the same emulated devices, one round of every \
+         tool first that is not counted (the host's sparse backing files get their blocks \
+         then), then {} rounds, the tools taking turns; median and range of each tool's own \
          timing (`--json` seconds, sg_dd `time=1`; dd timed with /proc/uptime, 10 ms steps), \
-         each including its cache flush; 1 MiB per command where the tool chooses (the \
-         kernel splits dd's into usb-storage's 120 KiB, as the helper does over USB).\n\n\
-         | device | ours | Linux | ours / Linux |\n|---|---|---|---|\n\
-         | scsi-hd on virtio-scsi | SG_IO {:.2} s ({:.1} MB/s) | sg_dd bs=512 bpt=2048 sync=1: {:.2} s ({:.1} MB/s) | {:.2} |\n\
-         | usb-storage on qemu-xhci | Bulk-Only via libusb {:.2} s ({:.1} MB/s) | dd bs=1M oflag=direct conv=fsync via usb-storage: {:.2} s ({:.1} MB/s) | {:.2} |\n\n\
+         each including its cache flush, and the median of the rounds' ratios. 1 MiB per \
+         command where the tool chooses; the stick's link: {} (the helper sends a \
+         SuperSpeed stick commands of that size too, 120 KiB below SuperSpeed, as Linux does).\n\n\
+         | device | ours | Linux | Linux / ours (time) |\n|---|---|---|---|\n\
+         | scsi-hd on virtio-scsi | {} | {} | {} |\n\
+         | usb-storage on qemu-xhci | {} | {} | {} |\n\n\
          ![vm](docs/bench/vm.svg)\n\n",
+        vm_bench::HEADING,
         bytes >> 20,
-        v.ours_sg,
-        rate(bytes, v.ours_sg),
-        v.sg_dd,
-        rate(bytes, v.sg_dd),
-        v.sg_dd / v.ours_sg,
-        v.ours_usb,
-        rate(bytes, v.ours_usb),
-        v.dd_usb,
-        rate(bytes, v.dd_usb),
-        v.dd_usb / v.ours_usb,
+        vm_bench::ROUNDS,
+        v.usb_link,
+        cell("SG_IO", &v.ours_sg),
+        cell("sg_dd bs=512 bpt=2048 sync=1:", &v.sg_dd),
+        ratio(&v.ours_sg, &v.sg_dd),
+        cell("Bulk-Only via libusb", &v.ours_usb),
+        cell(
+            "dd bs=1M oflag=direct conv=fsync via usb-storage:",
+            &v.dd_usb
+        ),
+        ratio(&v.ours_usb, &v.dd_usb),
     );
 }
 
@@ -409,10 +429,19 @@ fn charts(f: &Figures, dir: &Path) -> Result<()> {
         svg::bars(
             "In the QEMU guest (emulated devices)",
             &[
-                ("webburn SG_IO".into(), rate(bytes, f.vm.ours_sg)),
-                ("sg_dd".into(), rate(bytes, f.vm.sg_dd)),
-                ("webburn USB Bulk-Only".into(), rate(bytes, f.vm.ours_usb)),
-                ("dd via usb-storage".into(), rate(bytes, f.vm.dd_usb)),
+                (
+                    "webburn SG_IO".into(),
+                    rate(bytes, vm_bench::median(&f.vm.ours_sg)),
+                ),
+                ("sg_dd".into(), rate(bytes, vm_bench::median(&f.vm.sg_dd))),
+                (
+                    "webburn USB Bulk-Only".into(),
+                    rate(bytes, vm_bench::median(&f.vm.ours_usb)),
+                ),
+                (
+                    "dd via usb-storage".into(),
+                    rate(bytes, vm_bench::median(&f.vm.dd_usb)),
+                ),
             ],
             "MB/s",
         ),
@@ -501,9 +530,12 @@ which rusb does not wrap.\n";
 pub fn run_vm_bench() -> Result<()> {
     tools::bench_packages()?;
     let v = vm_bench::run()?;
-    let mut md = String::new();
-    vm_table(&mut md, &v);
-    println!("{md}");
+    let mut section = String::new();
+    vm_table(&mut section, &v);
+    let path = root().join("BENCHMARKS.md");
+    let md = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, size::splice(&md, vm_bench::HEADING, &section))?;
+    println!("{section}");
     Ok(())
 }
 

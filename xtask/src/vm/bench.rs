@@ -12,18 +12,39 @@ use super::{initramfs, pattern, prepare};
 
 /// Bytes written by each tool.
 pub const BYTES: usize = 64 << 20;
+/// BENCHMARKS.md's section of these figures.
+pub const HEADING: &str = "## 5. VM tier: our transports vs Linux's drivers";
+/// Rounds counted, after one that is not.
+pub const ROUNDS: usize = 5;
 
-/// Seconds each tool took, as each reports it.
+/// Seconds each tool took in each round, as each reports it.
 #[derive(Debug, Clone)]
 pub struct VmBench {
     /// webburn-helper burn through SG_IO.
-    pub ours_sg: f64,
+    pub ours_sg: Vec<f64>,
     /// sg_dd to the same sg device.
-    pub sg_dd: f64,
+    pub sg_dd: Vec<f64>,
     /// webburn-helper burn through USB Bulk-Only.
-    pub ours_usb: f64,
+    pub ours_usb: Vec<f64>,
     /// dd oflag=direct through the kernel's usb-storage.
-    pub dd_usb: f64,
+    pub dd_usb: Vec<f64>,
+    /// The stick's link and usb-storage's transfer limit, as the guest said.
+    pub usb_link: String,
+}
+
+/// The median of `v` (not empty).
+pub fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+/// The smallest and largest of `v`.
+pub fn range(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
 }
 
 /// The number before `unit` in `text` (e.g. "1.23 secs").
@@ -36,27 +57,34 @@ fn number_before(text: &str, unit: &str) -> Option<f64> {
         .ok()
 }
 
-fn seconds(said: &[String], name: &str) -> Result<f64> {
+/// The seconds of every counted round of `name`.
+fn seconds(said: &[String], name: &str) -> Result<Vec<f64>> {
     let prefix = format!("bench {name} ");
-    let line = said
-        .iter()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .with_context(|| format!("the guest reported no {name} figure"))?;
-    let value = if line.starts_with('{') {
-        if !line.contains("\"name\":\"S_OK\"") {
-            bail!("{name} failed in the guest: {line}");
-        }
-        let at = line.find("\"seconds\":").context("no seconds")? + 10;
-        line[at..]
-            .split([',', '}'])
-            .next()
-            .and_then(|v| v.parse().ok())
-    } else if name == "sg_dd" {
-        number_before(line, "secs")
-    } else {
-        number_before(line, "seconds")
-    };
-    value.with_context(|| format!("cannot read the seconds of {name}: {line}"))
+    let mut all = Vec::new();
+    for line in said.iter().filter_map(|l| l.strip_prefix(&prefix)) {
+        let value = if line.starts_with('{') {
+            if !line.contains("\"name\":\"S_OK\"") {
+                bail!("{name} failed in the guest: {line}");
+            }
+            let at = line.find("\"seconds\":").context("no seconds")? + 10;
+            line[at..]
+                .split([',', '}'])
+                .next()
+                .and_then(|v| v.parse().ok())
+        } else if name == "sg_dd" {
+            number_before(line, "secs")
+        } else {
+            number_before(line, "seconds")
+        };
+        all.push(value.with_context(|| format!("cannot read the seconds of {name}: {line}"))?);
+    }
+    if all.len() != ROUNDS {
+        bail!(
+            "the guest reported {} rounds of {name}, not {ROUNDS}",
+            all.len()
+        );
+    }
+    Ok(all)
 }
 
 /// Boots the guest in benchmark mode and collects the four figures.
@@ -65,7 +93,7 @@ pub fn run() -> Result<VmBench> {
     let data = pattern(BYTES, 5);
     let machine = prepared.machine(None, 2 * BYTES as u64)?;
     let env = format!(
-        "PORT={}\nRELAY={}\nOPTICAL=0\nBENCH=1\n",
+        "PORT={}\nRELAY={}\nOPTICAL=0\nBENCH=1\nROUNDS={ROUNDS}\n",
         machine.host_port, machine.guest_port
     );
     let archive = initramfs(
@@ -81,7 +109,7 @@ pub fn run() -> Result<VmBench> {
         machine.console_log.display()
     );
     let mut vm = machine.start()?;
-    let said = vm.read_until("poweroff", Duration::from_secs(300))?;
+    let said = vm.read_until("poweroff", Duration::from_secs(600))?;
     vm.wait(Duration::from_secs(30))?;
     // The last writer of each device was a Linux tool: both wrote the same bytes.
     for (what, image) in [("sg", &machine.sg_image), ("usb", &machine.usb_image)] {
@@ -95,12 +123,24 @@ pub fn run() -> Result<VmBench> {
         sg_dd: seconds(&said, "sg_dd")?,
         ours_usb: seconds(&said, "ours-usb")?,
         dd_usb: seconds(&said, "dd-usb")?,
+        usb_link: said
+            .iter()
+            .find_map(|l| l.strip_prefix("usb-link "))
+            .unwrap_or("unknown")
+            .to_owned(),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::number_before;
+    use super::{median, number_before, range};
+
+    #[test]
+    fn median_and_range_of_the_rounds() {
+        let v = [0.31, 0.28, 0.63, 0.29, 0.30];
+        assert_eq!(median(&v), 0.30);
+        assert_eq!(range(&v), (0.28, 0.63));
+    }
 
     #[test]
     fn reads_the_tools_own_timings() {

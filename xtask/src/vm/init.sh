@@ -88,24 +88,41 @@ fi
 
 if [ "$BENCH" = 1 ]; then
     # Our SG_IO path against sg_dd on the same disk, and our USB Bulk-Only
-    # path against the kernel's usb-storage driver (dd with O_DIRECT).
-    out=$(/webburn-helper burn /data/bench.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
-    say "bench ours-sg $out"
-    # 1 MiB per command, as the helper writes disks.
-    out=$(sg_dd if=/data/bench.bin of="$SG" bs=512 bpt=2048 sync=1 time=1 2>&1 | tr '\n' ' ') || true
-    say "bench sg_dd $out"
-    out=$(/webburn-helper burn /data/bench.bin --recorder "$USB,detach" --lba 0 --quiet --json) || true
-    say "bench ours-usb $out"
-    tries=0
-    until SD=$(for b in /sys/block/sd*; do [ "$(tr -d ' ' < "$b/device/model")" = QEMUHARDDISK ] && echo "${b##*/}"; done) && [ -n "$SD" ] && [ -e "/dev/$SD" ]; do
-        tries=$((tries + 1))
-        [ $tries -gt 100 ] && fail "the usb-storage disk did not come back"
-        sleep 0.1
+    # path against the kernel's usb-storage driver (dd with O_DIRECT): a
+    # round of each first that is not counted (the host's sparse backing
+    # files get their blocks then), then $ROUNDS rounds, the tools taking
+    # turns in the same order.
+    sd_of_stick() {
+        tries=0
+        until SD=$(for b in /sys/block/sd*; do [ "$(tr -d ' ' < "$b/device/model")" = QEMUHARDDISK ] && echo "${b##*/}"; done) && [ -n "$SD" ] && [ -e "/dev/$SD" ]; do
+            tries=$((tries + 1))
+            [ $tries -gt 100 ] && fail "the usb-storage disk did not come back"
+            sleep 0.1
+        done
+    }
+    round() {
+        out=$(/webburn-helper burn /data/bench.bin --recorder "sg:$SG" --lba 0 --quiet --json) || true
+        say "$1 ours-sg $out"
+        # 1 MiB per command, as the helper writes disks.
+        out=$(sg_dd if=/data/bench.bin of="$SG" bs=512 bpt=2048 sync=1 time=1 2>&1 | tr '\n' ' ') || true
+        say "$1 sg_dd $out"
+        out=$(/webburn-helper burn /data/bench.bin --recorder "$USB,detach" --lba 0 --quiet --json) || true
+        say "$1 ours-usb $out"
+        sd_of_stick
+        t0=$(cut -d' ' -f1 /proc/uptime)
+        dd if=/data/bench.bin of="/dev/$SD" bs=1M oflag=direct conv=fsync 2>/dev/null || fail "dd to /dev/$SD"
+        t1=$(cut -d' ' -f1 /proc/uptime)
+        say "$1 dd-usb $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') seconds (/proc/uptime)"
+    }
+    round warm-up
+    for d in /sys/bus/usb/devices/*; do
+        [ "$(cat "$d/idVendor" 2>/dev/null)" = "46f4" ] && say "usb-link $(cat "$d/speed") Mb/s, usb-storage writes up to $(cat "/sys/block/$SD/queue/max_sectors_kb") KiB per command"
     done
-    t0=$(cut -d' ' -f1 /proc/uptime)
-    dd if=/data/bench.bin of="/dev/$SD" bs=1M oflag=direct conv=fsync 2>/dev/null || fail "dd to /dev/$SD"
-    t1=$(cut -d' ' -f1 /proc/uptime)
-    say "bench dd-usb $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') seconds (/proc/uptime)"
+    n=0
+    while [ $n -lt "$ROUNDS" ]; do
+        round bench
+        n=$((n + 1))
+    done
     finish
 fi
 

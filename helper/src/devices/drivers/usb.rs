@@ -4,7 +4,6 @@
 use crate::devices::driver::{Discovered, Driver};
 use crate::devices::in_use::SystemView;
 use crate::devices::{DeviceError, Recorder};
-use crate::transport::USB_MAX_TRANSFER;
 use crate::transport::usb_bot::BotTransport;
 use crate::transport::usb_bot::rusb_pipe::{self, RusbPipe};
 
@@ -60,7 +59,8 @@ impl Driver for UsbDriver {
             }
         }
         let pipe = RusbPipe::open(bus, address, detach)?;
-        let transport = BotTransport::new(pipe, 0, USB_MAX_TRANSFER);
+        let max_transfer = pipe.device().max_transfer();
+        let transport = BotTransport::new(pipe, 0, max_transfer);
         let rec = Recorder::from_transport(
             format!("{}{bus}:{address}", self.prefix()),
             Box::new(transport),

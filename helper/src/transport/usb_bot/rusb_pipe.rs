@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
-use rusb::{Context, Device, DeviceHandle, Direction, TransferType, UsbContext};
+use rusb::{Context, Device, DeviceHandle, Direction, Speed, TransferType, UsbContext};
 
 use super::{BulkPipe, Endpoint, PipeError};
+use crate::transport::{USB_MAX_TRANSFER, USB3_MAX_TRANSFER};
 
 /// Class, subclasses and protocol of a Bulk-Only mass-storage interface.
 const MASS_STORAGE: u8 = 0x08;
@@ -63,6 +64,21 @@ pub struct UsbMassStorage {
     pub ep_in: u8,
     /// Bulk OUT endpoint address.
     pub ep_out: u8,
+    /// Attached at SuperSpeed (USB 3) or faster.
+    pub super_speed: bool,
+}
+
+impl UsbMassStorage {
+    /// The most data one command carries: what Linux's usb-storage lets
+    /// the device take ([`USB_MAX_TRANSFER`], or [`USB3_MAX_TRANSFER`] at
+    /// SuperSpeed), so a stick gets the commands it is known to take.
+    pub fn max_transfer(&self) -> usize {
+        if self.super_speed {
+            USB3_MAX_TRANSFER
+        } else {
+            USB_MAX_TRANSFER
+        }
+    }
 }
 
 /// A libusb context; libusb's global one panics where there is no USB.
@@ -94,6 +110,7 @@ fn mass_storage_of(device: &Device<Context>) -> Option<UsbMassStorage> {
                 interface: alt.interface_number(),
                 ep_in: bulk(Direction::In)?,
                 ep_out: bulk(Direction::Out)?,
+                super_speed: matches!(device.speed(), Speed::Super | Speed::SuperPlus),
             });
         }
     }
@@ -242,5 +259,22 @@ mod tests {
             RusbPipe::open(255, 255, false),
             Err(UsbError::NotFound { .. } | UsbError::Unavailable(_))
         ));
+    }
+
+    #[test]
+    fn a_superspeed_stick_takes_commands_as_large_as_linux_sends_it() {
+        let mut stick = UsbMassStorage {
+            bus: 2,
+            address: 2,
+            vendor_id: 0x46f4,
+            product_id: 1,
+            interface: 0,
+            ep_in: 0x81,
+            ep_out: 0x02,
+            super_speed: false,
+        };
+        assert_eq!(stick.max_transfer(), 120 * 1024);
+        stick.super_speed = true;
+        assert_eq!(stick.max_transfer(), 1024 * 1024);
     }
 }
