@@ -6,6 +6,7 @@
 //! The protocol runs over a [`BulkPipe`]: the USB device (rusb) in the
 //! helper, a scripted pipe in tests, or the emulated USB stick (`emulated::usb_stick`).
 
+pub mod device_memory;
 pub mod rusb_pipe;
 pub mod wrapper;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rusb::{Context, Device, DeviceHandle, Direction, Speed, TransferType, UsbContext};
 
+use super::device_memory::DeviceMemory;
 use super::{BulkPipe, Endpoint, PipeError};
 use crate::transport::{USB_MAX_TRANSFER, USB3_MAX_TRANSFER};
 
@@ -129,6 +130,9 @@ pub fn list() -> Result<Vec<UsbMassStorage>, UsbError> {
 /// A claimed mass-storage interface.
 #[derive(Debug)]
 pub struct RusbPipe {
+    /// Data stages are copied here first when the system maps it (see
+    /// [`DeviceMemory`]); freed before the handle closes.
+    staging: Option<DeviceMemory>,
     handle: DeviceHandle<Context>,
     found: UsbMassStorage,
     reattach: bool,
@@ -163,7 +167,9 @@ impl RusbPipe {
             }
             return Err(e.into());
         }
+        let staging = DeviceMemory::new(&handle, found.max_transfer());
         Ok(RusbPipe {
+            staging,
             handle,
             found,
             reattach: held,
@@ -178,6 +184,7 @@ impl RusbPipe {
 
 impl Drop for RusbPipe {
     fn drop(&mut self) {
+        self.staging = None;
         let _ = self.handle.release_interface(self.found.interface);
         if self.reattach {
             let _ = self.handle.attach_kernel_driver(self.found.interface);
@@ -196,9 +203,15 @@ fn pipe_error(e: rusb::Error) -> PipeError {
 
 impl BulkPipe for RusbPipe {
     fn bulk_out(&mut self, data: &[u8], timeout: Duration) -> Result<usize, PipeError> {
-        self.handle
-            .write_bulk(self.found.ep_out, data, timeout)
-            .map_err(pipe_error)
+        let out = match self.staging.as_mut() {
+            Some(staging) if data.len() <= staging.capacity() => {
+                let buf = &mut staging.as_mut_slice()[..data.len()];
+                buf.copy_from_slice(data);
+                self.handle.write_bulk(self.found.ep_out, buf, timeout)
+            }
+            _ => self.handle.write_bulk(self.found.ep_out, data, timeout),
+        };
+        out.map_err(pipe_error)
     }
 
     fn bulk_in(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, PipeError> {
