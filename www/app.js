@@ -97,7 +97,7 @@ function updateButtons() {
   const allowed = !r || r.approval === undefined || r.approval === 'approved';
   $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value || !allowed;
   $('cancel', HTMLButtonElement).disabled = !burning;
-  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject',
+  for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject', 'power-off',
     'add-files', 'add-folder', 'volume', 'clear-files', 'as-file']) {
     control(id).disabled = burning;
   }
@@ -370,6 +370,7 @@ function showRecorderDetails() {
     warning.hidden = false;
   }
   showApproval(r);
+  $('power-off-row').hidden = r.mediumKind !== 'disk';
   // A disk (USB stick, hard disk) takes only blocks of its own size.
   const bps = $('bps', HTMLSelectElement);
   if (r.mediumKind === 'disk' && bps.querySelector(`option[value="${r.sectorSize}"]`)) {
@@ -691,12 +692,14 @@ async function writeDisc(recorder, data, what, started) {
   format.setWriteSpeed(Number($('speed', HTMLSelectElement).value));
   format.simulate = $('simulate', HTMLInputElement).checked;
   format.ejectWhenDone = $('eject', HTMLInputElement).checked;
+  format.powerOffWhenDone = recorder.mediumKind === 'disk' && $('power-off', HTMLInputElement).checked;
   const r = data instanceof DiskImage ? await format.writeImage(data) : await format.write(data);
   const secs = (performance.now() - started) / 1000;
   const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
   if (r.simulated) parts.push('test write, nothing was recorded');
   if (r.verified) parts.push('verified');
   if (r.ejected) parts.push('ejected');
+  if (r.poweredOff) parts.push('powered off: it can be unplugged');
   if (r.partitions?.length) parts.push(`the system sees ${r.partitions.join(', ')}`);
   const text = `${parts.join(', ')}. SHA-256 ${r.sha256}`;
   showResult(text, 'S_OK');

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod drivers;
 pub mod in_use;
 pub mod partitions;
+pub mod power;
 pub mod removable;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +105,9 @@ impl DeviceError {
 /// before each write.
 type SystemDisks = Arc<dyn Fn(&SystemView) -> Vec<String> + Send + Sync>;
 
+/// Finds the sysfs directory of the USB device a recorder is on.
+type UsbDevice = Arc<dyn Fn(&SystemView) -> Option<PathBuf> + Send + Sync>;
+
 /// An open recorder: an id plus its transport. Clones share the device.
 #[derive(Clone)]
 pub struct Recorder {
@@ -113,6 +117,8 @@ pub struct Recorder {
     system_disks: Option<SystemDisks>,
     /// The id said `force`: write even to a disk the system uses.
     force: bool,
+    /// The USB device it is on, for powering it off; `None` where it cannot be.
+    usb_device: Option<UsbDevice>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -146,6 +152,30 @@ impl Recorder {
         self.system_disks = Some(Arc::new(disks));
         self.force = force;
         self
+    }
+
+    /// The same recorder, on the USB device `find` locates (see [`power`]).
+    #[must_use]
+    pub fn with_usb_device(
+        mut self,
+        find: impl Fn(&SystemView) -> Option<PathBuf> + Send + Sync + 'static,
+    ) -> Recorder {
+        self.usb_device = Some(Arc::new(find));
+        self
+    }
+
+    /// After a disk on USB was written: the system lets go of the device
+    /// and powers its port off (see [`power`]); what was powered off, or why not.
+    pub fn power_off(&self) -> Result<PathBuf, String> {
+        let find = self
+            .usb_device
+            .as_ref()
+            .ok_or_else(|| format!("{} is not a device on USB", self.id))?;
+        let device = find(&SystemView::default())
+            .ok_or_else(|| format!("the system shows no USB device for {}", self.id))?;
+        power::power_off(&device)
+            .map(|()| device.clone())
+            .map_err(|e| format!("{}: {e}", device.display()))
     }
 
     /// Refuses to write to a disk the system uses: a mounted file system
@@ -198,6 +228,7 @@ impl Recorder {
             transport: Arc::new(Mutex::new(transport)),
             system_disks: None,
             force: false,
+            usb_device: None,
         }
     }
 

@@ -166,6 +166,18 @@ pub fn burn<R: Read + Send>(
             Err(e) => tracing::warn!(error = %e, "the burn succeeded but the tray did not open"),
         }
     }
+    let mut powered_off = false;
+    if options.power_off && checked.is_disk() {
+        match recorder.power_off() {
+            Ok(device) => {
+                tracing::info!(device = %device.display(), "the disk was powered off");
+                powered_off = true;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the burn succeeded but the disk was not powered off");
+            }
+        }
+    }
     flow.step(WriteAction::Completed)?;
     Ok(DiscReport {
         sha256: digest.hex(),
@@ -174,6 +186,7 @@ pub fn burn<R: Read + Send>(
         verified: verify,
         simulated: options.simulate,
         ejected,
+        powered_off,
         partitions,
     })
 }

@@ -14,6 +14,10 @@ pub const BASELINE: &[&str] = &["rawFrames", "discFlow", "verify", "duplicate", 
 /// they are decoded.
 pub const OPEN_END: &str = "openEnd";
 
+/// A disk on USB powered off when its burn is done
+/// ([`crate::DiscOptions::power_off`]).
+pub const POWER_OFF: &str = "powerOff";
+
 /// What this helper build offers.
 pub const OFFERED: &[&str] = &[
     "rawFrames",
@@ -22,6 +26,7 @@ pub const OFFERED: &[&str] = &[
     "duplicate",
     "mediumKind",
     OPEN_END,
+    POWER_OFF,
 ];
 
 /// What this library build needs of the helper it talks to.

@@ -131,6 +131,10 @@ pub struct DiscOptions {
     /// Open the tray when done.
     #[serde(default)]
     pub eject: bool,
+    /// A disk on USB is powered off when done, so it can be pulled out
+    /// (helper feature `powerOff`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub power_off: bool,
     /// The data may end before the section does (`endOfData`): the burn
     /// then ends with the data, its last sector padded with zeros, and is
     /// verified as far as it went. For images whose size is known only once
@@ -150,6 +154,7 @@ impl Default for DiscOptions {
             write_speed: -1,
             simulate: false,
             eject: false,
+            power_off: false,
             open_end: false,
         }
     }
@@ -191,6 +196,9 @@ pub struct DiscReport {
     pub simulated: bool,
     /// The tray was opened.
     pub ejected: bool,
+    /// The disk's USB device was powered off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub powered_off: bool,
     /// A disk's partitions as the system sees them after it was asked to
     /// read the partition table again (Linux: BLKRRPART), e.g. `["sdb1",
     /// "sdb2"]`; empty where it was not asked or could not be.

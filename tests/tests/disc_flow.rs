@@ -250,6 +250,22 @@ fn a_disk_is_written_where_asked_verified_and_not_closed() {
 }
 
 #[test]
+fn power_off_of_a_disk_not_on_usb_leaves_the_burn_a_success_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, path, _) = emulated(dir.path(), "stick.img", ",profile=disk,capacity=16MiB");
+    let data = pattern(MIB, 5);
+    let options = DiscOptions {
+        power_off: true,
+        ..DiscOptions::default()
+    };
+    let report = burn(&engine(&rec, config()), &data, options)
+        .result
+        .unwrap();
+    assert!(report.verified && !report.powered_off);
+    assert_eq!(&image(&path)[..data.len()], &data[..]);
+}
+
+#[test]
 fn the_requested_speed_is_matched_to_the_drives_list_and_paces_the_writes() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, _, log) = emulated(dir.path(), "s.img", ",profile=dvd+r,speed=16x");

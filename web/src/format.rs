@@ -183,6 +183,20 @@ impl DiscFormat2Data {
         self.put(|o| o.eject = on)
     }
 
+    /// Power a disk on USB off when the burn is done, so it can be pulled
+    /// out (webburn addition; `poweredOff` in the result says whether it
+    /// was; a helper without feature `powerOff` ignores it).
+    #[wasm_bindgen(getter, js_name = powerOffWhenDone)]
+    pub fn power_off_when_done(&self) -> bool {
+        self.options.get().power_off
+    }
+
+    /// Sets powerOffWhenDone.
+    #[wasm_bindgen(setter, js_name = powerOffWhenDone)]
+    pub fn set_power_off_when_done(&self, on: bool) -> Result<(), JsValue> {
+        self.put(|o| o.power_off = on)
+    }
+
     /// WriteInProgress.
     #[wasm_bindgen(getter, js_name = writeInProgress)]
     pub fn write_in_progress(&self) -> bool {

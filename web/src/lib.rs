@@ -96,6 +96,8 @@ export interface DiscFormat2DataResult {
   verified: boolean;
   simulated: boolean;
   ejected: boolean;
+  /** The disk's USB device was powered off (`powerOffWhenDone`); absent otherwise. */
+  poweredOff?: boolean;
   /** A flashed disk's partitions as the system sees them after reading its table again (e.g. ["sdb1"]); absent when not asked or not possible. */
   partitions?: string[];
 }

@@ -396,6 +396,30 @@ fn check_approval(printed: &str) -> Result<()> {
     Ok(())
 }
 
+/// The guest's last burn powered the stick off: the helper said so and the
+/// USB device left the bus.
+fn check_power_off(said: &[String]) -> Result<()> {
+    let burn = said
+        .iter()
+        .find_map(|l| l.strip_prefix("power-off "))
+        .context("the guest did not power the stick off")?;
+    if !burn.contains("\"poweredOff\":true") {
+        bail!("the helper did not power the stick off: {burn}");
+    }
+    let after = said
+        .iter()
+        .find_map(|l| l.strip_prefix("usb after power-off: "))
+        .context("the guest did not look for the stick after powering it off")?;
+    if after.starts_with("usb:") {
+        bail!("the stick is still on the bus after it was powered off: {after}");
+    }
+    println!(
+        "vm: USB: powered off when done, the stick left the bus (block devices now: {})",
+        after.trim()
+    );
+    Ok(())
+}
+
 /// `partitions NAME sdX sdX1` lines of the guest: the flashed image's
 /// partition is known to the kernel.
 fn check_partitions(said: &[String], name: &str) -> Result<()> {
@@ -526,7 +550,11 @@ pub fn run_vm() -> Result<()> {
     );
     // The folder burned as files onto the DVD+R goes to /data/tree.
     let tree_paths: Vec<String> = tree.iter().map(|(p, _)| format!("tree/{p}")).collect();
-    let mut data: Vec<(&str, &[u8])> = vec![("sg.bin", &sg_data), ("usb.bin", &usb_data)];
+    let mut data: Vec<(&str, &[u8])> = vec![
+        ("sg.bin", &sg_data),
+        ("usb.bin", &usb_data),
+        ("flash.bin", &flash_data),
+    ];
     data.extend(
         tree_paths
             .iter()
@@ -574,6 +602,7 @@ pub fn run_vm() -> Result<()> {
     let after = vm.read_until("poweroff", Duration::from_secs(60))?;
     check_partitions(&after, "ws")?;
     check_partitions(&after, "usb")?;
+    check_power_off(&after)?;
     vm.wait(Duration::from_secs(30))?;
     drop(target);
 

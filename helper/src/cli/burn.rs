@@ -80,6 +80,9 @@ pub struct BurnArgs {
     /// With --disc: open the tray when done.
     #[arg(long, requires = "disc")]
     pub eject: bool,
+    /// With --disc: power a disk on USB off when done, so it can be pulled out.
+    #[arg(long, requires = "disc")]
+    pub power_off: bool,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -153,6 +156,7 @@ fn plan(args: &BurnArgs, at: &Start<'_>, padded: u64, sectors: i32) -> Result<Bu
             write_speed: args.speed.unwrap_or(-1),
             simulate: args.simulate,
             eject: args.eject,
+            power_off: args.power_off,
             open_end: false,
         }),
         synchronize: !args.disc && !args.no_sync,
@@ -291,6 +295,9 @@ fn report_line(r: &DiscReport) -> String {
     }
     if r.ejected {
         parts.push("ejected".into());
+    }
+    if r.powered_off {
+        parts.push("powered off: it can be unplugged".into());
     }
     parts.join(", ")
 }

@@ -92,16 +92,37 @@ impl SystemView {
         )
     }
 
-    /// The block devices below USB device BUS:ADDRESS (a stick's disk, a
-    /// card reader's slots).
-    pub fn blocks_of_usb(&self, bus: u8, address: u8) -> Vec<String> {
+    /// The sysfs directory of USB device BUS:ADDRESS.
+    pub fn usb_device_at(&self, bus: u8, address: u8) -> Option<PathBuf> {
         let usb = self.sys.join("bus/usb/devices");
         let found = names_in(&usb).into_iter().find(|d| {
             let dir = usb.join(d);
             read(&dir.join("busnum")).trim() == bus.to_string()
                 && read(&dir.join("devnum")).trim() == address.to_string()
         });
-        let Some(device) = found.and_then(|d| std::fs::canonicalize(usb.join(d)).ok()) else {
+        found.and_then(|d| std::fs::canonicalize(usb.join(d)).ok())
+    }
+
+    /// The sysfs directory of the USB device SCSI generic node `sg` is on,
+    /// if it is on USB: the nearest parent of its SCSI device that has a
+    /// `busnum` (a USB device, not one of its interfaces).
+    pub fn usb_device_of_sg(&self, sg: &Path) -> Option<PathBuf> {
+        let device = self
+            .sys
+            .join("class/scsi_generic")
+            .join(sg.file_name()?)
+            .join("device");
+        let real = std::fs::canonicalize(device).ok()?;
+        real.ancestors()
+            .take_while(|dir| dir.starts_with(&self.sys))
+            .find(|dir| dir.join("busnum").is_file() && dir.join("devnum").is_file())
+            .map(Path::to_path_buf)
+    }
+
+    /// The block devices below USB device BUS:ADDRESS (a stick's disk, a
+    /// card reader's slots).
+    pub fn blocks_of_usb(&self, bus: u8, address: u8) -> Vec<String> {
+        let Some(device) = self.usb_device_at(bus, address) else {
             return Vec::new();
         };
         let block = self.sys.join("block");

@@ -242,4 +242,14 @@ for which in ws usb; do
     say "partitions $which $(ls "/sys/block/$B" 2>/dev/null | grep "^$B" | tr '\n' ' ')"
 done
 say "served: $(grep -c 'write finished' /tmp/serve.log) writes finished"
+# (d) The flashed image written to the stick again over Bulk-Only, powered
+# off when done: the stick leaves the bus (its sysfs `remove`).
+out=$(/webburn-helper burn /data/flash.bin --recorder "$USB,detach" --disc --power-off --quiet --json 2>&1) || true
+say "power-off $out"
+tries=0
+while [ -n "$(usb_id)" ] && [ $tries -lt 50 ]; do
+    tries=$((tries + 1))
+    sleep 0.1
+done
+say "usb after power-off: $(usb_id || true) $(ls /sys/block | tr '\n' ' ')"
 finish

@@ -51,7 +51,10 @@ impl Driver for SgDriver {
             source,
         })?;
         let node = PathBuf::from(path);
+        let on_usb = node.clone();
         let rec = Recorder::from_transport(format!("{}{path}", self.prefix()), Box::new(t));
-        Ok(rec.with_system_disks(move |view: &SystemView| view.block_of_sg(&node), force))
+        Ok(rec
+            .with_system_disks(move |view: &SystemView| view.block_of_sg(&node), force)
+            .with_usb_device(move |view: &SystemView| view.usb_device_of_sg(&on_usb)))
     }
 }

@@ -65,6 +65,8 @@ impl Driver for UsbDriver {
             format!("{}{bus}:{address}", self.prefix()),
             Box::new(transport),
         );
-        Ok(rec.with_system_disks(disks, force))
+        Ok(rec
+            .with_system_disks(disks, force)
+            .with_usb_device(move |view: &SystemView| view.usb_device_at(bus, address)))
     }
 }
