@@ -11,7 +11,7 @@ pub struct Discovered {
     /// The recorder id, e.g. `sg:/dev/sg1`.
     pub id: String,
     /// An optical drive (peripheral device type 05h): offered to pages
-    /// without configuration; disks must be configured.
+    /// without configuration (removable disks only with the person's approval).
     pub optical: bool,
 }
 

@@ -24,8 +24,9 @@ pub struct ConfigFile {
     pub buffer: Option<String>,
     /// Recorder ids offered to clients (default: the default emulated recorder).
     pub recorders: Option<Vec<String>>,
-    /// Also offer the system's optical drives (default true; disks and USB
-    /// sticks are offered only when listed in `recorders`).
+    /// Also offer the system's optical drives and its free removable disks,
+    /// those only once the person approved a page (default true; other
+    /// disks are offered only when listed in `recorders`).
     pub discover_drives: Option<bool>,
     /// Log filter, e.g. `info` or `webburn_helper=debug`.
     pub log: Option<String>,
@@ -59,7 +60,7 @@ pub struct ServerConfig {
     pub buffer_bytes: usize,
     /// Recorder ids offered to clients.
     pub recorders: Vec<String>,
-    /// Offer the system's optical drives besides `recorders`.
+    /// Offer the system's optical drives and removable disks besides `recorders`.
     pub discover_drives: bool,
     /// Log filter.
     pub log: String,
