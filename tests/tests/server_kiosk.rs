@@ -138,3 +138,30 @@ async fn every_drive_of_every_burn_lands_in_the_history() {
     let file = helper.dir.path().join("kiosk-history.json");
     assert!(file.is_file(), "kept in the data directory");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_ended_flash_is_recorded_with_the_bytes_it_wrote_not_its_room() {
+    let helper = kiosk(&[",profile=disk,capacity=4MiB"]).await;
+    let mut c = helper.connect(Some(STATION), None, None).await.unwrap();
+    c.hello().await;
+    let data = pattern(100 * 2048, 6);
+    let burned = c
+        .burn_to_end(1, &helper.recorders[0], (0, 1000), &data, json!({}))
+        .await;
+    assert_eq!(burned.hresult(), HResult::S_OK, "{:?}", burned.result);
+    let mut recent = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = helper
+            .http("GET", "/v1/history", &[("Origin", STATION)])
+            .await;
+        recent = json_of(&body)["recent"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !recent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(recent[0]["bytes"], 100 * 2048, "{recent:?}");
+}

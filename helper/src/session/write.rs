@@ -194,17 +194,22 @@ fn start_target(
     let (tx, source) = feed(ctx.events.clone(), at, &cancel);
     let finished = Arc::new(AtomicBool::new(false));
     let engine = Arc::downgrade(burn.engine());
-    // What a kiosk's history records of this drive.
-    let (recorder_id, bytes) = (recorder.to_owned(), burn.section().bytes());
+    // What a kiosk's history records of this drive: the bytes the drive
+    // took (an open-ended write ends before its section).
+    let (recorder_id, section) = (recorder.to_owned(), burn.section());
     let history = ctx.history.cloned();
     let task = {
         let (cancel, finished) = (cancel.clone(), Arc::clone(&finished));
         let events = ctx.events.clone();
         move || {
+            let mut written = 0u64;
             let result = if cancel.is_cancelled() {
                 Err(EngineError::cancelled())
             } else {
                 burn.run(source, &cancel, |p| {
+                    let sectors = p.args.last_written_lba - p.args.start_lba + 1;
+                    written =
+                        u64::try_from(sectors).unwrap_or(0) * u64::from(section.bytes_per_sector());
                     let _ = events.send(WriteEvent::Update(at, p));
                 })
             };
@@ -220,7 +225,7 @@ fn start_target(
             drop(burn);
             drop(claim);
             if let Some(history) = &history {
-                super::record(history, recorder_id, bytes, &result);
+                super::record(history, recorder_id, written, &result);
             }
             let _ = events.send(WriteEvent::Done(at, result));
         }
