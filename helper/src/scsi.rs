@@ -9,6 +9,7 @@
 )]
 
 pub mod cdb;
+pub mod formatting;
 pub mod replies;
 pub mod write_parameters;
 pub mod write_speeds;
@@ -30,6 +31,7 @@ pub(crate) fn len8(n: usize) -> u8 {
 
 use crate::sense::{self, Sense, SenseAction};
 pub use cdb::{Cdb, CdbError, PerformanceDescriptor};
+use formatting::{FormatCapacities, FormatRequest};
 pub use replies::{
     BufferCapacity, Capacity, Configuration, DiscInformation, DiscStatus, InquiryData, ReplyError,
     TrackInformation,
@@ -196,6 +198,29 @@ pub fn close_track_session(
         number,
     };
     run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
+}
+
+/// How long FORMAT UNIT may take when it does not return at once (libburn
+/// allows 5 hours; a BD-RE's full certification takes about an hour).
+pub const FORMAT_TIMEOUT: Duration = Duration::from_secs(5 * 3600);
+
+/// READ FORMAT CAPACITIES: the medium's format state and the formats it takes.
+pub fn read_format_capacities(t: &mut dyn ScsiTransport) -> Result<FormatCapacities, ScsiError> {
+    let alloc = 252;
+    let cdb = Cdb::ReadFormatCapacities { alloc };
+    Ok(FormatCapacities::decode(&query(t, cdb, alloc.into())?)?)
+}
+
+/// FORMAT UNIT with `request`, waiting for it (unless it asks for Immed).
+pub fn format_unit(t: &mut dyn ScsiTransport, request: &FormatRequest) -> Result<(), ScsiError> {
+    let list = request.encode();
+    let cdb = Cdb::FormatUnit { fmt_data: true };
+    let timeout = if request.immed {
+        WRITE_TIMEOUT
+    } else {
+        FORMAT_TIMEOUT
+    };
+    run(t, cdb, DataDirection::ToDevice(&list), timeout).map(drop)
 }
 
 /// SYNCHRONIZE CACHE of the whole medium, waiting for completion.

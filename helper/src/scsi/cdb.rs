@@ -6,8 +6,10 @@
 pub mod op {
     pub const TEST_UNIT_READY: u8 = 0x00;
     pub const REQUEST_SENSE: u8 = 0x03;
+    pub const FORMAT_UNIT: u8 = 0x04;
     pub const INQUIRY: u8 = 0x12;
     pub const START_STOP_UNIT: u8 = 0x1B;
+    pub const READ_FORMAT_CAPACITIES: u8 = 0x23;
     pub const READ_CAPACITY_10: u8 = 0x25;
     pub const READ_10: u8 = 0x28;
     pub const WRITE_10: u8 = 0x2A;
@@ -19,6 +21,7 @@ pub mod op {
     pub const MODE_SELECT_10: u8 = 0x55;
     pub const MODE_SENSE_10: u8 = 0x5A;
     pub const READ_BUFFER_CAPACITY: u8 = 0x5C;
+    pub const BLANK: u8 = 0xA1;
     pub const GET_PERFORMANCE: u8 = 0xAC;
     pub const WRITE_12: u8 = 0xAA;
     pub const SET_STREAMING: u8 = 0xB6;
@@ -41,6 +44,12 @@ pub enum Cdb {
         start: bool,
         load_eject: bool,
     },
+    /// FORMAT UNIT (04h), format code 1 (MMC-6 6.5): with `fmt_data` a
+    /// 12-byte parameter list follows (a format list header and one format
+    /// descriptor, [`super::replies::FormatRequest`]).
+    FormatUnit { fmt_data: bool },
+    /// READ FORMAT CAPACITIES (23h, MMC-6 6.24).
+    ReadFormatCapacities { alloc: u16 },
     /// READ CAPACITY(10) (25h).
     ReadCapacity10,
     /// READ(10) (28h).
@@ -90,6 +99,9 @@ pub enum Cdb {
     SetStreaming { param_len: u16 },
     /// SET CD SPEED (BBh), CLV: read and write speed in kB/s, FFFFh = maximum.
     SetCdSpeed { read_kb: u16, write_kb: u16 },
+    /// BLANK (A1h, MMC-6 6.2): `kind` 0 blanks the whole disc, 1 its
+    /// minimal parts (PMA, lead-in, the first track's pre-gap).
+    Blank { immed: bool, kind: u8 },
 }
 
 /// An encoded CDB: up to 16 bytes.
@@ -164,6 +176,8 @@ impl Cdb {
             Cdb::TestUnitReady => op::TEST_UNIT_READY,
             Cdb::RequestSense { .. } => op::REQUEST_SENSE,
             Cdb::Inquiry { .. } => op::INQUIRY,
+            Cdb::FormatUnit { .. } => op::FORMAT_UNIT,
+            Cdb::ReadFormatCapacities { .. } => op::READ_FORMAT_CAPACITIES,
             Cdb::StartStopUnit { .. } => op::START_STOP_UNIT,
             Cdb::ReadCapacity10 => op::READ_CAPACITY_10,
             Cdb::Read10 { .. } => op::READ_10,
@@ -180,6 +194,7 @@ impl Cdb {
             Cdb::GetWriteSpeeds { .. } => op::GET_PERFORMANCE,
             Cdb::SetStreaming { .. } => op::SET_STREAMING,
             Cdb::SetCdSpeed { .. } => op::SET_CD_SPEED,
+            Cdb::Blank { .. } => op::BLANK,
         }
     }
 
@@ -193,6 +208,7 @@ impl Cdb {
         match *self {
             Cdb::TestUnitReady | Cdb::ReadCapacity10 => {}
             Cdb::RequestSense { alloc } => b[4] = alloc,
+            Cdb::FormatUnit { fmt_data } => b[1] = if fmt_data { 0x11 } else { 0x01 },
             Cdb::Inquiry { evpd, page, alloc } => {
                 b[1] = u8::from(evpd);
                 b[2] = page;
@@ -229,7 +245,9 @@ impl Cdb {
                 put16(&mut b, 2, start_feature);
                 put16(&mut b, 7, alloc);
             }
-            Cdb::ReadDiscInformation { alloc } => put16(&mut b, 7, alloc),
+            Cdb::ReadDiscInformation { alloc } | Cdb::ReadFormatCapacities { alloc } => {
+                put16(&mut b, 7, alloc);
+            }
             Cdb::ReadTrackInformation {
                 address_type,
                 open,
@@ -286,6 +304,7 @@ impl Cdb {
                 put16(&mut b, 2, read_kb);
                 put16(&mut b, 4, write_kb);
             }
+            Cdb::Blank { immed, kind } => b[1] = (kind & 0x07) | if immed { 0x10 } else { 0 },
         }
         CdbBytes { bytes: b, len }
     }
@@ -302,6 +321,16 @@ impl Cdb {
         Ok(match op {
             op::TEST_UNIT_READY => Cdb::TestUnitReady,
             op::REQUEST_SENSE => Cdb::RequestSense { alloc: b[4] },
+            op::FORMAT_UNIT => {
+                // MMC knows format code 1 only (and no defect list).
+                if b[1] & 0x0F != 0x01 {
+                    return Err(CdbError::InvalidField(1));
+                }
+                Cdb::FormatUnit {
+                    fmt_data: b[1] & 0x10 != 0,
+                }
+            }
+            op::READ_FORMAT_CAPACITIES => Cdb::ReadFormatCapacities { alloc: be16(b, 7) },
             op::INQUIRY => Cdb::Inquiry {
                 evpd: b[1] & 0x01 != 0,
                 page: b[2],
@@ -399,6 +428,17 @@ impl Cdb {
                 read_kb: be16(b, 2),
                 write_kb: be16(b, 4),
             },
+            op::BLANK => {
+                let kind = b[1] & 0x07;
+                // Full and minimal blanking; the track and session kinds are not used.
+                if kind > 1 {
+                    return Err(CdbError::InvalidField(1));
+                }
+                Cdb::Blank {
+                    immed: b[1] & 0x10 != 0,
+                    kind,
+                }
+            }
             other => return Err(CdbError::UnsupportedOpcode(other)),
         })
     }
@@ -519,6 +559,11 @@ mod tests {
             },
             &[0x12, 1, 0x80, 1, 2, 0],
         );
+        // FORMAT UNIT, format code 1, with its parameter list (FmtData).
+        round_trip(
+            Cdb::FormatUnit { fmt_data: true },
+            &[0x04, 0x11, 0, 0, 0, 0],
+        );
     }
 
     #[test]
@@ -563,6 +608,10 @@ mod tests {
                 alloc: 0x1000,
             },
             &[0x46, 0x01, 0x01, 0x07, 0, 0, 0, 0x10, 0x00, 0],
+        );
+        round_trip(
+            Cdb::ReadFormatCapacities { alloc: 0xFC },
+            &[0x23, 0, 0, 0, 0, 0, 0, 0, 0xFC, 0],
         );
         round_trip(
             Cdb::ReadDiscInformation { alloc: 34 },
@@ -648,6 +697,14 @@ mod tests {
             },
             &[0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0x03, 0],
         );
+        // Minimal blanking, returning at once (progress in REQUEST SENSE).
+        round_trip(
+            Cdb::Blank {
+                immed: true,
+                kind: 1,
+            },
+            &[0xA1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
     }
 
     #[test]
@@ -658,8 +715,17 @@ mod tests {
             Err(CdbError::TooShort { op: 0x2A, len: 3 })
         );
         assert_eq!(
-            Cdb::decode(&[0xA1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-            Err(CdbError::UnsupportedOpcode(0xA1))
+            Cdb::decode(&[0xA3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Err(CdbError::UnsupportedOpcode(0xA3))
+        );
+        // BLANK of one track or session, FORMAT UNIT with another format code.
+        assert_eq!(
+            Cdb::decode(&[0xA1, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Err(CdbError::InvalidField(1))
+        );
+        assert_eq!(
+            Cdb::decode(&[0x04, 0x17, 0, 0, 0, 0]),
+            Err(CdbError::InvalidField(1))
         );
         assert_eq!(Cdb::decode(&[0x70]), Err(CdbError::UnsupportedOpcode(0x70)));
         assert_eq!(

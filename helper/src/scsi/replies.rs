@@ -285,6 +285,10 @@ impl TrackInformation {
 pub mod feature {
     /// Profile List.
     pub const PROFILE_LIST: u16 = 0x0000;
+    /// Random Writable (the medium takes WRITEs anywhere).
+    pub const RANDOM_WRITABLE: u16 = 0x0020;
+    /// Formattable (FORMAT UNIT and READ FORMAT CAPACITIES work).
+    pub const FORMATTABLE: u16 = 0x0023;
     /// Incremental Streaming Writable (byte 6 bit 0: BUF, underrun protection).
     pub const INCREMENTAL_STREAMING_WRITABLE: u16 = 0x0021;
     /// CD Track at Once (data byte 0 bit 2: Test Write).
