@@ -241,19 +241,24 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         let mut guard = hold(recorder)?;
         let t: &mut dyn ScsiTransport = &mut **guard;
         medium::ensure_ready(t)?;
+        // A blank DVD+RW or BD-RE is checked as it will be once formatted.
         let checked = medium::check(t, section)?;
+        if options.simulate && !checked.can_test_write {
+            let name = webburn_shared::medium_name(checked.profile);
+            return Err(EngineError::new(
+                HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
+                format!(
+                    "a {name} cannot be written in simulation (Test Write exists for CD-R and DVD-R)"
+                ),
+            ));
+        }
+        if let Some(request) = medium::blank_format(t)? {
+            self.step(WriteAction::FormattingMedia)?;
+            medium::format(t, &request)?;
+        }
         self.step(WriteAction::InitializingHardware)?;
         let speed = medium::set_speed(t, &checked, options.write_speed)?;
         if options.simulate {
-            if !checked.can_test_write {
-                let name = webburn_shared::medium_name(checked.profile);
-                return Err(EngineError::new(
-                    HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
-                    format!(
-                        "a {name} cannot be written in simulation (Test Write exists for CD-R and DVD-R)"
-                    ),
-                ));
-            }
             crate::scsi::set_test_write(t, true).map_err(|e| {
                 EngineError::new(e.hresult(), format!("turning Test Write on failed: {e}"))
             })?;

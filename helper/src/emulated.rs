@@ -42,6 +42,10 @@ pub struct EmulatedRecorder {
     recorded: u32,
     /// The session was closed (finalized).
     closed: bool,
+    /// A rewritable disc was formatted (FORMAT UNIT), also after a reopen.
+    formatted: bool,
+    /// FORMAT UNITs still to fail (a fault).
+    format_errors_left: u32,
     /// The medium was removed by a fault.
     removed: bool,
     /// The tray is open (ejected and not loaded since).
@@ -83,6 +87,13 @@ impl EmulatedRecorder {
         Ok(())
     }
 
+    /// Formats a rewritable disc for good: remembered across opens.
+    fn mark_formatted(&mut self) -> io::Result<()> {
+        File::create(marker(&self.spec.path, "formatted"))?;
+        self.formatted = true;
+        Ok(())
+    }
+
     /// Opens or closes the tray, remembered across opens like a real drive's tray.
     fn set_tray(&mut self, open: bool) -> io::Result<()> {
         let path = marker(&self.spec.path, "ejected");
@@ -105,12 +116,15 @@ impl EmulatedRecorder {
         std::fs::copy(&self.spec.path, &bin)?;
         self.file.set_len(0)?;
         self.file.sync_all()?;
-        let closed = marker(&self.spec.path, "closed");
-        if closed.exists() {
-            std::fs::remove_file(closed)?;
+        for state in ["closed", "formatted"] {
+            let path = marker(&self.spec.path, state);
+            if path.exists() {
+                std::fs::remove_file(path)?;
+            }
         }
         self.recorded = 0;
         self.closed = false;
+        self.formatted = false;
         Ok(bin)
     }
 
@@ -144,7 +158,10 @@ impl EmulatedRecorder {
             .min(spec.capacity);
         let closed = spec.medium.sequential() && marker(&spec.path, "closed").exists();
         let tray_open = marker(&spec.path, "ejected").exists();
+        let formatted = spec.medium.formattable() && marker(&spec.path, "formatted").exists();
         Ok(EmulatedRecorder {
+            formatted,
+            format_errors_left: spec.faults.format_errors,
             buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
             busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
             spec,

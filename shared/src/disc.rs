@@ -11,7 +11,7 @@ pub enum WriteAction {
     /// Checking the medium (profile, blank or appendable, room).
     #[default]
     ValidatingMedia = 0,
-    /// Formatting (not used by webburn).
+    /// Formatting a blank rewritable disc (DVD+RW, BD-RE) before its first write.
     FormattingMedia = 1,
     /// Loading the tray, setting the speed and the write mode.
     InitializingHardware = 2,

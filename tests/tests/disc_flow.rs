@@ -511,3 +511,86 @@ fn an_open_ended_burn_ends_with_its_data_and_verifies_that_far() {
     );
     assert_eq!(refused.unwrap_err().hresult, HResult::E_INVALIDARG);
 }
+
+#[test]
+fn a_blank_dvd_plus_rw_is_formatted_once_then_overwritten_burn_after_burn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, path, log) = emulated(dir.path(), "rw.img", ",profile=dvd+rw,capacity=64MiB");
+    let e = engine(&rec, config());
+    let first = pattern(2 * MIB, 11);
+    let b = burn(&e, &first, DiscOptions::default());
+    let report = b.result.unwrap();
+    assert!(report.verified);
+    assert_eq!(
+        b.actions,
+        [
+            WriteAction::ValidatingMedia,
+            WriteAction::FormattingMedia,
+            WriteAction::InitializingHardware,
+            WriteAction::WritingData,
+            WriteAction::Finalization,
+            WriteAction::Verifying,
+            WriteAction::Completed
+        ]
+    );
+    assert_eq!(ran(&log, |c| matches!(c, Cdb::FormatUnit { .. })), 1);
+    assert_eq!(
+        ran(&log, |c| matches!(c, Cdb::CloseTrackSession { .. })),
+        0,
+        "a rewritable disc is not closed"
+    );
+    // The next burn overwrites it in place, without formatting again.
+    let second = pattern(MIB, 12);
+    let b = burn(&e, &second, DiscOptions::default());
+    assert!(b.result.unwrap().verified);
+    assert!(!b.actions.contains(&WriteAction::FormattingMedia));
+    assert_eq!(ran(&log, |c| matches!(c, Cdb::FormatUnit { .. })), 1);
+    let disc = image(&path);
+    assert_eq!(&disc[..MIB], &second[..]);
+    assert_eq!(
+        &disc[MIB..2 * MIB],
+        &first[MIB..],
+        "the rest of the first burn"
+    );
+}
+
+#[test]
+fn a_failed_format_ends_the_burn_with_its_sense_and_the_disc_stays_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, path, _) = emulated(
+        dir.path(),
+        "re.img",
+        ",profile=bd-re,capacity=64MiB,format-error=1",
+    );
+    let e = engine(&rec, config());
+    let data = pattern(MIB, 13);
+    let failed = burn(&e, &data, DiscOptions::default()).result.unwrap_err();
+    let sense = failed.sense.unwrap();
+    assert_eq!((sense.key, sense.asc, sense.ascq), (3, 0x31, 0x01));
+    assert!(
+        failed.detail.contains("formatting the disc failed"),
+        "{}",
+        failed.detail
+    );
+    assert!(image(&path).is_empty(), "nothing was written");
+    // Tried again, the drive formats it and the burn goes through.
+    let report = burn(&e, &data, DiscOptions::default()).result.unwrap();
+    assert!(report.verified);
+    assert_eq!(&image(&path)[..MIB], &data[..]);
+    // A test write does not exist on rewritable discs here: refused before formatting.
+    let other = tempfile::tempdir().unwrap();
+    let (rec, path, log) = emulated(other.path(), "rw.img", ",profile=dvd+rw,capacity=64MiB");
+    let simulate = DiscOptions {
+        simulate: true,
+        ..DiscOptions::default()
+    };
+    let refused = burn(&engine(&rec, config()), &data, simulate)
+        .result
+        .unwrap_err();
+    assert_eq!(
+        refused.hresult,
+        HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED
+    );
+    assert_eq!(ran(&log, |c| matches!(c, Cdb::FormatUnit { .. })), 0);
+    assert!(image(&path).is_empty());
+}

@@ -8,7 +8,8 @@ use webburn_shared::ErrorCode;
 use webburn_shared::{HResult, Section};
 
 use crate::engine::EngineError;
-use crate::engine::medium::failed;
+use crate::engine::medium::{FORMATTABLE, failed};
+use crate::scsi::formatting::{FormatRequest, MediumFormat, format_type};
 use crate::scsi::{self, ScsiError};
 use crate::sense;
 use crate::transport::ScsiTransport;
@@ -72,6 +73,60 @@ pub fn ensure_ready(t: &mut dyn ScsiTransport) -> Result<(), EngineError> {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A blank rewritable disc (DVD+RW, BD-RE) gets a full format before its
+/// first write, as IMAPI2's data writer does: the FORMAT UNIT request its
+/// drive offers for it (READ FORMAT CAPACITIES), or `None` when the disc
+/// needs none.
+pub fn blank_format(t: &mut dyn ScsiTransport) -> Result<Option<FormatRequest>, EngineError> {
+    let config = scsi::get_configuration(t).ok();
+    let Some(profile) = config
+        .map(|c| c.current_profile)
+        .filter(|p| FORMATTABLE.contains(p))
+    else {
+        return Ok(None);
+    };
+    let caps = scsi::read_format_capacities(t).map_err(|e| failed("READ FORMAT CAPACITIES", &e))?;
+    if caps.current != MediumFormat::Unformatted {
+        return Ok(None);
+    }
+    // DVD+RW: its one full format; BD-RE: with spare areas (defect
+    // management), else without.
+    let wanted: &[u8] = if profile == 0x1A {
+        &[format_type::DVD_PLUS_RW_FULL]
+    } else {
+        &[
+            format_type::BD_RE_WITH_SPARES,
+            format_type::BD_RE_WITHOUT_SPARES,
+        ]
+    };
+    let format = wanted
+        .iter()
+        .find_map(|w| caps.options.iter().find(|o| o.format_type == *w))
+        .ok_or_else(|| {
+            let name = webburn_shared::medium_name(Some(profile));
+            EngineError::new(
+                HResult::E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED,
+                format!("the drive offers no format for the blank {name}"),
+            )
+        })?;
+    Ok(Some(FormatRequest {
+        immed: false,
+        format: *format,
+        subtype: 0,
+    }))
+}
+
+/// FORMATTING_MEDIA: FORMAT UNIT with `request`, waiting for it.
+pub fn format(t: &mut dyn ScsiTransport, request: &FormatRequest) -> Result<(), EngineError> {
+    scsi::format_unit(t, request).map_err(|e| {
+        let error = EngineError::new(e.hresult(), format!("formatting the disc failed: {e}"));
+        match e {
+            ScsiError::Sense(s) => error.with_sense(s),
+            _ => error,
+        }
+    })
 }
 
 /// Checks that `section` can be burned on the loaded medium: on top of

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::EmulatedRecorder;
 use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
+use crate::scsi::formatting::{FormatCapacities, FormatOption, FormatRequest, MediumFormat};
 use crate::scsi::replies::{Feature, feature};
 use crate::scsi::{
     BufferCapacity, Capacity, Cdb, CdbError, Configuration, DiscInformation, DiscStatus,
@@ -29,6 +30,10 @@ const OPERATION_IN_PROGRESS: Sense = Sense::new(key::NOT_READY, 0x04, 0x07);
 const WRITE_ERROR: Sense = Sense::new(key::MEDIUM_ERROR, 0x0C, 0x00);
 const LOSS_OF_STREAMING: Sense = Sense::new(key::MEDIUM_ERROR, 0x0C, 0x09);
 const CANNOT_WRITE_MEDIUM: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);
+/// SPC-4: MEDIUM NOT FORMATTED (a rewritable disc before FORMAT UNIT).
+const NOT_FORMATTED: Sense = Sense::new(key::NOT_READY, 0x30, 0x10);
+/// SPC-4: FORMAT COMMAND FAILED.
+const FORMAT_FAILED: Sense = Sense::new(key::MEDIUM_ERROR, 0x31, 0x01);
 
 type Answer = Result<Completion, TransportError>;
 
@@ -177,6 +182,8 @@ impl EmulatedRecorder {
             Medium::CdR => "EMULATED CD-R",
             Medium::BdR => "EMULATED BD-R",
             Medium::RemovableDisk => "EMULATED DISK",
+            Medium::DvdPlusRw => "EMULATED DVD+RW",
+            Medium::BdRe => "EMULATED BD-RE",
         };
         InquiryData {
             device_type: if self.spec.medium == Medium::RemovableDisk {
@@ -200,10 +207,10 @@ impl EmulatedRecorder {
         let medium = self.spec.medium;
         let present = self.absent().is_none();
         let current = if present { medium.profile() } else { 0 };
-        let supported: &[u16] = if medium.sequential() {
-            &[0x41, 0x1B, 0x11, 0x09]
-        } else {
+        let supported: &[u16] = if medium == Medium::RemovableDisk {
             &[0x02]
+        } else {
+            &[0x43, 0x41, 0x1B, 0x1A, 0x11, 0x09]
         };
         let profiles: Vec<(u16, bool)> = supported.iter().map(|&p| (p, p == current)).collect();
         let mut features = vec![Configuration::profile_list(&profiles)];
@@ -233,6 +240,19 @@ impl EmulatedRecorder {
                 data: vec![0x13, 0, 0, 0],
             });
         }
+        if medium.formattable() {
+            features.push(Feature {
+                code: feature::RANDOM_WRITABLE,
+                current: present && self.formatted,
+                // Block size 2048, blocking 16 (a DVD ECC block), PP.
+                data: vec![0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0x10, 0x01, 0],
+            });
+            features.push(Feature {
+                code: feature::FORMATTABLE,
+                current: present,
+                data: vec![0, 0, 0, 0],
+            });
+        }
         features.retain(|f| match rt {
             1 => f.current && f.code >= start,
             2 => f.code == start,
@@ -246,6 +266,17 @@ impl EmulatedRecorder {
 
     fn track_information(&self) -> TrackInformation {
         let capacity = self.spec.capacity;
+        if self.spec.medium.formattable() && !self.formatted {
+            return TrackInformation {
+                track: 1,
+                blank: true,
+                start: 0,
+                next_writable: Some(0),
+                free_blocks: capacity,
+                size: capacity,
+                last_recorded: 0,
+            };
+        }
         if self.spec.medium.sequential() {
             TrackInformation {
                 track: 1,
@@ -274,7 +305,11 @@ impl EmulatedRecorder {
     }
 
     fn disc_information(&self) -> DiscInformation {
-        let (status, last_session_state) = match (self.spec.medium.sequential(), self.closed) {
+        let medium = self.spec.medium;
+        let (status, last_session_state) = match (medium.sequential(), self.closed) {
+            // A rewritable disc is blank until it is formatted, then
+            // overwritable anywhere, like other random-access media.
+            (false, _) if medium.formattable() && !self.formatted => (DiscStatus::Blank, 0),
             (false, _) => (DiscStatus::Random, 3),
             (true, true) => (DiscStatus::Complete, 3),
             (true, false) if self.recorded == 0 => (DiscStatus::Blank, 0),
@@ -283,11 +318,66 @@ impl EmulatedRecorder {
         DiscInformation {
             status,
             last_session_state,
-            erasable: false,
+            erasable: medium.formattable(),
             sessions: 1,
             first_track_last_session: 1,
             last_track_last_session: 1,
         }
+    }
+
+    /// READ FORMAT CAPACITIES: a rewritable disc offers its full format;
+    /// other media report what they hold.
+    fn format_capacities(&self) -> FormatCapacities {
+        let medium = self.spec.medium;
+        let capacity = self.spec.capacity;
+        let current = match (self.absent(), medium.formattable() && !self.formatted) {
+            (Some(_), _) => MediumFormat::NoMedium,
+            (None, true) => MediumFormat::Unformatted,
+            (None, false) => MediumFormat::Formatted,
+        };
+        let options = medium
+            .format_type()
+            .map(|format_type| FormatOption {
+                blocks: capacity,
+                format_type,
+                param: if medium == Medium::BdRe { 0x3000 } else { 0 },
+            })
+            .into_iter()
+            .collect();
+        FormatCapacities {
+            current,
+            blocks: capacity,
+            block_len: BLOCK_SIZE,
+            options,
+        }
+    }
+
+    /// FORMAT UNIT with its parameter list: the medium's own full format,
+    /// at most its capacity (0 blocks: all of it). The disc is formatted
+    /// at once (a drive formats in the background while it is written).
+    fn format_unit(&mut self, data: &DataDirection<'_>) -> Answer {
+        let DataDirection::ToDevice(list) = data else {
+            return self.fail(INVALID_FIELD, data);
+        };
+        if let Some(sense) = self.absent() {
+            return self.fail(sense, data);
+        }
+        let Some(want) = self.spec.medium.format_type() else {
+            return self.fail(CANNOT_WRITE_MEDIUM, data);
+        };
+        let Ok(request) = FormatRequest::decode(list) else {
+            return self.fail(PARAMETER_LIST_LENGTH, data);
+        };
+        let blocks = request.format.blocks;
+        if request.format.format_type != want || blocks > self.spec.capacity {
+            return self.fail(INVALID_FIELD_IN_PARAMETERS, data);
+        }
+        if self.format_errors_left > 0 {
+            self.format_errors_left -= 1;
+            return self.fail(FORMAT_FAILED, data);
+        }
+        self.mark_formatted()?;
+        Ok(Completion::good())
     }
 
     fn write(
@@ -313,6 +403,9 @@ impl EmulatedRecorder {
         }
         if let Some(sense) = self.absent() {
             return self.fail(sense, data);
+        }
+        if self.spec.medium.formattable() && !self.formatted {
+            return self.fail(NOT_FORMATTED, data);
         }
         if bytes.len() as u64 != u64::from(blocks) * u64::from(BLOCK_SIZE) {
             return self.fail(INVALID_FIELD, data);
@@ -388,6 +481,9 @@ impl EmulatedRecorder {
 
     fn read(&mut self, lba: i32, blocks: u16, buf: &mut [u8]) -> Answer {
         let want = usize::from(blocks) * BLOCK_SIZE as usize;
+        if self.spec.medium.formattable() && !self.formatted {
+            return self.fail(NOT_FORMATTED, &DataDirection::FromDevice(buf));
+        }
         let readable = if self.spec.medium.sequential() {
             self.recorded
         } else {
@@ -434,7 +530,8 @@ impl EmulatedRecorder {
             Cdb::Inquiry { evpd: true, .. } => return Err(INVALID_FIELD),
             Cdb::Inquiry { .. } => self.inquiry().encode().to_vec(),
             Cdb::ReadCapacity10 => {
-                let last = if self.spec.medium.sequential() {
+                let medium = self.spec.medium;
+                let last = if medium.sequential() || (medium.formattable() && !self.formatted) {
                     self.recorded.saturating_sub(1)
                 } else {
                     self.spec.capacity - 1
@@ -490,6 +587,7 @@ impl EmulatedRecorder {
                 WriteParameters::new(0, self.test_write).encode_sense()
             }
             Cdb::ModeSense10 { .. } => return Err(INVALID_FIELD),
+            Cdb::ReadFormatCapacities { .. } => self.format_capacities().encode(),
             _ => return Err(INVALID_OPCODE),
         })
     }
@@ -511,6 +609,7 @@ impl EmulatedRecorder {
                 | Cdb::RequestSense { .. }
                 | Cdb::GetConfiguration { .. }
                 | Cdb::StartStopUnit { .. }
+                | Cdb::ReadFormatCapacities { .. }
         );
         if let Some(sense) = self.absent().filter(|_| !no_medium_ok) {
             return self.fail(sense, &data);
@@ -569,6 +668,8 @@ impl EmulatedRecorder {
                 }
                 other => self.fail(PARAMETER_LIST_LENGTH, &other),
             },
+            Cdb::FormatUnit { fmt_data: true } => self.format_unit(&data),
+            Cdb::FormatUnit { fmt_data: false } => self.fail(INVALID_FIELD, &data),
             Cdb::CloseTrackSession { function, .. } => {
                 if !self.spec.medium.sequential() || !matches!(function, 1 | 2 | 5 | 6) {
                     return self.fail(INVALID_FIELD, &data);

@@ -3,6 +3,9 @@
 use std::time::Duration;
 
 use super::{EmulatedRecorder, EmulatedSpec, OpenError};
+use crate::scsi::formatting::{
+    FormatCapacities, FormatOption, FormatRequest, MediumFormat, format_type,
+};
 use crate::scsi::{self, Cdb, Configuration, DiscStatus, TrackInformation};
 use crate::sense::Sense;
 use crate::transport::{
@@ -55,7 +58,14 @@ fn identifies_itself_per_profile() {
     assert_eq!(config.current_profile, 0x41);
     assert_eq!(
         config.profiles(),
-        vec![(0x41, true), (0x1B, false), (0x11, false), (0x09, false)]
+        vec![
+            (0x43, false),
+            (0x41, true),
+            (0x1B, false),
+            (0x1A, false),
+            (0x11, false),
+            (0x09, false)
+        ]
     );
     assert!(!config.can_test_write(), "BD-R has no Test Write");
     drop(bd);
@@ -445,4 +455,129 @@ fn corrupt_at_records_a_wrong_byte_and_reports_success() {
     scsi::read10(&mut r, 0, 8, &mut back).unwrap();
     let bad: Vec<usize> = (0..back.len()).filter(|&i| back[i] != 0x11).collect();
     assert_eq!(bad, [3 * 2048]);
+}
+
+/// The data-in reply of `cdb`.
+fn query(r: &mut EmulatedRecorder, cdb: Cdb, len: usize) -> (Completion, Vec<u8>) {
+    let mut buf = vec![0u8; len];
+    let c = exec(
+        r,
+        cdb.encode().as_slice(),
+        DataDirection::FromDevice(&mut buf),
+    );
+    (c, buf)
+}
+
+fn format_unit(r: &mut EmulatedRecorder, format_type: u8, blocks: u32) -> Completion {
+    let list = FormatRequest {
+        immed: false,
+        format: FormatOption {
+            blocks,
+            format_type,
+            param: 0,
+        },
+        subtype: 0,
+    }
+    .encode();
+    let cdb = Cdb::FormatUnit { fmt_data: true }.encode();
+    exec(r, cdb.as_slice(), DataDirection::ToDevice(&list))
+}
+
+fn disc_info(r: &mut EmulatedRecorder) -> scsi::DiscInformation {
+    let (c, b) = query(r, Cdb::ReadDiscInformation { alloc: 34 }, 34);
+    assert_eq!(c.status, ScsiStatus::Good);
+    scsi::DiscInformation::decode(&b).unwrap()
+}
+
+#[test]
+fn a_dvd_plus_rw_is_blank_until_formatted_then_overwritable_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rw = open(&dir, ",profile=dvd+rw,capacity=64MiB");
+    let config = scsi::get_configuration(&mut rw).unwrap();
+    assert_eq!(config.current_profile, 0x1A);
+    let info = disc_info(&mut rw);
+    assert_eq!((info.status, info.erasable), (DiscStatus::Blank, true));
+    // Unformatted: nothing is written or read, and the format is offered.
+    assert_eq!(sense_of(&write10(&mut rw, 0, 1, 1)), (2, 0x30, 0x10));
+    let (c, b) = query(&mut rw, Cdb::ReadFormatCapacities { alloc: 252 }, 252);
+    assert_eq!(c.status, ScsiStatus::Good);
+    let caps = FormatCapacities::decode(&b).unwrap();
+    assert_eq!(caps.current, MediumFormat::Unformatted);
+    assert_eq!(caps.blocks, 32 * 1024);
+    assert_eq!(
+        caps.options,
+        [FormatOption {
+            blocks: 32 * 1024,
+            format_type: format_type::DVD_PLUS_RW_FULL,
+            param: 0
+        }]
+    );
+    // A format it does not take, and more blocks than it has.
+    assert_eq!(
+        sense_of(&format_unit(&mut rw, format_type::BD_RE_WITH_SPARES, 0)),
+        (5, 0x26, 0x00)
+    );
+    assert_eq!(
+        sense_of(&format_unit(
+            &mut rw,
+            format_type::DVD_PLUS_RW_FULL,
+            40 * 1024
+        )),
+        (5, 0x26, 0x00)
+    );
+    let ok = format_unit(&mut rw, format_type::DVD_PLUS_RW_FULL, 32 * 1024);
+    assert_eq!(ok.status, ScsiStatus::Good);
+    let info = disc_info(&mut rw);
+    assert_eq!((info.status, info.erasable), (DiscStatus::Random, true));
+    // Random access: any LBA, in any order, again and again.
+    assert_eq!(write10(&mut rw, 100, 2, 0xAA).status, ScsiStatus::Good);
+    assert_eq!(write10(&mut rw, 0, 1, 0xBB).status, ScsiStatus::Good);
+    assert_eq!(write10(&mut rw, 100, 1, 0xCC).status, ScsiStatus::Good);
+    drop(rw);
+    // Formatted it stays, and holds what was written.
+    let mut rw = open(&dir, ",profile=dvd+rw,capacity=64MiB");
+    let (c, caps) = query(&mut rw, Cdb::ReadFormatCapacities { alloc: 252 }, 252);
+    assert_eq!(c.status, ScsiStatus::Good);
+    assert_eq!(
+        FormatCapacities::decode(&caps).unwrap().current,
+        MediumFormat::Formatted
+    );
+    let (c, sectors) = query(
+        &mut rw,
+        Cdb::Read10 {
+            lba: 100,
+            blocks: 2,
+        },
+        4096,
+    );
+    assert_eq!(c.status, ScsiStatus::Good);
+    assert!(sectors[..2048].iter().all(|&b| b == 0xCC));
+    assert!(sectors[2048..].iter().all(|&b| b == 0xAA));
+}
+
+#[test]
+fn a_bd_re_formats_with_spares_and_a_failed_format_leaves_it_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut re = open(&dir, ",profile=bd-re,capacity=64MiB,format-error=1");
+    let inq = scsi::inquiry(&mut re).unwrap();
+    assert_eq!(inq.product, "EMULATED BD-RE");
+    assert_eq!(
+        sense_of(&format_unit(&mut re, format_type::BD_RE_WITH_SPARES, 0)),
+        (3, 0x31, 0x01)
+    );
+    assert_eq!(disc_info(&mut re).status, DiscStatus::Blank);
+    let ok = format_unit(&mut re, format_type::BD_RE_WITH_SPARES, 0);
+    assert_eq!(ok.status, ScsiStatus::Good);
+    assert_eq!(disc_info(&mut re).status, DiscStatus::Random);
+    assert_eq!(write10(&mut re, 7, 1, 1).status, ScsiStatus::Good);
+    // A write-once disc cannot be formatted.
+    let other = tempfile::tempdir().unwrap();
+    let mut r = open(&other, ",profile=dvd+r");
+    assert_eq!(
+        sense_of(&format_unit(&mut r, format_type::DVD_PLUS_RW_FULL, 0)),
+        (5, 0x30, 0x05)
+    );
+    let (c, b) = query(&mut r, Cdb::ReadFormatCapacities { alloc: 252 }, 252);
+    assert_eq!(c.status, ScsiStatus::Good);
+    assert!(FormatCapacities::decode(&b).unwrap().options.is_empty());
 }

@@ -23,6 +23,10 @@ pub enum Medium {
     BdR,
     /// Removable disk (profile 02h), e.g. a USB stick: random access.
     RemovableDisk,
+    /// DVD+RW (profile 1Ah): rewritable, random access once formatted.
+    DvdPlusRw,
+    /// BD-RE (profile 43h): rewritable, random access once formatted.
+    BdRe,
 }
 
 impl Medium {
@@ -34,21 +38,44 @@ impl Medium {
             Medium::CdR => 0x09,
             Medium::BdR => 0x41,
             Medium::RemovableDisk => 0x02,
+            Medium::DvdPlusRw => 0x1A,
+            Medium::BdRe => 0x43,
         }
     }
 
     /// Sequential media accept WRITEs only at the next writable address.
     pub fn sequential(self) -> bool {
-        !matches!(self, Medium::RemovableDisk)
+        !matches!(
+            self,
+            Medium::RemovableDisk | Medium::DvdPlusRw | Medium::BdRe
+        )
+    }
+
+    /// A rewritable disc that FORMAT UNIT formats before its first write
+    /// (READ DISC INFORMATION says it is erasable).
+    pub fn formattable(self) -> bool {
+        matches!(self, Medium::DvdPlusRw | Medium::BdRe)
+    }
+
+    /// The format type FORMAT UNIT gives this medium (MMC-6 6.5.4.2).
+    pub fn format_type(self) -> Option<u8> {
+        use crate::scsi::formatting::format_type;
+        match self {
+            Medium::DvdPlusRw => Some(format_type::DVD_PLUS_RW_FULL),
+            Medium::BdRe => Some(format_type::BD_RE_WITH_SPARES),
+            _ => None,
+        }
     }
 
     /// Sectors of a single-layer disc (or a 4 GiB disk).
     pub fn default_capacity(self) -> u32 {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR => 2_295_104,
+            Medium::DvdPlusR | Medium::DvdMinusR | Medium::DvdPlusRw => 2_295_104,
             // 80 minutes.
             Medium::CdR => 359_847,
             Medium::BdR => 12_219_392,
+            // Formatted with the default spare areas.
+            Medium::BdRe => 11_826_176,
             Medium::RemovableDisk => 2_097_152,
         }
     }
@@ -56,10 +83,10 @@ impl Medium {
     /// Bytes per second of "1x" for this medium, if it has one.
     pub fn one_x(self) -> Option<u64> {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR => Some(1_385_000),
+            Medium::DvdPlusR | Medium::DvdMinusR | Medium::DvdPlusRw => Some(1_385_000),
             // 75 sectors of 2048 bytes a second.
             Medium::CdR => Some(153_600),
-            Medium::BdR => Some(4_500_000),
+            Medium::BdR | Medium::BdRe => Some(4_500_000),
             Medium::RemovableDisk => None,
         }
     }
@@ -81,6 +108,8 @@ impl Medium {
             Medium::DvdPlusR | Medium::DvdMinusR => &[4, 8, 12, 16, 24],
             Medium::CdR => &[4, 8, 16, 24, 32, 48],
             Medium::BdR => &[2, 4, 6, 8, 12, 16],
+            Medium::DvdPlusRw => &[4, 8],
+            Medium::BdRe => &[1, 2],
             Medium::RemovableDisk => &[],
         }
     }
@@ -88,8 +117,8 @@ impl Medium {
     /// Default size of the drive's buffer.
     pub fn default_drive_buffer(self) -> u64 {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR | Medium::CdR => 2 << 20,
-            Medium::BdR => 4 << 20,
+            Medium::DvdPlusR | Medium::DvdMinusR | Medium::CdR | Medium::DvdPlusRw => 2 << 20,
+            Medium::BdR | Medium::BdRe => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }
     }
@@ -100,9 +129,11 @@ impl Medium {
             "dvd-r" => Ok(Medium::DvdMinusR),
             "cd-r" | "cdr" => Ok(Medium::CdR),
             "bd-r" | "bdr" => Ok(Medium::BdR),
+            "dvd+rw" | "dvdrw" => Ok(Medium::DvdPlusRw),
+            "bd-re" | "bdre" => Ok(Medium::BdRe),
             "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
             _ => Err(format!(
-                "unknown profile '{s}' (use bd-r, dvd+r, dvd-r, cd-r or disk)"
+                "unknown profile '{s}' (use bd-r, bd-re, dvd+r, dvd+rw, dvd-r, cd-r or disk)"
             )),
         }
     }
@@ -134,6 +165,8 @@ pub struct Faults {
     /// The WRITE covering this LBA reports success but records the sector
     /// with its first byte inverted (silent corruption, for verify).
     pub corrupt_at: Option<i64>,
+    /// This many FORMAT UNITs fail (3/31/01) and leave the disc unformatted.
+    pub format_errors: u32,
 }
 
 /// A parsed emulated recorder name.
@@ -253,6 +286,11 @@ impl EmulatedSpec {
             "remove-at" => self.faults.remove_at = Some(lba(v)?),
             "vanish-at" => self.faults.vanish_at = Some(lba(v)?),
             "corrupt-at" => self.faults.corrupt_at = Some(lba(v)?),
+            "format-error" => {
+                self.faults.format_errors = v
+                    .parse()
+                    .map_err(|_| format!("format-error count '{v}' is not a number"))?;
+            }
             "changer" => {
                 self.changer = match v {
                     "on" | "yes" | "true" => true,

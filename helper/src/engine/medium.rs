@@ -7,6 +7,7 @@ use webburn_shared::HResult;
 use webburn_shared::section::{CD_FIRST_LBA, MediumRoom, SectorSizes};
 
 use super::error::EngineError;
+use crate::scsi::formatting::MediumFormat;
 use crate::scsi::{self, ScsiError};
 use crate::sense;
 use crate::transport::ScsiTransport;
@@ -14,6 +15,9 @@ use crate::transport::ScsiTransport;
 /// Profiles written only at the next writable address (write-once media and
 /// sequentially recorded rewritable media; MMC-6 profile list).
 const SEQUENTIAL: [u16; 10] = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41, 0x51];
+/// Rewritable discs FORMAT UNIT formats before their first write: DVD+RW,
+/// BD-RE (MMC-6 6.5); written at random once formatted.
+pub const FORMATTABLE: [u16; 2] = [0x1A, 0x43];
 /// Read-only profiles (CD-ROM, DVD-ROM, BD-ROM, HD DVD-ROM, write-once MO
 /// read back only).
 const READ_ONLY: [u16; 5] = [0x08, 0x10, 0x40, 0x50, 0x03];
@@ -83,6 +87,8 @@ pub fn probe(t: &mut dyn ScsiTransport) -> Result<Medium, EngineError> {
     };
     let extent = if sequential {
         sequential_extent(t, name)?
+    } else if let Some(extent) = unformatted_extent(t, profile) {
+        extent
     } else {
         random_access_extent(t, name)?
     };
@@ -138,6 +144,20 @@ fn sequential_extent(t: &mut dyn ScsiTransport, name: &str) -> Result<Extent, En
 
 /// A random-access medium (a disk, a rewritable disc; SBC READ CAPACITY):
 /// anywhere below its capacity, in blocks of its own size.
+/// A blank rewritable disc ([`FORMATTABLE`]) holds what it will once
+/// formatted (READ FORMAT CAPACITIES): the disc flow formats it first.
+fn unformatted_extent(t: &mut dyn ScsiTransport, profile: Option<u16>) -> Option<Extent> {
+    if !profile.is_some_and(|p| FORMATTABLE.contains(&p)) {
+        return None;
+    }
+    let caps = scsi::read_format_capacities(t).ok()?;
+    (caps.current == MediumFormat::Unformatted).then_some(Extent {
+        next_writable: None,
+        end_lba: u64::from(caps.blocks),
+        block_len: caps.block_len,
+    })
+}
+
 fn random_access_extent(t: &mut dyn ScsiTransport, name: &str) -> Result<Extent, EngineError> {
     let cap = match scsi::read_capacity(t) {
         Ok(c) => c,
