@@ -3,7 +3,8 @@
 //! UDF in the page (wasm), burned to an emulated DVD+R with verify, and the
 //! disc read back by xorriso and 7-Zip; a single file that is not a disc
 //! image is offered as a file; a tree too large for the disc is refused
-//! before any WRITE.
+//! before any WRITE; a blank DVD+RW is formatted by the first burn and
+//! overwritten by the next, each read back by xorriso.
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
@@ -222,6 +223,49 @@ fn tree_of_file(path: &Path) -> readers::Tree {
     f.set_modified(std::fs::metadata(path).unwrap().modified().unwrap())
         .unwrap();
     tree_of(&dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blank_dvd_plus_rw_is_formatted_by_the_first_burn_and_overwritten_by_the_next() {
+    let Some(www) = www_dir() else { return };
+    if readers::available().is_none() {
+        return;
+    }
+    let helper = helper_with_page(&www, &[",profile=dvd+rw,capacity=64MiB"]).await;
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    for (round, name) in ["march.pdf", "april.pdf"].iter().enumerate() {
+        let source = helper.dir.path().join(format!("round-{round}"));
+        std::fs::create_dir_all(&source).unwrap();
+        let file = source.join(name);
+        std::fs::write(&file, pattern(300_000 + round, round as u64 + 20)).unwrap();
+        browser.click("clear-files").await;
+        browser
+            .type_into("add-files", &file.to_string_lossy())
+            .await;
+        browser
+            .wait_for("the chosen file", LONG, || async {
+                browser.text("chosen").await.contains(name)
+            })
+            .await;
+        browser
+            .eval("document.getElementById('result').removeAttribute('data-hresult')")
+            .await;
+        browser.click_burn().await;
+        assert_eq!(
+            browser.result(LONG).await,
+            "S_OK",
+            "{}",
+            browser.text("result").await
+        );
+        // Every reader sees this burn's file alone: the disc was overwritten.
+        let out = helper.dir.path().join(format!("read-{round}"));
+        let got = Reader::Xorriso.extract(&helper.images[0], &out);
+        assert_eq!(got, tree_of_file(&file), "burn {round}");
+    }
+    let formatted = helper.images[0].with_extension("img.formatted");
+    assert!(formatted.is_file(), "the first burn formatted the disc");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
