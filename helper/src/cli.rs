@@ -52,6 +52,15 @@ pub enum Command {
     },
     /// Burn a file with IWriteEngine2's WriteSection.
     Burn(BurnArgs),
+    /// Erase a CD-RW or DVD-RW (IDiscFormat2Erase): minimal by default.
+    Erase {
+        /// The recorder (default: the default emulated one).
+        #[arg(long, value_name = "ID")]
+        recorder: Option<String>,
+        /// Blank the whole disc, not only what says what is on it (slower).
+        #[arg(long)]
+        full: bool,
+    },
     /// Writes an image (ISO 9660 + Rock Ridge, Joliet, UDF) of files and
     /// folders to a file, for inspection or for another program.
     Image(files::ImageCommand),
@@ -120,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Pair(cmd) => pair::run(&data_dir, &cmd),
         Command::Recorders { recorders, json } => recorders::run(&data_dir, &recorders, json),
         Command::Burn(args) => burn::run(&data_dir, &args),
+        Command::Erase { recorder, full } => burn::erase(&data_dir, recorder, full),
         Command::Image(cmd) => files::run_image(&cmd),
         Command::Install(args) => install::install(&args, &data_dir),
         Command::Uninstall => install::uninstall(&data_dir),

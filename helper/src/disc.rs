@@ -5,6 +5,7 @@
 
 mod checksum;
 pub mod digest;
+pub mod erase;
 pub mod medium;
 pub mod verify;
 

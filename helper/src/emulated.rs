@@ -116,6 +116,13 @@ impl EmulatedRecorder {
         std::fs::copy(&self.spec.path, &bin)?;
         self.file.set_len(0)?;
         self.file.sync_all()?;
+        self.reopen_blank()?;
+        Ok(bin)
+    }
+
+    /// The disc in the drive is blank again (an empty image): nothing
+    /// recorded, not closed, not formatted.
+    fn reopen_blank(&mut self) -> io::Result<()> {
         for state in ["closed", "formatted"] {
             let path = marker(&self.spec.path, state);
             if path.exists() {
@@ -125,7 +132,7 @@ impl EmulatedRecorder {
         self.recorded = 0;
         self.closed = false;
         self.formatted = false;
-        Ok(bin)
+        Ok(())
     }
 
     /// Opens (creating if needed) and exclusively locks the image file.

@@ -223,6 +223,18 @@ pub fn format_unit(t: &mut dyn ScsiTransport, request: &FormatRequest) -> Result
     run(t, cdb, DataDirection::ToDevice(&list), timeout).map(drop)
 }
 
+/// How long a BLANK may take (IMAPI2 gives an erase one hour).
+pub const BLANK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// BLANK: the whole disc with `full`, else its minimal parts; waits for it.
+pub fn blank(t: &mut dyn ScsiTransport, full: bool) -> Result<(), ScsiError> {
+    let cdb = Cdb::Blank {
+        immed: false,
+        kind: u8::from(!full),
+    };
+    run(t, cdb, DataDirection::None, BLANK_TIMEOUT).map(drop)
+}
+
 /// SYNCHRONIZE CACHE of the whole medium, waiting for completion.
 pub fn synchronize_cache(t: &mut dyn ScsiTransport) -> Result<(), ScsiError> {
     let cdb = Cdb::SynchronizeCache {

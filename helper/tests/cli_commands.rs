@@ -552,3 +552,57 @@ fn burn_files_makes_a_verified_disc_that_xorriso_reads() {
         "nothing written"
     );
 }
+
+#[test]
+fn erase_blanks_a_closed_cd_rw_for_the_next_burn_and_refuses_write_once_discs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("scans.iso");
+    random_file(&src, 1 << 20);
+    let rw = format!(
+        "emulated:{},profile=cd-rw,capacity=16MiB",
+        dir.path().join("rw.img").display()
+    );
+    let burn = |dir: &Path| {
+        helper(
+            dir,
+            &[
+                "burn",
+                src.to_str().unwrap(),
+                "--recorder",
+                &rw,
+                "--disc",
+                "--quiet",
+            ],
+        )
+    };
+    assert!(burn(dir.path()).status.success());
+    let again = burn(dir.path());
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("E_IMAPI_DF2DATA_MEDIA_NOT_BLANK") && said.contains("erase it"),
+        "{said}"
+    );
+    let erased = helper(dir.path(), &["erase", "--recorder", &rw]);
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    assert!(String::from_utf8_lossy(&erased.stderr).contains("(minimal)"));
+    assert!(burn(dir.path()).status.success(), "a blank disc again");
+    let full = helper(dir.path(), &["erase", "--recorder", &rw, "--full"]);
+    assert!(full.status.success());
+    let dvd_r = format!(
+        "emulated:{},profile=dvd-r",
+        dir.path().join("r.img").display()
+    );
+    let refused = helper(dir.path(), &["erase", "--recorder", &dvd_r]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("E_IMAPI_ERASE_MEDIA_IS_NOT_ERASABLE")
+            && said.contains("a DVD-R cannot be erased"),
+        "{said}"
+    );
+}

@@ -78,6 +78,12 @@ hresults! {
     E_IMAPI_DF2DATA_MEDIA_IS_NOT_SUPPORTED = 0xC0AA_0406, "The medium is not supported for data writing.";
     E_IMAPI_DF2DATA_RECORDER_NOT_SUPPORTED = 0xC0AA_0407, "The recorder is not supported for data writing.";
     E_IMAPI_DF2DATA_CLIENT_NAME_IS_NOT_VALID = 0xC0AA_0408, "The client name is not valid.";
+    E_IMAPI_ERASE_RECORDER_IN_USE = 0x80AA_0900, "The recorder is in use: it cannot erase now.";
+    E_IMAPI_ERASE_MEDIA_IS_NOT_ERASABLE = 0x80AA_0904, "The drive reports that the medium is not erasable.";
+    E_IMAPI_ERASE_DRIVE_FAILED_ERASE_COMMAND = 0x80AA_0905, "The drive failed the erase command.";
+    E_IMAPI_ERASE_TOOK_LONGER_THAN_ONE_HOUR = 0x80AA_0906, "The drive did not finish erasing in one hour.";
+    E_IMAPI_ERASE_MEDIA_IS_NOT_SUPPORTED = 0xC0AA_0909, "The medium is not supported for erasing.";
+    E_IMAPI_ERASE_RECORDER_NOT_SUPPORTED = 0xC0AA_090A, "The recorder cannot erase.";
     IMAPI_E_FSI_INTERNAL_ERROR = 0xC0AA_B100, "Internal error in the file system image.";
     IMAPI_E_INVALID_PARAM = 0xC0AA_B101, "A value given to the file system image is not valid.";
     IMAPI_E_INVALID_VOLUME_NAME = 0xC0AA_B104, "The volume name is not valid.";

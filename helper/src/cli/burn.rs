@@ -358,6 +358,24 @@ fn burn(
     }
 }
 
+/// `webburn-helper erase`: blanks the disc in `recorder`.
+pub(super) fn erase(data_dir: &Path, recorder: Option<String>, full: bool) -> Result<(), CliError> {
+    let id = recorder.unwrap_or_else(|| default_recorder_id(data_dir));
+    let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    let mut guard = recorder
+        .try_acquire()
+        .map_err(|h| CliError::new(h, format!("{id} is in use by another writer")))?;
+    let started = Instant::now();
+    crate::disc::erase::erase(&mut **guard, full)
+        .map_err(|e| CliError::new(e.hresult, e.detail))?;
+    eprintln!(
+        "Erased the disc in {id} ({}) in {:.1} s",
+        if full { "full" } else { "minimal" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     let id = args
         .recorder

@@ -144,7 +144,7 @@ impl EmulatedRecorder {
     /// SET CD SPEED: a CD writer's way to set the speed (in kB/s, FFFFh =
     /// maximum); DVD and BD drives refuse it.
     fn set_cd_speed(&mut self, write_kb: u16) -> Result<(), Sense> {
-        if self.spec.medium != Medium::CdR {
+        if !matches!(self.spec.medium, Medium::CdR | Medium::CdRw) {
             return Err(INVALID_OPCODE);
         }
         let kb = if write_kb == 0xFFFF {
@@ -180,6 +180,8 @@ impl EmulatedRecorder {
             Medium::DvdPlusR => "EMULATED DVD+R",
             Medium::DvdMinusR => "EMULATED DVD-R",
             Medium::CdR => "EMULATED CD-R",
+            Medium::CdRw => "EMULATED CD-RW",
+            Medium::DvdMinusRwSequential => "EMULATED DVD-RW",
             Medium::BdR => "EMULATED BD-R",
             Medium::RemovableDisk => "EMULATED DISK",
             Medium::DvdPlusRw => "EMULATED DVD+RW",
@@ -210,7 +212,7 @@ impl EmulatedRecorder {
         let supported: &[u16] = if medium == Medium::RemovableDisk {
             &[0x02]
         } else {
-            &[0x43, 0x41, 0x1B, 0x1A, 0x11, 0x09]
+            &[0x43, 0x41, 0x1B, 0x1A, 0x14, 0x11, 0x0A, 0x09]
         };
         let profiles: Vec<(u16, bool)> = supported.iter().map(|&p| (p, p == current)).collect();
         let mut features = vec![Configuration::profile_list(&profiles)];
@@ -223,13 +225,14 @@ impl EmulatedRecorder {
             });
             features.push(Feature {
                 code: feature::CD_TRACK_AT_ONCE,
-                current: present && medium == Medium::CdR,
+                current: present && matches!(medium, Medium::CdR | Medium::CdRw),
                 // BUF and Test Write.
                 data: vec![buf << 6 | 0x04, 0, 0, 0],
             });
             features.push(Feature {
                 code: feature::DVD_R_WRITE,
-                current: present && medium == Medium::DvdMinusR,
+                current: present
+                    && matches!(medium, Medium::DvdMinusR | Medium::DvdMinusRwSequential),
                 // BUF and Test Write.
                 data: vec![buf << 6 | 0x04, 0, 0, 0],
             });
@@ -318,7 +321,7 @@ impl EmulatedRecorder {
         DiscInformation {
             status,
             last_session_state,
-            erasable: medium.formattable(),
+            erasable: medium.erasable(),
             sessions: 1,
             first_track_last_session: 1,
             last_track_last_session: 1,
@@ -377,6 +380,19 @@ impl EmulatedRecorder {
             return self.fail(FORMAT_FAILED, data);
         }
         self.mark_formatted()?;
+        Ok(Completion::good())
+    }
+
+    /// BLANK (full or minimal alike here): a CD-RW or DVD-RW is blank
+    /// again, its sessions gone; other media cannot be blanked.
+    fn blank(&mut self, data: &DataDirection<'_>, timeout: Duration) -> Answer {
+        if !self.spec.medium.blankable() {
+            return self.fail(CANNOT_WRITE_MEDIUM, data);
+        }
+        self.flush(timeout)?;
+        self.file.set_len(0)?;
+        self.file.sync_all()?;
+        self.reopen_blank()?;
         Ok(Completion::good())
     }
 
@@ -669,6 +685,7 @@ impl EmulatedRecorder {
                 other => self.fail(PARAMETER_LIST_LENGTH, &other),
             },
             Cdb::FormatUnit { fmt_data: true } => self.format_unit(&data),
+            Cdb::Blank { .. } => self.blank(&data, timeout),
             Cdb::FormatUnit { fmt_data: false } => self.fail(INVALID_FIELD, &data),
             Cdb::CloseTrackSession { function, .. } => {
                 if !self.spec.medium.sequential() || !matches!(function, 1 | 2 | 5 | 6) {

@@ -63,7 +63,9 @@ fn identifies_itself_per_profile() {
             (0x41, true),
             (0x1B, false),
             (0x1A, false),
+            (0x14, false),
             (0x11, false),
+            (0x0A, false),
             (0x09, false)
         ]
     );
@@ -223,10 +225,10 @@ fn a_slow_drive_fills_its_buffer_and_asks_the_host_to_wait() {
 fn bad_commands_get_illegal_request() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = open(&dir, ",profile=disk");
-    // Unknown opcode (BLANK), a 10-byte CDB cut short, a reserved RT value.
+    // Unknown opcode (SEND KEY), a 10-byte CDB cut short, a reserved RT value.
     let c = exec(
         &mut r,
-        &[0xA1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        &[0xA3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
         DataDirection::None,
     );
     assert_eq!(sense_of(&c), (5, 0x20, 0x00));
@@ -580,4 +582,51 @@ fn a_bd_re_formats_with_spares_and_a_failed_format_leaves_it_blank() {
     let (c, b) = query(&mut r, Cdb::ReadFormatCapacities { alloc: 252 }, 252);
     assert_eq!(c.status, ScsiStatus::Good);
     assert!(FormatCapacities::decode(&b).unwrap().options.is_empty());
+}
+
+#[test]
+fn blank_makes_a_closed_cd_rw_blank_again_and_write_once_discs_refuse_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rw = open(&dir, ",profile=cd-rw,capacity=8MiB");
+    assert_eq!(scsi::inquiry(&mut rw).unwrap().product, "EMULATED CD-RW");
+    assert!(disc_info(&mut rw).erasable);
+    assert_eq!(write10(&mut rw, 0, 4, 7).status, ScsiStatus::Good);
+    let close = Cdb::CloseTrackSession {
+        immed: false,
+        function: 2,
+        number: 0,
+    }
+    .encode();
+    assert_eq!(
+        exec(&mut rw, close.as_slice(), DataDirection::None).status,
+        ScsiStatus::Good
+    );
+    assert_eq!(disc_info(&mut rw).status, DiscStatus::Complete);
+    let blank = Cdb::Blank {
+        immed: false,
+        kind: 1,
+    }
+    .encode();
+    assert_eq!(
+        exec(&mut rw, blank.as_slice(), DataDirection::None).status,
+        ScsiStatus::Good
+    );
+    let info = disc_info(&mut rw);
+    assert_eq!((info.status, info.erasable), (DiscStatus::Blank, true));
+    // Written again from the start.
+    assert_eq!(write10(&mut rw, 0, 2, 8).status, ScsiStatus::Good);
+    drop(rw);
+    let mut rw = open(&dir, ",profile=cd-rw,capacity=8MiB");
+    assert_eq!(
+        disc_info(&mut rw).status,
+        DiscStatus::Appendable,
+        "not closed after a reopen"
+    );
+    let other = tempfile::tempdir().unwrap();
+    let mut r = open(&other, ",profile=dvd-r");
+    assert!(!disc_info(&mut r).erasable);
+    assert_eq!(
+        sense_of(&exec(&mut r, blank.as_slice(), DataDirection::None)),
+        (5, 0x30, 0x05)
+    );
 }

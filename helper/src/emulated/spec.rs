@@ -25,6 +25,10 @@ pub enum Medium {
     RemovableDisk,
     /// DVD+RW (profile 1Ah): rewritable, random access once formatted.
     DvdPlusRw,
+    /// CD-RW (profile 0Ah): like a CD-R, and BLANK erases it.
+    CdRw,
+    /// DVD-RW sequential recording (profile 14h): like a DVD-R, and BLANK erases it.
+    DvdMinusRwSequential,
     /// BD-RE (profile 43h): rewritable, random access once formatted.
     BdRe,
 }
@@ -40,7 +44,19 @@ impl Medium {
             Medium::RemovableDisk => 0x02,
             Medium::DvdPlusRw => 0x1A,
             Medium::BdRe => 0x43,
+            Medium::CdRw => 0x0A,
+            Medium::DvdMinusRwSequential => 0x14,
         }
+    }
+
+    /// A disc BLANK erases (CD-RW, DVD-RW).
+    pub fn blankable(self) -> bool {
+        matches!(self, Medium::CdRw | Medium::DvdMinusRwSequential)
+    }
+
+    /// READ DISC INFORMATION says the disc is erasable.
+    pub fn erasable(self) -> bool {
+        self.blankable() || self.formattable()
     }
 
     /// Sequential media accept WRITEs only at the next writable address.
@@ -70,9 +86,12 @@ impl Medium {
     /// Sectors of a single-layer disc (or a 4 GiB disk).
     pub fn default_capacity(self) -> u32 {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR | Medium::DvdPlusRw => 2_295_104,
+            Medium::DvdPlusR
+            | Medium::DvdMinusR
+            | Medium::DvdPlusRw
+            | Medium::DvdMinusRwSequential => 2_295_104,
             // 80 minutes.
-            Medium::CdR => 359_847,
+            Medium::CdR | Medium::CdRw => 359_847,
             Medium::BdR => 12_219_392,
             // Formatted with the default spare areas.
             Medium::BdRe => 11_826_176,
@@ -83,9 +102,12 @@ impl Medium {
     /// Bytes per second of "1x" for this medium, if it has one.
     pub fn one_x(self) -> Option<u64> {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR | Medium::DvdPlusRw => Some(1_385_000),
+            Medium::DvdPlusR
+            | Medium::DvdMinusR
+            | Medium::DvdPlusRw
+            | Medium::DvdMinusRwSequential => Some(1_385_000),
             // 75 sectors of 2048 bytes a second.
-            Medium::CdR => Some(153_600),
+            Medium::CdR | Medium::CdRw => Some(153_600),
             Medium::BdR | Medium::BdRe => Some(4_500_000),
             Medium::RemovableDisk => None,
         }
@@ -93,13 +115,20 @@ impl Medium {
 
     /// The medium supports Test Write (simulation): in MMC only CD-R/RW and DVD-R/RW do.
     pub fn can_test_write(self) -> bool {
-        matches!(self, Medium::DvdMinusR | Medium::CdR)
+        matches!(
+            self,
+            Medium::DvdMinusR | Medium::CdR | Medium::CdRw | Medium::DvdMinusRwSequential
+        )
     }
 
     /// Bytes per sector in this medium's speed figures (kB/s of GET
     /// PERFORMANCE and SET CD SPEED): raw 2352 on CD, else 2048.
     pub fn speed_unit(self) -> u64 {
-        if self == Medium::CdR { 2352 } else { 2048 }
+        if matches!(self, Medium::CdR | Medium::CdRw) {
+            2352
+        } else {
+            2048
+        }
     }
 
     /// The write speeds a drive offers for this medium, in multiples of 1x.
@@ -109,6 +138,8 @@ impl Medium {
             Medium::CdR => &[4, 8, 16, 24, 32, 48],
             Medium::BdR => &[2, 4, 6, 8, 12, 16],
             Medium::DvdPlusRw => &[4, 8],
+            Medium::CdRw => &[4, 10, 16, 24],
+            Medium::DvdMinusRwSequential => &[2, 4, 6],
             Medium::BdRe => &[1, 2],
             Medium::RemovableDisk => &[],
         }
@@ -117,7 +148,12 @@ impl Medium {
     /// Default size of the drive's buffer.
     pub fn default_drive_buffer(self) -> u64 {
         match self {
-            Medium::DvdPlusR | Medium::DvdMinusR | Medium::CdR | Medium::DvdPlusRw => 2 << 20,
+            Medium::DvdPlusR
+            | Medium::DvdMinusR
+            | Medium::CdR
+            | Medium::DvdPlusRw
+            | Medium::CdRw
+            | Medium::DvdMinusRwSequential => 2 << 20,
             Medium::BdR | Medium::BdRe => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }
@@ -129,11 +165,13 @@ impl Medium {
             "dvd-r" => Ok(Medium::DvdMinusR),
             "cd-r" | "cdr" => Ok(Medium::CdR),
             "bd-r" | "bdr" => Ok(Medium::BdR),
-            "dvd+rw" | "dvdrw" => Ok(Medium::DvdPlusRw),
+            "dvd+rw" => Ok(Medium::DvdPlusRw),
+            "cd-rw" => Ok(Medium::CdRw),
+            "dvd-rw" => Ok(Medium::DvdMinusRwSequential),
             "bd-re" | "bdre" => Ok(Medium::BdRe),
             "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
             _ => Err(format!(
-                "unknown profile '{s}' (use bd-r, bd-re, dvd+r, dvd+rw, dvd-r, cd-r or disk)"
+                "unknown profile '{s}' (use bd-r, bd-re, dvd+r, dvd+rw, dvd-r, dvd-rw, cd-r, cd-rw or disk)"
             )),
         }
     }
@@ -385,7 +423,7 @@ mod tests {
         for (spec, needle) in [
             ("/dev/sr0", "not an emulated"),
             ("emulated:", "image path"),
-            ("emulated:a,profile=cd-rw", "unknown profile"),
+            ("emulated:a,profile=hd-dvd", "unknown profile"),
             ("emulated:a,speed", "needs a value"),
             ("emulated:a,speed=fast", "not a rate"),
             ("emulated:a,profile=disk,speed=4x", "optical"),

@@ -122,9 +122,14 @@ struct Extent {
 fn sequential_extent(t: &mut dyn ScsiTransport, name: &str) -> Result<Extent, EngineError> {
     let disc = scsi::read_disc_information(t).map_err(|e| failed("READ DISC INFORMATION", &e))?;
     if disc.status == scsi::DiscStatus::Complete {
+        let next = if disc.erasable {
+            ": erase it first (webburn-helper erase)"
+        } else {
+            ": nothing more can be written to it"
+        };
         return Err(EngineError::new(
             HResult::E_IMAPI_DF2DATA_MEDIA_NOT_BLANK,
-            format!("the {name} is closed (finalized): nothing more can be written to it"),
+            format!("the {name} is closed (finalized){next}"),
         ));
     }
     let track =
