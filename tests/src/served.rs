@@ -256,6 +256,18 @@ impl Burned {
             other => panic!("not a writeResult: {other:?}"),
         }
     }
+
+    /// The report of a `disc` write that succeeded (panics otherwise).
+    pub fn disc_report(&self) -> &webburn_shared::DiscReport {
+        match &self.result {
+            ServerMessage::WriteResult {
+                hresult: HResult::S_OK,
+                disc: Some(report),
+                ..
+            } => report,
+            other => panic!("not a successful disc write: {other:?}"),
+        }
+    }
 }
 
 /// What a duplicated write through the protocol came to.

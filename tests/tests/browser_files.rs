@@ -24,6 +24,15 @@ async fn helper_with_page(www: &Path, options: &[&str]) -> Helper {
     Helper::start(options, move |c| c.www = Some(www)).await
 }
 
+/// A helper serving the page with one emulated recorder (`options`) and
+/// headless Chromium, when the page, the browser and the disc readers are there.
+async fn page_and_readers(options: &str) -> Option<(Helper, Browser)> {
+    let www = www_dir()?;
+    readers::available()?;
+    let helper = helper_with_page(&www, &[options]).await;
+    Some((helper, Browser::start().await))
+}
+
 fn docs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
@@ -176,14 +185,11 @@ async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens(engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_is_no_disc_image_is_offered_as_a_file() {
-    let Some(www) = www_dir() else { return };
-    if readers::available().is_none() {
+    let Some((helper, browser)) = page_and_readers(",profile=dvd+r,capacity=64MiB").await else {
         return;
-    }
-    let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB"]).await;
+    };
     let photo = helper.dir.path().join("wedding.jpg");
     std::fs::write(&photo, pattern(200_000, 3)).unwrap();
-    let browser = Browser::start().await;
     browser.open_page(&helper.server.url(), LONG).await;
     browser.type_into("file", &photo.to_string_lossy()).await;
     browser
@@ -227,12 +233,9 @@ fn tree_of_file(path: &Path) -> readers::Tree {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blank_dvd_plus_rw_is_formatted_by_the_first_burn_and_overwritten_by_the_next() {
-    let Some(www) = www_dir() else { return };
-    if readers::available().is_none() {
+    let Some((helper, browser)) = page_and_readers(",profile=dvd+rw,capacity=64MiB").await else {
         return;
-    }
-    let helper = helper_with_page(&www, &[",profile=dvd+rw,capacity=64MiB"]).await;
-    let browser = Browser::start().await;
+    };
     browser.open_page(&helper.server.url(), LONG).await;
     choose_files_mode(&browser).await;
     for (round, name) in ["march.pdf", "april.pdf"].iter().enumerate() {

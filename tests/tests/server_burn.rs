@@ -367,15 +367,7 @@ async fn a_disc_write_reports_each_action_and_its_verified_digest() {
     let data = pattern(3 << 20, 41);
     let disc = json!({"disc": {"verification": 2, "writeSpeed": 5_410, "eject": true}});
     let burned = c.burn_with(1, &helper.recorders[0], 0, &data, disc).await;
-    let ServerMessage::WriteResult {
-        hresult,
-        disc: Some(report),
-        ..
-    } = &burned.result
-    else {
-        panic!("{:?}", burned.result)
-    };
-    assert_eq!(*hresult, HResult::S_OK);
+    let report = burned.disc_report();
     assert!(report.verified && report.ejected, "{report:?}");
     assert_eq!((report.write_speed, report.speed_adjusted), (5_410, false));
     assert_eq!(report.sha256.len(), 64);
@@ -471,15 +463,7 @@ async fn an_open_ended_disc_write_ends_with_end_of_data_and_is_verified() {
             json!({"verification": 2}),
         )
         .await;
-    let ServerMessage::WriteResult {
-        hresult,
-        disc: Some(report),
-        ..
-    } = &burned.result
-    else {
-        panic!("{:?}", burned.result)
-    };
-    assert_eq!(*hresult, HResult::S_OK);
+    let report = burned.disc_report();
     assert!(report.verified, "{report:?}");
     assert_eq!(burned.sent, data.len() as u64);
     let img = image(&helper.images[0]);

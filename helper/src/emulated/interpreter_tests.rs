@@ -44,6 +44,17 @@ fn write10(r: &mut EmulatedRecorder, lba: i32, blocks: u16, fill: u8) -> Complet
     exec(r, cdb.as_slice(), DataDirection::ToDevice(&data))
 }
 
+/// CLOSE TRACK/SESSION of the session, waiting for it.
+fn close_session(r: &mut EmulatedRecorder) -> Completion {
+    let close = Cdb::CloseTrackSession {
+        immed: false,
+        function: 2,
+        number: 0,
+    }
+    .encode();
+    exec(r, close.as_slice(), DataDirection::None)
+}
+
 #[test]
 fn identifies_itself_per_profile() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,16 +188,7 @@ fn the_recorded_length_survives_reopening_and_closing_finalizes() {
             .next_writable,
         Some(8)
     );
-    let close = Cdb::CloseTrackSession {
-        immed: false,
-        function: 2,
-        number: 0,
-    }
-    .encode();
-    assert_eq!(
-        exec(&mut r, close.as_slice(), DataDirection::None),
-        Completion::good()
-    );
+    assert_eq!(close_session(&mut r), Completion::good());
     assert_eq!(
         scsi::read_disc_information(&mut r).unwrap().status,
         DiscStatus::Complete
@@ -591,16 +593,7 @@ fn blank_makes_a_closed_cd_rw_blank_again_and_write_once_discs_refuse_it() {
     assert_eq!(scsi::inquiry(&mut rw).unwrap().product, "EMULATED CD-RW");
     assert!(disc_info(&mut rw).erasable);
     assert_eq!(write10(&mut rw, 0, 4, 7).status, ScsiStatus::Good);
-    let close = Cdb::CloseTrackSession {
-        immed: false,
-        function: 2,
-        number: 0,
-    }
-    .encode();
-    assert_eq!(
-        exec(&mut rw, close.as_slice(), DataDirection::None).status,
-        ScsiStatus::Good
-    );
+    assert_eq!(close_session(&mut rw).status, ScsiStatus::Good);
     assert_eq!(disc_info(&mut rw).status, DiscStatus::Complete);
     let blank = Cdb::Blank {
         immed: false,
