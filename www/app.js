@@ -5,7 +5,7 @@
 // WriteEngine2; shows progress, the current step, a rate/buffer graph, a log
 // and the result.
 import init, {
-  DiscFormat2Data, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, profileName,
+  DiscFormat2Data, DiscFormat2Erase, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, profileName,
 } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
@@ -15,6 +15,20 @@ import {
 /** @typedef {import('./pkg/webburn_web.js').DiscRecorder2} DiscRecorder2 */
 /** @typedef {import('./pkg/webburn_web.js').WriteEngine2UpdateEvent} WriteEngine2UpdateEvent */
 /** @typedef {import('./pkg/webburn_web.js').DiscFormat2DataUpdateEvent} DiscFormat2DataUpdateEvent */
+/** @typedef {import('./pkg/webburn_web.js').DiscFormat2EraseUpdateEvent} DiscFormat2EraseUpdateEvent */
+
+/** MMC profiles a BLANK erases: CD-RW, DVD-RW (restricted overwrite, sequential). */
+const BLANKABLE = [0x0A, 0x13, 0x14];
+/** Discs written in sessions, where files can be added later: CD-R/RW, DVD-R/RW, DVD+R (DL), BD-R. */
+const SESSIONS = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41];
+
+/**
+ * The MMC profile of the medium in a recorder; 0 when it holds none.
+ * @param {DiscRecorder2} r
+ */
+function profileOf(r) {
+  return r.currentProfiles[0] ?? 0;
+}
 
 /**
  * The library's objects, made once it is loaded (main).
@@ -22,6 +36,7 @@ import {
  * @property {DiscMaster2} master  the connection to the helper
  * @property {WriteEngine2} engine  raw sectors
  * @property {DiscFormat2Data} format  disc images and files
+ * @property {DiscFormat2Erase} eraser  blanks a CD-RW or DVD-RW
  */
 
 /**
@@ -98,7 +113,7 @@ function updateButtons() {
   $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value || !allowed;
   $('cancel', HTMLButtonElement).disabled = !burning;
   for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject', 'power-off',
-    'add-files', 'add-folder', 'volume', 'clear-files', 'as-file']) {
+    'add-files', 'add-folder', 'volume', 'clear-files', 'as-file', 'erase', 'erase-yes', 'full-erase', 'leave-open']) {
     control(id).disabled = burning;
   }
   const simulate = $('simulate', HTMLInputElement);
@@ -214,17 +229,70 @@ function showChosen() {
 }
 
 /**
- * The image of the chosen files (FileSystemImage, as IMAPI2FS); with a
- * recorder, bounded by its free space (ChooseImageDefaults).
+ * The chosen files as a FileSystemImage (IMAPI2FS); with a recorder,
+ * bounded by its free space (ChooseImageDefaults).
+ * @param {DiscRecorder2 | null} recorder
+ */
+function imageOf(recorder) {
+  const fsi = new FileSystemImage();
+  if (recorder) fsi.chooseImageDefaults(recorder);
+  for (const c of state.chosen) fsi.root.addFile(c.path, c.file);
+  return fsi;
+}
+
+/**
+ * The disc name typed, if any (else the image's own: the date, or the name
+ * of the session the files are added to).
+ * @param {FileSystemImage} fsi
+ */
+function nameImage(fsi) {
+  const label = $('volume', HTMLInputElement).value.trim();
+  if (label) fsi.volumeName = label;
+}
+
+/**
+ * The laid-out image of the chosen files.
  * @param {DiscRecorder2 | null} recorder
  */
 function buildImage(recorder) {
-  const fsi = new FileSystemImage();
-  const label = $('volume', HTMLInputElement).value.trim();
-  if (label) fsi.volumeName = label;
-  if (recorder) fsi.chooseImageDefaults(recorder);
-  for (const c of state.chosen) fsi.root.addFile(c.path, c.file);
+  const fsi = imageOf(recorder);
+  nameImage(fsi);
   return fsi.createResultImage();
+}
+
+/**
+ * A disc written in sessions that holds an earlier burn and takes more:
+ * the files chosen are added to those on it.
+ * @param {DiscRecorder2 | undefined} r
+ */
+function addsToDisc(r) {
+  return Boolean(r && SESSIONS.includes(profileOf(r)) && r.nextWritableAddress);
+}
+
+/**
+ * What is on a disc files are added to, read from its last session; the
+ * option to leave a write-once disc open.
+ * @param {DiscRecorder2} r
+ */
+async function showOnDisc(r) {
+  $('leave-open-row').hidden = !SESSIONS.includes(profileOf(r));
+  const note = $('on-disc');
+  if (!addsToDisc(r)) {
+    note.hidden = true;
+    return;
+  }
+  note.hidden = false;
+  note.textContent = 'This disc holds an earlier burn: the files you choose are added to it.';
+  try {
+    const fsi = new FileSystemImage();
+    await fsi.importFileSystem(library().master.recorder(r.activeDiscRecorder));
+    if (currentRecorder()?.activeDiscRecorder !== r.activeDiscRecorder) return;
+    note.textContent = `This disc holds ${fsi.fileCount} files in ${fsi.directoryCount} folders`
+      + ` (“${fsi.volumeName}”) from an earlier burn: the files you choose are added to them.`;
+    note.dataset.files = String(fsi.fileCount);
+  } catch (e) {
+    note.textContent = `This disc holds an earlier burn that cannot be added to: ${describeError(e)}`;
+  }
 }
 
 /**
@@ -370,6 +438,8 @@ function showRecorderDetails() {
     warning.hidden = false;
   }
   showApproval(r);
+  showErase(r);
+  showOnDisc(r).catch((e) => log(describeError(e), true));
   $('power-off-row').hidden = r.mediumKind !== 'disk';
   // A disk (USB stick, hard disk) takes only blocks of its own size.
   const bps = $('bps', HTMLSelectElement);
@@ -417,6 +487,81 @@ function showApproval(r) {
       ? 'The helper did not allow this drive. Ask again if you meant to.'
       : 'This drive was found by the helper. Before this site may write to it, allow it on the helper.';
     ask.hidden = false;
+  }
+}
+
+/**
+ * A CD-RW or DVD-RW that holds a burn can be erased (blanked) to be burned
+ * again; a DVD+RW or BD-RE needs no erase: a burn overwrites it.
+ * @param {DiscRecorder2} r
+ */
+function showErase(r) {
+  const box = $('erase-disc');
+  const profile = profileOf(r);
+  const blank = r.nextWritableAddress === 0;
+  box.hidden = state.burning || !BLANKABLE.includes(profile) || blank;
+  $('erase-confirm').hidden = true;
+  $('erase').hidden = false;
+  if (box.hidden) return;
+  const closed = r.nextWritableAddress == null;
+  $('erase-text').textContent = closed
+    ? `This ${profileName(profile)} is closed: erase it to burn it again.`
+    : `This ${profileName(profile)} holds a burn. Erase it to start again from a blank disc.`;
+}
+
+/** First click: ask. The erase runs only after "Yes, erase it". */
+function confirmErase() {
+  const r = currentRecorder();
+  if (!r) return;
+  const how = $('full-erase', HTMLInputElement).checked ? 'every sector' : 'what it holds';
+  $('erase-confirm-text').textContent = `Erase ${how} on the ${profileName(profileOf(r))} in ${r.vendorId} ${r.productId}? Nothing on it can be read afterwards.`;
+  $('erase-confirm').hidden = false;
+  $('erase').hidden = true;
+}
+
+/** @param {DiscFormat2EraseUpdateEvent} e */
+function onEraseUpdate(e) {
+  const total = e.estimatedTotalSeconds;
+  $('progress', HTMLProgressElement).value = total > 0 ? Math.min(1, e.elapsedSeconds / total) : 0;
+  const action = $('action');
+  action.dataset.action = 'erasing';
+  action.textContent = total > 0
+    ? `Erasing the disc: ${e.elapsedSeconds} s of about ${total} s`
+    : `Erasing the disc: ${e.elapsedSeconds} s`;
+}
+
+/** DiscFormat2Erase: the helper blanks the disc; the form is locked meanwhile. */
+async function eraseDisc() {
+  const { master, eraser } = library();
+  const r = currentRecorder();
+  if (!r) return;
+  const full = $('full-erase', HTMLInputElement).checked;
+  state.burning = true;
+  $('erase-disc').hidden = true;
+  $('result').textContent = '';
+  $('progress', HTMLProgressElement).value = 0;
+  updateButtons();
+  const started = performance.now();
+  try {
+    eraser.recorder = master.recorder(r.activeDiscRecorder);
+    eraser.fullErase = full;
+    log(`erasing the ${profileName(profileOf(r))} in ${r.productId} (${full ? 'full' : 'quick'})`);
+    await eraser.eraseMedia();
+    const secs = (performance.now() - started) / 1000;
+    $('progress', HTMLProgressElement).value = 1;
+    $('action').textContent = '';
+    const text = `Erased: the disc is blank again (${full ? 'full' : 'quick'} erase, ${secs.toFixed(1)} s).`;
+    showResult(text, 'S_OK');
+    log(text);
+  } catch (e) {
+    const failed = isLibraryError(e) ? e : undefined;
+    const detail = failed?.detail ? ` – ${failed.detail}` : '';
+    showResult(describeError(e) + detail, (e instanceof Error && e.name) || 'error');
+    log(describeError(e), true);
+  } finally {
+    state.burning = false;
+    updateButtons();
+    refreshRecorders().catch(() => {});
   }
 }
 
@@ -693,6 +838,8 @@ async function writeDisc(recorder, data, what, started) {
   format.simulate = $('simulate', HTMLInputElement).checked;
   format.ejectWhenDone = $('eject', HTMLInputElement).checked;
   format.powerOffWhenDone = recorder.mediumKind === 'disk' && $('power-off', HTMLInputElement).checked;
+  format.forceMediaToBeClosed = !(mode() === 'files' && $('leave-open', HTMLInputElement).checked
+    && SESSIONS.includes(profileOf(recorder)));
   const r = data instanceof DiskImage ? await format.writeImage(data) : await format.write(data);
   const secs = (performance.now() - started) / 1000;
   const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
@@ -737,7 +884,13 @@ async function burnDisc(file, recorder, started) {
  */
 async function burnFiles(recorder, started) {
   const { chosen } = state;
-  const result = buildImage(recorder);
+  const fsi = imageOf(recorder);
+  if (addsToDisc(recorder)) {
+    const kept = await fsi.importFileSystem(recorder);
+    log(`adding to the ${kept} files and folders on the disc (from sector ${fsi.sessionStartAddress})`);
+  }
+  nameImage(fsi);
+  const result = fsi.createResultImage();
   const bytes = result.totalBlocks * result.blockSize;
   log(`image of ${chosen.length} files: ${result.totalBlocks} sectors (${(bytes / MB).toFixed(1)} MB)`);
   await writeDisc(recorder, result.imageStream, `${chosen.length} files (${(bytes / MB).toFixed(1)} MB)`, started);
@@ -758,12 +911,17 @@ async function main() {
     return;
   }
   await init();
-  state.library = { master: new DiscMaster2(helperUrl, true), engine: new WriteEngine2(), format: new DiscFormat2Data() };
-  const { master, engine, format } = state.library;
+  state.library = {
+    master: new DiscMaster2(helperUrl, true), engine: new WriteEngine2(), format: new DiscFormat2Data(), eraser: new DiscFormat2Erase(),
+  };
+  const { master, engine, format, eraser } = state.library;
   const { samples, chosen } = state;
   // For the browser's console and the end-to-end tests.
   Object.assign(window, {
-    webburn: { master, engine, format, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, DiskImage, FileSystemImage },
+    webburn: {
+      master, engine, format, eraser, samples, chosen, DiscMaster2, WriteEngine2, DiscFormat2Data, DiscFormat2Erase, DiskImage,
+      FileSystemImage,
+    },
   });
   master.addEventListener('statechange', (e) => {
     showState(e.detail, master.helperUpdate);
@@ -773,6 +931,7 @@ async function main() {
   });
   engine.addEventListener('update', onUpdate);
   format.addEventListener('update', onUpdate);
+  eraser.addEventListener('update', onEraseUpdate);
   for (const radio of modeRadios()) {
     radio.addEventListener('change', showMode);
   }
@@ -784,6 +943,9 @@ async function main() {
   });
   $('retry').addEventListener('click', connect);
   $('ask').addEventListener('click', askForDevice);
+  $('erase').addEventListener('click', confirmErase);
+  $('erase-yes').addEventListener('click', eraseDisc);
+  $('erase-no').addEventListener('click', () => { $('erase-confirm').hidden = true; $('erase').hidden = false; });
   $('refresh').addEventListener('click', () => refreshRecorders().catch((e) => log(describeError(e), true)));
   $('recorder').addEventListener('change', () => { showRecorderDetails(); showChosen(); updateButtons(); });
   $('file').addEventListener('change', () => {

@@ -114,9 +114,10 @@ pub struct File<'a, S> {
     pub names: Names,
     /// Its folder.
     pub parent: usize,
-    /// The caller's item.
-    pub item: &'a FileItem<S>,
-    /// Where its data is (0 for an empty file).
+    /// The caller's item; `None` for a file of a previous session.
+    pub item: Option<&'a FileItem<S>>,
+    /// Where its data is (0 for an empty file; a previous session's file
+    /// keeps its own).
     pub data: Extent,
 }
 
@@ -143,8 +144,10 @@ pub struct Plan<'a, S> {
     pub er_slot: Option<Slot>,
     /// The first sector of file data.
     pub data_start: u32,
-    /// Sectors in the image.
+    /// Sectors in the image (this session's).
     pub total_sectors: u64,
+    /// Where the image is written: 0, or the next session's first sector.
+    pub base: u32,
     /// The next UDF unique ID.
     pub next_unique_id: u64,
 }
@@ -185,11 +188,23 @@ pub fn iso_extents(size: u64) -> u64 {
 }
 
 impl<'a, S> Plan<'a, S> {
-    /// Lays out `root` for `systems`.
-    pub fn new(root: &'a DirectoryItem<S>, systems: FileSystems) -> Result<Self, FsError> {
+    /// Lays out `root` for `systems`, to be written from sector `base`
+    /// (every address it records is absolute). A later session (`base` >
+    /// 0) records ISO 9660 and Joliet only: UDF cannot refer to the files
+    /// of earlier sessions.
+    pub fn new(
+        root: &'a DirectoryItem<S>,
+        systems: FileSystems,
+        base: u32,
+    ) -> Result<Self, FsError> {
         if !systems.iso9660() && !systems.udf() {
             return Err(FsError::InvalidParam(
                 "an image needs ISO 9660 or UDF (Joliet goes with ISO 9660)".into(),
+            ));
+        }
+        if base > 0 && (systems.udf() || !systems.iso9660()) {
+            return Err(FsError::InvalidParam(
+                "a session added to a disc records ISO 9660 (and Joliet), not UDF".into(),
             ));
         }
         let mut plan = Plan {
@@ -204,6 +219,7 @@ impl<'a, S> Plan<'a, S> {
             er_slot: None,
             data_start: 0,
             total_sectors: 0,
+            base,
             next_unique_id: 16,
         };
         plan.collect(root)?;
@@ -254,10 +270,7 @@ impl<'a, S> Plan<'a, S> {
                     joliet: be_bytes(&joliet[i]),
                     serial,
                     unique_id: self.next_unique_id,
-                    mtime: match node {
-                        Node::File(f) => f.mtime,
-                        Node::Directory(d) => d.mtime,
-                    },
+                    mtime: node.mtime(),
                     ..Names::default()
                 };
                 serial = serial.wrapping_add(1);
@@ -281,19 +294,9 @@ impl<'a, S> Plan<'a, S> {
                         items.push(d);
                         Child::Dir(self.dirs.len() - 1)
                     }
-                    Node::File(f) => {
-                        if f.size.div_ceil(udf::MAX_EXTENT) > udf::MAX_EXTENTS {
-                            return Err(FsError::DataTooBig(name.clone()));
-                        }
-                        self.files.push(File {
-                            names,
-                            parent: at,
-                            item: f,
-                            data: Extent {
-                                lba: 0,
-                                bytes: f.size,
-                            },
-                        });
+                    Node::File(_) | Node::Recorded(_) => {
+                        let file = self.file(name, node, names, at)?;
+                        self.files.push(file);
                         Child::File(self.files.len() - 1)
                     }
                 };
@@ -313,6 +316,41 @@ impl<'a, S> Plan<'a, S> {
             self.dirs[d].joliet_number = u16::try_from(n + 1).unwrap_or(u16::MAX);
         }
         Ok(())
+    }
+
+    /// The plan's file for `node` (a new file, or one of a previous session
+    /// that lies before this session), named `name` in folder `parent`.
+    fn file(
+        &self,
+        name: &str,
+        node: &'a Node<S>,
+        names: Names,
+        parent: usize,
+    ) -> Result<File<'a, S>, FsError> {
+        let size = node.size();
+        if size.div_ceil(udf::MAX_EXTENT) > udf::MAX_EXTENTS {
+            return Err(FsError::DataTooBig(name.to_owned()));
+        }
+        let (item, lba) = match node {
+            Node::File(f) => (Some(f), 0),
+            Node::Recorded(r) => {
+                let end = u64::from(r.lba) + r.size.div_ceil(SECTOR);
+                if end > u64::from(self.base) {
+                    return Err(FsError::InvalidParam(format!(
+                        "{name}, recorded at sector {}, lies where this session is written (from {})",
+                        r.lba, self.base
+                    )));
+                }
+                (None, r.lba)
+            }
+            Node::Directory(_) => (None, 0),
+        };
+        Ok(File {
+            names,
+            parent,
+            item,
+            data: Extent { lba, bytes: size },
+        })
     }
 
     /// Folders breadth-first with each folder's subfolders in Joliet name order.
@@ -361,7 +399,7 @@ impl<'a, S> Plan<'a, S> {
     fn records(&self, c: Child) -> u64 {
         match c {
             Child::Dir(_) => 1,
-            Child::File(f) => iso_extents(self.files[f].item.size),
+            Child::File(f) => iso_extents(self.files[f].data.bytes),
         }
     }
 
@@ -414,7 +452,7 @@ impl<'a, S> Plan<'a, S> {
 
     /// Gives every structure its sectors.
     fn place(&mut self) -> Result<(), FsError> {
-        let mut lba = u64::from(PARTITION_START);
+        let mut lba = u64::from(self.base) + u64::from(PARTITION_START);
         if self.systems.udf() {
             self.file_set = PARTITION_START;
             lba += 2;
@@ -468,7 +506,7 @@ impl<'a, S> Plan<'a, S> {
         }
         self.data_start = sectors32(lba)?;
         for f in &mut self.files {
-            if f.data.bytes > 0 {
+            if f.data.bytes > 0 && f.item.is_some() {
                 f.data.lba = sectors32(lba)?;
                 lba += f.data.sectors();
             }
@@ -478,7 +516,7 @@ impl<'a, S> Plan<'a, S> {
             lba += 1;
         }
         sectors32(lba)?;
-        self.total_sectors = lba;
+        self.total_sectors = lba - u64::from(self.base);
         Ok(())
     }
 

@@ -16,6 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod import;
 mod iso9660;
 mod layout;
 mod names;
@@ -26,9 +27,10 @@ mod tree;
 mod tree_fs;
 mod udf;
 
+pub use import::{ImportError, ReadSectors, RecordedItem, RecordedSession, import_session};
 pub use reader::ImageReader;
 pub use stream::Piece;
-pub use tree::{DirectoryItem, FileItem, Node};
+pub use tree::{DirectoryItem, FileItem, Node, RecordedFile};
 pub use tree_fs::mtime;
 use webburn_shared::HResult;
 
@@ -161,6 +163,8 @@ pub struct FileSystemImage<S> {
     free_media_blocks: Option<u64>,
     created: i64,
     root: DirectoryItem<S>,
+    /// Where the image is written: 0, or the next session of a disc.
+    session_start: u32,
 }
 
 impl<S> FileSystemImage<S> {
@@ -174,7 +178,53 @@ impl<S> FileSystemImage<S> {
             free_media_blocks: None,
             created,
             root: DirectoryItem::new(created),
+            session_start: 0,
         }
+    }
+
+    /// The sector the image is written from (IMAPI's NextWritableAddress
+    /// of the MultisessionInterfaces): 0 for a blank disc.
+    pub fn session_start(&self) -> u32 {
+        self.session_start
+    }
+
+    /// ImportFileSystem: the tree of `previous` (a session on the disc) is
+    /// added to this image, its files left where they are, and the image
+    /// will be written at `next_writable`, the disc's next writable
+    /// address; the new session then holds the old files and the new ones.
+    /// A later session records ISO 9660 with Rock Ridge and Joliet (not
+    /// UDF); the volume takes the previous session's name (set another
+    /// after). Returns the number of items imported; a name the image holds
+    /// already is IMAPI_E_DUP_NAME.
+    pub fn import_session(
+        &mut self,
+        previous: &RecordedSession,
+        next_writable: u32,
+    ) -> Result<usize, FsError> {
+        if next_writable == 0 {
+            return Err(FsError::InvalidParam(
+                "a session is added after the previous one, not at sector 0".into(),
+            ));
+        }
+        for item in &previous.items {
+            if item.dir {
+                self.root.add_directory(&item.path, item.mtime)?;
+            } else {
+                let file = RecordedFile {
+                    size: item.size,
+                    mtime: item.mtime,
+                    lba: item.lba,
+                };
+                self.root.add_recorded(&item.path, file)?;
+            }
+        }
+        self.session_start = next_writable;
+        if !previous.volume_name.is_empty() {
+            // A name read from a disc may be longer than one this image takes.
+            let _ = self.set_volume_name(&previous.volume_name);
+        }
+        self.systems = FileSystems(self.systems.0 & !FileSystems::UDF | FileSystems::ISO9660);
+        Ok(previous.items.len())
     }
 
     /// VolumeName.
@@ -235,7 +285,7 @@ impl<S> FileSystemImage<S> {
     /// CreateResultImage: lays the image out. Refuses (IMAPI_E_IMAGE_SIZE_LIMIT)
     /// an image larger than FreeMediaBlocks before anything is read or written.
     pub fn create_result_image(&self) -> Result<ResultImage<'_, S>, FsError> {
-        let plan = layout::Plan::new(&self.root, self.systems)?;
+        let plan = layout::Plan::new(&self.root, self.systems, self.session_start)?;
         if let Some(limit) = self.free_media_blocks
             && plan.total_sectors > limit
         {
@@ -277,12 +327,18 @@ impl<'a, S> ResultImage<'a, S> {
         self.plan.total_sectors * 2048
     }
 
-    /// Files in the image, in the order their data is streamed.
+    /// Files the image records, in the order their data is streamed
+    /// (not those of previous sessions).
     pub fn files(&self) -> impl Iterator<Item = (&str, &'a FileItem<S>)> {
         self.plan
             .files
             .iter()
-            .map(|f| (f.names.name.as_str(), f.item))
+            .filter_map(|f| Some((f.names.name.as_str(), f.item?)))
+    }
+
+    /// The sector the image is written from.
+    pub fn session_start(&self) -> u32 {
+        self.plan.base
     }
 
     /// ImageStream, as pieces: metadata bytes and references to the files' data.

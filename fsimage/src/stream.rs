@@ -151,7 +151,7 @@ impl<S> Plan<'_, S> {
                     &iso9660::volume_descriptor(&Descriptor {
                         joliet,
                         name: &volume.name,
-                        volume_sectors: self.total_sectors,
+                        volume_sectors: self.total_sectors + u64::from(self.base),
                         path_table_bytes: bytes,
                         l_path_table: l_table,
                         m_path_table: m_table,
@@ -487,13 +487,14 @@ impl<'a, S> Pieces<'_, 'a, S> {
                 Step::Data(f) if f < files => {
                     let file = &plan.files[f];
                     self.step = Step::Data(f + 1);
-                    if file.data.bytes == 0 {
+                    // Empty files and a previous session's have no data here.
+                    let Some(item) = file.item.filter(|_| file.data.bytes > 0) else {
                         continue;
-                    }
+                    };
                     return Some(Piece::File {
                         index: f,
                         name: file.names.name.clone(),
-                        source: &file.item.source,
+                        source: &item.source,
                         size: file.data.bytes,
                         pad: file.data.sectors() * SECTOR - file.data.bytes,
                     });

@@ -47,6 +47,35 @@ impl Civil {
         }
     }
 
+    /// Seconds since 1970-01-01 UTC (days-from-civil, proleptic Gregorian).
+    pub fn to_unix(self) -> i64 {
+        let year = self.year - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    /// Reads an ECMA-119 9.1.5 record date, its GMT offset applied.
+    pub fn unix_of_iso_record(d: [u8; 7]) -> i64 {
+        let civil = Civil {
+            year: 1900 + i64::from(d[0]),
+            month: d[1].clamp(1, 12),
+            day: d[2].clamp(1, 31),
+            hour: d[3],
+            minute: d[4],
+            second: d[5],
+        };
+        // The offset counts 15-minute units east of GMT.
+        civil.to_unix() - i64::from(d[6] as i8) * 15 * 60
+    }
+
     /// ECMA-119 9.1.5: years since 1900, month, day, hour, minute, second,
     /// offset from GMT in 15-minute units (0). Years outside 1900..=2155 are clamped.
     pub fn iso_record(self) -> [u8; 7] {
@@ -118,5 +147,12 @@ mod tests {
         assert_eq!(c.iso_record(), [100, 2, 29, 0, 0, 0, 0]);
         assert_eq!(&c.iso_descriptor()[..16], b"2000022900000000");
         assert_eq!(c.udf(), [0x00, 0x10, 0xD0, 0x07, 2, 29, 0, 0, 0, 0, 0, 0]);
+        for t in [0, 951_782_400, 1_796_068_468, -86_401] {
+            assert_eq!(Civil::from_unix(t).to_unix(), t);
+        }
+        // One hour east of GMT is an hour earlier in UTC.
+        let mut east = Civil::from_unix(951_782_400).iso_record();
+        east[6] = 4;
+        assert_eq!(Civil::unix_of_iso_record(east), 951_782_400 - 3600);
     }
 }

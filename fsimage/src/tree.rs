@@ -17,6 +17,18 @@ pub struct FileItem<S> {
     pub source: S,
 }
 
+/// A file already recorded on the disc, in a session this image adds to
+/// (imported): the new session's trees point at its data where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedFile {
+    /// Bytes in the file.
+    pub size: u64,
+    /// Modification time, seconds since 1970-01-01 UTC.
+    pub mtime: i64,
+    /// Where its data starts on the disc (contiguous from there).
+    pub lba: u32,
+}
+
 /// A folder: its entries, sorted by name.
 #[derive(Debug, Clone)]
 pub struct DirectoryItem<S> {
@@ -30,8 +42,30 @@ pub struct DirectoryItem<S> {
 pub enum Node<S> {
     /// A file.
     File(FileItem<S>),
+    /// A file of a previous session, left where it is.
+    Recorded(RecordedFile),
     /// A folder.
     Directory(DirectoryItem<S>),
+}
+
+impl<S> Node<S> {
+    /// Bytes of a file (0 for a folder).
+    pub fn size(&self) -> u64 {
+        match self {
+            Node::File(f) => f.size,
+            Node::Recorded(r) => r.size,
+            Node::Directory(_) => 0,
+        }
+    }
+
+    /// Modification time.
+    pub fn mtime(&self) -> i64 {
+        match self {
+            Node::File(f) => f.mtime,
+            Node::Recorded(r) => r.mtime,
+            Node::Directory(d) => d.mtime,
+        }
+    }
 }
 
 /// The longest name UDF can record: 254 Latin-1 characters, or 127 UTF-16
@@ -109,7 +143,7 @@ impl<S> DirectoryItem<S> {
             };
             dir = match &mut dir.entries[at].1 {
                 Node::Directory(d) => d,
-                Node::File(_) => return Err(FsError::NotDirectory(name.clone())),
+                _ => return Err(FsError::NotDirectory(name.clone())),
             };
         }
         Ok(dir)
@@ -124,15 +158,24 @@ impl<S> DirectoryItem<S> {
     /// AddFile: the file `path` (its folders created as needed). A name that
     /// is taken is IMAPI_E_DUP_NAME.
     pub fn add_file(&mut self, path: &str, file: FileItem<S>) -> Result<(), FsError> {
+        self.insert(path, Node::File(file))
+    }
+
+    /// A file of a previous session at `path` (see [`RecordedFile`]).
+    pub fn add_recorded(&mut self, path: &str, file: RecordedFile) -> Result<(), FsError> {
+        self.insert(path, Node::Recorded(file))
+    }
+
+    fn insert(&mut self, path: &str, node: Node<S>) -> Result<(), FsError> {
         let mut names = components(path)?;
         let Some(name) = names.pop() else {
             return Err(FsError::InvalidPath(path.to_owned()));
         };
-        let dir = self.folder(&names, file.mtime)?;
+        let dir = self.folder(&names, node.mtime())?;
         match dir.find(&name) {
             Ok(_) => Err(FsError::DuplicateName(path.to_owned())),
             Err(i) => {
-                dir.entries.insert(i, (name, Node::File(file)));
+                dir.entries.insert(i, (name, node));
                 Ok(())
             }
         }
@@ -151,7 +194,7 @@ impl<S> DirectoryItem<S> {
                 .map_err(|_| FsError::NotFound(path.to_owned()))?;
             dir = match &mut dir.entries[at].1 {
                 Node::Directory(d) => d,
-                Node::File(_) => return Err(FsError::NotDirectory(n.clone())),
+                _ => return Err(FsError::NotDirectory(n.clone())),
             };
         }
         let at = dir
@@ -165,7 +208,7 @@ impl<S> DirectoryItem<S> {
         let (mut files, mut dirs) = (0, 0);
         for (_, n) in &self.entries {
             match n {
-                Node::File(_) => files += 1,
+                Node::File(_) | Node::Recorded(_) => files += 1,
                 Node::Directory(d) => {
                     let (f, s) = d.counts();
                     files += f;
@@ -176,12 +219,14 @@ impl<S> DirectoryItem<S> {
         (files, dirs)
     }
 
-    /// Bytes of all the files below this one.
+    /// Bytes of all the files below this one that the image records
+    /// (not those of previous sessions).
     pub fn data_bytes(&self) -> u64 {
         self.entries
             .iter()
             .map(|(_, n)| match n {
                 Node::File(f) => f.size,
+                Node::Recorded(_) => 0,
                 Node::Directory(d) => d.data_bytes(),
             })
             .sum()

@@ -7,6 +7,7 @@ mod checksum;
 pub mod digest;
 pub mod erase;
 pub mod medium;
+pub mod sessions;
 pub mod verify;
 
 use std::io::Read;
@@ -327,7 +328,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         let t: &mut dyn ScsiTransport = &mut **guard;
         medium::synchronize(t)?;
         if checked.sequential && !options.simulate {
-            medium::close_track_and_session(t)?;
+            medium::close_track_and_session(t, checked.profile, !options.leave_appendable)?;
         }
         Ok(())
     }

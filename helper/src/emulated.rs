@@ -4,8 +4,9 @@
 //! Data lands in the file at LBA x 2048. On sequential media (DVD+R, BD-R) the
 //! file's length is what is recorded: an empty or missing file is a blank disc
 //! and the next writable address is the file length in sectors; a closed
-//! session is remembered by an empty `IMAGE.closed` file beside it, an open
-//! tray (after an eject) by `IMAGE.ejected`. A removable disk is random
+//! disc is remembered by an empty `IMAGE.closed` file beside it, the sessions
+//! closed on an appendable disc by `IMAGE.sessions` (one `START END` line
+//! each), an open tray (after an eject) by `IMAGE.ejected`. A removable disk is random
 //! access within its capacity. With `changer=on` the drive is an autoloader:
 //! ejecting a written disc moves it to `IMAGE.1`, `IMAGE.2`, ... and loads a
 //! blank one.
@@ -17,6 +18,7 @@ mod interpreter_tests;
 pub mod spec;
 pub mod usb_stick;
 
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io;
 
@@ -40,12 +42,22 @@ pub struct EmulatedRecorder {
     file: File,
     /// Sectors recorded on sequential media (the next writable address).
     recorded: u32,
-    /// The session was closed (finalized).
+    /// The disc was finalized: no more sessions.
     closed: bool,
+    /// The sessions closed on a sequential disc: first LBA and end (exclusive).
+    sessions: Vec<(u32, u32)>,
+    /// The Write Parameters page's Multi-session field asks for a next
+    /// session (11b): CLOSE SESSION then leaves a CD or DVD-R appendable.
+    multi_session: bool,
     /// A rewritable disc was formatted (FORMAT UNIT), also after a reopen.
     formatted: bool,
     /// FORMAT UNITs still to fail (a fault).
     format_errors_left: u32,
+    /// BLANKs still to fail (a fault).
+    blank_errors_left: u32,
+    /// A BLANK with Immed runs: when it started, how long it takes, and
+    /// whether it fails at its end.
+    blanking: Option<Blanking>,
     /// The medium was removed by a fault.
     removed: bool,
     /// The tray is open (ejected and not loaded since).
@@ -61,6 +73,14 @@ pub struct EmulatedRecorder {
     stall_done: bool,
     /// Sense of the last failed command, for REQUEST SENSE.
     last_sense: Option<Sense>,
+}
+
+/// A BLANK the drive runs on its own (Immed).
+#[derive(Debug, Clone, Copy)]
+struct Blanking {
+    started: std::time::Instant,
+    length: std::time::Duration,
+    fails: bool,
 }
 
 /// Why an emulated recorder cannot be opened.
@@ -79,11 +99,46 @@ pub enum OpenError {
     },
 }
 
+/// Reads the `IMAGE.sessions` marker: one `START END` line per closed session.
+fn read_sessions(image: &std::path::Path) -> Vec<(u32, u32)> {
+    let text = std::fs::read_to_string(marker(image, "sessions")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_once(' ')?;
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+        })
+        .collect()
+}
+
 impl EmulatedRecorder {
-    /// Closes the session for good: no more writes, also after a reopen.
-    fn close_session(&mut self) -> io::Result<()> {
-        File::create(marker(&self.spec.path, "closed"))?;
-        self.closed = true;
+    /// Where the open session starts: after the last closed one and the
+    /// gap its closing recorded, or at 0.
+    fn open_session_start(&self) -> u32 {
+        self.sessions.last().map_or(0, |&(_, end)| {
+            let gap = self.spec.medium.session_gap(self.sessions.len() == 1);
+            end.saturating_add(gap).min(self.spec.capacity)
+        })
+    }
+
+    /// CLOSE SESSION: the open session's sectors become a closed session
+    /// and the next one starts after the gap; with `finalize` the disc
+    /// takes no more. An empty open session is not a session.
+    fn close_session(&mut self, finalize: bool) -> io::Result<()> {
+        let start = self.open_session_start();
+        if self.recorded > start {
+            self.sessions.push((start, self.recorded));
+            let mut lines = String::new();
+            for (a, b) in &self.sessions {
+                let _ = writeln!(lines, "{a} {b}");
+            }
+            std::fs::write(marker(&self.spec.path, "sessions"), lines)?;
+        }
+        if finalize {
+            File::create(marker(&self.spec.path, "closed"))?;
+            self.closed = true;
+        } else {
+            self.recorded = self.recorded.max(self.open_session_start());
+        }
         Ok(())
     }
 
@@ -123,7 +178,7 @@ impl EmulatedRecorder {
     /// The disc in the drive is blank again (an empty image): nothing
     /// recorded, not closed, not formatted.
     fn reopen_blank(&mut self) -> io::Result<()> {
-        for state in ["closed", "formatted"] {
+        for state in ["closed", "formatted", "sessions"] {
             let path = marker(&self.spec.path, state);
             if path.exists() {
                 std::fs::remove_file(path)?;
@@ -131,6 +186,7 @@ impl EmulatedRecorder {
         }
         self.recorded = 0;
         self.closed = false;
+        self.sessions.clear();
         self.formatted = false;
         Ok(())
     }
@@ -164,17 +220,26 @@ impl EmulatedRecorder {
             .unwrap_or(u32::MAX)
             .min(spec.capacity);
         let closed = spec.medium.sequential() && marker(&spec.path, "closed").exists();
+        let sessions = if spec.medium.sequential() {
+            read_sessions(&spec.path)
+        } else {
+            Vec::new()
+        };
         let tray_open = marker(&spec.path, "ejected").exists();
         let formatted = spec.medium.formattable() && marker(&spec.path, "formatted").exists();
-        Ok(EmulatedRecorder {
+        let mut recorder = EmulatedRecorder {
             formatted,
             format_errors_left: spec.faults.format_errors,
+            blank_errors_left: spec.faults.blank_errors,
+            blanking: None,
             buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
             busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
             spec,
             file,
             recorded,
             closed,
+            sessions,
+            multi_session: false,
             removed: false,
             tray_open,
             test_write: false,
@@ -182,7 +247,12 @@ impl EmulatedRecorder {
             gone: false,
             stall_done: false,
             last_sense: None,
-        })
+        };
+        if !recorder.closed {
+            // An appendable disc is written next after its last session's gap.
+            recorder.recorded = recorder.recorded.max(recorder.open_session_start());
+        }
+        Ok(recorder)
     }
 
     /// The spec this recorder was opened with.

@@ -34,7 +34,7 @@ pub use cdb::{Cdb, CdbError, PerformanceDescriptor};
 use formatting::{FormatCapacities, FormatRequest};
 pub use replies::{
     BufferCapacity, Capacity, Configuration, DiscInformation, DiscStatus, InquiryData, ReplyError,
-    TrackInformation,
+    SessionInfo, Toc, TocEntry, TrackInformation,
 };
 pub use write_parameters::WriteParameters;
 pub use write_speeds::{WriteSpeed, WriteSpeeds, speed_sector_bytes};
@@ -176,6 +176,28 @@ pub fn read_track_information(
     Ok(TrackInformation::decode(&query(t, cdb, alloc.into())?)?)
 }
 
+/// READ TOC format 1: where the last complete session starts.
+pub fn read_session_info(t: &mut dyn ScsiTransport) -> Result<SessionInfo, ScsiError> {
+    let alloc = len16(SessionInfo::LEN);
+    let cdb = Cdb::ReadToc {
+        format: 1,
+        track: 0,
+        alloc,
+    };
+    Ok(SessionInfo::decode(&query(t, cdb, alloc.into())?)?)
+}
+
+/// READ TOC format 0: the tracks of the closed sessions and the lead-out.
+pub fn read_toc(t: &mut dyn ScsiTransport) -> Result<Toc, ScsiError> {
+    let alloc = 4 + 8 * 100;
+    let cdb = Cdb::ReadToc {
+        format: 0,
+        track: 1,
+        alloc,
+    };
+    Ok(Toc::decode(&query(t, cdb, alloc.into())?)?)
+}
+
 /// READ BUFFER CAPACITY (bytes).
 pub fn read_buffer_capacity(t: &mut dyn ScsiTransport) -> Result<BufferCapacity, ScsiError> {
     let cdb = Cdb::ReadBufferCapacity {
@@ -226,13 +248,16 @@ pub fn format_unit(t: &mut dyn ScsiTransport, request: &FormatRequest) -> Result
 /// How long a BLANK may take (IMAPI2 gives an erase one hour).
 pub const BLANK_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// BLANK: the whole disc with `full`, else its minimal parts; waits for it.
-pub fn blank(t: &mut dyn ScsiTransport, full: bool) -> Result<(), ScsiError> {
+/// BLANK: the whole disc with `full`, else its minimal parts. With `immed`
+/// the drive answers at once and blanks on its own (TEST UNIT READY then
+/// reports its progress, MMC-6 6.2); without, this waits for the end.
+pub fn blank(t: &mut dyn ScsiTransport, full: bool, immed: bool) -> Result<(), ScsiError> {
     let cdb = Cdb::Blank {
-        immed: false,
+        immed,
         kind: u8::from(!full),
     };
-    run(t, cdb, DataDirection::None, BLANK_TIMEOUT).map(drop)
+    let timeout = if immed { QUERY_TIMEOUT } else { BLANK_TIMEOUT };
+    run(t, cdb, DataDirection::None, timeout).map(drop)
 }
 
 /// SYNCHRONIZE CACHE of the whole medium, waiting for completion.
@@ -278,6 +303,21 @@ pub fn set_cd_speed(t: &mut dyn ScsiTransport, write_kb_per_s: u16) -> Result<()
 /// Turns Test Write (simulation) on or off: MODE SENSE(10) of page 05h, the
 /// bit changed, MODE SELECT(10) of the same page.
 pub fn set_test_write(t: &mut dyn ScsiTransport, on: bool) -> Result<(), ScsiError> {
+    change_write_parameters(t, |page| page.set_test_write(on))
+}
+
+/// Sets the Write Parameters page's Multi-session field (MMC-6 7.5.4.9):
+/// `next` leaves room for another session when this one is closed (11b),
+/// else the disc is finalized with it (00b). CD and DVD-R media heed it.
+pub fn set_multi_session(t: &mut dyn ScsiTransport, next: bool) -> Result<(), ScsiError> {
+    change_write_parameters(t, |page| page.set_multi_session(next))
+}
+
+/// MODE SENSE(10) of page 05h, `change` applied, MODE SELECT(10) of it.
+fn change_write_parameters(
+    t: &mut dyn ScsiTransport,
+    change: impl FnOnce(&mut WriteParameters),
+) -> Result<(), ScsiError> {
     let alloc = len16(write_parameters::HEADER_LEN + 256);
     let cdb = Cdb::ModeSense10 {
         control: 0,
@@ -285,7 +325,7 @@ pub fn set_test_write(t: &mut dyn ScsiTransport, on: bool) -> Result<(), ScsiErr
         alloc,
     };
     let mut page = WriteParameters::decode(&query(t, cdb, alloc.into())?)?;
-    page.set_test_write(on);
+    change(&mut page);
     let list = page.encode_select();
     let cdb = Cdb::ModeSelect10 {
         save: false,

@@ -6,7 +6,9 @@
 //! as a [`WriteEvent`] through one channel, so the loop is the only writer of
 //! the socket.
 
+mod erase;
 mod pairing_messages;
+mod read_session;
 mod source;
 mod write;
 
@@ -25,6 +27,7 @@ use webburn_shared::protocol::{
 use webburn_shared::{DataFrameHeader, DiscReport, ErrorCode, HResult};
 
 use crate::burn::Progress;
+use crate::disc::erase::EraseProgress;
 use crate::engine::{EngineConfig, EngineError};
 use crate::state::activity::{Activity, DriveActivity};
 use crate::state::history::{DiscRecord, History};
@@ -40,8 +43,11 @@ pub(crate) enum WriteEvent {
     Update(TargetId, Progress),
     /// The target's engine took this many bytes.
     Credit(TargetId, u64),
-    /// WriteSection (or the disc flow, with its report) returned.
+    /// WriteSection (or the disc flow, with its report) returned; for an
+    /// erase, EraseMedia.
     Done(TargetId, Result<Option<DiscReport>, EngineError>),
+    /// An erase's Update event.
+    Erase(u32, EraseProgress),
 }
 
 /// One target (recorder) of one write.
@@ -138,6 +144,8 @@ struct Session {
     /// The last write started used raw frames (payload without header).
     last_raw: bool,
     open: Option<OpenWrite>,
+    /// The id of the erase that runs.
+    erasing: Option<u32>,
     events_tx: UnboundedSender<WriteEvent>,
     events_rx: UnboundedReceiver<WriteEvent>,
 }
@@ -152,6 +160,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
         last_write_id: None,
         last_raw: false,
         open: None,
+        erasing: None,
         events_tx,
         events_rx,
     };
@@ -228,6 +237,14 @@ fn record(
     if let Err(e) = history.record(disc) {
         tracing::warn!("cannot save the kiosk history: {e}");
     }
+}
+
+/// Why a session cannot start a write or an erase: one of its own runs.
+fn still_running(running: u32) -> EngineError {
+    EngineError::new(
+        HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
+        format!("write {running} of this session is still running"),
+    )
 }
 
 /// A non-fatal `error` answer.
@@ -307,7 +324,8 @@ impl Session {
         let mut last_heard = Instant::now();
         let mut was_waiting = true;
         loop {
-            let waiting_on_client = self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
+            let waiting_on_client =
+                self.erasing.is_none() && self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
             if waiting_on_client && !was_waiting {
                 // The client owes us something only from now on: time spent
                 // waiting for the drive does not count against it.
@@ -423,6 +441,14 @@ impl Session {
                 }
             }
             ClientMessage::StartWrite(req) => Step::Reply(self.start_write(req).await),
+            ClientMessage::EraseDisc {
+                write_id,
+                recorder,
+                full,
+            } => Step::Reply(self.start_erase(write_id, recorder, full).await),
+            ClientMessage::ReadSession { write_id, recorder } => {
+                Step::Reply(self.read_session(write_id, recorder).await)
+            }
             ClientMessage::CancelWrite { write_id, target } => self.cancel_write(write_id, target),
             ClientMessage::EndOfData { write_id } => {
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
@@ -493,21 +519,108 @@ impl Session {
         }])
     }
 
-    async fn start_write(&mut self, req: StartWrite) -> Vec<ServerMessage> {
-        if let Some(last) = self.last_write_id.filter(|&l| req.write_id <= l) {
-            let detail = format!(
-                "writeId {} is not greater than the previous one, {last}",
-                req.write_id
-            );
-            return vec![ServerMessage::error(ErrorCode::BadWriteId, detail)];
+    /// Takes `write_id` for a new write or erase: refused (`badWriteId`)
+    /// unless it is greater than every id before it.
+    fn take_write_id(&mut self, write_id: u32) -> Result<(), ServerMessage> {
+        if let Some(last) = self.last_write_id.filter(|&l| write_id <= l) {
+            let detail = format!("writeId {write_id} is not greater than the previous one, {last}");
+            return Err(ServerMessage::error(ErrorCode::BadWriteId, detail));
         }
-        self.last_write_id = Some(req.write_id);
+        self.last_write_id = Some(write_id);
+        Ok(())
+    }
+
+    /// The write or erase of this session that runs, if any.
+    fn running(&self) -> Option<u32> {
+        self.open.as_ref().map(|w| w.id).or(self.erasing)
+    }
+
+    /// Starts a request that runs under a write id but takes no data (an
+    /// erase, a session read): refused unless `write_id` is new and no job
+    /// of this session runs; else `job` runs on a blocking thread with the
+    /// session's [`WriteContext`] (it opens devices).
+    async fn blocking_job<T: Send + 'static>(
+        &mut self,
+        write_id: u32,
+        job: impl FnOnce(&WriteContext<'_>) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, Vec<ServerMessage>> {
+        self.take_write_id(write_id)
+            .map_err(|refused| vec![refused])?;
+        self.last_raw = false;
+        if let Some(running) = self.running() {
+            return Err(vec![write_result(
+                write_id,
+                0,
+                &Err(still_running(running)),
+            )]);
+        }
+        let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
+        let (events, origin) = (self.events_tx.clone(), self.ctx.page_origin());
+        tokio::task::spawn_blocking(move || {
+            job(&WriteContext {
+                config,
+                registry: &registry,
+                session: id,
+                origin: origin.as_deref(),
+                events: &events,
+                history: None,
+            })
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(EngineError::new(
+                HResult::E_FAIL,
+                format!("internal error: {e}"),
+            ))
+        })
+        .map_err(|e| {
+            tracing::info!(session = self.ctx.id, write = write_id, error = %e, "refused");
+            vec![write_result(write_id, 0, &Err(e))]
+        })
+    }
+
+    /// `eraseDisc`: the erase runs on; its events and result follow.
+    async fn start_erase(
+        &mut self,
+        write_id: u32,
+        recorder: String,
+        full: bool,
+    ) -> Vec<ServerMessage> {
+        let id = recorder.clone();
+        let job = move |ctx: &WriteContext<'_>| erase::start(write_id, &id, full, ctx);
+        match self.blocking_job(write_id, job).await {
+            Ok(()) => {
+                tracing::info!(session = self.ctx.id, write = write_id, %recorder, full, "erase started");
+                self.erasing = Some(write_id);
+                Vec::new()
+            }
+            Err(refused) => refused,
+        }
+    }
+
+    /// `readSession`: the disc's last session, then the request's result.
+    async fn read_session(&mut self, write_id: u32, recorder: String) -> Vec<ServerMessage> {
+        let job = move |ctx: &WriteContext<'_>| read_session::read(&recorder, ctx);
+        match self.blocking_job(write_id, job).await {
+            Ok((session, next_writable_address)) => vec![
+                ServerMessage::SessionContents {
+                    write_id,
+                    session,
+                    next_writable_address,
+                },
+                write_result(write_id, 0, &Ok(None)),
+            ],
+            Err(refused) => refused,
+        }
+    }
+
+    async fn start_write(&mut self, req: StartWrite) -> Vec<ServerMessage> {
+        if let Err(refused) = self.take_write_id(req.write_id) {
+            return vec![refused];
+        }
         self.last_raw = req.raw_frames;
-        if let Some(open) = &self.open {
-            let e = EngineError::new(
-                HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS,
-                format!("write {} of this session is still running", open.id),
-            );
+        if let Some(running) = self.running() {
+            let e = still_running(running);
             return (0u32..)
                 .zip(req.recorders())
                 .map(|(t, _)| write_result(req.write_id, t, &Err(e.clone())))
@@ -682,7 +795,15 @@ impl Session {
                     .map_or(0, |w| w.more_credit(target, taken));
                 credit(write_id, grant).into_iter().collect()
             }
+            WriteEvent::Erase(write_id, p) => vec![ServerMessage::EraseUpdate {
+                write_id,
+                elapsed_seconds: p.elapsed_seconds,
+                estimated_total_seconds: p.estimated_total_seconds,
+            }],
             WriteEvent::Done(TargetId { write_id, target }, result) => {
+                if self.erasing == Some(write_id) {
+                    self.erasing = None;
+                }
                 let mut freed = 0;
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
                     freed = w.target_done(target);

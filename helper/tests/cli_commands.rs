@@ -431,26 +431,6 @@ fn small_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// Extracts `image` with xorriso and checks it holds exactly `files`.
-fn assert_holds(image: &Path, files: &[(String, Vec<u8>)], work: &Path) {
-    let out = Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(image)
-        .args(["-extract", "/"])
-        .arg(work)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for (path, data) in files {
-        let got = std::fs::read(work.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(&got == data, "{path} differs");
-    }
-}
-
 #[test]
 fn image_writes_an_iso_of_files_that_xorriso_reads() {
     if !xorriso() {
@@ -477,7 +457,7 @@ fn image_writes_an_iso_of_files_that_xorriso_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("4 files in 2 folders"));
-    assert_holds(&iso, &files, &dir.path().join("x"));
+    assert_session_holds(&iso, 0, &files, &dir.path().join("x"));
     // A path that does not exist: its HRESULT and nothing written.
     let out = helper(
         dir.path(),
@@ -518,7 +498,7 @@ fn burn_files_makes_a_verified_disc_that_xorriso_reads() {
     let summary = json(&out);
     assert_eq!(summary["name"], "S_OK");
     assert_eq!(summary["disc"]["verified"], true);
-    assert_holds(&img, &files, &dir.path().join("x"));
+    assert_session_holds(&img, 0, &files, &dir.path().join("x"));
     // A tree larger than the disc is refused when it is laid out.
     let big = dir.path().join("big");
     std::fs::create_dir_all(&big).unwrap();
@@ -604,5 +584,199 @@ fn erase_blanks_a_closed_cd_rw_for_the_next_burn_and_refuses_write_once_discs() 
         said.contains("E_IMAPI_ERASE_MEDIA_IS_NOT_ERASABLE")
             && said.contains("a DVD-R cannot be erased"),
         "{said}"
+    );
+}
+
+/// Extracts the session whose volume descriptors start at `sbsector + 16`
+/// with xorriso and checks it holds exactly `files`, nothing more.
+fn assert_session_holds(image: &Path, sbsector: u64, files: &[(String, Vec<u8>)], work: &Path) {
+    let out = Command::new("xorriso")
+        .args([
+            "-osirrox",
+            "on",
+            "-load",
+            "sbsector",
+            &sbsector.to_string(),
+            "-indev",
+        ])
+        .arg(image)
+        .args(["-extract", "/"])
+        .arg(work)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut found = Vec::new();
+    let mut stack = vec![work.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(work).unwrap().to_string_lossy().into_owned();
+                found.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    let mut want = files.to_vec();
+    want.sort();
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&found), names(&want), "session at {sbsector}");
+    assert!(found == want, "a file of the session at {sbsector} differs");
+}
+
+#[test]
+fn files_added_to_an_appendable_disc_make_sessions_that_hold_the_old_and_the_new() {
+    if !xorriso() {
+        return;
+    }
+    for profile in ["cd-r", "dvd+r", "bd-r"] {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("disc.img");
+        let rec = format!(
+            "emulated:{},profile={profile},capacity=256MiB",
+            img.display()
+        );
+        let month = |name: &str, seed: u8| {
+            let src = dir.path().join(name);
+            let path = format!("scans/{name}.pdf");
+            let data = vec![seed; 5000 + usize::from(seed) * 700];
+            std::fs::create_dir_all(src.join("scans")).unwrap();
+            std::fs::write(src.join(&path), &data).unwrap();
+            (src, (path, data))
+        };
+        let burn = |src: &Path, extra: &[&str]| {
+            let src = src.to_string_lossy();
+            let mut args = vec![
+                "burn",
+                "--files",
+                &src,
+                "--recorder",
+                &rec,
+                "--disc",
+                "--json",
+                "-q",
+            ];
+            args.extend_from_slice(extra);
+            helper(dir.path(), &args)
+        };
+        let mut on_disc = Vec::new();
+        let mut starts = Vec::new();
+        for (round, name) in ["january", "february", "march"].iter().enumerate() {
+            let (src, file) = month(name, round as u8 + 1);
+            on_disc.push(file);
+            // The first burn starts the disc; the last one closes it.
+            let mut extra = vec!["--volume", "Scans"];
+            if round > 0 {
+                extra.push("--append");
+            }
+            if round < 2 {
+                extra.push("--leave-appendable");
+            }
+            let out = burn(&src, &extra);
+            assert!(
+                out.status.success(),
+                "{profile} round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let summary = json(&out);
+            assert_eq!(summary["disc"]["verified"], true);
+            starts.push(summary["startLba"].as_u64().unwrap());
+            let work = dir.path().join(format!("x{round}"));
+            assert_session_holds(&img, starts[round], &on_disc, &work);
+        }
+        // Each session starts after the previous one and its gap.
+        assert!(
+            starts[1] > 0 && starts[2] > starts[1],
+            "{profile}: {starts:?}"
+        );
+        // The earlier sessions still read as they were.
+        assert_session_holds(&img, starts[0], &on_disc[..1], &dir.path().join("again"));
+        // The closed disc takes nothing more.
+        let (src, _) = month("april", 9);
+        let out = burn(&src, &["--append"]);
+        assert!(!out.status.success());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("E_IMAPI_DF2DATA_MEDIA_NOT_BLANK"),
+            "{profile}: {said}"
+        );
+    }
+}
+
+#[test]
+fn appending_a_file_the_disc_holds_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disc.img");
+    let rec = format!("emulated:{},profile=dvd+r,capacity=64MiB", img.display());
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), b"first").unwrap();
+    let s = src.to_string_lossy();
+    let first = helper(
+        dir.path(),
+        &[
+            "burn",
+            "--files",
+            &s,
+            "--recorder",
+            &rec,
+            "--disc",
+            "--leave-appendable",
+            "-q",
+        ],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = std::fs::read(&img).unwrap();
+    std::fs::write(src.join("a.txt"), b"second").unwrap();
+    let again = helper(
+        dir.path(),
+        &[
+            "burn",
+            "--files",
+            &s,
+            "--recorder",
+            &rec,
+            "--disc",
+            "--append",
+            "-q",
+        ],
+    );
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("IMAPI_E_DUP_NAME") && said.contains("a.txt"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&img).unwrap(), before, "nothing was written");
+    // A blank disc: --append burns the first session.
+    let blank = dir.path().join("blank.img");
+    let rec = format!("emulated:{},profile=cd-r,capacity=64MiB", blank.display());
+    let out = helper(
+        dir.path(),
+        &[
+            "burn",
+            "--files",
+            &s,
+            "--recorder",
+            &rec,
+            "--disc",
+            "--append",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

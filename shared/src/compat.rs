@@ -18,6 +18,13 @@ pub const OPEN_END: &str = "openEnd";
 /// ([`crate::DiscOptions::power_off`]).
 pub const POWER_OFF: &str = "powerOff";
 
+/// `eraseDisc`: a CD-RW or DVD-RW blanked from the page (IDiscFormat2Erase).
+pub const ERASE: &str = "erase";
+
+/// A disc-flow burn that leaves a write-once disc appendable
+/// ([`crate::DiscOptions::leave_appendable`]), and the next session on it.
+pub const APPENDABLE: &str = "appendable";
+
 /// What this helper build offers.
 pub const OFFERED: &[&str] = &[
     "rawFrames",
@@ -27,6 +34,8 @@ pub const OFFERED: &[&str] = &[
     "mediumKind",
     OPEN_END,
     POWER_OFF,
+    ERASE,
+    APPENDABLE,
 ];
 
 /// What this library build needs of the helper it talks to.

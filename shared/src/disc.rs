@@ -141,6 +141,12 @@ pub struct DiscOptions {
     /// they are decoded; the section is then the room on the medium.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub open_end: bool,
+    /// IMAPI's ForceMediaToBeClosed = false: a write-once disc (CD-R,
+    /// DVD±R, BD-R) is left appendable, so a later burn adds a session
+    /// (helper feature `appendable`). Rewritable and random-access media
+    /// ignore it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub leave_appendable: bool,
 }
 
 fn minus_one() -> i32 {
@@ -156,8 +162,41 @@ impl Default for DiscOptions {
             eject: false,
             power_off: false,
             open_end: false,
+            leave_appendable: false,
         }
     }
+}
+
+/// One file or folder of a session on a disc.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedItem {
+    /// Its path from the root, `/`-separated.
+    pub path: String,
+    /// A folder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dir: bool,
+    /// A file's bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// Modification time, seconds since 1970-01-01 UTC.
+    pub mtime: i64,
+    /// Where a file's data starts (its bytes are contiguous from there).
+    #[serde(default)]
+    pub lba: u32,
+}
+
+/// The file tree of one session on a disc (IMAPI2FS's ImportFileSystem
+/// reads it so the next session can keep its files).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedSession {
+    /// Where the session starts.
+    pub start: u32,
+    /// Its volume name.
+    pub volume_name: String,
+    /// Its folders and files, parents before children.
+    pub items: Vec<RecordedItem>,
 }
 
 /// IDiscFormat2DataEventArgs beyond the IWriteEngine2EventArgs it extends.

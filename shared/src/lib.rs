@@ -19,5 +19,5 @@ pub use error_code::ErrorCode;
 pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
 pub use hresult::{Failure, HResult};
-pub use medium::{MediumKind, medium_name, profile_label, profile_name};
+pub use medium::{MediumKind, medium_name, physical_media_type, profile_label, profile_name};
 pub use section::{MediumRoom, Section, SectionError};

@@ -77,6 +77,30 @@ pub fn medium_name(profile: Option<u16>) -> &'static str {
         .unwrap_or("medium")
 }
 
+/// IMAPI_MEDIA_PHYSICAL_TYPE of an MMC profile (IDiscFormat2's
+/// CurrentPhysicalMediaType): 0 (unknown) for none or one IMAPI does not name.
+pub fn physical_media_type(profile: Option<u16>) -> u32 {
+    match profile {
+        Some(0x08) => 1,
+        Some(0x09) => 2,
+        Some(0x0A) => 3,
+        Some(0x10) => 4,
+        Some(0x12) => 5,
+        Some(0x1B) => 6,
+        Some(0x1A) => 7,
+        Some(0x2B) => 8,
+        Some(0x11) => 9,
+        Some(0x13 | 0x14) => 10,
+        Some(0x15 | 0x16) => 11,
+        Some(0x02) => 12,
+        Some(0x2A) => 13,
+        Some(0x40) => 17,
+        Some(0x41 | 0x42) => 18,
+        Some(0x43) => 19,
+        _ => 0,
+    }
+}
+
 /// [`profile_name`], or the number in hex (`0x50`) for one it does not know.
 pub fn profile_label(profile: u16) -> String {
     profile_name(profile).map_or_else(|| format!("0x{profile:02X}"), str::to_owned)
@@ -95,6 +119,17 @@ mod tests {
         assert_eq!(profile_label(0x02), "Removable disk");
         assert_eq!(medium_name(None), "disk");
         assert_eq!(medium_name(Some(0x50)), "medium");
+    }
+
+    #[test]
+    fn physical_media_types_are_imapis() {
+        // IMAPI_MEDIA_TYPE_CDRW, _DVDDASHRW, _DVDPLUSRW, _BDRE, _DISK, _UNKNOWN.
+        assert_eq!(physical_media_type(Some(0x0A)), 3);
+        assert_eq!(physical_media_type(Some(0x14)), 10);
+        assert_eq!(physical_media_type(Some(0x1A)), 7);
+        assert_eq!(physical_media_type(Some(0x43)), 19);
+        assert_eq!(physical_media_type(Some(0x02)), 12);
+        assert_eq!(physical_media_type(None), 0);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::disc::RecordedSession;
 use crate::section::{Section, SectionError, check_rate};
 use crate::{
     DataEventArgs, DiscOptions, DiscReport, ErrorCode, HResult, MediumKind, WriteEngineEventArgs,
@@ -226,10 +227,33 @@ pub enum ClientMessage {
         /// The code the helper showed.
         code: String,
     },
+    /// IDiscFormat2Erase's EraseMedia: blanks the CD-RW or DVD-RW in
+    /// `recorder` (feature `erase`). Its id is a write id (greater than any
+    /// before); `eraseUpdate` events follow, and one `writeResult` ends it.
+    /// An erase cannot be cancelled once the drive has started it.
+    EraseDisc {
+        /// The client's id for it, from the sequence of write ids.
+        write_id: u32,
+        /// Recorder id.
+        recorder: String,
+        /// FullErase: blank every sector, not only the parts that say
+        /// what is on the disc.
+        #[serde(default)]
+        full: bool,
+    },
+    /// The file tree of the last closed session on the disc in `recorder`
+    /// (feature `appendable`), for a page to add files to it. Its id is a
+    /// write id; `sessionContents` answers, then `writeResult`.
+    ReadSession {
+        /// The client's id for it, from the sequence of write ids.
+        write_id: u32,
+        /// Recorder id.
+        recorder: String,
+    },
 }
 
 /// The `type` of every client message, as [`ClientMessage`] names them.
-pub const CLIENT_MESSAGE_TYPES: [&str; 13] = [
+pub const CLIENT_MESSAGE_TYPES: [&str; 15] = [
     "hello",
     "listRecorders",
     "startWrite",
@@ -243,6 +267,8 @@ pub const CLIENT_MESSAGE_TYPES: [&str; 13] = [
     "requestDevice",
     "approveDevice",
     "denyDevice",
+    "eraseDisc",
+    "readSession",
 ];
 
 /// Whether a page may write to a removable disk the helper found.
@@ -464,6 +490,28 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         disc: Option<Box<DiscReport>>,
     },
+    /// IDiscFormat2Erase's Update event: how long an erase has run and
+    /// how long it will take in all.
+    EraseUpdate {
+        /// The erase's id.
+        write_id: u32,
+        /// Seconds since the drive started blanking.
+        elapsed_seconds: u32,
+        /// The expected seconds in all, from the progress the drive reports
+        /// (0 while it has reported none).
+        estimated_total_seconds: u32,
+    },
+    /// Answer to readSession: the last closed session's tree (`session`
+    /// absent on a blank disc) and where the next session starts.
+    SessionContents {
+        /// The request's id.
+        write_id: u32,
+        /// The session, when the disc has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<RecordedSession>,
+        /// The next session's first sector.
+        next_writable_address: u32,
+    },
     /// Answer to ping.
     Pong,
     /// Answer to listPairings, approvePairing, denyPairing and revokePairing:
@@ -599,6 +647,15 @@ mod tests {
                 confirm_large: false,
             },
             ClientMessage::DenyDevice { code: "A".into() },
+            ClientMessage::EraseDisc {
+                write_id: 1,
+                recorder: "r".into(),
+                full: false,
+            },
+            ClientMessage::ReadSession {
+                write_id: 1,
+                recorder: "r".into(),
+            },
         ];
         let names: Vec<String> = all
             .iter()

@@ -114,6 +114,29 @@ impl Reader {
         Reader::Bsdtar,
     ];
 
+    /// xorriso's extraction of the session whose volume descriptors start
+    /// at `sbsector + 16` (`-load sbsector`): a later session of a disc.
+    pub fn extract_session(self, image: &Path, sbsector: u64, dir: &Path) -> Tree {
+        assert!(
+            matches!(self, Reader::Xorriso),
+            "only xorriso loads a chosen session"
+        );
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+        run(Command::new("xorriso")
+            .args([
+                "-osirrox",
+                "on",
+                "-load",
+                "sbsector",
+                &sbsector.to_string(),
+                "-indev",
+            ])
+            .arg(image)
+            .args(["-extract", "/"])
+            .arg(dir));
+        tree_of(dir)
+    }
+
     /// Extracts `image` into `dir` (created) and returns the tree found there.
     pub fn extract(self, image: &Path, dir: &Path) -> Tree {
         std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));

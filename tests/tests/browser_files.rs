@@ -4,7 +4,9 @@
 //! disc read back by xorriso and 7-Zip; a single file that is not a disc
 //! image is offered as a file; a tree too large for the disc is refused
 //! before any WRITE; a blank DVD+RW is formatted by the first burn and
-//! overwritten by the next, each read back by xorriso.
+//! overwritten by the next, each read back by xorriso; a closed CD-RW is
+//! erased from the page after a confirmation and burned again; files added
+//! to a DVD+R left open make sessions that each hold every file so far.
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
@@ -231,6 +233,110 @@ fn tree_of_file(path: &Path) -> readers::Tree {
     tree_of(&dir)
 }
 
+/// Burns one file `name` from the page (files mode already chosen) and
+/// checks that xorriso finds that file alone on the disc.
+async fn burn_one_file(browser: &Browser, helper: &Helper, round: usize, name: &str) {
+    let file = choose_and_burn(browser, helper, round, name).await;
+    // Every reader sees this burn's file alone: the disc was overwritten.
+    let out = helper.dir.path().join(format!("read-{round}"));
+    let got = Reader::Xorriso.extract(&helper.images[0], &out);
+    assert_eq!(got, tree_of_file(&file), "burn {round}");
+}
+
+/// Chooses one new file `name` in the page (files mode already chosen) and
+/// burns it; returns it.
+async fn choose_and_burn(browser: &Browser, helper: &Helper, round: usize, name: &str) -> PathBuf {
+    let source = helper.dir.path().join(format!("round-{round}"));
+    std::fs::create_dir_all(&source).unwrap();
+    let file = source.join(name);
+    std::fs::write(&file, pattern(300_000 + round, round as u64 + 20)).unwrap();
+    browser.click("clear-files").await;
+    browser
+        .type_into("add-files", &file.to_string_lossy())
+        .await;
+    browser
+        .wait_for("the chosen file", LONG, || async {
+            browser.text("chosen").await.contains(name)
+        })
+        .await;
+    browser
+        .eval("document.getElementById('result').removeAttribute('data-hresult')")
+        .await;
+    browser.click_burn().await;
+    assert_eq!(
+        browser.result(LONG).await,
+        "S_OK",
+        "{}",
+        browser.text("result").await
+    );
+    file
+}
+
+/// The sessions the emulated disc `image` has closed: their first sectors.
+fn session_starts(image: &Path) -> Vec<u64> {
+    let marker = image.with_extension("img.sessions");
+    std::fs::read_to_string(marker)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_added_from_the_page_to_a_disc_left_open_make_sessions_holding_all_of_them() {
+    let Some((helper, browser)) = page_and_readers(",profile=dvd+r,capacity=64MiB").await else {
+        return;
+    };
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    let image = &helper.images[0];
+    let mut want = readers::Tree::new();
+    for (round, name) in ["scan-jan.pdf", "scan-feb.pdf", "scan-mar.pdf"]
+        .iter()
+        .enumerate()
+    {
+        browser
+            .wait_for("the leave-open choice", LONG, || async {
+                browser.attr("leave-open-row", "hidden").await.is_none()
+            })
+            .await;
+        // Open for the first two burns; the third closes the disc.
+        let open = browser
+            .eval("return document.getElementById('leave-open').checked")
+            .await;
+        if open.as_bool() != Some(round < 2) {
+            browser.click("leave-open").await;
+        }
+        if round > 0 {
+            let held = || async { browser.attr("on-disc", "data-files").await };
+            browser
+                .wait_for("what the disc holds", LONG, || async {
+                    held().await.as_deref() == Some(round.to_string().as_str())
+                })
+                .await;
+            let said = browser.text("on-disc").await;
+            assert!(said.contains("are added to them"), "{said}");
+        }
+        let file = choose_and_burn(&browser, &helper, round, name).await;
+        want.extend(tree_of_file(&file));
+        let starts = session_starts(image);
+        assert_eq!(starts.len(), round + 1, "{starts:?}");
+        // The newest session holds every file burned so far.
+        let out = helper.dir.path().join(format!("session-{round}"));
+        let got = Reader::Xorriso.extract_session(image, starts[round], &out);
+        assert_eq!(got, want, "session {round} at {}", starts[round]);
+        browser.wait_recorders(LONG).await;
+    }
+    assert!(
+        image.with_extension("img.closed").is_file(),
+        "the last burn closed the disc"
+    );
+    // The first session still holds the first file alone.
+    let out = helper.dir.path().join("first-again");
+    let first = Reader::Xorriso.extract_session(image, 0, &out);
+    assert_eq!(first.len(), 1, "{first:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blank_dvd_plus_rw_is_formatted_by_the_first_burn_and_overwritten_by_the_next() {
     let Some((helper, browser)) = page_and_readers(",profile=dvd+rw,capacity=64MiB").await else {
@@ -239,36 +345,76 @@ async fn a_blank_dvd_plus_rw_is_formatted_by_the_first_burn_and_overwritten_by_t
     browser.open_page(&helper.server.url(), LONG).await;
     choose_files_mode(&browser).await;
     for (round, name) in ["march.pdf", "april.pdf"].iter().enumerate() {
-        let source = helper.dir.path().join(format!("round-{round}"));
-        std::fs::create_dir_all(&source).unwrap();
-        let file = source.join(name);
-        std::fs::write(&file, pattern(300_000 + round, round as u64 + 20)).unwrap();
-        browser.click("clear-files").await;
-        browser
-            .type_into("add-files", &file.to_string_lossy())
-            .await;
-        browser
-            .wait_for("the chosen file", LONG, || async {
-                browser.text("chosen").await.contains(name)
-            })
-            .await;
-        browser
-            .eval("document.getElementById('result').removeAttribute('data-hresult')")
-            .await;
-        browser.click_burn().await;
-        assert_eq!(
-            browser.result(LONG).await,
-            "S_OK",
-            "{}",
-            browser.text("result").await
-        );
-        // Every reader sees this burn's file alone: the disc was overwritten.
-        let out = helper.dir.path().join(format!("read-{round}"));
-        let got = Reader::Xorriso.extract(&helper.images[0], &out);
-        assert_eq!(got, tree_of_file(&file), "burn {round}");
+        burn_one_file(&browser, &helper, round, name).await;
     }
     let formatted = helper.images[0].with_extension("img.formatted");
     assert!(formatted.is_file(), "the first burn formatted the disc");
+    browser.wait_recorders(LONG).await;
+    assert_eq!(
+        browser.attr("erase-disc", "hidden").await.as_deref(),
+        Some("true"),
+        "a DVD+RW needs no erase"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_cd_rw_is_erased_from_the_page_after_a_confirmation_and_burned_again() {
+    // 1024 sectors at 4x: a full erase takes 3.4 s.
+    let Some((helper, browser)) = page_and_readers(",profile=cd-rw,capacity=2MiB,speed=4x").await
+    else {
+        return;
+    };
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    burn_one_file(&browser, &helper, 0, "scan-1.pdf").await;
+    let shown = || async { browser.attr("erase-disc", "hidden").await.is_none() };
+    browser.wait_for("the erase offer", LONG, shown).await;
+    assert!(browser.text("erase-text").await.contains("CD-RW is closed"));
+    // The first click only asks; "Keep it" leaves the disc alone.
+    browser.click("erase").await;
+    let asked = browser.text("erase-confirm-text").await;
+    assert!(
+        asked.contains("Nothing on it can be read afterwards"),
+        "{asked}"
+    );
+    browser.click("erase-no").await;
+    assert_eq!(
+        browser.attr("erase-confirm", "hidden").await.as_deref(),
+        Some("true")
+    );
+    assert!(!image(&helper.images[0]).is_empty(), "kept");
+    browser
+        .eval("document.getElementById('result').removeAttribute('data-hresult')")
+        .await;
+    browser.click("full-erase").await;
+    browser.click("erase").await;
+    browser.click("erase-yes").await;
+    browser
+        .wait_for("the erase's progress", LONG, || async {
+            browser.text("action").await.contains("Erasing the disc")
+        })
+        .await;
+    assert_eq!(
+        browser.result(LONG).await,
+        "S_OK",
+        "{}",
+        browser.text("result").await
+    );
+    let said = browser.text("result").await;
+    assert!(
+        said.contains("Erased") && said.contains("full erase"),
+        "{said}"
+    );
+    assert!(
+        image(&helper.images[0]).is_empty(),
+        "the disc is blank again"
+    );
+    browser
+        .wait_for("the blank disc listed", LONG, || async {
+            browser.attr("erase-disc", "hidden").await.is_some()
+        })
+        .await;
+    burn_one_file(&browser, &helper, 1, "scan-2.pdf").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -475,3 +475,88 @@ async fn an_open_ended_disc_write_ends_with_end_of_data_and_is_verified() {
     let last = burned.updates.last().unwrap();
     assert_eq!(last.last_written_lba, (data.len() / 2048) as i32 - 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erase_reports_its_time_then_its_result_and_the_disc_takes_a_burn_again() {
+    // A CD-RW of 512 sectors at 4x: a full erase takes 1.7 s.
+    let helper = Helper::start(
+        &[",profile=cd-rw,capacity=1MiB,speed=4x", ",profile=dvd+r"],
+        |_| {},
+    )
+    .await;
+    let mut c = helper.session().await;
+    let (cd_rw, dvd_r) = (&helper.recorders[0], &helper.recorders[1]);
+    let data = pattern(64 * 2048, 3);
+    assert_eq!(
+        c.burn(1, cd_rw, 0, &data, 64 * 1024).await.hresult(),
+        HResult::S_OK
+    );
+    assert_eq!(image(&helper.images[0]).len(), data.len());
+    c.send(json!({"type": "eraseDisc", "writeId": 2, "recorder": cd_rw, "full": true}))
+        .await;
+    // One job at a time in a session: a second erase waits for none.
+    c.send(json!({"type": "eraseDisc", "writeId": 3, "recorder": cd_rw}))
+        .await;
+    let (mut updates, mut refused) = (Vec::new(), None);
+    let result = loop {
+        match c.recv().await {
+            ServerMessage::EraseUpdate {
+                write_id: 2,
+                elapsed_seconds,
+                estimated_total_seconds,
+            } => updates.push((elapsed_seconds, estimated_total_seconds)),
+            ServerMessage::WriteResult {
+                write_id: 3,
+                hresult,
+                ..
+            } => refused = Some(hresult),
+            r @ ServerMessage::WriteResult { write_id: 2, .. } => break r,
+            other => panic!("unexpected: {other:?}"),
+        }
+    };
+    assert_eq!(refused, Some(HResult::E_IMAPI_DF2DATA_WRITE_IN_PROGRESS));
+    let ServerMessage::WriteResult {
+        hresult, detail, ..
+    } = &result
+    else {
+        unreachable!()
+    };
+    assert_eq!(*hresult, HResult::S_OK, "{detail}");
+    assert!(updates.len() >= 2, "{updates:?}");
+    assert!(updates.windows(2).all(|w| w[0].0 <= w[1].0), "{updates:?}");
+    let last = updates.last().unwrap();
+    assert!(
+        last.0 >= 1 && last.1 == last.0,
+        "the end says the time it took: {updates:?}"
+    );
+    assert!(
+        updates.iter().any(|u| u.1 > 0 && u.1 < 5),
+        "the drive's progress gives an estimate near the 1.7 s it takes: {updates:?}"
+    );
+    assert!(image(&helper.images[0]).is_empty(), "blank again");
+    c.send(json!({"type": "listRecorders"})).await;
+    let ServerMessage::Recorders { recorders } = c.recv().await else {
+        panic!("no list")
+    };
+    assert_eq!(recorders[0].next_writable_address, Some(0));
+    assert!(!recorders[0].in_use);
+    let again = pattern(8 * 2048, 4);
+    assert_eq!(
+        c.burn(4, cd_rw, 0, &again, 64 * 1024).await.hresult(),
+        HResult::S_OK
+    );
+    assert!(image(&helper.images[0]) == again);
+    // Write-once media cannot be erased; ids still only grow.
+    c.send(json!({"type": "eraseDisc", "writeId": 5, "recorder": dvd_r}))
+        .await;
+    let ServerMessage::WriteResult { hresult, .. } = c.recv().await else {
+        panic!("no result")
+    };
+    assert_eq!(hresult, HResult::E_IMAPI_ERASE_MEDIA_IS_NOT_ERASABLE);
+    c.send(json!({"type": "eraseDisc", "writeId": 5, "recorder": cd_rw}))
+        .await;
+    let ServerMessage::Error { code, .. } = c.recv().await else {
+        panic!("no error")
+    };
+    assert_eq!(code, webburn_shared::ErrorCode::BadWriteId);
+}

@@ -18,7 +18,7 @@ use webburn_shared::protocol::{
 };
 use webburn_shared::{ErrorCode, HResult, compat};
 
-use crate::error::{hresult_error, with_code};
+use crate::error::{hresult_error, with_code, with_sense};
 use crate::http::{self, HttpError};
 use crate::timer::sleep;
 
@@ -479,6 +479,8 @@ impl Connection {
             | ServerMessage::Credit { write_id, .. }
             | ServerMessage::Update { write_id, .. }
             | ServerMessage::CancelResult { write_id, .. }
+            | ServerMessage::EraseUpdate { write_id, .. }
+            | ServerMessage::SessionContents { write_id, .. }
             | ServerMessage::WriteResult { write_id, .. } => Some(*write_id),
             _ => None,
         };
@@ -698,6 +700,63 @@ impl Connection {
     /// Both handles lead to the same helper session.
     pub fn same_as(&self, other: &Connection) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A request that runs under a write id and ends with one `writeResult`
+    /// (an erase, a session read): sends `build(id)`, hands every other
+    /// message of it to `on`, and resolves with its result (an Error with
+    /// `hresult`, `detail`, `sense` and `code` when it failed). Needs the
+    /// helper feature `feature`; an older helper gives E_NOTIMPL,
+    /// `code: "helperOutdated"`, saying it cannot do `what`.
+    pub async fn request(
+        &self,
+        (feature, what): (&str, &str),
+        build: impl FnOnce(u32) -> ClientMessage,
+        mut on: impl FnMut(ServerMessage),
+    ) -> Result<(), JsValue> {
+        let offered = self.helper_features().unwrap_or_default();
+        if !offered.iter().any(|f| f == feature) {
+            return Err(with_code(
+                hresult_error(
+                    HResult::E_NOTIMPL,
+                    &format!("this helper is too old to {what}: update the webburn helper"),
+                ),
+                Some(ErrorCode::HelperOutdated),
+            ));
+        }
+        let (write_id, mut messages) = self.register_write(1);
+        self.send(&build(write_id))?;
+        loop {
+            match futures_util::StreamExt::next(&mut messages).await {
+                Some(ServerMessage::WriteResult {
+                    hresult,
+                    detail,
+                    sense,
+                    code,
+                    ..
+                }) => {
+                    if hresult.is_failure() {
+                        let e = with_sense(hresult_error(hresult, &detail), sense);
+                        return Err(with_code(e, code));
+                    }
+                    return Ok(());
+                }
+                Some(ServerMessage::Error {
+                    hresult,
+                    detail,
+                    code,
+                    fatal: true,
+                    ..
+                }) => return Err(with_code(hresult_error(hresult, &detail), Some(code))),
+                Some(other) => on(other),
+                None => {
+                    return Err(hresult_error(
+                        HResult::E_FAIL,
+                        &format!("the connection to the helper was lost while it went to {what}"),
+                    ));
+                }
+            }
+        }
     }
 
     /// A new write id and the channel its messages arrive on, until each of

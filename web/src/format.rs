@@ -197,6 +197,21 @@ impl DiscFormat2Data {
         self.put(|o| o.power_off = on)
     }
 
+    /// ForceMediaToBeClosed: true (the default) closes a write-once disc
+    /// for good; false leaves it appendable, so files can be added later
+    /// (`FileSystemImage.importFileSystem`). Needs the helper feature
+    /// `appendable`.
+    #[wasm_bindgen(getter, js_name = forceMediaToBeClosed)]
+    pub fn force_media_to_be_closed(&self) -> bool {
+        !self.options.get().leave_appendable
+    }
+
+    /// Sets ForceMediaToBeClosed.
+    #[wasm_bindgen(setter, js_name = forceMediaToBeClosed)]
+    pub fn set_force_media_to_be_closed(&self, on: bool) -> Result<(), JsValue> {
+        self.put(|o| o.leave_appendable = !on)
+    }
+
     /// WriteInProgress.
     #[wasm_bindgen(getter, js_name = writeInProgress)]
     pub fn write_in_progress(&self) -> bool {
@@ -466,6 +481,25 @@ impl DiscFormat2Data {
             .next_writable_address
             .and_then(|n| i32::try_from(n).ok())
             .unwrap_or(0);
+        // An image laid out for one session start is written there only.
+        if let Some(start) = Reflect::get(data, &crate::fsimage::START_ADDRESS.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|v| v as i64)
+            && start != i64::from(lba)
+        {
+            return Err(hresult_error(
+                HResult::E_IMAPI_DF2DATA_INVALID_MEDIA_STATE,
+                &format!(
+                    "the image was laid out for sector {start} but the disc's next writable address is {lba}: {}",
+                    if start == 0 {
+                        "add its files to those on the disc (FileSystemImage.importFileSystem) or use a blank disc"
+                    } else {
+                        "import the disc's files again"
+                    }
+                ),
+            ));
+        }
         let Some(size) = data_size(data) else {
             let blocks =
                 blocks.ok_or_else(|| invalid("a stream has no size: give numberOfBlocks"))?;

@@ -11,11 +11,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Blob, CustomEvent, CustomEventInit, EventTarget};
 use webburn_fsimage::{FileItem, FileSystems, FsError, Piece};
+use webburn_shared::compat;
+use webburn_shared::protocol::{ClientMessage, ServerMessage};
 
 use crate::error::hresult_error;
 use crate::recorder::DiscRecorder2;
@@ -29,6 +32,10 @@ fn fs_error(e: &FsError) -> JsValue {
 fn now_seconds() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
+
+/// The property of an image stream naming the sector it was laid out for:
+/// DiscFormat2Data refuses to write it anywhere else.
+pub const START_ADDRESS: &str = "webburnStartAddress";
 
 /// A number property of a JS object, if it has one.
 fn number(v: &JsValue, name: &str) -> Option<f64> {
@@ -143,6 +150,58 @@ impl FileSystemImage {
         self.image.borrow_mut().set_free_media_blocks(free);
     }
 
+    /// ImportFileSystem from a recorder (webburn's form of IMAPI2FS's
+    /// MultisessionInterfaces + ImportFileSystem): the files and folders of
+    /// the last session on the disc in `recorder` join the image, their
+    /// data left where it is, and the image is laid out for the disc's next
+    /// writable address; burned with `DiscFormat2Data.write`, the new
+    /// session holds the old files and the new ones. A later session
+    /// records ISO 9660 and Joliet (not UDF). Resolves to the number of
+    /// items imported (0 for a blank disc, which needs nothing imported).
+    /// A file the image already holds at the same path rejects with
+    /// IMAPI_E_DUP_NAME; a closed disc with E_IMAPI_DF2DATA_MEDIA_NOT_BLANK.
+    #[wasm_bindgen(js_name = importFileSystem, unchecked_return_type = "Promise<number>")]
+    pub fn import_file_system(&self, recorder: &DiscRecorder2) -> Promise {
+        let (image, recorder) = (Rc::clone(&self.image), recorder.clone());
+        future_to_promise(async move {
+            let id = recorder.desc.id.clone();
+            let mut contents = None;
+            let read = |write_id| ClientMessage::ReadSession {
+                write_id,
+                recorder: id,
+            };
+            let on = |msg| {
+                if let ServerMessage::SessionContents {
+                    session,
+                    next_writable_address,
+                    ..
+                } = msg
+                {
+                    contents = Some((session, next_writable_address));
+                }
+            };
+            recorder
+                .connection
+                .request((compat::APPENDABLE, "add files to a disc"), read, on)
+                .await?;
+            let Some((Some(session), next)) = contents else {
+                return Ok(JsValue::from(0));
+            };
+            let n = image
+                .borrow_mut()
+                .import_session(&session, next)
+                .map_err(|e| fs_error(&e))?;
+            Ok(JsValue::from(n as f64))
+        })
+    }
+
+    /// Where the image will be written: 0, or after an import the disc's
+    /// next writable address (webburn addition).
+    #[wasm_bindgen(getter, js_name = sessionStartAddress)]
+    pub fn session_start_address(&self) -> f64 {
+        f64::from(self.image.borrow().session_start())
+    }
+
     /// Root: the top folder.
     #[wasm_bindgen(getter)]
     pub fn root(&self) -> FsiDirectoryItem {
@@ -235,6 +294,8 @@ impl FileSystemImage {
             }
         }
         let stream = Blob::new_with_blob_sequence(&parts)?;
+        let start = f64::from(result.session_start());
+        Reflect::set(&stream, &START_ADDRESS.into(), &start.into())?;
         dispatch_update(&self.events, "", total, total);
         Ok(FileSystemImageResult {
             total_blocks: result.total_blocks() as f64,

@@ -6,6 +6,7 @@
 //! - [`WriteEngine2`]: the properties, `writeSection`, `cancelWrite` and
 //!   `update` events ([`WriteEngine2EventArgs`]);
 //! - [`DiscFormat2Data`]: a disc burn (check, write, close, verify);
+//! - [`DiscFormat2Erase`]: blanks a CD-RW or DVD-RW;
 //! - [`DiskImage`]: a chosen disk image, raw or compressed (gzip, xz, zstd,
 //!   bzip2, zip), flashed with `DiscFormat2Data.writeImage(image)`;
 //! - [`FileSystemImage`]: files and folders as a disc every computer reads
@@ -17,6 +18,7 @@
 mod connection;
 mod disk_image;
 mod engine;
+mod erase;
 mod error;
 mod event_args;
 mod format;
@@ -33,6 +35,7 @@ use webburn_shared::HResult;
 
 pub use disk_image::DiskImage;
 pub use engine::WriteEngine2;
+pub use erase::DiscFormat2Erase;
 pub use event_args::WriteEngine2EventArgs;
 pub use format::DiscFormat2Data;
 pub use fsimage::{FileSystemImage, FileSystemImageResult, FsiDirectoryItem};
@@ -41,6 +44,13 @@ pub use recorder::DiscRecorder2;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_EVENTS: &str = r#"
+/** The `update` event of DiscFormat2Erase (DDiscFormat2EraseEvents). */
+export interface DiscFormat2EraseUpdateEvent extends CustomEvent<{ elapsedSeconds: number; estimatedTotalSeconds: number }> {
+  /** Seconds since the drive began blanking. */
+  readonly elapsedSeconds: number;
+  /** Seconds the erase takes in all, from the drive's progress; 0 while unknown. */
+  readonly estimatedTotalSeconds: number;
+}
 /** The `update` event of FileSystemImage while its stream is composed (DFileSystemImageEvents). */
 export interface FileSystemImageUpdateEvent extends CustomEvent<{ currentFile: string; copiedSectors: number; totalSectors: number }> {
   /** The file being added ("" at the end). */

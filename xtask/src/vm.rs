@@ -214,6 +214,79 @@ fn disc_tree() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+/// The files the guest adds to an emulated DVD+R, one session each: (the
+/// session's folder, path below it, bytes).
+fn session_files() -> Vec<(&'static str, String, Vec<u8>)> {
+    vec![
+        ("first", "scans/january.pdf".into(), pattern(40_000, 21)),
+        ("second", "scans/february.pdf".into(), pattern(50_001, 22)),
+        (
+            "second",
+            "notes/todo.txt".into(),
+            b"file the taxes\n".to_vec(),
+        ),
+        ("third", "scans/march.pdf".into(), pattern(60_002, 23)),
+    ]
+}
+
+/// The folders the guest burns as files, below /data: the tree for the
+/// DVD+R in `tree/`, each session's files in `sessions/<session>/`.
+fn guest_folders<'a>(
+    tree: &'a [(String, Vec<u8>)],
+    sessions: &'a [(&str, String, Vec<u8>)],
+) -> Vec<(String, &'a [u8])> {
+    let tree = tree
+        .iter()
+        .map(|(p, d)| (format!("tree/{p}"), d.as_slice()));
+    let sessions = sessions
+        .iter()
+        .map(|(part, p, d)| (format!("sessions/{part}/{p}"), d.as_slice()));
+    tree.chain(sessions).collect()
+}
+
+/// Each of the guest's three burns to the disc left open verified, and its
+/// kernel mounted the last session (iso9660, `sbsector`) with every file of
+/// every session there, each SHA-256 the host's.
+fn check_sessions(said: &[String], files: &[(&str, String, Vec<u8>)]) -> Result<()> {
+    use sha2::Digest as _;
+    for part in ["first", "second", "third"] {
+        let line = said
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("session {part} ")))
+            .with_context(|| format!("the guest reported no {part} session"))?;
+        let summary: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("not a JSON summary: {line}"))?;
+        if summary["disc"]["verified"] != true {
+            bail!("the {part} session did not verify: {line}");
+        }
+    }
+    let starts = said
+        .iter()
+        .find_map(|l| l.strip_prefix("sessions at "))
+        .context("the guest reported no session addresses")?;
+    for (_, path, data) in files {
+        let want = format!(
+            "sessions iso9660 {:x}  ./{path}",
+            sha2::Sha256::digest(data)
+        );
+        if !said.contains(&want) {
+            bail!("the guest's mount of the last session has no {path} with the host's SHA-256");
+        }
+    }
+    let count = said
+        .iter()
+        .filter(|l| l.starts_with("sessions iso9660 "))
+        .count();
+    if count != files.len() {
+        bail!("the last session shows {count} files, not {}", files.len());
+    }
+    println!(
+        "vm: three sessions at sectors {}; the guest kernel mounted the last (sbsector) with all {count} files, every SHA-256 equal",
+        starts.trim()
+    );
+    Ok(())
+}
+
 /// The guest's `burn --files --disc` of the DVD+R verified what it wrote,
 /// its kernel mounted the disc as iso9660 and as udf with every file's
 /// SHA-256 the host's, and a second burn was refused: the disc is closed
@@ -548,19 +621,14 @@ pub fn run_vm() -> Result<()> {
         "PORT={}\nRELAY={}\nOPTICAL=1\nUSB_BYTES={DATA_BYTES}\n",
         machine.host_port, machine.guest_port
     );
-    // The folder burned as files onto the DVD+R goes to /data/tree.
-    let tree_paths: Vec<String> = tree.iter().map(|(p, _)| format!("tree/{p}")).collect();
+    let sessions = session_files();
+    let folders = guest_folders(&tree, &sessions);
     let mut data: Vec<(&str, &[u8])> = vec![
         ("sg.bin", &sg_data),
         ("usb.bin", &usb_data),
         ("flash.bin", &flash_data),
     ];
-    data.extend(
-        tree_paths
-            .iter()
-            .map(String::as_str)
-            .zip(tree.iter().map(|(_, d)| d.as_slice())),
-    );
+    data.extend(folders.iter().map(|(p, d)| (p.as_str(), *d)));
     let archive = initramfs(kernel, helper, &data, &env, &[])?;
     std::fs::write(&machine.initrd, archive)?;
 
@@ -577,6 +645,7 @@ pub fn run_vm() -> Result<()> {
     check_result(&said, "usb")?;
     check_result(&said, "optical")?;
     check_disc_flow(&said, &tree)?;
+    check_sessions(&said, &sessions)?;
     if !said
         .iter()
         .any(|l| l.starts_with("optical after close:") && l.contains("Complete"))

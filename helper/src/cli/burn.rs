@@ -83,6 +83,15 @@ pub struct BurnArgs {
     /// With --disc: power a disk on USB off when done, so it can be pulled out.
     #[arg(long, requires = "disc")]
     pub power_off: bool,
+    /// With --disc: leave a write-once disc (CD-R, DVD±R, BD-R) open, so
+    /// files can be added to it later (IMAPI's ForceMediaToBeClosed off).
+    #[arg(long, requires = "disc")]
+    pub leave_appendable: bool,
+    /// With --files and --disc: add the files to those already on the disc
+    /// (a disc left appendable): the new session holds the last session's
+    /// files and these; a file of the same path is refused.
+    #[arg(long, requires_all = ["files", "disc"])]
+    pub append: bool,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -158,6 +167,7 @@ fn plan(args: &BurnArgs, at: &Start<'_>, padded: u64, sectors: i32) -> Result<Bu
             eject: args.eject,
             power_off: args.power_off,
             open_end: false,
+            leave_appendable: args.leave_appendable,
         }),
         synchronize: !args.disc && !args.no_sync,
     };
@@ -366,8 +376,10 @@ pub(super) fn erase(data_dir: &Path, recorder: Option<String>, full: bool) -> Re
         .try_acquire()
         .map_err(|h| CliError::new(h, format!("{id} is in use by another writer")))?;
     let started = Instant::now();
-    crate::disc::erase::erase(&mut **guard, full)
-        .map_err(|e| CliError::new(e.hresult, e.detail))?;
+    let mut line = ProgressLine::new(2048, false);
+    let result = crate::disc::erase::erase(&mut **guard, full, |p| line.erase(p));
+    line.finish();
+    result.map_err(|e| CliError::new(e.hresult, e.detail))?;
     eprintln!(
         "Erased the disc in {id} ({}) in {:.1} s",
         if full { "full" } else { "minimal" },
@@ -393,6 +405,9 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         return burn_input(args, &at, open_input(args, file, bps)?);
     }
     let mut image = super::files::build(&args.files, &args.image)?;
+    if args.append {
+        add_to_last_session(&mut image, &recorder, start_lba, args)?;
+    }
     // ChooseImageDefaults: the medium's free sectors bound the image.
     let free = info
         .as_ref()
@@ -401,6 +416,43 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
     image.set_free_media_blocks(free);
     let result = super::files::lay_out(&image, args.quiet)?;
     burn_input(args, &at, image_input(&result, bps)?)
+}
+
+/// `--append`: the disc's last session is imported into `image`, which is
+/// then written at the next writable address `nwa`; the volume keeps its
+/// name unless `--volume` gives another.
+fn add_to_last_session(
+    image: &mut webburn_fsimage::FileSystemImage<PathBuf>,
+    recorder: &Recorder,
+    nwa: i32,
+    args: &BurnArgs,
+) -> Result<(), CliError> {
+    let mut guard = recorder
+        .try_acquire()
+        .map_err(|h| CliError::new(h, format!("{} is in use by another writer", recorder.id())))?;
+    let previous = crate::disc::sessions::last_session(&mut **guard)
+        .map_err(|e| CliError::new(e.hresult, e.detail))?;
+    let Some(previous) = previous else {
+        // A blank disc: the files make its first session.
+        return Ok(());
+    };
+    let nwa = u32::try_from(nwa).unwrap_or(0);
+    let n = image
+        .import_session(&previous, nwa)
+        .map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    if let Some(name) = &args.image.volume {
+        // --volume wins over the name the import brought.
+        image
+            .set_volume_name(name)
+            .map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "Adding to the session at LBA {} ({n} files and folders of {:?} kept)",
+            previous.start, previous.volume_name
+        );
+    }
+    Ok(())
 }
 
 /// Where a burn goes: the recorder, its sector size and first LBA.

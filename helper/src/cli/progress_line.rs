@@ -91,6 +91,27 @@ impl ProgressLine {
         )
     }
 
+    /// The line for an erase: bar, elapsed and expected time.
+    pub fn render_erase(p: crate::disc::erase::EraseProgress) -> String {
+        let elapsed = Duration::from_secs(p.elapsed_seconds.into());
+        if p.estimated_total_seconds == 0 {
+            return format!("{} erasing, {}", bar(0.0, '~'), clock(elapsed));
+        }
+        let total = Duration::from_secs(p.estimated_total_seconds.into());
+        let pct = (elapsed.as_secs_f64() * 100.0 / total.as_secs_f64()).min(100.0);
+        format!(
+            "{} {pct:5.1}% erased  {} of about {}",
+            bar(pct, '~'),
+            clock(elapsed),
+            clock(total)
+        )
+    }
+
+    /// Progress of an erase.
+    pub fn erase(&mut self, p: crate::disc::erase::EraseProgress) {
+        self.draw(&Self::render_erase(p));
+    }
+
     /// Progress of a write.
     pub fn update(&mut self, a: &WriteEngineEventArgs) {
         let line = self.render(a);

@@ -212,14 +212,36 @@ pub fn set_speed(
     })
 }
 
+/// Profiles whose CLOSE SESSION finalizes the disc unless the Write
+/// Parameters page's Multi-session field asks for another session: CD-R,
+/// CD-RW, DVD-R, DVD-RW, DVD-R DL (MMC-6 7.5.4.9).
+const FINALIZED_BY_MODE_PAGE: [u16; 6] = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16];
+
 /// CLOSE TRACK of the track just written (the incomplete track READ TRACK
-/// INFORMATION reports), then CLOSE SESSION.
-pub fn close_track_and_session(t: &mut dyn ScsiTransport) -> Result<(), EngineError> {
+/// INFORMATION reports), then CLOSE SESSION. With `finalize` the disc
+/// takes no further session (IMAPI's ForceMediaToBeClosed): CD and DVD-R
+/// media by the Multi-session field 00b, DVD+R and BD-R by the finalizing
+/// close function (110b, MMC-6 6.3.2). Without, it stays appendable.
+pub fn close_track_and_session(
+    t: &mut dyn ScsiTransport,
+    profile: Option<u16>,
+    finalize: bool,
+) -> Result<(), EngineError> {
     let track = scsi::read_track_information(t, 0xFF)
         .map_err(|e| failed("READ TRACK INFORMATION", &e))?
         .track;
     scsi::close_track_session(t, 1, track).map_err(|e| failed("CLOSE TRACK", &e))?;
-    scsi::close_track_session(t, 2, 0).map_err(|e| failed("CLOSE SESSION", &e))
+    let by_mode_page = profile.is_some_and(|p| FINALIZED_BY_MODE_PAGE.contains(&p));
+    if by_mode_page {
+        let set = scsi::set_multi_session(t, !finalize);
+        // A drive that keeps its default (00b) finalizes: only a disc
+        // meant to stay open needs the page.
+        if !finalize {
+            set.map_err(|e| failed("MODE SELECT (multi-session)", &e))?;
+        }
+    }
+    let function = if finalize && !by_mode_page { 6 } else { 2 };
+    scsi::close_track_session(t, function, 0).map_err(|e| failed("CLOSE SESSION", &e))
 }
 
 /// SYNCHRONIZE CACHE: everything the drive holds is on the medium.

@@ -2,16 +2,16 @@
 //! typed codec the engine encodes with and answers like an MMC drive.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::EmulatedRecorder;
 use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
+use super::{Blanking, EmulatedRecorder};
 use crate::scsi::formatting::{FormatCapacities, FormatOption, FormatRequest, MediumFormat};
 use crate::scsi::replies::{Feature, feature};
 use crate::scsi::{
     BufferCapacity, Capacity, Cdb, CdbError, Configuration, DiscInformation, DiscStatus,
-    InquiryData, PerformanceDescriptor, TrackInformation, WriteParameters, WriteSpeed, WriteSpeeds,
-    write_parameters,
+    InquiryData, PerformanceDescriptor, SessionInfo, Toc, TocEntry, TrackInformation,
+    WriteParameters, WriteSpeed, WriteSpeeds, write_parameters,
 };
 use crate::sense::{Sense, key};
 use crate::transport::{Completion, DataDirection, ScsiCommand, ScsiTransport, TransportError};
@@ -32,6 +32,8 @@ const LOSS_OF_STREAMING: Sense = Sense::new(key::MEDIUM_ERROR, 0x0C, 0x09);
 const CANNOT_WRITE_MEDIUM: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);
 /// SPC-4: MEDIUM NOT FORMATTED (a rewritable disc before FORMAT UNIT).
 const NOT_FORMATTED: Sense = Sense::new(key::NOT_READY, 0x30, 0x10);
+/// SPC-4: ERASE FAILURE (a BLANK that failed).
+const ERASE_FAILURE: Sense = Sense::new(key::MEDIUM_ERROR, 0x51, 0x00);
 /// SPC-4: FORMAT COMMAND FAILED.
 const FORMAT_FAILED: Sense = Sense::new(key::MEDIUM_ERROR, 0x31, 0x01);
 
@@ -166,6 +168,7 @@ impl EmulatedRecorder {
             self.test_next = self.recorded;
         }
         self.test_write = page.test_write();
+        self.multi_session = page.multi_session();
         Ok(())
     }
 
@@ -267,64 +270,142 @@ impl EmulatedRecorder {
         }
     }
 
-    fn track_information(&self) -> TrackInformation {
+    /// The closed sessions of a sequential disc (a disc finalized before
+    /// sessions were remembered holds one, all it recorded).
+    fn closed_sessions(&self) -> Vec<(u32, u32)> {
+        if self.sessions.is_empty() && self.closed && self.recorded > 0 {
+            return vec![(0, self.recorded)];
+        }
+        self.sessions.clone()
+    }
+
+    /// READ TRACK INFORMATION: on a sequential disc one track per session
+    /// (track n in session n), the last the open one; found by number (FFh:
+    /// the open track), by LBA or by session. `None`: no such track.
+    fn track_information(&self, address_type: u8, number: u32) -> Option<TrackInformation> {
         let capacity = self.spec.capacity;
-        if self.spec.medium.formattable() && !self.formatted {
-            return TrackInformation {
-                track: 1,
-                blank: true,
-                start: 0,
-                next_writable: Some(0),
-                free_blocks: capacity,
-                size: capacity,
-                last_recorded: 0,
+        let medium = self.spec.medium;
+        if !medium.sequential() {
+            let blank = medium.formattable() && !self.formatted;
+            let known = match address_type {
+                0 => number < capacity,
+                _ => number == 1 || number == 0xFF,
             };
-        }
-        if self.spec.medium.sequential() {
-            TrackInformation {
+            return known.then_some(TrackInformation {
                 track: 1,
-                blank: self.recorded == 0,
-                start: 0,
-                next_writable: (!self.closed).then_some(self.recorded),
-                free_blocks: if self.closed {
-                    0
-                } else {
-                    capacity - self.recorded
-                },
-                size: capacity,
-                last_recorded: self.recorded.saturating_sub(1),
-            }
-        } else {
-            TrackInformation {
-                track: 1,
-                blank: false,
+                session: 1,
+                blank,
                 start: 0,
                 next_writable: Some(0),
                 free_blocks: capacity,
                 size: capacity,
-                last_recorded: capacity - 1,
-            }
+                last_recorded: if blank { 0 } else { capacity - 1 },
+            });
         }
+        let closed = self.closed_sessions();
+        let open = u32::try_from(closed.len()).unwrap_or(u32::MAX) + 1;
+        let last = if self.closed { open - 1 } else { open };
+        let track = match address_type {
+            // By LBA: the closed session holding it, else the open track.
+            0 => closed
+                .iter()
+                .position(|&(a, b)| (a..b).contains(&number))
+                .map_or(last, |i| i as u32 + 1),
+            1 if number == 0xFF => last,
+            _ => number,
+        };
+        if track == 0 || track > last.max(1) {
+            return None;
+        }
+        let t16 = u16::try_from(track).unwrap_or(u16::MAX);
+        if let Some(&(start, end)) = closed.get(track as usize - 1) {
+            return Some(TrackInformation {
+                track: t16,
+                session: t16,
+                blank: false,
+                start,
+                next_writable: None,
+                free_blocks: 0,
+                size: end - start,
+                last_recorded: end.saturating_sub(1),
+            });
+        }
+        let start = self.open_session_start();
+        Some(TrackInformation {
+            track: t16,
+            session: t16,
+            blank: self.recorded == start,
+            start,
+            next_writable: (!self.closed).then_some(self.recorded),
+            free_blocks: if self.closed {
+                0
+            } else {
+                capacity - self.recorded
+            },
+            size: capacity - start,
+            last_recorded: self.recorded.saturating_sub(1),
+        })
     }
 
     fn disc_information(&self) -> DiscInformation {
         let medium = self.spec.medium;
-        let (status, last_session_state) = match (medium.sequential(), self.closed) {
+        let closed = u16::try_from(self.closed_sessions().len()).unwrap_or(u16::MAX);
+        let open_has_data = self.recorded > self.open_session_start();
+        let (status, last_session_state, sessions) = match (medium.sequential(), self.closed) {
             // A rewritable disc is blank until it is formatted, then
             // overwritable anywhere, like other random-access media.
-            (false, _) if medium.formattable() && !self.formatted => (DiscStatus::Blank, 0),
-            (false, _) => (DiscStatus::Random, 3),
-            (true, true) => (DiscStatus::Complete, 3),
-            (true, false) if self.recorded == 0 => (DiscStatus::Blank, 0),
-            (true, false) => (DiscStatus::Appendable, 1),
+            (false, _) if medium.formattable() && !self.formatted => (DiscStatus::Blank, 0, 1),
+            (false, _) => (DiscStatus::Random, 3, 1),
+            (true, true) => (DiscStatus::Complete, 3, closed.max(1)),
+            (true, false) if closed == 0 && !open_has_data => (DiscStatus::Blank, 0, 1),
+            // The open session counts, empty (0) or incomplete (1).
+            (true, false) => (DiscStatus::Appendable, u8::from(open_has_data), closed + 1),
         };
         DiscInformation {
             status,
             last_session_state,
             erasable: medium.erasable(),
-            sessions: 1,
-            first_track_last_session: 1,
-            last_track_last_session: 1,
+            sessions,
+            first_track_last_session: sessions,
+            last_track_last_session: sessions,
+        }
+    }
+
+    /// READ TOC/PMA/ATIP format 0 (the closed sessions' tracks and the
+    /// lead-out) or 1 (where the last closed session starts); a disc with
+    /// no closed session has no TOC.
+    fn toc(&self, format: u8) -> Result<Vec<u8>, Sense> {
+        let closed = self.closed_sessions();
+        let n = u8::try_from(closed.len()).unwrap_or(u8::MAX);
+        let Some(&(last_start, last_end)) = closed.last() else {
+            return Err(INVALID_FIELD);
+        };
+        match format {
+            0 => {
+                let mut entries: Vec<TocEntry> = (1u8..)
+                    .zip(&closed)
+                    .map(|(track, &(start, _))| TocEntry { track, start })
+                    .collect();
+                entries.push(TocEntry {
+                    track: TocEntry::LEAD_OUT,
+                    start: last_end,
+                });
+                Ok(Toc {
+                    first: 1,
+                    last: n,
+                    entries,
+                }
+                .encode())
+            }
+            1 => Ok(SessionInfo {
+                first_session: 1,
+                last_session: n,
+                first_track: n,
+                start: last_start,
+            }
+            .encode()
+            .to_vec()),
+            _ => Err(INVALID_FIELD),
         }
     }
 
@@ -383,17 +464,82 @@ impl EmulatedRecorder {
         Ok(Completion::good())
     }
 
-    /// BLANK (full or minimal alike here): a CD-RW or DVD-RW is blank
-    /// again, its sessions gone; other media cannot be blanked.
-    fn blank(&mut self, data: &DataDirection<'_>, timeout: Duration) -> Answer {
-        if !self.spec.medium.blankable() {
+    /// How long a BLANK takes: rewriting every sector (`full`) or the
+    /// lead-in's share of them (a fiftieth) at the drive's speed; at once
+    /// for a drive without a speed.
+    fn blank_length(&self, full: bool) -> Duration {
+        let Some(rate) = self.spec.speed.filter(|&r| r > 0) else {
+            return Duration::ZERO;
+        };
+        let capacity = u64::from(self.spec.capacity);
+        let sectors = if full {
+            capacity
+        } else {
+            (capacity / 50).max(1)
+        };
+        Duration::from_secs_f64((sectors * u64::from(BLOCK_SIZE)) as f64 / rate as f64)
+    }
+
+    /// BLANK: a CD-RW or DVD-RW is blank again, its sessions gone; other
+    /// media cannot be blanked. It takes [`Self::blank_length`]: with Immed
+    /// the drive answers at once and reports its progress until then (a
+    /// failure shows at the end, as a deferred error); without, the
+    /// command returns when it is done.
+    fn blank(
+        &mut self,
+        immed: bool,
+        kind: u8,
+        data: &DataDirection<'_>,
+        timeout: Duration,
+    ) -> Answer {
+        if !self.spec.medium.blankable() || kind > 1 {
             return self.fail(CANNOT_WRITE_MEDIUM, data);
         }
         self.flush(timeout)?;
-        self.file.set_len(0)?;
-        self.file.sync_all()?;
-        self.reopen_blank()?;
+        let fails = self.blank_errors_left > 0;
+        if fails {
+            self.blank_errors_left -= 1;
+        } else {
+            self.file.set_len(0)?;
+            self.file.sync_all()?;
+            self.reopen_blank()?;
+        }
+        let length = self.blank_length(kind == 0);
+        if immed {
+            self.blanking = Some(Blanking {
+                started: Instant::now(),
+                length,
+                fails,
+            });
+            return Ok(Completion::good());
+        }
+        std::thread::sleep(length.min(timeout));
+        if length >= timeout && length > Duration::ZERO {
+            return Err(TransportError::Timeout(timeout));
+        }
+        if fails {
+            return self.fail(ERASE_FAILURE, data);
+        }
         Ok(Completion::good())
+    }
+
+    /// While an Immed BLANK runs: the sense every command but INQUIRY and
+    /// GET CONFIGURATION gets (2/04/07 with the progress, SPC-4 4.5.2.4.4).
+    /// When it has ended: its deferred error, once, if it failed.
+    fn blank_state(&mut self) -> Option<Sense> {
+        let b = self.blanking?;
+        let elapsed = b.started.elapsed();
+        if elapsed < b.length {
+            let done = elapsed.as_secs_f64() / b.length.as_secs_f64();
+            let mut sense = OPERATION_IN_PROGRESS;
+            sense.progress = Some((done * 65536.0).min(65535.0) as u16);
+            return Some(sense);
+        }
+        self.blanking = None;
+        b.fails.then_some(Sense {
+            deferred: true,
+            ..ERASE_FAILURE
+        })
     }
 
     fn write(
@@ -567,18 +713,12 @@ impl EmulatedRecorder {
                 address_type,
                 number,
                 ..
-            } => {
-                // One track: number 1 or FFh (the incomplete track), or any LBA on it.
-                let known = match address_type {
-                    0 => number < self.spec.capacity,
-                    1 => number == 1 || number == 0xFF,
-                    _ => number <= 1,
-                };
-                if !known {
-                    return Err(INVALID_FIELD);
-                }
-                self.track_information().encode().to_vec()
-            }
+            } => self
+                .track_information(address_type, number)
+                .ok_or(INVALID_FIELD)?
+                .encode()
+                .to_vec(),
+            Cdb::ReadToc { format, .. } if self.spec.medium.sequential() => self.toc(format)?,
             Cdb::ReadBufferCapacity { block, .. } => {
                 let (size, free) = self.buffer.capacity();
                 let free = if block {
@@ -600,7 +740,9 @@ impl EmulatedRecorder {
                 page: write_parameters::PAGE,
                 ..
             } if self.spec.medium.sequential() => {
-                WriteParameters::new(0, self.test_write).encode_sense()
+                let mut page = WriteParameters::new(0, self.test_write);
+                page.set_multi_session(self.multi_session);
+                page.encode_sense()
             }
             Cdb::ModeSense10 { .. } => return Err(INVALID_FIELD),
             Cdb::ReadFormatCapacities { .. } => self.format_capacities().encode(),
@@ -618,6 +760,41 @@ impl EmulatedRecorder {
         Ok(())
     }
 
+    /// CLOSE TRACK/SESSION: 1 closes the track, 2 the session; DVD+R and
+    /// BD-R are finalized with 5 or 6 (MMC-6 6.3).
+    fn close_track_session(
+        &mut self,
+        function: u8,
+        data: &DataDirection<'_>,
+        timeout: Duration,
+    ) -> Answer {
+        let medium = self.spec.medium;
+        let known = match function {
+            1 | 2 => true,
+            5 | 6 => !medium.finalizes_by_mode_page(),
+            _ => false,
+        };
+        if !medium.sequential() || !known {
+            return self.fail(INVALID_FIELD, data);
+        }
+        self.flush(timeout)?;
+        if self.test_write || function == 1 {
+            // A track closes into its session; a simulated one leaves nothing.
+            return Ok(Completion::good());
+        }
+        if self.closed {
+            return self.fail(CANNOT_WRITE_MEDIUM, data);
+        }
+        let finalize = match function {
+            2 => medium.finalizes_by_mode_page() && !self.multi_session,
+            _ => true,
+        };
+        if self.close_session(finalize).is_err() {
+            return self.fail(WRITE_ERROR, data);
+        }
+        Ok(Completion::good())
+    }
+
     fn handle(&mut self, cdb: Cdb, data: DataDirection<'_>, timeout: Duration) -> Answer {
         let no_medium_ok = matches!(
             cdb,
@@ -628,6 +805,14 @@ impl EmulatedRecorder {
                 | Cdb::ReadFormatCapacities { .. }
         );
         if let Some(sense) = self.absent().filter(|_| !no_medium_ok) {
+            return self.fail(sense, &data);
+        }
+        if !matches!(cdb, Cdb::Inquiry { .. } | Cdb::GetConfiguration { .. })
+            && let Some(sense) = self.blank_state()
+        {
+            if matches!(cdb, Cdb::RequestSense { .. }) {
+                return data_in(data, &sense.to_fixed_bytes());
+            }
             return self.fail(sense, &data);
         }
         match cdb {
@@ -685,21 +870,10 @@ impl EmulatedRecorder {
                 other => self.fail(PARAMETER_LIST_LENGTH, &other),
             },
             Cdb::FormatUnit { fmt_data: true } => self.format_unit(&data),
-            Cdb::Blank { .. } => self.blank(&data, timeout),
+            Cdb::Blank { immed, kind } => self.blank(immed, kind, &data, timeout),
             Cdb::FormatUnit { fmt_data: false } => self.fail(INVALID_FIELD, &data),
             Cdb::CloseTrackSession { function, .. } => {
-                if !self.spec.medium.sequential() || !matches!(function, 1 | 2 | 5 | 6) {
-                    return self.fail(INVALID_FIELD, &data);
-                }
-                self.flush(timeout)?;
-                if self.test_write {
-                    // A simulated track leaves nothing to close.
-                    return Ok(Completion::good());
-                }
-                if function != 1 && self.close_session().is_err() {
-                    return self.fail(WRITE_ERROR, &data);
-                }
-                Ok(Completion::good())
+                self.close_track_session(function, &data, timeout)
             }
             query => match self.query_reply(query) {
                 Ok(reply) => data_in(data, &reply),

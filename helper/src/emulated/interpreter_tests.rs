@@ -175,25 +175,96 @@ fn next_writable_address_advances_and_out_of_order_writes_are_refused() {
     assert_eq!(sense_of(&c), (5, 0x21, 0x00));
 }
 
+/// CLOSE TRACK/SESSION with `function` (6: finalize a DVD+R or BD-R).
+fn close(r: &mut EmulatedRecorder, function: u8) -> Completion {
+    let cdb = Cdb::CloseTrackSession {
+        immed: false,
+        function,
+        number: 0,
+    }
+    .encode();
+    exec(r, cdb.as_slice(), DataDirection::None)
+}
+
 #[test]
-fn the_recorded_length_survives_reopening_and_closing_finalizes() {
+fn a_bd_r_keeps_sessions_across_reopens_until_it_is_finalized() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = open(&dir, ",profile=bd-r");
     assert_eq!(write10(&mut r, 0, 8, 1), Completion::good());
     drop(r);
     let mut r = open(&dir, ",profile=bd-r");
-    assert_eq!(
-        scsi::read_track_information(&mut r, 0xFF)
-            .unwrap()
-            .next_writable,
-        Some(8)
-    );
+    let open_track = |r: &mut EmulatedRecorder| scsi::read_track_information(r, 0xFF).unwrap();
+    assert_eq!(open_track(&mut r).next_writable, Some(8));
+    // CLOSE SESSION leaves a BD-R appendable; the next session starts
+    // after the 2048 sectors its closing took.
     assert_eq!(close_session(&mut r), Completion::good());
+    let info = scsi::read_disc_information(&mut r).unwrap();
     assert_eq!(
-        scsi::read_disc_information(&mut r).unwrap().status,
-        DiscStatus::Complete
+        (info.status, info.sessions, info.last_session_state),
+        (DiscStatus::Appendable, 2, 0)
     );
-    assert_eq!(sense_of(&write10(&mut r, 8, 1, 0)), (5, 0x30, 0x05));
+    let t = open_track(&mut r);
+    assert_eq!(
+        (t.track, t.session, t.start, t.next_writable, t.blank),
+        (2, 2, 2056, Some(2056), true)
+    );
+    let first = scsi::read_track_information(&mut r, 1).unwrap();
+    assert_eq!((first.start, first.size, first.next_writable), (0, 8, None));
+    assert_eq!(scsi::read_session_info(&mut r).unwrap().start, 0);
+    assert_eq!(sense_of(&write10(&mut r, 8, 1, 0)), (5, 0x21, 0x02));
+    assert_eq!(write10(&mut r, 2056, 4, 2), Completion::good());
+    drop(r);
+    let mut r = open(&dir, ",profile=bd-r");
+    let info = scsi::read_disc_information(&mut r).unwrap();
+    assert_eq!(
+        (info.sessions, info.last_session_state),
+        (2, 1),
+        "incomplete"
+    );
+    assert_eq!(open_track(&mut r).next_writable, Some(2060));
+    // Finalized (close function 6): two sessions in the TOC, nothing more.
+    assert_eq!(close(&mut r, 6), Completion::good());
+    let info = scsi::read_disc_information(&mut r).unwrap();
+    assert_eq!((info.status, info.sessions), (DiscStatus::Complete, 2));
+    let toc = scsi::read_toc(&mut r).unwrap();
+    let starts: Vec<(u8, u32)> = toc.entries.iter().map(|e| (e.track, e.start)).collect();
+    assert_eq!(starts, [(1, 0), (2, 2056), (0xAA, 2060)]);
+    let by_lba = |r: &mut EmulatedRecorder, lba| {
+        let cdb = Cdb::ReadTrackInformation {
+            address_type: 0,
+            open: false,
+            number: lba,
+            alloc: 48,
+        };
+        let (_, b) = query(r, cdb, 48);
+        TrackInformation::decode(&b).unwrap().track
+    };
+    assert_eq!((by_lba(&mut r, 5), by_lba(&mut r, 2057)), (1, 2));
+    assert_eq!(scsi::read_session_info(&mut r).unwrap().start, 2056);
+    assert_eq!(sense_of(&write10(&mut r, 2060, 1, 0)), (5, 0x30, 0x05));
+    assert_eq!(sense_of(&close(&mut r, 2)), (5, 0x30, 0x05));
+}
+
+#[test]
+fn a_cd_r_is_finalized_by_close_session_unless_the_mode_page_asks_for_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = open(&dir, ",profile=cd-r");
+    assert_eq!(write10(&mut r, 0, 8, 1), Completion::good());
+    assert_eq!(sense_of(&close(&mut r, 6)), (5, 0x24, 0x00), "not a CD's");
+    scsi::set_multi_session(&mut r, true).unwrap();
+    assert_eq!(close_session(&mut r), Completion::good());
+    // Lead-out, lead-in and pre-gap after the first session: 11,400 sectors.
+    let t = scsi::read_track_information(&mut r, 0xFF).unwrap();
+    assert_eq!(t.next_writable, Some(8 + 11_400));
+    assert_eq!(write10(&mut r, 11_408, 2, 2), Completion::good());
+    scsi::set_multi_session(&mut r, false).unwrap();
+    assert_eq!(close_session(&mut r), Completion::good());
+    let info = scsi::read_disc_information(&mut r).unwrap();
+    assert_eq!((info.status, info.sessions), (DiscStatus::Complete, 2));
+    // A blank disc has no TOC.
+    let other = tempfile::tempdir().unwrap();
+    let mut blank = open(&other, ",profile=cd-r");
+    assert!(scsi::read_session_info(&mut blank).is_err());
 }
 
 #[test]
@@ -621,5 +692,98 @@ fn blank_makes_a_closed_cd_rw_blank_again_and_write_once_discs_refuse_it() {
     assert_eq!(
         sense_of(&exec(&mut r, blank.as_slice(), DataDirection::None)),
         (5, 0x30, 0x05)
+    );
+}
+
+/// Sense and progress (of 65536) a TEST UNIT READY gets.
+fn unit_state(r: &mut EmulatedRecorder) -> Option<(u8, u8, u8, Option<u16>)> {
+    let c = exec(
+        r,
+        Cdb::TestUnitReady.encode().as_slice(),
+        DataDirection::None,
+    );
+    c.sense.map(|s| (s.key, s.asc, s.ascq, s.progress))
+}
+
+#[test]
+fn an_immediate_blank_takes_its_time_and_reports_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    // 512 sectors at 4x (300 KiB/s): a full blank takes 1.7 s.
+    let options = ",profile=cd-rw,capacity=1MiB,speed=4x";
+    let mut rw = open(&dir, options);
+    assert_eq!(write10(&mut rw, 0, 4, 7).status, ScsiStatus::Good);
+    assert_eq!(close_session(&mut rw).status, ScsiStatus::Good);
+    let blank = Cdb::Blank {
+        immed: true,
+        kind: 0,
+    }
+    .encode();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        exec(&mut rw, blank.as_slice(), DataDirection::None).status,
+        ScsiStatus::Good,
+        "Immed: the drive answers at once"
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
+    let (key, asc, ascq, first) = unit_state(&mut rw).expect("still blanking");
+    assert_eq!((key, asc, ascq), (2, 0x04, 0x07));
+    let first = first.expect("progress is reported");
+    assert!(first > 0 && first < 0x8000, "{first}");
+    // Everything but INQUIRY and GET CONFIGURATION waits; REQUEST SENSE says how far.
+    assert_eq!(sense_of(&write10(&mut rw, 0, 1, 1)), (2, 0x04, 0x07));
+    assert_eq!(scsi::inquiry(&mut rw).unwrap().product, "EMULATED CD-RW");
+    let (c, b) = query(&mut rw, Cdb::RequestSense { alloc: 18 }, 18);
+    assert_eq!(c.status, ScsiStatus::Good);
+    let sense = Sense::parse(&b).unwrap();
+    assert!(sense.progress.is_some_and(|p| p >= first), "{sense:?}");
+    let mut last = first;
+    while let Some((_, _, _, p)) = unit_state(&mut rw) {
+        let p = p.unwrap();
+        assert!(p >= last, "progress only grows");
+        last = p;
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(disc_info(&mut rw).status, DiscStatus::Blank);
+}
+
+#[test]
+fn a_failed_blank_reports_an_erase_failure_and_leaves_the_disc() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rw = open(&dir, ",profile=dvd-rw,capacity=1MiB,blank-error=1");
+    assert_eq!(write10(&mut rw, 0, 4, 7).status, ScsiStatus::Good);
+    assert_eq!(close_session(&mut rw).status, ScsiStatus::Good);
+    let blank = |immed| Cdb::Blank { immed, kind: 1 }.encode();
+    // With Immed the failure is deferred to the next command, once.
+    assert_eq!(
+        exec(&mut rw, blank(true).as_slice(), DataDirection::None).status,
+        ScsiStatus::Good
+    );
+    assert_eq!(unit_state(&mut rw), Some((3, 0x51, 0x00, None)));
+    assert_eq!(unit_state(&mut rw), None);
+    assert_eq!(disc_info(&mut rw).status, DiscStatus::Complete);
+    // The fault was spent: the next blank works, and waits without Immed.
+    assert_eq!(
+        exec(&mut rw, blank(false).as_slice(), DataDirection::None).status,
+        ScsiStatus::Good
+    );
+    assert_eq!(disc_info(&mut rw).status, DiscStatus::Blank);
+    let mut again = open(
+        &tempfile::tempdir().unwrap(),
+        ",profile=cd-rw,blank-error=1",
+    );
+    assert_eq!(
+        sense_of(&exec(
+            &mut again,
+            blank(false).as_slice(),
+            DataDirection::None
+        )),
+        (3, 0x51, 0x00)
     );
 }

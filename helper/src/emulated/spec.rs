@@ -59,6 +59,32 @@ impl Medium {
         self.blankable() || self.formattable()
     }
 
+    /// Sectors between one closed session's end and the next session's
+    /// first writable address (the lead-out, lead-in and pre-gap a drive
+    /// records; roughly their real sizes): CD 6750 + 4500 + 150 after the
+    /// first session, 2250 + 4500 + 150 after later ones; DVD-R a 32 MiB
+    /// then 6 MiB border zone; DVD+R and BD-R 4 MiB of closure.
+    pub fn session_gap(self, first: bool) -> u32 {
+        match (self, first) {
+            (Medium::CdR | Medium::CdRw, true) => 11_400,
+            (Medium::CdR | Medium::CdRw, false) => 6_900,
+            (Medium::DvdMinusR | Medium::DvdMinusRwSequential, true) => 16_384,
+            (Medium::DvdMinusR | Medium::DvdMinusRwSequential, false) => 3_072,
+            _ => 2_048,
+        }
+    }
+
+    /// Closing a session finalizes the disc unless the Write Parameters
+    /// page asks for another session (CD and DVD-R media); DVD+R and BD-R
+    /// stay appendable after CLOSE SESSION and are finalized by their own
+    /// close functions (5, 6).
+    pub fn finalizes_by_mode_page(self) -> bool {
+        matches!(
+            self,
+            Medium::CdR | Medium::CdRw | Medium::DvdMinusR | Medium::DvdMinusRwSequential
+        )
+    }
+
     /// Sequential media accept WRITEs only at the next writable address.
     pub fn sequential(self) -> bool {
         !matches!(
@@ -205,6 +231,8 @@ pub struct Faults {
     pub corrupt_at: Option<i64>,
     /// This many FORMAT UNITs fail (3/31/01) and leave the disc unformatted.
     pub format_errors: u32,
+    /// This many BLANKs fail (3/51/00, erase failure) and leave the disc as it was.
+    pub blank_errors: u32,
 }
 
 /// A parsed emulated recorder name.
@@ -328,6 +356,11 @@ impl EmulatedSpec {
                 self.faults.format_errors = v
                     .parse()
                     .map_err(|_| format!("format-error count '{v}' is not a number"))?;
+            }
+            "blank-error" => {
+                self.faults.blank_errors = v
+                    .parse()
+                    .map_err(|_| format!("blank-error count '{v}' is not a number"))?;
             }
             "changer" => {
                 self.changer = match v {

@@ -14,6 +14,7 @@ pub mod op {
     pub const READ_10: u8 = 0x28;
     pub const WRITE_10: u8 = 0x2A;
     pub const SYNCHRONIZE_CACHE_10: u8 = 0x35;
+    pub const READ_TOC_PMA_ATIP: u8 = 0x43;
     pub const GET_CONFIGURATION: u8 = 0x46;
     pub const READ_DISC_INFORMATION: u8 = 0x51;
     pub const READ_TRACK_INFORMATION: u8 = 0x52;
@@ -58,6 +59,9 @@ pub enum Cdb {
     Write10 { fua: bool, lba: i32, blocks: u16 },
     /// SYNCHRONIZE CACHE(10) (35h); `blocks` 0 = to the end.
     SynchronizeCache { immed: bool, lba: i32, blocks: u16 },
+    /// READ TOC/PMA/ATIP (43h, MMC-6 6.26) with LBA addresses: `format` 0
+    /// the TOC from track `track` on, 1 the multi-session information.
+    ReadToc { format: u8, track: u8, alloc: u16 },
     /// GET CONFIGURATION (46h); `rt` 0 all, 1 current, 2 just `start_feature`.
     GetConfiguration {
         rt: u8,
@@ -183,6 +187,7 @@ impl Cdb {
             Cdb::Read10 { .. } => op::READ_10,
             Cdb::Write10 { .. } => op::WRITE_10,
             Cdb::SynchronizeCache { .. } => op::SYNCHRONIZE_CACHE_10,
+            Cdb::ReadToc { .. } => op::READ_TOC_PMA_ATIP,
             Cdb::GetConfiguration { .. } => op::GET_CONFIGURATION,
             Cdb::ReadDiscInformation { .. } => op::READ_DISC_INFORMATION,
             Cdb::ReadTrackInformation { .. } => op::READ_TRACK_INFORMATION,
@@ -243,6 +248,15 @@ impl Cdb {
             } => {
                 b[1] = rt & 0x03;
                 put16(&mut b, 2, start_feature);
+                put16(&mut b, 7, alloc);
+            }
+            Cdb::ReadToc {
+                format,
+                track,
+                alloc,
+            } => {
+                b[2] = format & 0x0F;
+                b[6] = track;
                 put16(&mut b, 7, alloc);
             }
             Cdb::ReadDiscInformation { alloc } | Cdb::ReadFormatCapacities { alloc } => {
@@ -331,6 +345,17 @@ impl Cdb {
                 }
             }
             op::READ_FORMAT_CAPACITIES => Cdb::ReadFormatCapacities { alloc: be16(b, 7) },
+            op::READ_TOC_PMA_ATIP => {
+                // LBA addresses only (no MSF).
+                if b[1] & 0x02 != 0 {
+                    return Err(CdbError::InvalidField(1));
+                }
+                Cdb::ReadToc {
+                    format: b[2] & 0x0F,
+                    track: b[6],
+                    alloc: be16(b, 7),
+                }
+            }
             op::INQUIRY => Cdb::Inquiry {
                 evpd: b[1] & 0x01 != 0,
                 page: b[2],
@@ -612,6 +637,14 @@ mod tests {
         round_trip(
             Cdb::ReadFormatCapacities { alloc: 0xFC },
             &[0x23, 0, 0, 0, 0, 0, 0, 0, 0xFC, 0],
+        );
+        round_trip(
+            Cdb::ReadToc {
+                format: 1,
+                track: 0,
+                alloc: 12,
+            },
+            &[0x43, 0, 0x01, 0, 0, 0, 0, 0, 12, 0],
         );
         round_trip(
             Cdb::ReadDiscInformation { alloc: 34 },

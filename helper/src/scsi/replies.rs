@@ -231,6 +231,8 @@ impl DiscInformation {
 pub struct TrackInformation {
     /// Track number.
     pub track: u16,
+    /// The session it belongs to.
+    pub session: u16,
     /// Blank track.
     pub blank: bool,
     /// Track start address.
@@ -255,7 +257,8 @@ impl TrackInformation {
         b[1] = super::len8(Self::LEN - 2);
         let [t_hi, t_lo] = self.track.to_be_bytes();
         (b[2], b[32]) = (t_lo, t_hi);
-        b[3] = 1;
+        let [s_hi, s_lo] = self.session.to_be_bytes();
+        (b[3], b[33]) = (s_lo, s_hi);
         b[6] = if self.blank { 0x40 } else { 0 };
         b[7] = u8::from(self.next_writable.is_some());
         b[8..12].copy_from_slice(&self.start.to_be_bytes());
@@ -271,12 +274,116 @@ impl TrackInformation {
         need("READ TRACK INFORMATION", b, 32)?;
         Ok(TrackInformation {
             track: u16::from_be_bytes([b.get(32).copied().unwrap_or(0), b[2]]),
+            session: u16::from_be_bytes([b.get(33).copied().unwrap_or(0), b[3]]),
             blank: b[6] & 0x40 != 0,
             start: be32(b, 8),
             next_writable: (b[7] & 1 != 0).then(|| be32(b, 12)),
             free_blocks: be32(b, 16),
             size: be32(b, 24),
             last_recorded: be32(b, 28),
+        })
+    }
+}
+
+/// One entry of a READ TOC format 0 reply (LBA form): a track, or the
+/// lead-out ([`TocEntry::LEAD_OUT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TocEntry {
+    /// Track number (AAh: the lead-out).
+    pub track: u8,
+    /// Its first LBA.
+    pub start: u32,
+}
+
+impl TocEntry {
+    /// The lead-out's track number.
+    pub const LEAD_OUT: u8 = 0xAA;
+}
+
+/// READ TOC format 0 (MMC-6 6.26.3.2): the tracks of the closed sessions
+/// and the lead-out, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toc {
+    /// First and last track numbers.
+    pub first: u8,
+    /// Last track number.
+    pub last: u8,
+    /// The track descriptors, the lead-out last.
+    pub entries: Vec<TocEntry>,
+}
+
+/// Control nibble of a data track recorded incrementally (4h) with ADR 1.
+const DATA_TRACK: u8 = 0x14;
+
+impl Toc {
+    /// The wire bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = vec![0u8; 4];
+        (b[2], b[3]) = (self.first, self.last);
+        for e in &self.entries {
+            b.extend_from_slice(&[0, DATA_TRACK, e.track, 0]);
+            b.extend_from_slice(&e.start.to_be_bytes());
+        }
+        let len = super::len16(b.len() - 2);
+        b[0..2].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    /// Decodes the reply (as many descriptors as it holds).
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ TOC", b, 4)?;
+        let len = (usize::from(u16::from_be_bytes([b[0], b[1]])) + 2).min(b.len());
+        let entries = b[4..len]
+            .chunks_exact(8)
+            .map(|d| TocEntry {
+                track: d[2],
+                start: be32(d, 4),
+            })
+            .collect();
+        Ok(Toc {
+            first: b[2],
+            last: b[3],
+            entries,
+        })
+    }
+}
+
+/// READ TOC format 1 (MMC-6 6.26.3.3): where the last complete session
+/// starts, the address a multisession file system is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// First complete session number.
+    pub first_session: u8,
+    /// Last complete session number.
+    pub last_session: u8,
+    /// First track in the last complete session.
+    pub first_track: u8,
+    /// Its first LBA.
+    pub start: u32,
+}
+
+impl SessionInfo {
+    /// Encoded length.
+    pub const LEN: usize = 12;
+
+    /// The 12 wire bytes.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        b[1] = super::len8(Self::LEN - 2);
+        (b[2], b[3]) = (self.first_session, self.last_session);
+        (b[5], b[6]) = (DATA_TRACK, self.first_track);
+        b[8..12].copy_from_slice(&self.start.to_be_bytes());
+        b
+    }
+
+    /// Decodes the reply.
+    pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
+        need("READ TOC (session information)", b, Self::LEN)?;
+        Ok(SessionInfo {
+            first_session: b[2],
+            last_session: b[3],
+            first_track: b[6],
+            start: be32(b, 8),
         })
     }
 }
@@ -467,6 +574,7 @@ mod tests {
         assert_eq!(DiscInformation::decode(&b), Ok(d));
         let t = TrackInformation {
             track: 1,
+            session: 1,
             blank: false,
             start: 0,
             next_writable: Some(0x1000),
@@ -478,6 +586,39 @@ mod tests {
         assert_eq!(b[7], 1);
         assert_eq!(&b[12..16], &[0, 0, 0x10, 0]);
         assert_eq!(TrackInformation::decode(&b), Ok(t));
+    }
+
+    #[test]
+    fn toc_and_session_information_literal_bytes() {
+        let info = SessionInfo {
+            first_session: 1,
+            last_session: 2,
+            first_track: 2,
+            start: 0x2C88,
+        };
+        let b = info.encode();
+        assert_eq!(b, [0, 10, 1, 2, 0, 0x14, 2, 0, 0, 0, 0x2C, 0x88]);
+        assert_eq!(SessionInfo::decode(&b), Ok(info));
+        let toc = Toc {
+            first: 1,
+            last: 2,
+            entries: vec![
+                TocEntry { track: 1, start: 0 },
+                TocEntry {
+                    track: 2,
+                    start: 0x2C88,
+                },
+                TocEntry {
+                    track: TocEntry::LEAD_OUT,
+                    start: 0x3000,
+                },
+            ],
+        };
+        let b = toc.encode();
+        assert_eq!(&b[..4], &[0, 26, 1, 2]);
+        assert_eq!(&b[20..28], &[0, 0x14, 0xAA, 0, 0, 0, 0x30, 0]);
+        assert_eq!(Toc::decode(&b), Ok(toc));
+        assert!(SessionInfo::decode(&b[..6]).is_err());
     }
 
     #[test]

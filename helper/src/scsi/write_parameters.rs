@@ -41,6 +41,21 @@ impl WriteParameters {
         self.page[2] = (self.page[2] & !0x10) | if on { 0x10 } else { 0 };
     }
 
+    /// Multi-session field 11b: the next session may follow this one.
+    pub fn multi_session(&self) -> bool {
+        self.page.get(3).is_some_and(|b| b & 0xC0 == 0xC0)
+    }
+
+    /// Sets the Multi-session field to 11b (`next`) or 00b (finalize); a
+    /// page too short to hold it is lengthened.
+    pub fn set_multi_session(&mut self, next: bool) {
+        if self.page.len() < 4 {
+            self.page.resize(4, 0);
+            self.page[1] = super::len8(self.page.len() - 2);
+        }
+        self.page[3] = (self.page[3] & 0x3F) | if next { 0xC0 } else { 0 };
+    }
+
     /// The MODE SENSE(10) reply bytes: header (no block descriptors) + page.
     pub fn encode_sense(&self) -> Vec<u8> {
         let mut b = vec![0u8; HEADER_LEN];
@@ -112,6 +127,13 @@ mod tests {
         other[8] = 0x2A;
         assert!(WriteParameters::decode(&other).is_err());
         assert!(WriteParameters::decode(&[0; 5]).is_err());
+        // Multi-session 11b in byte 3; nothing else changes.
+        let mut m = WriteParameters::new(1, true);
+        m.set_multi_session(true);
+        assert!(m.multi_session() && m.test_write());
+        assert_eq!(m.encode_select()[HEADER_LEN + 3], 0xC0);
+        m.set_multi_session(false);
+        assert!(!m.multi_session());
         // Found by fuzzing: a page that says it holds nothing.
         let empty = [0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x00, 0x10];
         assert!(WriteParameters::decode(&empty).unwrap().test_write());

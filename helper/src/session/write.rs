@@ -135,22 +135,7 @@ fn prepare(
     recorder_id: &str,
     ctx: &WriteContext<'_>,
 ) -> Result<(Burn, Claim), EngineError> {
-    if recorder_id.is_empty() {
-        return Err(EngineError::new(
-            HResult::E_IMAPI_RECORDER_REQUIRED,
-            "no recorder was named",
-        ));
-    }
-    let claim = ctx.registry.claim(recorder_id, ctx.session, ctx.origin).map_err(|h| {
-        let detail = match h {
-            HResult::E_IMAPI_RECORDER_LOCKED => format!("{recorder_id} is in use by another session"),
-            HResult::E_ACCESSDENIED => format!(
-                "{recorder_id} is a disk the person has not allowed this site to write to: ask on the helper first"
-            ),
-            _ => format!("this helper offers no recorder {recorder_id:?}"),
-        };
-        EngineError::new(h, detail)
-    })?;
+    let claim = claim(recorder_id, ctx)?;
     let medium = ctx.registry.cached(recorder_id).map(|i| i.medium);
     let burn = req
         .section()
@@ -180,6 +165,32 @@ fn prepare(
             Err(e)
         }
     }
+}
+
+/// Claims `recorder_id` for the session (a disk the helper found only for
+/// an origin the person allowed), or says why not. Blocking: it opens the
+/// device.
+pub(super) fn claim(recorder_id: &str, ctx: &WriteContext<'_>) -> Result<Claim, EngineError> {
+    if recorder_id.is_empty() {
+        return Err(EngineError::new(
+            HResult::E_IMAPI_RECORDER_REQUIRED,
+            "no recorder was named",
+        ));
+    }
+    ctx.registry
+        .claim(recorder_id, ctx.session, ctx.origin)
+        .map_err(|h| {
+            let detail = match h {
+                HResult::E_IMAPI_RECORDER_LOCKED => {
+                    format!("{recorder_id} is in use by another session")
+                }
+                HResult::E_ACCESSDENIED => format!(
+                    "{recorder_id} is a disk the person has not allowed this site to write to: ask on the helper first"
+                ),
+                _ => format!("this helper offers no recorder {recorder_id:?}"),
+            };
+            EngineError::new(h, detail)
+        })
 }
 
 /// Starts one target's burn on a blocking thread.

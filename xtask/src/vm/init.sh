@@ -199,6 +199,28 @@ if [ "$OPTICAL" = 1 ]; then
     done
 fi
 
+# (b2) Files added to a disc left open, session by session (the emulated
+# DVD+R: tgt's never takes a second session), then the guest kernel mounts
+# the last session (sbsector) and every file is hashed.
+MS=/tmp/sessions.img
+for part in first second third; do
+    flags="--append --leave-appendable"
+    [ "$part" = first ] && flags="--leave-appendable"
+    [ "$part" = third ] && flags="--append"
+    out=$(/webburn-helper burn --files "/data/sessions/$part" --volume "VM Sessions" \
+        --recorder "emulated:$MS,profile=dvd+r,capacity=64MiB" --disc $flags --quiet --json) || true
+    say "session $part $out"
+done
+LAST=$(tail -n 1 "$MS.sessions" | cut -d' ' -f1)
+say "sessions at $(cut -d' ' -f1 "$MS.sessions" | tr '\n' ' ')"
+mkdir -p /mnt/sessions
+if mount -t iso9660 -o ro,loop,sbsector="$LAST" "$MS" /mnt/sessions; then
+    (cd /mnt/sessions && find . -type f | sort | while read -r f; do say "sessions iso9660 $(sha256sum "$f")"; done)
+    umount /mnt/sessions
+else
+    say "sessions mount failed"
+fi
+
 # (c) The helper serves; the host's client reaches it through hostfwd and a
 # relay (the helper listens on loopback only, as everywhere). First with the
 # scsi-hd configured and the stick only discovered (a page of another origin

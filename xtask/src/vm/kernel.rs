@@ -17,7 +17,8 @@ use crate::run;
 /// detaches from its device), FAT (a mounted disk the helper must refuse),
 /// and the CD-ROM driver with ISO 9660 (Joliet: UTF-8 names) and UDF, to
 /// mount a disc the helper burned; 9p over virtio, through which the Windows
-/// run reaches the host's Wine.
+/// run reaches the host's Wine; loop devices, to mount a session of a disc
+/// image.
 pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
@@ -34,6 +35,7 @@ pub const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/scsi/sr_mod.ko",
     "kernel/fs/isofs/isofs.ko",
     "kernel/fs/udf/udf.ko",
+    "kernel/drivers/block/loop.ko",
     "kernel/fs/9p/9p.ko",
     "kernel/net/9p/9pnet_virtio.ko",
 ];
