@@ -21,6 +21,8 @@ import {
 const BLANKABLE = [0x0A, 0x13, 0x14];
 /** Discs written in sessions, where files can be added later: CD-R/RW, DVD-R/RW, DVD+R (DL), BD-R. */
 const SESSIONS = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41];
+/** Rewritable discs written anywhere, whose file system grows in place: DVD-RAM, DVD-RW (restricted overwrite), DVD+RW (DL), BD-RE. */
+const REWRITABLE = [0x12, 0x13, 0x1A, 0x2A, 0x43];
 
 /**
  * The MMC profile of the medium in a recorder; 0 when it holds none.
@@ -68,6 +70,8 @@ const state = {
   asked: new Map(),
   /** A drive request is being watched. */
   waitingApproval: false,
+  /** The recorder whose disc was found holding files, and how many. @type {{ id: string, files: number } | null} */
+  onDisc: null,
 };
 
 /** The library's objects: everything that uses them runs after main made them. */
@@ -113,7 +117,8 @@ function updateButtons() {
   $('burn', HTMLButtonElement).disabled = !connected || burning || !data || !$('recorder', HTMLSelectElement).value || !allowed;
   $('cancel', HTMLButtonElement).disabled = !burning;
   for (const id of ['file', 'recorder', 'bps', 'lba', 'streaming', 'refresh', 'speed', 'verify', 'eject', 'power-off',
-    'add-files', 'add-folder', 'volume', 'clear-files', 'as-file', 'erase', 'erase-yes', 'full-erase', 'leave-open']) {
+    'add-files', 'add-folder', 'volume', 'clear-files', 'as-file', 'erase', 'erase-yes', 'full-erase', 'leave-open',
+    'add-to-disc']) {
     control(id).disabled = burning;
   }
   const simulate = $('simulate', HTMLInputElement);
@@ -270,26 +275,48 @@ function addsToDisc(r) {
 }
 
 /**
- * What is on a disc files are added to, read from its last session; the
- * option to leave a write-once disc open.
+ * The chosen files go next to those on the disc: always on a write-once
+ * disc that holds a session, on a rewritable one that holds files unless
+ * the person chose to burn it afresh.
+ * @param {DiscRecorder2} r
+ */
+function addingToDisc(r) {
+  if (addsToDisc(r)) return true;
+  return REWRITABLE.includes(profileOf(r)) && state.onDisc?.id === r.activeDiscRecorder
+    && $('add-to-disc', HTMLInputElement).checked;
+}
+
+/**
+ * What is on a disc files can be added to, read from its last session; the
+ * option to leave a write-once disc open, and on a rewritable disc that
+ * holds files, to add to them or burn it afresh.
  * @param {DiscRecorder2} r
  */
 async function showOnDisc(r) {
-  $('leave-open-row').hidden = !SESSIONS.includes(profileOf(r));
+  const profile = profileOf(r);
+  $('leave-open-row').hidden = !SESSIONS.includes(profile);
   const note = $('on-disc');
-  if (!addsToDisc(r)) {
+  const addRow = $('add-to-disc-row');
+  addRow.hidden = true;
+  state.onDisc = null;
+  if (!addsToDisc(r) && !REWRITABLE.includes(profile)) {
     note.hidden = true;
     return;
   }
-  note.hidden = false;
+  const rewritable = REWRITABLE.includes(profile);
+  note.hidden = rewritable;
   note.textContent = 'This disc holds an earlier burn: the files you choose are added to it.';
   try {
     const fsi = new FileSystemImage();
-    await fsi.importFileSystem(library().master.recorder(r.activeDiscRecorder));
-    if (currentRecorder()?.activeDiscRecorder !== r.activeDiscRecorder) return;
+    const found = await fsi.importFileSystem(library().master.recorder(r.activeDiscRecorder));
+    if (currentRecorder()?.activeDiscRecorder !== r.activeDiscRecorder || found === 0) return;
+    state.onDisc = { id: r.activeDiscRecorder, files: fsi.fileCount };
+    const them = rewritable ? 'you may add the files you choose to them' : 'the files you choose are added to them';
     note.textContent = `This disc holds ${fsi.fileCount} files in ${fsi.directoryCount} folders`
-      + ` (“${fsi.volumeName}”) from an earlier burn: the files you choose are added to them.`;
+      + ` (“${fsi.volumeName}”) from an earlier burn: ${them}.`;
     note.dataset.files = String(fsi.fileCount);
+    note.hidden = false;
+    addRow.hidden = !rewritable;
   } catch (e) {
     note.textContent = `This disc holds an earlier burn that cannot be added to: ${describeError(e)}`;
   }
@@ -885,7 +912,7 @@ async function burnDisc(file, recorder, started) {
 async function burnFiles(recorder, started) {
   const { chosen } = state;
   const fsi = imageOf(recorder);
-  if (addsToDisc(recorder)) {
+  if (addingToDisc(recorder)) {
     const kept = await fsi.importFileSystem(recorder);
     log(`adding to the ${kept} files and folders on the disc (from sector ${fsi.sessionStartAddress})`);
   }

@@ -358,6 +358,7 @@ pub fn import_session(
     reader.walk((tree.extent, tree.size), &mut items)?;
     Ok(RecordedSession {
         start,
+        end: le32(&primary, 80),
         volume_name,
         items,
     })
@@ -438,6 +439,7 @@ mod tests {
         put(&mut disc, 0, &bytes(&first));
         let s1 = import_session(&mut reader(&disc), 0).unwrap();
         assert_eq!(s1.volume_name, "Scans");
+        assert_eq!(u64::from(s1.end), disc.len() as u64 / SECTOR as u64);
         let jan = s1.items.iter().find(|i| i.path == "2024/jan.pdf").unwrap();
         assert_eq!((jan.size, jan.mtime), (7, 1_700_000_100));
         assert_eq!(content(&disc, jan), b"january");

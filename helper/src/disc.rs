@@ -155,6 +155,11 @@ pub fn burn<R: Read + Send>(
         flow.step(WriteAction::Verifying)?;
         read_back(&mut flow, &recorder, &digest, engine, options.verification)?;
     }
+    if options.grow_in_place && !options.simulate {
+        // The new session is on the disc: the disc now opens on it.
+        let start = u32::try_from(section.start()).unwrap_or(0);
+        sessions::point_to_grown_session(&mut **hold(&recorder)?, start)?;
+    }
     // A flashed image's partitions appear without unplugging the disk.
     let partitions = if checked.is_disk() && !options.simulate {
         recorder.reread_partitions()
@@ -252,6 +257,12 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
                 format!(
                     "a {name} cannot be written in simulation (Test Write exists for CD-R and DVD-R)"
                 ),
+            ));
+        }
+        if options.grow_in_place && (checked.sequential || section.start() < 32) {
+            return Err(EngineError::new(
+                HResult::E_INVALIDARG,
+                "a file system grows in place on a formatted rewritable disc, after its volume",
             ));
         }
         if let Some(request) = medium::blank_format(t)? {

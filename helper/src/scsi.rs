@@ -344,6 +344,17 @@ pub fn load_or_eject(t: &mut dyn ScsiTransport, eject: bool) -> Result<(), ScsiE
     run(t, cdb, DataDirection::None, WRITE_TIMEOUT).map(drop)
 }
 
+/// WRITE(10) of `data` (whole sectors of 2048 bytes) at `lba`, waiting for it.
+pub fn write10(t: &mut dyn ScsiTransport, lba: i32, data: &[u8]) -> Result<(), ScsiError> {
+    let blocks = u16::try_from(data.len() / 2048).unwrap_or(u16::MAX);
+    let cdb = Cdb::Write10 {
+        fua: false,
+        lba,
+        blocks,
+    };
+    run(t, cdb, DataDirection::ToDevice(data), WRITE_TIMEOUT).map(drop)
+}
+
 /// READ(10) of `blocks` sectors at `lba` into `buf`; returns the bytes read.
 pub fn read10(
     t: &mut dyn ScsiTransport,

@@ -780,3 +780,68 @@ fn appending_a_file_the_disc_holds_is_refused_before_anything_is_written() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn files_added_to_a_dvd_plus_rw_grow_its_file_system_in_place() {
+    if !xorriso() {
+        return;
+    }
+    for profile in ["dvd+rw", "bd-re"] {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("rw.img");
+        let rec = format!(
+            "emulated:{},profile={profile},capacity=64MiB",
+            img.display()
+        );
+        let mut on_disc = Vec::new();
+        for (round, name) in ["week-1", "week-2", "week-3", "fresh"].iter().enumerate() {
+            let src = dir.path().join(name);
+            std::fs::create_dir_all(&src).unwrap();
+            let data = vec![round as u8 + 1; 3000 + round * 1000];
+            std::fs::write(src.join(format!("{name}.txt")), &data).unwrap();
+            let s = src.to_string_lossy();
+            let mut args = vec![
+                "burn",
+                "--files",
+                &s,
+                "--recorder",
+                &rec,
+                "--disc",
+                "--json",
+                "-q",
+            ];
+            // Weeks 2 and 3 are added; the last burn starts the disc afresh.
+            if (1..3).contains(&round) {
+                args.push("--append");
+            } else {
+                on_disc.clear();
+            }
+            let out = helper(dir.path(), &args);
+            assert!(
+                out.status.success(),
+                "{profile} {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let start = json(&out)["startLba"].as_u64().unwrap();
+            assert_eq!(
+                start > 0,
+                (1..3).contains(&round),
+                "{profile} {name} at {start}"
+            );
+            assert_eq!(start % 32, 0, "aligned");
+            on_disc.push((format!("{name}.txt"), data));
+            // Every reader opens the disc at sector 16: the grown tree.
+            let work = dir.path().join(format!("x-{name}"));
+            assert_session_holds(&img, 0, &on_disc, &work);
+            // A grown disc keeps no UDF recognition sequence (a reader that
+            // prefers UDF would find the first burn's tree alone).
+            let bytes = std::fs::read(&img).unwrap();
+            let bea = &bytes[19 * 2048 + 1..19 * 2048 + 6];
+            assert_eq!(
+                bea == b"BEA01",
+                !(1..3).contains(&round),
+                "{profile} {name}"
+            );
+        }
+    }
+}

@@ -147,6 +147,12 @@ pub struct DiscOptions {
     /// ignore it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub leave_appendable: bool,
+    /// A rewritable disc (DVD+RW, BD-RE) grows its file system in place:
+    /// the section holds a session laid out after the disc's volume, and
+    /// once it is written (and verified) its volume descriptors are copied
+    /// to sector 16, where every reader looks (helper feature `appendable`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grow_in_place: bool,
 }
 
 fn minus_one() -> i32 {
@@ -163,6 +169,7 @@ impl Default for DiscOptions {
             power_off: false,
             open_end: false,
             leave_appendable: false,
+            grow_in_place: false,
         }
     }
 }
@@ -193,6 +200,10 @@ pub struct RecordedItem {
 pub struct RecordedSession {
     /// Where the session starts.
     pub start: u32,
+    /// Where its volume ends (ECMA-119's Volume Space Size): the sector
+    /// after everything the volume holds, earlier sessions included.
+    #[serde(default)]
+    pub end: u32,
     /// Its volume name.
     pub volume_name: String,
     /// Its folders and files, parents before children.

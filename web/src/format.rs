@@ -234,8 +234,12 @@ impl DiscFormat2Data {
     ) -> Promise {
         match self.prepare(data, number_of_blocks) {
             Ok((data, lba, blocks)) => {
+                let mut options = self.options.get();
+                // A later session on a rewritable disc grows its file system in place.
+                options.grow_in_place =
+                    lba > 0 && self.engine.recorder().is_some_and(|r| rewritable(&r));
                 self.engine
-                    .start(&data, lba, blocks, Some(self.options.get()), report_object)
+                    .start(&data, lba, blocks, Some(options), report_object)
             }
             Err(e) => Promise::reject(&e),
         }
@@ -369,6 +373,17 @@ impl DiscFormat2Data {
     }
 }
 
+/// A formatted rewritable disc written anywhere (DVD-RAM, DVD-RW restricted
+/// overwrite, DVD+RW, DVD+RW DL, BD-RE): a later session grows its file
+/// system in place.
+fn rewritable(recorder: &DiscRecorder2) -> bool {
+    recorder
+        .desc
+        .current_profiles
+        .first()
+        .is_some_and(|p| [0x12, 0x13, 0x1A, 0x2A, 0x43].contains(p))
+}
+
 /// The sector size a burn on `recorder` uses (the helper says: a disk's own
 /// block size, else 2048).
 fn sector_size(recorder: &DiscRecorder2) -> i32 {
@@ -476,16 +491,21 @@ impl DiscFormat2Data {
             hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")
         })?;
         let bps = f64::from(self.engine.bytes_per_sector());
-        let lba = recorder
+        let mut lba = recorder
             .desc
             .next_writable_address
             .and_then(|n| i32::try_from(n).ok())
             .unwrap_or(0);
-        // An image laid out for one session start is written there only.
-        if let Some(start) = Reflect::get(data, &crate::fsimage::START_ADDRESS.into())
+        // An image laid out for one session start is written there only: on
+        // a rewritable disc after its volume, elsewhere at the next writable address.
+        let start = Reflect::get(data, &crate::fsimage::START_ADDRESS.into())
             .ok()
             .and_then(|v| v.as_f64())
-            .map(|v| v as i64)
+            .map(|v| v as i64);
+        if let Some(start) = start.filter(|_| rewritable(&recorder)) {
+            lba = i32::try_from(start).map_err(|_| invalid("the image starts past the disc"))?;
+        }
+        if let Some(start) = start
             && start != i64::from(lba)
         {
             return Err(hresult_error(

@@ -168,6 +168,7 @@ fn plan(args: &BurnArgs, at: &Start<'_>, padded: u64, sectors: i32) -> Result<Bu
             power_off: args.power_off,
             open_end: false,
             leave_appendable: args.leave_appendable,
+            grow_in_place: at.grow_in_place,
         }),
         synchronize: !args.disc && !args.no_sync,
     };
@@ -395,18 +396,19 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| default_recorder_id(data_dir));
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
     let (bps, start_lba, info) = medium_defaults(args, &recorder);
-    let at = Start {
+    let mut at = Start {
         recorder: &recorder,
         bps,
         lba: start_lba,
         info: info.as_ref(),
+        grow_in_place: false,
     };
     if let Some(file) = &args.file {
         return burn_input(args, &at, open_input(args, file, bps)?);
     }
     let mut image = super::files::build(&args.files, &args.image)?;
     if args.append {
-        add_to_last_session(&mut image, &recorder, start_lba, args)?;
+        add_to_last_session(&mut image, &mut at, args)?;
     }
     // ChooseImageDefaults: the medium's free sectors bound the image.
     let free = info
@@ -419,27 +421,29 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
 }
 
 /// `--append`: the disc's last session is imported into `image`, which is
-/// then written at the next writable address `nwa`; the volume keeps its
-/// name unless `--volume` gives another.
+/// then written where the next session goes (`at` says where, and whether
+/// it grows a rewritable disc in place); the volume keeps its name unless
+/// `--volume` gives another.
 fn add_to_last_session(
     image: &mut webburn_fsimage::FileSystemImage<PathBuf>,
-    recorder: &Recorder,
-    nwa: i32,
+    at: &mut Start<'_>,
     args: &BurnArgs,
 ) -> Result<(), CliError> {
+    let recorder = at.recorder;
     let mut guard = recorder
         .try_acquire()
         .map_err(|h| CliError::new(h, format!("{} is in use by another writer", recorder.id())))?;
-    let previous = crate::disc::sessions::last_session(&mut **guard)
+    let next = crate::disc::sessions::next_session(&mut **guard)
         .map_err(|e| CliError::new(e.hresult, e.detail))?;
-    let Some(previous) = previous else {
+    let Some(previous) = next.previous else {
         // A blank disc: the files make its first session.
         return Ok(());
     };
-    let nwa = u32::try_from(nwa).unwrap_or(0);
     let n = image
-        .import_session(&previous, nwa)
+        .import_session(&previous, next.start)
         .map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
+    at.lba = i32::try_from(next.start).unwrap_or(i32::MAX);
+    at.grow_in_place = next.grow_in_place;
     if let Some(name) = &args.image.volume {
         // --volume wins over the name the import brought.
         image
@@ -455,12 +459,14 @@ fn add_to_last_session(
     Ok(())
 }
 
-/// Where a burn goes: the recorder, its sector size and first LBA.
+/// Where a burn goes: the recorder, its sector size and first LBA, and
+/// whether it grows a rewritable disc's file system in place.
 struct Start<'a> {
     recorder: &'a Recorder,
     bps: i32,
     lba: i32,
     info: Option<&'a RecorderInfo>,
+    grow_in_place: bool,
 }
 
 /// Burns one source and reports how it went.
