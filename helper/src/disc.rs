@@ -3,6 +3,7 @@
 //! track and the session, read back and compare, eject. Each step is named
 //! by CurrentAction in the events (IDiscFormat2DataEventArgs).
 
+pub mod busy;
 mod checksum;
 pub mod digest;
 pub mod erase;
@@ -267,7 +268,15 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
         }
         if let Some(request) = medium::blank_format(t)? {
             self.step(WriteAction::FormattingMedia)?;
-            medium::format(t, &request)?;
+            let mut reported = 0;
+            medium::format(t, &request, |p| {
+                // An event a second while the drive formats.
+                let second = p.elapsed_seconds();
+                if second > reported {
+                    reported = second;
+                    self.report(WriteAction::FormattingMedia, 0.0);
+                }
+            })?;
         }
         self.step(WriteAction::InitializingHardware)?;
         let speed = medium::set_speed(t, &checked, options.write_speed)?;

@@ -55,9 +55,8 @@ pub struct EmulatedRecorder {
     format_errors_left: u32,
     /// BLANKs still to fail (a fault).
     blank_errors_left: u32,
-    /// A BLANK with Immed runs: when it started, how long it takes, and
-    /// whether it fails at its end.
-    blanking: Option<Blanking>,
+    /// A BLANK or FORMAT UNIT with Immed runs on its own.
+    background: Option<Background>,
     /// The medium was removed by a fault.
     removed: bool,
     /// The tray is open (ejected and not loaded since).
@@ -75,12 +74,16 @@ pub struct EmulatedRecorder {
     last_sense: Option<Sense>,
 }
 
-/// A BLANK the drive runs on its own (Immed).
+/// A BLANK or FORMAT UNIT the drive runs on its own (Immed): when it
+/// started, how long it takes, what commands get meanwhile (2/04/07 or
+/// 2/04/04, with the progress added) and the deferred error it ends with,
+/// if it fails.
 #[derive(Debug, Clone, Copy)]
-struct Blanking {
+struct Background {
     started: std::time::Instant,
     length: std::time::Duration,
-    fails: bool,
+    in_progress: Sense,
+    failure: Option<Sense>,
 }
 
 /// Why an emulated recorder cannot be opened.
@@ -231,7 +234,7 @@ impl EmulatedRecorder {
             formatted,
             format_errors_left: spec.faults.format_errors,
             blank_errors_left: spec.faults.blank_errors,
-            blanking: None,
+            background: None,
             buffer: DriveBuffer::new(spec.drive_buffer, spec.speed),
             busy_left: spec.faults.busy.map_or(0, |(n, _)| n),
             spec,

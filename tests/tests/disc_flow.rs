@@ -555,7 +555,36 @@ fn a_blank_dvd_plus_rw_is_formatted_once_then_overwritten_burn_after_burn() {
 }
 
 #[test]
-fn a_failed_format_ends_the_burn_with_its_sense_and_the_disc_stays_blank() {
+fn the_drive_formats_on_its_own_while_the_flow_reports_the_time() {
+    // 512 MiB at BD 1x: the drive's start of the format takes 2.4 s.
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, _, log) = emulated(
+        dir.path(),
+        "re.img",
+        ",profile=bd-re,capacity=512MiB,speed=1x",
+    );
+    let e = engine(&rec, config());
+    let b = burn(&e, &pattern(MIB, 14), DiscOptions::default());
+    assert!(b.result.unwrap().verified);
+    let formatting: Vec<i32> = b
+        .events
+        .iter()
+        .filter(|d| d.current_action == WriteAction::FormattingMedia)
+        .map(|d| d.elapsed_time)
+        .collect();
+    assert!(formatting.len() >= 3, "an event a second: {formatting:?}");
+    assert!(
+        formatting.windows(2).all(|w| w[0] <= w[1]),
+        "{formatting:?}"
+    );
+    // FORMAT UNIT with Immed, then TEST UNIT READY until the drive is done.
+    let immed = |c: &Cdb| matches!(c, Cdb::FormatUnit { .. });
+    assert_eq!(ran(&log, immed), 1);
+    assert!(ran(&log, |c| matches!(c, Cdb::TestUnitReady)) >= 5);
+}
+
+#[test]
+fn an_interrupted_format_ends_the_burn_with_its_sense_and_the_disc_stays_blank() {
     let dir = tempfile::tempdir().unwrap();
     let (rec, path, _) = emulated(
         dir.path(),
@@ -566,7 +595,8 @@ fn a_failed_format_ends_the_burn_with_its_sense_and_the_disc_stays_blank() {
     let data = pattern(MIB, 13);
     let failed = burn(&e, &data, DiscOptions::default()).result.unwrap_err();
     let sense = failed.sense.unwrap();
-    assert_eq!((sense.key, sense.asc, sense.ascq), (3, 0x31, 0x01));
+    // The drive's deferred error when its format stopped: medium format corrupted.
+    assert_eq!((sense.key, sense.asc, sense.ascq), (3, 0x31, 0x00));
     assert!(
         failed.detail.contains("formatting the disc failed"),
         "{}",

@@ -3,14 +3,12 @@
 //! it takes a burn as a blank disc does. Rewritable discs written at random
 //! (DVD+RW, BD-RE) are not blanked: a burn overwrites them in place.
 
-use std::time::{Duration, Instant};
-
 use webburn_shared::HResult;
 
+use super::busy::{WaitError, wait_while_busy};
 use super::medium::ensure_ready;
 use crate::engine::EngineError;
 use crate::scsi::{self, BLANK_TIMEOUT, ScsiError};
-use crate::sense::key;
 use crate::transport::ScsiTransport;
 
 /// Profiles BLANK erases: CD-RW, DVD-RW restricted overwrite and sequential.
@@ -25,9 +23,6 @@ pub struct EraseProgress {
     /// indication (0 while it has given none).
     pub estimated_total_seconds: u32,
 }
-
-/// How often the drive is asked how far it got.
-const POLL: Duration = Duration::from_millis(250);
 
 /// Erases the disc in the drive; `full` blanks all of it instead of the
 /// parts that say what is on it. The drive blanks on its own (BLANK with
@@ -70,49 +65,24 @@ pub fn erase(
         }
     };
     scsi::blank(t, full, true).map_err(failed)?;
-    let started = Instant::now();
     let mut last = None;
-    let mut estimate = 0u32;
-    loop {
-        let elapsed = started.elapsed();
-        let seconds = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
-        match scsi::test_unit_ready(t) {
-            Ok(()) => {
-                update(EraseProgress {
-                    elapsed_seconds: seconds,
-                    estimated_total_seconds: seconds,
-                });
-                return Ok(());
-            }
-            // 2/04/xx: still blanking; the sense-key specific bytes say how
-            // far (SPC-4 4.5.2.4.4, a fraction of 65536).
-            Err(ScsiError::Sense(s)) if s.key == key::NOT_READY && s.asc == 0x04 => {
-                if let Some(done) = s.progress.filter(|&p| p > 0) {
-                    let total = elapsed.as_secs_f64() * 65536.0 / f64::from(done);
-                    estimate = total.ceil().min(f64::from(u32::MAX)) as u32;
-                }
-            }
-            // A failed blank shows as a deferred error here.
-            Err(e) => return Err(failed(e)),
-        }
-        if elapsed >= BLANK_TIMEOUT {
-            return Err(EngineError::new(
-                HResult::E_IMAPI_ERASE_TOOK_LONGER_THAN_ONE_HOUR,
-                format!("the drive did not finish erasing the {name}"),
-            ));
-        }
+    let waited = wait_while_busy(t, BLANK_TIMEOUT, |p| {
         let now = EraseProgress {
-            elapsed_seconds: seconds,
-            estimated_total_seconds: if estimate == 0 {
-                0
-            } else {
-                estimate.max(seconds)
-            },
+            elapsed_seconds: p.elapsed_seconds(),
+            estimated_total_seconds: p.estimated_total_seconds(),
         };
+        // One event per change of either figure.
         if last != Some(now) {
             last = Some(now);
             update(now);
         }
-        std::thread::sleep(POLL);
+    });
+    match waited {
+        Ok(()) => Ok(()),
+        Err(WaitError::Failed(e)) => Err(failed(e)),
+        Err(WaitError::TimedOut) => Err(EngineError::new(
+            HResult::E_IMAPI_ERASE_TOOK_LONGER_THAN_ONE_HOUR,
+            format!("the drive did not finish erasing the {name}"),
+        )),
     }
 }

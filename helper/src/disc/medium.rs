@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use webburn_shared::ErrorCode;
 use webburn_shared::{HResult, Section};
 
+use super::busy::{DriveProgress, WaitError, wait_while_busy};
 use crate::engine::EngineError;
 use crate::engine::medium::{FORMATTABLE, failed};
 use crate::scsi::formatting::{FormatRequest, MediumFormat, format_type};
@@ -112,21 +113,36 @@ pub fn blank_format(t: &mut dyn ScsiTransport) -> Result<Option<FormatRequest>, 
             )
         })?;
     Ok(Some(FormatRequest {
-        immed: false,
+        immed: true,
         format: *format,
         subtype: 0,
     }))
 }
 
-/// FORMATTING_MEDIA: FORMAT UNIT with `request`, waiting for it.
-pub fn format(t: &mut dyn ScsiTransport, request: &FormatRequest) -> Result<(), EngineError> {
-    scsi::format_unit(t, request).map_err(|e| {
+/// FORMATTING_MEDIA: FORMAT UNIT with `request` (Immed), then the wait
+/// while the drive formats, `on` hearing its progress; a format that did
+/// not finish (the drive's deferred error) fails with its sense.
+pub fn format(
+    t: &mut dyn ScsiTransport,
+    request: &FormatRequest,
+    on: impl FnMut(DriveProgress),
+) -> Result<(), EngineError> {
+    let failed = |e: ScsiError| {
         let error = EngineError::new(e.hresult(), format!("formatting the disc failed: {e}"));
         match e {
             ScsiError::Sense(s) => error.with_sense(s),
             _ => error,
         }
-    })
+    };
+    scsi::format_unit(t, request).map_err(failed)?;
+    match wait_while_busy(t, scsi::FORMAT_TIMEOUT, on) {
+        Ok(()) => Ok(()),
+        Err(WaitError::Failed(e)) => Err(failed(e)),
+        Err(WaitError::TimedOut) => Err(EngineError::new(
+            HResult::E_IMAPI_RECORDER_MEDIA_FORMAT_IN_PROGRESS,
+            "the drive was still formatting the disc after five hours",
+        )),
+    }
 }
 
 /// Checks that `section` can be burned on the loaded medium: on top of

@@ -5,7 +5,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
-use super::{Blanking, EmulatedRecorder};
+use super::{Background, EmulatedRecorder};
 use crate::scsi::formatting::{FormatCapacities, FormatOption, FormatRequest, MediumFormat};
 use crate::scsi::replies::{Feature, feature};
 use crate::scsi::{
@@ -34,6 +34,10 @@ const CANNOT_WRITE_MEDIUM: Sense = Sense::new(key::ILLEGAL_REQUEST, 0x30, 0x05);
 const NOT_FORMATTED: Sense = Sense::new(key::NOT_READY, 0x30, 0x10);
 /// SPC-4: ERASE FAILURE (a BLANK that failed).
 const ERASE_FAILURE: Sense = Sense::new(key::MEDIUM_ERROR, 0x51, 0x00);
+/// SPC-4: LOGICAL UNIT NOT READY, FORMAT IN PROGRESS.
+const FORMAT_IN_PROGRESS: Sense = Sense::new(key::NOT_READY, 0x04, 0x04);
+/// SPC-4: MEDIUM FORMAT CORRUPTED (a format that did not finish).
+const FORMAT_CORRUPTED: Sense = Sense::new(key::MEDIUM_ERROR, 0x31, 0x00);
 /// SPC-4: FORMAT COMMAND FAILED.
 const FORMAT_FAILED: Sense = Sense::new(key::MEDIUM_ERROR, 0x31, 0x01);
 
@@ -437,8 +441,9 @@ impl EmulatedRecorder {
     }
 
     /// FORMAT UNIT with its parameter list: the medium's own full format,
-    /// at most its capacity (0 blocks: all of it). The disc is formatted
-    /// at once (a drive formats in the background while it is written).
+    /// at most its capacity (0 blocks: all of it). Without Immed it returns
+    /// formatted; with Immed the drive formats on its own for a while
+    /// ([`Self::background_state`]).
     fn format_unit(&mut self, data: &DataDirection<'_>) -> Answer {
         let DataDirection::ToDevice(list) = data else {
             return self.fail(INVALID_FIELD, data);
@@ -456,11 +461,27 @@ impl EmulatedRecorder {
         if request.format.format_type != want || blocks > self.spec.capacity {
             return self.fail(INVALID_FIELD_IN_PARAMETERS, data);
         }
-        if self.format_errors_left > 0 {
+        let fails = self.format_errors_left > 0;
+        if fails {
             self.format_errors_left -= 1;
+        }
+        if request.immed {
+            // The drive formats on its own (a fiftieth of the disc at its
+            // speed: lead-in and the start; the rest in the background as
+            // it is written); a failure is a format interrupted, reported
+            // when the time is up.
+            self.background = Some(Background {
+                started: Instant::now(),
+                length: self.blank_length(false),
+                in_progress: FORMAT_IN_PROGRESS,
+                failure: fails.then_some(FORMAT_CORRUPTED),
+            });
+        } else if fails {
             return self.fail(FORMAT_FAILED, data);
         }
-        self.mark_formatted()?;
+        if !fails {
+            self.mark_formatted()?;
+        }
         Ok(Completion::good())
     }
 
@@ -506,10 +527,11 @@ impl EmulatedRecorder {
         }
         let length = self.blank_length(kind == 0);
         if immed {
-            self.blanking = Some(Blanking {
+            self.background = Some(Background {
                 started: Instant::now(),
                 length,
-                fails,
+                in_progress: OPERATION_IN_PROGRESS,
+                failure: fails.then_some(ERASE_FAILURE),
             });
             return Ok(Completion::good());
         }
@@ -523,22 +545,23 @@ impl EmulatedRecorder {
         Ok(Completion::good())
     }
 
-    /// While an Immed BLANK runs: the sense every command but INQUIRY and
-    /// GET CONFIGURATION gets (2/04/07 with the progress, SPC-4 4.5.2.4.4).
-    /// When it has ended: its deferred error, once, if it failed.
-    fn blank_state(&mut self) -> Option<Sense> {
-        let b = self.blanking?;
+    /// While an Immed BLANK or FORMAT UNIT runs: the sense every command
+    /// but INQUIRY and GET CONFIGURATION gets (2/04/07 or 2/04/04 with the
+    /// progress, SPC-4 4.5.2.4.4). When it has ended: its deferred error,
+    /// once, if it failed.
+    fn background_state(&mut self) -> Option<Sense> {
+        let b = self.background?;
         let elapsed = b.started.elapsed();
         if elapsed < b.length {
             let done = elapsed.as_secs_f64() / b.length.as_secs_f64();
-            let mut sense = OPERATION_IN_PROGRESS;
+            let mut sense = b.in_progress;
             sense.progress = Some((done * 65536.0).min(65535.0) as u16);
             return Some(sense);
         }
-        self.blanking = None;
-        b.fails.then_some(Sense {
+        self.background = None;
+        b.failure.map(|f| Sense {
             deferred: true,
-            ..ERASE_FAILURE
+            ..f
         })
     }
 
@@ -808,7 +831,7 @@ impl EmulatedRecorder {
             return self.fail(sense, &data);
         }
         if !matches!(cdb, Cdb::Inquiry { .. } | Cdb::GetConfiguration { .. })
-            && let Some(sense) = self.blank_state()
+            && let Some(sense) = self.background_state()
         {
             if matches!(cdb, Cdb::RequestSense { .. }) {
                 return data_in(data, &sense.to_fixed_bytes());

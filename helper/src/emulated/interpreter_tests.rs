@@ -787,3 +787,44 @@ fn a_failed_blank_reports_an_erase_failure_and_leaves_the_disc() {
         (3, 0x51, 0x00)
     );
 }
+
+/// FORMAT UNIT with Immed: the drive formats on its own.
+fn format_unit_immed(r: &mut EmulatedRecorder) -> Completion {
+    let list = FormatRequest {
+        immed: true,
+        format: FormatOption {
+            blocks: 0,
+            format_type: format_type::BD_RE_WITH_SPARES,
+            param: 0x3000,
+        },
+        subtype: 0,
+    }
+    .encode();
+    let cdb = Cdb::FormatUnit { fmt_data: true }.encode();
+    exec(r, cdb.as_slice(), DataDirection::ToDevice(&list))
+}
+
+#[test]
+fn an_immediate_format_reports_its_progress_and_an_interrupted_one_leaves_the_disc_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    // 256 MiB at BD 1x: the drive's part of the format takes 1.2 s.
+    let mut re = open(&dir, ",profile=bd-re,capacity=256MiB,speed=1x");
+    assert_eq!(format_unit_immed(&mut re), Completion::good());
+    let (key, asc, ascq, progress) = unit_state(&mut re).expect("formatting");
+    assert_eq!((key, asc, ascq), (2, 0x04, 0x04));
+    assert!(progress.is_some());
+    assert_eq!(sense_of(&write10(&mut re, 0, 1, 1)), (2, 0x04, 0x04));
+    let started = std::time::Instant::now();
+    while unit_state(&mut re).is_some() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(disc_info(&mut re).status, DiscStatus::Random);
+    assert_eq!(write10(&mut re, 100, 1, 1), Completion::good());
+    // Interrupted: the deferred error when its time is up, and still blank.
+    let other = tempfile::tempdir().unwrap();
+    let mut bad = open(&other, ",profile=bd-re,capacity=256MiB,format-error=1");
+    assert_eq!(format_unit_immed(&mut bad), Completion::good());
+    assert_eq!(unit_state(&mut bad), Some((3, 0x31, 0x00, None)));
+    assert_eq!(disc_info(&mut bad).status, DiscStatus::Blank);
+}
