@@ -312,8 +312,10 @@ async function showOnDisc(r) {
     if (currentRecorder()?.activeDiscRecorder !== r.activeDiscRecorder || found === 0) return;
     state.onDisc = { id: r.activeDiscRecorder, files: fsi.fileCount };
     const them = rewritable ? 'you may add the files you choose to them' : 'the files you choose are added to them';
-    note.textContent = `This disc holds ${fsi.fileCount} files in ${fsi.directoryCount} folders`
-      + ` (“${fsi.volumeName}”) from an earlier burn: ${them}.`;
+    const top = fsi.root.names;
+    const shown = top.slice(0, 8).join(', ') + (top.length > 8 ? `, and ${top.length - 8} more` : '');
+    note.textContent = `This disc (“${fsi.volumeName}”) holds ${fsi.fileCount} files in ${fsi.directoryCount} folders`
+      + ` from an earlier burn – ${shown}: ${them}.`;
     note.dataset.files = String(fsi.fileCount);
     note.hidden = false;
     addRow.hidden = !rewritable;

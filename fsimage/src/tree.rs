@@ -149,6 +149,19 @@ impl<S> DirectoryItem<S> {
         Ok(dir)
     }
 
+    /// The folder at `path` below this one ("" for this one), if there is one.
+    pub fn find_folder(&self, path: &str) -> Option<&DirectoryItem<S>> {
+        let mut dir = self;
+        for name in path.split('/').filter(|p| !p.is_empty()) {
+            let at = dir.find(name).ok()?;
+            dir = match &dir.entries[at].1 {
+                Node::Directory(d) => d,
+                _ => return None,
+            };
+        }
+        Some(dir)
+    }
+
     /// AddDirectory: the folder `path` (and its parents), if not there yet.
     pub fn add_directory(&mut self, path: &str, mtime: i64) -> Result<(), FsError> {
         let names = components(path)?;

@@ -316,7 +316,10 @@ async fn files_added_from_the_page_to_a_disc_left_open_make_sessions_holding_all
                 })
                 .await;
             let said = browser.text("on-disc").await;
-            assert!(said.contains("are added to them"), "{said}");
+            assert!(
+                said.contains("are added to them") && said.contains("scan-jan.pdf"),
+                "what the disc holds is named: {said}"
+            );
         }
         let file = choose_and_burn(&browser, &helper, round, name).await;
         want.extend(tree_of_file(&file));

@@ -330,6 +330,24 @@ impl FsiDirectoryItem {
         self.path.clone()
     }
 
+    /// The names of the folder's items, in name order, folders with a
+    /// trailing `/` (webburn's form of IMAPI2FS's item enumeration): after
+    /// `importFileSystem`, what the disc holds.
+    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    pub fn names(&self) -> Array {
+        let image = self.image.borrow();
+        let Some(dir) = image.root_ref().find_folder(&self.path) else {
+            return Array::new();
+        };
+        dir.entries()
+            .iter()
+            .map(|(name, node)| match node {
+                webburn_fsimage::Node::Directory(_) => JsValue::from(format!("{name}/")),
+                _ => JsValue::from(name.as_str()),
+            })
+            .collect()
+    }
+
     /// AddFile: `data` (a File or Blob) as `path` below this folder (its
     /// folders made as needed); the time is the File's lastModified, or
     /// `lastModified` (ms since 1970) when given. IMAPI_E_DUP_NAME if the
