@@ -144,8 +144,8 @@ struct Session {
     /// The last write started used raw frames (payload without header).
     last_raw: bool,
     open: Option<OpenWrite>,
-    /// The id of the erase that runs.
-    erasing: Option<u32>,
+    /// The erase that runs: its id and recorder.
+    erasing: Option<(u32, String)>,
     events_tx: UnboundedSender<WriteEvent>,
     events_rx: UnboundedReceiver<WriteEvent>,
 }
@@ -532,7 +532,10 @@ impl Session {
 
     /// The write or erase of this session that runs, if any.
     fn running(&self) -> Option<u32> {
-        self.open.as_ref().map(|w| w.id).or(self.erasing)
+        self.open
+            .as_ref()
+            .map(|w| w.id)
+            .or(self.erasing.as_ref().map(|e| e.0))
     }
 
     /// Starts a request that runs under a write id but takes no data (an
@@ -591,7 +594,7 @@ impl Session {
         match self.blocking_job(write_id, job).await {
             Ok(()) => {
                 tracing::info!(session = self.ctx.id, write = write_id, %recorder, full, "erase started");
-                self.erasing = Some(write_id);
+                self.erasing = Some((write_id, recorder));
                 Vec::new()
             }
             Err(refused) => refused,
@@ -795,14 +798,25 @@ impl Session {
                     .map_or(0, |w| w.more_credit(target, taken));
                 credit(write_id, grant).into_iter().collect()
             }
-            WriteEvent::Erase(write_id, p) => vec![ServerMessage::EraseUpdate {
-                write_id,
-                elapsed_seconds: p.elapsed_seconds,
-                estimated_total_seconds: p.estimated_total_seconds,
-            }],
+            WriteEvent::Erase(write_id, p) => {
+                if let Some((_, recorder)) = self.erasing.as_ref().filter(|e| e.0 == write_id) {
+                    let now = DriveActivity::erasing(
+                        recorder.clone(),
+                        p.elapsed_seconds,
+                        p.estimated_total_seconds,
+                    );
+                    self.ctx.activity.update(self.ctx.id, write_id, 0, now);
+                }
+                vec![ServerMessage::EraseUpdate {
+                    write_id,
+                    elapsed_seconds: p.elapsed_seconds,
+                    estimated_total_seconds: p.estimated_total_seconds,
+                }]
+            }
             WriteEvent::Done(TargetId { write_id, target }, result) => {
-                if self.erasing == Some(write_id) {
+                if self.erasing.as_ref().is_some_and(|e| e.0 == write_id) {
                     self.erasing = None;
+                    self.ctx.activity.finish(self.ctx.id, write_id, 0);
                 }
                 let mut freed = 0;
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {

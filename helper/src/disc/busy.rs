@@ -32,6 +32,8 @@ impl DriveProgress {
     /// drive has said nothing).
     pub fn estimated_total_seconds(&self) -> u32 {
         match self.done.filter(|&d| d > 0.0) {
+            // Done: the time it took.
+            Some(done) if done >= 1.0 => self.elapsed_seconds(),
             Some(done) => {
                 let total = (self.elapsed.as_secs_f64() / done).ceil();
                 (total.min(f64::from(u32::MAX)) as u32).max(self.elapsed_seconds())
@@ -96,6 +98,11 @@ mod tests {
         assert_eq!(p(10, None).estimated_total_seconds(), 0);
         assert_eq!(p(10, Some(0.0)).estimated_total_seconds(), 0);
         assert_eq!(p(12, Some(1.0)).estimated_total_seconds(), 12);
+        let done = DriveProgress {
+            elapsed: Duration::from_millis(1700),
+            done: Some(1.0),
+        };
+        assert_eq!(done.estimated_total_seconds(), done.elapsed_seconds());
         assert_eq!(p(3, Some(0.5)).elapsed_seconds(), 3);
     }
 }

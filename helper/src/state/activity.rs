@@ -18,6 +18,8 @@ pub struct DriveActivity {
     pub percent: u8,
     /// The disc flow's step, for a `disc` write.
     pub action: Option<WriteAction>,
+    /// The drive erases a disc (`eraseDisc`), not a write.
+    pub erasing: bool,
 }
 
 impl DriveActivity {
@@ -39,6 +41,22 @@ impl DriveActivity {
             recorder,
             percent: (fraction * 100.0).floor() as u8,
             action,
+            erasing: false,
+        }
+    }
+
+    /// An erase that has run `elapsed` of about `total` seconds (0: unknown).
+    pub fn erasing(recorder: String, elapsed: u32, total: u32) -> Self {
+        let percent = if total > 0 {
+            (u64::from(elapsed) * 100 / u64::from(total)).min(100) as u8
+        } else {
+            0
+        };
+        DriveActivity {
+            recorder,
+            percent,
+            action: None,
+            erasing: true,
         }
     }
 }
@@ -110,5 +128,10 @@ mod tests {
         a.forget_session(2);
         let left: Vec<String> = a.snapshot().into_iter().map(|d| d.recorder).collect();
         assert_eq!(left, ["r1"]);
+        // An erase: its part of the drive's estimate, 0 while there is none.
+        let e = DriveActivity::erasing("rw".into(), 30, 120);
+        assert_eq!((e.percent, e.erasing, e.action), (25, true, None));
+        assert_eq!(DriveActivity::erasing("rw".into(), 30, 0).percent, 0);
+        assert_eq!(DriveActivity::erasing("rw".into(), 200, 120).percent, 100);
     }
 }

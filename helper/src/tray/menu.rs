@@ -17,6 +17,8 @@ pub struct DriveLine {
     pub percent: u8,
     /// The disc flow's step, when known.
     pub action: Option<WriteAction>,
+    /// It erases a disc.
+    pub erasing: bool,
 }
 
 /// A site waiting for the user's approval.
@@ -82,6 +84,9 @@ pub enum Entry {
 /// What one drive is doing, in a few words.
 pub fn drive_line(d: &DriveLine) -> String {
     let name = &d.name;
+    if d.erasing {
+        return format!("Erasing the disc in {name} ({}%)", d.percent);
+    }
     match d.action {
         Some(WriteAction::ValidatingMedia) => format!("Checking the disc in {name}"),
         Some(
@@ -248,6 +253,7 @@ mod tests {
             name: name.into(),
             percent,
             action,
+            erasing: false,
         }
     }
 
@@ -305,6 +311,12 @@ mod tests {
         // A duplicator: a summary, then a line per drive.
         s.drives
             .push(drive("BD DRIVE", 10, Some(WriteAction::Finalization)));
+        let mut erasing = drive("CD-RW DRIVE", 40, None);
+        erasing.erasing = true;
+        assert_eq!(
+            drive_line(&erasing),
+            "Erasing the disc in CD-RW DRIVE (40%)"
+        );
         let menu = labels(&entries(&s));
         assert!(menu[0].ends_with("Burning on 2 drives"), "{menu:?}");
         assert_eq!(menu[1], "Writing 80% to DVD-RW DRIVE");
