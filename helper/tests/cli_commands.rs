@@ -782,11 +782,11 @@ fn appending_a_file_the_disc_holds_is_refused_before_anything_is_written() {
 }
 
 #[test]
-fn files_added_to_a_dvd_plus_rw_grow_its_file_system_in_place() {
+fn files_added_to_a_rewritable_disc_grow_its_file_system_in_place() {
     if !xorriso() {
         return;
     }
-    for profile in ["dvd+rw", "bd-re"] {
+    for profile in ["dvd+rw", "bd-re", "dvd-rw-ro"] {
         let dir = tempfile::tempdir().unwrap();
         let img = dir.path().join("rw.img");
         let rec = format!(
@@ -844,4 +844,22 @@ fn files_added_to_a_dvd_plus_rw_grow_its_file_system_in_place() {
             );
         }
     }
+}
+
+#[test]
+fn a_restricted_overwrite_dvd_rw_is_erased_by_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("ro.img");
+    random_file(&img, 1 << 20);
+    let rec = format!(
+        "emulated:{},profile=dvd-rw-ro,capacity=64MiB",
+        img.display()
+    );
+    let out = helper(dir.path(), &["erase", "--recorder", &rec]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::metadata(&img).unwrap().len(), 0, "blank again");
 }

@@ -188,7 +188,7 @@ impl EmulatedRecorder {
             Medium::DvdMinusR => "EMULATED DVD-R",
             Medium::CdR => "EMULATED CD-R",
             Medium::CdRw => "EMULATED CD-RW",
-            Medium::DvdMinusRwSequential => "EMULATED DVD-RW",
+            Medium::DvdMinusRwSequential | Medium::DvdMinusRwRestricted => "EMULATED DVD-RW",
             Medium::BdR => "EMULATED BD-R",
             Medium::RemovableDisk => "EMULATED DISK",
             Medium::DvdPlusRw => "EMULATED DVD+RW",
@@ -219,7 +219,7 @@ impl EmulatedRecorder {
         let supported: &[u16] = if medium == Medium::RemovableDisk {
             &[0x02]
         } else {
-            &[0x43, 0x41, 0x1B, 0x1A, 0x14, 0x11, 0x0A, 0x09]
+            &[0x43, 0x41, 0x1B, 0x1A, 0x14, 0x13, 0x11, 0x0A, 0x09]
         };
         let profiles: Vec<(u16, bool)> = supported.iter().map(|&p| (p, p == current)).collect();
         let mut features = vec![Configuration::profile_list(&profiles)];

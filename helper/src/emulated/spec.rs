@@ -29,6 +29,9 @@ pub enum Medium {
     CdRw,
     /// DVD-RW sequential recording (profile 14h): like a DVD-R, and BLANK erases it.
     DvdMinusRwSequential,
+    /// DVD-RW restricted overwrite (profile 13h): formatted for random
+    /// access, written anywhere; BLANK empties it.
+    DvdMinusRwRestricted,
     /// BD-RE (profile 43h): rewritable, random access once formatted.
     BdRe,
 }
@@ -46,12 +49,16 @@ impl Medium {
             Medium::BdRe => 0x43,
             Medium::CdRw => 0x0A,
             Medium::DvdMinusRwSequential => 0x14,
+            Medium::DvdMinusRwRestricted => 0x13,
         }
     }
 
     /// A disc BLANK erases (CD-RW, DVD-RW).
     pub fn blankable(self) -> bool {
-        matches!(self, Medium::CdRw | Medium::DvdMinusRwSequential)
+        matches!(
+            self,
+            Medium::CdRw | Medium::DvdMinusRwSequential | Medium::DvdMinusRwRestricted
+        )
     }
 
     /// READ DISC INFORMATION says the disc is erasable.
@@ -89,7 +96,7 @@ impl Medium {
     pub fn sequential(self) -> bool {
         !matches!(
             self,
-            Medium::RemovableDisk | Medium::DvdPlusRw | Medium::BdRe
+            Medium::RemovableDisk | Medium::DvdPlusRw | Medium::BdRe | Medium::DvdMinusRwRestricted
         )
     }
 
@@ -115,7 +122,8 @@ impl Medium {
             Medium::DvdPlusR
             | Medium::DvdMinusR
             | Medium::DvdPlusRw
-            | Medium::DvdMinusRwSequential => 2_295_104,
+            | Medium::DvdMinusRwSequential
+            | Medium::DvdMinusRwRestricted => 2_295_104,
             // 80 minutes.
             Medium::CdR | Medium::CdRw => 359_847,
             Medium::BdR => 12_219_392,
@@ -131,7 +139,8 @@ impl Medium {
             Medium::DvdPlusR
             | Medium::DvdMinusR
             | Medium::DvdPlusRw
-            | Medium::DvdMinusRwSequential => Some(1_385_000),
+            | Medium::DvdMinusRwSequential
+            | Medium::DvdMinusRwRestricted => Some(1_385_000),
             // 75 sectors of 2048 bytes a second.
             Medium::CdR | Medium::CdRw => Some(153_600),
             Medium::BdR | Medium::BdRe => Some(4_500_000),
@@ -165,7 +174,7 @@ impl Medium {
             Medium::BdR => &[2, 4, 6, 8, 12, 16],
             Medium::DvdPlusRw => &[4, 8],
             Medium::CdRw => &[4, 10, 16, 24],
-            Medium::DvdMinusRwSequential => &[2, 4, 6],
+            Medium::DvdMinusRwSequential | Medium::DvdMinusRwRestricted => &[2, 4, 6],
             Medium::BdRe => &[1, 2],
             Medium::RemovableDisk => &[],
         }
@@ -179,7 +188,8 @@ impl Medium {
             | Medium::CdR
             | Medium::DvdPlusRw
             | Medium::CdRw
-            | Medium::DvdMinusRwSequential => 2 << 20,
+            | Medium::DvdMinusRwSequential
+            | Medium::DvdMinusRwRestricted => 2 << 20,
             Medium::BdR | Medium::BdRe => 4 << 20,
             Medium::RemovableDisk => 1 << 20,
         }
@@ -194,6 +204,7 @@ impl Medium {
             "dvd+rw" => Ok(Medium::DvdPlusRw),
             "cd-rw" => Ok(Medium::CdRw),
             "dvd-rw" => Ok(Medium::DvdMinusRwSequential),
+            "dvd-rw-ro" | "dvd-rw-restricted" => Ok(Medium::DvdMinusRwRestricted),
             "bd-re" | "bdre" => Ok(Medium::BdRe),
             "disk" | "removable" | "usb" => Ok(Medium::RemovableDisk),
             _ => Err(format!(
