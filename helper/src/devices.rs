@@ -303,6 +303,7 @@ impl Recorder {
             block_size: capacity.map(|c| c.block_len),
             capacity_sectors: capacity.map(|c| u64::from(c.last_lba) + 1),
             disc_status: disc.map(|d| d.status),
+            sessions: disc.as_ref().and_then(closed_sessions),
             next_writable: track.and_then(|t| t.next_writable),
             free_sectors: track
                 .map(|t| t.free_blocks)
@@ -346,6 +347,9 @@ pub struct RecorderInfo {
     pub capacity_sectors: Option<u64>,
     /// Blank, appendable, complete or random (READ DISC INFORMATION).
     pub disc_status: Option<DiscStatus>,
+    /// The sessions closed on a sequential disc (READ DISC INFORMATION
+    /// counts an appendable disc's open session too).
+    pub sessions: Option<u16>,
     /// Next writable address (READ TRACK INFORMATION).
     pub next_writable: Option<u32>,
     /// Free sectors on the medium (READ TRACK INFORMATION).
@@ -356,6 +360,17 @@ pub struct RecorderInfo {
     pub write_speeds: Vec<u32>,
     /// The drive can simulate (Test Write) on the loaded medium.
     pub can_simulate: bool,
+}
+
+/// The closed sessions READ DISC INFORMATION reports; `None` for a disc
+/// written at random.
+fn closed_sessions(d: &crate::scsi::DiscInformation) -> Option<u16> {
+    match d.status {
+        DiscStatus::Blank => Some(0),
+        DiscStatus::Appendable => Some(d.sessions.saturating_sub(1)),
+        DiscStatus::Complete => Some(d.sessions),
+        DiscStatus::Random => None,
+    }
 }
 
 impl RecorderInfo {

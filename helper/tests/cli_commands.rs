@@ -689,6 +689,15 @@ fn files_added_to_an_appendable_disc_make_sessions_that_hold_the_old_and_the_new
             starts.push(summary["startLba"].as_u64().unwrap());
             let work = dir.path().join(format!("x{round}"));
             assert_session_holds(&img, starts[round], &on_disc, &work);
+            // `recorders` counts the sessions and says whether more may follow.
+            let listed = helper(dir.path(), &["recorders", "--recorder", &rec]);
+            let listed = String::from_utf8_lossy(&listed.stdout);
+            let want = if round < 2 {
+                format!("sessions   {}, open", round + 1)
+            } else {
+                "sessions   3\n".to_owned()
+            };
+            assert!(listed.contains(&want), "{profile} round {round}: {listed}");
         }
         // Each session starts after the previous one and its gap.
         assert!(

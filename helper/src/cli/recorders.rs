@@ -8,6 +8,7 @@ use super::CliError;
 use crate::devices::in_use::SystemView;
 use crate::devices::removable::{removable_disks, size_label};
 use crate::devices::{Recorder, default_recorder_id, discovered_ids};
+use crate::scsi::DiscStatus;
 use webburn_shared::profile_label;
 
 pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), CliError> {
@@ -61,6 +62,13 @@ pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), C
             println!("  supports   {}", supported.join(", "));
             if let Some(status) = r.disc_status {
                 println!("  status     {status:?}");
+            }
+            match (r.sessions, r.disc_status) {
+                (Some(n), Some(DiscStatus::Appendable)) if n > 0 => println!(
+                    "  sessions   {n}, open: add files with burn --files ... --disc --append"
+                ),
+                (Some(n), _) if n > 0 => println!("  sessions   {n}"),
+                _ => {}
             }
             if let (Some(free), Some(block)) = (r.free_sectors, r.block_size) {
                 println!("  free       {free} sectors of {block} bytes");
