@@ -75,6 +75,7 @@ fn identifies_itself_per_profile() {
             (0x1B, false),
             (0x1A, false),
             (0x14, false),
+            (0x13, false),
             (0x11, false),
             (0x0A, false),
             (0x09, false)
