@@ -218,7 +218,7 @@ impl EmulatedRecorder {
             Err(std::fs::TryLockError::Error(e)) => return Err(io_err(e)),
         }
         let len = file.metadata().map_err(io_err)?.len();
-        let recorded = len.div_ceil(u64::from(spec::BLOCK_SIZE));
+        let recorded = len.div_ceil(u64::from(spec.block_size));
         let recorded = u32::try_from(recorded)
             .unwrap_or(u32::MAX)
             .min(spec.capacity);

@@ -1,7 +1,7 @@
 //! The emulated drive's command interpreter: decodes each CDB with the same
 //! typed codec the engine encodes with and answers like an MMC drive.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 use super::spec::{BLOCK_SIZE, Medium, UnderrunMode};
@@ -592,7 +592,7 @@ impl EmulatedRecorder {
         if self.spec.medium.formattable() && !self.formatted {
             return self.fail(NOT_FORMATTED, data);
         }
-        if bytes.len() as u64 != u64::from(blocks) * u64::from(BLOCK_SIZE) {
+        if bytes.len() as u64 != u64::from(blocks) * u64::from(self.spec.block_size) {
             return self.fail(INVALID_FIELD, data);
         }
         let capacity = i64::from(self.spec.capacity);
@@ -644,19 +644,17 @@ impl EmulatedRecorder {
             self.test_next = lba as u32 + blocks;
             return Ok(Completion::good());
         }
-        self.file.seek(SeekFrom::Start(
-            u64::from(lba as u32) * u64::from(BLOCK_SIZE),
-        ))?;
+        let offset = self.spec.offset(lba as u32);
         match faults
             .corrupt_at
             .filter(|&at| covers(lba64, blocks, Some(at)))
         {
             Some(at) => {
                 let mut bad = bytes.to_vec();
-                bad[(at - lba64) as usize * BLOCK_SIZE as usize] ^= 0xFF;
-                self.file.write_all(&bad)?;
+                bad[(at - lba64) as usize * self.spec.block_size as usize] ^= 0xFF;
+                self.store(offset, &bad)?;
             }
-            None => self.file.write_all(bytes)?,
+            None => self.store(offset, bytes)?,
         }
         if self.spec.medium.sequential() {
             self.recorded = lba as u32 + blocks;
@@ -664,8 +662,23 @@ impl EmulatedRecorder {
         Ok(Completion::good())
     }
 
+    /// Records `bytes` at `offset` of the image. Zeros past the end of the
+    /// file only lengthen it: the image stays sparse, so a medium at its
+    /// real size filled from a sparse source costs no disk space.
+    fn store(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        const ZEROS: [u8; 4096] = [0; 4096];
+        let end = offset + bytes.len() as u64;
+        // Slice equality is memcmp: fast also in debug builds.
+        let zeros = || bytes.chunks(ZEROS.len()).all(|c| c == &ZEROS[..c.len()]);
+        if offset >= self.file.metadata()?.len() && zeros() {
+            return self.file.set_len(end);
+        }
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.write_all(bytes)
+    }
+
     fn read(&mut self, lba: i32, blocks: u16, buf: &mut [u8]) -> Answer {
-        let want = usize::from(blocks) * BLOCK_SIZE as usize;
+        let want = usize::from(blocks) * self.spec.block_size as usize;
         if self.spec.medium.formattable() && !self.formatted {
             return self.fail(NOT_FORMATTED, &DataDirection::FromDevice(buf));
         }
@@ -682,9 +695,8 @@ impl EmulatedRecorder {
             };
             return self.fail(sense, &DataDirection::FromDevice(buf));
         }
-        self.file.seek(SeekFrom::Start(
-            u64::from(lba as u32) * u64::from(BLOCK_SIZE),
-        ))?;
+        self.file
+            .seek(SeekFrom::Start(self.spec.offset(lba as u32)))?;
         // Past the end of the file a random-access medium reads as zeros.
         let out = &mut buf[..want];
         let mut filled = 0;
@@ -723,7 +735,7 @@ impl EmulatedRecorder {
                 };
                 Capacity {
                     last_lba: last,
-                    block_len: BLOCK_SIZE,
+                    block_len: self.spec.block_size,
                 }
                 .encode()
                 .to_vec()

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use crate::units::{parse_duration, parse_rate, parse_size};
 
-/// Sector size of every emulated medium.
+/// Sector size of every emulated disc, and of a disk unless `block=` says.
 pub const BLOCK_SIZE: u32 = 2048;
+
+/// Block sizes an emulated disk may have (SBC: 512-byte logical blocks are
+/// what USB sticks and SD cards report; 4096 for Advanced Format disks).
+pub const DISK_BLOCK_SIZES: [u32; 3] = [512, 2048, 4096];
 
 /// The medium in the emulated drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +259,8 @@ pub struct EmulatedSpec {
     pub medium: Medium,
     /// Capacity in sectors.
     pub capacity: u32,
+    /// Bytes per sector: 2048 for discs, 512, 2048 or 4096 for a disk.
+    pub block_size: u32,
     /// Write speed in bytes per second; `None` = unlimited.
     pub speed: Option<u64>,
     /// Drive buffer size in bytes.
@@ -284,6 +290,7 @@ impl EmulatedSpec {
             path: path.into(),
             medium,
             capacity: medium.default_capacity(),
+            block_size: BLOCK_SIZE,
             speed: None,
             drive_buffer: medium.default_drive_buffer(),
             underrun: UnderrunMode::Protect,
@@ -318,6 +325,10 @@ impl EmulatedSpec {
             .find(|(k, _)| *k == "profile")
             .map_or(Ok(Medium::BdR), |(_, v)| Medium::parse(v))?;
         let mut spec = EmulatedSpec::new(path, medium);
+        // The block size first too: a capacity is counted in blocks.
+        if let Some((_, v)) = options.iter().rev().find(|(k, _)| *k == "block") {
+            spec.set_block_size(v)?;
+        }
         for (key, value) in options {
             spec.apply(key, value)?;
         }
@@ -326,9 +337,9 @@ impl EmulatedSpec {
 
     fn apply(&mut self, key: &str, v: &str) -> Result<(), String> {
         match key {
-            "profile" => {}
+            "profile" | "block" => {}
             "capacity" => {
-                let sectors = parse_size(v)? / u64::from(BLOCK_SIZE);
+                let sectors = parse_size(v)? / u64::from(self.block_size);
                 self.capacity = u32::try_from(sectors)
                     .ok()
                     .filter(|&s| s > 0 && s < i32::MAX as u32)
@@ -347,7 +358,7 @@ impl EmulatedSpec {
             }
             "max-transfer" => {
                 let bytes = parse_size(v)?;
-                if !(u64::from(BLOCK_SIZE)..=(16 << 20)).contains(&bytes) {
+                if !(u64::from(self.block_size.max(BLOCK_SIZE))..=(16 << 20)).contains(&bytes) {
                     return Err(format!("max-transfer '{v}' must be 2KiB..16MiB"));
                 }
                 self.max_transfer = bytes as usize;
@@ -389,6 +400,34 @@ impl EmulatedSpec {
             _ => return Err(format!("unknown emulated recorder option '{key}'")),
         }
         Ok(())
+    }
+
+    /// `block=N`: a disk's logical block size; discs have 2048-byte sectors.
+    fn set_block_size(&mut self, v: &str) -> Result<(), String> {
+        let bytes: u32 = v
+            .parse()
+            .map_err(|_| format!("block '{v}' is not a number of bytes"))?;
+        if self.medium != Medium::RemovableDisk && bytes != BLOCK_SIZE {
+            return Err(format!("block={bytes}: a disc has 2048-byte sectors"));
+        }
+        if !DISK_BLOCK_SIZES.contains(&bytes) {
+            return Err(format!("block must be 512, 2048 or 4096, not {bytes}"));
+        }
+        // The default capacity stays the same number of bytes.
+        let bytes_now = u64::from(self.capacity) * u64::from(self.block_size);
+        self.capacity = u32::try_from(bytes_now / u64::from(bytes)).unwrap_or(u32::MAX);
+        self.block_size = bytes;
+        Ok(())
+    }
+
+    /// The image file's byte offset of sector `lba`.
+    pub fn offset(&self, lba: u32) -> u64 {
+        u64::from(lba) * u64::from(self.block_size)
+    }
+
+    /// The capacity in bytes.
+    pub fn capacity_bytes(&self) -> u64 {
+        self.offset(self.capacity)
     }
 
     fn parse_speed(&self, v: &str) -> Result<Option<u64>, String> {
@@ -463,6 +502,23 @@ mod tests {
     }
 
     #[test]
+    fn a_card_has_512_byte_blocks_at_its_real_size() {
+        // A "32 GB" SD card: 62,333,952 blocks of 512 bytes.
+        let s = EmulatedSpec::parse("emulated:c.img,capacity=31914983424,block=512,profile=disk")
+            .unwrap();
+        assert_eq!((s.block_size, s.capacity), (512, 62_333_952));
+        assert_eq!(s.capacity_bytes(), 31_914_983_424);
+        assert_eq!(s.offset(62_333_951), 31_914_982_912);
+        // The default 4 GiB disk keeps its bytes in smaller blocks.
+        let d = EmulatedSpec::parse("emulated:d.img,profile=disk,block=512").unwrap();
+        assert_eq!(d.capacity_bytes(), 4 << 30);
+        // A 256 GB card: 500 million LBAs, within READ(10)'s 32 bits.
+        let big =
+            EmulatedSpec::parse("emulated:e.img,profile=disk,block=512,capacity=256GB").unwrap();
+        assert_eq!(big.capacity, 500_000_000);
+    }
+
+    #[test]
     fn bad_specs_say_why() {
         for (spec, needle) in [
             ("/dev/sr0", "not an emulated"),
@@ -475,6 +531,9 @@ mod tests {
             ("emulated:a,stall=5", "LBA:DURATION"),
             ("emulated:a,capacity=0", "out of range"),
             ("emulated:a,max-transfer=1", "2KiB"),
+            ("emulated:a,block=512", "2048-byte sectors"),
+            ("emulated:a,profile=disk,block=1000", "512, 2048 or 4096"),
+            ("emulated:a,profile=disk,block=big", "not a number"),
         ] {
             let err = EmulatedSpec::parse(spec).unwrap_err();
             assert!(err.contains(needle), "{spec}: {err}");
