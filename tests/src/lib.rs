@@ -6,6 +6,7 @@ pub mod browser;
 pub mod child;
 pub mod desktop;
 pub mod https;
+pub mod media;
 pub mod packed;
 pub mod readers;
 pub mod reliability;

@@ -149,6 +149,19 @@ impl Read for Islands {
     }
 }
 
+/// A scratch folder for media images, removed when dropped: in memory
+/// (`/dev/shm`) where there is one, since reading the holes of a sparse
+/// file there costs no zero-filled pages, else the system's temp folder.
+pub fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let made = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    };
+    made.unwrap_or_else(|e| panic!("a scratch folder: {e}"))
+}
+
 /// `len` bytes of the image at byte `offset` (zeros past its end, as the
 /// emulated drive reads them).
 pub fn image_at(path: &Path, offset: u64, len: usize) -> Vec<u8> {

@@ -42,6 +42,15 @@ pub fn available() -> Option<()> {
     None
 }
 
+/// xorriso's address of an image file: `stdio:` says it is a file, also
+/// below `/dev` (the scratch folders in `/dev/shm`), which xorriso would
+/// otherwise take for a drive and refuse.
+pub fn xorriso_drive(image: &Path) -> std::ffi::OsString {
+    let mut drive = std::ffi::OsString::from("stdio:");
+    drive.push(image);
+    drive
+}
+
 /// Runs a command; panics with its output if it fails. Returns stdout.
 pub fn run(cmd: &mut Command) -> String {
     let out = cmd
@@ -131,7 +140,7 @@ impl Reader {
                 &sbsector.to_string(),
                 "-indev",
             ])
-            .arg(image)
+            .arg(xorriso_drive(image))
             .args(["-extract", "/"])
             .arg(dir));
         tree_of(dir)
@@ -143,7 +152,7 @@ impl Reader {
         match self {
             Reader::Xorriso => run(Command::new("xorriso")
                 .args(["-osirrox", "on", "-indev"])
-                .arg(image)
+                .arg(xorriso_drive(image))
                 .args(["-extract", "/"])
                 .arg(dir)),
             Reader::SevenZipJoliet | Reader::SevenZipUdf => {
@@ -179,4 +188,36 @@ pub fn data_offset<S>(image: &webburn_fsimage::ResultImage<'_, S>, name: &str) -
         }
     }
     offset
+}
+
+/// xorriso compares each of `files` (paths below `source`, `/`-separated)
+/// with the same path in the tree of the session whose volume descriptors
+/// start at `sbsector + 16`: existence, size and content, reading every
+/// byte (modes and times are the disc's own). Panics naming a difference.
+pub fn xorriso_compare(image: &Path, sbsector: u64, source: &Path, files: &[&str]) {
+    let mut cmd = Command::new("xorriso");
+    cmd.args(["-load", "sbsector", &sbsector.to_string(), "-indev"])
+        .arg(xorriso_drive(image));
+    for f in files {
+        cmd.arg("-compare").arg(source.join(f)).arg(format!("/{f}"));
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("xorriso: {e} (cargo xtask test installs it)"));
+    let said = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    let bad: Vec<&str> = said
+        .lines()
+        .filter(|l| {
+            ["content", "st_size", "cannot"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .collect();
+    assert!(
+        out.status.success() && bad.is_empty(),
+        "{} at {sbsector} against {}: {bad:?}\n{}",
+        image.display(),
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -48,13 +48,12 @@ impl Checksum {
             self.h = mix(self.h, u64::from_le_bytes(self.carry));
             self.carried = 0;
         }
-        let mut words = data.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            self.h = mix(self.h, u64::from_le_bytes(b));
+        // Whole words as arrays: no per-word slice checks, which made
+        // debug builds (the tests') hash at a fifth of their speed.
+        let (words, rest) = data.as_chunks::<8>();
+        for w in words {
+            self.h = mix(self.h, u64::from_le_bytes(*w));
         }
-        let rest = words.remainder();
         self.carry[..rest.len()].copy_from_slice(rest);
         self.carried = rest.len();
     }

@@ -68,7 +68,15 @@ pub struct Digester {
 impl Digester {
     /// A digester for `sectors` sectors of `bytes_per_sector`.
     pub fn new(sectors: u64, bytes_per_sector: u64) -> Self {
-        let block_sectors = block_sectors_for(sectors);
+        Self::with_blocks(block_sectors_for(sectors), bytes_per_sector)
+    }
+
+    /// A digester whose blocks are `block_sectors` sectors long: a read-back
+    /// digests in the blocks the write was digested in, whatever part of
+    /// the section it covers (an open-ended write's section is the whole
+    /// medium, its data much less).
+    pub fn with_blocks(block_sectors: u64, bytes_per_sector: u64) -> Self {
+        let block_sectors = block_sectors.max(1);
         Digester {
             whole: Sha256::new(),
             block: Checksum::default(),
@@ -76,7 +84,7 @@ impl Digester {
             block_bytes: block_sectors * bytes_per_sector.max(1),
             block_sectors,
             bytes_per_sector,
-            blocks: Vec::with_capacity(sectors.div_ceil(block_sectors).min(MAX_BLOCKS) as usize),
+            blocks: Vec::new(),
         }
     }
 

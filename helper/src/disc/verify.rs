@@ -96,7 +96,7 @@ pub fn read_back(
     let mut compared = 0u64;
     for (from, to) in ranges {
         let first_block = from / expected.block_sectors;
-        let mut digester = Digester::new(what.sectors, bps);
+        let mut digester = Digester::with_blocks(expected.block_sectors, bps);
         let mut checked = 0usize;
         let mut at = from;
         while at < to {
