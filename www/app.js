@@ -8,8 +8,8 @@ import init, {
   DiscFormat2Data, DiscFormat2Erase, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, profileName,
 } from './pkg/webburn_web.js';
 import {
-  $, ACTIONS, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage, percentText,
-  progressOf, rateText, showState,
+  $, ACTIONS, ACTION_WRITING, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage,
+  percentText, progressOf, rateText, showState,
 } from './common.js';
 
 /** @typedef {import('./pkg/webburn_web.js').DiscRecorder2} DiscRecorder2 */
@@ -70,6 +70,8 @@ const state = {
   asked: new Map(),
   /** A drive request is being watched. */
   waitingApproval: false,
+  /** The running write is an image whose size only its end tells (gzip, bzip2): its section is the whole medium. */
+  openEnded: false,
   /** The recorder whose disc was found holding files, and how many. @type {{ id: string, files: number } | null} */
   onDisc: null,
 };
@@ -768,8 +770,15 @@ function onUpdate(e) {
     action.dataset.action = String(p.action);
   }
   // While verifying, the bar and the figures follow the read-back.
-  $('progress', HTMLProgressElement).value = p.fraction;
-  $('percent').textContent = percentText(p, 1);
+  const bar = $('progress', HTMLProgressElement);
+  if (state.openEnded && p.action === ACTION_WRITING) {
+    // Its end is unknown until the image ends: no fraction of the medium is one of the image.
+    bar.removeAttribute('value');
+    $('percent').textContent = `${((e.lastWrittenLba - e.startLba + 1) * bps / MB).toFixed(0)} MB written`;
+  } else {
+    bar.value = p.fraction;
+    $('percent').textContent = percentText(p, 1);
+  }
   $('rate').textContent = rateText(p.rate);
   $('eta').textContent = p.secondsLeft === null ? 'ETA –' : `ETA ${p.secondsLeft} s`;
   const fill = e.totalSystemBuffer > 0 ? e.usedSystemBuffer / e.totalSystemBuffer : 0;
@@ -897,7 +906,12 @@ async function burnDisc(file, recorder, started) {
   const image = await DiskImage.open(file);
   if (image.format !== 'raw') {
     log(`writing ${file.name}, a ${image.format} image (${imageSizeText(image)}), to ${recorder.productId}, decompressed on the way`);
-    await writeDisc(recorder, image, `${image.format} image ${file.name}`, started);
+    state.openEnded = image.size === undefined;
+    try {
+      await writeDisc(recorder, image, `${image.format} image ${file.name}`, started);
+    } finally {
+      state.openEnded = false;
+    }
     return;
   }
   log(`burning ${file.name} (${file.size} bytes) to ${recorder.productId}` +

@@ -156,6 +156,8 @@ export const ACTIONS = ['Checking the disc', 'Formatting', 'Preparing the drive'
   'Writing', 'Closing the disc', 'Done', 'Verifying'];
 /** IMAPI_FORMAT2_DATA_WRITE_ACTION_COMPLETED: nothing is left to wait for. */
 export const ACTION_DONE = 6;
+/** IMAPI_FORMAT2_DATA_WRITE_ACTION_WRITING_DATA. */
+export const ACTION_WRITING = 4;
 /** IMAPI_FORMAT2_DATA_WRITE_ACTION_VERIFYING: the figures follow the read-back. */
 export const ACTION_VERIFYING = 7;
 

@@ -35,6 +35,9 @@ struct Clock {
     started: Instant,
     /// Bytes the burn writes and, when verifying, reads back.
     section_bytes: u64,
+    /// `section_bytes` is what will be written: not before an open-ended
+    /// write's data has ended (its section is only the room it may take).
+    length_known: bool,
     bytes_per_sector: u64,
     verify: bool,
 }
@@ -45,7 +48,7 @@ impl Clock {
         let elapsed = self.started.elapsed().as_secs_f64();
         let remaining = if action == WriteAction::Completed {
             0
-        } else if rate > 0.0 {
+        } else if rate > 0.0 && self.length_known {
             (left as f64 / rate).ceil() as i32
         } else {
             -1
@@ -139,6 +142,7 @@ pub fn burn<R: Read + Send>(
     })?;
     let verify = options.verification != VerificationLevel::None && !options.simulate;
     let mut flow = Flow::new(on_update, section, verify, cancel);
+    flow.clock.length_known = !options.open_end;
 
     let (checked, speed) = flow.prepare(&recorder, section, options)?;
     let (written, digest) = flow.write(engine, source, section, options.open_end);
@@ -231,6 +235,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
             clock: Clock {
                 started: Instant::now(),
                 section_bytes: section.bytes(),
+                length_known: true,
                 bytes_per_sector: u64::from(section.bytes_per_sector()),
                 verify,
             },
@@ -325,6 +330,7 @@ impl<'a, F: FnMut(&WriteEngineEventArgs, &DataEventArgs)> Flow<'a, F> {
                 .saturating_add(1);
             self.last.sector_count = sectors;
             self.clock.section_bytes = sectors.max(0) as u64 * bps;
+            self.clock.length_known = true;
             if sectors <= 0 {
                 written = Err(EngineError::new(
                     HResult::E_INVALIDARG,
