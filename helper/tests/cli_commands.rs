@@ -374,20 +374,26 @@ fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("data.bin");
     random_file(&file, 64 << 10);
+    let big = dir.path().join("big.bin");
+    random_file(&big, 600 << 10);
     let img = dir.path().join("dvd.img");
     let rec = format!("emulated:{},profile=dvd+r,capacity=512KiB", img.display());
     let file = file.to_string_lossy().into_owned();
+    let big = big.to_string_lossy().into_owned();
     for (args, name) in [
         (&["--lba", "-1"][..], "E_INVALIDARG"),
         (&["--lba", "-2147483648"][..], "E_INVALIDARG"),
-        (
-            &["--lba", "250"][..],
-            "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA",
-        ),
+        // Not the next writable address of the blank DVD+R.
+        (&["--lba", "250"][..], "E_INVALIDARG"),
+        (&[big.as_str()][..], "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA"),
         (&["--bytes-per-sector", "4096"][..], "E_INVALIDARG"),
         (&["--bytes-per-sector", "1"][..], "E_INVALIDARG"),
     ] {
-        let mut all = vec!["burn", "--quiet", "--json", "--recorder", &rec, &file];
+        let mut all = vec!["burn", "--quiet", "--json", "--recorder", &rec];
+        // The 600 KiB file instead of the 64 KiB one.
+        if args.first() != Some(&big.as_str()) {
+            all.push(&file);
+        }
         all.extend_from_slice(args);
         let out = helper(dir.path(), &all);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -38,7 +38,7 @@ impl Helper {
     /// Starts a helper offering one emulated recorder per entry of `options`
     /// (e.g. `",profile=disk"`), after `tweak` adjusts the config.
     pub async fn start(options: &[&str], tweak: impl FnOnce(&mut ServerConfig)) -> Helper {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let dir = crate::media::scratch_dir();
         let mut config = ServerConfig::defaults(dir.path());
         config.port = 0;
         let images: Vec<PathBuf> = (0..options.len())
@@ -300,7 +300,9 @@ impl Client {
     /// One write to `recorders[0]` duplicated to the others (frames of
     /// 256 KiB within the credit) until every target's `writeResult`.
     /// `watch` sees each update (target, args, bytes sent so far) and may
-    /// return a message to send, e.g. a cancel of one target.
+    /// return a message to send, e.g. a cancel of one target. An
+    /// open-ended write (`extra.disc.openEnd`, its section in `extra`) ends
+    /// its data with `endOfData`.
     pub async fn duplicate(
         &mut self,
         write_id: u32,
@@ -313,17 +315,26 @@ impl Client {
         if let (Some(f), Value::Object(e)) = (fields.as_object_mut(), extra) {
             f.extend(e);
         }
+        let open_end = fields["disc"]["openEnd"] == Value::Bool(true);
         self.start_write(write_id, &recorders[0], 0, data.len(), fields)
             .await;
         let mut results: Vec<Option<ServerMessage>> = recorders.iter().map(|_| None).collect();
         let (mut sent, mut granted, mut started) = (0u64, 0u64, false);
+        let mut ended = false;
         let mut updates = Vec::new();
         while results.iter().any(Option::is_none) {
-            while sent < granted {
-                let n = (256 * 1024).min((granted - sent) as usize);
+            while sent < granted && (sent as usize) < data.len() {
+                let n = (256 * 1024)
+                    .min((granted - sent) as usize)
+                    .min(data.len() - sent as usize);
                 self.send_frame(write_id, sent, &data[sent as usize..sent as usize + n])
                     .await;
                 sent += n as u64;
+            }
+            if open_end && !ended && sent as usize == data.len() {
+                ended = true;
+                self.send(json!({"type": "endOfData", "writeId": write_id}))
+                    .await;
             }
             match self.recv().await {
                 ServerMessage::WriteStarted { credit, .. } => (started, granted) = (true, credit),
@@ -344,7 +355,7 @@ impl Client {
             }
         }
         assert!(
-            granted <= data.len() as u64,
+            open_end || granted <= data.len() as u64,
             "credit past the end: {granted}"
         );
         Duplicated {
@@ -551,6 +562,22 @@ impl Client {
         let room_bytes = room * self.bytes_per_sector;
         let extra = json!({ "numberOfBlocks": room, "totalBytes": room_bytes, "disc": disc });
         self.burn_inner(write_id, recorder, lba, data, 256 * 1024, extra, |_| false)
+            .await
+    }
+
+    /// WriteSection through the protocol with `extra` fields in
+    /// `startWrite` (e.g. `disc`, or `numberOfBlocks` and `totalBytes` of
+    /// an open-ended section), data frames of at most `chunk` bytes.
+    pub async fn burn_in_frames(
+        &mut self,
+        write_id: u32,
+        recorder: &str,
+        lba: i32,
+        data: &[u8],
+        chunk: usize,
+        extra: Value,
+    ) -> Burned {
+        self.burn_inner(write_id, recorder, lba, data, chunk, extra, |_| false)
             .await
     }
 

@@ -46,7 +46,8 @@ async fn sections_outside_a_dvd_plus_r_are_refused_before_any_credit() {
         (-2_147_483_648, 1, 2048, HResult::E_INVALIDARG),
         (0, 2_147_483_647, 2048, too_large),
         (0, 257, 2048, too_large),
-        (255, 2, 2048, too_large),
+        // Not the blank disc's next writable address (0).
+        (255, 2, 2048, HResult::E_INVALIDARG),
         (300, 1, 2048, HResult::E_INVALIDARG),
         (0, 1, 1, HResult::E_INVALIDARG),
         (0, 1, 4096, HResult::E_INVALIDARG),

@@ -56,25 +56,23 @@ fn every_profile_and_both_write_commands_store_the_bytes_exactly() {
 #[test]
 fn a_second_section_appends_at_the_next_writable_address() {
     let dir = tempfile::tempdir().unwrap();
-    let (rec, path, _) = emulated(dir.path(), "bd.img", ",profile=bd-r");
+    let (rec, path, log) = emulated(dir.path(), "bd.img", ",profile=bd-r");
     let e = engine(&rec, small_config());
     let a = pattern(64 * 2048, 1);
     let b = pattern(10 * 2048, 2);
     write(&e, Cursor::new(&a), None, 0, 64).0.unwrap();
     write(&e, Cursor::new(&b), None, 64, 10).0.unwrap();
     assert_eq!(image(&path), [a, b].concat());
-    // Out of order on sequential media: the drive refuses (5/21/02).
+    // Out of order on sequential media: refused before any WRITE (a
+    // drive would refuse it with 5/21/02).
+    let writes = log.writes().len();
     let err = write(&e, Cursor::new(pattern(2048, 3)), None, 10, 1)
         .0
         .unwrap_err();
-    assert_eq!(
-        err.hresult,
-        HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE
-    );
-    assert_eq!(
-        err.sense.map(|s| (s.key, s.asc, s.ascq)),
-        Some((5, 0x21, 0x02))
-    );
+    assert_eq!(err.hresult, HResult::E_INVALIDARG);
+    assert_eq!(err.code, Some(webburn_shared::ErrorCode::NotNextWritableAddress));
+    assert!(err.detail.contains("next writable address 74"), "{}", err.detail);
+    assert_eq!(log.writes().len(), writes, "nothing reached the drive");
 }
 
 #[test]

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use webburn_shared::ErrorCode;
 use webburn_shared::{HResult, Section};
 
 use super::busy::{DriveProgress, WaitError, wait_while_busy};
@@ -145,23 +144,13 @@ pub fn format(
     }
 }
 
-/// Checks that `section` can be burned on the loaded medium: on top of
-/// the engine's room check (no medium, read-only or closed disc, lowest
-/// address, last writable sector, sector size), a sequential medium is
-/// written at its next writable address.
+/// Checks that `section` can be burned on the loaded medium, as the
+/// engine does before its first WRITE (no medium, read-only or closed
+/// disc, next writable address, room, sector size), and says what the
+/// rest of the flow needs to know of the medium.
 pub fn check(t: &mut dyn ScsiTransport, section: Section) -> Result<MediumCheck, EngineError> {
     let medium = crate::engine::medium::probe(t)?;
-    if let Some(nwa) = medium.next_writable.filter(|_| medium.sequential)
-        && i64::from(section.start()) != i64::from(nwa)
-    {
-        let detail = format!(
-            "startingBlockAddress {} is not the next writable address {nwa}",
-            section.start()
-        );
-        let code = ErrorCode::NotNextWritableAddress;
-        return Err(EngineError::new(code.hresult(), detail).with_code(code));
-    }
-    medium.room.admit(section)?;
+    medium.admit(section)?;
     Ok(MediumCheck {
         profile: medium.profile,
         sequential: medium.sequential,

@@ -3,8 +3,8 @@
 //! and the room a section is held against (lowest address, last writable
 //! sector, sector sizes).
 
-use webburn_shared::HResult;
 use webburn_shared::section::{CD_FIRST_LBA, MediumRoom, SectorSizes};
+use webburn_shared::{ErrorCode, HResult, Section};
 
 use super::error::EngineError;
 use crate::scsi::formatting::MediumFormat;
@@ -35,6 +35,28 @@ pub struct Medium {
     pub can_test_write: bool,
     /// Where a section may go.
     pub room: MediumRoom,
+}
+
+impl Medium {
+    /// Holds `section` against the medium before any WRITE: a sequential
+    /// medium is written only at its next writable address (MMC-6 4.5: a
+    /// WRITE elsewhere is refused with 5/21/02), and every medium only
+    /// within its room and in sector sizes it takes.
+    pub fn admit(&self, section: Section) -> Result<(), EngineError> {
+        if let Some(nwa) = self.next_writable.filter(|_| self.sequential)
+            && i64::from(section.start()) != i64::from(nwa)
+        {
+            let code = ErrorCode::NotNextWritableAddress;
+            let detail = format!(
+                "startingBlockAddress {} is not the {}'s next writable address {nwa}",
+                section.start(),
+                self.room.name
+            );
+            return Err(EngineError::new(code.hresult(), detail).with_code(code));
+        }
+        self.room.admit(section)?;
+        Ok(())
+    }
 }
 
 /// An error for a SCSI command `what` that failed, with its sense data.

@@ -272,7 +272,7 @@ pub(super) fn not_in_use(
 /// Asks the drive what is loaded and holds `section` against it.
 pub(super) fn admit(t: &mut dyn ScsiTransport, section: Section) -> Result<Medium, EngineError> {
     let medium = medium::probe(t)?;
-    medium.room.admit(section)?;
+    medium.admit(section)?;
     Ok(medium)
 }
 
