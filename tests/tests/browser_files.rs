@@ -534,3 +534,42 @@ async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
         "bytes of or after b.bin reached the disc"
     );
 }
+
+/// A file over 4 GiB chosen in the page (a video, a backup) is laid out
+/// in the page as ISO 9660 level 3 (several extents) and UDF and streamed
+/// from the page to an emulated BD-R at its real size; the disc's sectors
+/// past LBA 2^21 hold byte offsets past 4 GiB. xorriso compares every file
+/// of the disc with the source folder, content included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_over_4_gib_is_streamed_from_the_page_and_reads_back() {
+    use webburn_tests::media::{Islands, real};
+    let Some((helper, browser)) = page_and_readers(real::BD_R).await else {
+        return;
+    };
+    let source = helper.dir.path().join("Backup");
+    std::fs::create_dir_all(&source).unwrap();
+    // 4.5 GiB: 1 MiB of data at every 256 MiB and at the end, holes between.
+    let big = Islands::new((9 << 30) / 2, 1 << 20, 256 << 20, 44);
+    big.write_sparse(&source.join("disk.vhd"));
+    std::fs::write(source.join("after.txt"), pattern(5000, 45)).unwrap();
+    browser.open_page(&helper.server.url(), LONG).await;
+    choose_files_mode(&browser).await;
+    let paths = ["disk.vhd", "after.txt"].map(|n| source.join(n).to_string_lossy().into_owned());
+    browser.type_into("add-files", &paths.join("\n")).await;
+    browser
+        .wait_for("the chosen files", LONG, || async {
+            browser.text("chosen-total").await.starts_with("2 files")
+        })
+        .await;
+    browser.click_burn().await;
+    let result = browser.result(Duration::from_secs(900)).await;
+    let text = browser.text("result").await;
+    assert_eq!(result, "S_OK", "{text}");
+    assert!(text.contains("verified"), "{text}");
+    let disc = &helper.images[0];
+    assert!(
+        webburn_tests::media::image_len(disc) > 9 << 29,
+        "the disc holds the file"
+    );
+    readers::xorriso_compare(disc, 0, &source, &["disk.vhd", "after.txt"]);
+}

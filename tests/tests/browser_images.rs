@@ -1,10 +1,13 @@
 //! Compressed disk images flashed from the burning page: an xz, a gzip, a
 //! zstd (with and without its content size), a bzip2 and a zip image, packed
-//! by the real tools, chosen in the page and written to an emulated USB disk,
-//! decoded in the page on the way, in Chromium, Firefox and WebKit; the disk
-//! equals the image byte for byte, the verify passed, and the last one is
-//! ejected when done. A truncated xz fails naming the offset, and
-//! nothing is written past the good data.
+//! by the real tools, chosen in the page and written to an emulated SD card
+//! at its real size (32 GB in 512-byte blocks; 256 GB for the sizes past
+//! 2^28 blocks), decoded in the page on the way, in Chromium, Firefox and
+//! WebKit; the card holds the image byte for byte and nothing after it, the
+//! verify passed, and the last one is ejected when done. Images whose size
+//! only their end tells are written open-ended: the card is their section.
+//! A truncated xz fails naming the offset, and nothing is written past the
+//! good data.
 
 #![allow(clippy::unwrap_used)] // a test: a failed step is a failed test
 
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use webburn_tests::browser::{Browser, www_dir_for};
+use webburn_tests::media::{image_len, real};
 use webburn_tests::packed::{disk_image, pack};
 use webburn_tests::served::Helper;
 use webburn_tests::{every_engine, image, prerequisite_missing};
@@ -20,9 +24,9 @@ use webburn_tests::{every_engine, image, prerequisite_missing};
 const LONG: Duration = Duration::from_secs(60);
 const LEN: usize = 6 << 20;
 
-async fn helper_with_page(www: &Path) -> Helper {
+async fn helper_with_page(www: &Path, card: &str) -> Helper {
     let www = www.to_path_buf();
-    Helper::start(&[",profile=disk,capacity=16MiB"], move |c| {
+    Helper::start(&[card], move |c| {
         c.www = Some(www);
     })
     .await
@@ -31,7 +35,7 @@ async fn helper_with_page(www: &Path) -> Helper {
 every_engine! {
 async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) {
     let Some(www) = www_dir_for(engine) else { return };
-    let helper = helper_with_page(&www).await;
+    let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.url(), LONG).await;
     // Like a flashing tool's drive selector: what will be erased, and its size.
@@ -41,25 +45,40 @@ async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) {
         })
         .await;
     let warning = browser.text("erase-warning").await;
-    assert_eq!(warning, "Everything on WEBBURN EMULATED DISK (17 MB) will be erased.");
-    for (seed, format, name) in [
-        (1, "xz", "raspios.img.xz"),
-        (2, "gzip", "firmware.img.gz"),
-        (3, "zstd", "debian.img.zst"),
-        (4, "zstd-stream", "piped.img.zst"),
-        (5, "bzip2", "old.img.bz2"),
-        (6, "zip", "raspios.img"),
-    ] {
+    assert_eq!(warning, "Everything on WEBBURN EMULATED DISK (32 GB) will be erased.");
+    flash_each(&browser, &helper, &FORMATS).await;
+}
+}
+
+/// Every format the page decodes: (seed, packer, file name).
+const FORMATS: [(u64, &str, &str); 6] = [
+    (1, "xz", "raspios.img.xz"),
+    (2, "gzip", "firmware.img.gz"),
+    (3, "zstd", "debian.img.zst"),
+    (4, "zstd-stream", "piped.img.zst"),
+    (5, "bzip2", "old.img.bz2"),
+    (6, "zip", "raspios.img"),
+];
+
+/// Flashes each of `formats` in turn from the open page, checking the
+/// result, the SHA-256, the card's bytes and that nothing follows them;
+/// the last is ejected.
+async fn flash_each(browser: &Browser, helper: &Helper, formats: &[(u64, &str, &str)]) {
+    for (i, &(seed, format, name)) in formats.iter().enumerate() {
         let img = disk_image(LEN, seed);
         let Some(packed) = pack(format, &img, helper.dir.path(), name) else {
             return prerequisite_missing(format);
         };
-        let file = helper.dir.path().join(if format == "zip" { format!("{name}.zip") } else { name.to_owned() });
+        let file = helper.dir.path().join(if format == "zip" {
+            format!("{name}.zip")
+        } else {
+            name.to_owned()
+        });
         std::fs::write(&file, &packed).unwrap();
         // "Eject when done" on the last round only: the stick's medium is
         // ejected (START STOP UNIT). Set either way: WebKit keeps the page's
         // settings from an earlier run.
-        let last = format == "zip";
+        let last = i + 1 == formats.len();
         browser
             .eval(&format!(
                 "const e = document.getElementById('eject'); if (e.checked !== {last}) e.click();"
@@ -73,17 +92,44 @@ async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) {
         assert_eq!(result, "S_OK", "{format}: {text}");
         assert!(text.contains("verified"), "{format}: {text}");
         assert_eq!(text.contains("ejected"), last, "{format}: {text}");
-        let sha = browser.attr("result", "data-sha256").await.unwrap_or_default();
+        let sha = browser
+            .attr("result", "data-sha256")
+            .await
+            .unwrap_or_default();
         assert_eq!(sha, format!("{:x}", Sha256::digest(&img)), "{format}");
         let disk = image(&helper.images[0]);
-        assert!(disk[..LEN] == img[..], "{format}: the disk holds the image");
+        assert!(disk[..LEN] == img[..], "{format}: the card holds the image");
+        assert_eq!(
+            image_len(&helper.images[0]),
+            LEN as u64,
+            "{format}: nothing after it"
+        );
         let log = browser.text("log").await;
         let kind = format.trim_end_matches("-stream");
         assert!(log.contains(&format!("a {kind} image")), "{format}: {log}");
         // Clear the page's result for the next round.
-        browser.eval("document.getElementById('result').removeAttribute('data-hresult')").await;
+        browser
+            .eval("document.getElementById('result').removeAttribute('data-hresult')")
+            .await;
     }
 }
+
+/// A 256 GB card: 500 million blocks, the sizes only decoding tells
+/// (gzip, bzip2) and a declared one (xz).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_256_gb_card_takes_sized_and_open_ended_images() {
+    let Some(www) = www_dir_for(webburn_tests::browser::Engine::Chromium) else {
+        return;
+    };
+    let helper = helper_with_page(&www, real::CARD_256GB).await;
+    let browser = Browser::start().await;
+    browser.open_page(&helper.server.url(), LONG).await;
+    browser
+        .wait_for("the erase warning", LONG, || async {
+            browser.text("erase-warning").await.contains("(256 GB)")
+        })
+        .await;
+    flash_each(&browser, &helper, &[FORMATS[1], FORMATS[4], FORMATS[0]]).await;
 }
 
 /// The number after `after ` in the page's result text.
@@ -100,7 +146,7 @@ async fn truncated_images_stop_naming_the_offset_and_nothing_follows_the_good_da
     let Some(www) = www_dir_for(webburn_tests::browser::Engine::Chromium) else {
         return;
     };
-    let helper = helper_with_page(&www).await;
+    let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start().await;
     browser.open_page(&helper.server.url(), LONG).await;
 

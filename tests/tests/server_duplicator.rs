@@ -7,6 +7,7 @@
 use serde_json::json;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
+use webburn_tests::media::{image_at, image_len, real};
 use webburn_tests::served::Helper;
 use webburn_tests::{image, pattern};
 
@@ -206,4 +207,48 @@ async fn refusals_are_per_drive_unless_the_write_itself_is_wrong() {
         .await;
     assert_eq!(done.hresults(), [HResult::E_INVALIDARG; 17]);
     other.close().await;
+}
+
+/// A duplicator's day at real sizes: one open-ended upload (an image whose
+/// size only its end tells, as a gzip is) flashed onto sixteen 32 GB cards
+/// at once, the section each card's whole room; each card holds the image
+/// and nothing after it, and each verified against the same SHA-256.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_32_gb_cards_take_one_open_ended_upload_each_verified() {
+    let cards = [real::CARD_32GB; 16];
+    let helper = Helper::start(&cards, |c| {
+        c.buffer_bytes = 4 << 20;
+        c.max_sessions = 2;
+    })
+    .await;
+    let mut c = helper.session().await;
+    c.bytes_per_sector = 512;
+    let data = pattern(24 << 20, 16);
+    let room: u64 = 62_333_952;
+    let extra = json!({
+        "numberOfBlocks": room,
+        "totalBytes": room * 512,
+        "disc": {"verification": 2, "openEnd": true},
+    });
+    let done = c
+        .duplicate(1, &helper.recorders, &data, extra, |_, _, _| None)
+        .await;
+    assert_eq!(done.hresults(), [HResult::S_OK; 16]);
+    assert_eq!(done.sent, data.len() as u64, "the data was sent once");
+    let sha = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&data));
+    for (i, r) in done.results.iter().enumerate() {
+        let ServerMessage::WriteResult {
+            disc: Some(report), ..
+        } = r
+        else {
+            panic!("card {i}: {r:?}")
+        };
+        assert!(report.verified, "card {i}");
+        assert_eq!(report.sha256, sha, "card {i}");
+        assert_eq!(image_len(&helper.images[i]), data.len() as u64, "card {i}");
+        assert!(
+            image_at(&helper.images[i], 0, data.len()) == data,
+            "card {i}"
+        );
+    }
 }
