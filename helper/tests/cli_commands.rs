@@ -385,7 +385,10 @@ fn sections_outside_the_medium_are_refused_and_nothing_is_written() {
         (&["--lba", "-2147483648"][..], "E_INVALIDARG"),
         // Not the next writable address of the blank DVD+R.
         (&["--lba", "250"][..], "E_INVALIDARG"),
-        (&[big.as_str()][..], "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA"),
+        (
+            &[big.as_str()][..],
+            "E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA",
+        ),
         (&["--bytes-per-sector", "4096"][..], "E_INVALIDARG"),
         (&["--bytes-per-sector", "1"][..], "E_INVALIDARG"),
     ] {

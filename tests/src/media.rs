@@ -89,21 +89,25 @@ impl Islands {
 
     /// Writes this source as the file `path`: its islands written, the
     /// zeros between them left as holes.
-    #[cfg(unix)]
     pub fn write_sparse(&self, path: &Path) {
-        use std::os::unix::fs::FileExt;
-        let f = File::create(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        f.set_len(self.len)
+        self.try_write_sparse(path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+
+    fn try_write_sparse(&self, path: &Path) -> io::Result<()> {
+        use std::io::Write as _;
+        let mut f = File::create(path)?;
+        f.set_len(self.len)?;
         let mut pos = 0;
         while pos < self.len {
             let (data, run) = self.run_at(pos);
             if let Some(from) = data {
-                f.write_all_at(&self.data[from..from + run as usize], pos)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                f.seek(SeekFrom::Start(pos))?;
+                f.write_all(&self.data[from..from + run as usize])?;
             }
             pos += run;
         }
+        Ok(())
     }
 
     /// Checks that `path` holds this source at byte `offset`, reading only

@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod hostile;
 pub mod load;
+pub mod sizes;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -21,7 +22,7 @@ use crate::served::{Client, Event, connect};
 /// One case of the battery and how it went.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// `faults`, `hostile` or `load`.
+    /// `faults`, `hostile`, `load` or `sizes`.
     pub group: &'static str,
     /// What was done.
     pub name: String,
@@ -48,6 +49,9 @@ pub struct Scale {
     pub slow_clients: usize,
     /// MiB each of the 8 concurrent sessions burns.
     pub load_mib: usize,
+    /// Fill the largest media too (a 25 and a 50 GB BD-R, a 256 GB card),
+    /// not only a DVD+R.
+    pub full_media: bool,
 }
 
 impl Scale {
@@ -59,6 +63,7 @@ impl Scale {
             random_frames: 200,
             slow_clients: 64,
             load_mib: 8,
+            full_media: false,
         }
     }
 
@@ -70,6 +75,7 @@ impl Scale {
             random_frames: 5_000,
             slow_clients: 200,
             load_mib: 64,
+            full_media: true,
         }
     }
 }
@@ -159,6 +165,7 @@ pub fn cases(scale: Scale) -> Vec<Planned> {
     let mut all = faults::cases();
     all.extend(hostile::cases(scale));
     all.extend(load::cases(scale));
+    all.extend(sizes::cases(scale));
     all
 }
 
@@ -218,6 +225,7 @@ pub fn markdown(cases: &[Case]) -> String {
         ("faults", "Faults on the devices and the connection"),
         ("hostile", "Hostile clients"),
         ("load", "Load"),
+        ("sizes", "Media filled to their last sector"),
     ] {
         let _ = write!(
             out,

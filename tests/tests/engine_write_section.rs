@@ -70,8 +70,15 @@ fn a_second_section_appends_at_the_next_writable_address() {
         .0
         .unwrap_err();
     assert_eq!(err.hresult, HResult::E_INVALIDARG);
-    assert_eq!(err.code, Some(webburn_shared::ErrorCode::NotNextWritableAddress));
-    assert!(err.detail.contains("next writable address 74"), "{}", err.detail);
+    assert_eq!(
+        err.code,
+        Some(webburn_shared::ErrorCode::NotNextWritableAddress)
+    );
+    assert!(
+        err.detail.contains("next writable address 74"),
+        "{}",
+        err.detail
+    );
     assert_eq!(log.writes().len(), writes, "nothing reached the drive");
 }
 

@@ -62,4 +62,5 @@ battery! {
     hostile_writes_outside_the_medium,
     load_eight_sessions_at_once,
     load_pair_cycles,
+    sizes_dvd_filled,
 }

@@ -6,7 +6,7 @@
 //! on an X display) and its installer, installed and uninstalled under Wine.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
@@ -33,6 +33,11 @@ pub fn prefix() -> Result<PathBuf> {
     let mut boot = wine(&prefix);
     boot.args(["wineboot", "--init"]);
     run(boot, "wineboot --init (a Wine prefix in target/tools/wine)")?;
+    // wineboot returns before the prefix's first start has settled: wait
+    // until every process of it has ended (the server with them).
+    let mut settle = wineserver(&prefix);
+    settle.arg("-w");
+    run(settle, "wineserver -w (the new prefix settles)")?;
     let mut cc = Command::new("x86_64-w64-mingw32-gcc");
     cc.args(["-shared", "-O2", "-o"])
         .arg(&shim)
@@ -50,6 +55,60 @@ pub fn wine(prefix: &Path) -> Command {
     let mut c = Command::new("wine");
     c.env("WINEPREFIX", prefix).env("WINEDEBUG", "-all");
     c
+}
+
+fn wineserver(prefix: &Path) -> Command {
+    let mut c = Command::new("wineserver");
+    c.env("WINEPREFIX", prefix);
+    c
+}
+
+/// One wineserver for the whole tier, with Wine's own services (services,
+/// plugplay, rpcss, the desktop) started once, and stopped when dropped.
+///
+/// Debian's `wineserver` exits as soon as its last process does, so every
+/// test binary used to start a server and the services afresh, and ran
+/// while they were still starting: now and then a process it created
+/// failed with ERROR_INTERNAL_ERROR (1359). A server kept running (`-p`)
+/// removes that window.
+#[derive(Debug)]
+pub struct Server {
+    prefix: PathBuf,
+}
+
+impl Server {
+    /// Starts the server and the services, with no standard streams of
+    /// ours (the services outlive the command that starts them).
+    pub fn start(prefix: &Path) -> Result<Server> {
+        let mut server = wineserver(prefix);
+        server
+            .arg("-p")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run(server, "wineserver -p (one server for the tier)")?;
+        let server = Server {
+            prefix: prefix.to_path_buf(),
+        };
+        let mut services = wine(prefix);
+        services
+            .args(["cmd", "/c", "exit"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run(services, "wine cmd /c exit (Wine's services started)")?;
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let mut kill = wineserver(&self.prefix);
+        kill.arg("-k");
+        if let Err(e) = run(kill, "wineserver -k (the tier is done)") {
+            eprintln!("xtask: {e}");
+        }
+    }
 }
 
 /// Cargo for the Windows target, its binaries run by Wine in `prefix`, one
@@ -91,6 +150,9 @@ pub fn test(www: &Path) -> Result<()> {
         clippy,
         "cargo clippy -p webburn-helper --target x86_64-pc-windows-gnu -D warnings",
     )?;
+    // The tests start many processes: one server and its services for
+    // them all (the tray check below wants its own, on its display).
+    let server = Server::start(&prefix)?;
     let mut unit = cross_cargo(&prefix);
     unit.args([
         "test",
@@ -116,6 +178,7 @@ pub fn test(www: &Path) -> Result<()> {
         cross,
         "cargo test --target x86_64-pc-windows-gnu -p webburn-tests (under Wine): server, engine, disc flow",
     )?;
+    drop(server);
     let exe = build_release()?;
     tray::check(&prefix, &exe)?;
     let setup = installer::build(&exe, www)?;
