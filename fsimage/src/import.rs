@@ -15,13 +15,28 @@ use crate::time::Civil;
 pub type ReadSectors<'r> = dyn FnMut(u32, u32) -> Result<Vec<u8>, String> + 'r;
 
 const SECTOR: usize = 2048;
-/// Folders deeper than this are not followed (ECMA-119 allows 8 levels;
-/// Rock Ridge discs go deeper, but not without end).
-const MAX_DEPTH: usize = 64;
-/// Items an import takes at most (a damaged disc must not loop for ever).
-const MAX_ITEMS: usize = 1 << 20;
-/// Bytes of folder records read at most.
-const MAX_DIR_BYTES: u32 = 64 << 20;
+
+/// What an import reads and keeps at most: a disc is data from outside,
+/// and a damaged or hostile one must not make the helper loop, allocate
+/// without bound or wrap an address. Past a limit the disc is refused
+/// ([`ImportError::Inconsistent`]).
+pub mod limits {
+    /// Folders deeper than this are not followed (ECMA-119 allows 8
+    /// levels; Rock Ridge discs go deeper, but not without end).
+    pub const DEPTH: usize = 64;
+    /// Items an import takes.
+    pub const ITEMS: usize = 1 << 20;
+    /// Bytes of folder records read in all.
+    pub const DIR_BYTES: u32 = 64 << 20;
+    /// Bytes of one name (RRIP NM, as POSIX NAME_MAX; Joliet allows 128).
+    pub const NAME_BYTES: usize = 255;
+    /// Bytes of one path (as POSIX PATH_MAX).
+    pub const PATH_BYTES: usize = 4096;
+    /// Bytes of all paths together (what the import hands back).
+    pub const OUTPUT_BYTES: usize = 64 << 20;
+    /// Continuation areas followed for one record (SUSP 5.1 allows a chain).
+    pub const CONTINUATIONS: usize = 16;
+}
 
 /// Why a session could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +46,11 @@ pub enum ImportError {
     /// No ISO 9660 volume there, or one this reader cannot follow
     /// (IMAPI_E_NO_COMPATIBLE_MULTISESSION_TYPE).
     Incompatible(String),
+    /// The volume breaks ECMA-119, SUSP or a limit of [`limits`]: a
+    /// folder that contains itself, a continuation area past its sector, a
+    /// name or path too long, addresses that overflow
+    /// (IMAPI_E_FILE_SYSTEM_READ_CONSISTENCY_ERROR).
+    Inconsistent(String),
 }
 
 impl std::fmt::Display for ImportError {
@@ -39,6 +59,9 @@ impl std::fmt::Display for ImportError {
             ImportError::Read(w) => write!(f, "cannot read the previous session: {w}"),
             ImportError::Incompatible(w) => {
                 write!(f, "the previous session cannot be added to: {w}")
+            }
+            ImportError::Inconsistent(w) => {
+                write!(f, "the disc's file system is damaged: {w}")
             }
         }
     }
@@ -53,6 +76,9 @@ impl ImportError {
             ImportError::Read(_) => webburn_shared::HResult::IMAPI_E_IMPORT_SEEK_FAILURE,
             ImportError::Incompatible(_) => {
                 webburn_shared::HResult::IMAPI_E_NO_COMPATIBLE_MULTISESSION_TYPE
+            }
+            ImportError::Inconsistent(_) => {
+                webburn_shared::HResult::IMAPI_E_FILE_SYSTEM_READ_CONSISTENCY_ERROR
             }
         }
     }
@@ -130,11 +156,25 @@ struct Reader<'a, 'r> {
     joliet: bool,
     items: usize,
     dir_bytes: u32,
+    /// Bytes of the paths handed back so far.
+    output_bytes: usize,
+    /// Folder extents already read: a folder reached twice (one that
+    /// contains itself or an ancestor) is a damaged tree.
+    visited: std::collections::HashSet<u32>,
+}
+
+fn inconsistent(what: impl Into<String>) -> ImportError {
+    ImportError::Inconsistent(what.into())
 }
 
 impl Reader<'_, '_> {
     fn sectors(&mut self, lba: u32, bytes: u32) -> Result<Vec<u8>, ImportError> {
         let count = bytes.div_ceil(SECTOR as u32).max(1);
+        if lba.checked_add(count).is_none() {
+            return Err(inconsistent(format!(
+                "{bytes} bytes at sector {lba} run past the last sector an address can name"
+            )));
+        }
         let data = (self.read)(lba, count).map_err(ImportError::Read)?;
         if data.len() < count as usize * SECTOR {
             return Err(ImportError::Read(format!(
@@ -147,11 +187,14 @@ impl Reader<'_, '_> {
 
     /// A folder's records, without "." and "..".
     fn folder(&mut self, extent: u32, size: u32) -> Result<Vec<Record>, ImportError> {
+        if !self.visited.insert(extent) {
+            return Err(inconsistent(format!(
+                "the folder at sector {extent} is reached twice (it contains itself)"
+            )));
+        }
         self.dir_bytes = self.dir_bytes.saturating_add(size);
-        if self.dir_bytes > MAX_DIR_BYTES {
-            return Err(ImportError::Incompatible(
-                "its folders hold more than 64 MiB of records".into(),
-            ));
+        if self.dir_bytes > limits::DIR_BYTES {
+            return Err(inconsistent("its folders hold more than 64 MiB of records"));
         }
         let bytes = self.sectors(extent, size)?;
         let all = records(&bytes[..(size as usize).min(bytes.len())]);
@@ -159,11 +202,12 @@ impl Reader<'_, '_> {
     }
 
     /// The Rock Ridge name of a record: its NM entries, the continuation
-    /// areas followed (at most 16 of them).
+    /// areas followed (at most [`limits::CONTINUATIONS`], each within its
+    /// sector as SUSP 5.1 says), at most [`limits::NAME_BYTES`] long.
     fn rock_ridge_name(&mut self, su: &[u8]) -> Result<Option<String>, ImportError> {
         let mut name: Option<Vec<u8>> = None;
         let mut area = su.to_vec();
-        for _ in 0..16 {
+        for _ in 0..limits::CONTINUATIONS {
             let mut next = None;
             let mut at = 0;
             while at + 4 <= area.len() {
@@ -175,8 +219,14 @@ impl Reader<'_, '_> {
                 match sig {
                     // Flags 2 (current folder) and 4 (parent) are not names.
                     b"NM" if !body.is_empty() && body[0] & 0x06 == 0 => {
-                        name.get_or_insert_with(Vec::new)
-                            .extend_from_slice(&body[1..]);
+                        let name = name.get_or_insert_with(Vec::new);
+                        name.extend_from_slice(&body[1..]);
+                        if name.len() > limits::NAME_BYTES {
+                            return Err(inconsistent(format!(
+                                "a Rock Ridge name is longer than {} bytes",
+                                limits::NAME_BYTES
+                            )));
+                        }
                     }
                     b"CE" if body.len() >= 24 => {
                         next = Some((le32(body, 0), le32(body, 8), le32(body, 16)));
@@ -189,9 +239,15 @@ impl Reader<'_, '_> {
             let Some((block, offset, len)) = next else {
                 break;
             };
-            let data = self.sectors(block, offset.saturating_add(len))?;
-            let (from, to) = (offset as usize, (offset + len) as usize);
-            area = data.get(from..to).unwrap_or(&[]).to_vec();
+            // SUSP 5.1: a continuation area lies within one logical block.
+            let end = offset.checked_add(len).filter(|&e| e <= SECTOR as u32);
+            let Some(end) = end else {
+                return Err(inconsistent(format!(
+                    "a continuation area of {len} bytes at offset {offset} of sector {block} runs past its sector"
+                )));
+            };
+            let data = self.sectors(block, SECTOR as u32)?;
+            area = data[offset as usize..end as usize].to_vec();
         }
         Ok(name.map(|n| String::from_utf8_lossy(&n).into_owned()))
     }
@@ -214,7 +270,14 @@ impl Reader<'_, '_> {
         };
         // Without the version (";1") and a trailing dot of a name without extension.
         let id = id.split(';').next().unwrap_or_default();
-        Ok(id.strip_suffix('.').unwrap_or(id).to_owned())
+        let id = id.strip_suffix('.').unwrap_or(id);
+        if id.len() > limits::NAME_BYTES {
+            return Err(inconsistent(format!(
+                "a name is longer than {} bytes",
+                limits::NAME_BYTES
+            )));
+        }
+        Ok(id.to_owned())
     }
 
     /// Every item under the folder at `extent`, parents first.
@@ -236,6 +299,16 @@ impl Reader<'_, '_> {
                 } else {
                     format!("{prefix}/{name}")
                 };
+                if path.len() > limits::PATH_BYTES {
+                    return Err(inconsistent(format!(
+                        "a path is longer than {} bytes",
+                        limits::PATH_BYTES
+                    )));
+                }
+                self.output_bytes += path.len();
+                if self.output_bytes > limits::OUTPUT_BYTES {
+                    return Err(inconsistent("its paths take more than 64 MiB"));
+                }
                 let mtime = Civil::unix_of_iso_record(r.date);
                 // A file in several extents: the records that follow with
                 // "more" cleared end it; the extents must be contiguous.
@@ -259,15 +332,14 @@ impl Reader<'_, '_> {
                     more = next.more;
                 }
                 self.items += 1;
-                if self.items > MAX_ITEMS {
-                    return Err(ImportError::Incompatible(
-                        "it holds more than a million items".into(),
-                    ));
+                if self.items > limits::ITEMS {
+                    return Err(inconsistent("it holds more than a million items"));
                 }
                 if dir {
-                    if depth + 1 > MAX_DEPTH {
-                        return Err(ImportError::Incompatible(format!(
-                            "{path} is nested deeper than {MAX_DEPTH} folders"
+                    if depth + 1 > limits::DEPTH {
+                        return Err(inconsistent(format!(
+                            "{path} is nested deeper than {} folders",
+                            limits::DEPTH
                         )));
                     }
                     queue.push((path.clone(), (r.extent, r.size), depth + 1));
@@ -298,11 +370,17 @@ pub fn import_session(
         joliet: false,
         items: 0,
         dir_bytes: 0,
+        output_bytes: 0,
+        visited: std::collections::HashSet::new(),
     };
     let mut primary = None;
     let mut joliet = None;
     for n in 0..32 {
-        let lba = start + 16 + n;
+        let lba = start.checked_add(16 + n).ok_or_else(|| {
+            inconsistent(format!(
+                "a session at sector {start} has no room for its descriptors"
+            ))
+        })?;
         let d = reader.sectors(lba, SECTOR as u32)?;
         if &d[1..6] != b"CD001" {
             break;
@@ -486,6 +564,65 @@ mod tests {
             third.import_session(&s2, next + 1000),
             Err(crate::FsError::DuplicateName(_))
         ));
+    }
+
+    fn reader_over<'a, 'r>(read: &'a mut ReadSectors<'r>) -> Reader<'a, 'r> {
+        Reader {
+            read,
+            rock_ridge: true,
+            joliet: false,
+            items: 0,
+            dir_bytes: 0,
+            output_bytes: 0,
+            visited: std::collections::HashSet::new(),
+        }
+    }
+
+    /// An NM entry (RRIP 4.1.4) of `name`, continued (flag 1) or not.
+    fn nm(name: &[u8], more: bool) -> Vec<u8> {
+        let mut e = vec![b'N', b'M', (5 + name.len()) as u8, 1, u8::from(more)];
+        e.extend_from_slice(name);
+        e
+    }
+
+    #[test]
+    fn names_past_255_bytes_and_continuations_past_their_sector_are_refused() {
+        let disc = vec![0u8; 40 * SECTOR];
+        let mut read = reader(&disc);
+        let mut r = reader_over(&mut read);
+        // Three NM pieces of 100 bytes: 300 bytes of name.
+        let mut su = Vec::new();
+        for last in [false, false, true] {
+            su.extend(nm(&[b'a'; 100], !last));
+        }
+        let e = r.rock_ridge_name(&su).unwrap_err();
+        assert!(matches!(e, ImportError::Inconsistent(_)), "{e}");
+        assert_eq!(
+            e.hresult(),
+            webburn_shared::HResult::IMAPI_E_FILE_SYSTEM_READ_CONSISTENCY_ERROR
+        );
+        // 255 bytes is a name.
+        let mut su = nm(&[b'b'; 200], true);
+        su.extend(nm(&[b'c'; 55], false));
+        assert_eq!(r.rock_ridge_name(&su).unwrap().unwrap().len(), 255);
+        // A CE area at offset 2000 of 100 bytes crosses its sector's end.
+        let mut ce = vec![b'C', b'E', 28, 1];
+        for v in [20u32, 2000, 100] {
+            ce.extend_from_slice(&v.to_le_bytes());
+            ce.extend_from_slice(&v.to_be_bytes());
+        }
+        let e = r.rock_ridge_name(&ce).unwrap_err();
+        assert!(e.to_string().contains("runs past its sector"), "{e}");
+        // An extent whose end passes the last addressable sector.
+        let e = r.sectors(u32::MAX - 1, 8 * SECTOR as u32).unwrap_err();
+        assert!(matches!(e, ImportError::Inconsistent(_)), "{e}");
+    }
+
+    #[test]
+    fn a_session_at_the_end_of_the_address_space_is_refused() {
+        let disc = vec![0u8; 40 * SECTOR];
+        let e = import_session(&mut reader(&disc), u32::MAX - 10).unwrap_err();
+        assert!(matches!(e, ImportError::Inconsistent(_)), "{e}");
     }
 
     #[test]

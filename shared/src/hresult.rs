@@ -98,6 +98,7 @@ hresults! {
     IMAPI_E_DATA_STREAM_INCONSISTENCY = 0xC0AA_B128, "A file changed size while it was being burned.";
     IMAPI_E_DATA_STREAM_READ_FAILURE = 0xC0AA_B129, "A file could not be read while it was being burned.";
     IMAPI_E_DIRECTORY_READ_FAILURE = 0xC0AA_B12B, "A folder could not be read.";
+    IMAPI_E_FILE_SYSTEM_READ_CONSISTENCY_ERROR = 0xC0AA_B153, "The file system on the disc contains inconsistent data.";
     IMAPI_E_IMPORT_SEEK_FAILURE = 0xC0AA_B156, "A sector of the previous session could not be read.";
     IMAPI_E_NO_COMPATIBLE_MULTISESSION_TYPE = 0xC0AA_B15C, "The disc holds no session this image can add to.";
     IMAPI_E_TOO_MANY_DIRS = 0xC0AA_B130, "The image holds more directories than ISO 9660 can number.";

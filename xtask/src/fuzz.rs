@@ -11,12 +11,15 @@ use anyhow::{Result, bail};
 use crate::{root, run, tools};
 
 /// Every fuzz target, as fuzz/Cargo.toml names them.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 8] = [
     "protocol_message",
     "frame_header",
     "sense",
     "bot_wrapper",
     "cdb_interpreter",
+    "scsi_replies",
+    "fsimage_import",
+    "unpack",
 ];
 
 /// What one target's run came to.

@@ -68,6 +68,15 @@ pub fn run_soak() -> Result<()> {
             "frame_header" => "any bytes as a data frame (header decode and re-encode)",
             "sense" => "any bytes as sense data (parse, classify, HRESULT)",
             "bot_wrapper" => "any bytes as a Bulk-Only CBW and CSW",
+            "scsi_replies" => {
+                "any bytes as each reply a drive sends (INQUIRY, capacities, disc, track, TOC, configuration, write speeds, format capacities, mode page 05h)"
+            }
+            "fsimage_import" => {
+                "any bytes as a disc whose session is imported (descriptors, folders, Rock Ridge, Joliet)"
+            }
+            "unpack" => {
+                "any bytes as a downloaded image (format, declared size, xz, zstd and bzip2 decoders, zip directory)"
+            }
             _ => "command sequences to the emulated recorder, any medium",
         };
         let _ = writeln!(

@@ -404,11 +404,13 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         grow_in_place: false,
     };
     if let Some(file) = &args.file {
-        return burn_input(args, &at, open_input(args, file, bps)?);
+        let input = open_input(args, file, bps).map_err(|e| refused(args, &at, e))?;
+        return burn_input(args, &at, input);
     }
-    let mut image = super::files::build(&args.files, &args.image)?;
+    let mut image =
+        super::files::build(&args.files, &args.image).map_err(|e| refused(args, &at, e))?;
     if args.append {
-        add_to_last_session(&mut image, &mut at, args)?;
+        add_to_last_session(&mut image, &mut at, args).map_err(|e| refused(args, &at, e))?;
     }
     // ChooseImageDefaults: the medium's free sectors bound the image.
     let free = info
@@ -416,8 +418,34 @@ pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
         .and_then(|i| i.free_sectors)
         .map(|f| u64::from(f) * u64::from(bps.unsigned_abs()) / 2048);
     image.set_free_media_blocks(free);
-    let result = super::files::lay_out(&image, args.quiet)?;
-    burn_input(args, &at, image_input(&result, bps)?)
+    let result = super::files::lay_out(&image, args.quiet).map_err(|e| refused(args, &at, e))?;
+    let input = image_input(&result, bps).map_err(|e| refused(args, &at, e))?;
+    burn_input(args, &at, input)
+}
+
+/// A burn refused before its write: with `--json`, its summary too (no
+/// sector written), so a caller reads one JSON line whatever happened.
+fn refused(args: &BurnArgs, at: &Start<'_>, e: CliError) -> CliError {
+    if args.json {
+        print_summary(&Summary {
+            recorder: at.recorder.id().to_owned(),
+            hresult: e.hresult,
+            name: e.hresult.name().unwrap_or("UNKNOWN"),
+            message: e.hresult.message(),
+            detail: e.detail.clone(),
+            start_lba: at.lba,
+            sector_count: 0,
+            last_written_lba: at.lba.saturating_sub(1),
+            bytes: 0,
+            seconds: 0.0,
+            bytes_per_second: 0.0,
+            events: 0,
+            peak_rss_bytes: peak_rss(),
+            disc: None,
+            first_bad_lba: None,
+        });
+    }
+    e
 }
 
 /// `--append`: the disc's last session is imported into `image`, which is

@@ -42,15 +42,27 @@ pub struct NextSession {
     pub grow_in_place: bool,
 }
 
+/// Most sectors one read of the import asks for (what a disc names is
+/// data from outside: nothing is allocated before it is bounded).
+const MOST_SECTORS: u32 = 32 * 1024;
+
 /// Reads `count` sectors from `lba` with READ(10)s of [`READ_CHUNK`].
 fn reader(t: &mut dyn ScsiTransport) -> impl FnMut(u32, u32) -> Result<Vec<u8>, String> + '_ {
     move |lba: u32, count: u32| {
+        if count > MOST_SECTORS {
+            return Err(format!(
+                "{count} sectors at {lba} in one read: more than {MOST_SECTORS}"
+            ));
+        }
         let mut out = vec![0u8; count as usize * 2048];
         for (i, chunk) in out.chunks_mut(READ_CHUNK as usize * 2048).enumerate() {
-            let at = lba + i as u32 * READ_CHUNK;
+            let at = (i as u32)
+                .checked_mul(READ_CHUNK)
+                .and_then(|off| lba.checked_add(off))
+                .and_then(|at| i32::try_from(at).ok())
+                .ok_or_else(|| format!("sector {lba} + {i} chunks is out of range"))?;
             let blocks = u16::try_from(chunk.len() / 2048).unwrap_or(0);
-            let lba = i32::try_from(at).map_err(|_| format!("sector {at} is out of range"))?;
-            scsi::read10(t, lba, blocks, chunk).map_err(|e| format!("READ(10) at {at}: {e}"))?;
+            scsi::read10(t, at, blocks, chunk).map_err(|e| format!("READ(10) at {at}: {e}"))?;
         }
         Ok(out)
     }
@@ -79,7 +91,18 @@ pub fn next_session(t: &mut dyn ScsiTransport) -> Result<NextSession, EngineErro
         )),
         DiscStatus::Random => match import_session(&mut reader(t), 0) {
             Ok(previous) => {
-                let start = previous.end.div_ceil(GROW_ALIGN) * GROW_ALIGN;
+                // The volume's size is the disc's word: it must leave room.
+                let start = previous
+                    .end
+                    .div_ceil(GROW_ALIGN)
+                    .checked_mul(GROW_ALIGN)
+                    .filter(|&s| s > HEAD_END)
+                    .ok_or_else(|| {
+                        import_error(&ImportError::Inconsistent(format!(
+                            "its volume claims {} sectors",
+                            previous.end
+                        )))
+                    })?;
                 Ok(NextSession {
                     previous: Some(previous),
                     start,
@@ -133,7 +156,13 @@ pub fn point_to_grown_session(t: &mut dyn ScsiTransport, start: u32) -> Result<(
         ));
     }
     let count = HEAD_END + 1 - DESCRIPTORS;
-    let head = reader(t)(start + DESCRIPTORS, count)
+    let from = start.checked_add(DESCRIPTORS).ok_or_else(|| {
+        EngineError::new(
+            HResult::E_INVALIDARG,
+            format!("a grown session cannot start at sector {start}"),
+        )
+    })?;
+    let head = reader(t)(from, count)
         .map_err(|e| EngineError::new(HResult::E_IMAPI_UNEXPECTED_RESPONSE_FROM_DEVICE, e))?;
     if !(head[0] == 1 && &head[1..6] == b"CD001") {
         return Err(EngineError::new(

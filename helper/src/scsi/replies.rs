@@ -332,8 +332,11 @@ impl Toc {
     /// Decodes the reply (as many descriptors as it holds).
     pub fn decode(b: &[u8]) -> Result<Self, ReplyError> {
         need("READ TOC", b, 4)?;
+        // A data length below the header's own 2 bytes holds no descriptor.
         let len = (usize::from(u16::from_be_bytes([b[0], b[1]])) + 2).min(b.len());
-        let entries = b[4..len]
+        let entries = b
+            .get(4..len)
+            .unwrap_or_default()
             .chunks_exact(8)
             .map(|d| TocEntry {
                 track: d[2],
@@ -619,6 +622,10 @@ mod tests {
         assert_eq!(&b[20..28], &[0, 0x14, 0xAA, 0, 0, 0, 0x30, 0]);
         assert_eq!(Toc::decode(&b), Ok(toc));
         assert!(SessionInfo::decode(&b[..6]).is_err());
+        // A data length of 0 or 1 (below the header) holds no descriptor
+        // (found by the scsi_replies fuzz target).
+        let empty = Toc::decode(&[0, 0, 0, 5]).unwrap();
+        assert_eq!((empty.first, empty.last, empty.entries.len()), (0, 5, 0));
     }
 
     #[test]
