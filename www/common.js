@@ -73,6 +73,7 @@ export const STATE_TEXT = {
   pairingPending: 'Waiting for approval on the helper',
   pairingRefused: 'This site was refused by the helper',
   helperOutdated: 'Helper too old for this page',
+  notOpenedFromHelper: 'Open this page from the webburn helper',
   connected: 'Connected',
   disconnected: 'Connection lost – reconnecting…',
 };
@@ -96,6 +97,9 @@ export const STATE_HELP = {
     '(or approve it on the helper\'s own page).',
   pairingRefused: 'The helper\'s user refused this site (or did not answer in time). Try again to ask anew.',
   helperOutdated: 'Update the webburn helper: it is older than this page needs.',
+  notOpenedFromHelper:
+    'This page manages the helper (which sites and disks may be used), so only the helper opens ' +
+    'it: choose "Open the burning page" in the webburn icon\'s menu, or run "webburn-helper open".',
   disconnected: 'The connection to the helper was lost. Trying again…',
 };
 

@@ -5,6 +5,7 @@ mod burn;
 mod files;
 mod install;
 mod instance;
+mod open;
 mod pair;
 mod progress_line;
 mod recorders;
@@ -71,6 +72,9 @@ pub enum Command {
     Uninstall,
     /// Show whether the helper is installed and running.
     Status,
+    /// Open the helper's own page (where sites and disks are allowed) in
+    /// the browser: the link of the helper that runs, with its key.
+    Open,
 }
 
 /// A failure the CLI reports: an HRESULT plus details.
@@ -111,13 +115,29 @@ pub fn init_logging(filter: &str) {
         .try_init();
 }
 
+/// The data directory (`--data-dir`, else the default), made and checked
+/// private (see `state::private`).
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    use crate::state::private;
+    let fail = |e: private::DataDirError| CliError::new(HResult::E_ACCESSDENIED, e.to_string());
+    let dir = match given {
+        Some(d) => d,
+        None => private::default_dir().map_err(fail)?,
+    };
+    private::prepare(&dir).map_err(fail)?;
+    Ok(dir)
+}
+
 /// Runs the command line; exit status 0 on success, 1 on a failure, 2 on bad usage.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let data_dir = cli
-        .data_dir
-        .clone()
-        .unwrap_or_else(crate::devices::data_dir);
+    let data_dir = match data_dir(cli.data_dir.clone()) {
+        Ok(dir) => dir,
+        Err(e) => {
+            e.report();
+            return ExitCode::from(1);
+        }
+    };
     let command = cli
         .command
         .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
@@ -134,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Install(args) => install::install(&args, &data_dir),
         Command::Uninstall => install::uninstall(&data_dir),
         Command::Status => install::status(&data_dir),
+        Command::Open => open::run(&data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -435,16 +435,6 @@ pub fn discovered_recorders() -> Vec<Found> {
     optical.chain(disks).collect()
 }
 
-/// The per-user data directory: `$WEBBURN_DATA_DIR`, else the platform's data dir + `webburn`.
-pub fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WEBBURN_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    dirs::data_dir()
-        .unwrap_or_else(|| std::env::temp_dir().join("webburn-data"))
-        .join("webburn")
-}
-
 /// The id of the default emulated recorder: a BD-R image in the data directory.
 pub fn default_recorder_id(data_dir: &Path) -> String {
     format!(

@@ -2,8 +2,9 @@
 //!
 //! Layers from the bottom up, each unaware of the ones above it (README,
 //! "Repository layout"; `tests/architecture_layers.rs` holds the code to it):
-//! - [`cancel`], [`sense`], [`units`], [`autostart`]: a write's stop signal,
-//!   sense data and its meaning, sizes, the autostart entries of each platform;
+//! - [`account`], [`cancel`], [`sense`], [`units`], [`autostart`]: the OS
+//!   account and a loopback peer's, a write's stop signal, sense data and
+//!   its meaning, sizes, the autostart entries of each platform;
 //! - [`transport`]: the trait every device path implements;
 //! - [`scsi`]: CDBs and reply layouts;
 //! - [`emulated`]: a recorder that is an image file answering SCSI commands,
@@ -19,6 +20,7 @@
 //! - [`tray`]: the tray icon;
 //! - [`cli`]: the `webburn-helper` command line.
 
+pub mod account;
 pub mod autostart;
 pub mod burn;
 pub mod cancel;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub history: Option<Arc<crate::state::history::History>>,
     /// The writes running now (for the tray).
     pub activity: Arc<crate::state::activity::Activity>,
+    /// This run's own-page key.
+    pub own_key: security::OwnKey,
 }
 
 /// Why the server did not start.
@@ -85,9 +87,15 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// The URL of the helper's page.
+    /// The helper's origin's address (its page, without the own-page key).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// The link that opens the helper's own page in a browser, with this
+    /// run's key (`/own?key=...`): what the tray and `open` open.
+    pub fn own_url(&self) -> String {
+        own_url(self.port, &self.state.own_key)
     }
 
     /// Stops accepting connections and waits for the listeners to end.
@@ -103,6 +111,11 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+/// The own-page link of a helper on `port`.
+pub fn own_url(port: u16, key: &security::OwnKey) -> String {
+    format!("http://127.0.0.1:{port}/own?key={}", key.as_str())
 }
 
 /// Adds the TLS listeners (127.0.0.1 and ::1) when the local certificate
@@ -156,12 +169,27 @@ async fn listen_tls(
         }
     };
     let port = v4.local_addr().ok()?.port();
-    listeners.push((v4, Some(acceptor.clone())));
     match bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
-        Ok(l) => listeners.push((l, Some(acceptor))),
-        Err(e) => tracing::warn!("not listening with TLS on ::1: {e}"),
+        Ok(l) => {
+            listeners.push((v4, Some(acceptor.clone())));
+            listeners.push((l, Some(acceptor)));
+        }
+        // Half a listener is one another program could complete.
+        Err(e) if ipv6_loopback() => {
+            tracing::warn!("not listening with TLS: {e}");
+            return None;
+        }
+        Err(e) => {
+            tracing::debug!("no IPv6 loopback: TLS on 127.0.0.1 only ({e})");
+            listeners.push((v4, Some(acceptor)));
+        }
     }
     Some(port)
+}
+
+/// Whether this system has an IPv6 loopback (an ephemeral port binds on ::1).
+fn ipv6_loopback() -> bool {
+    std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
@@ -171,8 +199,11 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 }
 
 /// Checks the configured recorders and starts listening on 127.0.0.1 and ::1
-/// (::1 is skipped with a warning where the system has no IPv6 loopback).
+/// (::1 is skipped with a warning where the system has no IPv6 loopback; a
+/// taken [::1]:PORT where it has one stops the start).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    crate::state::private::prepare(&config.data_dir)
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
     let ids = config.recorders.clone();
     let discover = config
         .discover_drives
@@ -189,14 +220,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let mut listeners = vec![(v4, None)];
     match bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
         Ok(l) => listeners.push((l, None)),
-        Err(e) => tracing::warn!("not listening on ::1: {e}"),
+        // Where ::1 exists, a program holding [::1]:PORT would get every
+        // page that reaches `localhost` over IPv6: the helper does not start.
+        Err(e) if ipv6_loopback() => return Err(e),
+        Err(e) => tracing::warn!("no IPv6 loopback: listening on 127.0.0.1 only ({e})"),
     }
     let tls_port = if config.tls {
         listen_tls(&config, port, &mut listeners).await
     } else {
         None
     };
+    let own_key = security::OwnKey::new().map_err(ServerError::Internal)?;
     let state = Arc::new(AppState {
+        own_key,
         pairing: PairingStore::new(&config.data_dir),
         sessions: Arc::new(Semaphore::new(config.max_sessions)),
         registry: Arc::new(registry),
@@ -222,10 +258,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         if let Ok(a) = listener.local_addr() {
             addrs.push(a);
         }
+        let gate = security::AccountGate {
+            others: state.config.other_accounts.clone(),
+        };
         tasks.push(tokio::spawn(accept::serve(
             listener,
             tls,
             app.clone(),
+            gate,
             stopped.clone(),
         )));
     }

@@ -9,19 +9,5 @@ pub mod device_approvals;
 pub mod history;
 pub mod local_ca;
 pub mod pairing_store;
+pub mod private;
 pub mod registry;
-
-use std::fs::{File, OpenOptions};
-use std::path::Path;
-
-/// Writes a file only the user can read (mode 0600 on Unix).
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f: File = options.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}

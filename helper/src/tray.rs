@@ -66,7 +66,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
             .collect()
     };
     Snapshot {
-        page_url: format!("http://127.0.0.1:{}/", state.ports.http),
+        page_url: crate::server::own_url(state.ports.http, &state.own_key),
         kiosk,
         drives,
         pending,

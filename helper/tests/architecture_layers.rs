@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The helper's top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["cancel", "sense", "units", "autostart"],
+    &["account", "cancel", "sense", "units", "autostart"],
     &["transport"],
     &["scsi"],
     &["emulated"],

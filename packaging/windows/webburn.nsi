@@ -52,6 +52,9 @@ Section "Install"
 SectionEnd
 
 Section "Uninstall"
+  ; The helper's own part first: its certificate authority (key and trust)
+  ; and its autostart entry.
+  ExecWait '"$INSTDIR\webburn-helper.exe" uninstall'
   DeleteRegValue HKCU "${RUN_KEY}" "webburn-helper"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
   Delete "$SMPROGRAMS\${APP}.lnk"

@@ -20,6 +20,10 @@ pub enum Admission {
     NotPaired,
     /// The origin is `null` or not http(s): it can neither pair nor connect.
     OpaqueOrigin,
+    /// The helper's own origin without this run's own-page key: the page
+    /// was not opened from the helper (its tray icon, `webburn-helper
+    /// open`); it can neither pair nor manage the helper.
+    OwnKeyMissing,
     /// A state this version does not know (a newer helper's).
     #[serde(other)]
     Unknown,

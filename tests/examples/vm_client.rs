@@ -2,7 +2,8 @@
 //! to the first recorder of a helper reached at 127.0.0.1:PORT (a helper in
 //! the QEMU guest, through hostfwd), as the helper's own page would.
 //!
-//! `cargo run -p webburn-tests --example vm_client -- PORT FILE [INDEX [approval]]`
+//! `cargo run -p webburn-tests --example vm_client -- PORT FILE [INDEX [approval]]`,
+//! with the guest helper's own-page key in `WEBBURN_OWN_KEY`.
 //! Prints the recorders the helper lists and a line with the result; exits 1
 //! unless the write succeeded. With `approval`, a page of
 //! `http://approval.test` (an origin the guest's helper admits) first finds
@@ -18,7 +19,7 @@
 use serde_json::json;
 use webburn_shared::HResult;
 use webburn_shared::protocol::{Approval, RecorderDescription, ServerMessage};
-use webburn_tests::served::{Client, connect};
+use webburn_tests::served::{Client, connect, own_cookie};
 use webburn_unpack::{Format, decode_all, xz_index_range, xz_size_from_index, zstd_content_size};
 
 /// The page origin the guest's helper admits without pairing.
@@ -39,7 +40,9 @@ async fn main() {
     let file_bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let (data, declared) = unpack(&file_bytes);
     let origin = format!("http://127.0.0.1:{port}");
-    let mut c = connect(port, Some(&origin), None, None)
+    let key = std::env::var("WEBBURN_OWN_KEY").unwrap_or_default();
+    let cookie = own_cookie(port, &key);
+    let mut c = connect(port, Some(&origin), None, None, Some(&cookie))
         .await
         .unwrap_or_else(|(status, body)| panic!("refused: {status} {body}"));
     c.hello().await;
@@ -118,7 +121,7 @@ async fn main() {
 /// A page of another origin and a removable disk the helper found: refused
 /// until asked for and allowed by `own` (the helper's own page).
 async fn approval(port: u16, own: &mut Client) {
-    let mut page = connect(port, Some(APPROVAL_ORIGIN), None, None)
+    let mut page = connect(port, Some(APPROVAL_ORIGIN), None, None, None)
         .await
         .unwrap_or_else(|(status, body)| panic!("{APPROVAL_ORIGIN} refused: {status} {body}"));
     page.hello().await;

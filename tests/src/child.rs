@@ -28,6 +28,8 @@ pub struct ChildHelper {
     child: Child,
     /// The port it listens on.
     pub port: u16,
+    /// Its run's own-page key (from the link it prints).
+    pub own_key: String,
 }
 
 impl ChildHelper {
@@ -66,6 +68,19 @@ impl ChildHelper {
             .strip_prefix("webburn-helper listening on http://127.0.0.1:")
             .and_then(|rest| rest.trim_end_matches('/').parse().ok())
             .ok_or_else(|| format!("no ready line from the helper: {ready:?}"))?;
+        // The link with the run's key ends what it prints at start.
+        let mut own_key = None;
+        for _ in 0..64 {
+            let mut line = String::new();
+            if lines.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                break;
+            }
+            if let Some((_, key)) = line.trim().split_once("/own?key=") {
+                own_key = Some(key.to_owned());
+                break;
+            }
+        }
+        let own_key = own_key.ok_or("no own-page link from the helper")?;
         // Keep reading, so a full pipe never blocks the helper.
         std::thread::spawn(move || {
             let mut sink = String::new();
@@ -73,7 +88,16 @@ impl ChildHelper {
                 sink.clear();
             }
         });
-        Ok(ChildHelper { child, port })
+        Ok(ChildHelper {
+            child,
+            port,
+            own_key,
+        })
+    }
+
+    /// The own-page cookie of its run (`webburn-own-PORT=KEY`).
+    pub fn own_cookie(&self) -> String {
+        crate::served::own_cookie(self.port, &self.own_key)
     }
 
     /// Its process id.

@@ -88,10 +88,38 @@ pub fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
     if cond { Ok(()) } else { Err(msg()) }
 }
 
-/// A greeted session from the helper's own page at 127.0.0.1:`port`.
-pub async fn own_session(port: u16) -> Result<Client, String> {
+/// A helper's own page: its port and the own-page cookie of its run.
+#[derive(Debug, Clone)]
+pub struct Door {
+    /// The helper's port on 127.0.0.1.
+    pub port: u16,
+    /// `webburn-own-PORT=KEY`.
+    pub cookie: String,
+}
+
+impl Door {
+    /// The own page of a helper process.
+    pub fn of_child(helper: &crate::child::ChildHelper) -> Door {
+        Door {
+            port: helper.port,
+            cookie: helper.own_cookie(),
+        }
+    }
+
+    /// The own page of an in-process helper.
+    pub fn of(helper: &crate::served::Helper) -> Door {
+        Door {
+            port: helper.port(),
+            cookie: helper.own_cookie(),
+        }
+    }
+}
+
+/// A greeted session from the helper's own page behind `door`.
+pub async fn own_session(door: &Door) -> Result<Client, String> {
+    let port = door.port;
     let origin = format!("http://127.0.0.1:{port}");
-    let mut c = connect(port, Some(&origin), None, None)
+    let mut c = connect(port, Some(&origin), None, None, Some(&door.cookie))
         .await
         .map_err(|r| format!("own origin refused: {r:?}"))?;
     c.hello().await;
@@ -100,10 +128,10 @@ pub async fn own_session(port: u16) -> Result<Client, String> {
 
 /// Waits until no session holds a recorder (asking a fresh session each
 /// time), at most `within`; returns how long that took.
-pub async fn wait_free(port: u16, within: Duration) -> Result<Duration, String> {
+pub async fn wait_free(door: &Door, within: Duration) -> Result<Duration, String> {
     let started = Instant::now();
     loop {
-        let mut c = own_session(port).await?;
+        let mut c = own_session(door).await?;
         c.send(json!({"type": "listRecorders"})).await;
         if let Event::Message(ServerMessage::Recorders { recorders }) = c.next_event().await
             && recorders.iter().all(|r| !r.in_use)

@@ -78,7 +78,13 @@ impl Helper {
         format!("http://127.0.0.1:{}", self.port())
     }
 
-    /// A greeted session from the helper's own origin.
+    /// The own-page cookie this run's browser holds once it opened the
+    /// helper's own link (`webburn-own-PORT=KEY`).
+    pub fn own_cookie(&self) -> String {
+        own_cookie(self.port(), self.server.state.own_key.as_str())
+    }
+
+    /// A greeted session from the helper's own page (its origin and key).
     pub async fn session(&self) -> Client {
         let mut c = self
             .connect(Some(&self.own_origin()), None, None)
@@ -89,14 +95,16 @@ impl Helper {
     }
 
     /// Opens `/v1/ws` with the given Origin, token and Host (default: the
-    /// right one); a refusal comes back as (HTTP status, body).
+    /// right one), and the own-page cookie when the origin is the helper's
+    /// own, as its page has it; a refusal comes back as (HTTP status, body).
     pub async fn connect(
         &self,
         origin: Option<&str>,
         token: Option<&str>,
         host: Option<&str>,
     ) -> Result<Client, (u16, String)> {
-        connect(self.port(), origin, token, host).await
+        let cookie = (origin == Some(self.own_origin().as_str())).then(|| self.own_cookie());
+        connect(self.port(), origin, token, host, cookie.as_deref()).await
     }
 
     /// Checks that the helper still serves: a new session is greeted and lists recorders.
@@ -169,14 +177,20 @@ pub async fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)])
     (status, body)
 }
 
+/// The own-page cookie of a helper on `port` whose run's key is `key`.
+pub fn own_cookie(port: u16, key: &str) -> String {
+    format!("webburn-own-{port}={key}")
+}
+
 /// Opens `/v1/ws` of a helper on 127.0.0.1:`port` with the given Origin,
-/// token and Host (default: the right one); a refusal comes back as (HTTP
-/// status, body).
+/// token, Host (default: the right one) and Cookie header; a refusal comes
+/// back as (HTTP status, body).
 pub async fn connect(
     port: u16,
     origin: Option<&str>,
     token: Option<&str>,
     host: Option<&str>,
+    cookie: Option<&str>,
 ) -> Result<Client, (u16, String)> {
     let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
     let url = format!("ws://127.0.0.1:{port}{WS_PATH}{query}");
@@ -194,6 +208,12 @@ pub async fn connect(
         h.insert(
             "host",
             HeaderValue::from_str(host).unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    if let Some(cookie) = cookie {
+        h.insert(
+            "cookie",
+            HeaderValue::from_str(cookie).unwrap_or_else(|e| panic!("{e}")),
         );
     }
     match tokio_tungstenite::connect_async(req).await {

@@ -50,7 +50,7 @@ async fn a_found_disk_is_written_after_the_person_allows_it_on_the_helpers_page(
         "Burn stays off until the person allows the drive"
     );
     let person = Browser::start_in(engine).await;
-    person.goto(&helper.own_origin()).await;
+    person.goto(&helper.server.own_url()).await;
     person.wait_state("connected", LONG).await;
     // Refused first: the page says so and Burn stays off.
     page.click("ask").await;

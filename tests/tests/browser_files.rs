@@ -77,7 +77,7 @@ async fn choose_folder(
     what: &str,
     shown: impl Fn(&str) -> bool,
 ) {
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(browser).await;
     browser
         .type_into("add-folder", &folder.to_string_lossy())
@@ -110,7 +110,7 @@ async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens(engine) {
         })
         .await;
     } else {
-        browser.open_page(&helper.server.url(), LONG).await;
+        browser.open_page(&helper.server.own_url(), LONG).await;
         choose_files_mode(&browser).await;
         let paths: Vec<String> = tree_of(&source)
             .into_iter()
@@ -193,7 +193,7 @@ async fn a_file_that_is_no_disc_image_is_offered_as_a_file() {
     };
     let photo = helper.dir.path().join("wedding.jpg");
     std::fs::write(&photo, pattern(200_000, 3)).unwrap();
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     browser.type_into("file", &photo.to_string_lossy()).await;
     browser
         .wait_for("the not-an-image notice", LONG, || async {
@@ -288,7 +288,7 @@ async fn files_added_from_the_page_to_a_disc_left_open_make_sessions_holding_all
     let Some((helper, browser)) = page_and_readers(",profile=dvd+r,capacity=64MiB").await else {
         return;
     };
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     let image = &helper.images[0];
     let mut want = readers::Tree::new();
@@ -346,7 +346,7 @@ async fn a_dvd_plus_rw_is_formatted_then_grows_with_added_files_or_is_burned_afr
     let Some((helper, browser)) = page_and_readers(",profile=dvd+rw,capacity=64MiB").await else {
         return;
     };
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     let image = &helper.images[0];
     // The first burn formats the blank disc.
@@ -392,7 +392,7 @@ async fn a_closed_cd_rw_is_erased_from_the_page_after_a_confirmation_and_burned_
     else {
         return;
     };
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     burn_one_file(&browser, &helper, 0, "scan-1.pdf").await;
     let shown = || async { browser.attr("erase-disc", "hidden").await.is_none() };
@@ -467,7 +467,7 @@ async fn composing_an_image_reports_its_progress_in_update_events() {
     let Some(www) = www_dir() else { return };
     let helper = helper_with_page(&www, &[",profile=dvd+r"]).await;
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     let got = browser
         .eval(
             "const fsi = new window.webburn.FileSystemImage(); const seen = []; \
@@ -552,7 +552,7 @@ async fn a_file_over_4_gib_is_streamed_from_the_page_and_reads_back() {
     let big = Islands::new((9 << 30) / 2, 1 << 20, 256 << 20, 44);
     big.write_sparse(&source.join("disk.vhd"));
     std::fs::write(source.join("after.txt"), pattern(5000, 45)).unwrap();
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     let paths = ["disk.vhd", "after.txt"].map(|n| source.join(n).to_string_lossy().into_owned());
     browser.type_into("add-files", &paths.join("\n")).await;

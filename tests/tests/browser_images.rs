@@ -37,7 +37,7 @@ async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) {
     let Some(www) = www_dir_for(engine) else { return };
     let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start_in(engine).await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     // Like a flashing tool's drive selector: what will be erased, and its size.
     browser
         .wait_for("the erase warning", LONG, || async {
@@ -123,7 +123,7 @@ async fn a_256_gb_card_takes_sized_and_open_ended_images() {
     };
     let helper = helper_with_page(&www, real::CARD_256GB).await;
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     browser
         .wait_for("the erase warning", LONG, || async {
             browser.text("erase-warning").await.contains("(256 GB)")
@@ -148,7 +148,7 @@ async fn truncated_images_stop_naming_the_offset_and_nothing_follows_the_good_da
     };
     let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
 
     // An xz without its end has no index: refused before anything is written.
     let img = disk_image(LEN, 9);

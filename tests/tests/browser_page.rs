@@ -34,7 +34,7 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte(engine) {
     let src = helper.dir.path().join("holiday-photos.iso");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start_in(engine).await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     browser.burn(&src).await;
     browser
         .wait_for("25 % progress", LONG, || async {
@@ -125,7 +125,7 @@ async fn cancel_from_the_page_ends_in_request_cancelled(engine) {
     let src = helper.dir.path().join("big.bin");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start_in(engine).await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     browser.burn(&src).await;
     browser
         .wait_for("some progress", LONG, || async {
@@ -161,7 +161,7 @@ async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults(e
     let Some(www) = www_dir_for(engine) else { return };
     let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB"]).await;
     let browser = Browser::start_in(engine).await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     let out = browser
         .eval_async(
             r"
@@ -323,7 +323,7 @@ async fn a_lost_connection_is_shown_and_reconnected(engine) {
     })
     .await;
     let browser = Browser::start_in(engine).await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     let log = || async { browser.text("log").await };
     browser
         .wait_for("the loss to show", LONG, || async {
@@ -347,7 +347,7 @@ async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
     let src = helper.dir.path().join("stick.img");
     std::fs::write(&src, &data).unwrap();
     let browser = Browser::start().await;
-    browser.open_page(&helper.server.url(), LONG).await;
+    browser.open_page(&helper.server.own_url(), LONG).await;
     assert_eq!(
         browser
             .eval("return document.getElementById('verify').checked")
@@ -424,7 +424,7 @@ async fn an_older_helper_is_asked_to_update_and_a_newer_one_serves_todays_page()
         c.features.push("somethingNew".into());
     })
     .await;
-    browser.open_page(&newer.server.url(), LONG).await;
+    browser.open_page(&newer.server.own_url(), LONG).await;
     browser.wait_recorders(LONG).await;
     let features = browser
         .eval("return window.webburn.master.helperFeatures.join(' ')")

@@ -392,6 +392,8 @@ async fn the_helper_also_listens_on_ipv6_loopback_and_nowhere_else() {
     let mut req = url.into_client_request().unwrap();
     let origin = format!("http://[::1]:{port}");
     req.headers_mut().insert("origin", origin.parse().unwrap());
+    req.headers_mut()
+        .insert("cookie", helper.own_cookie().parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     ws.send(Message::text(r#"{"type":"hello","versions":[1]}"#))
         .await
@@ -411,8 +413,21 @@ async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
     .await;
     let admission = |body: &str| status_of(body)["admission"].as_str().unwrap().to_owned();
     let own = helper.own_origin();
-    let (status, body) = helper.http("GET", "/v1/status", &[("Origin", &own)]).await;
+    let cookie = helper.own_cookie();
+    let (status, body) = helper
+        .http(
+            "GET",
+            "/v1/status",
+            &[("Origin", &own), ("Cookie", &cookie)],
+        )
+        .await;
     assert_eq!((status, admission(&body)), (200, "own".to_owned()));
+    // The own origin without this run's key: any local process can say it.
+    let (status, body) = helper.http("GET", "/v1/status", &[("Origin", &own)]).await;
+    assert_eq!(
+        (status, admission(&body)),
+        (200, "ownKeyMissing".to_owned())
+    );
     assert_eq!(status_of(&body)["wsPath"], "/v1/ws");
     let (_, body) = helper
         .http("GET", "/v1/status", &[("Origin", "https://kiosk.example")])
@@ -437,7 +452,11 @@ async fn status_tells_a_page_how_it_stands_before_it_opens_the_socket() {
     assert_eq!(status, 403, "no Origin, no answer");
     // A same-origin GET carries no Origin; Fetch Metadata says where it comes from.
     let (status, body) = helper
-        .http("GET", "/v1/status", &[("Sec-Fetch-Site", "same-origin")])
+        .http(
+            "GET",
+            "/v1/status",
+            &[("Sec-Fetch-Site", "same-origin"), ("Cookie", &cookie)],
+        )
         .await;
     assert_eq!((status, admission(&body)), (200, "own".to_owned()));
     let (status, _) = helper

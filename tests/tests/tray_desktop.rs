@@ -136,9 +136,11 @@ async fn screenshot_menu(desktop: &Desktop) {
 
 /// Starts a 32 MiB burn to the emulated stick through the protocol and
 /// returns once a tenth is written, with the write still running.
-async fn start_burn(port: u16) -> served::Client {
+async fn start_burn(port: u16, cookie: &str) -> served::Client {
     let own = format!("http://127.0.0.1:{port}");
-    let mut c = served::connect(port, Some(&own), None, None).await.unwrap();
+    let mut c = served::connect(port, Some(&own), None, None, Some(cookie))
+        .await
+        .unwrap();
     c.hello().await;
     c.send(json!({"type": "listRecorders"})).await;
     let ServerMessage::Recorders { recorders } = c.recv().await else {
@@ -218,7 +220,7 @@ async fn the_tray_shows_status_asks_about_pairing_and_quits() {
     .await;
 
     // A burn: the tooltip names the drive and the percent.
-    let c = start_burn(port).await;
+    let c = start_burn(port, &helper.own_cookie()).await;
     eventually(
         "the tooltip to show the write",
         Duration::from_secs(5),

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::{Closure, JsValue};
 use web_sys::{
     CloseEvent, CustomEvent, CustomEventInit, Event, EventTarget, MessageEvent, WebSocket,
 };
-use webburn_shared::http::{HelperStatus, PairState};
+use webburn_shared::http::{Admission, HelperStatus, PairState};
 use webburn_shared::protocol::{
     ClientMessage, Limits, PROTOCOL_VERSION, RecorderDescription, ServerMessage, WS_PATH,
 };
@@ -42,6 +42,10 @@ pub enum State {
     PairingRefused,
     /// The helper is too old for this page: the person must update it.
     HelperOutdated,
+    /// The page is on the helper's own address but was not opened from the
+    /// helper (its tray icon, `webburn-helper open`): it has no key to
+    /// manage the helper, and the own address cannot pair.
+    NotOpenedFromHelper,
     /// Ready.
     Connected,
     /// The connection broke; it will be tried again.
@@ -60,6 +64,7 @@ impl State {
             State::PairingPending => "pairingPending",
             State::PairingRefused => "pairingRefused",
             State::HelperOutdated => "helperOutdated",
+            State::NotOpenedFromHelper => "notOpenedFromHelper",
             State::Connected => "connected",
             State::Disconnected => "disconnected",
         }
@@ -344,6 +349,13 @@ impl Connection {
             ));
         }
         self.0.borrow_mut().helper_version = Some(status.helper_version);
+        if status.admission == Admission::OwnKeyMissing {
+            self.set_state(State::NotOpenedFromHelper);
+            return Err(hresult_error(
+                HResult::E_ACCESSDENIED,
+                "this is the helper's own page only when opened from the helper: its tray icon, or webburn-helper open",
+            ));
+        }
         if status.admission.needs_pairing() {
             self.set_token(None);
             token = self.pair().await?;
@@ -630,7 +642,10 @@ impl Connection {
             }
             if matches!(
                 self.state(),
-                State::PairingRefused | State::LocalNetworkDenied | State::HelperOutdated
+                State::PairingRefused
+                    | State::LocalNetworkDenied
+                    | State::HelperOutdated
+                    | State::NotOpenedFromHelper
             ) {
                 return;
             }

@@ -153,7 +153,8 @@ export interface Pairings {
 /** DiscMaster2.state values. */
 export type ConnectionState =
   | "idle" | "connecting" | "helperNotRunning" | "localNetworkPrompt" | "localNetworkDenied"
-  | "pairingPending" | "pairingRefused" | "helperOutdated" | "connected" | "disconnected";
+  | "pairingPending" | "pairingRefused" | "helperOutdated" | "notOpenedFromHelper" | "connected"
+  | "disconnected";
 "#;
 
 /// The protocol version this library speaks.

@@ -67,8 +67,9 @@ impl DiscMaster2 {
 
     /// `idle`, `connecting`, `helperNotRunning`, `localNetworkPrompt`
     /// (the browser asks the person), `localNetworkDenied`,
-    /// `pairingPending`, `pairingRefused`, `helperOutdated`, `connected` or
-    /// `disconnected`.
+    /// `pairingPending`, `pairingRefused`, `helperOutdated`,
+    /// `notOpenedFromHelper` (the helper's own address, not opened from the
+    /// helper), `connected` or `disconnected`.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
         self.connection.state().as_str().to_owned()

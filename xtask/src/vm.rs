@@ -351,9 +351,16 @@ fn check_disc_flow(said: &[String], tree: &[(String, Vec<u8>)]) -> Result<()> {
 /// `approval`, a page of another origin is first refused the discovered
 /// stick, asks for it, and the client allows it as the helper's own page.
 /// Returns what it printed.
-fn host_client(port: u16, file: &Path, index: usize, approval: bool) -> Result<String> {
+fn host_client(
+    port: u16,
+    own_key: &str,
+    file: &Path,
+    index: usize,
+    approval: bool,
+) -> Result<String> {
     let mut client = cargo();
     client
+        .env("WEBBURN_OWN_KEY", own_key)
         .args([
             "run",
             "-q",
@@ -389,6 +396,15 @@ fn host_client(port: u16, file: &Path, index: usize, approval: bool) -> Result<S
         bail!("the protocol's recorder list does not offer the discovered optical drive");
     }
     Ok(printed.into_owned())
+}
+
+/// The own-page key the guest's helper printed last (`own key KEY`).
+fn own_key(said: &[String]) -> Result<String> {
+    said.iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("own key "))
+        .map(str::to_owned)
+        .context("the guest's helper said no own-page key")
 }
 
 /// A disk image of `len` bytes: an MBR whose one Linux partition starts at
@@ -653,7 +669,7 @@ pub fn run_vm() -> Result<()> {
         bail!("the DVD+R is not complete after CLOSE TRACK/SESSION");
     }
     check_usb_read_back(&said, &usb_data)?;
-    let ws = host_client(machine.host_port, &ws_file, 0, true)?;
+    let ws = host_client(machine.host_port, &own_key(&said)?, &ws_file, 0, true)?;
     check_approval(&ws)?;
     if !ws.contains("size declared") || !ws.contains("partitions [\"sd") {
         bail!(
@@ -662,8 +678,8 @@ pub fn run_vm() -> Result<()> {
     }
     // The helper again, now with the stick configured for Bulk-Only.
     vm.tell("next")?;
-    vm.read_until("ready again", Duration::from_secs(60))?;
-    let flash = host_client(machine.host_port, &flash_file, 1, false)?;
+    let again = vm.read_until("ready again", Duration::from_secs(60))?;
+    let flash = host_client(machine.host_port, &own_key(&again)?, &flash_file, 1, false)?;
     if !flash.contains("open-ended") {
         bail!("the bzip2 image was not flashed open-ended");
     }

@@ -2,7 +2,7 @@
 //! lock on DATA_DIR/serve.lock, which names its pid and port; a second one
 //! is refused with that, and `status` reads it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -48,14 +48,7 @@ pub fn claim(data_dir: &Path) -> Result<Instance, CliError> {
             format!("{}: {e}", lock_path(data_dir).display()),
         )
     };
-    std::fs::create_dir_all(data_dir).map_err(fail)?;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(lock_path(data_dir))
-        .map_err(fail)?;
+    let mut file = crate::state::private::open(&lock_path(data_dir)).map_err(fail)?;
     match file.try_lock() {
         Ok(()) => Ok(Instance { file }),
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -121,6 +121,12 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
             return Err(CliError::new(HResult::E_FAIL, why));
         }
         instance.announce(server.port);
+        // `webburn-helper open` opens the own page from this file, which
+        // only this account can read.
+        let link = super::open::link_file(data_dir);
+        if let Err(e) = crate::state::private::write(&link, server.own_url().as_bytes()) {
+            tracing::warn!("cannot write {}: {e}", link.display());
+        }
         // The ready line: scripts and tests wait for it.
         println!("webburn-helper listening on {}", server.url());
         if let Some(tls) = server.tls_port {
@@ -132,9 +138,12 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
         for id in &server.state.config.recorders {
             println!("  recorder {id}");
         }
+        // The link with this run's key (`webburn-helper open` opens it).
+        println!("  the helper's own page: {}", server.own_url());
         wait_for_stop(&quit).await;
         tracing::info!("stopping");
         server.shutdown().await;
+        let _ = std::fs::remove_file(&link);
         Ok(())
     })
 }

@@ -107,8 +107,19 @@ pub(super) fn uninstall(data_dir: &Path, home: &Path) -> Result<Vec<String>, Str
             }
         }
     }
+    if cfg!(windows) {
+        // The current user's root store, where the README's command (or
+        // the certificate dialog) put it.
+        let removed = Command::new("certutil")
+            .args(["-user", "-delstore", "Root", NAME])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if removed {
+            said.push(format!("removed: {NAME} from your trusted roots"));
+        }
+    }
     if ca.exists() {
-        if !cfg!(target_os = "linux") {
+        if cfg!(target_os = "macos") {
             said.push(format!(
                 "  remove \"{NAME}\" from your trusted roots too (README, \"Pages on https sites\")"
             ));

@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+use super::security::AccountGate;
+
 /// How long a client may take to send its request line and headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connections open at once per listener (sessions are limited apart).
@@ -30,11 +32,12 @@ async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
 }
 
 /// Serves `app` on `listener` (through `tls`, when given) until `stopped`
-/// turns true.
+/// turns true, to the processes `gate` admits.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     app: Router,
+    gate: AccountGate,
     mut stopped: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -46,9 +49,9 @@ pub async fn serve(
             },
             () = stop_signal(&mut stopped) => return,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of descriptors and the like: wait, do not spin.
                     tracing::warn!("accepting a connection failed: {e}");
@@ -60,7 +63,20 @@ pub async fn serve(
         };
         let app = app.clone();
         let tls = tls.clone();
+        let gate = gate.clone();
         tokio::spawn(async move {
+            let Ok(local) = stream.local_addr() else {
+                return;
+            };
+            // Reading the kernel's connection table: not on the event loop.
+            let checked = tokio::task::spawn_blocking(move || gate.check(peer, local)).await;
+            if let Ok(Err(account)) = checked {
+                tracing::warn!(%peer, %account, "refused: a process of another account");
+                if tls.is_none() {
+                    refuse_other_account(stream).await;
+                }
+                return;
+            }
             match tls {
                 None => serve_connection(stream, app).await,
                 // The handshake has the request head's time limit too.
@@ -73,6 +89,21 @@ pub async fn serve(
             drop(permit);
         });
     }
+}
+
+/// Answers 403 and closes: the helper serves only its own account.
+async fn refuse_other_account(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = "this webburn helper serves only the processes of the account that runs it\n";
+    let reply = format!(
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(HEADER_TIMEOUT, async {
+        let _ = stream.write_all(reply.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 /// Serves one connection with hyper: HTTP/1.1, upgrades, the header timeout.

@@ -47,6 +47,13 @@ pub struct ConfigFile {
     pub tls: Option<bool>,
     /// The TLS port (default: the HTTP port + 1).
     pub tls_port: Option<u16>,
+    /// Other OS accounts whose processes may use the helper (Unix user
+    /// ids, Windows SIDs): a kiosk whose browser runs as another user.
+    /// By default only the account that runs the helper.
+    pub other_accounts: Option<Vec<String>>,
+    /// Let `http://` sites on other hosts than loopback ask to pair
+    /// (default false: only https sites and loopback pages).
+    pub pair_http: Option<bool>,
 }
 
 /// The settings in force.
@@ -87,6 +94,10 @@ pub struct ServerConfig {
     pub tls: bool,
     /// The TLS port; `None`: the HTTP port + 1.
     pub tls_port: Option<u16>,
+    /// OS accounts besides the helper's own whose processes it serves.
+    pub other_accounts: Vec<crate::account::Account>,
+    /// `http://` origins beyond loopback may ask to pair.
+    pub pair_http: bool,
 }
 
 /// The page a package installs beside the binary, if it is there:
@@ -126,6 +137,8 @@ impl ServerConfig {
             features: webburn_shared::compat::offered(),
             tls: true,
             tls_port: None,
+            other_accounts: Vec::new(),
+            pair_http: false,
         }
     }
 
@@ -180,6 +193,15 @@ impl ServerConfig {
         if file.tls_port.is_some() {
             self.tls_port = file.tls_port;
         }
+        if let Some(accounts) = &file.other_accounts {
+            self.other_accounts = accounts
+                .iter()
+                .map(|a| parse_account(a))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(p) = file.pair_http {
+            self.pair_http = p;
+        }
         if let Some(m) = &file.max_message {
             self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;
         }
@@ -205,6 +227,21 @@ impl ServerConfig {
             buffer_bytes: self.buffer_bytes as u32,
         }
     }
+}
+
+/// An account of `other-accounts`: a Unix user id or a Windows SID.
+fn parse_account(text: &str) -> Result<crate::account::Account, String> {
+    use crate::account::Account;
+    let t = text.trim();
+    if let Ok(uid) = t.parse::<u32>() {
+        return Ok(Account::Uid(uid));
+    }
+    if t.starts_with("S-1-") && t[4..].chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Ok(Account::Sid(t.to_owned()));
+    }
+    Err(format!(
+        "other-accounts: {text:?} is neither a user id (1001) nor a Windows SID (S-1-5-21-...)"
+    ))
 }
 
 fn bounded(v: u64, min: u64, max: u64, what: &str) -> Result<usize, String> {

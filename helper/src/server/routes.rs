@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/pair", post(pair_request).options(preflight))
         .route("/v1/pair/{id}", get(pair_status).options(preflight))
         .route("/v1/history", get(history).options(preflight))
+        .route("/own", get(own_page_key))
         .fallback(get(super::assets::serve))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -82,9 +83,20 @@ fn origin_or_same(headers: &HeaderMap) -> Option<String> {
     same.then(|| host.map(|h| format!("http://{h}"))).flatten()
 }
 
-/// `token=` from a query string (tokens are hex, so no decoding is needed).
+/// `NAME=` from a query string (tokens and keys are hex: no decoding).
+fn query_value<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// `token=` from a query string.
 fn token_of(query: Option<&str>) -> Option<&str> {
-    query?.split('&').find_map(|kv| kv.strip_prefix("token="))
+    query_value(query, "token")
+}
+
+fn cookies_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::COOKIE).and_then(|c| c.to_str().ok())
 }
 
 /// Decides admission on a blocking thread (the pairing file is read).
@@ -92,21 +104,33 @@ async fn decide(
     st: &Arc<AppState>,
     origin: Option<&str>,
     token: Option<&str>,
+    cookies: Option<&str>,
 ) -> Result<Result<Admission, Refusal>, Response> {
-    let (st, origin, token) = (
+    let (st, origin, token, cookies) = (
         Arc::clone(st),
         origin.map(str::to_owned),
         token.map(str::to_owned),
+        cookies.map(str::to_owned),
     );
     tokio::task::spawn_blocking(move || {
+        let creds = security::Credentials {
+            origin: origin.as_deref(),
+            token: token.as_deref(),
+            cookies: cookies.as_deref(),
+        };
         let admitted = security::admit(
-            origin.as_deref(),
-            token.as_deref(),
+            creds,
+            &st.own_key,
             st.ports,
             &st.config.allowed_origins,
             &st.pairing,
         );
         match admitted {
+            // A kiosk's browser opens the helper's page at boot, without
+            // this run's key: the operator configured it, as an origin.
+            Err(Refusal::OwnKeyMissing(_)) if st.config.kiosk.is_some() => {
+                Ok(Admission::Configured)
+            }
             // A kiosk knows only its own page and its configured origins.
             Ok(Admission::Paired) if st.config.kiosk.is_some() => Err(Refusal::NotPaired(
                 normalize_origin(origin.as_deref().unwrap_or_default()),
@@ -125,12 +149,20 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
         return refuse(StatusCode::FORBIDDEN, &Refusal::MissingOrigin.to_string());
     };
     let origin = origin.as_str();
-    let admission = match decide(&st, Some(origin), token_of(query.as_deref())).await {
+    let admission = match decide(
+        &st,
+        Some(origin),
+        token_of(query.as_deref()),
+        cookies_of(&headers),
+    )
+    .await
+    {
         Ok(Ok(Admission::Own)) => http::Admission::Own,
         Ok(Ok(Admission::Configured)) => http::Admission::Configured,
         Ok(Ok(Admission::Paired)) => http::Admission::Paired,
         Ok(Err(Refusal::BadToken(_))) => http::Admission::BadToken,
         Ok(Err(Refusal::OpaqueOrigin(_))) => http::Admission::OpaqueOrigin,
+        Ok(Err(Refusal::OwnKeyMissing(_))) => http::Admission::OwnKeyMissing,
         Ok(Err(_)) => http::Admission::NotPaired,
         Err(failure) => return failure,
     };
@@ -141,8 +173,14 @@ async fn status(State(st): Shared, headers: HeaderMap, RawQuery(query): RawQuery
         admission,
         features: Some(st.config.features.clone()),
     };
+    let admitted = matches!(
+        admission,
+        http::Admission::Own | http::Admission::Configured | http::Admission::Paired
+    );
     let mut body = json!(status);
-    if let Some(k) = &st.config.kiosk {
+    // A page not admitted learns what it needs to pair (the protocol, the
+    // version and features it checks first), nothing of the station.
+    if let Some(k) = st.config.kiosk.as_ref().filter(|_| admitted) {
         body["kiosk"] = json!(k);
     }
     cors(axum::Json(body).into_response(), origin)
@@ -160,7 +198,7 @@ async fn history(State(st): Shared, headers: HeaderMap) -> Response {
             "no history: the helper is not in kiosk mode",
         );
     };
-    match decide(&st, Some(&origin), None).await {
+    match decide(&st, Some(&origin), None, cookies_of(&headers)).await {
         Ok(Ok(_)) => {}
         Ok(Err(refusal)) => return refuse(StatusCode::FORBIDDEN, &refusal.to_string()),
         Err(failure) => return failure,
@@ -179,7 +217,7 @@ async fn websocket(
 ) -> Response {
     let origin = origin_of(&headers);
     let token = token_of(query.as_deref());
-    let admission = match decide(&st, origin, token).await {
+    let admission = match decide(&st, origin, token, cookies_of(&headers)).await {
         Ok(Ok(a)) => a,
         Ok(Err(refusal)) => {
             tracing::warn!(origin = ?origin, "refused: {refusal}");
@@ -232,6 +270,50 @@ async fn websocket(
         })
 }
 
+/// GET /own?key=KEY: the link the tray, `serve` and `webburn-helper open`
+/// open. With this run's key it becomes the browser's own-page cookie
+/// (HttpOnly: no script reads it; SameSite=Strict: no other site's request
+/// carries it) and the page opens without the key in its address; any
+/// other key is refused.
+async fn own_page_key(
+    State(st): Shared,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let presented = query_value(query.as_deref(), "key").unwrap_or_default();
+    if !st.own_key.matches(presented) {
+        tracing::warn!("refused: an own-page link with a wrong key");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "this link is from an earlier run of the helper: open its page again from the tray icon or with `webburn-helper open`",
+        );
+    }
+    // The port the browser asked: the cookie is the page's on that port.
+    let port = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .unwrap_or(st.ports.http);
+    let secure = if Some(port) == st.ports.tls {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        security::own_cookie(port),
+        st.own_key.as_str()
+    );
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 /// CORS headers that let a page of `origin` read the answer.
 fn cors(mut resp: Response, origin: &str) -> Response {
     let h = resp.headers_mut();
@@ -268,7 +350,9 @@ async fn preflight(headers: HeaderMap) -> Response {
 
 fn pairing_failure(e: &PairingError) -> Response {
     let status = match e {
-        PairingError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        PairingError::TooMany | PairingError::TooManyForSite(_) => StatusCode::TOO_MANY_REQUESTS,
+        // Answered as a refusal before it gets here.
+        PairingError::RecentlyRefused(_) => StatusCode::FORBIDDEN,
         PairingError::NoSuchCode(_) => StatusCode::NOT_FOUND,
         PairingError::NoRandomness(_) | PairingError::Store { .. } => {
             StatusCode::INTERNAL_SERVER_ERROR
@@ -301,6 +385,12 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
             format!("kiosk mode: this helper pairs with no site ({origin} is not configured)");
         return cors(refuse(StatusCode::FORBIDDEN, &why), raw);
     }
+    if !security::pairable(&origin, st.config.pair_http) {
+        let why = format!(
+            "{origin} is not https: anyone on its network could act as it; the helper pairs only with https sites (and loopback pages)"
+        );
+        return cors(refuse(StatusCode::FORBIDDEN, &why), raw);
+    }
     let result = {
         let (st, origin) = (Arc::clone(&st), origin.clone());
         tokio::task::spawn_blocking(move || st.pairing.request(&origin)).await
@@ -316,6 +406,10 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
                 ..PairAnswer::only(PairState::Pending)
             };
             (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+        }
+        // Refused a short while ago: told so at once, nobody is asked.
+        Ok(Err(PairingError::RecentlyRefused(_))) => {
+            axum::Json(PairAnswer::only(PairState::Denied)).into_response()
         }
         Ok(Err(e)) => pairing_failure(&e),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),

@@ -114,12 +114,7 @@ impl History {
         view.recent.insert(0, disc);
         view.recent.truncate(self.keep);
         let text = serde_json::to_vec_pretty(&view).map_err(std::io::Error::other)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)?;
+        super::private::replace(&self.path, &text)?;
         Ok(view)
     }
 }

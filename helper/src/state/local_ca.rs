@@ -5,11 +5,18 @@
 //! to the user's trust stores; `serve` issues itself a fresh server
 //! certificate from it at every start.
 //!
-//! The authority is name-constrained (RFC 5280 4.2.1.10, permitted subtrees)
-//! to `localhost`, 127.0.0.1/32 and ::1/128: a verifier refuses any
-//! certificate it signed for another name, so even its key could not vouch
-//! for a real site. The key stays in the user's data directory (mode 0600
-//! on Unix, the directory 0700).
+//! The authority vouches for TLS servers on loopback and nothing else:
+//! - it is name-constrained (RFC 5280 4.2.1.10, permitted subtrees) to
+//!   `localhost`, 127.0.0.1/32 and ::1/128, and its e-mail names to the
+//!   reserved host `invalid` (RFC 2606), so a verifier refuses any
+//!   certificate it signed for another site or for a person's mailbox;
+//! - its own extended key usage is serverAuth alone (RFC 5280 4.2.1.12),
+//!   which verifiers (OpenSSL, Windows' CryptoAPI, macOS) apply to what it
+//!   issues: no code signing, no S/MIME, no client authentication.
+//!
+//! So even its key could not vouch for a real site or sign anything else.
+//! The key stays in the user's data directory (mode 0600 on Unix, the
+//! directory 0700; on Windows protected with DPAPI for this user).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +27,9 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
-use super::write_private;
+use super::private;
+
+mod sealed;
 
 /// The authority's name in trust stores (NSS nickname, certificate subject).
 pub const NAME: &str = "webburn local CA";
@@ -103,13 +112,7 @@ impl LocalCa {
         if self.exists() {
             return Ok(self.cert_path());
         }
-        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(io(&self.dir))?;
-        }
+        private::create_dir(&self.dir).map_err(io(&self.dir))?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name.push(DnType::CommonName, NAME);
         params
@@ -117,8 +120,10 @@ impl LocalCa {
             .push(DnType::OrganizationName, "webburn (this computer only)");
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.name_constraints = Some(NameConstraints {
             permitted_subtrees: vec![
+                GeneralSubtree::Rfc822Name("invalid".into()),
                 GeneralSubtree::DnsName("localhost".into()),
                 GeneralSubtree::IpAddress(CidrSubnet::V4([127, 0, 0, 1], [255; 4])),
                 GeneralSubtree::IpAddress(CidrSubnet::V6(
@@ -134,9 +139,9 @@ impl LocalCa {
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
         // The key first: a certificate without its key is no authority.
-        write_private(&self.key_path(), key.serialize_pem().as_bytes())
-            .map_err(io(&self.key_path()))?;
-        std::fs::write(self.cert_path(), cert.pem()).map_err(io(&self.cert_path()))?;
+        let stored = sealed::seal(key.serialize_pem().as_bytes()).map_err(io(&self.key_path()))?;
+        private::write(&self.key_path(), &stored).map_err(io(&self.key_path()))?;
+        private::write(&self.cert_path(), cert.pem().as_bytes()).map_err(io(&self.cert_path()))?;
         Ok(self.cert_path())
     }
 
@@ -148,6 +153,17 @@ impl LocalCa {
         }
     }
 
+    /// The authority's key (PEM), unsealed.
+    fn key_pem(&self) -> Result<String, LocalCaError> {
+        let path = self.key_path();
+        let stored = std::fs::read(&path).map_err(io(&path))?;
+        let pem = sealed::open(&stored).map_err(io(&path))?;
+        String::from_utf8(pem).map_err(|e| LocalCaError::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })
+    }
+
     /// A fresh server certificate for `localhost`, 127.0.0.1 and ::1,
     /// signed by the authority (also written to [`Self::server_cert_path`]).
     pub fn server_identity(&self) -> Result<ServerIdentity, LocalCaError> {
@@ -155,7 +171,7 @@ impl LocalCa {
             return Err(LocalCaError::Missing(self.dir.clone()));
         }
         let ca_pem = std::fs::read_to_string(self.cert_path()).map_err(io(&self.cert_path()))?;
-        let key_pem = std::fs::read_to_string(self.key_path()).map_err(io(&self.key_path()))?;
+        let key_pem = self.key_pem()?;
         let issuer = Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&key_pem)?)?;
         let ca_der =
             rustls::pki_types::pem::PemObject::from_pem_slice(ca_pem.as_bytes()).map_err(|e| {
@@ -178,7 +194,7 @@ impl LocalCa {
         params.not_after = now + Duration::days(SERVER_DAYS);
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &issuer)?;
-        std::fs::write(self.server_cert_path(), cert.pem())
+        private::write(&self.server_cert_path(), cert.pem().as_bytes())
             .map_err(io(&self.server_cert_path()))?;
         Ok(ServerIdentity {
             chain: vec![cert.der().clone(), ca_der],
@@ -190,12 +206,18 @@ impl LocalCa {
     /// tests of the name constraint: a verifier must refuse it).
     #[cfg(test)]
     fn sign_for(&self, name: &str) -> Result<CertificateDer<'static>, LocalCaError> {
-        let ca_pem = std::fs::read_to_string(self.cert_path()).map_err(io(&self.cert_path()))?;
-        let key_pem = std::fs::read_to_string(self.key_path()).map_err(io(&self.key_path()))?;
-        let issuer = Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&key_pem)?)?;
         let params = CertificateParams::new(vec![name.to_owned()])?;
+        Ok(self.sign(&params)?.der().clone())
+    }
+
+    /// Signs `params` with the authority's key (tests of what it may vouch for).
+    #[cfg(test)]
+    fn sign(&self, params: &CertificateParams) -> Result<rcgen::Certificate, LocalCaError> {
+        let ca_pem = std::fs::read_to_string(self.cert_path()).map_err(io(&self.cert_path()))?;
+        let key_pem = self.key_pem()?;
+        let issuer = Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&key_pem)?)?;
         let key = KeyPair::generate()?;
-        Ok(params.signed_by(&key, &issuer)?.der().clone())
+        Ok(params.signed_by(&key, &issuer)?)
     }
 }
 
@@ -272,6 +294,41 @@ mod tests {
         // The same key signing for localhost is accepted: only the name failed.
         let fine = ca.sign_for("localhost").unwrap();
         verify(&v, &[fine, ca_der], "localhost").unwrap();
+    }
+
+    /// OpenSSL's own verifier (what S/MIME mail clients and many TLS
+    /// clients use): a certificate the authority's key signs for a mailbox
+    /// is refused for signing mail; the helper's server certificate is
+    /// accepted for TLS servers.
+    #[test]
+    fn openssl_refuses_the_authority_for_mail_and_accepts_it_for_tls_servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = LocalCa::of(dir.path());
+        ca.create().unwrap();
+        ca.server_identity().unwrap();
+        let mut mail = CertificateParams::new(Vec::<String>::new()).unwrap();
+        mail.subject_alt_names = vec![SanType::Rfc822Name("ceo@bank.example".try_into().unwrap())];
+        mail.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+        mail.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let leaf = dir.path().join("mail.pem");
+        std::fs::write(&leaf, ca.sign(&mail).unwrap().pem()).unwrap();
+        let verify = |purpose: &str, cert: &Path| {
+            let out = std::process::Command::new("openssl")
+                .args(["verify", "-purpose", purpose, "-CAfile"])
+                .arg(ca.cert_path())
+                .arg(cert)
+                .output()
+                .unwrap_or_else(|e| panic!("openssl (Debian: openssl): {e}"));
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        };
+        let (ok, said) = verify("smimesign", &leaf);
+        assert!(!ok, "an S/MIME certificate verified: {said}");
+        let (ok, said) = verify("sslserver", &ca.server_cert_path());
+        assert!(ok, "the helper's server certificate: {said}");
     }
 
     #[cfg(unix)]

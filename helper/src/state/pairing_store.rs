@@ -4,19 +4,23 @@
 //! helper and the `webburn-helper pair` commands share it. Tokens are stored
 //! as SHA-256 digests; a token is handed out once, to the origin that asked.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::write_private;
+use super::private;
 
 /// How long a pairing request waits for approval.
 pub const REQUEST_TTL: Duration = Duration::from_secs(300);
 /// Most requests waiting at once (a page cannot flood the console).
 pub const MAX_PENDING: usize = 16;
+/// Most requests of one site (registrable domain) waiting at once: one
+/// site's many subdomains cannot take every place.
+pub const MAX_PENDING_PER_SITE: usize = 2;
+/// How long a site the person refused is answered "refused" at once.
+pub const REFUSED_FOR: Duration = Duration::from_secs(600);
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 /// A pairing request waiting for the user.
@@ -56,12 +60,21 @@ pub struct Paired {
     pub created: u64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// A site the person refused, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Refused {
+    site: String,
+    until: u64,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct State {
     #[serde(default)]
     pending: Vec<Pending>,
     #[serde(default)]
     paired: Vec<Paired>,
+    #[serde(default)]
+    refused: Vec<Refused>,
 }
 
 /// What a page learns when it polls its request.
@@ -83,6 +96,12 @@ pub enum PairingError {
     /// Too many requests are waiting.
     #[error("too many pairing requests are waiting; try again in a few minutes")]
     TooMany,
+    /// The site already has as many requests waiting as one site may.
+    #[error("{0} already has pairing requests waiting; try again in a few minutes")]
+    TooManyForSite(String),
+    /// The person refused this site a short while ago.
+    #[error("the person refused {0} a short while ago")]
+    RecentlyRefused(String),
     /// No waiting request has this code.
     #[error("no pairing request is waiting with code {0}")]
     NoSuchCode(String),
@@ -128,7 +147,7 @@ pub(crate) fn new_code() -> Result<String, PairingError> {
         .collect())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()
@@ -140,6 +159,25 @@ fn hex(bytes: &[u8]) -> String {
 
 fn digest(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The site an origin belongs to: its registrable domain (the public
+/// suffix list's eTLD+1: `a.b.example.co.uk` -> `example.co.uk`), or the
+/// host itself for an address or a one-label name (`127.0.0.1`, `localhost`).
+pub fn site_of(origin: &str) -> String {
+    let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    let host = host.split('/').next().unwrap_or_default();
+    // Without the port (an IPv6 address keeps its brackets).
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if !h.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.to_ascii_lowercase();
+    let is_address = host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok();
+    if is_address || !host.contains('.') {
+        return host;
+    }
+    psl::domain_str(&host).map_or(host.clone(), str::to_owned)
 }
 
 impl PairingStore {
@@ -158,26 +196,23 @@ impl PairingStore {
         }
     }
 
-    /// Runs `f` on the state under the file lock and saves what it leaves.
+    /// Runs `f` on the state under the file lock and saves what it leaves,
+    /// when that differs from what was read (a poll of an unknown request
+    /// or a listing writes nothing).
     fn update<T>(&self, f: impl FnOnce(&mut State) -> T) -> Result<T, PairingError> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.error(&e))?;
-        }
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock_path)
-            .map_err(|e| self.error(&e))?;
+        let lock = private::open(&self.lock_path).map_err(|e| self.error(&e))?;
         lock.lock().map_err(|e| self.error(&e))?;
-        let mut state = self.read()?;
-        let cutoff = now().saturating_sub(REQUEST_TTL.as_secs());
+        let read = self.read()?;
+        let mut state = read.clone();
+        let now = now();
+        let cutoff = now.saturating_sub(REQUEST_TTL.as_secs());
         state.pending.retain(|p| p.created >= cutoff);
+        state.refused.retain(|r| r.until > now);
         let out = f(&mut state);
-        let text = serde_json::to_vec_pretty(&state).map_err(|e| self.error(&e))?;
-        let tmp = self.path.with_extension("json.tmp");
-        write_private(&tmp, &text).map_err(|e| self.error(&e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.error(&e))?;
+        if state != read {
+            let text = serde_json::to_vec_pretty(&state).map_err(|e| self.error(&e))?;
+            private::replace(&self.path, &text).map_err(|e| self.error(&e))?;
+        }
         Ok(out)
     }
 
@@ -190,8 +225,12 @@ impl PairingStore {
     }
 
     /// A page of `origin` asks to pair; repeats while waiting get the same
-    /// request. The flag is true when the request is new.
+    /// request. The flag is true when the request is new. A site refused
+    /// in the last [`REFUSED_FOR`] is refused at once; a site holds at
+    /// most [`MAX_PENDING_PER_SITE`] waiting requests, all sites together
+    /// [`MAX_PENDING`].
     pub fn request(&self, origin: &str) -> Result<(Pending, bool), PairingError> {
+        let site = site_of(origin);
         self.update(|s| {
             if let Some(p) = s
                 .pending
@@ -200,7 +239,14 @@ impl PairingStore {
             {
                 return Ok((p.clone(), false));
             }
-            if s.pending.iter().filter(|p| p.is_waiting()).count() >= MAX_PENDING {
+            if s.refused.iter().any(|r| r.site == site) {
+                return Err(PairingError::RecentlyRefused(site.clone()));
+            }
+            let waiting = || s.pending.iter().filter(|p| p.is_waiting());
+            if waiting().filter(|p| site_of(&p.origin) == site).count() >= MAX_PENDING_PER_SITE {
+                return Err(PairingError::TooManyForSite(site.clone()));
+            }
+            if waiting().count() >= MAX_PENDING {
                 return Err(PairingError::TooMany);
             }
             let code = new_code()?;
@@ -258,12 +304,17 @@ impl PairingStore {
         })?
     }
 
-    /// The user refuses `code`.
+    /// The user refuses `code`: its site is refused at once for a while.
     pub fn deny(&self, code: &str) -> Result<String, PairingError> {
         self.update(|s| {
             let p = waiting(s, code)?;
             p.denied = true;
-            Ok(p.origin.clone())
+            let origin = p.origin.clone();
+            s.refused.push(Refused {
+                site: site_of(&origin),
+                until: now() + REFUSED_FOR.as_secs(),
+            });
+            Ok(origin)
         })?
     }
 

@@ -12,7 +12,7 @@ use webburn_helper::transport::usb_bot::BotTransport;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Outcome, Planned, ensure, plan, wait_free};
+use super::{Door, Outcome, Planned, ensure, plan, wait_free};
 use crate::browser::{Browser, www_dir};
 use crate::child::ChildHelper;
 use crate::served::{Helper, connect};
@@ -117,7 +117,7 @@ async fn through_server(f: &'static Fault) -> Outcome {
     })?;
     let sectors = usize::try_from(last + 1).unwrap_or(0);
     holds_prefix(&image(&helper.images[0]), &data, sectors)?;
-    wait_free(helper.port(), Duration::from_secs(2)).await?;
+    wait_free(&Door::of(&helper), Duration::from_secs(2)).await?;
     let mut other = helper.session().await;
     let again = other
         .burn(2, &helper.recorders[0], last + 1, &data[..SECTOR], SECTOR)
@@ -192,7 +192,7 @@ async fn socket_drop() -> Outcome {
         .await;
     let reported = burned.updates.last().map_or(-1, |u| u.last_written_lba);
     drop(c);
-    let freed = wait_free(helper.port(), Duration::from_secs(1)).await?;
+    let freed = wait_free(&Door::of(&helper), Duration::from_secs(1)).await?;
     let mut other = helper.session().await;
     let img = image(&helper.images[0]);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -233,7 +233,7 @@ async fn tab_closed() -> Outcome {
     std::fs::write(&src, &data).map_err(|e| e.to_string())?;
     let browser = Browser::start().await;
     browser
-        .open_page(&helper.server.url(), Duration::from_secs(30))
+        .open_page(&helper.server.own_url(), Duration::from_secs(30))
         .await;
     browser.burn(&src).await;
     browser
@@ -242,7 +242,7 @@ async fn tab_closed() -> Outcome {
         })
         .await;
     browser.close_tab().await;
-    let freed = wait_free(helper.port(), Duration::from_secs(3)).await?;
+    let freed = wait_free(&Door::of(&helper), Duration::from_secs(3)).await?;
     let img = image(&helper.images[0]);
     holds_prefix(&img, &data, img.len() / SECTOR)?;
     helper.assert_serves().await;
@@ -271,7 +271,7 @@ async fn killed_and_restarted() -> Outcome {
     let origin = format!("http://127.0.0.1:{port}");
     let data = pattern(32 << 20, 81);
     let rec = format!("emulated:{}", img_path.display());
-    let mut c = connect(port, Some(&origin), None, None)
+    let mut c = connect(port, Some(&origin), None, None, Some(&first.own_cookie()))
         .await
         .map_err(|r| format!("refused: {r:?}"))?;
     c.hello().await;
@@ -286,9 +286,15 @@ async fn killed_and_restarted() -> Outcome {
     let restarted = Instant::now();
     let second = ChildHelper::start(dir.path(), port, &args)?;
     let up = restarted.elapsed();
-    let mut c = connect(second.port, Some(&origin), None, None)
-        .await
-        .map_err(|r| format!("refused after the restart: {r:?}"))?;
+    let mut c = connect(
+        second.port,
+        Some(&origin),
+        None,
+        None,
+        Some(&second.own_cookie()),
+    )
+    .await
+    .map_err(|r| format!("refused after the restart: {r:?}"))?;
     c.hello().await;
     c.send(json!({"type": "listRecorders"})).await;
     let nwa = match c.recv().await {

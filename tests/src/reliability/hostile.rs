@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Outcome, Planned, Scale, ensure, own_session, plan, wait_free};
+use super::{Door, Outcome, Planned, Scale, ensure, own_session, plan, wait_free};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, Event, connect};
@@ -52,8 +52,8 @@ fn no_panic(dir: &Path) -> Result<(), String> {
 }
 
 /// A new session still lists the recorder.
-async fn serves(port: u16) -> Result<(), String> {
-    let mut c = own_session(port).await?;
+async fn serves(door: &Door) -> Result<(), String> {
+    let mut c = own_session(door).await?;
     c.send(json!({"type": "listRecorders"})).await;
     match c.next_event().await {
         Event::Message(ServerMessage::Recorders { recorders }) if recorders.len() == 1 => Ok(()),
@@ -240,6 +240,7 @@ fn rejection_table(rec: &str) -> Vec<(&'static str, Vec<Message>, bool, &'static
 async fn every_rejection() -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
+    let door = Door::of_child(&helper);
     let cases = rejections(&recorder(dir.path()));
     let mut seen = Vec::new();
     for Rejection {
@@ -255,7 +256,7 @@ async fn every_rejection() -> Outcome {
         } else {
             format!("http://127.0.0.1:{port}")
         };
-        let mut c = connect(port, Some(&origin), None, None)
+        let mut c = connect(port, Some(&origin), None, None, Some(&door.cookie))
             .await
             .map_err(|r| format!("{name}: refused: {r:?}"))?;
         if hello {
@@ -267,13 +268,13 @@ async fn every_rejection() -> Outcome {
         let got = answer(&mut c).await;
         // A write the case left open is released as its socket closes.
         c.close().await;
-        wait_free(port, Duration::from_secs(2)).await?;
+        wait_free(&door, Duration::from_secs(2)).await?;
         ensure(got == want, || {
             format!("{name}: answered {got}, not {want}")
         })?;
         seen.push(name);
     }
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(format!(
         "{} rejections, each with its documented code and fatality: {}; still serving, no panic",
@@ -296,6 +297,7 @@ struct Refusal<'a> {
 async fn refused_upgrades() -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
+    let door = Door::of_child(&helper);
     let rebinding = format!("evil.example:{port}");
     let foreign = Refusal {
         name: "another site's page",
@@ -334,13 +336,13 @@ async fn refused_upgrades() -> Outcome {
         host,
     } in cases
     {
-        match connect(port, origin, token, host).await {
+        match connect(port, origin, token, host, None).await {
             Ok(_) => return Err(format!("{name}: the upgrade was accepted")),
             Err((403, body)) => seen.push(format!("{name}: 403 {}", body.trim())),
             Err((status, body)) => return Err(format!("{name}: {status} {body}")),
         }
     }
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(seen.join("; "))
 }
@@ -350,7 +352,8 @@ async fn refused_upgrades() -> Outcome {
 async fn slow_upgrades(scale: Scale) -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
-    serves(port).await?;
+    let door = Door::of_child(&helper);
+    serves(&door).await?;
     let baseline = helper.fds();
     let mut slow = Vec::new();
     for _ in 0..scale.slow_clients {
@@ -362,7 +365,7 @@ async fn slow_upgrades(scale: Scale) -> Outcome {
             .map_err(|e| e.to_string())?;
         slow.push(s);
     }
-    serves(port).await?;
+    serves(&door).await?;
     let held = helper.fds();
     let started = Instant::now();
     // HEADER_TIMEOUT is 10 s.
@@ -387,7 +390,7 @@ async fn slow_upgrades(scale: Scale) -> Outcome {
     ensure(after <= baseline + 2, || {
         format!("descriptors {baseline} before, {after} after")
     })?;
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(format!(
         "{} trickling connections (descriptors {baseline} -> {held}); a normal session was served meanwhile; \
@@ -401,16 +404,20 @@ async fn slow_upgrades(scale: Scale) -> Outcome {
 async fn rapid_connects(scale: Scale) -> Outcome {
     let (helper, dir) = start()?;
     let port = helper.port;
+    let door = Door::of_child(&helper);
     let origin = format!("http://127.0.0.1:{port}");
-    let one = |origin: String| async move {
-        match connect(port, Some(&origin), None, None).await {
-            Ok(mut c) => {
-                c.hello().await;
-                c.close().await;
-                Ok(())
+    let one = |origin: String| {
+        let cookie = door.cookie.clone();
+        async move {
+            match connect(port, Some(&origin), None, None, Some(&cookie)).await {
+                Ok(mut c) => {
+                    c.hello().await;
+                    c.close().await;
+                    Ok(())
+                }
+                Err((503, _)) => Err(503),
+                Err((status, _)) => Err(status),
             }
-            Err((503, _)) => Err(503),
-            Err((status, _)) => Err(status),
         }
     };
     for _ in 0..50 {
@@ -444,7 +451,7 @@ async fn rapid_connects(scale: Scale) -> Outcome {
     ensure(rss1 <= rss0 + 16 * 1024, || {
         format!("memory {rss0} KiB -> {rss1} KiB")
     })?;
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(format!(
         "{} connects in {secs:.1} s ({:.0}/s), {busy} answered 503 at the session limit, none failed; \
@@ -458,7 +465,7 @@ async fn rapid_connects(scale: Scale) -> Outcome {
 /// each gets a documented error or a close; the helper lives on.
 async fn random_frames(scale: Scale) -> Outcome {
     let (helper, dir) = start()?;
-    let port = helper.port;
+    let door = Door::of_child(&helper);
     let (fds0, rss0) = (helper.fds(), helper.rss_kib());
     let bytes = pattern(3 << 20, 4242);
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -469,7 +476,7 @@ async fn random_frames(scale: Scale) -> Outcome {
         x
     };
     let mut answers = std::collections::BTreeMap::<String, usize>::new();
-    let mut c = own_session(port).await?;
+    let mut c = own_session(&door).await?;
     for _ in 0..scale.random_frames {
         let r = next();
         let size = match r % 4 {
@@ -498,7 +505,7 @@ async fn random_frames(scale: Scale) -> Outcome {
         let closed = got.contains("closed") || got == "silence";
         *answers.entry(got).or_default() += 1;
         if closed {
-            c = own_session(port).await?;
+            c = own_session(&door).await?;
         }
     }
     let known = [
@@ -525,7 +532,7 @@ async fn random_frames(scale: Scale) -> Outcome {
     ensure(rss1 <= rss0 + 32 * 1024, || {
         format!("memory {rss0} KiB -> {rss1} KiB")
     })?;
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     let summary: Vec<String> = answers.iter().map(|(k, n)| format!("{k} x{n}")).collect();
     Ok(format!(
@@ -538,7 +545,7 @@ async fn random_frames(scale: Scale) -> Outcome {
 /// Huge, deeply nested and malformed JSON.
 async fn nasty_json() -> Outcome {
     let (helper, dir) = start()?;
-    let port = helper.port;
+    let door = Door::of_child(&helper);
     let deep_array = format!("{}{}", "[".repeat(30_000), "]".repeat(30_000));
     let deep_object = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
     // `None`: a text frame that is not UTF-8.
@@ -586,7 +593,7 @@ async fn nasty_json() -> Outcome {
     ];
     let mut seen = Vec::new();
     for (name, msg, want) in cases {
-        let mut c = own_session(port).await?;
+        let mut c = own_session(&door).await?;
         let sent = match msg {
             Some(m) => c.try_send(m).await,
             None => {
@@ -604,7 +611,7 @@ async fn nasty_json() -> Outcome {
         })?;
         seen.push(format!("{name}: {got}"));
     }
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(seen.join("; "))
 }
@@ -689,9 +696,9 @@ const BAD_WRITES: [BadWrite; 12] = [
 /// nothing written.
 async fn bad_writes() -> Outcome {
     let (helper, dir) = start()?;
-    let port = helper.port;
+    let door = Door::of_child(&helper);
     let rec = recorder(dir.path());
-    let mut c = own_session(port).await?;
+    let mut c = own_session(&door).await?;
     let mut seen = Vec::new();
     for (i, (name, lba, blocks, bps, total, want)) in BAD_WRITES.into_iter().enumerate() {
         let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -726,7 +733,7 @@ async fn bad_writes() -> Outcome {
     ensure(img.iter().all(|&b| b == 0), || {
         "something was written".into()
     })?;
-    serves(port).await?;
+    serves(&door).await?;
     no_panic(dir.path())?;
     Ok(format!(
         "{}; the disk holds nothing written",

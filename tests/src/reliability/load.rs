@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 
-use super::{Outcome, Planned, Scale, ensure, own_session, plan};
+use super::{Door, Outcome, Planned, Scale, ensure, own_session, plan};
 use crate::child::ChildHelper;
 use crate::pattern;
 use crate::served::{Client, connect, http};
@@ -36,13 +36,14 @@ async fn eight_sessions(scale: Scale) -> Outcome {
         ids.push((format!("emulated:{}", path.display()), path));
     }
     let helper = ChildHelper::start(dir.path(), 0, &args)?;
-    let port = helper.port;
+    let door = Door::of_child(&helper);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, (id, path)) in ids.into_iter().enumerate() {
+        let door = door.clone();
         tasks.push(tokio::spawn(async move {
             let data = pattern(scale.load_mib << 20, 100 + i as u64);
-            let mut c = own_session(port).await?;
+            let mut c = own_session(&door).await?;
             // Half of them run the disc flow, with its read-back.
             let extra = if i % 2 == 0 {
                 json!({})
@@ -120,7 +121,7 @@ async fn pair_once(port: u16, own: &mut Client, i: usize) -> Result<(), String> 
     let token = v["token"]
         .as_str()
         .ok_or_else(|| format!("no token: {body}"))?;
-    let mut c = connect(port, Some(&origin), Some(token), None)
+    let mut c = connect(port, Some(&origin), Some(token), None, None)
         .await
         .map_err(|r| format!("the paired origin was refused: {r:?}"))?;
     c.hello().await;
@@ -140,7 +141,8 @@ async fn pair_cycles(scale: Scale) -> Outcome {
     ];
     let helper = ChildHelper::start(dir.path(), 0, &args)?;
     let port = helper.port;
-    let mut own = own_session(port).await?;
+    let door = Door::of_child(&helper);
+    let mut own = own_session(&door).await?;
     for i in 0..10 {
         pair_once(port, &mut own, i).await?;
     }

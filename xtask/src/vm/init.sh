@@ -231,11 +231,14 @@ serve() {
     /webburn-helper serve --config /root/webburn.toml >> /tmp/serve.log 2>&1 &
     HELPER=$!
     tries=0
-    until wget -q -O - --header "Origin: http://127.0.0.1:$PORT" "http://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1; do
+    link=/root/.local/share/webburn/own-page.url
+    until [ -s "$link" ] && wget -q -O - --header "Origin: http://127.0.0.1:$PORT" "http://127.0.0.1:$PORT/v1/status" > /dev/null 2>&1; do
         tries=$((tries + 1))
         [ $tries -gt 300 ] && { cat /tmp/serve.log; fail "the helper did not start serving"; }
         sleep 0.1
     done
+    # The host's client is the helper's own page: it needs this run's key.
+    say "own key $(sed 's/.*key=//' "$link")"
 }
 printf '#!/bin/sh\nexec nc 127.0.0.1 %s\n' "$PORT" > /relay && chmod +x /relay
 nc -ll -p "$RELAY" -e /relay &

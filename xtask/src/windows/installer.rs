@@ -13,13 +13,18 @@ use anyhow::{Context, Result, bail};
 use super::wine;
 use crate::{package, root, run};
 
-/// Where the installed helper lives in a Wine prefix (any user name).
-fn install_dir(prefix: &Path) -> Option<PathBuf> {
+/// The user's local application data in a Wine prefix (any user name).
+fn local_app_data(prefix: &Path) -> Option<PathBuf> {
     let users = std::fs::read_dir(prefix.join("drive_c/users")).ok()?;
     users
         .filter_map(Result::ok)
-        .map(|u| u.path().join("AppData/Local/Programs/webburn"))
-        .find(|d| d.exists())
+        .map(|u| u.path().join("AppData/Local"))
+        .find(|d| d.join("Programs/webburn").exists())
+}
+
+/// Where the installed helper lives in a Wine prefix.
+fn install_dir(prefix: &Path) -> Option<PathBuf> {
+    local_app_data(prefix).map(|d| d.join("Programs/webburn"))
 }
 
 /// `reg query KEY [/v VALUE]` under Wine: its output, or `None` if absent.
@@ -99,6 +104,21 @@ pub fn check(prefix: &Path, setup: &Path) -> Result<()> {
         .arg(&data);
     package::serves_installed_page(helper, "the installed Windows helper")?;
     let _ = std::fs::remove_dir_all(&data);
+    // `install` makes the local certificate authority in the user's local
+    // application data, its key sealed with DPAPI; the uninstaller removes it.
+    let mut ca = wine(prefix);
+    ca.arg(dir.join("webburn-helper.exe")).arg("install");
+    run(
+        ca,
+        "webburn-helper install (the local certificate authority)",
+    )?;
+    let key = local_app_data(prefix)
+        .map(|d| d.join("webburn/tls/ca.key"))
+        .context("no local application data folder in the prefix")?;
+    let sealed = std::fs::read(&key).with_context(|| format!("{}", key.display()))?;
+    if sealed.windows(11).any(|w| w == b"PRIVATE KEY") {
+        bail!("the certificate authority's key is stored in the clear");
+    }
     let mut uninstall = wine(prefix);
     uninstall.arg(dir.join("uninstall.exe")).arg("/S");
     run(uninstall, "the uninstaller, silently, under Wine")?;
@@ -115,6 +135,9 @@ pub fn check(prefix: &Path, setup: &Path) -> Result<()> {
     }
     if reg_query(prefix, APPS_KEY, None).is_some() {
         bail!("the uninstaller left the Apps entry");
+    }
+    if key.exists() {
+        bail!("the uninstaller left the certificate authority's key");
     }
     eprintln!(
         "xtask: {}: installed without administrator under Wine, served its page, uninstalled cleanly",
