@@ -5,7 +5,8 @@
 // WriteEngine2; shows progress, the current step, a rate/buffer graph, a log
 // and the result.
 import init, {
-  DiscFormat2Data, DiscFormat2Erase, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, profileName,
+  DiscFormat2Data, DiscFormat2Erase, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, consentText,
+  profileName,
 } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, ACTION_WRITING, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage,
@@ -308,6 +309,9 @@ async function showOnDisc(r) {
   const rewritable = REWRITABLE.includes(profile);
   note.hidden = rewritable;
   note.textContent = 'This disc holds an earlier burn: the files you choose are added to it.';
+  // Which files a disc holds is the person's to reveal: a site's page asks
+  // on the helper only when it adds to the disc, not for choosing a drive.
+  if (!ownPage) return;
   try {
     const fsi = new FileSystemImage();
     const found = await fsi.importFileSystem(library().master.recorder(r.activeDiscRecorder));
@@ -552,6 +556,7 @@ function confirmErase() {
 
 /** @param {DiscFormat2EraseUpdateEvent} e */
 function onEraseUpdate(e) {
+  hideConsent();
   const total = e.estimatedTotalSeconds;
   $('progress', HTMLProgressElement).value = total > 0 ? Math.min(1, e.elapsedSeconds / total) : 0;
   const action = $('action');
@@ -683,7 +688,7 @@ function deviceRequest(d) {
   const code = document.createElement('code');
   code.textContent = d.code;
   const what = document.createElement('span');
-  what.textContent = `${d.origin} wants to write to ${d.device}. Everything on it will be erased.`;
+  what.textContent = consentText(d.act, d.origin, d.device);
   const allow = document.createElement('button');
   allow.textContent = 'Allow';
   allow.className = 'allow-device';
@@ -695,7 +700,7 @@ function deviceRequest(d) {
       allow.textContent = `Yes, erase all ${packageSize(d.sizeBytes)} on it`;
       return;
     }
-    decided(master.approveDevice(d.code, d.large), `allowed ${d.origin} to write to ${d.device}`);
+    decided(master.approveDevice(d.code, d.large), `allowed: ${what.textContent}`);
   };
   const deny = document.createElement('button');
   deny.textContent = 'Refuse';
@@ -756,8 +761,36 @@ function drawGraph() {
   g.fillText(`${maxRate.toFixed(1)} MB/s`, 6, 13);
 }
 
+/** What the helper asks the person to allow, after "whether this site may". */
+const CONSENT_WANTS = {
+  write: 'write to the disk', erase: 'erase the disc', overwrite: 'burn over the files on the disc',
+  read: 'read which files the disc holds',
+};
+
+/**
+ * A request of this page waits for the person on the helper: say what, and
+ * where to allow it (the same code shows there).
+ * @param {import('./pkg/webburn_web.js').ConsentNeeded} d
+ */
+function showConsent(d) {
+  const el = $('consent');
+  el.textContent = `Waiting for you to allow this on the webburn helper: it asks whether this site may `
+    + `${CONSENT_WANTS[d.act]} (code ${d.code}). Its own page and its tray icon show the request.`;
+  el.dataset.code = d.code;
+  el.hidden = false;
+  log(`the helper asks the person to allow this site to ${CONSENT_WANTS[d.act]} (code ${d.code})`);
+}
+
+/** The held request went on, or ended. */
+function hideConsent() {
+  const el = $('consent');
+  el.hidden = true;
+  delete el.dataset.code;
+}
+
 /** @param {WriteEngine2UpdateEvent | DiscFormat2DataUpdateEvent} e */
 function onUpdate(e) {
+  hideConsent();
   // The sector size the burn uses: the library's for the medium on discs
   // and disks alike, the chosen one for raw sectors.
   const bps = discMode() ? (currentRecorder()?.sectorSize ?? 2048) : library().engine.bytesPerSector;
@@ -797,6 +830,7 @@ function onUpdate(e) {
  * @param {string} hresultName  S_OK, or what the burn failed with
  */
 function showResult(text, hresultName) {
+  hideConsent();
   const result = $('result');
   result.textContent = text;
   result.className = hresultName === 'S_OK' ? 'result ok' : 'result bad';
@@ -966,6 +1000,7 @@ async function main() {
       FileSystemImage,
     },
   });
+  master.addEventListener('consentneeded', (e) => showConsent(e.detail));
   master.addEventListener('statechange', (e) => {
     showState(e.detail, master.helperUpdate);
     updateButtons();

@@ -194,6 +194,39 @@ impl Recorder {
         Ok(())
     }
 
+    /// Holds the disk's block devices (`/dev/sdb`) open exclusively for as
+    /// long as the returned guard lives (Linux: `O_EXCL` on a block device,
+    /// the claim the kernel's own mounts take): while a write runs, an
+    /// automounter or a person cannot mount the disk, and a disk someone
+    /// holds is refused (E_IMAPI_RECORDER_LOCKED). Nothing to hold for
+    /// emulated recorders, other systems and recorders named with `,force`.
+    pub fn hold_exclusively(&self) -> Result<ExclusiveHold, DeviceError> {
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut held = Vec::new();
+        if self.force {
+            // Written with ,force: whoever uses the disk keeps it.
+            return Ok(ExclusiveHold(held));
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(disks) = &self.system_disks {
+            use std::os::unix::fs::OpenOptionsExt;
+            let view = SystemView::default();
+            for disk in disks(&view) {
+                let node = Path::new("/dev").join(&disk);
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_EXCL)
+                    .open(&node)
+                    .map_err(|source| DeviceError::Device {
+                        id: node.display().to_string(),
+                        source,
+                    })?;
+                held.push(file);
+            }
+        }
+        Ok(ExclusiveHold(held))
+    }
+
     /// After a disk was written: the system reads its partition table again
     /// (see [`partitions`]); the partitions it then knows. Nothing for
     /// emulated recorders and disks the system does not drive right now.
@@ -318,6 +351,11 @@ impl Recorder {
         })
     }
 }
+
+/// The block devices of a disk held exclusively (see
+/// [`Recorder::hold_exclusively`]); let go when dropped.
+#[derive(Debug)]
+pub struct ExclusiveHold(#[allow(dead_code)] Vec<std::fs::File>);
 
 /// What `recorders` lists: IDiscRecorder2's identity fields plus medium facts.
 #[derive(Debug, Clone, Serialize)]

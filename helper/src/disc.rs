@@ -7,6 +7,7 @@ pub mod busy;
 mod checksum;
 pub mod digest;
 pub mod erase;
+pub mod identity;
 pub mod medium;
 pub mod sessions;
 pub mod verify;

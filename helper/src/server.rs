@@ -230,6 +230,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     } else {
         None
     };
+    registry.set_consent_lifetimes(config.consent);
     let own_key = security::OwnKey::new().map_err(ServerError::Internal)?;
     let state = Arc::new(AppState {
         own_key,

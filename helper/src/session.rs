@@ -6,6 +6,7 @@
 //! as a [`WriteEvent`] through one channel, so the loop is the only writer of
 //! the socket.
 
+mod consent;
 mod erase;
 mod pairing_messages;
 mod read_session;
@@ -21,8 +22,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::time::Instant;
 use webburn_shared::error_code::close;
 use webburn_shared::protocol::{
-    CLIENT_MESSAGE_TYPES, ClientMessage, Limits, PROTOCOL_VERSION, SenseInfo, ServerMessage,
-    StartWrite,
+    CLIENT_MESSAGE_TYPES, ClientMessage, ConsentAct, Limits, PROTOCOL_VERSION, SenseInfo,
+    ServerMessage, StartWrite,
 };
 use webburn_shared::{DataFrameHeader, DiscReport, ErrorCode, HResult};
 
@@ -30,6 +31,7 @@ use crate::burn::Progress;
 use crate::disc::erase::EraseProgress;
 use crate::engine::{EngineConfig, EngineError};
 use crate::state::activity::{Activity, DriveActivity};
+use crate::state::consents::Decision;
 use crate::state::history::{DiscRecord, History};
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::{Registry, SessionId};
@@ -48,6 +50,17 @@ pub(crate) enum WriteEvent {
     Done(TargetId, Result<Option<DiscReport>, EngineError>),
     /// An erase's Update event.
     Erase(u32, EraseProgress),
+    /// The person decided about the request held under this write id.
+    Consent(u32, Decision),
+}
+
+/// A request held until the person decides (see [`consent`]): its id, the
+/// code the person sees, and the message to run again once allowed.
+#[derive(Debug)]
+struct Held {
+    write_id: u32,
+    code: String,
+    msg: ClientMessage,
 }
 
 /// One target (recorder) of one write.
@@ -146,6 +159,8 @@ struct Session {
     open: Option<OpenWrite>,
     /// The erase that runs: its id and recorder.
     erasing: Option<(u32, String)>,
+    /// The request waiting for the person's consent.
+    held: Option<Held>,
     events_tx: UnboundedSender<WriteEvent>,
     events_rx: UnboundedReceiver<WriteEvent>,
 }
@@ -161,6 +176,7 @@ pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
         last_raw: false,
         open: None,
         erasing: None,
+        held: None,
         events_tx,
         events_rx,
     };
@@ -284,6 +300,9 @@ impl Session {
     /// [`WIND_DOWN`]) until every target has stopped and released its
     /// recorder. Their results are not sent: the session is closing.
     async fn wind_down(&mut self) {
+        if let Some(held) = self.held.take() {
+            self.ctx.registry.withdraw(&held.code);
+        }
         let Some(w) = self.open.as_mut() else {
             return;
         };
@@ -324,8 +343,10 @@ impl Session {
         let mut last_heard = Instant::now();
         let mut was_waiting = true;
         loop {
-            let waiting_on_client =
-                self.erasing.is_none() && self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
+            // Nothing is owed while the drive erases or the person decides.
+            let waiting_on_client = self.erasing.is_none()
+                && self.held.is_none()
+                && self.open.as_ref().is_none_or(OpenWrite::awaiting_data);
             if waiting_on_client && !was_waiting {
                 // The client owes us something only from now on: time spent
                 // waiting for the drive does not count against it.
@@ -341,7 +362,10 @@ impl Session {
                         self.on_message(msg).await
                     }
                 },
-                Some(event) = self.events_rx.recv() => Step::Reply(self.on_event(event)),
+                Some(event) = self.events_rx.recv() => match event {
+                    WriteEvent::Consent(write_id, decision) => self.resume(write_id, decision).await,
+                    other => Step::Reply(self.on_event(other)),
+                },
                 // Small frames wait at most this long for company.
                 () = tokio::time::sleep(GATHER_WAIT), if self.open.as_ref().is_some_and(OpenWrite::has_small) => {
                     if let Some(w) = self.open.as_mut() {
@@ -440,15 +464,9 @@ impl Session {
                     Err(e) => answer(ErrorCode::Internal, e.to_string()),
                 }
             }
-            ClientMessage::StartWrite(req) => Step::Reply(self.start_write(req).await),
-            ClientMessage::EraseDisc {
-                write_id,
-                recorder,
-                full,
-            } => Step::Reply(self.start_erase(write_id, recorder, full).await),
-            ClientMessage::ReadSession { write_id, recorder } => {
-                Step::Reply(self.read_session(write_id, recorder).await)
-            }
+            ClientMessage::StartWrite(_)
+            | ClientMessage::EraseDisc { .. }
+            | ClientMessage::ReadSession { .. } => Step::Reply(self.act(msg, false).await),
             ClientMessage::CancelWrite { write_id, target } => self.cancel_write(write_id, target),
             ClientMessage::EndOfData { write_id } => {
                 if let Some(w) = self.open.as_mut().filter(|w| w.id == write_id) {
@@ -530,33 +548,218 @@ impl Session {
         Ok(())
     }
 
-    /// The write or erase of this session that runs, if any.
+    /// The write, erase or held request of this session, if any.
     fn running(&self) -> Option<u32> {
         self.open
             .as_ref()
             .map(|w| w.id)
             .or(self.erasing.as_ref().map(|e| e.0))
+            .or(self.held.as_ref().map(|h| h.write_id))
     }
 
-    /// Starts a request that runs under a write id but takes no data (an
-    /// erase, a session read): refused unless `write_id` is new and no job
-    /// of this session runs; else `job` runs on a blocking thread with the
-    /// session's [`WriteContext`] (it opens devices).
+    /// A write, erase or session read: admitted (its id new, nothing else
+    /// of the session running; `resumed` after the person's consent, when
+    /// both were checked already), held for the person's consent where a
+    /// paired page needs it, then run.
+    async fn act(&mut self, msg: ClientMessage, resumed: bool) -> Vec<ServerMessage> {
+        let (write_id, targets, act, grows) = match &msg {
+            ClientMessage::StartWrite(req) => (
+                req.write_id,
+                req.recorders().map(str::to_owned).collect::<Vec<_>>(),
+                ConsentAct::Overwrite,
+                req.disc.is_some_and(|d| d.grow_in_place),
+            ),
+            ClientMessage::EraseDisc {
+                write_id, recorder, ..
+            } => (*write_id, vec![recorder.clone()], ConsentAct::Erase, false),
+            ClientMessage::ReadSession { write_id, recorder } => {
+                (*write_id, vec![recorder.clone()], ConsentAct::Read, false)
+            }
+            _ => return Vec::new(),
+        };
+        if !resumed {
+            if let Err(refused) = self.take_write_id(write_id) {
+                return vec![refused];
+            }
+            if let Some(running) = self.running() {
+                let e = still_running(running);
+                return (0u32..)
+                    .zip(&targets)
+                    .map(|(t, _)| write_result(write_id, t, &Err(e.clone())))
+                    .collect();
+            }
+        }
+        if let Some(held) = self.gate(write_id, &targets, act, grows).await {
+            if let Some(code) = held.1 {
+                self.hold(write_id, act, &targets[0], code, msg)
+            } else {
+                held.0
+            }
+        } else {
+            match msg {
+                ClientMessage::StartWrite(req) => self.start_write(req).await,
+                ClientMessage::EraseDisc {
+                    write_id,
+                    recorder,
+                    full,
+                } => self.start_erase(write_id, recorder, full).await,
+                ClientMessage::ReadSession { write_id, recorder } => {
+                    self.read_session(write_id, recorder).await
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
+
+    /// Asks whether the paired page may do `act` on `targets` (the
+    /// helper's own page and configured origins are never asked). `None`:
+    /// go on. Else what to answer, and the code when the request is held
+    /// (one target needing consent; several are refused, each asked).
+    async fn gate(
+        &mut self,
+        write_id: u32,
+        targets: &[String],
+        act: ConsentAct,
+        grows: bool,
+    ) -> Option<(Vec<ServerMessage>, Option<String>)> {
+        self.ctx.pairing_token.as_ref()?;
+        let origin = self.ctx.origin.clone();
+        let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
+        let events = self.events_tx.clone();
+        let targets = targets.to_vec();
+        let gates = tokio::task::spawn_blocking(move || {
+            let ctx = WriteContext {
+                config,
+                registry: &registry,
+                session: id,
+                origin: Some(&origin),
+                events: &events,
+                history: None,
+            };
+            targets
+                .iter()
+                .map(|t| consent::check(act, t, &origin, grows, &ctx))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let held: Vec<(u32, String)> = (0u32..)
+            .zip(&gates)
+            .filter_map(|(t, g)| match g {
+                Ok(consent::Gate::Held(code)) => Some((t, code.clone())),
+                _ => None,
+            })
+            .collect();
+        if held.is_empty() {
+            // A target the gate could not look at is left to the act itself,
+            // which refuses it with the same error.
+            return None;
+        }
+        if let ([(0, code)], 1) = (held.as_slice(), gates.len()) {
+            return Some((Vec::new(), Some(code.clone())));
+        }
+        let code = webburn_shared::ErrorCode::ConsentNeeded;
+        let replies = (0u32..)
+            .zip(&gates)
+            .map(|(t, g)| {
+                let detail = match g {
+                    Ok(consent::Gate::Held(c)) => format!(
+                        "the person must allow this on the helper first (request {c}); then write again"
+                    ),
+                    _ => "another recorder of this write needs the person's consent first".into(),
+                };
+                write_result(
+                    write_id,
+                    t,
+                    &Err(EngineError::new(code.hresult(), detail).with_code(code)),
+                )
+            })
+            .collect();
+        Some((replies, None))
+    }
+
+    /// Holds `msg` until the person decides about request `code`: a task
+    /// waits for the decision (at most as long as the request lives) and
+    /// hands it to the session loop.
+    fn hold(
+        &mut self,
+        write_id: u32,
+        act: ConsentAct,
+        recorder: &str,
+        code: String,
+        msg: ClientMessage,
+    ) -> Vec<ServerMessage> {
+        tracing::info!(session = self.ctx.id, write = write_id, act = act.as_str(), %code, "held for the person's consent");
+        let (registry, events) = (Arc::clone(&self.ctx.registry), self.events_tx.clone());
+        let waited = code.clone();
+        tokio::spawn(async move {
+            let mut changed = registry.decisions();
+            let decided = tokio::time::timeout(crate::state::pairing_store::REQUEST_TTL, async {
+                loop {
+                    if let Some(d) = registry.outcome(&waited) {
+                        return d;
+                    }
+                    if changed.changed().await.is_err() {
+                        return Decision::Refused;
+                    }
+                }
+            })
+            .await
+            .unwrap_or(Decision::Refused);
+            let _ = events.send(WriteEvent::Consent(write_id, decided));
+        });
+        self.held = Some(Held {
+            write_id,
+            code: code.clone(),
+            msg,
+        });
+        vec![ServerMessage::ConsentNeeded {
+            write_id,
+            act,
+            recorder_id: recorder.to_owned(),
+            code,
+        }]
+    }
+
+    /// The person decided about the held request `write_id`: it runs, or
+    /// ends refused.
+    async fn resume(&mut self, write_id: u32, decision: Decision) -> Step {
+        let Some(held) = self.held.take_if(|h| h.write_id == write_id) else {
+            return Step::Reply(Vec::new());
+        };
+        if decision == Decision::Refused {
+            let code = webburn_shared::ErrorCode::ConsentRefused;
+            let e = EngineError::new(
+                code.hresult(),
+                "the person refused this on the helper, or did not answer in time",
+            )
+            .with_code(code);
+            tracing::info!(
+                session = self.ctx.id,
+                write = write_id,
+                "the person refused the held request"
+            );
+            let targets = match &held.msg {
+                ClientMessage::StartWrite(req) => req.recorders().count(),
+                _ => 1,
+            };
+            let replies = (0..targets as u32)
+                .map(|t| write_result(write_id, t, &Err(e.clone())))
+                .collect();
+            return Step::Reply(replies);
+        }
+        Step::Reply(self.act(held.msg, true).await)
+    }
+
+    /// Runs `job` (a request that takes no data: an erase, a session read)
+    /// on a blocking thread with the session's [`WriteContext`] (it opens
+    /// devices).
     async fn blocking_job<T: Send + 'static>(
         &mut self,
         write_id: u32,
         job: impl FnOnce(&WriteContext<'_>) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, Vec<ServerMessage>> {
-        self.take_write_id(write_id)
-            .map_err(|refused| vec![refused])?;
         self.last_raw = false;
-        if let Some(running) = self.running() {
-            return Err(vec![write_result(
-                write_id,
-                0,
-                &Err(still_running(running)),
-            )]);
-        }
         let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
         let (events, origin) = (self.events_tx.clone(), self.ctx.page_origin());
         tokio::task::spawn_blocking(move || {
@@ -603,8 +806,17 @@ impl Session {
 
     /// `readSession`: the disc's last session, then the request's result.
     async fn read_session(&mut self, write_id: u32, recorder: String) -> Vec<ServerMessage> {
+        let activity = Arc::clone(&self.ctx.activity);
+        activity.update(
+            self.ctx.id,
+            write_id,
+            0,
+            DriveActivity::reading(recorder.clone()),
+        );
         let job = move |ctx: &WriteContext<'_>| read_session::read(&recorder, ctx);
-        match self.blocking_job(write_id, job).await {
+        let read = self.blocking_job(write_id, job).await;
+        activity.finish(self.ctx.id, write_id, 0);
+        match read {
             Ok((session, next_writable_address)) => vec![
                 ServerMessage::SessionContents {
                     write_id,
@@ -618,17 +830,7 @@ impl Session {
     }
 
     async fn start_write(&mut self, req: StartWrite) -> Vec<ServerMessage> {
-        if let Err(refused) = self.take_write_id(req.write_id) {
-            return vec![refused];
-        }
         self.last_raw = req.raw_frames;
-        if let Some(running) = self.running() {
-            let e = still_running(running);
-            return (0u32..)
-                .zip(req.recorders())
-                .map(|(t, _)| write_result(req.write_id, t, &Err(e.clone())))
-                .collect();
-        }
         // Devices are opened and asked about their medium: not on the event loop.
         let (config, registry, id) = (self.ctx.engine, Arc::clone(&self.ctx.registry), self.ctx.id);
         let (events, history) = (self.events_tx.clone(), self.ctx.history.clone());
@@ -682,6 +884,23 @@ impl Session {
     }
 
     fn cancel_write(&mut self, write_id: u32, target: Option<u32>) -> Step {
+        if let Some(held) = self.held.take_if(|h| h.write_id == write_id) {
+            // It never began: the request is withdrawn, the write ends cancelled.
+            self.ctx.registry.withdraw(&held.code);
+            tracing::info!(
+                session = self.ctx.id,
+                write = write_id,
+                "a held request cancelled"
+            );
+            return Step::Reply(vec![
+                ServerMessage::CancelResult {
+                    write_id,
+                    hresult: HResult::S_OK,
+                    name: "S_OK".to_owned(),
+                },
+                write_result(write_id, 0, &Err(EngineError::cancelled())),
+            ]);
+        }
         let hresult = match self.open.as_mut().filter(|w| w.id == write_id) {
             Some(w) => {
                 tracing::info!(
@@ -797,6 +1016,18 @@ impl Session {
                     .filter(|w| w.id == write_id)
                     .map_or(0, |w| w.more_credit(target, taken));
                 credit(write_id, grant).into_iter().collect()
+            }
+            // Decisions are the loop's (they may run a request again); one
+            // met while winding down only ends the held request.
+            WriteEvent::Consent(write_id, _) => {
+                if self.held.take_if(|h| h.write_id == write_id).is_some() {
+                    tracing::info!(
+                        session = self.ctx.id,
+                        write = write_id,
+                        "a held request ended with its session"
+                    );
+                }
+                Vec::new()
             }
             WriteEvent::Erase(write_id, p) => {
                 if let Some((_, recorder)) = self.erasing.as_ref().filter(|e| e.0 == write_id) {

@@ -5,7 +5,7 @@
 //! authority of the https/wss listener.
 
 pub mod activity;
-pub mod device_approvals;
+pub mod consents;
 pub mod history;
 pub mod local_ca;
 pub mod pairing_store;

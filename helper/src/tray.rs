@@ -45,7 +45,7 @@ pub fn snapshot(state: &AppState) -> Snapshot {
                 .unwrap_or(d.recorder),
             percent: d.percent,
             action: d.action,
-            erasing: d.erasing,
+            job: d.job,
         })
         .collect();
     let kiosk = state.config.kiosk.is_some();

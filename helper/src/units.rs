@@ -3,6 +3,17 @@
 
 use std::time::Duration;
 
+/// Lowercase hex of `bytes` (digests, tokens, keys).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// Parses a byte size: a number with an optional unit B, kB, MB, GB, KiB, MiB, GiB
 /// (decimal units are powers of 1000, binary ones of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {

@@ -65,6 +65,13 @@ pub enum ErrorCode {
     NeedsConfirmation,
     /// Too many device requests are waiting for the person.
     TooManyRequests,
+    /// The person refused the act (erase, read, burn over a disc), or did
+    /// not answer in time (a `writeResult` code).
+    ConsentRefused,
+    /// The act needs the person's consent and a request now waits for it;
+    /// send the request again once allowed (a `writeResult` code, for a
+    /// write to several recorders, which is not held).
+    ConsentNeeded,
     /// A code this version does not know (a newer helper's).
     #[serde(other)]
     Unknown,
@@ -89,7 +96,11 @@ impl ErrorCode {
         match self {
             C::UnknownType | C::HelperOutdated => HResult::E_NOTIMPL,
             C::HelloRequired | C::NoWriteOpen | C::WrongWriteId => HResult::E_UNEXPECTED,
-            C::NotAllowed | C::PairingRevoked | C::TooManyRequests => HResult::E_ACCESSDENIED,
+            C::NotAllowed
+            | C::PairingRevoked
+            | C::TooManyRequests
+            | C::ConsentRefused
+            | C::ConsentNeeded => HResult::E_ACCESSDENIED,
             C::PairingStore | C::Internal | C::IdleTimeout | C::ConnectionLost | C::Unknown => {
                 HResult::E_FAIL
             }
@@ -174,6 +185,8 @@ impl ErrorCode {
             C::HelperOutdated => "helperOutdated",
             C::NeedsConfirmation => "needsConfirmation",
             C::TooManyRequests => "tooManyRequests",
+            C::ConsentRefused => "consentRefused",
+            C::ConsentNeeded => "consentNeeded",
             C::Unknown => "unknown",
         }
     }
@@ -189,7 +202,7 @@ impl std::fmt::Display for ErrorCode {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 25] = [
+    const ALL: [ErrorCode; 27] = [
         ErrorCode::BadJson,
         ErrorCode::UnknownType,
         ErrorCode::BadMessage,
@@ -215,6 +228,8 @@ mod tests {
         ErrorCode::HelperOutdated,
         ErrorCode::NeedsConfirmation,
         ErrorCode::TooManyRequests,
+        ErrorCode::ConsentRefused,
+        ErrorCode::ConsentNeeded,
     ];
 
     #[test]

@@ -283,12 +283,63 @@ pub enum Approval {
     Approved,
 }
 
+/// What a paired page asks the person to allow on a recorder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ConsentAct {
+    /// Write to a removable disk the helper found (everything on it is
+    /// lost): `requestDevice`.
+    #[default]
+    Write,
+    /// Erase a rewritable disc (`eraseDisc`).
+    Erase,
+    /// Burn afresh over a rewritable disc that holds files (`startWrite`).
+    Overwrite,
+    /// Read which files a disc holds (`readSession`).
+    Read,
+}
+
+impl ConsentAct {
+    /// The wire spelling (`erase`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAct::Write => "write",
+            ConsentAct::Erase => "erase",
+            ConsentAct::Overwrite => "overwrite",
+            ConsentAct::Read => "read",
+        }
+    }
+
+    /// What the person is asked to allow, after "SITE wants to":
+    /// `erase the CD-RW in DRIVE`.
+    pub fn wants(self, subject: &str) -> String {
+        match self {
+            ConsentAct::Write => format!("write to {subject}"),
+            ConsentAct::Erase => format!("erase {subject}"),
+            ConsentAct::Overwrite => format!("burn over {subject}"),
+            ConsentAct::Read => format!("read which files {subject} holds"),
+        }
+    }
+
+    /// What allowing it costs, for people (empty for reading).
+    pub fn consequence(self) -> &'static str {
+        match self {
+            ConsentAct::Write | ConsentAct::Erase => "everything on it will be erased",
+            ConsentAct::Overwrite => "the files on it will be lost",
+            ConsentAct::Read => "",
+        }
+    }
+}
+
 /// A device request waiting for the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceRequest {
     /// The short code shown beside the request (and to the page).
     pub code: String,
+    /// What the page asks to do (helpers before it knew only `write`).
+    #[serde(default)]
+    pub act: ConsentAct,
     /// The origin that asks.
     pub origin: String,
     /// The recorder it asks for.
@@ -524,6 +575,21 @@ pub enum ServerMessage {
         /// Device requests waiting for the user.
         #[serde(default)]
         devices: Vec<DeviceRequest>,
+    },
+    /// An `eraseDisc`, `readSession` or `startWrite` of a paired page is
+    /// held until the person allows it on the helper (its own page or its
+    /// tray shows the request with `code`); then it goes on as if just
+    /// sent, or ends with `writeResult` `E_ACCESSDENIED`, code
+    /// `consentRefused`.
+    ConsentNeeded {
+        /// The request held.
+        write_id: u32,
+        /// What it does.
+        act: ConsentAct,
+        /// The recorder it is for.
+        recorder_id: String,
+        /// The code the helper shows beside the request.
+        code: String,
     },
     /// Answer to requestDevice: the request waits for the person.
     DeviceRequested {

@@ -119,6 +119,37 @@ impl Helper {
         }
     }
 
+    /// A greeted session of a page of `origin` paired as the person pairs
+    /// it: the page asks (`POST /v1/pair`), the person approves the code,
+    /// the page collects its token and connects with it.
+    pub async fn paired(&self, origin: &str) -> Client {
+        let (status, body) = self.http("POST", "/v1/pair", &[("Origin", origin)]).await;
+        assert_eq!(status, 202, "pairing {origin}: {body}");
+        let id = serde_json::from_str::<Value>(&body).unwrap_or_default()["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let code = self.pairing_code(origin);
+        self.server
+            .state
+            .pairing
+            .approve(&code)
+            .unwrap_or_else(|e| panic!("approve {code}: {e}"));
+        let (_, body) = self
+            .http("GET", &format!("/v1/pair/{id}"), &[("Origin", origin)])
+            .await;
+        let token = serde_json::from_str::<Value>(&body).unwrap_or_default()["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {origin}: {body}"))
+            .to_owned();
+        let mut c = self
+            .connect(Some(origin), Some(&token), None)
+            .await
+            .unwrap_or_else(|r| panic!("{origin} refused: {r:?}"));
+        c.hello().await;
+        c
+    }
+
     /// The code of the pairing request `origin` has waiting (what the helper
     /// prints on its console).
     pub fn pairing_code(&self, origin: &str) -> String {

@@ -69,7 +69,7 @@ async fn a_found_disk_is_written_after_the_person_allows_it_on_the_helpers_page(
         .await;
     let shown = text().await;
     assert!(
-        shown.contains(&format!("{page_origin} wants to write to WEBBURN EMULATED DISK 4 MB. Everything on it will be erased.")),
+        shown.contains(&format!("{page_origin} wants to write to WEBBURN EMULATED DISK 4 MB: everything on it will be erased.")),
         "{shown}"
     );
     let code = page.text("ask-text").await;

@@ -264,6 +264,27 @@ impl Connection {
         self.0.borrow().limits
     }
 
+    /// A request of this page waits for the person's consent on the
+    /// helper: a `consentneeded` event whose detail is `{writeId, act,
+    /// recorderId, code}`, for the page to say what to do and where.
+    fn consent_needed(&self, write_id: u32, act: &str, recorder_id: &str, code: &str) {
+        let events = self.0.borrow().events.clone();
+        let detail = js_sys::Object::new();
+        for (k, v) in [
+            ("writeId", JsValue::from(write_id)),
+            ("act", JsValue::from_str(act)),
+            ("recorderId", JsValue::from_str(recorder_id)),
+            ("code", JsValue::from_str(code)),
+        ] {
+            let _ = js_sys::Reflect::set(&detail, &k.into(), &v);
+        }
+        let init = CustomEventInit::new();
+        init.set_detail(&detail);
+        if let Ok(ev) = CustomEvent::new_with_event_init_dict("consentneeded", &init) {
+            let _ = events.dispatch_event(&ev);
+        }
+    }
+
     fn set_state(&self, state: State) {
         let events = {
             let mut inner = self.0.borrow_mut();
@@ -536,6 +557,12 @@ impl Connection {
                     let _ = w.send(Ok(recorders));
                 }
             }
+            ServerMessage::ConsentNeeded {
+                write_id,
+                act,
+                recorder_id,
+                code,
+            } => self.consent_needed(write_id, act.as_str(), &recorder_id, &code),
             p @ (ServerMessage::Pairings { .. } | ServerMessage::DeviceRequested { .. }) => {
                 if let Some(w) = self.0.borrow_mut().pairings.pop_front() {
                     let _ = w.send(Ok(p));

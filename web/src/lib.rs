@@ -147,8 +147,14 @@ export interface Pairings {
   pending: { code: string; origin: string; ageSeconds: number }[];
   paired: { origin: string; ageSeconds: number }[];
   /** Pages asking to write to a removable disk (`large`: allowing it needs `confirmLarge`). */
-  devices: { code: string; origin: string; recorderId: string; device: string; sizeBytes: number; large: boolean; ageSeconds: number }[];
+  devices: { code: string; act: ConsentAct; origin: string; recorderId: string; device: string; sizeBytes: number; large: boolean; ageSeconds: number }[];
 }
+
+/** What a page asks the person to allow on a recorder. */
+export type ConsentAct = "write" | "erase" | "overwrite" | "read";
+
+/** The detail of DiscMaster2's `consentneeded` event. */
+export interface ConsentNeeded { writeId: number; act: ConsentAct; recorderId: string; code: string }
 
 /** DiscMaster2.state values. */
 export type ConnectionState =
@@ -181,6 +187,24 @@ pub fn hresult_name(value: u32) -> Option<String> {
 #[wasm_bindgen(js_name = profileName)]
 pub fn profile_name(profile: u16) -> String {
     webburn_shared::profile_label(profile)
+}
+
+/// What a request waiting for the person asks, as the helper's own page
+/// shows it: `https://site.example wants to erase the CD-RW in DRIVE:
+/// everything on it will be erased.` (`act`: `write`, `erase`,
+/// `overwrite` or `read`).
+#[wasm_bindgen(js_name = consentText)]
+pub fn consent_text(
+    #[wasm_bindgen(unchecked_param_type = "ConsentAct")] act: &str,
+    origin: &str,
+    device: &str,
+) -> String {
+    let act: webburn_shared::protocol::ConsentAct =
+        serde_json::from_value(serde_json::Value::String(act.to_owned())).unwrap_or_default();
+    match act.consequence() {
+        "" => format!("{origin} wants to {}.", act.wants(device)),
+        c => format!("{origin} wants to {}: {c}.", act.wants(device)),
+    }
 }
 
 #[cfg(test)]

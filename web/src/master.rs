@@ -172,12 +172,17 @@ impl DiscMaster2 {
         })
     }
 
-    /// Listens for `statechange` events (`event.detail` is the new state).
+    /// Listens for `statechange` events (`event.detail` is the new state)
+    /// and `consentneeded` events (`event.detail` is `{writeId, act,
+    /// recorderId, code}`: an erase, a read of a disc's files or a burn over
+    /// files of this page waits until the person allows it on the helper,
+    /// where the request shows `code`; it then goes on, or ends refused
+    /// with `E_ACCESSDENIED`, `code: "consentRefused"`).
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_event_listener(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "\"statechange\"")] kind: &str,
-        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<ConnectionState>) => void")]
+        #[wasm_bindgen(unchecked_param_type = "\"statechange\" | \"consentneeded\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<any>) => void")]
         listener: &Function,
     ) -> Result<(), JsValue> {
         self.connection
@@ -189,8 +194,8 @@ impl DiscMaster2 {
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "\"statechange\"")] kind: &str,
-        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<ConnectionState>) => void")]
+        #[wasm_bindgen(unchecked_param_type = "\"statechange\" | \"consentneeded\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<any>) => void")]
         listener: &Function,
     ) -> Result<(), JsValue> {
         self.connection

@@ -34,15 +34,24 @@ pub struct RemovableDisk {
     /// with every plug-in).
     #[serde(skip)]
     pub sysfs: String,
+    /// The kernel's sequence number of the medium (`diskseq`, Linux 5.15
+    /// and later): a new number for every medium, also a card swapped in a
+    /// reader that stays plugged in.
+    #[serde(skip)]
+    pub diskseq: String,
+    /// The USB device's serial number, where it has one.
+    #[serde(skip)]
+    pub serial: String,
 }
 
 impl RemovableDisk {
-    /// What tells this disk from another that later gets the same node:
-    /// where and when it was plugged in, vendor, model and size.
+    /// What tells this disk and medium from another that later gets the
+    /// same node: where and when it was plugged in, vendor, model, serial
+    /// number, size, and the medium's sequence number.
     pub fn identity(&self) -> String {
         format!(
-            "{} {} {} {}",
-            self.sysfs, self.vendor, self.model, self.size_bytes
+            "{} {} {} serial {} {} medium {}",
+            self.sysfs, self.vendor, self.model, self.serial, self.size_bytes, self.diskseq
         )
     }
 }
@@ -99,12 +108,24 @@ pub fn removable_disks(view: &SystemView) -> Vec<RemovableDisk> {
                 model: text(&dev.join("model")),
                 bus,
                 in_use: view.check(&block).err().map(|e| e.to_string()),
+                diskseq: text(&dir.join("diskseq")),
+                serial: serial_above(&real),
                 sysfs: path.into_owned(),
                 block,
             });
         }
     }
     out
+}
+
+/// The serial number of the nearest device above `path` that has one (the
+/// USB device of a stick or reader), or nothing.
+fn serial_above(path: &Path) -> String {
+    path.ancestors()
+        .take(12)
+        .map(|p| text(&p.join("serial")))
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
 }
 
 /// A size as people read it on the package: decimal gigabytes (32 GB), or
@@ -205,7 +226,7 @@ mod tests {
 
     #[test]
     fn sticks_and_cards_are_found_with_size_and_name_and_the_system_disk_is_not() {
-        let (_dir, view) = system();
+        let (dir, view) = system();
         let found = removable_disks(&view);
         let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["sg:/dev/sg1", "sg:/dev/sg4"], "{found:#?}");
@@ -226,5 +247,26 @@ mod tests {
         assert_eq!(mounted.bus, "removable");
         let why = mounted.in_use.as_deref().unwrap_or_default();
         assert!(why.contains("/media/me/KINGSTON"), "{why}");
+        // The USB device's serial number and the medium's sequence number
+        // are part of what the person's approval is bound to: a card swapped
+        // in the reader (a new diskseq) is another medium.
+        let r = dir.path();
+        put(r, "sys/devices/pci0000:00/usb2/2-1/serial", "4C530001230\n");
+        put(
+            r,
+            "sys/devices/pci0000:00/usb2/2-1/host4/block/sdb/diskseq",
+            "12\n",
+        );
+        let first = removable_disks(&view)[0].identity();
+        assert!(
+            first.contains("serial 4C530001230") && first.ends_with("medium 12"),
+            "{first}"
+        );
+        put(
+            r,
+            "sys/devices/pci0000:00/usb2/2-1/host4/block/sdb/diskseq",
+            "13\n",
+        );
+        assert_ne!(removable_disks(&view)[0].identity(), first);
     }
 }

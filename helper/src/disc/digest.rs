@@ -33,13 +33,7 @@ pub struct SectionDigest {
 impl SectionDigest {
     /// Lowercase hex of the whole-section SHA-256.
     pub fn hex(&self) -> String {
-        self.whole
-            .iter()
-            .fold(String::with_capacity(64), |mut s, b| {
-                use std::fmt::Write as _;
-                let _ = write!(s, "{b:02x}");
-                s
-            })
+        crate::units::hex(&self.whole)
     }
 
     /// Bytes in one block.

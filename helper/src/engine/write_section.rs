@@ -101,9 +101,10 @@ impl WriteEngine {
             EngineError::new(h, format!("{} is in use by another writer", recorder.id()))
         })?;
         let transport: &mut dyn ScsiTransport = &mut **guard;
-        // Nothing is written to a disk the system uses, and no address
-        // outside the medium ever reaches the device.
-        not_in_use(recorder, transport)?;
+        // Nothing is written to a disk the system uses (and nothing mounts
+        // it while this runs), and no address outside the medium ever
+        // reaches the device.
+        let _held = not_in_use(recorder, transport)?;
         admit(transport, section)?;
         let unit_sectors = self.unit_sectors(&*transport, bps, props.use_streaming_write12)?;
         let ring = Arc::new(Ring::new(
@@ -256,17 +257,22 @@ fn validate(
 }
 
 /// E_IMAPI_RECORDER_LOCKED, naming the mount point, for a disk the system
-/// uses; then the device taken for this writer alone.
+/// uses; then the device taken for this writer alone, its block devices
+/// held until the guard is dropped.
 pub(super) fn not_in_use(
     recorder: &Recorder,
     transport: &mut dyn ScsiTransport,
-) -> Result<(), EngineError> {
+) -> Result<crate::devices::ExclusiveHold, EngineError> {
     recorder
         .check_not_in_use()
         .map_err(|e| EngineError::new(e.hresult(), e.to_string()))?;
+    let held = recorder
+        .hold_exclusively()
+        .map_err(|e| EngineError::new(e.hresult(), e.to_string()))?;
     transport
         .take_for_writing()
-        .map_err(|e| EngineError::new(e.hresult(), e.to_string()))
+        .map_err(|e| EngineError::new(e.hresult(), e.to_string()))?;
+    Ok(held)
 }
 
 /// Asks the drive what is loaded and holds `section` against it.

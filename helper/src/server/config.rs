@@ -54,6 +54,9 @@ pub struct ConfigFile {
     /// Let `http://` sites on other hosts than loopback ask to pair
     /// (default false: only https sites and loopback pages).
     pub pair_http: Option<bool>,
+    /// How long the person's approval of a page for a found disk lasts:
+    /// `once` (one write, the default) or a duration (`10min`).
+    pub device_approval: Option<String>,
 }
 
 /// The settings in force.
@@ -98,6 +101,8 @@ pub struct ServerConfig {
     pub other_accounts: Vec<crate::account::Account>,
     /// `http://` origins beyond loopback may ask to pair.
     pub pair_http: bool,
+    /// How long the person's consents last.
+    pub consent: crate::state::consents::Lifetimes,
 }
 
 /// The page a package installs beside the binary, if it is there:
@@ -139,6 +144,7 @@ impl ServerConfig {
             tls_port: None,
             other_accounts: Vec::new(),
             pair_http: false,
+            consent: crate::state::consents::Lifetimes::default(),
         }
     }
 
@@ -201,6 +207,15 @@ impl ServerConfig {
         }
         if let Some(p) = file.pair_http {
             self.pair_http = p;
+        }
+        if let Some(d) = &file.device_approval {
+            use crate::state::consents::Lifetime;
+            self.consent.write = match d.trim() {
+                "once" => Lifetime::Once,
+                other => Lifetime::For(parse_duration(other).map_err(|e| {
+                    format!("device-approval must be \"once\" or a duration (10min): {e}")
+                })?),
+            };
         }
         if let Some(m) = &file.max_message {
             self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;

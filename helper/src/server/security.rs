@@ -103,7 +103,7 @@ impl OwnKey {
     pub fn new() -> Result<OwnKey, String> {
         let mut b = [0u8; 32];
         getrandom::fill(&mut b).map_err(|e| format!("no random numbers from the system: {e}"))?;
-        Ok(OwnKey(crate::state::pairing_store::hex(&b)))
+        Ok(OwnKey(crate::units::hex(&b)))
     }
 
     /// The key's text (for the launch link).

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use webburn_shared::ErrorCode;
 use webburn_shared::protocol::{ClientMessage, PairedOrigin, PairingRequest, ServerMessage};
 
-use crate::state::device_approvals::ApprovalError;
+use crate::state::consents::ApprovalError;
 use crate::state::pairing_store::normalize_origin;
 use crate::state::pairing_store::{PairingError, PairingStore, Pending};
 use crate::state::registry::{Registry, RequestError};

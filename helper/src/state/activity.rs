@@ -9,6 +9,18 @@ use webburn_shared::{DataEventArgs, WriteAction, WriteEngineEventArgs};
 
 use super::registry::SessionId;
 
+/// What a drive is busy with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Job {
+    /// A write (`startWrite`).
+    #[default]
+    Write,
+    /// Erasing a disc (`eraseDisc`).
+    Erase,
+    /// Reading which files a disc holds for a page (`readSession`).
+    Read,
+}
+
 /// One drive's part of a running write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriveActivity {
@@ -18,8 +30,8 @@ pub struct DriveActivity {
     pub percent: u8,
     /// The disc flow's step, for a `disc` write.
     pub action: Option<WriteAction>,
-    /// The drive erases a disc (`eraseDisc`), not a write.
-    pub erasing: bool,
+    /// What it does.
+    pub job: Job,
 }
 
 impl DriveActivity {
@@ -41,7 +53,17 @@ impl DriveActivity {
             recorder,
             percent: (fraction * 100.0).floor() as u8,
             action,
-            erasing: false,
+            job: Job::Write,
+        }
+    }
+
+    /// A page reading which files the disc in `recorder` holds.
+    pub fn reading(recorder: String) -> Self {
+        DriveActivity {
+            recorder,
+            percent: 0,
+            action: None,
+            job: Job::Read,
         }
     }
 
@@ -56,7 +78,7 @@ impl DriveActivity {
             recorder,
             percent,
             action: None,
-            erasing: true,
+            job: Job::Erase,
         }
     }
 }
@@ -130,7 +152,7 @@ mod tests {
         assert_eq!(left, ["r1"]);
         // An erase: its part of the drive's estimate, 0 while there is none.
         let e = DriveActivity::erasing("rw".into(), 30, 120);
-        assert_eq!((e.percent, e.erasing, e.action), (25, true, None));
+        assert_eq!((e.percent, e.job, e.action), (25, Job::Erase, None));
         assert_eq!(DriveActivity::erasing("rw".into(), 30, 0).percent, 0);
         assert_eq!(DriveActivity::erasing("rw".into(), 200, 120).percent, 100);
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::private;
+use crate::units::hex;
 
 /// How long a pairing request waits for approval.
 pub const REQUEST_TTL: Duration = Duration::from_secs(300);
@@ -145,16 +146,6 @@ pub(crate) fn new_code() -> Result<String, PairingError> {
         .iter()
         .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
         .collect())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 fn digest(token: &str) -> String {

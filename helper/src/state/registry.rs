@@ -4,7 +4,7 @@
 //! turned off, the optical drives and removable disks the system has
 //! (discovered afresh with every list). A removable disk it found (or one
 //! configured with `,ask`) is written by a page only after the person
-//! approved it for that page's origin ([`super::device_approvals`]); the
+//! approved it for that page's origin ([`super::consents`]); the
 //! system's own and mounted disks are never found. A client picks a recorder
 //! by id and can never make the helper open a path of its choosing.
 //!
@@ -19,9 +19,10 @@ use webburn_shared::protocol::RecorderDescription;
 
 use webburn_shared::protocol::{Approval, DeviceRequest};
 
-use super::device_approvals::{ApprovalError, Device, DeviceApprovals};
+use super::consents::{ApprovalError, Consents, Decided, Decision, Lifetimes, Subject};
 use crate::devices::removable::size_label;
 use webburn_shared::MediumKind;
+use webburn_shared::protocol::ConsentAct;
 
 use crate::devices::{DeviceError, Found, Recorder, RecorderInfo};
 
@@ -47,6 +48,22 @@ pub type Discover = fn() -> Vec<Found>;
 /// The option after a configured recorder's id that makes pages ask the
 /// person before writing to it, as they do for removable disks the helper finds.
 pub const ASK_OPTION: &str = ",ask";
+/// The option that lets pages write to a configured Windows PhysicalDrive
+/// without asking (they ask by default: it is a whole disk).
+pub const NOASK_OPTION: &str = ",noask";
+
+/// A configured id's spec, and whether pages must ask before writing to
+/// it: `,ask`, or a Windows PhysicalDrive without `,noask`.
+fn asks(id: &str) -> (&str, bool) {
+    if let Some(spec) = id.strip_suffix(ASK_OPTION) {
+        return (spec, true);
+    }
+    if let Some(spec) = id.strip_suffix(NOASK_OPTION) {
+        return (spec, false);
+    }
+    let whole_disk = id.starts_with("spti:") && id.to_ascii_lowercase().contains("physicaldrive");
+    (id, whole_disk)
+}
 
 #[derive(Debug)]
 struct Entry {
@@ -92,7 +109,7 @@ impl Entry {
     }
 
     /// The device the person is asked about, once it was described.
-    fn device(&self) -> Option<Device> {
+    fn device(&self) -> Option<Subject> {
         let ask = self.ask.as_ref()?;
         let info = self.cached.as_ref()?;
         let size_bytes = size_of(info).unwrap_or(0);
@@ -101,7 +118,7 @@ impl Entry {
         if let Some(block) = &ask.block {
             label = format!("{label} ({block})");
         }
-        Some(Device {
+        Some(Subject {
             id: self.id.clone(),
             identity: ask.identity.clone(),
             label,
@@ -137,8 +154,19 @@ pub struct Registry {
     /// waiting for it look again.
     changed: Condvar,
     discover: Option<Discover>,
-    /// Who may write to the disks that ask (locked after `entries`).
-    approvals: Mutex<DeviceApprovals>,
+    /// What the person allowed which page (locked after `entries`).
+    consents: Mutex<Consents>,
+    /// Bumped at every decision of the person, for requests waiting on one.
+    decisions: tokio::sync::watch::Sender<u64>,
+}
+
+/// Whether a page may do an act now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consent {
+    /// Allowed (a consent for one act is used up).
+    Granted,
+    /// The person is asked; the code shown beside the request.
+    Needed(String),
 }
 
 fn describe(info: &RecorderInfo, in_use: bool, approval: Option<Approval>) -> RecorderDescription {
@@ -179,10 +207,7 @@ impl Registry {
     ) -> Result<Registry, (String, DeviceError)> {
         let mut entries = Vec::with_capacity(ids.len());
         for id in ids {
-            let (spec, asks) = match id.strip_suffix(ASK_OPTION) {
-                Some(spec) => (spec, true),
-                None => (id.as_str(), false),
-            };
+            let (spec, asks) = asks(id);
             let recorder = Recorder::open(spec).map_err(|e| (id.clone(), e))?;
             let rid = recorder.id().to_owned();
             let ask = asks.then(|| Ask {
@@ -197,14 +222,18 @@ impl Registry {
             entries: Mutex::new(entries),
             changed: Condvar::new(),
             discover,
-            approvals: Mutex::new(DeviceApprovals::default()),
+            consents: Mutex::new(Consents::default()),
+            decisions: tokio::sync::watch::Sender::new(0),
         })
     }
 
-    fn approvals(&self) -> std::sync::MutexGuard<'_, DeviceApprovals> {
-        self.approvals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Consents last as `lifetimes` says (the config's `device-approval`).
+    pub fn set_consent_lifetimes(&self, lifetimes: Lifetimes) {
+        *self.consents() = Consents::new(lifetimes);
+    }
+
+    fn consents(&self) -> std::sync::MutexGuard<'_, Consents> {
+        self.consents.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
@@ -243,9 +272,9 @@ impl Registry {
                 entries.push(Entry::new(id.clone(), id, true, ask));
             }
         }
-        let mut approvals = self.approvals();
+        let mut consents = self.consents();
         for id in gone {
-            approvals.forget(&id);
+            consents.forget(&id);
         }
     }
 
@@ -286,7 +315,9 @@ impl Registry {
             }
             let in_use = entry.holder.is_some_and(|h| h != asker);
             let approval = match (entry.device(), origin) {
-                (Some(device), Some(origin)) => Some(self.approvals().state(origin, &device)),
+                (Some(device), Some(origin)) => {
+                    Some(self.consents().state(origin, ConsentAct::Write, &device))
+                }
                 (Some(_), None) => Some(Approval::Approved),
                 (None, _) => None,
             };
@@ -361,7 +392,8 @@ impl Registry {
     }
 
     /// E_ACCESSDENIED unless `origin` may write to `id` (a device that asks,
-    /// still the one that was approved: discovery runs again first).
+    /// still the one that was approved: discovery runs again first); a
+    /// consent for one write is used up.
     fn check_approved(&self, id: &str, origin: &str) -> Result<(), HResult> {
         let asks = self.lock().iter().any(|e| e.id == id && e.ask.is_some());
         if !asks {
@@ -375,7 +407,7 @@ impl Registry {
             .ok_or(HResult::E_INVALIDARG)?
             .device();
         match device {
-            Some(d) if self.approvals().allowed(origin, &d) => Ok(()),
+            Some(d) if self.consents().take(origin, ConsentAct::Write, &d) => Ok(()),
             _ => {
                 tracing::warn!(%origin, recorder = id, "a page tried to write to a disk the person has not approved for it");
                 Err(HResult::E_ACCESSDENIED)
@@ -392,28 +424,78 @@ impl Registry {
             .find(|e| e.id == id)
             .and_then(Entry::device)
             .ok_or_else(|| RequestError::NotAsked(id.to_owned()))?;
-        let code = self.approvals().request(origin, device.clone())?;
+        let code = self
+            .consents()
+            .request(origin, ConsentAct::Write, device.clone())?;
         tracing::warn!(%origin, device = %device.label, %code, "a page asks to write to a disk");
+        self.bump();
         Ok(code)
     }
 
-    /// The person allows the device request showing `code`; the origin it let write.
-    pub fn approve_device(&self, code: &str, confirm_large: bool) -> Result<String, ApprovalError> {
-        let (origin, device) = self.approvals().approve(code, confirm_large)?;
-        tracing::warn!(%origin, %device, "the person let a page write to a disk");
-        Ok(origin)
+    /// A page of `origin` is about to do `act` on `subject`: allowed if the
+    /// person allowed it (used up if for one act), else the person is asked.
+    pub fn consent(
+        &self,
+        origin: &str,
+        act: ConsentAct,
+        subject: Subject,
+    ) -> Result<Consent, ApprovalError> {
+        let mut consents = self.consents();
+        if consents.take(origin, act, &subject) {
+            tracing::info!(%origin, act = act.as_str(), subject = %subject.label, "a page acts with the person's consent");
+            return Ok(Consent::Granted);
+        }
+        let label = subject.label.clone();
+        let code = consents.request(origin, act, subject)?;
+        drop(consents);
+        tracing::warn!(%origin, act = act.as_str(), %label, %code, "a page asks the person's consent");
+        self.bump();
+        Ok(Consent::Needed(code))
     }
 
-    /// The person refuses the device request showing `code`; the origin refused.
-    pub fn deny_device(&self, code: &str) -> Result<String, ApprovalError> {
-        let (origin, device) = self.approvals().deny(code)?;
-        tracing::info!(%origin, %device, "the person refused a page a disk");
-        Ok(origin)
+    /// How the request showing `code` was decided; `None` while it waits.
+    pub fn outcome(&self, code: &str) -> Option<Decision> {
+        self.consents().outcome(code)
     }
 
-    /// The device requests waiting for the person.
+    /// Wakes on every decision of the person (and every new request).
+    pub fn decisions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.decisions.subscribe()
+    }
+
+    /// The page that made request `code` stopped waiting for it.
+    pub fn withdraw(&self, code: &str) {
+        self.consents().withdraw(code);
+        self.bump();
+    }
+
+    fn bump(&self) {
+        self.decisions.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The person allows the request showing `code`; what was allowed.
+    pub fn approve_device(
+        &self,
+        code: &str,
+        confirm_large: bool,
+    ) -> Result<Decided, ApprovalError> {
+        let d = self.consents().approve(code, confirm_large)?;
+        tracing::warn!(origin = %d.origin, act = d.act.as_str(), subject = %d.label, "the person allowed a page");
+        self.bump();
+        Ok(d)
+    }
+
+    /// The person refuses the request showing `code`; what was refused.
+    pub fn deny_device(&self, code: &str) -> Result<Decided, ApprovalError> {
+        let d = self.consents().deny(code)?;
+        tracing::info!(origin = %d.origin, act = d.act.as_str(), subject = %d.label, "the person refused a page");
+        self.bump();
+        Ok(d)
+    }
+
+    /// The requests waiting for the person.
     pub fn device_requests(&self) -> Vec<DeviceRequest> {
-        self.approvals().waiting()
+        self.consents().waiting()
     }
 
     /// Marks `id` as `session`'s, waiting (on [`Registry::changed`]) while
@@ -719,7 +801,7 @@ mod tests {
             HResult::E_ACCESSDENIED,
             "still waiting"
         );
-        assert_eq!(reg.approve_device(&code, false).unwrap(), SITE);
+        assert_eq!(reg.approve_device(&code, false).unwrap().origin, SITE);
         assert_eq!(
             reg.list(1, Some(SITE))[0].approval,
             Some(Approval::Approved)
@@ -771,5 +853,20 @@ mod tests {
             reg.claim(&listed[1].id, 1, Some(SITE)).unwrap_err(),
             HResult::E_ACCESSDENIED
         );
+    }
+
+    #[test]
+    fn a_windows_physical_drive_asks_unless_told_not_to() {
+        assert_eq!(
+            asks(r"spti:\\.\PhysicalDrive1"),
+            (r"spti:\\.\PhysicalDrive1", true)
+        );
+        assert_eq!(
+            asks("spti:PhysicalDrive2,noask"),
+            ("spti:PhysicalDrive2", false)
+        );
+        assert_eq!(asks("spti:D:"), ("spti:D:", false), "an optical drive");
+        assert_eq!(asks("sg:/dev/sg1,ask"), ("sg:/dev/sg1", true));
+        assert_eq!(asks("sg:/dev/sg1"), ("sg:/dev/sg1", false));
     }
 }

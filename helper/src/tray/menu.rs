@@ -5,6 +5,7 @@
 use webburn_shared::WriteAction;
 use webburn_shared::protocol::DeviceRequest;
 
+pub use crate::state::activity::Job;
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::Registry;
 
@@ -17,8 +18,8 @@ pub struct DriveLine {
     pub percent: u8,
     /// The disc flow's step, when known.
     pub action: Option<WriteAction>,
-    /// It erases a disc.
-    pub erasing: bool,
+    /// What it does.
+    pub job: Job,
 }
 
 /// A site waiting for the user's approval.
@@ -84,8 +85,10 @@ pub enum Entry {
 /// What one drive is doing, in a few words.
 pub fn drive_line(d: &DriveLine) -> String {
     let name = &d.name;
-    if d.erasing {
-        return format!("Erasing the disc in {name} ({}%)", d.percent);
+    match d.job {
+        Job::Erase => return format!("Erasing the disc in {name} ({}%)", d.percent),
+        Job::Read => return format!("Reading which files the disc in {name} holds"),
+        Job::Write => {}
     }
     match d.action {
         Some(WriteAction::ValidatingMedia) => format!("Checking the disc in {name}"),
@@ -121,7 +124,7 @@ pub fn tooltip(s: &Snapshot) -> (String, String) {
         lines.push(format!("{} asks to use your recorders", p.origin));
     }
     for d in &s.devices {
-        lines.push(format!("{} wants to write to {}", d.origin, d.device));
+        lines.push(format!("{} wants to {}", d.origin, d.act.wants(&d.device)));
     }
     (format!("webburn: {}", status(s)), lines.join("\n"))
 }
@@ -146,8 +149,12 @@ fn device_entry(d: &DeviceRequest) -> Entry {
             )],
         )
     } else {
+        let what = match d.act.consequence() {
+            "" => String::new(),
+            c => format!(" ({c})"),
+        };
         Entry::Item(
-            format!("Allow {} (everything on it will be erased)", d.origin),
+            format!("Allow {}{what}", d.origin),
             Action::AllowDevice {
                 code: d.code.clone(),
                 confirm_large: false,
@@ -156,8 +163,10 @@ fn device_entry(d: &DeviceRequest) -> Entry {
     };
     Entry::Submenu(
         format!(
-            "{} wants to write to {} (code {})",
-            d.origin, d.device, d.code
+            "{} wants to {} (code {})",
+            d.origin,
+            d.act.wants(&d.device),
+            d.code
         ),
         vec![
             allow,
@@ -225,8 +234,12 @@ pub fn decide(
             confirm_large,
         } => registry
             .approve_device(code, *confirm_large)
+            .map(|d| d.origin)
             .map_err(|e| text(&e)),
-        Action::RefuseDevice(code) => registry.deny_device(code).map_err(|e| text(&e)),
+        Action::RefuseDevice(code) => registry
+            .deny_device(code)
+            .map(|d| d.origin)
+            .map_err(|e| text(&e)),
         Action::OpenPage | Action::Quit => return None,
     })
 }
@@ -253,7 +266,7 @@ mod tests {
             name: name.into(),
             percent,
             action,
-            erasing: false,
+            job: Job::Write,
         }
     }
 
@@ -312,10 +325,15 @@ mod tests {
         s.drives
             .push(drive("BD DRIVE", 10, Some(WriteAction::Finalization)));
         let mut erasing = drive("CD-RW DRIVE", 40, None);
-        erasing.erasing = true;
+        erasing.job = Job::Erase;
         assert_eq!(
             drive_line(&erasing),
             "Erasing the disc in CD-RW DRIVE (40%)"
+        );
+        erasing.job = Job::Read;
+        assert_eq!(
+            drive_line(&erasing),
+            "Reading which files the disc in CD-RW DRIVE holds"
         );
         let menu = labels(&entries(&s));
         assert!(menu[0].ends_with("Burning on 2 drives"), "{menu:?}");
@@ -361,6 +379,7 @@ mod tests {
     fn device_request(large: bool) -> DeviceRequest {
         DeviceRequest {
             code: "M4QZ7R".into(),
+            act: webburn_shared::protocol::ConsentAct::Write,
             origin: "https://site.example".into(),
             recorder_id: "sg:/dev/sg1".into(),
             device: "SanDisk Ultra 32 GB (sdb)".into(),
@@ -368,6 +387,38 @@ mod tests {
             large,
             age_seconds: 3,
         }
+    }
+
+    #[test]
+    fn a_request_to_erase_or_read_a_disc_says_so() {
+        use webburn_shared::protocol::ConsentAct;
+        let mut erase = device_request(false);
+        erase.act = ConsentAct::Erase;
+        erase.device = "the CD-RW in HL-DT-ST DVDRAM".into();
+        let mut read = erase.clone();
+        read.act = ConsentAct::Read;
+        read.code = "K2PX9A".into();
+        let s = Snapshot {
+            devices: vec![erase, read],
+            ..Snapshot::default()
+        };
+        assert!(tooltip(&s).1.contains(
+            "https://site.example wants to read which files the CD-RW in HL-DT-ST DVDRAM holds"
+        ));
+        let menu = entries(&s);
+        let (Entry::Submenu(erase_label, erase_choices), Entry::Submenu(_, read_choices)) =
+            (&menu[2], &menu[3])
+        else {
+            panic!("{menu:?}")
+        };
+        assert_eq!(
+            erase_label,
+            "https://site.example wants to erase the CD-RW in HL-DT-ST DVDRAM (code M4QZ7R)"
+        );
+        assert!(
+            matches!(&erase_choices[0], Entry::Item(l, _) if l == "Allow https://site.example (everything on it will be erased)")
+        );
+        assert!(matches!(&read_choices[0], Entry::Item(l, _) if l == "Allow https://site.example"));
     }
 
     #[test]
