@@ -26,6 +26,7 @@ const STATE_TEXT = {
   pairingPending: 'Waiting for you to approve this site in the burner program',
   pairingRefused: 'This site was not approved',
   helperOutdated: 'The burner program needs an update',
+  notOpenedFromHelper: 'Open the burner program\'s own page from the program',
   connected: 'Ready',
   disconnected: 'Connection lost, trying again…',
 };

@@ -104,7 +104,8 @@ impl CliError {
     }
 }
 
-/// Logs to stderr with `WEBBURN_LOG` if set, else `filter`.
+/// Logs to stderr with `WEBBURN_LOG` if set, else `filter`. A closed or
+/// broken stderr loses the log but stops nothing (a launcher may close it).
 pub fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEBBURN_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
@@ -112,6 +113,7 @@ pub fn init_logging(filter: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .try_init();
 }
 

@@ -7,6 +7,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::Running;
+
 const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
 
 fn helper(home: &Path, args: &[&str]) -> Output {
@@ -120,16 +123,6 @@ fn install_status_uninstall_with_the_run_key() {
     assert!(text(&helper(home.path(), &["status"])).contains("not installed"));
 }
 
-/// A helper process killed when the test ends, also when an assertion fails.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn one_helper_per_data_directory_and_status_finds_it() {
     let home = tempfile::tempdir().unwrap();
@@ -235,25 +228,26 @@ fn install_trusts_the_local_authority_in_nss_and_uninstall_takes_it_out() {
         assert_eq!(mode & 0o777, 0o600, "the key is the user's alone");
     }
     // The helper then also listens with TLS, on the next port.
-    let mut serve = Command::new(BIN)
-        .env("HOME", home.path())
-        .arg("--data-dir")
-        .arg(home.path().join("data"))
-        .args(["serve", "--port", "0", "--tray", "off", "--recorder"])
-        .arg(format!(
-            "emulated:{},profile=disk",
-            home.path().join("d.img").display()
-        ))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let mut serve = Running(
+        Command::new(BIN)
+            .env("HOME", home.path())
+            .arg("--data-dir")
+            .arg(home.path().join("data"))
+            .args(["serve", "--port", "0", "--tray", "off", "--recorder"])
+            .arg(format!(
+                "emulated:{},profile=disk",
+                home.path().join("d.img").display()
+            ))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(serve.0.stdout.take().unwrap()).lines();
     let ready = lines.next().unwrap().unwrap();
     let tls_line = lines.next().unwrap().unwrap();
     assert!(ready.starts_with("webburn-helper listening on"), "{ready}");
     assert!(tls_line.contains("https://127.0.0.1:"), "{tls_line}");
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
     // A second install keeps one entry; uninstall leaves none.
     assert!(
         helper(home.path(), &["install", "--method", "xdg"])

@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use webburn_helper::state::pairing_store::{PairingStore, Status};
 
+mod common;
+use common::Running;
+
 const BIN: &str = env!("CARGO_BIN_EXE_webburn-helper");
 
 fn helper(data_dir: &Path, args: &[&str]) -> Output {
@@ -81,15 +84,17 @@ fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Running(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--config", config.to_str().unwrap(), "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let url = line
@@ -111,9 +116,10 @@ fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
         "the page may not be framed"
     );
     assert!(http_get(port, "/nothing-here").starts_with("HTTP/1.1 404"));
-    stop(&mut child);
+    stop(&mut child.0);
     let mut log = String::new();
     child
+        .0
         .stderr
         .take()
         .unwrap()
@@ -123,6 +129,67 @@ fn serve_reads_its_config_prints_a_ready_line_and_stops_on_sigterm() {
         log.contains("listening"),
         "the log level came from the file: {log}"
     );
+}
+
+/// A launcher may read the ready line and go away, and a tray app has no
+/// console: the helper keeps serving when its stdout and stderr are closed
+/// pipes (the ready lines and a pairing request's notice go nowhere).
+#[test]
+fn serve_keeps_serving_when_its_output_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Stdio::from(writer)
+    };
+    let mut child = Running(
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--port", "0", "--tray", "off"])
+            .stdout(closed())
+            .stderr(closed())
+            .spawn()
+            .unwrap(),
+    );
+    // The own-page link is written after the ready lines were printed.
+    let link = dir.path().join("own-page.url");
+    let started = std::time::Instant::now();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&link) {
+            break url;
+        }
+        assert!(child.0.try_wait().unwrap().is_none(), "the helper ended");
+        assert!(started.elapsed() < Duration::from_secs(30), "no link");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A pairing request prints its code on the (closed) console; the
+    // helper answers it and the next request alike.
+    let ask = |origin: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /v1/pair HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    for origin in ["https://a.example", "https://b.example"] {
+        let answer = ask(origin);
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    }
+    assert!(child.0.try_wait().unwrap().is_none(), "the helper ended");
+    stop(&mut child.0);
 }
 
 #[test]

@@ -121,31 +121,46 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
             return Err(CliError::new(HResult::E_FAIL, why));
         }
         instance.announce(server.port);
+        announce(&server);
         // `webburn-helper open` opens the own page from this file, which
-        // only this account can read.
+        // only this account can read (written after the ready lines).
         let link = super::open::link_file(data_dir);
         if let Err(e) = crate::state::private::write(&link, server.own_url().as_bytes()) {
             tracing::warn!("cannot write {}: {e}", link.display());
         }
-        // The ready line: scripts and tests wait for it.
-        println!("webburn-helper listening on {}", server.url());
-        if let Some(tls) = server.tls_port {
-            println!("  and on https://127.0.0.1:{tls}/ (TLS, the local certificate authority)");
-        }
-        if let Some(k) = &server.state.config.kiosk {
-            println!("  kiosk mode: {} (pairing off)", k.title);
-        }
-        for id in &server.state.config.recorders {
-            println!("  recorder {id}");
-        }
-        // The link with this run's key (`webburn-helper open` opens it).
-        println!("  the helper's own page: {}", server.own_url());
         wait_for_stop(&quit).await;
         tracing::info!("stopping");
         server.shutdown().await;
         let _ = std::fs::remove_file(&link);
         Ok(())
     })
+}
+
+/// Prints the ready line (scripts and tests wait for it) and what serves.
+/// One write, and a closed or broken stdout does not stop the helper: a
+/// launcher may read the first line and go away.
+fn announce(server: &crate::server::RunningServer) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let mut text = format!("webburn-helper listening on {}\n", server.url());
+    if let Some(tls) = server.tls_port {
+        let _ = writeln!(
+            text,
+            "  and on https://127.0.0.1:{tls}/ (TLS, the local certificate authority)"
+        );
+    }
+    if let Some(k) = &server.state.config.kiosk {
+        let _ = writeln!(text, "  kiosk mode: {} (pairing off)", k.title);
+    }
+    for id in &server.state.config.recorders {
+        let _ = writeln!(text, "  recorder {id}");
+    }
+    // The link with this run's key (`webburn-helper open` opens it).
+    let _ = writeln!(text, "  the helper's own page: {}", server.own_url());
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        tracing::warn!("cannot print the ready lines: {e}");
+    }
 }
 
 /// Resolves on Ctrl-C, SIGTERM or the tray's Quit.

@@ -417,10 +417,13 @@ async fn pair_request(State(st): Shared, headers: HeaderMap) -> Response {
     cors(resp, raw)
 }
 
-/// Shows a new pairing code on the console and in the log.
+/// Shows a new pairing code on the console and in the log (a closed
+/// console is no error: the log and the tray have it too).
 fn announce(origin: &str, code: &str) {
+    use std::io::Write as _;
     tracing::warn!(%origin, %code, "pairing requested");
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "\nwebburn: the page {origin} asks to use your recorders.\n  \
          If you opened it, approve with:  webburn-helper pair approve {code}\n  \
          otherwise refuse with:           webburn-helper pair deny {code}\n"
