@@ -3,6 +3,7 @@
 //! `OwnKey`): `serve` leaves its link in the data directory, readable by
 //! this account alone.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use webburn_shared::HResult;
@@ -29,7 +30,9 @@ pub(super) fn run(data_dir: &Path) -> Result<(), CliError> {
     }
     let link = std::fs::read_to_string(link_file(data_dir)).map_err(|_| not_running())?;
     let link = link.trim();
-    println!("{link}");
+    // A launcher without a console may have closed stdout: the link is
+    // opened all the same.
+    let _ = writeln!(std::io::stdout(), "{link}");
     let (program, args) = crate::tray::menu::open_command(std::env::consts::OS, link);
     let opened = std::process::Command::new(&program)
         .args(&args)

@@ -341,4 +341,25 @@ mod tests {
             .unwrap_err();
         assert!(missing.contains("cannot read"));
     }
+
+    /// The README's example file is one the helper takes, key for key.
+    #[test]
+    fn the_readmes_example_file_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("### Configuration file")
+            .nth(1)
+            .unwrap_or_default();
+        let example = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap_or_default();
+        let file: ConfigFile = toml::from_str(example).unwrap();
+        let mut c = ServerConfig::defaults(Path::new("/d"));
+        c.apply_file(&file).unwrap();
+        assert_eq!(c.other_accounts.len(), 1);
+        assert!(!c.pair_http);
+        assert_eq!(c.consent.write, crate::state::consents::Lifetime::Once);
+    }
 }
