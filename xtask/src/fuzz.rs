@@ -55,6 +55,9 @@ pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
     for target in TARGETS {
         let corpus = fuzz_dir.join("corpus").join(target);
         let new = scratch.join(target);
+        // A clone has only the corpus folders that hold a file (git keeps
+        // no empty folder), and libFuzzer stops at a missing one.
+        std::fs::create_dir_all(&corpus)?;
         std::fs::create_dir_all(&new)?;
         let started = Instant::now();
         let mut fuzz = tools::nightly_cargo();
