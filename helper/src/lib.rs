@@ -1,7 +1,7 @@
 //! webburn's native helper: IWriteEngine2's write loop over SCSI/MMC.
 //!
-//! Layers from the bottom up, each unaware of the ones above it (README,
-//! "Repository layout"; `tests/architecture_layers.rs` holds the code to it):
+//! Layers from the bottom up, each unaware of the ones above it (docs/development.md,
+//! "The helper's layers"; `tests/architecture_layers.rs` holds the code to it):
 //! - [`account`], [`cancel`], [`sense`], [`units`], [`autostart`]: the OS
 //!   account and a loopback peer's, a write's stop signal, sense data and
 //!   its meaning, sizes, the autostart entries of each platform;

@@ -1,5 +1,5 @@
 //! The helper's layers only point down: a module may use the modules of
-//! the layers below its own, never one beside or above it (README, "Layout").
+//! the layers below its own, never one beside or above it (docs/development.md, "The helper's layers").
 //! Read from the source: every `crate::NAME` outside test code.
 #![allow(clippy::unwrap_used)] // a test reading its own crate's source
 

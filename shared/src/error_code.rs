@@ -1,5 +1,5 @@
 //! The machine-readable reasons of protocol `error` messages and failed
-//! writes (PROTOCOL.md section 6 lists them): each knows its HRESULT,
+//! writes (PROTOCOL.md section 4.2 lists them): each knows its HRESULT,
 //! whether the helper ends the session for it, and with which WebSocket
 //! close code. Pages act on these codes, never on message text.
 
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn the_protocols_table_holds() {
-        // PROTOCOL.md section 6: code, HRESULT, close code.
+        // PROTOCOL.md section 4.2: code, HRESULT, close code.
         assert_eq!(ErrorCode::CreditExceeded.close_code(), Some(1008));
         assert_eq!(ErrorCode::FrameTooLarge.close_code(), Some(1009));
         assert_eq!(ErrorCode::PairingRevoked.close_code(), Some(4001));

@@ -75,7 +75,7 @@ pub struct StartWrite {
     pub total_bytes: u64,
     /// Every binary message of this write is payload alone, without the
     /// data-frame header: it belongs to this write at the next offset
-    /// (section 6). Saves a browser building a Blob per frame.
+    /// (PROTOCOL.md section 5). Saves a browser building a Blob per frame.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub raw_frames: bool,
     /// Burn as DiscFormat2Data does (check the medium, speed, close,

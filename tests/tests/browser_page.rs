@@ -50,9 +50,9 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte(engine) {
         browser.text("result").await
     );
     let done = browser.screenshot().await;
-    // The README's pictures come from the page as built here (not, say, a
+    // The docs' pictures come from the page as built here (not, say, a
     // bundle of it made by the npm package check).
-    // Chromium's are the README's; the other engines' carry their name.
+    // Chromium's are the docs'; the other engines' carry their name.
     if std::env::var_os("WEBBURN_NO_SCREENSHOTS").is_none() {
         std::fs::create_dir_all(docs()).unwrap();
         if engine == Engine::Chromium {

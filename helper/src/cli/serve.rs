@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Kiosk mode with this config file: only its origins and recorders, no
-    /// pairing, the kiosk page and a history of discs (README "Kiosk mode").
+    /// pairing, the kiosk page and a history of discs (docs/operators.md, "Kiosk mode and the duplicator").
     #[arg(long, value_name = "FILE", conflicts_with = "config")]
     pub kiosk: Option<PathBuf>,
     /// TCP port on 127.0.0.1 and ::1 (default 47801; 0 picks a free one).

@@ -5,7 +5,7 @@
 //! On Linux, Chromium and Firefox read NSS databases: `~/.pki/nssdb`
 //! (Chromium, GNOME Web's certificate dialogs) and each Firefox profile's
 //! `cert9.db`; NSS's `certutil` (Debian: libnss3-tools) edits them. Elsewhere
-//! the person adds it once by hand (the README gives the Windows and macOS
+//! the person adds it once by hand (docs/operators.md gives the Windows and macOS
 //! commands); `install` says where the certificate is.
 
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ pub(super) fn install(data_dir: &Path, home: &Path) -> Result<Vec<String>, Strin
     )];
     if !cfg!(target_os = "linux") {
         said.push(format!(
-            "  add it to your trusted roots once (README, \"Pages on https sites\"): {}",
+            "  add it to your trusted roots once (docs/operators.md, \"The local certificate authority\"): {}",
             cert.display()
         ));
         return Ok(said);
@@ -108,7 +108,7 @@ pub(super) fn uninstall(data_dir: &Path, home: &Path) -> Result<Vec<String>, Str
         }
     }
     if cfg!(windows) {
-        // The current user's root store, where the README's command (or
+        // The current user's root store, where the operators' guide's command (or
         // the certificate dialog) put it.
         let removed = Command::new("certutil")
             .args(["-user", "-delstore", "Root", NAME])
@@ -121,7 +121,7 @@ pub(super) fn uninstall(data_dir: &Path, home: &Path) -> Result<Vec<String>, Str
     if ca.exists() {
         if cfg!(target_os = "macos") {
             said.push(format!(
-                "  remove \"{NAME}\" from your trusted roots too (README, \"Pages on https sites\")"
+                "  remove \"{NAME}\" from your trusted roots too (docs/operators.md, \"The local certificate authority\")"
             ));
         }
         ca.remove().map_err(|e| e.to_string())?;

@@ -302,7 +302,7 @@ impl EmulatedSpec {
         }
     }
 
-    /// Parses `emulated:PATH[,option=value...]` (see the README for the options).
+    /// Parses `emulated:PATH[,option=value...]` (docs/emulated-recorders.md lists the options).
     pub fn parse(id: &str) -> Result<Self, String> {
         let rest = id
             .strip_prefix(PREFIX)

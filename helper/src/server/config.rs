@@ -342,11 +342,12 @@ mod tests {
         assert!(missing.contains("cannot read"));
     }
 
-    /// The README's example file is one the helper takes, key for key.
+    /// The operators' guide's example file (docs/operators.md,
+    /// "Configuration file") is one the helper takes, key for key.
     #[test]
-    fn the_readmes_example_file_is_valid() {
-        let readme = include_str!("../../../README.md");
-        let section = readme
+    fn the_operators_guides_example_file_is_valid() {
+        let guide = include_str!("../../../docs/operators.md");
+        let section = guide
             .split("### Configuration file")
             .nth(1)
             .unwrap_or_default();
@@ -355,7 +356,12 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("```").next())
             .unwrap_or_default();
-        let file: ConfigFile = toml::from_str(example).unwrap();
+        let mut file: ConfigFile = toml::from_str(example).unwrap();
+        // The example's page folder, made here (the helper checks it).
+        assert_eq!(file.www.as_deref(), Some(Path::new("/opt/webburn/www")));
+        let www = tempfile::tempdir().unwrap();
+        std::fs::write(www.path().join("index.html"), "<!doctype html>").unwrap();
+        file.www = Some(www.path().to_path_buf());
         let mut c = ServerConfig::defaults(Path::new("/d"));
         c.apply_file(&file).unwrap();
         assert_eq!(c.other_accounts.len(), 1);
