@@ -212,6 +212,15 @@ impl Recorder {
             use std::os::unix::fs::OpenOptionsExt;
             let view = SystemView::default();
             for disk in disks(&view) {
+                // Not an optical drive's srN: the sr driver reads the
+                // medium's capacity when its node is opened, and learns
+                // of a new one only from a media change, which a burn
+                // through SG_IO does not signal; held while the disc is
+                // blank, the written disc would look empty to the kernel
+                // (its mount fails). A disc being written mounts nowhere.
+                if disk.starts_with("sr") {
+                    continue;
+                }
                 let node = Path::new("/dev").join(&disk);
                 let file = std::fs::OpenOptions::new()
                     .read(true)
