@@ -85,15 +85,23 @@ fn release_helper(target: Option<&str>, rustflags: Option<&str>) -> Result<PathB
     Ok(dir.join("release"))
 }
 
-/// Runs a command, failing with its name if it fails.
+/// When this xtask started: each step says how long it took.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Runs a command, failing with its name if it fails; says when it began
+/// (minutes:seconds since the xtask started) and how long it took.
 fn run(mut cmd: Command, what: &str) -> Result<()> {
-    eprintln!("xtask: {what}");
+    let started = STARTED.get_or_init(std::time::Instant::now);
+    let at = started.elapsed().as_secs();
+    eprintln!("xtask: [{:02}:{:02}] {what}", at / 60, at % 60);
+    let step = std::time::Instant::now();
     let status = cmd
         .status()
         .with_context(|| format!("cannot start: {what}"))?;
     if !status.success() {
         bail!("failed: {what} ({status})");
     }
+    eprintln!("xtask: ({} s) {what}", step.elapsed().as_secs());
     Ok(())
 }
 
@@ -147,7 +155,6 @@ fn test() -> Result<()> {
         .env("WEBBURN_WWW", &page)
         .env("WEBBURN_HOSTED_SITE", &site)
         .env("GECKODRIVER", &geckodriver)
-        .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(
         tests,
@@ -168,8 +175,36 @@ fn test() -> Result<()> {
     )?;
     fuzz::run_all(FUZZ_SECONDS, false)?;
     package::build_deb()?;
-    windows::test(&page)?;
+    windows::test(&page, windows::Build::Tested)?;
     vm::run_vm()
+}
+
+/// `cargo xtask screenshots`: copies the screenshots the last test run left
+/// in target/screenshots into docs/screenshots, where the guides show them
+/// (tests never write tracked files themselves).
+fn screenshots() -> Result<()> {
+    let from = root().join("target/screenshots");
+    let to = root().join("docs/screenshots");
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&from)
+        .with_context(|| format!("{}: run cargo xtask test first", from.display()))?
+    {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "png")
+            && let Some(name) = path.file_name()
+        {
+            std::fs::copy(&path, to.join(name))?;
+            copied += 1;
+        }
+    }
+    if copied == 0 {
+        bail!(
+            "{} holds no screenshots: run cargo xtask test first",
+            from.display()
+        );
+    }
+    println!("{copied} screenshots copied into {}", to.display());
+    Ok(())
 }
 
 /// `cargo xtask package`: the page, then the checked .deb and npm package.
@@ -191,7 +226,7 @@ fn windows_only() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     let page = www::build(&bindgen)?;
-    windows::test(&page)
+    windows::test(&page, windows::Build::Release)
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test` (`soak` runs longer).
@@ -212,6 +247,7 @@ fn serve(args: &[String]) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    STARTED.get_or_init(std::time::Instant::now);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(),
@@ -225,9 +261,10 @@ fn main() -> Result<()> {
         Some("soak") => soak::run_soak(),
         Some("package") => package_only(),
         Some("windows") => windows_only(),
+        Some("screenshots") => screenshots(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | windows | vm | vm-windows | bench | vm-bench | size | soak | package | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
+                "usage: cargo xtask test | windows | vm | vm-windows | bench | vm-bench | size | soak | package | screenshots | serve [-- SERVE-ARGS] | run [FILE] [-- BURN-ARGS]"
             );
             std::process::exit(2);
         }

@@ -128,9 +128,19 @@ fn cross_cargo(prefix: &Path) -> Command {
     c
 }
 
-/// Installs the toolchain, then clippy, the tests under Wine, the release
-/// build and its installer (with the page built in `www`), tried under Wine.
-pub fn test(www: &Path) -> Result<()> {
+/// How the helper the tray check and the installer take is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The release build: the installer people get (`cargo xtask windows`).
+    Release,
+    /// The debug build the tests just made: the same program, checked
+    /// without compiling every dependency again (`cargo xtask test`).
+    Tested,
+}
+
+/// Installs the toolchain, then clippy, the tests under Wine, the helper
+/// and its installer (with the page built in `www`), tried under Wine.
+pub fn test(www: &Path, build: Build) -> Result<()> {
     tools::rust_target(TARGET)?;
     tools::windows_packages()?;
     let prefix = prefix()?;
@@ -179,10 +189,33 @@ pub fn test(www: &Path) -> Result<()> {
         "cargo test --target x86_64-pc-windows-gnu -p webburn-tests (under Wine): server, engine, disc flow",
     )?;
     drop(server);
-    let exe = build_release()?;
+    let exe = match build {
+        Build::Release => build_release()?,
+        Build::Tested => tested_helper()?,
+    };
     tray::check(&prefix, &exe)?;
     let setup = installer::build(&exe, www)?;
     installer::check(&prefix, &setup)
+}
+
+/// The debug build of the helper for Windows, as the tests under Wine build
+/// it (nothing to compile after them); returns the .exe.
+pub fn tested_helper() -> Result<PathBuf> {
+    let mut build = cargo();
+    build
+        .args(["build", "-p", "webburn-helper", "--target", TARGET])
+        .env("CARGO_PROFILE_DEV_DEBUG", "0");
+    run(
+        build,
+        "cargo build -p webburn-helper --target x86_64-pc-windows-gnu (as tested)",
+    )?;
+    let exe = root()
+        .join("target")
+        .join(TARGET)
+        .join("debug/webburn-helper.exe");
+    exe.exists()
+        .then_some(exe)
+        .context("the Windows build made no webburn-helper.exe")
 }
 
 /// `cargo build --release` of the helper for Windows; returns the .exe.

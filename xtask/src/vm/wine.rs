@@ -22,7 +22,8 @@ const DATA_BYTES: usize = 4 << 20;
 pub fn run_windows_helper() -> Result<()> {
     crate::tools::rust_target(windows::TARGET)?;
     crate::tools::windows_packages()?;
-    let exe = windows::build_release()?;
+    // The build the Windows tier tested (the guest checks SPTI, not speed).
+    let exe = windows::tested_helper()?;
     let test_prefix = windows::prefix()?;
     let prepared = prepare("wine")?;
     let work = &prepared.work;
