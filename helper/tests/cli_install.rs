@@ -184,12 +184,7 @@ fn nss_has(db: &Path, name: &str) -> bool {
 #[test]
 fn install_trusts_the_local_authority_in_nss_and_uninstall_takes_it_out() {
     if Command::new("certutil").arg("-H").output().is_err() {
-        assert!(
-            std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
-            "certutil (libnss3-tools) is missing (cargo xtask test installs it)"
-        );
-        eprintln!("SKIPPED: certutil (libnss3-tools) is missing");
-        return;
+        common::prerequisite_missing("certutil (libnss3-tools)");
     }
     let home = tempfile::tempdir().unwrap();
     // A Firefox profile that exists already (its own NSS database).

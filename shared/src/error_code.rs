@@ -134,7 +134,25 @@ impl ErrorCode {
             | C::CreditExceeded => Some(close::POLICY),
             C::MessageTooLarge | C::FrameTooLarge => Some(close::TOO_BIG),
             C::IdleTimeout => Some(close::GOING_AWAY),
-            _ => None,
+            // Listed one by one: a new code must be placed on purpose.
+            C::BadJson
+            | C::UnknownType
+            | C::BadMessage
+            | C::HelloRequired
+            | C::BadWriteId
+            | C::NotAllowed
+            | C::NoSuchCode
+            | C::NotPaired
+            | C::PairingStore
+            | C::Internal
+            | C::NotNextWritableAddress
+            | C::ConnectionLost
+            | C::HelperOutdated
+            | C::NeedsConfirmation
+            | C::TooManyRequests
+            | C::ConsentRefused
+            | C::ConsentNeeded
+            | C::Unknown => None,
         }
     }
 

@@ -242,7 +242,7 @@ async fn main() {
     let fidelity_mib: usize = args.next().map_or(256, |a| a.parse().unwrap());
     let iso_first = args.next().is_some_and(|a| a == "iso-first");
     webburn_helper::cli::init_logging("warn");
-    let www = www_dir().expect("build the page first: cargo xtask test or cargo xtask serve");
+    let www = www_dir();
     let helper = Helper::start(
         &[
             ",profile=disk,capacity=8GiB",

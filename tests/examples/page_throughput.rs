@@ -17,7 +17,7 @@ use webburn_tests::served::Helper;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mib: usize = std::env::args().nth(1).map_or(256, |a| a.parse().unwrap());
-    let www = www_dir().expect("build the page first: cargo xtask serve or cargo xtask test");
+    let www = www_dir();
     let helper = Helper::start(&[",profile=disk,capacity=8GiB"], move |c| c.www = Some(www)).await;
     let data = webburn_tests::pattern(mib << 20, 9);
     let src = helper.dir.path().join("source.bin");

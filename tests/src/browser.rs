@@ -196,15 +196,16 @@ pub struct TrustedSite {
     pub public: bool,
 }
 
-/// The built page: `$WEBBURN_WWW`, else `target/www` of the workspace; `None`
-/// when it has not been built or chromedriver is missing (see
+/// The built page: `$WEBBURN_WWW`, else `target/www` of the workspace; the
+/// test fails when it has not been built or chromedriver is missing (see
 /// [`crate::prerequisite_missing`]).
-pub fn www_dir() -> Option<PathBuf> {
+pub fn www_dir() -> PathBuf {
     www_dir_for(Engine::Chromium)
 }
 
-/// The built page, and `engine` with its driver; `None` when one is missing.
-pub fn www_dir_for(engine: Engine) -> Option<PathBuf> {
+/// The built page, and `engine` with its driver; the test fails when one is
+/// missing.
+pub fn www_dir_for(engine: Engine) -> PathBuf {
     let dir = std::env::var_os("WEBBURN_WWW").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/www"),
         PathBuf::from,
@@ -216,15 +217,14 @@ pub fn www_dir_for(engine: Engine) -> Option<PathBuf> {
             .any(|w| dir.join(w).is_file());
     let tools = engine.driver().exists() && Path::new(engine.binary()).exists();
     if built && tools {
-        return Some(dir);
+        return dir;
     }
     crate::prerequisite_missing(&format!(
         "the browser tests need the built page in {} and {} with {}",
         dir.display(),
         engine.binary(),
         engine.driver().display()
-    ));
-    None
+    ))
 }
 
 /// What a session starts with.

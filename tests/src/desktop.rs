@@ -67,16 +67,15 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Starts the desktop; `None` (the test is skipped) when its programs are
-    /// missing (see [`crate::prerequisite_missing`]).
-    pub fn start() -> Option<Desktop> {
+    /// Starts the desktop; the test fails when its programs are missing
+    /// (see [`crate::prerequisite_missing`]).
+    pub fn start() -> Desktop {
         let missing: Vec<&str> = PROGRAMS.into_iter().filter(|p| !on_path(p)).collect();
         if !missing.is_empty() {
             crate::prerequisite_missing(&format!("the tray tests need {missing:?}"));
-            return None;
         }
         match Self::launch() {
-            Ok(d) => Some(d),
+            Ok(d) => d,
             Err(e) => panic!("the test desktop did not start: {e}"),
         }
     }

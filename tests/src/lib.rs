@@ -26,15 +26,20 @@ use webburn_helper::transport::{Completion, ScsiCommand, ScsiTransport, Transpor
 use webburn_shared::WriteEngineEventArgs;
 
 /// A test's prerequisite (the built page, ChromeDriver, a desktop, the image
-/// readers) is missing: a failure under `cargo xtask test`, which installs
-/// every one and sets `WEBBURN_REQUIRE_TOOLS`; on a developer's machine the
-/// test prints `SKIPPED:` with the reason and returns.
-pub fn prerequisite_missing(what: &str) {
-    assert!(
-        std::env::var_os("WEBBURN_REQUIRE_TOOLS").is_none(),
-        "{what} (cargo xtask test installs it)"
-    );
-    eprintln!("SKIPPED: {what} (cargo xtask test installs it)");
+/// readers) is missing: the test fails, naming it. A test that did not run
+/// is never reported as passed; `cargo xtask test` installs every one.
+#[track_caller]
+pub fn prerequisite_missing(what: &str) -> ! {
+    panic!("missing prerequisite: {what} (cargo xtask test installs it)");
+}
+
+/// Where tests leave the screenshots the guides show: target/screenshots
+/// (made if missing). `cargo xtask screenshots` copies them into
+/// docs/screenshots, so a test run never changes tracked files.
+pub fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }
 
 /// `len` bytes of deterministic pseudo-random data (xorshift64*), different per seed.

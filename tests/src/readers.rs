@@ -21,10 +21,9 @@ pub enum Item {
 pub type Tree = BTreeMap<String, Item>;
 
 /// The readers `cargo xtask test` installs (Debian packages xorriso,
-/// p7zip-full, libarchive-tools, genisoimage, udftools). `None` (and a note)
-/// when one is missing on a developer's machine; a failure when
-/// `WEBBURN_REQUIRE_TOOLS` is set, as `cargo xtask test` does.
-pub fn available() -> Option<()> {
+/// p7zip-full, libarchive-tools, genisoimage, udftools); a missing one
+/// fails the test ([`crate::prerequisite_missing`]).
+pub fn require() {
     let missing: Vec<&str> = ["xorriso", "7z", "bsdtar", "isoinfo", "udfinfo"]
         .into_iter()
         .filter(|tool| {
@@ -35,11 +34,9 @@ pub fn available() -> Option<()> {
                 .map_or(true, |o| !o.status.success())
         })
         .collect();
-    if missing.is_empty() {
-        return Some(());
+    if !missing.is_empty() {
+        crate::prerequisite_missing(&format!("image readers missing: {missing:?}"));
     }
-    crate::prerequisite_missing(&format!("image readers missing: {missing:?}"));
-    None
 }
 
 /// xorriso's address of an image file: `stdio:` says it is a file, also

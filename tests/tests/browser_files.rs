@@ -28,16 +28,17 @@ async fn helper_with_page(www: &Path, options: &[&str]) -> Helper {
 }
 
 /// A helper serving the page with one emulated recorder (`options`) and
-/// headless Chromium, when the page, the browser and the disc readers are there.
-async fn page_and_readers(options: &str) -> Option<(Helper, Browser)> {
-    let www = www_dir()?;
-    readers::available()?;
+/// headless Chromium (the test fails without the page, the browser or the
+/// disc readers).
+async fn page_and_readers(options: &str) -> (Helper, Browser) {
+    let www = www_dir();
+    readers::require();
     let helper = helper_with_page(&www, &[options]).await;
-    Some((helper, Browser::start().await))
+    (helper, Browser::start().await)
 }
 
 fn docs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    webburn_tests::screenshots_dir()
 }
 
 /// A folder of photos and notes, two levels, with an empty file and Unicode names.
@@ -91,10 +92,8 @@ async fn choose_folder(
 
 every_engine! {
 async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
-    if readers::available().is_none() {
-        return;
-    }
+    let www = www_dir_for(engine);
+    readers::require();
     let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB,speed=24x"]).await;
     let source = helper.dir.path().join("Holiday");
     folder(&source);
@@ -188,9 +187,7 @@ async fn a_folder_chosen_in_the_page_burns_as_files_every_reader_opens(engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_is_no_disc_image_is_offered_as_a_file() {
-    let Some((helper, browser)) = page_and_readers(",profile=dvd+r,capacity=64MiB").await else {
-        return;
-    };
+    let (helper, browser) = page_and_readers(",profile=dvd+r,capacity=64MiB").await;
     let photo = helper.dir.path().join("wedding.jpg");
     std::fs::write(&photo, pattern(200_000, 3)).unwrap();
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -285,9 +282,7 @@ fn session_starts(image: &Path) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_added_from_the_page_to_a_disc_left_open_make_sessions_holding_all_of_them() {
-    let Some((helper, browser)) = page_and_readers(",profile=dvd+r,capacity=64MiB").await else {
-        return;
-    };
+    let (helper, browser) = page_and_readers(",profile=dvd+r,capacity=64MiB").await;
     browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     let image = &helper.images[0];
@@ -343,9 +338,7 @@ async fn files_added_from_the_page_to_a_disc_left_open_make_sessions_holding_all
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dvd_plus_rw_is_formatted_then_grows_with_added_files_or_is_burned_afresh() {
-    let Some((helper, browser)) = page_and_readers(",profile=dvd+rw,capacity=64MiB").await else {
-        return;
-    };
+    let (helper, browser) = page_and_readers(",profile=dvd+rw,capacity=64MiB").await;
     browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     let image = &helper.images[0];
@@ -388,10 +381,7 @@ async fn a_dvd_plus_rw_is_formatted_then_grows_with_added_files_or_is_burned_afr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_cd_rw_is_erased_from_the_page_after_a_confirmation_and_burned_again() {
     // 1024 sectors at 4x: a full erase takes 3.4 s.
-    let Some((helper, browser)) = page_and_readers(",profile=cd-rw,capacity=2MiB,speed=4x").await
-    else {
-        return;
-    };
+    let (helper, browser) = page_and_readers(",profile=cd-rw,capacity=2MiB,speed=4x").await;
     browser.open_page(&helper.server.own_url(), LONG).await;
     choose_files_mode(&browser).await;
     burn_one_file(&browser, &helper, 0, "scan-1.pdf").await;
@@ -447,7 +437,7 @@ async fn a_closed_cd_rw_is_erased_from_the_page_after_a_confirmation_and_burned_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=1MiB"]).await;
     let source = helper.dir.path().join("Big");
     std::fs::create_dir_all(&source).unwrap();
@@ -464,7 +454,7 @@ async fn a_tree_too_large_for_the_disc_is_refused_before_any_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composing_an_image_reports_its_progress_in_update_events() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let helper = helper_with_page(&www, &[",profile=dvd+r"]).await;
     let browser = Browser::start().await;
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -494,7 +484,7 @@ async fn composing_an_image_reports_its_progress_in_update_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let helper = helper_with_page(&www, &[",profile=dvd+r,capacity=64MiB"]).await;
     let folder = helper.dir.path().join("Changing");
     std::fs::create_dir_all(&folder).unwrap();
@@ -543,9 +533,7 @@ async fn a_file_that_changes_after_it_was_chosen_ends_the_burn_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_over_4_gib_is_streamed_from_the_page_and_reads_back() {
     use webburn_tests::media::{Islands, real};
-    let Some((helper, browser)) = page_and_readers(real::BD_R).await else {
-        return;
-    };
+    let (helper, browser) = page_and_readers(real::BD_R).await;
     let source = helper.dir.path().join("Backup");
     std::fs::create_dir_all(&source).unwrap();
     // 4.5 GiB: 1 MiB of data at every 256 MiB and at the end, holes between.

@@ -31,7 +31,7 @@ const SITE: &str = "records.example";
 const LOOPBACK: &str = "loopback-network";
 
 /// The bundled example: `$WEBBURN_HOSTED_SITE`, else target/npm/hosted-site/dist.
-fn site_dir(engine: Engine) -> Option<PathBuf> {
+fn site_dir(engine: Engine) -> PathBuf {
     let dir = std::env::var_os("WEBBURN_HOSTED_SITE").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/npm/hosted-site/dist"),
         PathBuf::from,
@@ -40,15 +40,14 @@ fn site_dir(engine: Engine) -> Option<PathBuf> {
         .iter()
         .all(|f| dir.join(f).is_file());
     // The browser half (chromedriver) is checked the usual way.
-    www_dir_for(engine)?;
+    www_dir_for(engine);
     if built && certutil_available() {
-        return Some(dir);
+        return dir;
     }
     prerequisite_missing(&format!(
         "the hosted-site tests need the example bundled in {} (cargo xtask package) and certutil",
         dir.display()
-    ));
-    None
+    ))
 }
 
 /// The site on https, a browser trusting its authority and treating it as public.
@@ -110,19 +109,15 @@ impl Hosted {
 }
 
 fn docs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    webburn_tests::screenshots_dir()
 }
 
 every_engine! {
 async fn a_hosted_https_site_allowed_on_loopback_pairs_and_burns_files(engine)
     in [chromium: Chromium, firefox: Firefox]
 {
-    let Some(dir) = site_dir(engine) else {
-        return;
-    };
-    if readers::available().is_none() {
-        return;
-    }
+    let dir = site_dir(engine);
+    readers::require();
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
     let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
@@ -186,9 +181,7 @@ every_engine! {
 async fn a_hosted_site_blocked_from_loopback_says_what_to_do_until_allowed(engine)
     in [chromium: Chromium, firefox: Firefox]
 {
-    let Some(dir) = site_dir(engine) else {
-        return;
-    };
+    let dir = site_dir(engine);
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
     let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
@@ -222,9 +215,7 @@ every_engine! {
 async fn webkit_blocks_the_helper_from_a_hosted_https_site_as_mixed_content(engine)
     in [webkit: WebKit]
 {
-    let Some(dir) = site_dir(engine) else {
-        return;
-    };
+    let dir = site_dir(engine);
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
     let hosted = Hosted::start(&dir, engine, None).await;
     let b = &hosted.browser;
@@ -257,12 +248,8 @@ every_engine! {
 async fn webkit_reaches_a_helper_with_its_local_authority_over_wss_and_burns(engine)
     in [webkit: WebKit]
 {
-    let Some(dir) = site_dir(engine) else {
-        return;
-    };
-    if readers::available().is_none() {
-        return;
-    }
+    let dir = site_dir(engine);
+    readers::require();
     // The helper after `install`: its local authority exists, so it also
     // listens with TLS on the next port.
     let helper = Helper::start(&[",profile=dvd+r"], |c| {
@@ -301,9 +288,7 @@ every_engine! {
 async fn while_firefox_asks_the_page_says_to_answer_its_prompt(engine)
     in [firefox: Firefox]
 {
-    let Some(dir) = site_dir(engine) else {
-        return;
-    };
+    let dir = site_dir(engine);
     let helper = Helper::start(&[",profile=dvd+r"], |_| {}).await;
     let hosted = Hosted::start(&dir, engine, None).await;
     // Nobody answers: Firefox holds the request while its prompt waits

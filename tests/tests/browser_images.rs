@@ -34,7 +34,7 @@ async fn helper_with_page(www: &Path, card: &str) -> Helper {
 
 every_engine! {
 async fn every_compressed_format_is_flashed_byte_for_byte_and_verified(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -67,7 +67,7 @@ async fn flash_each(browser: &Browser, helper: &Helper, formats: &[(u64, &str, &
     for (i, &(seed, format, name)) in formats.iter().enumerate() {
         let img = disk_image(LEN, seed);
         let Some(packed) = pack(format, &img, helper.dir.path(), name) else {
-            return prerequisite_missing(format);
+            prerequisite_missing(format);
         };
         let file = helper.dir.path().join(if format == "zip" {
             format!("{name}.zip")
@@ -118,9 +118,7 @@ async fn flash_each(browser: &Browser, helper: &Helper, formats: &[(u64, &str, &
 /// (gzip, bzip2) and a declared one (xz).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_256_gb_card_takes_sized_and_open_ended_images() {
-    let Some(www) = www_dir_for(webburn_tests::browser::Engine::Chromium) else {
-        return;
-    };
+    let www = www_dir_for(webburn_tests::browser::Engine::Chromium);
     let helper = helper_with_page(&www, real::CARD_256GB).await;
     let browser = Browser::start().await;
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -143,9 +141,7 @@ fn offset_in(text: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_images_stop_naming_the_offset_and_nothing_follows_the_good_data() {
-    let Some(www) = www_dir_for(webburn_tests::browser::Engine::Chromium) else {
-        return;
-    };
+    let www = www_dir_for(webburn_tests::browser::Engine::Chromium);
     let helper = helper_with_page(&www, real::CARD_32GB).await;
     let browser = Browser::start().await;
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -153,7 +149,7 @@ async fn truncated_images_stop_naming_the_offset_and_nothing_follows_the_good_da
     // An xz without its end has no index: refused before anything is written.
     let img = disk_image(LEN, 9);
     let Some(xz) = pack("xz", &img, helper.dir.path(), "image.img") else {
-        return prerequisite_missing("xz");
+        prerequisite_missing("xz");
     };
     let cut = xz.len() * 2 / 3;
     let file = helper.dir.path().join("cut.img.xz");
@@ -176,7 +172,7 @@ async fn truncated_images_stop_naming_the_offset_and_nothing_follows_the_good_da
 
     // A bzip2 tells its end only by decoding: the write stops where the data does.
     let Some(bz) = pack("bzip2", &img, helper.dir.path(), "image.img") else {
-        return prerequisite_missing("bzip2");
+        prerequisite_missing("bzip2");
     };
     let file = helper.dir.path().join("cut.img.bz2");
     std::fs::write(&file, &bz[..bz.len() * 2 / 3]).unwrap();

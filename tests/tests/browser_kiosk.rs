@@ -4,7 +4,7 @@
 //! without stopping the others, every disc compared byte for byte, the
 //! counter and history; Stop and burning again, and the helper killed and
 //! restarted mid-burn (recovery). A screenshot of the page mid-duplication
-//! goes to docs/screenshots.
+//! goes to target/screenshots (`cargo xtask screenshots` copies it to docs/).
 
 #![allow(clippy::unwrap_used)] // support functions of the tests, not product code
 
@@ -126,7 +126,7 @@ fn output(image_path: &Path, n: u32) -> PathBuf {
 
 every_engine! {
 async fn the_kiosk_duplicates_one_file_onto_four_drives_twice(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     // 8x DVD+R (about 11 MB/s) with an autoloader; drive 3 fails at 10 MiB.
     let drive = ",profile=dvd+r,speed=8x,changer=on";
     let failing = format!("{drive},write-error=5000");
@@ -202,7 +202,7 @@ async fn the_kiosk_duplicates_one_file_onto_four_drives_twice(engine) {
     assert!(!cut.is_empty() && cut.len() < data.len() && cut[..] == data[..cut.len()]);
     assert!(!output(&helper.images[2], 1).exists());
 
-    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let docs = webburn_tests::screenshots_dir();
     std::fs::create_dir_all(&docs).unwrap();
     let done = browser.screenshot().await;
     if engine == Engine::Chromium {
@@ -218,7 +218,7 @@ async fn the_kiosk_duplicates_one_file_onto_four_drives_twice(engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_then_burn_again_recovers() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let drive = ",profile=disk,capacity=64MiB,speed=8MB/s";
     let helper = kiosk(&www, &[drive, drive], 1).await;
     let data = pattern(16 << 20, 77);
@@ -257,7 +257,7 @@ async fn stop_then_burn_again_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_page_recovers_when_its_helper_dies_and_comes_back() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let dir = tempfile::tempdir().unwrap();
     let images: Vec<PathBuf> = ["a.img", "b.img"]
         .iter()
@@ -323,10 +323,8 @@ async fn the_kiosk_page_recovers_when_its_helper_dies_and_comes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_kiosk_burns_the_customers_photos_as_files_on_every_drive() {
-    let Some(www) = www_dir() else { return };
-    if webburn_tests::readers::available().is_none() {
-        return;
-    }
+    let www = www_dir();
+    webburn_tests::readers::require();
     let www_dir = www.clone();
     let helper = Helper::start(
         &[
@@ -382,7 +380,7 @@ async fn a_photo_kiosk_burns_the_customers_photos_as_files_on_every_drive() {
 /// verified and equal to the image byte for byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_duplicator_flashes_a_compressed_image_onto_every_card() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let card = ",profile=disk,capacity=24MiB";
     // The cards stay in (no eject): the second image goes onto the same cards.
     let helper = Helper::start(&[card, card, card], move |c| {
@@ -404,7 +402,7 @@ async fn the_duplicator_flashes_a_compressed_image_onto_every_card() {
         let img = webburn_tests::packed::disk_image(6 << 20, seed);
         let Some(packed) = webburn_tests::packed::pack(format, &img, helper.dir.path(), "card.img")
         else {
-            return webburn_tests::prerequisite_missing(format);
+            webburn_tests::prerequisite_missing(format);
         };
         let src = helper.dir.path().join(name);
         std::fs::write(&src, &packed).unwrap();

@@ -22,12 +22,12 @@ async fn helper_with_page(www: &Path, options: &[&str]) -> Helper {
 }
 
 fn docs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    webburn_tests::screenshots_dir()
 }
 
 every_engine! {
 async fn a_64_mib_file_burns_from_the_page_byte_for_byte(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     // 24x DVD+R: about two seconds, long enough to see the burn in progress.
     let helper = helper_with_page(&www, &[",profile=dvd+r,speed=24x"]).await;
     let data = pattern(64 << 20, 2026);
@@ -119,7 +119,7 @@ async fn a_64_mib_file_burns_from_the_page_byte_for_byte(engine) {
 
 every_engine! {
 async fn cancel_from_the_page_ends_in_request_cancelled(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     let helper = helper_with_page(&www, &[",profile=dvd+r,speed=2x"]).await;
     let data = pattern(16 << 20, 7);
     let src = helper.dir.path().join("big.bin");
@@ -158,7 +158,7 @@ fn js_byte(i: usize, seed: usize) -> u8 {
 
 every_engine! {
 async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB"]).await;
     let browser = Browser::start_in(engine).await;
     browser.open_page(&helper.server.own_url(), LONG).await;
@@ -251,7 +251,7 @@ async fn the_library_takes_every_data_type_and_rejects_bad_calls_with_hresults(e
 
 every_engine! {
 async fn a_page_of_another_origin_is_refused_until_paired(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     let helper = helper_with_page(&www, &[",profile=disk"]).await;
     // Two more helpers only serve the page: their origins are other origins.
     let site = helper_with_page(&www, &[""]).await;
@@ -314,7 +314,7 @@ async fn a_page_of_another_origin_is_refused_until_paired(engine) {
 
 every_engine! {
 async fn a_lost_connection_is_shown_and_reconnected(engine) {
-    let Some(www) = www_dir_for(engine) else { return };
+    let www = www_dir_for(engine);
     // The helper closes sessions quiet for 1.5 s (the library pings every 20 s).
     let www = www.clone();
     let helper = Helper::start(&[""], move |c| {
@@ -341,7 +341,7 @@ async fn a_lost_connection_is_shown_and_reconnected(engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     let helper = helper_with_page(&www, &[",profile=disk,capacity=64MiB,corrupt-at=100"]).await;
     let data = pattern(4 << 20, 9);
     let src = helper.dir.path().join("stick.img");
@@ -385,7 +385,7 @@ async fn the_page_verifies_by_default_and_names_the_first_bad_sector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_helper_is_asked_to_update_and_a_newer_one_serves_todays_page() {
-    let Some(www) = www_dir() else { return };
+    let www = www_dir();
     // An older helper: it lists fewer features than this library needs.
     let old_www = www.clone();
     let older = Helper::start(&[",profile=disk"], move |c| {

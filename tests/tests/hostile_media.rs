@@ -122,6 +122,7 @@ fn assert_refused(summary: &serde_json::Value, what: &str) {
     assert_eq!(summary["bytes"], 0, "nothing written: {summary}");
     let peak = summary["peakRssBytes"].as_u64().unwrap_or(u64::MAX);
     assert!(peak < 64 << 20, "peak memory {peak} bytes");
+    eprintln!("{what}: refused at a peak of {} KiB", peak / 1024);
 }
 
 /// The reported disc: 80 KB whose Rock Ridge CE entry claims 1 GiB made an

@@ -379,13 +379,19 @@ async fn the_helper_also_listens_on_ipv6_loopback_and_nowhere_else() {
     for addr in &helper.server.addrs {
         assert!(addr.ip().is_loopback(), "{addr} is not loopback");
     }
-    if !helper
+    let has_ipv6_loopback = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let listens_on_ipv6 = helper
         .server
         .addrs
         .iter()
-        .any(std::net::SocketAddr::is_ipv6)
-    {
-        eprintln!("this machine has no ::1; skipping the IPv6 half");
+        .any(std::net::SocketAddr::is_ipv6);
+    assert_eq!(
+        listens_on_ipv6, has_ipv6_loopback,
+        "{:?}",
+        helper.server.addrs
+    );
+    if !has_ipv6_loopback {
+        // A machine without IPv6 loopback: nothing more to reach.
         return;
     }
     let url = format!("ws://[::1]:{port}/v1/ws");

@@ -4,11 +4,10 @@
 //! asking to pair, writing N% to a drive), its menu (read through DBusMenu as
 //! the host reads it) offers the pairing decision, the page and Quit; the
 //! approval reaches the page as its token, Quit ends the helper. A screenshot
-//! with the menu open goes to docs/screenshots/tray-menu.png.
+//! with the menu open goes to target/screenshots/tray-menu.png.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // support functions of the tests, not product code
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -118,7 +117,7 @@ fn find_icon(desktop: &Desktop) -> Option<(u32, u32)> {
 }
 
 /// Opens the menu on screen (right click on the icon, then onto the pairing
-/// entry so its submenu shows), saves docs/screenshots/tray-menu.png, closes it.
+/// entry so its submenu shows), saves target/screenshots/tray-menu.png, closes it.
 async fn screenshot_menu(desktop: &Desktop) {
     let (x, y) = find_icon(desktop).expect("the icon on the panel");
     desktop.click(x, y, 3).unwrap();
@@ -128,7 +127,7 @@ async fn screenshot_menu(desktop: &Desktop) {
     desktop.move_to(x + 150, y + 59).unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let shot = desktop.screenshot().unwrap();
-    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    let docs = webburn_tests::screenshots_dir();
     std::fs::create_dir_all(&docs).unwrap();
     std::fs::write(docs.join("tray-menu.png"), shot).unwrap();
     desktop.click(x, y + 300, 1).unwrap();
@@ -187,9 +186,7 @@ fn item_id(desktop: &Desktop, service: &str, label: &str) -> i32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tray_shows_status_asks_about_pairing_and_quits() {
-    let Some(desktop) = Desktop::start() else {
-        return;
-    };
+    let desktop = Desktop::start();
     let data = tempfile::tempdir().unwrap();
     let slow = format!(
         "emulated:{},profile=disk,capacity=64MiB,speed=4MB/s",

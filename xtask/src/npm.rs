@@ -260,7 +260,6 @@ fn browser_test(target: &str, filter: &[&str], built: (&str, &Path), what: &str)
     test.args(["test", "-p", "webburn-tests", "--test", target, "--"])
         .args(filter)
         .env(built.0, built.1)
-        .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("WEBBURN_NO_SCREENSHOTS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
     run(test, what)

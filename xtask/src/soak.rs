@@ -48,7 +48,6 @@ pub fn run_soak() -> Result<()> {
         .current_dir(root())
         .env("WEBBURN_HELPER_BIN", &helper)
         .env("WEBBURN_WWW", &page)
-        .env("WEBBURN_REQUIRE_TOOLS", "1")
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
         .stderr(std::process::Stdio::inherit())
         .output()
