@@ -26,17 +26,23 @@ fn helper(data_dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn http_get(port: u16, path: &str) -> String {
+/// Sends `method path` with `headers` (each ending in CRLF) on its own
+/// connection; the whole answer.
+fn http(port: u16, method: &str, path: &str, headers: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    http(port, "GET", path, "")
 }
 
 /// Stops `child` as the system's service manager would: SIGTERM, which it
@@ -172,20 +178,9 @@ fn serve_keeps_serving_when_its_output_is_closed() {
         .unwrap();
     // A pairing request prints its code on the (closed) console; the
     // helper answers it and the next request alike.
-    let ask = |origin: &str| {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(
-            s,
-            "POST /v1/pair HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        answer
-    };
     for origin in ["https://a.example", "https://b.example"] {
-        let answer = ask(origin);
+        let headers = format!("Origin: {origin}\r\nContent-Length: 0\r\n");
+        let answer = http(port, "POST", "/v1/pair", &headers);
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     }
     assert!(child.0.try_wait().unwrap().is_none(), "the helper ended");

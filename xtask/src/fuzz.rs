@@ -35,8 +35,28 @@ fn files_in(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.filter_map(Result::ok).count())
 }
 
+/// How the fuzz targets are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// Optimized, for long runs (`cargo xtask soak`).
+    Optimized,
+    /// Unoptimized, for the short runs of `cargo xtask test`: the same
+    /// checks (debug assertions, overflow checks, coverage), built in a
+    /// fraction of the time, at fewer runs a second.
+    Quick,
+}
+
+impl Build {
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Build::Optimized => &[],
+            Build::Quick => &["--dev"],
+        }
+    }
+}
+
 /// Fuzzes each target for `seconds`; with `merge`, keeps the new coverage.
-pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
+pub fn run_all(seconds: u64, merge: bool, how: Build) -> Result<Vec<Fuzzed>> {
     let bin = tools::cargo_fuzz()?;
     let path = format!(
         "{}:{}",
@@ -48,7 +68,8 @@ pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
     build
         .current_dir(&fuzz_dir)
         .env("PATH", &path)
-        .args(["fuzz", "build"]);
+        .args(["fuzz", "build"])
+        .args(how.flags());
     run(build, "cargo +nightly fuzz build (every target)")?;
     let scratch: PathBuf = root().join("target/fuzz-new");
     let mut results = Vec::new();
@@ -64,6 +85,7 @@ pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
         fuzz.current_dir(&fuzz_dir)
             .env("PATH", &path)
             .args(["fuzz", "run", target])
+            .args(how.flags())
             .arg(&new)
             .arg(&corpus)
             .arg("--")
@@ -88,6 +110,7 @@ pub fn run_all(seconds: u64, merge: bool) -> Result<Vec<Fuzzed>> {
             m.current_dir(&fuzz_dir)
                 .env("PATH", &path)
                 .args(["fuzz", "run", target])
+                .args(how.flags())
                 .arg(&corpus)
                 .arg(&new)
                 .args(["--", "-merge=1"]);

@@ -173,7 +173,7 @@ fn test() -> Result<()> {
         wasm_tests,
         "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
     )?;
-    fuzz::run_all(FUZZ_SECONDS, false)?;
+    fuzz::run_all(FUZZ_SECONDS, false, fuzz::Build::Quick)?;
     package::build_deb()?;
     windows::test(&page, windows::Build::Tested)?;
     vm::run_vm()

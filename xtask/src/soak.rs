@@ -19,7 +19,7 @@ pub fn run_soak() -> Result<()> {
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;
     let page = www::build(&bindgen)?;
-    let fuzzed = fuzz::run_all(FUZZ_SECONDS, true)?;
+    let fuzzed = fuzz::run_all(FUZZ_SECONDS, true, fuzz::Build::Optimized)?;
     // Two builds: `--example` would narrow the helper package to examples too.
     let mut helper_build = cargo();
     helper_build.args([
