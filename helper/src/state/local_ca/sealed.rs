@@ -50,53 +50,55 @@ mod imp {
         })
     }
 
-    pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
-        let data = input(key)?;
+    /// Runs one DPAPI call from `bytes` to a blob DPAPI allocates; its output.
+    fn call(
+        bytes: &[u8],
+        f: impl FnOnce(*const CRYPT_INTEGER_BLOB, *mut CRYPT_INTEGER_BLOB) -> i32,
+    ) -> std::io::Result<Vec<u8>> {
+        let data = input(bytes)?;
         let mut out = CRYPT_INTEGER_BLOB {
             cbData: 0,
             pbData: std::ptr::null_mut(),
         };
-        // SAFETY: `data` points at `key`, alive and only read; `out` is
-        // filled on success.
-        let ok = unsafe {
-            CryptProtectData(
-                &raw const data,
-                std::ptr::null(),
-                std::ptr::null(),
-                std::ptr::null(),
-                std::ptr::null(),
-                CRYPTPROTECT_UI_FORBIDDEN,
-                &raw mut out,
-            )
-        };
-        if ok == 0 {
+        if f(&raw const data, &raw mut out) == 0 {
             return Err(std::io::Error::last_os_error());
         }
         Ok(take(out))
     }
 
+    pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
+        call(key, |data, out| {
+            // SAFETY: `data` points at `key`, alive and only read; `out` is
+            // filled on success.
+            unsafe {
+                CryptProtectData(
+                    data,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    CRYPTPROTECT_UI_FORBIDDEN,
+                    out,
+                )
+            }
+        })
+    }
+
     pub fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
-        let data = input(stored)?;
-        let mut out = CRYPT_INTEGER_BLOB {
-            cbData: 0,
-            pbData: std::ptr::null_mut(),
-        };
-        // SAFETY: as in `seal`; no description is asked for.
-        let ok = unsafe {
-            CryptUnprotectData(
-                &raw const data,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-                std::ptr::null(),
-                CRYPTPROTECT_UI_FORBIDDEN,
-                &raw mut out,
-            )
-        };
-        if ok == 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(take(out))
+        call(stored, |data, out| {
+            // SAFETY: as in `seal`; no description is asked for.
+            unsafe {
+                CryptUnprotectData(
+                    data,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    CRYPTPROTECT_UI_FORBIDDEN,
+                    out,
+                )
+            }
+        })
     }
 }
 
