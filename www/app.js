@@ -6,7 +6,7 @@
 // and the result.
 import init, {
   DiscFormat2Data, DiscFormat2Erase, DiscMaster2, DiskImage, FileSystemImage, WriteEngine2, consentText,
-  profileName,
+  profileErasable, profileName, profileRewritable, profileTakesSessions,
 } from './pkg/webburn_web.js';
 import {
   $, ACTIONS, ACTION_WRITING, MB, acceptDrops, chosenFile, describeError, find, helperUrl, isLibraryError, ownPage,
@@ -18,12 +18,6 @@ import {
 /** @typedef {import('./pkg/webburn_web.js').DiscFormat2DataUpdateEvent} DiscFormat2DataUpdateEvent */
 /** @typedef {import('./pkg/webburn_web.js').DiscFormat2EraseUpdateEvent} DiscFormat2EraseUpdateEvent */
 
-/** MMC profiles a BLANK erases: CD-RW, DVD-RW (restricted overwrite, sequential). */
-const BLANKABLE = [0x0A, 0x13, 0x14];
-/** Discs written in sessions, where files can be added later: CD-R/RW, DVD-R/RW, DVD+R (DL), BD-R. */
-const SESSIONS = [0x09, 0x0A, 0x11, 0x14, 0x15, 0x16, 0x1B, 0x2B, 0x41];
-/** Rewritable discs written anywhere, whose file system grows in place: DVD-RAM, DVD-RW (restricted overwrite), DVD+RW (DL), BD-RE. */
-const REWRITABLE = [0x12, 0x13, 0x1A, 0x2A, 0x43];
 
 /**
  * The MMC profile of the medium in a recorder; 0 when it holds none.
@@ -274,7 +268,7 @@ function buildImage(recorder) {
  * @param {DiscRecorder2 | undefined} r
  */
 function addsToDisc(r) {
-  return Boolean(r && SESSIONS.includes(profileOf(r)) && r.nextWritableAddress);
+  return Boolean(r && profileTakesSessions(profileOf(r)) && r.nextWritableAddress);
 }
 
 /**
@@ -285,7 +279,7 @@ function addsToDisc(r) {
  */
 function addingToDisc(r) {
   if (addsToDisc(r)) return true;
-  return REWRITABLE.includes(profileOf(r)) && state.onDisc?.id === r.activeDiscRecorder
+  return profileRewritable(profileOf(r)) && state.onDisc?.id === r.activeDiscRecorder
     && $('add-to-disc', HTMLInputElement).checked;
 }
 
@@ -297,16 +291,16 @@ function addingToDisc(r) {
  */
 async function showOnDisc(r) {
   const profile = profileOf(r);
-  $('leave-open-row').hidden = !SESSIONS.includes(profile);
+  $('leave-open-row').hidden = !profileTakesSessions(profile);
   const note = $('on-disc');
   const addRow = $('add-to-disc-row');
   addRow.hidden = true;
   state.onDisc = null;
-  if (!addsToDisc(r) && !REWRITABLE.includes(profile)) {
+  if (!addsToDisc(r) && !profileRewritable(profile)) {
     note.hidden = true;
     return;
   }
-  const rewritable = REWRITABLE.includes(profile);
+  const rewritable = profileRewritable(profile);
   note.hidden = rewritable;
   note.textContent = 'This disc holds an earlier burn: the files you choose are added to it.';
   // Which files a disc holds is the person's to reveal: a site's page asks
@@ -534,7 +528,7 @@ function showErase(r) {
   const box = $('erase-disc');
   const profile = profileOf(r);
   const blank = r.nextWritableAddress === 0;
-  box.hidden = state.burning || !BLANKABLE.includes(profile) || blank;
+  box.hidden = state.burning || !profileErasable(profile) || blank;
   $('erase-confirm').hidden = true;
   $('erase').hidden = false;
   if (box.hidden) return;
@@ -601,13 +595,33 @@ async function eraseDisc() {
   }
 }
 
-/** While a drive request waits, the list is asked again every second until the person decides. */
+/**
+ * The next `recorderschanged` of the helper, or `ms` later (an older helper,
+ * which does not tell, is asked again every second instead).
+ * @param {number} ms
+ */
+function recordersChange(ms) {
+  const { master } = library();
+  const wait = master.watchesChanges ? ms : Math.min(ms, 1000);
+  return new Promise((resolve) => {
+    const done = () => {
+      master.removeEventListener('recorderschanged', done);
+      clearTimeout(timer);
+      resolve(undefined);
+    };
+    const timer = setTimeout(done, wait);
+    master.addEventListener('recorderschanged', done);
+  });
+}
+
+/** While a drive request waits, the list is read again each time the helper says it changed, until the person decides (at most ten minutes). */
 async function waitForApproval() {
   if (state.waitingApproval) return;
   state.waitingApproval = true;
   try {
-    for (let i = 0; i < 600 && currentRecorder()?.approval === 'asked'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+    const until = Date.now() + 600_000;
+    while (currentRecorder()?.approval === 'asked' && Date.now() < until) {
+      await recordersChange(until - Date.now());
       if (!state.burning) await refreshRecorders();
     }
     const r = currentRecorder();
@@ -911,7 +925,7 @@ async function writeDisc(recorder, data, what, started) {
   format.ejectWhenDone = $('eject', HTMLInputElement).checked;
   format.powerOffWhenDone = recorder.mediumKind === 'disk' && $('power-off', HTMLInputElement).checked;
   format.forceMediaToBeClosed = !(mode() === 'files' && $('leave-open', HTMLInputElement).checked
-    && SESSIONS.includes(profileOf(recorder)));
+    && profileTakesSessions(profileOf(recorder)));
   const r = data instanceof DiskImage ? await format.writeImage(data) : await format.write(data);
   const secs = (performance.now() - started) / 1000;
   const parts = [`Done: ${what} in ${secs.toFixed(1)} s`];
@@ -1053,7 +1067,12 @@ async function main() {
   filesDrop.addEventListener('dragleave', () => filesDrop.classList.remove('over'));
   filesDrop.addEventListener('drop', dropFiles);
   acceptDrops('drop', 'file', () => !state.burning);
-  if (ownPage) setInterval(() => { if (!state.burning) refreshPairings(); }, 3000);
+  // The own page's requests: shown again when the helper says they changed
+  // (an older helper is asked every 3 s).
+  if (ownPage) {
+    master.addEventListener('pairingschanged', () => { if (!state.burning) refreshPairings(); });
+    setInterval(() => { if (!state.burning && !master.watchesChanges) refreshPairings(); }, 3000);
+  }
   showState(master.state, master.helperUpdate);
   updateButtons();
   await connect();

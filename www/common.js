@@ -149,7 +149,9 @@ export function isLibraryError(e) {
 export function describeError(e) {
   if (isLibraryError(e)) {
     const hex = '0x' + (e.hresult >>> 0).toString(16).toUpperCase().padStart(8, '0');
-    return `${e.name} (${hex}): ${e.message}`;
+    // The system still uses the disk: what the person does about it.
+    const hint = e.code === 'diskInUse' ? ' Eject it in the file manager first, then burn again.' : '';
+    return `${e.name} (${hex}): ${e.message}${hint}`;
   }
   const message = typeof e === 'object' && e !== null && 'message' in e ? e.message : undefined;
   return String(message || e);

@@ -20,22 +20,22 @@ const SECTOR: usize = 2048;
 /// and a damaged or hostile one must not make the helper loop, allocate
 /// without bound or wrap an address. Past a limit the disc is refused
 /// ([`ImportError::Inconsistent`]).
-pub mod limits {
+pub(crate) mod limits {
     /// Folders deeper than this are not followed (ECMA-119 allows 8
     /// levels; Rock Ridge discs go deeper, but not without end).
-    pub const DEPTH: usize = 64;
+    pub(crate) const DEPTH: usize = 64;
     /// Items an import takes.
-    pub const ITEMS: usize = 1 << 20;
+    pub(crate) const ITEMS: usize = 1 << 20;
     /// Bytes of folder records read in all.
-    pub const DIR_BYTES: u32 = 64 << 20;
+    pub(crate) const DIR_BYTES: u32 = 64 << 20;
     /// Bytes of one name (RRIP NM, as POSIX NAME_MAX; Joliet allows 128).
-    pub const NAME_BYTES: usize = 255;
+    pub(crate) const NAME_BYTES: usize = 255;
     /// Bytes of one path (as POSIX PATH_MAX).
-    pub const PATH_BYTES: usize = 4096;
+    pub(crate) const PATH_BYTES: usize = 4096;
     /// Bytes of all paths together (what the import hands back).
-    pub const OUTPUT_BYTES: usize = 64 << 20;
+    pub(crate) const OUTPUT_BYTES: usize = 64 << 20;
     /// Continuation areas followed for one record (SUSP 5.1 allows a chain).
-    pub const CONTINUATIONS: usize = 16;
+    pub(crate) const CONTINUATIONS: usize = 16;
 }
 
 /// Why a session could not be imported.

@@ -7,10 +7,10 @@ use crate::names::{iso_volume_id, joliet_volume_id};
 use crate::time::ISO_UNSPECIFIED;
 
 /// Sector size.
-pub const SECTOR: usize = 2048;
+pub(crate) const SECTOR: usize = 2048;
 /// Largest extent of one directory record: 4 GiB less a sector (a file
 /// beyond it is recorded in several extents, ECMA-119 6.5.1 and 9.1.6).
-pub const MAX_EXTENT: u64 = 0xFFFF_F800;
+pub(crate) const MAX_EXTENT: u64 = 0xFFFF_F800;
 
 /// Both-byte-order u32 (ECMA-119 7.3.3).
 fn both32(b: &mut [u8], at: usize, v: u32) {
@@ -30,7 +30,7 @@ fn u32_of(v: u64) -> u32 {
 
 /// What a volume descriptor points at.
 #[derive(Debug, Clone, Copy)]
-pub struct Descriptor<'a> {
+pub(crate) struct Descriptor<'a> {
     /// Joliet's supplementary descriptor (else the primary).
     pub joliet: bool,
     /// The volume name.
@@ -51,7 +51,7 @@ pub struct Descriptor<'a> {
 
 /// A primary (type 1) or Joliet supplementary (type 2) volume descriptor
 /// (ECMA-119 8.4, 8.5; Joliet: escape sequence `%/E`, UCS-2 level 3).
-pub fn volume_descriptor(d: &Descriptor<'_>) -> Vec<u8> {
+pub(crate) fn volume_descriptor(d: &Descriptor<'_>) -> Vec<u8> {
     let mut b = vec![0u8; SECTOR];
     b[0] = if d.joliet { 2 } else { 1 };
     b[1..6].copy_from_slice(b"CD001");
@@ -100,7 +100,7 @@ pub fn volume_descriptor(d: &Descriptor<'_>) -> Vec<u8> {
 }
 
 /// The volume descriptor set terminator (ECMA-119 8.3).
-pub fn terminator() -> Vec<u8> {
+pub(crate) fn terminator() -> Vec<u8> {
     let mut b = vec![0u8; SECTOR];
     b[0] = 255;
     b[1..6].copy_from_slice(b"CD001");
@@ -110,7 +110,7 @@ pub fn terminator() -> Vec<u8> {
 
 /// One directory record (ECMA-119 9.1).
 #[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     /// Sector of the extent.
     pub extent: u32,
     /// Bytes of the extent.
@@ -128,14 +128,14 @@ pub struct Record<'a> {
 }
 
 /// Bytes of a record with an identifier of `id_len` bytes and `su_len` of system use.
-pub fn record_len(id_len: usize, su_len: usize) -> usize {
+pub(crate) fn record_len(id_len: usize, su_len: usize) -> usize {
     let base = 33 + id_len + usize::from(id_len.is_multiple_of(2));
     base + su_len + su_len % 2
 }
 
 impl Record<'_> {
     /// The record's bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let len = record_len(self.id.len(), self.system_use.len());
         let mut b = vec![0u8; len];
         b[0] = u8::try_from(len).unwrap_or(0);
@@ -155,14 +155,14 @@ impl Record<'_> {
 /// Packs records into whole sectors: a record never crosses a sector
 /// boundary (ECMA-119 6.8.1.1).
 #[derive(Debug, Default)]
-pub struct Packer {
+pub(crate) struct Packer {
     /// The bytes so far.
     pub out: Vec<u8>,
 }
 
 impl Packer {
     /// Appends `record`, starting a new sector if it does not fit this one.
-    pub fn push(&mut self, record: &[u8]) {
+    pub(crate) fn push(&mut self, record: &[u8]) {
         let used = self.out.len() % SECTOR;
         if used + record.len() > SECTOR {
             self.out.resize(self.out.len() + SECTOR - used, 0);
@@ -171,7 +171,7 @@ impl Packer {
     }
 
     /// Bytes a sequence of records of these lengths takes, whole sectors.
-    pub fn size(lengths: impl IntoIterator<Item = usize>) -> u64 {
+    pub(crate) fn size(lengths: impl IntoIterator<Item = usize>) -> u64 {
         let mut at = 0u64;
         for len in lengths {
             let len = len as u64;
@@ -185,7 +185,7 @@ impl Packer {
     }
 
     /// The sectors, the last one padded.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub(crate) fn finish(mut self) -> Vec<u8> {
         let len = self.out.len().div_ceil(SECTOR).max(1) * SECTOR;
         self.out.resize(len, 0);
         self.out
@@ -193,7 +193,7 @@ impl Packer {
 }
 
 /// One path table entry (ECMA-119 9.4), little- or big-endian.
-pub fn path_entry(id: &[u8], extent: u32, parent: u16, big: bool) -> Vec<u8> {
+pub(crate) fn path_entry(id: &[u8], extent: u32, parent: u16, big: bool) -> Vec<u8> {
     let mut b = vec![0u8; 8 + id.len() + id.len() % 2];
     b[0] = u8::try_from(id.len()).unwrap_or(0);
     if big {
@@ -208,12 +208,12 @@ pub fn path_entry(id: &[u8], extent: u32, parent: u16, big: bool) -> Vec<u8> {
 }
 
 /// Bytes of a path table entry with an identifier of `id_len` bytes.
-pub fn path_entry_len(id_len: usize) -> usize {
+pub(crate) fn path_entry_len(id_len: usize) -> usize {
     8 + id_len + id_len % 2
 }
 
 /// Rock Ridge and SUSP entries.
-pub mod rr {
+pub(crate) mod rr {
     use super::both32;
 
     /// The identifier, descriptor and source of RRIP 1.12's ER entry (RRIP
@@ -224,13 +224,13 @@ pub mod rr {
     const ER_SRC: &[u8] = b"PLEASE CONTACT DISC PUBLISHER FOR SPECIFICATION SOURCE.  SEE PUBLISHER IDENTIFIER IN PRIMARY VOLUME DESCRIPTOR FOR CONTACT INFORMATION.";
 
     /// Bytes of the PX entry.
-    pub const PX_LEN: usize = 44;
+    pub(crate) const PX_LEN: usize = 44;
     /// Bytes of the TF entry (modify, access, attributes; 7-byte dates).
-    pub const TF_LEN: usize = 26;
+    pub(crate) const TF_LEN: usize = 26;
     /// Bytes of the CE entry.
-    pub const CE_LEN: usize = 28;
+    pub(crate) const CE_LEN: usize = 28;
     /// Bytes of the SP entry.
-    pub const SP_LEN: usize = 7;
+    pub(crate) const SP_LEN: usize = 7;
 
     fn head(b: &mut Vec<u8>, sig: [u8; 2], len: usize) {
         b.extend_from_slice(&sig);
@@ -239,13 +239,13 @@ pub mod rr {
     }
 
     /// SP: SUSP is in use (SUSP 5.3), in the root's "." record.
-    pub fn sp(b: &mut Vec<u8>) {
+    pub(crate) fn sp(b: &mut Vec<u8>) {
         head(b, *b"SP", SP_LEN);
         b.extend_from_slice(&[0xBE, 0xEF, 0]);
     }
 
     /// ER: the Rock Ridge extension is in use (SUSP 5.5).
-    pub fn er(b: &mut Vec<u8>) {
+    pub(crate) fn er(b: &mut Vec<u8>) {
         head(b, *b"ER", er_len());
         b.push(u8::try_from(ER_ID.len()).unwrap_or(0));
         b.push(u8::try_from(ER_DES.len()).unwrap_or(0));
@@ -257,12 +257,12 @@ pub mod rr {
     }
 
     /// Bytes of the ER entry.
-    pub fn er_len() -> usize {
+    pub(crate) fn er_len() -> usize {
         8 + ER_ID.len() + ER_DES.len() + ER_SRC.len()
     }
 
     /// CE: the rest of the entries are at `block`/`offset`, `len` bytes (SUSP 5.1).
-    pub fn ce(b: &mut Vec<u8>, block: u32, offset: u32, len: u32) {
+    pub(crate) fn ce(b: &mut Vec<u8>, block: u32, offset: u32, len: u32) {
         head(b, *b"CE", CE_LEN);
         let at = b.len();
         b.resize(at + 24, 0);
@@ -272,7 +272,7 @@ pub mod rr {
     }
 
     /// PX: POSIX mode, links, owner 0, group 0, serial number (RRIP 4.1.1).
-    pub fn px(b: &mut Vec<u8>, mode: u32, links: u32, serial: u32) {
+    pub(crate) fn px(b: &mut Vec<u8>, mode: u32, links: u32, serial: u32) {
         head(b, *b"PX", PX_LEN);
         let at = b.len();
         b.resize(at + 40, 0);
@@ -282,7 +282,7 @@ pub mod rr {
     }
 
     /// TF: modification, access and attribute change times (RRIP 4.1.6).
-    pub fn tf(b: &mut Vec<u8>, date: [u8; 7]) {
+    pub(crate) fn tf(b: &mut Vec<u8>, date: [u8; 7]) {
         head(b, *b"TF", TF_LEN);
         b.push(0x0E);
         for _ in 0..3 {
@@ -291,7 +291,7 @@ pub mod rr {
     }
 
     /// NM: the name (RRIP 4.1.4).
-    pub fn nm(b: &mut Vec<u8>, name: &[u8]) {
+    pub(crate) fn nm(b: &mut Vec<u8>, name: &[u8]) {
         head(b, *b"NM", 5 + name.len());
         b.push(0);
         b.extend_from_slice(name);

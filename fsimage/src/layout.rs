@@ -23,9 +23,9 @@ use crate::udf;
 use crate::{FileSystems, FsError};
 
 /// Sector size.
-pub const SECTOR: u64 = 2048;
+pub(crate) const SECTOR: u64 = 2048;
 /// Where the UDF partition (and everything after the anchor) starts.
-pub const PARTITION_START: u32 = 257;
+pub(crate) const PARTITION_START: u32 = 257;
 
 /// A run of sectors and the bytes in use.
 #[derive(Debug, Clone, Copy, Default)]
@@ -160,14 +160,14 @@ fn sectors32(n: u64) -> Result<u32, FsError> {
 }
 
 /// Rock Ridge POSIX modes: r-xr-xr-x folders, r--r--r-- files.
-pub const DIR_MODE: u32 = 0o040_555;
+pub(crate) const DIR_MODE: u32 = 0o040_555;
 /// See [`DIR_MODE`].
-pub const FILE_MODE: u32 = 0o100_444;
+pub(crate) const FILE_MODE: u32 = 0o100_444;
 
 /// The system use area of a record naming `name` (empty for "." and "..").
 /// Returns its length when the NM entry fits the record, else `None` (a
 /// CE entry replaces it).
-pub fn inline_su(id_len: usize, name_len: Option<usize>) -> (usize, bool) {
+pub(crate) fn inline_su(id_len: usize, name_len: Option<usize>) -> (usize, bool) {
     let base = rr::PX_LEN + rr::TF_LEN;
     match name_len {
         None => (base, true),
@@ -183,7 +183,7 @@ pub fn inline_su(id_len: usize, name_len: Option<usize>) -> (usize, bool) {
 }
 
 /// Records a file takes in its ISO 9660 folder (one per extent).
-pub fn iso_extents(size: u64) -> u64 {
+pub(crate) fn iso_extents(size: u64) -> u64 {
     size.div_ceil(iso9660::MAX_EXTENT).max(1)
 }
 

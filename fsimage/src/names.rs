@@ -17,7 +17,7 @@ use std::collections::HashSet;
 /// Characters Joliet does not allow in names.
 const JOLIET_ILLEGAL: [char; 6] = ['*', '/', ':', ';', '?', '\\'];
 /// Most UTF-16 code units of a Joliet name.
-pub const JOLIET_MAX: usize = 64;
+pub(crate) const JOLIET_MAX: usize = 64;
 
 fn d_char(c: char) -> u8 {
     match c {
@@ -41,7 +41,7 @@ fn split_ext(name: &str) -> (&str, &str) {
 
 /// ISO 9660 level 1 identifiers for one folder's entries (`true` = folder),
 /// unique within it, in the entries' order.
-pub fn iso_level1(entries: &[(&str, bool)]) -> Vec<Vec<u8>> {
+pub(crate) fn iso_level1(entries: &[(&str, bool)]) -> Vec<Vec<u8>> {
     let mut used: HashSet<Vec<u8>> = HashSet::new();
     entries
         .iter()
@@ -111,7 +111,7 @@ fn joliet_units(s: &str) -> Vec<u16> {
 }
 
 /// The Joliet name of `name` before collisions: legal characters, at most 64 units.
-pub fn joliet_name(name: &str, dir: bool) -> Vec<u16> {
+pub(crate) fn joliet_name(name: &str, dir: bool) -> Vec<u16> {
     let whole = joliet_units(name);
     if whole.len() <= JOLIET_MAX {
         return whole;
@@ -136,7 +136,7 @@ pub fn joliet_name(name: &str, dir: bool) -> Vec<u16> {
 
 /// Joliet names for one folder's entries, unique ignoring ASCII case (as
 /// Windows compares them), in the entries' order.
-pub fn joliet_names(entries: &[(&str, bool)]) -> Vec<Vec<u16>> {
+pub(crate) fn joliet_names(entries: &[(&str, bool)]) -> Vec<Vec<u16>> {
     let mut used: HashSet<Vec<u16>> = HashSet::new();
     let fold = |u: &[u16]| -> Vec<u16> {
         u.iter()
@@ -177,13 +177,13 @@ pub fn joliet_names(entries: &[(&str, bool)]) -> Vec<Vec<u16>> {
 }
 
 /// UTF-16 code units as big-endian bytes.
-pub fn be_bytes(units: &[u16]) -> Vec<u8> {
+pub(crate) fn be_bytes(units: &[u16]) -> Vec<u8> {
     units.iter().flat_map(|u| u.to_be_bytes()).collect()
 }
 
 /// A name in OSTA Compressed Unicode (CS0): compression ID 8 and one byte a
 /// character when all are Latin-1, else 16 and UTF-16 big-endian.
-pub fn cs0(name: &str) -> Vec<u8> {
+pub(crate) fn cs0(name: &str) -> Vec<u8> {
     if name.chars().all(|c| u32::from(c) <= 0xFF) {
         let mut out = vec![8u8];
         out.extend(
@@ -200,7 +200,7 @@ pub fn cs0(name: &str) -> Vec<u8> {
 
 /// A d-string field of `len` bytes (ECMA-167 1/7.2.12): the CS0 name, cut
 /// to fit, and its length in the last byte.
-pub fn dstring(name: &str, len: usize) -> Vec<u8> {
+pub(crate) fn dstring(name: &str, len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
     if name.is_empty() {
         return out;
@@ -218,7 +218,7 @@ pub fn dstring(name: &str, len: usize) -> Vec<u8> {
 }
 
 /// ISO 9660's volume identifier: d-characters, at most 32, space padded.
-pub fn iso_volume_id(name: &str) -> [u8; 32] {
+pub(crate) fn iso_volume_id(name: &str) -> [u8; 32] {
     let mut out = [b' '; 32];
     for (o, c) in out.iter_mut().zip(name.chars().map(d_char)) {
         *o = c;
@@ -227,7 +227,7 @@ pub fn iso_volume_id(name: &str) -> [u8; 32] {
 }
 
 /// Joliet's volume identifier: 16 UCS-2 characters, big-endian, space padded.
-pub fn joliet_volume_id(name: &str) -> [u8; 32] {
+pub(crate) fn joliet_volume_id(name: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     for pair in out.chunks_mut(2) {
         pair.copy_from_slice(&[0, b' ']);

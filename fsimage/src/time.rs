@@ -4,7 +4,7 @@
 
 /// A moment as calendar fields (UTC), from seconds since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Civil {
+pub(crate) struct Civil {
     /// Full year, e.g. 2026.
     pub year: i64,
     /// 1..=12.
@@ -25,7 +25,7 @@ fn small(v: i64) -> u8 {
 
 impl Civil {
     /// The calendar date of `unix` seconds (days-from-civil inverted, proleptic Gregorian).
-    pub fn from_unix(unix: i64) -> Civil {
+    pub(crate) fn from_unix(unix: i64) -> Civil {
         let days = unix.div_euclid(86_400);
         let secs = unix.rem_euclid(86_400);
         let z = days + 719_468;
@@ -48,7 +48,7 @@ impl Civil {
     }
 
     /// Seconds since 1970-01-01 UTC (days-from-civil, proleptic Gregorian).
-    pub fn to_unix(self) -> i64 {
+    pub(crate) fn to_unix(self) -> i64 {
         let year = self.year - i64::from(self.month <= 2);
         let era = year.div_euclid(400);
         let yoe = year - era * 400;
@@ -63,7 +63,7 @@ impl Civil {
     }
 
     /// Reads an ECMA-119 9.1.5 record date, its GMT offset applied.
-    pub fn unix_of_iso_record(d: [u8; 7]) -> i64 {
+    pub(crate) fn unix_of_iso_record(d: [u8; 7]) -> i64 {
         let civil = Civil {
             year: 1900 + i64::from(d[0]),
             month: d[1].clamp(1, 12),
@@ -78,7 +78,7 @@ impl Civil {
 
     /// ECMA-119 9.1.5: years since 1900, month, day, hour, minute, second,
     /// offset from GMT in 15-minute units (0). Years outside 1900..=2155 are clamped.
-    pub fn iso_record(self) -> [u8; 7] {
+    pub(crate) fn iso_record(self) -> [u8; 7] {
         let years = u8::try_from((self.year - 1900).clamp(0, 255)).unwrap_or(0);
         [
             years,
@@ -92,7 +92,7 @@ impl Civil {
     }
 
     /// ECMA-119 8.4.26.1: "YYYYMMDDHHMMSScc" in digits, then the GMT offset (0).
-    pub fn iso_descriptor(self) -> [u8; 17] {
+    pub(crate) fn iso_descriptor(self) -> [u8; 17] {
         let text = format!(
             "{:04}{:02}{:02}{:02}{:02}{:02}00",
             self.year.clamp(1, 9999),
@@ -109,7 +109,7 @@ impl Civil {
 
     /// ECMA-167 1/7.3: type 1 (local time) with offset 0, year, month, day,
     /// hour, minute, second, and zero fractions.
-    pub fn udf(self) -> [u8; 12] {
+    pub(crate) fn udf(self) -> [u8; 12] {
         let mut out = [0u8; 12];
         // Type 1 in the top 4 bits, timezone offset 0 minutes in the low 12.
         out[0..2].copy_from_slice(&0x1000u16.to_le_bytes());
@@ -125,7 +125,7 @@ impl Civil {
 }
 
 /// "Not specified" in a volume descriptor (ECMA-119 8.4.26.1): sixteen '0's and 0.
-pub const ISO_UNSPECIFIED: [u8; 17] = *b"0000000000000000\0";
+pub(crate) const ISO_UNSPECIFIED: [u8; 17] = *b"0000000000000000\0";
 
 #[cfg(test)]
 mod tests {

@@ -71,7 +71,7 @@ impl<S> Node<S> {
 /// The longest name UDF can record: 254 Latin-1 characters, or 127 UTF-16
 /// code units when a character lies beyond U+00FF (OSTA CS0, 255 bytes with
 /// the compression byte; UDF 1.02 2.1.1).
-pub fn udf_name_fits(name: &str) -> bool {
+pub(crate) fn udf_name_fits(name: &str) -> bool {
     if name.chars().all(|c| u32::from(c) <= 0xFF) {
         name.chars().count() <= 254
     } else {
@@ -81,7 +81,7 @@ pub fn udf_name_fits(name: &str) -> bool {
 
 /// Checks one name and brings it to Unicode NFC (how macOS and Windows
 /// compare names), so "é" typed two ways is one name.
-pub fn normalize_name(name: &str) -> Result<String, FsError> {
+pub(crate) fn normalize_name(name: &str) -> Result<String, FsError> {
     let name: String = name.nfc().collect();
     if name.is_empty() || name == "." || name == ".." {
         return Err(FsError::InvalidPath(format!("{name:?} is not a file name")));

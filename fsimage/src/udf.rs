@@ -10,32 +10,32 @@
 use crate::names::{cs0, dstring};
 
 /// Logical (and physical) block size.
-pub const BLOCK: usize = 2048;
+pub(crate) const BLOCK: usize = 2048;
 /// Descriptor version of UDF 1.02 (ECMA-167 2nd edition tags).
 const DESCRIPTOR_VERSION: u16 = 2;
 /// UDF revision 1.02 as recorded in entity identifiers and the LVID.
 const UDF_REVISION: u16 = 0x0102;
 /// Largest extent one allocation descriptor may describe: 2^30 bytes less a
 /// block, a whole number of blocks (ECMA-167 4/14.14.1.1).
-pub const MAX_EXTENT: u64 = (1 << 30) - BLOCK as u64;
+pub(crate) const MAX_EXTENT: u64 = (1 << 30) - BLOCK as u64;
 
 /// Tag identifiers (ECMA-167 3/7.2.1 and 4/7.2.1).
 mod tag {
-    pub const PVD: u16 = 1;
-    pub const AVDP: u16 = 2;
-    pub const IUVD: u16 = 4;
-    pub const PD: u16 = 5;
-    pub const LVD: u16 = 6;
-    pub const USD: u16 = 7;
-    pub const TD: u16 = 8;
-    pub const LVID: u16 = 9;
-    pub const FSD: u16 = 256;
-    pub const FID: u16 = 257;
-    pub const FE: u16 = 261;
+    pub(super) const PVD: u16 = 1;
+    pub(super) const AVDP: u16 = 2;
+    pub(super) const IUVD: u16 = 4;
+    pub(super) const PD: u16 = 5;
+    pub(super) const LVD: u16 = 6;
+    pub(super) const USD: u16 = 7;
+    pub(super) const TD: u16 = 8;
+    pub(super) const LVID: u16 = 9;
+    pub(super) const FSD: u16 = 256;
+    pub(super) const FID: u16 = 257;
+    pub(super) const FE: u16 = 261;
 }
 
 /// CRC-ITU-T over `data` (ECMA-167 3/7.2.6).
-pub fn crc(data: &[u8]) -> u16 {
+pub(crate) fn crc(data: &[u8]) -> u16 {
     let mut crc: u16 = 0;
     for &b in data {
         crc ^= u16::from(b) << 8;
@@ -130,7 +130,7 @@ fn long_ad(b: &mut [u8], at: usize, len: u32, block: u32) {
 }
 
 /// The volume recognition sequence descriptor `id` (ECMA-167 2/9.1): BEA01, NSR02, TEA01.
-pub fn recognition(id: [u8; 5]) -> Vec<u8> {
+pub(crate) fn recognition(id: [u8; 5]) -> Vec<u8> {
     let mut d = vec![0u8; BLOCK];
     d[1..6].copy_from_slice(&id);
     d[6] = 1;
@@ -139,7 +139,7 @@ pub fn recognition(id: [u8; 5]) -> Vec<u8> {
 
 /// Where the volume's structures are.
 #[derive(Debug, Clone, Copy)]
-pub struct Volume<'a> {
+pub(crate) struct Volume<'a> {
     /// Its name (LogicalVolumeIdentifier and the others).
     pub name: &'a str,
     /// Recording time (ECMA-167 timestamp).
@@ -163,7 +163,7 @@ pub struct Volume<'a> {
 }
 
 /// The anchor volume descriptor pointer at `location` (ECMA-167 3/10.2).
-pub fn anchor(v: &Volume<'_>, location: u32) -> Vec<u8> {
+pub(crate) fn anchor(v: &Volume<'_>, location: u32) -> Vec<u8> {
     let mut d = vec![0u8; 512];
     put32(&mut d, 16, len32(16 * BLOCK));
     put32(&mut d, 20, v.main_vds);
@@ -176,7 +176,7 @@ pub fn anchor(v: &Volume<'_>, location: u32) -> Vec<u8> {
 
 /// The six descriptors of a volume descriptor sequence starting at `start`,
 /// one a sector: PVD, IUVD, PD, LVD, USD, TD (ECMA-167 3/10).
-pub fn descriptor_sequence(v: &Volume<'_>, start: u32) -> Vec<u8> {
+pub(crate) fn descriptor_sequence(v: &Volume<'_>, start: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(6 * BLOCK);
     let mut push = |mut d: Vec<u8>, id: u16, n: u32| {
         seal(&mut d, id, start + n);
@@ -253,7 +253,7 @@ pub fn descriptor_sequence(v: &Volume<'_>, start: u32) -> Vec<u8> {
 
 /// The logical volume integrity descriptor, closed, and a terminator after
 /// it (ECMA-167 3/10.10), at `start`.
-pub fn integrity(v: &Volume<'_>, start: u32) -> Vec<u8> {
+pub(crate) fn integrity(v: &Volume<'_>, start: u32) -> Vec<u8> {
     let mut d = vec![0u8; 134];
     d[16..28].copy_from_slice(&v.time);
     put32(&mut d, 28, 1); // close
@@ -279,7 +279,7 @@ pub fn integrity(v: &Volume<'_>, start: u32) -> Vec<u8> {
 
 /// The file set descriptor at partition block 0 and a terminator at block
 /// 1 (ECMA-167 4/14.1), the root folder's file entry at `root`.
-pub fn file_set(v: &Volume<'_>, root: u32) -> Vec<u8> {
+pub(crate) fn file_set(v: &Volume<'_>, root: u32) -> Vec<u8> {
     let mut d = vec![0u8; 512];
     d[16..28].copy_from_slice(&v.time);
     put16(&mut d, 28, 3);
@@ -303,7 +303,7 @@ pub fn file_set(v: &Volume<'_>, root: u32) -> Vec<u8> {
 
 /// What a file entry describes.
 #[derive(Debug, Clone, Copy)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// A folder (else a file).
     pub dir: bool,
     /// Bytes of the file, or of the folder's identifier descriptors.
@@ -319,11 +319,11 @@ pub struct Entry {
 }
 
 /// Allocation descriptors a file entry of one block can hold.
-pub const MAX_EXTENTS: u64 = ((BLOCK - 176) / 8) as u64;
+pub(crate) const MAX_EXTENTS: u64 = ((BLOCK - 176) / 8) as u64;
 
 /// A file entry (ECMA-167 4/14.9) at partition block `location`, its data in
 /// short allocation descriptors of at most [`MAX_EXTENT`] bytes each.
-pub fn file_entry(e: &Entry, location: u32) -> Vec<u8> {
+pub(crate) fn file_entry(e: &Entry, location: u32) -> Vec<u8> {
     let mut ads = Vec::new();
     let (mut left, mut block) = (e.size, e.block);
     while left > 0 {
@@ -365,14 +365,20 @@ pub fn file_entry(e: &Entry, location: u32) -> Vec<u8> {
 }
 
 /// Bytes of the file identifier descriptor of a name of `cs0_len` bytes.
-pub fn fid_len(cs0_len: usize) -> usize {
+pub(crate) fn fid_len(cs0_len: usize) -> usize {
     (38 + cs0_len).div_ceil(4) * 4
 }
 
 /// One file identifier descriptor (ECMA-167 4/14.4) naming the file entry
 /// at partition block `entry`; `name` empty for the parent entry. `location`
 /// is the partition block the descriptor starts in.
-pub fn fid(name: Option<&str>, dir: bool, entry: u32, unique_id: u64, location: u32) -> Vec<u8> {
+pub(crate) fn fid(
+    name: Option<&str>,
+    dir: bool,
+    entry: u32,
+    unique_id: u64,
+    location: u32,
+) -> Vec<u8> {
     let id = name.map(cs0).unwrap_or_default();
     let mut d = vec![0u8; fid_len(id.len())];
     put16(&mut d, 16, 1);

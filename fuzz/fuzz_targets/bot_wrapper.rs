@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webburn_helper::transport::usb_bot::wrapper::{Cbw, Csw};
+use webburn_scsi::transport::usb_bot::wrapper::{Cbw, Csw};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(cbw) = Cbw::decode(data) {

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec, Medium};
-use webburn_helper::transport::{DataDirection, ScsiCommand, ScsiTransport};
+use webburn_emulated::{EmulatedRecorder, EmulatedSpec, Medium};
+use webburn_scsi::transport::{DataDirection, ScsiCommand, ScsiTransport};
 
 const MEDIA: [Medium; 5] = [
     Medium::BdR,

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webburn_helper::scsi::formatting::{FormatCapacities, FormatRequest};
-use webburn_helper::scsi::{
+use webburn_scsi::formatting::{FormatCapacities, FormatRequest};
+use webburn_scsi::{
     BufferCapacity, Capacity, Configuration, DiscInformation, InquiryData, SessionInfo, Toc,
     TrackInformation, WriteParameters, WriteSpeeds,
 };

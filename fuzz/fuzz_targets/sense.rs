@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webburn_helper::sense::{self, Sense};
+use webburn_scsi::sense::{self, Sense};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(s) = Sense::parse(data) {

@@ -33,6 +33,33 @@ impl std::fmt::Display for Account {
     }
 }
 
+/// Why the owner of a connection is not known.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnerUnknown {
+    /// A system call or file the answer comes from failed.
+    #[error("{what}: {source}")]
+    System {
+        /// The call or file.
+        what: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The connection is not in the system's table (it has closed).
+    #[error("{peer} -> {local} is not in the connection table")]
+    NotListed {
+        /// The client's end.
+        peer: SocketAddr,
+        /// Ours.
+        local: SocketAddr,
+    },
+    /// The table names no process for it (Wine fills in 0).
+    #[error("the connection table names no process for {0}")]
+    NoProcess(SocketAddr),
+    /// This system does not say.
+    #[error("this system does not say who owns a connection")]
+    Unsupported,
+}
+
 /// Who the other end of a connection belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerOwner {
@@ -55,7 +82,7 @@ pub fn peer_owner(peer: SocketAddr, local: SocketAddr) -> PeerOwner {
         (Ok(owner), Some(me)) if owner == me => PeerOwner::Same,
         (Ok(owner), Some(_)) => PeerOwner::Other(owner),
         (Ok(_), None) => PeerOwner::Unknown("this process's account is unknown".into()),
-        (Err(why), _) => PeerOwner::Unknown(why),
+        (Err(why), _) => PeerOwner::Unknown(why.to_string()),
     }
 }
 
@@ -104,7 +131,7 @@ fn uid_in(table: &str, peer: SocketAddr, local: SocketAddr) -> Option<u32> {
 mod imp {
     use std::net::SocketAddr;
 
-    use super::Account;
+    use super::{Account, OwnerUnknown};
 
     #[allow(clippy::unnecessary_wraps)] // `None` on systems that cannot say
     pub(super) fn current() -> Option<Account> {
@@ -115,16 +142,17 @@ mod imp {
         Some(Account::Uid(uid))
     }
 
-    pub(super) fn owner_of(peer: SocketAddr, local: SocketAddr) -> Result<Account, String> {
+    pub(super) fn owner_of(peer: SocketAddr, local: SocketAddr) -> Result<Account, OwnerUnknown> {
         let file = if peer.is_ipv4() {
             "/proc/net/tcp"
         } else {
             "/proc/net/tcp6"
         };
-        let table = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        let table = std::fs::read_to_string(file)
+            .map_err(|source| OwnerUnknown::System { what: file, source })?;
         super::uid_in(&table, peer, local)
             .map(Account::Uid)
-            .ok_or_else(|| format!("{peer} -> {local} is not in {file}"))
+            .ok_or(OwnerUnknown::NotListed { peer, local })
     }
 }
 
@@ -135,14 +163,14 @@ mod imp;
 mod imp {
     use std::net::SocketAddr;
 
-    use super::Account;
+    use super::{Account, OwnerUnknown};
 
     pub(super) fn current() -> Option<Account> {
         None
     }
 
-    pub(super) fn owner_of(_: SocketAddr, _: SocketAddr) -> Result<Account, String> {
-        Err("this system does not say who owns a connection".into())
+    pub(super) fn owner_of(_: SocketAddr, _: SocketAddr) -> Result<Account, OwnerUnknown> {
+        Err(OwnerUnknown::Unsupported)
     }
 }
 

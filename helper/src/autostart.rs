@@ -19,11 +19,11 @@ pub enum Method {
 }
 
 /// The name every entry uses.
-pub const NAME: &str = "webburn-helper";
+pub(crate) const NAME: &str = "webburn-helper";
 /// The LaunchAgent's label.
-pub const LAUNCH_AGENT_LABEL: &str = "org.webburn.helper";
+pub(crate) const LAUNCH_AGENT_LABEL: &str = "org.webburn.helper";
 /// The registry key of per-user programs started at login.
-pub const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
+pub(crate) const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
 
 impl Method {
     /// Its name on the command line.
@@ -82,7 +82,7 @@ fn systemd_word(w: &str) -> String {
 }
 
 /// The systemd user unit.
-pub fn systemd_unit(exe: &Path, args: &[String]) -> String {
+pub(crate) fn systemd_unit(exe: &Path, args: &[String]) -> String {
     let exec: Vec<String> = words(exe, args).iter().map(|w| systemd_word(w)).collect();
     format!(
         "[Unit]\n\
@@ -119,7 +119,7 @@ fn desktop_word(w: &str) -> String {
 }
 
 /// The XDG autostart desktop entry.
-pub fn xdg_desktop(exe: &Path, args: &[String]) -> String {
+pub(crate) fn xdg_desktop(exe: &Path, args: &[String]) -> String {
     let exec: Vec<String> = words(exe, args).iter().map(|w| desktop_word(w)).collect();
     format!(
         "[Desktop Entry]\n\
@@ -142,7 +142,7 @@ fn xml(s: &str) -> String {
 }
 
 /// The LaunchAgent property list.
-pub fn launch_agent(exe: &Path, args: &[String]) -> String {
+pub(crate) fn launch_agent(exe: &Path, args: &[String]) -> String {
     let program = words(exe, args).iter().fold(String::new(), |mut out, w| {
         use std::fmt::Write as _;
         let _ = writeln!(out, "    <string>{}</string>", xml(w));
@@ -188,7 +188,7 @@ fn windows_word(w: &str) -> String {
 }
 
 /// The Run key's value: the command line Windows runs at login.
-pub fn windows_run_value(exe: &Path, args: &[String]) -> String {
+pub(crate) fn windows_run_value(exe: &Path, args: &[String]) -> String {
     let mut line = format!("\"{}\"", exe.display());
     for a in args {
         line.push(' ');
@@ -198,7 +198,7 @@ pub fn windows_run_value(exe: &Path, args: &[String]) -> String {
 }
 
 /// The arguments of `reg.exe` that set (`add`) or remove (`delete`) the Run value.
-pub fn reg_command(add: Option<&str>) -> Vec<String> {
+pub(crate) fn reg_command(add: Option<&str>) -> Vec<String> {
     let mut v = vec![
         if add.is_some() { "add" } else { "delete" }.to_owned(),
         RUN_KEY.to_owned(),

@@ -56,7 +56,7 @@ pub enum ServerError {
         /// The recorder id.
         id: String,
         /// Why.
-        error: crate::devices::DeviceError,
+        error: webburn_engine::devices::DeviceError,
     },
     /// The port could not be bound.
     #[error("cannot listen on {addr}: {error}")]
@@ -66,9 +66,18 @@ pub enum ServerError {
         /// Why.
         error: std::io::Error,
     },
-    /// A startup task failed.
-    #[error("internal error while starting: {0}")]
-    Internal(String),
+    /// The data directory could not be made private to the account.
+    #[error(transparent)]
+    DataDir(#[from] crate::state::private::DataDirError),
+    /// The listening socket has no address.
+    #[error("cannot read the listening address: {0}")]
+    Address(#[source] std::io::Error),
+    /// The system gave no random numbers for the helper's own key.
+    #[error("no random numbers from the system: {0}")]
+    Random(#[from] getrandom::Error),
+    /// A startup task ended without its result.
+    #[error("a startup task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// A running server; dropping it (or [`RunningServer::shutdown`]) stops accepting.
@@ -202,20 +211,16 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 /// (::1 is skipped with a warning where the system has no IPv6 loopback; a
 /// taken [::1]:PORT where it has one stops the start).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    crate::state::private::prepare(&config.data_dir)
-        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    crate::state::private::prepare(&config.data_dir)?;
     let ids = config.recorders.clone();
-    let discover = config
-        .discover_drives
-        .then_some(crate::devices::discovered_recorders as crate::state::registry::Discover);
+    let discover = config.discover_drives.then_some(
+        webburn_engine::devices::discovered_recorders as crate::state::registry::Discover,
+    );
     let registry = tokio::task::spawn_blocking(move || Registry::open(&ids, discover))
-        .await
-        .map_err(|e| ServerError::Internal(e.to_string()))?
+        .await?
         .map_err(|(id, error)| ServerError::Recorder { id, error })?;
     let v4 = bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
-    let v4_addr = v4
-        .local_addr()
-        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    let v4_addr = v4.local_addr().map_err(ServerError::Address)?;
     let port = v4_addr.port();
     let mut listeners = vec![(v4, None)];
     match bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
@@ -231,7 +236,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         None
     };
     registry.set_consent_lifetimes(config.consent);
-    let own_key = security::OwnKey::new().map_err(ServerError::Internal)?;
+    let own_key = security::OwnKey::new()?;
     let state = Arc::new(AppState {
         own_key,
         pairing: PairingStore::new(&config.data_dir),
@@ -270,6 +275,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             stopped.clone(),
         )));
     }
+    tasks.push(tokio::spawn(
+        state.pairing.clone().watch_file(stopped.clone()),
+    ));
     tracing::info!(?addrs, "listening");
     Ok(RunningServer {
         port,

@@ -27,14 +27,14 @@ use webburn_shared::protocol::{
 };
 use webburn_shared::{DataFrameHeader, DiscReport, ErrorCode, HResult};
 
-use crate::burn::Progress;
-use crate::disc::erase::EraseProgress;
-use crate::engine::{EngineConfig, EngineError};
 use crate::state::activity::{Activity, DriveActivity};
 use crate::state::consents::Decision;
 use crate::state::history::{DiscRecord, History};
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::{Registry, SessionId};
+use webburn_engine::burn::Progress;
+use webburn_engine::disc::erase::EraseProgress;
+use webburn_engine::{EngineConfig, EngineError};
 use write::{OpenWrite, Violation, WriteContext};
 
 /// What a running write reports to its session, each about one write id
@@ -78,16 +78,13 @@ const GATHER_WAIT: Duration = Duration::from_millis(5);
 /// How long one message may wait for a client that does not read.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How often a paired session checks that its pairing still stands.
-const PAIRING_CHECK: Duration = Duration::from_millis(500);
-
 /// How long a session that ends waits for its write's last WRITE to
 /// complete (and its recorders to be free) before it closes the socket.
 const WIND_DOWN: Duration = Duration::from_secs(10);
 
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
-pub struct SessionContext {
+pub(crate) struct SessionContext {
     /// Unique within this helper run.
     pub id: SessionId,
     /// The page's origin, for logs.
@@ -118,9 +115,16 @@ pub struct SessionContext {
 impl SessionContext {
     /// The origin whose approvals count for removable disks; `None` for the
     /// helper's own page (the person at the computer).
-    pub fn page_origin(&self) -> Option<String> {
+    pub(crate) fn page_origin(&self) -> Option<String> {
         (!self.own_page).then(|| self.origin.clone())
     }
+}
+
+/// The changes a client asked to be told of (`watch`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Watching {
+    recorders: bool,
+    pairings: bool,
 }
 
 /// How the session ended.
@@ -142,6 +146,7 @@ impl std::fmt::Display for End {
 }
 
 /// What handling one client message leads to.
+#[derive(Debug)]
 enum Step {
     /// Send these and go on.
     Reply(Vec<ServerMessage>),
@@ -161,25 +166,16 @@ struct Session {
     erasing: Option<(u32, String)>,
     /// The request waiting for the person's consent.
     held: Option<Held>,
+    /// What the client asked to hear of (`watch`).
+    watching: Watching,
     events_tx: UnboundedSender<WriteEvent>,
     events_rx: UnboundedReceiver<WriteEvent>,
 }
 
 /// Runs one session until the socket closes; any running write is cancelled
 /// then, and its recorders are free before the socket is closed.
-pub async fn run(mut socket: WebSocket, ctx: SessionContext) {
-    let (events_tx, events_rx) = unbounded_channel();
-    let mut s = Session {
-        ctx,
-        greeted: false,
-        last_write_id: None,
-        last_raw: false,
-        open: None,
-        erasing: None,
-        held: None,
-        events_tx,
-        events_rx,
-    };
+pub(crate) async fn run(mut socket: WebSocket, ctx: SessionContext) {
+    let mut s = Session::new(ctx);
     tracing::info!(session = s.ctx.id, origin = %s.ctx.origin, "session opened");
     let end = s.drive(&mut socket).await;
     s.wind_down().await;
@@ -283,6 +279,23 @@ fn unknown_type(value: &serde_json::Value) -> Option<String> {
 }
 
 impl Session {
+    /// A session before its `hello`.
+    fn new(ctx: SessionContext) -> Session {
+        let (events_tx, events_rx) = unbounded_channel();
+        Session {
+            ctx,
+            greeted: false,
+            last_write_id: None,
+            last_raw: false,
+            open: None,
+            erasing: None,
+            held: None,
+            watching: Watching::default(),
+            events_tx,
+            events_rx,
+        }
+    }
+
     /// Sends one message; a client that stops reading for [`SEND_TIMEOUT`]
     /// is treated as gone (its write is cancelled, its recorder freed).
     async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), End> {
@@ -325,22 +338,43 @@ impl Session {
         self.open = None;
     }
 
-    /// Ends the session if its origin's pairing was revoked.
+    /// After a change of the pairings: ends the session if its origin's
+    /// pairing was revoked. A file that cannot be read revokes nothing
+    /// (the next change is looked at again).
     async fn check_pairing(&self) -> Step {
-        let (store, origin) = (self.ctx.pairing.clone(), self.ctx.origin.clone());
-        let token = self.ctx.pairing_token.clone().unwrap_or_default();
-        let valid = tokio::task::spawn_blocking(move || store.token_valid(&origin, &token))
-            .await
-            .unwrap_or(true);
-        if valid {
+        let Some(token) = self.ctx.pairing_token.clone() else {
             return Step::Reply(Vec::new());
+        };
+        let (store, origin) = (self.ctx.pairing.clone(), self.ctx.origin.clone());
+        let current =
+            tokio::task::spawn_blocking(move || store.token_current(&origin, &token)).await;
+        match current {
+            Ok(Ok(false)) => {
+                let detail = format!("the pairing of {} was revoked", self.ctx.origin);
+                Step::Fatal(ErrorCode::PairingRevoked, detail)
+            }
+            Ok(Ok(true)) => Step::Reply(Vec::new()),
+            Ok(Err(e)) => {
+                tracing::warn!(session = self.ctx.id, error = %e, "the pairings could not be read");
+                Step::Reply(Vec::new())
+            }
+            Err(e) => {
+                tracing::warn!(session = self.ctx.id, error = %e, "the pairing check did not run");
+                Step::Reply(Vec::new())
+            }
         }
-        let detail = format!("the pairing of {} was revoked", self.ctx.origin);
-        Step::Fatal(ErrorCode::PairingRevoked, detail)
     }
 
     async fn drive(&mut self, socket: &mut WebSocket) -> End {
         let mut last_heard = Instant::now();
+        // A paired session looks at its pairing whenever the pairings
+        // change, and once at the start (a revoke may have come between the
+        // handshake's check and now).
+        let mut pairings = self.ctx.pairing.subscribe();
+        if self.ctx.pairing_token.is_some() {
+            pairings.mark_changed();
+        }
+        let mut recorders = self.ctx.registry.decisions();
         let mut was_waiting = true;
         loop {
             // Nothing is owed while the drive erases or the person decides.
@@ -373,8 +407,26 @@ impl Session {
                     }
                     Step::Reply(Vec::new())
                 }
-                () = tokio::time::sleep(PAIRING_CHECK), if self.ctx.pairing_token.is_some() => {
-                    self.check_pairing().await
+                Ok(()) = pairings.changed(), if self.ctx.pairing_token.is_some() || self.watching.pairings => {
+                    match self.check_pairing().await {
+                        Step::Reply(mut msgs) if self.watching.pairings => {
+                            msgs.push(ServerMessage::PairingsChanged);
+                            Step::Reply(msgs)
+                        }
+                        step => step,
+                    }
+                }
+                Ok(()) = recorders.changed(), if self.watching.recorders || self.watching.pairings => {
+                    // A device request made or decided: the list reads
+                    // differently, and the own page's requests too.
+                    let mut msgs = Vec::new();
+                    if self.watching.recorders {
+                        msgs.push(ServerMessage::RecordersChanged);
+                    }
+                    if self.watching.pairings {
+                        msgs.push(ServerMessage::PairingsChanged);
+                    }
+                    Step::Reply(msgs)
                 }
                 () = tokio::time::sleep_until(last_heard + self.ctx.idle_timeout), if waiting_on_client => {
                     let detail = format!(
@@ -480,6 +532,20 @@ impl Session {
                 Step::Reply(Vec::new())
             }
             ClientMessage::Ping => Step::Reply(vec![ServerMessage::Pong]),
+            ClientMessage::Watch {
+                recorders,
+                pairings,
+            } => {
+                if pairings && !self.ctx.own_page {
+                    let detail = "only the helper's own page may watch the pairings".into();
+                    return answer(ErrorCode::NotAllowed, detail);
+                }
+                self.watching = Watching {
+                    recorders,
+                    pairings,
+                };
+                Step::Reply(Vec::new())
+            }
             ClientMessage::RequestDevice { recorder_id } => {
                 let Some(origin) = self.ctx.page_origin() else {
                     let detail = "the helper's own page writes to every disk it lists".into();
@@ -1077,3 +1143,6 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

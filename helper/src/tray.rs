@@ -4,8 +4,8 @@
 //! plain data in [`menu`]; `sni` puts it on the session bus for a Linux
 //! desktop's tray host, `win32` in Windows' notification area.
 
-pub mod icon;
-pub mod menu;
+pub(crate) mod icon;
+pub(crate) mod menu;
 #[cfg(all(feature = "tray", target_os = "linux"))]
 mod sni;
 #[cfg(all(feature = "tray", windows))]
@@ -31,7 +31,7 @@ pub enum TrayMode {
 }
 
 /// What the tray shows for the helper's state now (reads the pairing file).
-pub fn snapshot(state: &AppState) -> Snapshot {
+pub(crate) fn snapshot(state: &AppState) -> Snapshot {
     let drives = state
         .activity
         .snapshot()
@@ -85,9 +85,30 @@ fn open_page(url: &str) {
     }
 }
 
+/// Why no tray icon is shown.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TrayError {
+    /// This build has no tray (the `tray` feature, Linux desktops and Windows).
+    #[cfg(not(all(feature = "tray", any(target_os = "linux", windows))))]
+    #[error("this helper was built without the tray feature (Linux desktops, Windows)")]
+    NotBuilt,
+    /// The desktop shows none: no session bus or StatusNotifier host, no
+    /// window or notification area.
+    #[error("no place for a tray icon: {0}")]
+    NoHost(String),
+    /// The tray's thread or task did not run.
+    #[cfg(windows)]
+    #[error("the tray's thread failed: {0}")]
+    Thread(String),
+}
+
 /// Shows the tray per `mode` and keeps it current; Quit notifies `quit`.
 /// `Err` when `mode` is On and no tray can be shown.
-pub async fn start(state: Arc<AppState>, mode: TrayMode, quit: Arc<Notify>) -> Result<(), String> {
+pub(crate) async fn start(
+    state: Arc<AppState>,
+    mode: TrayMode,
+    quit: Arc<Notify>,
+) -> Result<(), TrayError> {
     if mode == TrayMode::Off {
         return Ok(());
     }
@@ -97,14 +118,14 @@ pub async fn start(state: Arc<AppState>, mode: TrayMode, quit: Arc<Notify>) -> R
             tracing::info!("no tray icon: {why}");
             Ok(())
         }
-        Err(why) => Err(format!("cannot show the tray icon: {why}")),
+        Err(why) => Err(why),
     }
 }
 
 #[cfg(not(all(feature = "tray", any(target_os = "linux", windows))))]
 #[allow(clippy::unused_async)] // the same signature as the real one
-async fn show(_state: Arc<AppState>, _quit: Arc<Notify>) -> Result<(), String> {
-    Err("this helper was built without the tray feature (Linux desktops, Windows)".into())
+async fn show(_state: Arc<AppState>, _quit: Arc<Notify>) -> Result<(), TrayError> {
+    Err(TrayError::NotBuilt)
 }
 
 /// The platform's icon as the tray's loop drives it.
@@ -146,7 +167,7 @@ impl Icon for win32::Handle {
 async fn spawn_icon(
     shown: Snapshot,
     tx: tokio::sync::mpsc::UnboundedSender<menu::Action>,
-) -> Result<impl Icon, String> {
+) -> Result<impl Icon, TrayError> {
     sni::spawn(shown, tx).await
 }
 
@@ -155,16 +176,19 @@ async fn spawn_icon(
 async fn spawn_icon(
     shown: Snapshot,
     tx: tokio::sync::mpsc::UnboundedSender<menu::Action>,
-) -> Result<impl Icon, String> {
+) -> Result<impl Icon, TrayError> {
     tokio::task::spawn_blocking(move || win32::spawn(shown, tx))
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| TrayError::Thread(e.to_string()))?
 }
 
 #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
-async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
+async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), TrayError> {
     use menu::Action;
     use std::time::Duration;
+
+    /// How often requests are looked at for expiry when nothing signals.
+    const EXPIRY_LOOK: Duration = Duration::from_secs(30);
 
     let current = |state: &Arc<AppState>| {
         let state = Arc::clone(state);
@@ -178,11 +202,19 @@ async fn show(state: Arc<AppState>, quit: Arc<Notify>) -> Result<(), String> {
     let mut shown = current(&state).await;
     let handle = spawn_icon(shown.clone(), tx).await?;
     tracing::info!("tray icon shown");
+    // What the icon shows changes with the drives, the pairings and the
+    // person's requests: it is made again when one of them signals, and
+    // every half minute for requests that expire with time.
+    let mut drives = state.activity.subscribe();
+    let mut pairings = state.pairing.subscribe();
+    let mut requests = state.registry.decisions();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                _ = tick.tick() => {}
+                Ok(()) = drives.changed() => {}
+                Ok(()) = pairings.changed() => {}
+                Ok(()) = requests.changed() => {}
+                () = tokio::time::sleep(EXPIRY_LOOK) => {}
                 action = actions.recv() => match action {
                     None | Some(Action::Quit) => {
                         tracing::info!("quit from the tray");

@@ -197,7 +197,7 @@ fn a_locked_recorder_is_reported_as_locked() {
     random_file(&src, 4096);
     let img = dir.path().join("held.img");
     let id = format!("emulated:{}", img.display());
-    let _held = webburn_helper::devices::Recorder::open(&id).unwrap();
+    let _held = webburn_engine::devices::Recorder::open(&id).unwrap();
     let out = helper(
         dir.path(),
         &["burn", src.to_str().unwrap(), "--recorder", &id],

@@ -25,6 +25,10 @@ pub const ERASE: &str = "erase";
 /// ([`crate::DiscOptions::leave_appendable`]), and the next session on it.
 pub const APPENDABLE: &str = "appendable";
 
+/// `watch`: the helper tells a page when its recorder list (and, for the
+/// helper's own page, the pairings) change, so nothing polls.
+pub const WATCH: &str = "watch";
+
 /// What this helper build offers.
 pub const OFFERED: &[&str] = &[
     "rawFrames",
@@ -36,6 +40,7 @@ pub const OFFERED: &[&str] = &[
     POWER_OFF,
     ERASE,
     APPENDABLE,
+    WATCH,
 ];
 
 /// What this library build needs of the helper it talks to.

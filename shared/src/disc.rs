@@ -27,6 +27,18 @@ pub enum WriteAction {
     Verifying = 7,
 }
 
+/// A number or name that is none of an IMAPI enumeration's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is not an {enumeration} ({expected})")]
+pub struct NotAValue {
+    /// The IMAPI enumeration, e.g. `IMAPI_BURN_VERIFICATION_LEVEL`.
+    pub enumeration: &'static str,
+    /// The value given.
+    pub value: String,
+    /// The values it takes.
+    pub expected: &'static str,
+}
+
 impl From<WriteAction> for i32 {
     fn from(a: WriteAction) -> i32 {
         a as i32
@@ -34,8 +46,8 @@ impl From<WriteAction> for i32 {
 }
 
 impl TryFrom<i32> for WriteAction {
-    type Error = String;
-    fn try_from(v: i32) -> Result<Self, String> {
+    type Error = NotAValue;
+    fn try_from(v: i32) -> Result<Self, NotAValue> {
         [
             WriteAction::ValidatingMedia,
             WriteAction::FormattingMedia,
@@ -48,7 +60,11 @@ impl TryFrom<i32> for WriteAction {
         ]
         .into_iter()
         .find(|a| *a as i32 == v)
-        .ok_or_else(|| format!("{v} is not an IMAPI_FORMAT2_DATA_WRITE_ACTION"))
+        .ok_or_else(|| NotAValue {
+            enumeration: "IMAPI_FORMAT2_DATA_WRITE_ACTION",
+            value: v.to_string(),
+            expected: "0 to 7",
+        })
     }
 }
 
@@ -82,14 +98,18 @@ pub enum VerificationLevel {
 }
 
 impl std::str::FromStr for VerificationLevel {
-    type Err = String;
+    type Err = NotAValue;
     /// `none`, `quick` or `full`, as command lines and config files name it.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, NotAValue> {
         match s {
             "none" => Ok(VerificationLevel::None),
             "quick" => Ok(VerificationLevel::Quick),
             "full" => Ok(VerificationLevel::Full),
-            _ => Err(format!("'{s}' is not none, quick or full")),
+            _ => Err(NotAValue {
+                enumeration: "IMAPI_BURN_VERIFICATION_LEVEL",
+                value: format!("'{s}'"),
+                expected: "none, quick or full",
+            }),
         }
     }
 }
@@ -101,13 +121,17 @@ impl From<VerificationLevel> for i32 {
 }
 
 impl TryFrom<i32> for VerificationLevel {
-    type Error = String;
-    fn try_from(v: i32) -> Result<Self, String> {
+    type Error = NotAValue;
+    fn try_from(v: i32) -> Result<Self, NotAValue> {
         match v {
             0 => Ok(VerificationLevel::None),
             1 => Ok(VerificationLevel::Quick),
             2 => Ok(VerificationLevel::Full),
-            _ => Err(format!("{v} is not an IMAPI_BURN_VERIFICATION_LEVEL")),
+            _ => Err(NotAValue {
+                enumeration: "IMAPI_BURN_VERIFICATION_LEVEL",
+                value: v.to_string(),
+                expected: "0, 1 or 2",
+            }),
         }
     }
 }

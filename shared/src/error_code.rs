@@ -72,6 +72,10 @@ pub enum ErrorCode {
     /// send the request again once allowed (a `writeResult` code, for a
     /// write to several recorders, which is not held).
     ConsentNeeded,
+    /// The system uses the disk: a mounted file system, swap, or the
+    /// system's own disk (a `writeResult` code, with E_IMAPI_RECORDER_LOCKED);
+    /// the person unmounts it, or the recorder is named with `,force`.
+    DiskInUse,
     /// A code this version does not know (a newer helper's).
     #[serde(other)]
     Unknown,
@@ -101,6 +105,7 @@ impl ErrorCode {
             | C::TooManyRequests
             | C::ConsentRefused
             | C::ConsentNeeded => HResult::E_ACCESSDENIED,
+            C::DiskInUse => HResult::E_IMAPI_RECORDER_LOCKED,
             C::PairingStore | C::Internal | C::IdleTimeout | C::ConnectionLost | C::Unknown => {
                 HResult::E_FAIL
             }
@@ -152,6 +157,7 @@ impl ErrorCode {
             | C::TooManyRequests
             | C::ConsentRefused
             | C::ConsentNeeded
+            | C::DiskInUse
             | C::Unknown => None,
         }
     }
@@ -173,6 +179,40 @@ impl ErrorCode {
                 | ErrorCode::PairingStore
         )
     }
+
+    /// Every code, in declaration order ([`ErrorCode::Unknown`] last): what
+    /// the TypeScript union of the library's declarations is made from.
+    pub const ALL: [ErrorCode; 29] = [
+        ErrorCode::BadJson,
+        ErrorCode::UnknownType,
+        ErrorCode::BadMessage,
+        ErrorCode::HelloRequired,
+        ErrorCode::BadWriteId,
+        ErrorCode::NotAllowed,
+        ErrorCode::NoSuchCode,
+        ErrorCode::NotPaired,
+        ErrorCode::PairingStore,
+        ErrorCode::Internal,
+        ErrorCode::PairingRevoked,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::MessageTooLarge,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::BadFrame,
+        ErrorCode::NoWriteOpen,
+        ErrorCode::WrongWriteId,
+        ErrorCode::BadOffset,
+        ErrorCode::CreditExceeded,
+        ErrorCode::IdleTimeout,
+        ErrorCode::NotNextWritableAddress,
+        ErrorCode::ConnectionLost,
+        ErrorCode::HelperOutdated,
+        ErrorCode::NeedsConfirmation,
+        ErrorCode::TooManyRequests,
+        ErrorCode::ConsentRefused,
+        ErrorCode::ConsentNeeded,
+        ErrorCode::DiskInUse,
+        ErrorCode::Unknown,
+    ];
 
     /// The code as it is spelled on the wire (`creditExceeded`).
     pub fn as_str(self) -> &'static str {
@@ -205,6 +245,7 @@ impl ErrorCode {
             C::TooManyRequests => "tooManyRequests",
             C::ConsentRefused => "consentRefused",
             C::ConsentNeeded => "consentNeeded",
+            C::DiskInUse => "diskInUse",
             C::Unknown => "unknown",
         }
     }
@@ -220,39 +261,24 @@ impl std::fmt::Display for ErrorCode {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 27] = [
-        ErrorCode::BadJson,
-        ErrorCode::UnknownType,
-        ErrorCode::BadMessage,
-        ErrorCode::HelloRequired,
-        ErrorCode::BadWriteId,
-        ErrorCode::NotAllowed,
-        ErrorCode::NoSuchCode,
-        ErrorCode::NotPaired,
-        ErrorCode::PairingStore,
-        ErrorCode::Internal,
-        ErrorCode::PairingRevoked,
-        ErrorCode::UnsupportedVersion,
-        ErrorCode::MessageTooLarge,
-        ErrorCode::FrameTooLarge,
-        ErrorCode::BadFrame,
-        ErrorCode::NoWriteOpen,
-        ErrorCode::WrongWriteId,
-        ErrorCode::BadOffset,
-        ErrorCode::CreditExceeded,
-        ErrorCode::IdleTimeout,
-        ErrorCode::NotNextWritableAddress,
-        ErrorCode::ConnectionLost,
-        ErrorCode::HelperOutdated,
-        ErrorCode::NeedsConfirmation,
-        ErrorCode::TooManyRequests,
-        ErrorCode::ConsentRefused,
-        ErrorCode::ConsentNeeded,
-    ];
+    /// The codes the helper and the library name (all but `unknown`).
+    fn named() -> impl Iterator<Item = ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .filter(|c| *c != ErrorCode::Unknown)
+    }
+
+    #[test]
+    fn all_holds_every_code_in_order() {
+        for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(code as usize, i, "{code:?}");
+        }
+        assert_eq!(ErrorCode::ALL.len(), ErrorCode::Unknown as usize + 1);
+    }
 
     #[test]
     fn wire_spelling_is_serdes() {
-        for code in ALL {
+        for code in named() {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json, code.as_str(), "{code:?}");
             assert_eq!(serde_json::from_value::<ErrorCode>(json).unwrap(), code);
@@ -286,7 +312,7 @@ mod tests {
         }
         // Every code the helper sends (all but the library's own and the
         // writeResult code) is in the table.
-        for code in ALL {
+        for code in named() {
             let elsewhere = matches!(
                 code,
                 ErrorCode::ConnectionLost

@@ -13,6 +13,7 @@ pub mod http;
 pub mod medium;
 pub mod protocol;
 pub mod section;
+pub mod units;
 
 pub use disc::{DataEventArgs, DiscOptions, DiscReport, VerificationLevel, WriteAction};
 pub use error_code::ErrorCode;
@@ -20,4 +21,4 @@ pub use event_args::WriteEngineEventArgs;
 pub use frame::{DataFrameHeader, FrameError};
 pub use hresult::{Failure, HResult};
 pub use medium::{MediumKind, medium_name, physical_media_type, profile_label, profile_name};
-pub use section::{MediumRoom, Section, SectionError};
+pub use section::{MediumRoom, Padded, Section, SectionError};

@@ -77,6 +77,53 @@ pub fn medium_name(profile: Option<u16>) -> &'static str {
         .unwrap_or("medium")
 }
 
+// How each kind of disc is written, by MMC profile (MMC-6 Table 91 and the
+// features each profile reports): the one home of these rules for the
+// helper, the command line and the page (the wasm library exports them).
+
+/// Written only at the next writable address, in sessions a later burn can
+/// add to: CD-R, CD-RW, DVD-R, DVD-RW sequential, DVD-R DL (sequential and
+/// jump), DVD+R, DVD+R DL, BD-R (sequential recording), HD DVD-R.
+pub fn is_sequential(profile: u16) -> bool {
+    matches!(
+        profile,
+        0x09 | 0x0A | 0x11 | 0x14 | 0x15 | 0x16 | 0x1B | 0x2B | 0x41 | 0x51
+    )
+}
+
+/// Rewritable and written anywhere once formatted, so a file system on it
+/// grows in place: DVD-RAM, DVD-RW restricted overwrite, DVD+RW, DVD+RW DL,
+/// BD-RE.
+pub fn is_rewritable(profile: u16) -> bool {
+    matches!(profile, 0x12 | 0x13 | 0x1A | 0x2A | 0x43)
+}
+
+/// Erased with BLANK (MMC-6 6.2): CD-RW, DVD-RW (restricted overwrite and
+/// sequential).
+pub fn is_blankable(profile: u16) -> bool {
+    matches!(profile, 0x0A | 0x13 | 0x14)
+}
+
+/// Formatted with FORMAT UNIT before the first write (MMC-6 6.5): DVD+RW,
+/// BD-RE.
+pub fn is_formattable(profile: u16) -> bool {
+    matches!(profile, 0x1A | 0x43)
+}
+
+/// Closing a session finalizes the disc unless the Write Parameters mode
+/// page's Multi-session field asks for another (MMC-6 7.5.4.9): CD-R,
+/// CD-RW, DVD-R, DVD-RW sequential, DVD-R DL. DVD+R and BD-R have close
+/// functions of their own instead.
+pub fn is_finalized_by_mode_page(profile: u16) -> bool {
+    matches!(profile, 0x09 | 0x0A | 0x11 | 0x14 | 0x15 | 0x16)
+}
+
+/// Read back only: CD-ROM, DVD-ROM, BD-ROM, HD DVD-ROM, and magneto-optical
+/// write-once.
+pub fn is_read_only(profile: u16) -> bool {
+    matches!(profile, 0x03 | 0x08 | 0x10 | 0x40 | 0x50)
+}
+
 /// IMAPI_MEDIA_PHYSICAL_TYPE of an MMC profile (IDiscFormat2's
 /// CurrentPhysicalMediaType): 0 (unknown) for none or one IMAPI does not name.
 pub fn physical_media_type(profile: Option<u16>) -> u32 {
@@ -109,6 +156,25 @@ pub fn profile_label(profile: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_profile_is_written_one_way() {
+        for p in 0..=0xFFFF_u16 {
+            let ways = [is_sequential(p), is_rewritable(p), is_read_only(p)]
+                .iter()
+                .filter(|w| **w)
+                .count();
+            assert!(ways <= 1, "profile {p:#x} is written {ways} ways");
+            assert!(!is_formattable(p) || is_rewritable(p), "{p:#x}");
+            assert!(
+                !is_blankable(p) || is_rewritable(p) || is_sequential(p),
+                "{p:#x}"
+            );
+        }
+        assert!(is_sequential(0x51), "HD DVD-R takes sessions as DVD-R does");
+        assert!(is_blankable(0x0A) && is_sequential(0x0A), "CD-RW");
+        assert!(!is_sequential(0x43) && is_formattable(0x43), "BD-RE");
+    }
 
     #[test]
     fn profiles_have_names_and_unknown_ones_a_number() {

@@ -250,10 +250,22 @@ pub enum ClientMessage {
         /// Recorder id.
         recorder: String,
     },
+    /// What the client wants to hear of as it happens (feature `watch`),
+    /// instead of asking again and again; each call sets both. Not answered.
+    Watch {
+        /// `recordersChanged` whenever the recorder list may read
+        /// differently (a device request made or decided).
+        #[serde(default)]
+        recorders: bool,
+        /// The helper's own page only: `pairingsChanged` whenever the
+        /// pairings or device requests change.
+        #[serde(default)]
+        pairings: bool,
+    },
 }
 
 /// The `type` of every client message, as [`ClientMessage`] names them.
-pub const CLIENT_MESSAGE_TYPES: [&str; 15] = [
+pub const CLIENT_MESSAGE_TYPES: [&str; 16] = [
     "hello",
     "listRecorders",
     "startWrite",
@@ -269,6 +281,7 @@ pub const CLIENT_MESSAGE_TYPES: [&str; 15] = [
     "denyDevice",
     "eraseDisc",
     "readSession",
+    "watch",
 ];
 
 /// Whether a page may write to a removable disk the helper found.
@@ -565,6 +578,12 @@ pub enum ServerMessage {
     },
     /// Answer to ping.
     Pong,
+    /// After `watch` with `recorders`: the recorder list may read
+    /// differently; `listRecorders` tells how.
+    RecordersChanged,
+    /// After `watch` with `pairings` (the helper's own page): pairing or
+    /// device requests changed; `listPairings` tells how.
+    PairingsChanged,
     /// Answer to listPairings, approvePairing, denyPairing and revokePairing:
     /// the state after the change.
     Pairings {
@@ -721,6 +740,10 @@ mod tests {
             ClientMessage::ReadSession {
                 write_id: 1,
                 recorder: "r".into(),
+            },
+            ClientMessage::Watch {
+                recorders: true,
+                pairings: false,
             },
         ];
         let names: Vec<String> = all

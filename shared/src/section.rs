@@ -133,6 +133,28 @@ impl Section {
     }
 }
 
+/// `len` bytes in whole sectors: how many sectors they take, the last one
+/// filled up with zeros, and how many zero bytes that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Padded {
+    /// The sectors the bytes take.
+    pub sectors: u64,
+    /// The zero bytes after the data that fill its last sector.
+    pub padding: u64,
+}
+
+impl Padded {
+    /// `len` bytes in sectors of `bytes_per_sector` (taken as 1 when 0).
+    pub fn new(len: u64, bytes_per_sector: u64) -> Padded {
+        let bps = bytes_per_sector.max(1);
+        let sectors = len.div_ceil(bps);
+        Padded {
+            sectors,
+            padding: sectors.saturating_mul(bps).saturating_sub(len),
+        }
+    }
+}
+
 /// StartingSectorsPerSecond / EndingSectorsPerSecond: -1 (the drive's
 /// maximum) or a positive rate, else E_INVALIDARG.
 pub fn check_rate(name: &str, value: i32) -> Result<i32, SectionError> {
@@ -265,6 +287,47 @@ impl MediumRoom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_fill_whole_sectors() {
+        assert_eq!(
+            Padded::new(0, 2048),
+            Padded {
+                sectors: 0,
+                padding: 0
+            }
+        );
+        assert_eq!(
+            Padded::new(1, 2048),
+            Padded {
+                sectors: 1,
+                padding: 2047
+            }
+        );
+        assert_eq!(
+            Padded::new(4096, 2048),
+            Padded {
+                sectors: 2,
+                padding: 0
+            }
+        );
+        assert_eq!(
+            Padded::new(4097, 512),
+            Padded {
+                sectors: 9,
+                padding: 511
+            }
+        );
+        assert_eq!(
+            Padded::new(5, 0),
+            Padded {
+                sectors: 5,
+                padding: 0
+            }
+        );
+        let big = Padded::new((1 << 40) + 1, 4096);
+        assert_eq!((big.sectors, big.padding), ((1 << 28) + 1, 4095));
+    }
 
     #[test]
     fn sections_cannot_be_built_with_bad_numbers() {

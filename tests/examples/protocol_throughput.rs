@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use webburn_helper::engine::EngineConfig;
+use webburn_engine::EngineConfig;
 use webburn_shared::HResult;
 use webburn_tests::served::Helper;
 

@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use webburn_helper::devices::Recorder;
-use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec};
-use webburn_helper::engine::{EngineConfig, EngineError, WriteEngine};
-use webburn_helper::scsi::Cdb;
-use webburn_helper::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
+use webburn_emulated::{EmulatedRecorder, EmulatedSpec};
+use webburn_engine::devices::Recorder;
+use webburn_engine::{EngineConfig, EngineError, WriteEngine};
+use webburn_scsi::Cdb;
+use webburn_scsi::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
 use webburn_shared::WriteEngineEventArgs;
 
 /// A test's prerequisite (the built page, ChromeDriver, a desktop, the image
@@ -179,6 +179,41 @@ pub fn write<R: Read + Send>(
         events.push((Instant::now(), *a));
     });
     (r, events)
+}
+
+/// [`write`], also sending each event's args to `watch` when it happens, so
+/// a test waits for the write to reach a point instead of sleeping.
+pub fn write_watched<R: Read + Send>(
+    engine: &WriteEngine,
+    source: R,
+    len: Option<u64>,
+    start_lba: i32,
+    sectors: i32,
+    watch: &std::sync::mpsc::Sender<WriteEngineEventArgs>,
+) -> (Result<(), EngineError>, Vec<Event>) {
+    let mut events = Vec::new();
+    let r = engine.write_section(source, len, start_lba, sectors, |a| {
+        events.push((Instant::now(), *a));
+        let _ = watch.send(*a);
+    });
+    (r, events)
+}
+
+/// Waits for the first event `until` accepts; panics when the write ended
+/// (its sender gone) first.
+pub fn wait_for_event(
+    events: &std::sync::mpsc::Receiver<WriteEngineEventArgs>,
+    until: impl Fn(&WriteEngineEventArgs) -> bool,
+) -> WriteEngineEventArgs {
+    loop {
+        match events.recv() {
+            Ok(a) if until(&a) => return a,
+            Ok(_) => {}
+            Err(std::sync::mpsc::RecvError) => {
+                panic!("the write ended before the event waited for")
+            }
+        }
+    }
 }
 
 /// The image file's bytes.

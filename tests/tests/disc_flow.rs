@@ -5,10 +5,10 @@
 use std::io::Cursor;
 
 use sha2::{Digest, Sha256};
-use webburn_helper::cancel::CancelToken;
-use webburn_helper::disc;
-use webburn_helper::engine::{EngineConfig, EngineError, WriteEngine};
-use webburn_helper::scsi::{self, Cdb, DiscStatus};
+use webburn_engine::cancel::CancelToken;
+use webburn_engine::disc;
+use webburn_engine::{EngineConfig, EngineError, WriteEngine};
+use webburn_scsi::{self as scsi, Cdb, DiscStatus};
 use webburn_shared::{
     DataEventArgs, DiscOptions, DiscReport, HResult, Section, VerificationLevel, WriteAction,
 };
@@ -581,6 +581,52 @@ fn the_drive_formats_on_its_own_while_the_flow_reports_the_time() {
     let immed = |c: &Cdb| matches!(c, Cdb::FormatUnit { .. });
     assert_eq!(ran(&log, immed), 1);
     assert!(ran(&log, |c| matches!(c, Cdb::TestUnitReady)) >= 5);
+}
+
+#[test]
+fn a_cancel_while_the_drive_formats_ends_the_wait_and_the_burn_cancelled() {
+    // 4 GiB at BD 1x: the drive formats for about 19 s; the cancel comes with
+    // the first FORMATTING_MEDIA event, and the burn has ended while the
+    // drive still formats (MMC has no way to stop it).
+    let dir = tempfile::tempdir().unwrap();
+    let (rec, _, log) = emulated(
+        dir.path(),
+        "re.img",
+        ",profile=bd-re,capacity=4GiB,speed=1x",
+    );
+    let e = engine(&rec, config());
+    let cancel = CancelToken::new();
+    let data = pattern(MIB, 15);
+    let section = Section::new(0, (data.len() / 2048) as i32, 2048).unwrap();
+    let result = disc::burn(
+        &e,
+        Cursor::new(&data),
+        section,
+        DiscOptions::default(),
+        &cancel,
+        |_, d| {
+            if d.current_action == WriteAction::FormattingMedia {
+                cancel.cancel();
+            }
+        },
+    );
+    assert_eq!(
+        result.unwrap_err().hresult,
+        HResult::E_IMAPI_REQUEST_CANCELLED
+    );
+    assert_eq!(ran(&log, |c| matches!(c, Cdb::FormatUnit { .. })), 1);
+    assert_eq!(ran(&log, |c| matches!(c, Cdb::Write10 { .. })), 0);
+    let mut drive = rec.try_acquire().unwrap();
+    match scsi::test_unit_ready(&mut **drive) {
+        Err(scsi::ScsiError::Sense(s)) => {
+            assert_eq!(
+                (s.key, s.asc, s.ascq),
+                (2, 0x04, 0x04),
+                "format in progress"
+            );
+        }
+        other => panic!("the drive is still formatting, not {other:?}"),
+    }
 }
 
 #[test]

@@ -8,11 +8,10 @@
 #![allow(clippy::unwrap_used)] // a test: a failed step is a failed test
 
 use std::process::Command;
-use std::time::Duration;
 
-use webburn_helper::devices::Recorder;
-use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec};
-use webburn_helper::engine::{EngineConfig, WriteEngine};
+use webburn_emulated::{EmulatedRecorder, EmulatedSpec};
+use webburn_engine::devices::Recorder;
+use webburn_engine::{EngineConfig, WriteEngine};
 use webburn_tests::{pattern, prerequisite_missing};
 
 /// Undoes the loop device (and a mount left by a failed check) whatever happens.
@@ -77,9 +76,16 @@ fn nothing_mounts_a_disk_while_it_is_written() {
     engine.put_recorder(rec).unwrap();
     engine.put_bytes_per_sector(2048).unwrap();
     let data = pattern(4 << 20, 1);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ew, dw) = (&engine, &data);
     std::thread::scope(|s| {
-        let writer = s.spawn(|| engine.write_section(&data[..], None, 0, 2048, |_| {}));
-        std::thread::sleep(Duration::from_millis(700));
+        let writer = s.spawn(move || {
+            ew.write_section(&dw[..], None, 0, 2048, |a| {
+                let _ = tx.send(a.last_written_lba);
+            })
+        });
+        // Under way: the drive has taken data (4 MiB at 2 MB/s take 2 s).
+        while rx.recv().expect("the write ended") < 0 {}
         assert!(engine.write_in_progress(), "the write still runs");
         let refused = mount();
         assert!(

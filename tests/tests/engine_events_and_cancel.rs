@@ -4,9 +4,11 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use webburn_helper::engine::EngineConfig;
+use webburn_engine::EngineConfig;
 use webburn_shared::HResult;
-use webburn_tests::{SlowReader, emulated, engine, image, pattern, write};
+use webburn_tests::{
+    SlowReader, emulated, engine, image, pattern, wait_for_event, write, write_watched,
+};
 
 const SECTOR: usize = 2048;
 const MIB: usize = 1 << 20;
@@ -96,9 +98,12 @@ fn cancel_mid_write_stops_within_half_a_second_and_issues_no_further_write() {
     let data = pattern(64 * MIB, 2);
     let sectors = (data.len() / SECTOR) as i32;
     let mut cancelled_at = None;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ew, dw) = (&e, &data);
     let (r, events) = std::thread::scope(|s| {
-        let writer = s.spawn(|| write(&e, Cursor::new(&data), None, 0, sectors));
-        std::thread::sleep(Duration::from_millis(700));
+        let writer = s.spawn(move || write_watched(ew, Cursor::new(dw), None, 0, sectors, &tx));
+        // Cancelled once the drive has taken some of the data.
+        wait_for_event(&rx, |a| a.last_written_lba >= 0);
         let asked = Instant::now();
         assert_eq!(e.cancel_write(), HResult::S_OK);
         cancelled_at = Some((asked, Instant::now()));
@@ -200,9 +205,12 @@ fn cancel_while_waiting_for_a_slow_source_does_not_wait_for_the_data() {
     let e = engine(&rec, EngineConfig::default());
     // One chunk every 200 ms: the writer mostly waits on the ring.
     let slow = SlowReader::new(pattern(MIB, 4), 16 * 1024, Duration::from_millis(200));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ew = &e;
     let t = std::thread::scope(|s| {
-        let w = s.spawn(|| write(&e, slow, None, 0, 512).0);
-        std::thread::sleep(Duration::from_millis(450));
+        let w = s.spawn(move || write_watched(ew, slow, None, 0, 512, &tx).0);
+        // The first event comes before any WRITE: the writer waits for data.
+        wait_for_event(&rx, |_| true);
         let asked = Instant::now();
         e.cancel_write();
         let r = w.join().unwrap();
@@ -236,12 +244,7 @@ fn events_carry_the_drive_buffer_polled_between_writes() {
     let polls: Vec<_> = log
         .all()
         .into_iter()
-        .filter(|c| {
-            matches!(
-                c.cdb,
-                Some(webburn_helper::scsi::Cdb::ReadBufferCapacity { .. })
-            )
-        })
+        .filter(|c| matches!(c.cdb, Some(webburn_scsi::Cdb::ReadBufferCapacity { .. })))
         .collect();
     assert!(polls.len() >= 2, "{} polls", polls.len());
     // Never more often than every 250 ms.

@@ -5,10 +5,10 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use webburn_helper::devices::Recorder;
-use webburn_helper::emulated::{EmulatedRecorder, EmulatedSpec};
-use webburn_helper::engine::EngineConfig;
-use webburn_helper::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
+use webburn_emulated::{EmulatedRecorder, EmulatedSpec};
+use webburn_engine::EngineConfig;
+use webburn_engine::devices::Recorder;
+use webburn_scsi::transport::{Completion, ScsiCommand, ScsiTransport, TransportError};
 use webburn_shared::HResult;
 use webburn_tests::{SlowReader, emulated, engine, image, pattern, write};
 

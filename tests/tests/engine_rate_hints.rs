@@ -7,8 +7,8 @@
 
 use std::io::Cursor;
 
-use webburn_helper::engine::EngineConfig;
-use webburn_helper::scsi::cdb::Cdb;
+use webburn_engine::EngineConfig;
+use webburn_scsi::cdb::Cdb;
 use webburn_tests::{emulated, engine, image, pattern, write};
 
 const SECTOR: usize = 2048;

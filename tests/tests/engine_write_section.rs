@@ -4,8 +4,8 @@
 use std::io::Cursor;
 use std::time::Duration;
 
-use webburn_helper::engine::{EngineConfig, WriteEngine};
-use webburn_helper::scsi::Cdb;
+use webburn_engine::{EngineConfig, WriteEngine};
+use webburn_scsi::Cdb;
 use webburn_shared::HResult;
 use webburn_tests::{FailingReader, SlowReader, emulated, engine, image, pattern, write};
 
@@ -253,6 +253,6 @@ fn one_recorder_serves_one_writer_at_a_time() {
         .unwrap();
     // The image file is locked against other processes and handles as well.
     let spec = format!("emulated:{}", dir.path().join("lock.img").display());
-    let err = webburn_helper::devices::Recorder::open(&spec).unwrap_err();
+    let err = webburn_engine::devices::Recorder::open(&spec).unwrap_err();
     assert_eq!(err.hresult(), HResult::E_IMAPI_RECORDER_LOCKED);
 }

@@ -469,7 +469,7 @@ proptest! {
 
 #[test]
 fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
-    use webburn_helper::engine::EngineConfig;
+    use webburn_engine::EngineConfig;
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source");
     std::fs::create_dir_all(&source).unwrap();
@@ -509,7 +509,7 @@ fn a_file_that_changes_during_a_burn_ends_it_with_nothing_written_after_it() {
         .iter()
         .filter(|w| w.good)
         .filter_map(|w| match w.cdb {
-            Some(webburn_helper::scsi::Cdb::Write10 { lba, blocks, .. }) => {
+            Some(webburn_scsi::Cdb::Write10 { lba, blocks, .. }) => {
                 Some(u64::try_from(lba).unwrap() + u64::from(blocks))
             }
             _ => None,

@@ -12,9 +12,9 @@
 use std::io::Cursor;
 
 use sha2::{Digest, Sha256};
-use webburn_helper::cancel::CancelToken;
-use webburn_helper::disc;
-use webburn_helper::engine::{EngineConfig, EngineError, WriteEngine};
+use webburn_engine::cancel::CancelToken;
+use webburn_engine::disc;
+use webburn_engine::{EngineConfig, EngineError, WriteEngine};
 use webburn_shared::{
     DataEventArgs, DiscOptions, DiscReport, HResult, Section, VerificationLevel, WriteAction,
 };
@@ -25,7 +25,7 @@ use webburn_tests::{emulated, pattern};
 const MIB: usize = 1 << 20;
 
 /// An engine on `rec` with the medium's own block size.
-fn engine_for(rec: &webburn_helper::devices::Recorder, bps: i32) -> WriteEngine {
+fn engine_for(rec: &webburn_engine::devices::Recorder, bps: i32) -> WriteEngine {
     let e = WriteEngine::new(EngineConfig {
         buffer_bytes: 4 * MIB,
         ..EngineConfig::default()
@@ -37,7 +37,7 @@ fn engine_for(rec: &webburn_helper::devices::Recorder, bps: i32) -> WriteEngine 
 
 /// The medium's room in sectors, as READ CAPACITY / READ TRACK INFORMATION
 /// tell the helper (what a page takes as an open-ended write's section).
-fn room(rec: &webburn_helper::devices::Recorder) -> i32 {
+fn room(rec: &webburn_engine::devices::Recorder) -> i32 {
     let info = rec.describe().unwrap();
     i32::try_from(info.free_sectors.unwrap()).unwrap()
 }

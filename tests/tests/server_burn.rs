@@ -226,16 +226,24 @@ async fn closing_the_socket_mid_write_frees_the_recorder_within_a_second() {
         .burn_until(1, &rec, 0, &data, 128 * 1024, |u| u.last_written_lba > 64)
         .await;
     assert_eq!(partial.result, ServerMessage::Pong);
-    // While the first session writes, a second one is locked out.
+    // While the first session writes, a second one is locked out; a malformed
+    // write of its is refused for what it says before any recorder is claimed.
     let mut second = helper.session().await;
-    second.start_write(1, &rec, 0, 2048, json!({})).await;
+    second
+        .start_write(1, &rec, 0, 2048, json!({"numberOfBlocks": 0}))
+        .await;
+    let ServerMessage::WriteResult { hresult, .. } = second.recv().await else {
+        panic!()
+    };
+    assert_eq!(hresult, HResult::E_INVALIDARG);
+    second.start_write(2, &rec, 0, 2048, json!({})).await;
     let ServerMessage::WriteResult { hresult, .. } = second.recv().await else {
         panic!()
     };
     assert_eq!(hresult, HResult::E_IMAPI_RECORDER_LOCKED);
     let closed_at = Instant::now();
     first.close().await;
-    let mut id = 2;
+    let mut id = 3;
     let freed = loop {
         second.start_write(id, &rec, 0, 2048, json!({})).await;
         match second.recv().await {

@@ -478,10 +478,14 @@ async fn list(
     c: &mut webburn_tests::served::Client,
 ) -> Vec<webburn_shared::protocol::RecorderDescription> {
     c.send(json!({"type": "listRecorders"})).await;
-    let ServerMessage::Recorders { recorders } = c.recv().await else {
-        panic!("no recorder list")
-    };
-    recorders
+    loop {
+        match c.recv().await {
+            ServerMessage::Recorders { recorders } => return recorders,
+            // A page that watches hears of changes in between.
+            ServerMessage::RecordersChanged => {}
+            other => panic!("no recorder list: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,4 +623,60 @@ async fn a_disk_over_256_gb_takes_a_second_confirmation_and_bad_requests_are_ref
         None,
         "a configured disk needs none"
     );
+}
+
+/// Reads `c`'s messages until `want`, skipping other change notices.
+async fn until_change(c: &mut webburn_tests::served::Client, want: ServerMessage) {
+    loop {
+        let got = c.recv().await;
+        if got == want {
+            return;
+        }
+        assert!(
+            matches!(
+                got,
+                ServerMessage::RecordersChanged | ServerMessage::PairingsChanged
+            ),
+            "waiting for {want:?}, got {got:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_pages_hear_of_device_requests_and_decisions_as_they_happen() {
+    let helper = Helper::start(&[",profile=disk,capacity=4MiB,ask"], |c| {
+        c.allowed_origins = vec![SITE.into()];
+    })
+    .await;
+    let stick = helper.recorders[0].clone();
+    let mut own = helper.session().await;
+    own.send(json!({"type": "watch", "recorders": true, "pairings": true}))
+        .await;
+    let mut page = helper.connect(Some(SITE), None, None).await.unwrap();
+    page.hello().await;
+    // Only the helper's own page watches the pairings.
+    page.send(json!({"type": "watch", "recorders": true, "pairings": true}))
+        .await;
+    let ServerMessage::Error { code, fatal, .. } = page.recv().await else {
+        panic!("not refused")
+    };
+    assert_eq!((code.as_str(), fatal), ("notAllowed", false));
+    page.send(json!({"type": "watch", "recorders": true})).await;
+    page.send(json!({"type": "requestDevice", "recorderId": stick}))
+        .await;
+    let ServerMessage::DeviceRequested { code, .. } = page.recv().await else {
+        panic!("no request")
+    };
+    // Both hear of the request without asking.
+    until_change(&mut page, ServerMessage::RecordersChanged).await;
+    until_change(&mut own, ServerMessage::PairingsChanged).await;
+    own.send(json!({"type": "approveDevice", "code": code}))
+        .await;
+    // The decision reaches the page as a change of its list.
+    until_change(&mut page, ServerMessage::RecordersChanged).await;
+    assert_eq!(
+        list(&mut page).await[0].approval,
+        Some(webburn_shared::protocol::Approval::Approved)
+    );
+    helper.assert_serves().await;
 }

@@ -24,7 +24,7 @@ use crate::timer::sleep;
 
 /// Where the connection stands; the page shows each differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Never connected, or closed by the page.
     Idle,
     /// Asking the helper, opening the socket.
@@ -54,7 +54,7 @@ pub enum State {
 
 impl State {
     /// The name the page sees.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Idle => "idle",
             State::Connecting => "connecting",
@@ -128,11 +128,14 @@ struct Inner {
     last_fatal: Option<JsValue>,
     /// A pairing request waiting for the user: its id.
     pairing_id: Option<String>,
+    /// The page reads the pairings (the helper's own page): it hears of
+    /// their changes too (`watch`).
+    watches_pairings: bool,
 }
 
 /// A handle on the session; clones share it.
 #[derive(Clone)]
-pub struct Connection(Rc<RefCell<Inner>>);
+pub(crate) struct Connection(Rc<RefCell<Inner>>);
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -165,7 +168,7 @@ fn storage() -> Option<web_sys::Storage> {
 
 impl Connection {
     /// A connection to the helper at `helper` (e.g. `http://127.0.0.1:47801`), not yet open.
-    pub fn new(helper: &str, auto_reconnect: bool) -> Result<Connection, JsValue> {
+    pub(crate) fn new(helper: &str, auto_reconnect: bool) -> Result<Connection, JsValue> {
         Ok(Connection(Rc::new(RefCell::new(Inner {
             helper: helper.trim_end_matches('/').to_owned(),
             endpoint: None,
@@ -184,17 +187,18 @@ impl Connection {
             closed_by_page: false,
             last_fatal: None,
             pairing_id: None,
+            watches_pairings: false,
         }))))
     }
 
     /// The helper's base URL.
-    pub fn helper(&self) -> String {
+    pub(crate) fn helper(&self) -> String {
         self.0.borrow().helper.clone()
     }
 
     /// Where requests go: the helper's address, or its TLS sibling once
     /// only that answered.
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         let inner = self.0.borrow();
         inner
             .endpoint
@@ -240,27 +244,27 @@ impl Connection {
     }
 
     /// The state.
-    pub fn state(&self) -> State {
+    pub(crate) fn state(&self) -> State {
         self.0.borrow().state
     }
 
     /// Listeners of `statechange` events.
-    pub fn events(&self) -> EventTarget {
+    pub(crate) fn events(&self) -> EventTarget {
         self.0.borrow().events.clone()
     }
 
     /// The helper's version, once connected.
-    pub fn helper_version(&self) -> Option<String> {
+    pub(crate) fn helper_version(&self) -> Option<String> {
         self.0.borrow().helper_version.clone()
     }
 
     /// The features the helper listed, once asked.
-    pub fn helper_features(&self) -> Option<Vec<String>> {
+    pub(crate) fn helper_features(&self) -> Option<Vec<String>> {
         self.0.borrow().helper_features.clone()
     }
 
     /// The session's limits, once connected.
-    pub fn limits(&self) -> Option<Limits> {
+    pub(crate) fn limits(&self) -> Option<Limits> {
         self.0.borrow().limits
     }
 
@@ -283,6 +287,38 @@ impl Connection {
         if let Ok(ev) = CustomEvent::new_with_event_init_dict("consentneeded", &init) {
             let _ = events.dispatch_event(&ev);
         }
+    }
+
+    /// Dispatches the event `kind`, without detail.
+    fn notify(&self, kind: &str) {
+        let events = self.0.borrow().events.clone();
+        if let Ok(ev) = CustomEvent::new(kind) {
+            let _ = events.dispatch_event(&ev);
+        }
+    }
+
+    /// Asks the helper (one with the feature `watch`) to tell of changes
+    /// to the recorder list, and to the pairings when the page reads them,
+    /// so the page never polls.
+    fn watch(&self) {
+        let offered = self.helper_features().unwrap_or_default();
+        if !offered.iter().any(|f| f == compat::WATCH) {
+            return;
+        }
+        let pairings = self.0.borrow().watches_pairings;
+        let _ = self.send(&ClientMessage::Watch {
+            recorders: true,
+            pairings,
+        });
+    }
+
+    /// Whether the helper tells of changes (`recorderschanged`,
+    /// `pairingschanged` events) rather than the page asking again.
+    pub(crate) fn watches(&self) -> bool {
+        self.helper_features()
+            .unwrap_or_default()
+            .iter()
+            .any(|f| f == compat::WATCH)
     }
 
     fn set_state(&self, state: State) {
@@ -316,7 +352,7 @@ impl Connection {
     }
 
     /// Connects: status, pairing if needed (waiting for the user), socket, hello.
-    pub async fn connect(&self) -> Result<(), JsValue> {
+    pub(crate) async fn connect(&self) -> Result<(), JsValue> {
         if self.state() == State::Connected {
             return Ok(());
         }
@@ -548,6 +584,7 @@ impl Connection {
                     std::mem::take(&mut inner.welcome)
                 };
                 self.set_state(State::Connected);
+                self.watch();
                 for w in waiters {
                     let _ = w.send(Ok(()));
                 }
@@ -563,6 +600,8 @@ impl Connection {
                 recorder_id,
                 code,
             } => self.consent_needed(write_id, act.as_str(), &recorder_id, &code),
+            ServerMessage::RecordersChanged => self.notify("recorderschanged"),
+            ServerMessage::PairingsChanged => self.notify("pairingschanged"),
             p @ (ServerMessage::Pairings { .. } | ServerMessage::DeviceRequested { .. }) => {
                 if let Some(w) = self.0.borrow_mut().pairings.pop_front() {
                     let _ = w.send(Ok(p));
@@ -681,7 +720,7 @@ impl Connection {
     }
 
     /// Closes the session; no reconnect follows.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let socket = {
             let mut inner = self.0.borrow_mut();
             inner.closed_by_page = true;
@@ -693,14 +732,14 @@ impl Connection {
     }
 
     /// Sends a text message.
-    pub fn send(&self, msg: &ClientMessage) -> Result<(), JsValue> {
+    pub(crate) fn send(&self, msg: &ClientMessage) -> Result<(), JsValue> {
         let text = serde_json::to_string(msg)
             .map_err(|e| hresult_error(HResult::E_FAIL, &e.to_string()))?;
         self.with_socket(|ws| ws.send_with_str(&text))
     }
 
     /// Sends a Blob or a typed array as one binary message.
-    pub fn send_binary(&self, data: &JsValue) -> Result<(), JsValue> {
+    pub(crate) fn send_binary(&self, data: &JsValue) -> Result<(), JsValue> {
         self.with_socket(|ws| match data.dyn_ref::<web_sys::Blob>() {
             Some(blob) => ws.send_with_blob(blob),
             None => ws.send_with_array_buffer_view(data.unchecked_ref()),
@@ -722,7 +761,7 @@ impl Connection {
     }
 
     /// Lists the recorders.
-    pub async fn list_recorders(&self) -> Result<Vec<RecorderDescription>, JsValue> {
+    pub(crate) async fn list_recorders(&self) -> Result<Vec<RecorderDescription>, JsValue> {
         let (tx, rx) = oneshot::channel();
         self.send(&ClientMessage::ListRecorders)?;
         self.0.borrow_mut().lists.push_back(tx);
@@ -731,7 +770,14 @@ impl Connection {
     }
 
     /// Sends a pairing message (own page only) and waits for `pairings`.
-    pub async fn pairing(&self, msg: &ClientMessage) -> Result<ServerMessage, JsValue> {
+    pub(crate) async fn pairing(&self, msg: &ClientMessage) -> Result<ServerMessage, JsValue> {
+        // The pairing messages are the helper's own page's (a device
+        // request is any page's): that page hears of their changes too.
+        if !matches!(msg, ClientMessage::RequestDevice { .. })
+            && !std::mem::replace(&mut self.0.borrow_mut().watches_pairings, true)
+        {
+            self.watch();
+        }
         let (tx, rx) = oneshot::channel();
         self.send(msg)?;
         self.0.borrow_mut().pairings.push_back(tx);
@@ -740,7 +786,7 @@ impl Connection {
     }
 
     /// Both handles lead to the same helper session.
-    pub fn same_as(&self, other: &Connection) -> bool {
+    pub(crate) fn same_as(&self, other: &Connection) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
@@ -750,7 +796,7 @@ impl Connection {
     /// `hresult`, `detail`, `sense` and `code` when it failed). Needs the
     /// helper feature `feature`; an older helper gives E_NOTIMPL,
     /// `code: "helperOutdated"`, saying it cannot do `what`.
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         (feature, what): (&str, &str),
         build: impl FnOnce(u32) -> ClientMessage,
@@ -803,7 +849,10 @@ impl Connection {
 
     /// A new write id and the channel its messages arrive on, until each of
     /// its `targets` has sent its result.
-    pub fn register_write(&self, targets: usize) -> (u32, mpsc::UnboundedReceiver<ServerMessage>) {
+    pub(crate) fn register_write(
+        &self,
+        targets: usize,
+    ) -> (u32, mpsc::UnboundedReceiver<ServerMessage>) {
         let (tx, rx) = mpsc::unbounded();
         let mut inner = self.0.borrow_mut();
         let id = inner.next_write_id;

@@ -13,7 +13,7 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 
 /// An `Error` with `name` (e.g. `E_INVALIDARG`), `hresult` (the unsigned
 /// 32-bit value, e.g. 0x80070057), `message` and `detail`.
-pub fn hresult_error(hresult: HResult, detail: &str) -> JsValue {
+pub(crate) fn hresult_error(hresult: HResult, detail: &str) -> JsValue {
     let message = if detail.is_empty() {
         hresult.message().to_owned()
     } else {
@@ -28,7 +28,7 @@ pub fn hresult_error(hresult: HResult, detail: &str) -> JsValue {
 }
 
 /// The same error carrying the device's sense data as `sense`.
-pub fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
+pub(crate) fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
     if let Some(s) = sense {
         let o = Object::new();
         set(&o, "key", &JsValue::from(s.key));
@@ -45,7 +45,7 @@ pub fn with_sense(error: JsValue, sense: Option<SenseInfo>) -> JsValue {
 }
 
 /// The same error naming the first bad sector a verify found, as `firstBadLba`.
-pub fn with_bad_lba(error: JsValue, lba: Option<i32>) -> JsValue {
+pub(crate) fn with_bad_lba(error: JsValue, lba: Option<i32>) -> JsValue {
     if let Some(lba) = lba {
         set(&error, "firstBadLba", &JsValue::from(lba));
     }
@@ -54,7 +54,7 @@ pub fn with_bad_lba(error: JsValue, lba: Option<i32>) -> JsValue {
 
 /// The same error carrying the helper's machine-readable reason as `code`
 /// (e.g. `notNextWritableAddress`): pages act on it, not on the text.
-pub fn with_code(error: JsValue, code: Option<ErrorCode>) -> JsValue {
+pub(crate) fn with_code(error: JsValue, code: Option<ErrorCode>) -> JsValue {
     if let Some(code) = code {
         set(&error, "code", &JsValue::from_str(code.as_str()));
     }
@@ -62,6 +62,6 @@ pub fn with_code(error: JsValue, code: Option<ErrorCode>) -> JsValue {
 }
 
 /// E_INVALIDARG with a detail.
-pub fn invalid(detail: &str) -> JsValue {
+pub(crate) fn invalid(detail: &str) -> JsValue {
     hresult_error(HResult::E_INVALIDARG, detail)
 }

@@ -132,7 +132,7 @@ impl From<WriteEngineEventArgs> for WriteEngine2EventArgs {
 /// Which recorder of a write an event is about: its index (0 for the
 /// recorder, i for the i-th duplicate) and its id.
 #[derive(Debug, Clone, Copy)]
-pub struct About<'a> {
+pub(crate) struct About<'a> {
     /// The target index.
     pub index: u32,
     /// The recorder id.
@@ -142,7 +142,7 @@ pub struct About<'a> {
 /// Dispatches an `update` event on `target`: `detail` is the args object, and
 /// the event itself carries the same properties and the recorder's
 /// `recorderIndex` and `recorderId`.
-pub fn dispatch_update(
+pub(crate) fn dispatch_update(
     target: &EventTarget,
     args: WriteEngineEventArgs,
     data: Option<DataEventArgs>,

@@ -8,7 +8,9 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use web_sys::Blob;
 use webburn_shared::protocol::MAX_TARGETS;
-use webburn_shared::{DiscOptions, DiscReport, ErrorCode, HResult, VerificationLevel, compat};
+use webburn_shared::{
+    DiscOptions, DiscReport, ErrorCode, HResult, Padded, VerificationLevel, compat,
+};
 
 use crate::disk_image::DiskImage;
 use crate::engine::{Outcome, WriteEngine2};
@@ -129,7 +131,7 @@ impl DiscFormat2Data {
     /// Sets BurnVerificationLevel (0, 1 or 2, else E_INVALIDARG).
     #[wasm_bindgen(setter, js_name = burnVerificationLevel)]
     pub fn set_burn_verification_level(&self, level: i32) -> Result<(), JsValue> {
-        let level = VerificationLevel::try_from(level).map_err(|e| invalid(&e))?;
+        let level = VerificationLevel::try_from(level).map_err(|e| invalid(&e.to_string()))?;
         self.put(|o| o.verification = level)
     }
 
@@ -381,7 +383,7 @@ fn rewritable(recorder: &DiscRecorder2) -> bool {
         .desc
         .current_profiles
         .first()
-        .is_some_and(|p| [0x12, 0x13, 0x1A, 0x2A, 0x43].contains(p))
+        .is_some_and(|p| webburn_shared::medium::is_rewritable(*p))
 }
 
 /// The sector size a burn on `recorder` uses (the helper says: a disk's own
@@ -445,7 +447,7 @@ impl DiscFormat2Data {
         };
         let (blocks, open_end) = match image.declared() {
             Some(0) => return Err(invalid("the image is empty")),
-            Some(size) => (size.div_ceil(bps), false),
+            Some(size) => (Padded::new(size, bps).sectors, false),
             None => {
                 let offered = recorder.connection.helper_features().unwrap_or_default();
                 if !offered.iter().any(|f| f == compat::OPEN_END) {
@@ -490,7 +492,9 @@ impl DiscFormat2Data {
         let recorder = self.engine.recorder().ok_or_else(|| {
             hresult_error(HResult::E_IMAPI_RECORDER_REQUIRED, "set the recorder first")
         })?;
-        let bps = f64::from(self.engine.bytes_per_sector());
+        let bps = u64::try_from(self.engine.bytes_per_sector())
+            .unwrap_or(1)
+            .max(1);
         let mut lba = recorder
             .desc
             .next_writable_address
@@ -525,18 +529,20 @@ impl DiscFormat2Data {
                 blocks.ok_or_else(|| invalid("a stream has no size: give numberOfBlocks"))?;
             return Ok((data.clone(), lba, blocks));
         };
-        let whole = (size / bps).ceil();
+        // A Blob's size and a buffer's byteLength are whole numbers below 2^53.
+        let size = size as u64;
         let blocks = match blocks {
             Some(b) => b,
-            None if whole >= 1.0 && whole <= f64::from(i32::MAX) => whole as i32,
-            None => {
-                return Err(invalid(&format!(
-                    "{size} bytes cannot be burned as one section"
-                )));
-            }
+            None => i32::try_from(Padded::new(size, bps).sectors)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| invalid(&format!("{size} bytes cannot be burned as one section")))?,
         };
-        let pad = (f64::from(blocks) * bps - size).max(0.0);
-        if pad == 0.0 {
+        let pad = u64::try_from(blocks)
+            .unwrap_or(0)
+            .saturating_mul(bps)
+            .saturating_sub(size);
+        if pad == 0 {
             return Ok((data.clone(), lba, blocks));
         }
         if pad >= bps {

@@ -35,7 +35,7 @@ fn now_seconds() -> i64 {
 
 /// The property of an image stream naming the sector it was laid out for:
 /// DiscFormat2Data refuses to write it anywhere else.
-pub const START_ADDRESS: &str = "webburnStartAddress";
+pub(crate) const START_ADDRESS: &str = "webburnStartAddress";
 
 /// A number property of a JS object, if it has one.
 fn number(v: &JsValue, name: &str) -> Option<f64> {

@@ -9,7 +9,7 @@ use webburn_shared::http::{HelperStatus, PairAnswer};
 
 /// Why a request failed.
 #[derive(Debug)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     /// Nothing answered (helper not running, or network access denied).
     Network(String),
     /// The helper answered with an error status or an unreadable body.
@@ -53,7 +53,7 @@ async fn request<T: DeserializeOwned>(method: &str, url: &str) -> Result<T, Http
 }
 
 /// A JS exception as text.
-pub fn describe(e: &JsValue) -> String {
+pub(crate) fn describe(e: &JsValue) -> String {
     e.as_string()
         .or_else(|| {
             js_sys::Reflect::get(e, &"message".into())
@@ -71,17 +71,17 @@ fn with_token(url: String, token: Option<&str>) -> String {
 }
 
 /// `GET /v1/status`.
-pub async fn status(helper: &str, token: Option<&str>) -> Result<HelperStatus, HttpError> {
+pub(crate) async fn status(helper: &str, token: Option<&str>) -> Result<HelperStatus, HttpError> {
     request("GET", &with_token(format!("{helper}/v1/status"), token)).await
 }
 
 /// `POST /v1/pair`.
-pub async fn ask_to_pair(helper: &str) -> Result<PairAnswer, HttpError> {
+pub(crate) async fn ask_to_pair(helper: &str) -> Result<PairAnswer, HttpError> {
     request("POST", &format!("{helper}/v1/pair")).await
 }
 
 /// `GET /v1/pair/{id}`.
-pub async fn pairing_status(helper: &str, id: &str) -> Result<PairAnswer, HttpError> {
+pub(crate) async fn pairing_status(helper: &str, id: &str) -> Result<PairAnswer, HttpError> {
     request("GET", &format!("{helper}/v1/pair/{id}")).await
 }
 
@@ -98,14 +98,14 @@ async fn loopback_permission() -> Option<String> {
 }
 
 /// True when the browser says this page may not reach the helper.
-pub async fn local_network_denied() -> bool {
+pub(crate) async fn local_network_denied() -> bool {
     loopback_permission().await.is_some_and(|s| s == "denied")
 }
 
 /// True while the browser has not decided whether this page may reach the
 /// helper (the permission reads `prompt`): a request it holds is waiting
 /// for the person's answer.
-pub async fn local_network_prompting() -> bool {
+pub(crate) async fn local_network_prompting() -> bool {
     loopback_permission().await.is_some_and(|s| s == "prompt")
 }
 

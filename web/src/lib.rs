@@ -42,6 +42,10 @@ pub use fsimage::{FileSystemImage, FileSystemImageResult, FsiDirectoryItem};
 pub use master::DiscMaster2;
 pub use recorder::DiscRecorder2;
 
+/// The `ErrorCode` union, written by build.rs from the Rust enum.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR_CODE: &str = include_str!(concat!(env!("OUT_DIR"), "/error_code.ts"));
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_EVENTS: &str = r#"
 /** The `update` event of DiscFormat2Erase (DDiscFormat2EraseEvents). */
@@ -139,7 +143,7 @@ export interface WebburnError extends Error {
   /** The helper's machine-readable reason, where the HRESULT alone does not
    * say what to do (e.g. "notNextWritableAddress", "connectionLost";
    * PROTOCOL.md lists them). Act on this, never on the message text. */
-  readonly code?: string;
+  readonly code?: ErrorCode;
 }
 
 /** What the pairing calls of the helper's own page resolve to. */
@@ -155,6 +159,9 @@ export type ConsentAct = "write" | "erase" | "overwrite" | "read";
 
 /** The detail of DiscMaster2's `consentneeded` event. */
 export interface ConsentNeeded { writeId: number; act: ConsentAct; recorderId: string; code: string }
+
+/** The events DiscMaster2 dispatches. */
+export type MasterEvent = "statechange" | "consentneeded" | "recorderschanged" | "pairingschanged";
 
 /** DiscMaster2.state values. */
 export type ConnectionState =
@@ -187,6 +194,27 @@ pub fn hresult_name(value: u32) -> Option<String> {
 #[wasm_bindgen(js_name = profileName)]
 pub fn profile_name(profile: u16) -> String {
     webburn_shared::profile_label(profile)
+}
+
+/// Whether a disc of MMC profile `profile` is written in sessions a later
+/// burn can add to (CD-R/RW, DVD-R/RW, DVD+R, BD-R, ...).
+#[wasm_bindgen(js_name = profileTakesSessions)]
+pub fn profile_takes_sessions(profile: u16) -> bool {
+    webburn_shared::medium::is_sequential(profile)
+}
+
+/// Whether a disc of MMC profile `profile` is rewritable in place, its file
+/// system growing there (DVD-RAM, DVD-RW restricted overwrite, DVD+RW, BD-RE).
+#[wasm_bindgen(js_name = profileRewritable)]
+pub fn profile_rewritable(profile: u16) -> bool {
+    webburn_shared::medium::is_rewritable(profile)
+}
+
+/// Whether DiscFormat2Erase erases a disc of MMC profile `profile`
+/// (CD-RW, DVD-RW).
+#[wasm_bindgen(js_name = profileErasable)]
+pub fn profile_erasable(profile: u16) -> bool {
+    webburn_shared::medium::is_blankable(profile)
 }
 
 /// What a request waiting for the person asks, as the helper's own page

@@ -15,7 +15,7 @@ use crate::error::{hresult_error, invalid};
 use crate::recorder::DiscRecorder2;
 
 /// The helper's default address.
-pub const DEFAULT_HELPER: &str = "http://127.0.0.1:47801";
+pub(crate) const DEFAULT_HELPER: &str = "http://127.0.0.1:47801";
 
 /// The recorders of one helper (IDiscMaster2), and the connection to it.
 #[wasm_bindgen]
@@ -177,11 +177,14 @@ impl DiscMaster2 {
     /// recorderId, code}`: an erase, a read of a disc's files or a burn over
     /// files of this page waits until the person allows it on the helper,
     /// where the request shows `code`; it then goes on, or ends refused
-    /// with `E_ACCESSDENIED`, `code: "consentRefused"`).
+    /// with `E_ACCESSDENIED`, `code: "consentRefused"`), and, where the
+    /// helper tells of changes (`watchesChanges`), `recorderschanged` (the
+    /// recorder list may read differently: call `recorders()`) and, on the
+    /// helper's own page once it has listed them, `pairingschanged`.
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_event_listener(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "\"statechange\" | \"consentneeded\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "MasterEvent")] kind: &str,
         #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<any>) => void")]
         listener: &Function,
     ) -> Result<(), JsValue> {
@@ -194,13 +197,21 @@ impl DiscMaster2 {
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_event_listener(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "\"statechange\" | \"consentneeded\"")] kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "MasterEvent")] kind: &str,
         #[wasm_bindgen(unchecked_param_type = "(event: CustomEvent<any>) => void")]
         listener: &Function,
     ) -> Result<(), JsValue> {
         self.connection
             .events()
             .remove_event_listener_with_callback(kind, listener)
+    }
+
+    /// The helper tells this page when its recorders (and, on its own page,
+    /// the pairings) change: listen for `recorderschanged` and
+    /// `pairingschanged` instead of asking again. False for an older helper.
+    #[wasm_bindgen(getter, js_name = watchesChanges)]
+    pub fn watches_changes(&self) -> bool {
+        self.connection.watches()
     }
 
     /// The helper's own page only: waiting pairing requests, paired

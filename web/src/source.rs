@@ -11,7 +11,7 @@ use crate::error::invalid;
 
 /// A data source with what has been taken from it so far.
 #[derive(Debug)]
-pub enum Source {
+pub(crate) enum Source {
     /// Bytes in a Blob: size known, sliced at will.
     Blob(Blob),
     /// A stream: length unknown, read chunk by chunk.
@@ -20,7 +20,7 @@ pub enum Source {
 
 /// A ReadableStream being read.
 #[derive(Debug)]
-pub struct StreamSource {
+pub(crate) struct StreamSource {
     reader: JsValue,
     /// The current chunk and how much of it was sent.
     chunk: Option<(Uint8Array, u32)>,
@@ -30,7 +30,7 @@ pub struct StreamSource {
 
 /// One piece of data ready to go into a frame.
 #[derive(Debug)]
-pub enum Piece {
+pub(crate) enum Piece {
     /// Send this (a Blob slice or a chunk's subarray).
     Data(JsValue, u64),
     /// A stream must be read first.
@@ -57,7 +57,7 @@ fn is_array_buffer(data: &JsValue) -> bool {
 
 impl Source {
     /// Recognizes `data`; anything else is E_INVALIDARG.
-    pub fn new(data: &JsValue) -> Result<Source, JsValue> {
+    pub(crate) fn new(data: &JsValue) -> Result<Source, JsValue> {
         if let Some(blob) = data.dyn_ref::<Blob>() {
             return Ok(Source::Blob(blob.clone()));
         }
@@ -79,7 +79,7 @@ impl Source {
     }
 
     /// The size, when known up front.
-    pub fn size(&self) -> Option<u64> {
+    pub(crate) fn size(&self) -> Option<u64> {
         match self {
             Source::Blob(b) => Some(b.size() as u64),
             Source::Stream(_) => None,
@@ -90,7 +90,7 @@ impl Source {
     /// a File chosen by the person that changed or vanished since (the
     /// browser then drops the upload's socket). Probes one byte every 64 KiB
     /// and at `to - 1`; `None` for streams and when everything reads.
-    pub async fn first_unreadable(&self, from: u64, to: u64) -> Option<u64> {
+    pub(crate) async fn first_unreadable(&self, from: u64, to: u64) -> Option<u64> {
         let Source::Blob(b) = self else {
             return None;
         };
@@ -110,7 +110,7 @@ impl Source {
     }
 
     /// Up to `max` bytes starting at `offset` (blobs) or at the stream's position.
-    pub fn piece(&mut self, offset: u64, max: u64) -> Result<Piece, JsValue> {
+    pub(crate) fn piece(&mut self, offset: u64, max: u64) -> Result<Piece, JsValue> {
         match self {
             Source::Blob(b) => {
                 let end = (offset + max).min(b.size() as u64);
@@ -137,7 +137,7 @@ impl Source {
     }
 
     /// The stream's next read, as a future (None for blobs).
-    pub fn read(&self) -> Result<Option<JsFuture>, JsValue> {
+    pub(crate) fn read(&self) -> Result<Option<JsFuture>, JsValue> {
         match self {
             Source::Blob(_) => Ok(None),
             Source::Stream(s) => Ok(Some(JsFuture::from(Promise::from(call0(
@@ -147,7 +147,7 @@ impl Source {
     }
 
     /// Takes a read's result (`{done, value}`).
-    pub fn take_read(&mut self, result: &JsValue) -> Result<(), JsValue> {
+    pub(crate) fn take_read(&mut self, result: &JsValue) -> Result<(), JsValue> {
         let Source::Stream(s) = self else {
             return Ok(());
         };
@@ -166,7 +166,7 @@ impl Source {
     }
 
     /// Lets go of a stream (after the section, or on failure).
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         if let Source::Stream(s) = self {
             let _ = call0(&s.reader, "cancel");
         }

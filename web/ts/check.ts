@@ -16,16 +16,22 @@ import init, {
   type DuplicateOutcome,
   type FileSystemImageUpdateEvent,
   type Pairings,
+  type ErrorCode,
   type WebburnError,
   type WriteEngine2UpdateEvent,
   hresultName,
+  profileErasable,
   profileName,
+  profileRewritable,
+  profileTakesSessions,
   protocolVersion,
 } from "../../target/www/pkg/webburn_web.js";
 
 export async function burn(file: File): Promise<void> {
   await init();
   const master = new DiscMaster2("http://127.0.0.1:47801", true);
+  const watches: boolean = master.watchesChanges;
+  master.addEventListener("recorderschanged", () => console.log("recorders changed", watches));
   master.addEventListener("statechange", (e: CustomEvent<ConnectionState>) => {
     const s: ConnectionState = e.detail;
     console.log(s, master.state, master.helperVersion ?? "unknown");
@@ -41,7 +47,8 @@ export async function burn(file: File): Promise<void> {
   const medium: "disc" | "disk" = first.mediumKind;
   const sectorSize: number = first.sectorSize;
   const names: string[] = profiles.map(profileName);
-  console.log(medium, sectorSize, names);
+  const ways: boolean[] = profiles.flatMap((p) => [profileTakesSessions(p), profileRewritable(p), profileErasable(p)]);
+  console.log(medium, sectorSize, names, ways);
 
   const engine = new WriteEngine2();
   engine.recorder = first;
@@ -66,8 +73,13 @@ export async function burn(file: File): Promise<void> {
     await engine.writeSection(file.stream(), 0, sectors);
   } catch (err) {
     const e = err as WebburnError;
-    const code: string | undefined = e.code;
-    console.log(e.name, code, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
+    const code: ErrorCode | undefined = e.code;
+    // The union is the protocol's codes: a misspelt one does not compile.
+    const refused: boolean = code === "consentRefused" || code === "diskInUse";
+    // @ts-expect-error a code the protocol does not have
+    const misspelt: ErrorCode = "consentRefuse";
+    console.log(misspelt);
+    console.log(e.name, code, refused, e.hresult.toString(16), e.detail, e.sense?.asc, hresultName(e.hresult));
   }
   await engine.cancelWrite();
 

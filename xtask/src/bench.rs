@@ -6,7 +6,7 @@
 mod browser;
 mod disk;
 mod files;
-pub mod size;
+pub(crate) mod size;
 mod svg;
 mod unpack;
 
@@ -527,7 +527,7 @@ which rusb does not wrap.\n";
 
 /// `cargo xtask vm-bench`: the VM tier's transport benchmark alone, printed
 /// (the figures BENCHMARKS.md's table 5 gets from `cargo xtask bench`).
-pub fn run_vm_bench() -> Result<()> {
+pub(crate) fn run_vm_bench() -> Result<()> {
     tools::bench_packages()?;
     let v = vm_bench::run()?;
     let mut section = String::new();
@@ -542,7 +542,7 @@ pub fn run_vm_bench() -> Result<()> {
 /// `cargo xtask size`: builds the page and rewrites BENCHMARKS.md's
 /// sections about the library alone (its size and load time, decoding
 /// compressed images in it).
-pub fn run_size() -> Result<()> {
+pub(crate) fn run_size() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     let page = www::build(&bindgen)?;
@@ -558,7 +558,7 @@ pub fn run_size() -> Result<()> {
 }
 
 /// Runs every benchmark and writes BENCHMARKS.md and docs/bench/.
-pub fn run_bench() -> Result<()> {
+pub(crate) fn run_bench() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;

@@ -11,7 +11,7 @@ use anyhow::Result;
 use crate::{cargo, root, run};
 
 /// Writes `len` bytes of deterministic pseudo-random data (xorshift64*).
-pub fn write_sample(path: &Path, len: u64) -> Result<()> {
+pub(crate) fn write_sample(path: &Path, len: u64) -> Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut left = len;
@@ -28,7 +28,7 @@ pub fn write_sample(path: &Path, len: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn run_burn(args: &[String]) -> Result<()> {
+pub(crate) fn run_burn(args: &[String]) -> Result<()> {
     let (file, extra) = match args.split_first() {
         Some((first, rest)) if first != "--" => (PathBuf::from(first), rest),
         _ => {

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use crate::{root, run, tools};
 
 /// Every fuzz target, as fuzz/Cargo.toml names them.
-pub const TARGETS: [&str; 8] = [
+pub(crate) const TARGETS: [&str; 8] = [
     "protocol_message",
     "frame_header",
     "sense",
@@ -24,7 +24,7 @@ pub const TARGETS: [&str; 8] = [
 
 /// What one target's run came to.
 #[derive(Debug)]
-pub struct Fuzzed {
+pub(crate) struct Fuzzed {
     pub target: &'static str,
     pub seconds: u64,
     pub runs: u64,
@@ -37,7 +37,7 @@ fn files_in(dir: &std::path::Path) -> usize {
 
 /// How the fuzz targets are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Build {
+pub(crate) enum Build {
     /// Optimized, for long runs (`cargo xtask soak`).
     Optimized,
     /// Unoptimized, for the short runs of `cargo xtask test`: the same
@@ -56,7 +56,7 @@ impl Build {
 }
 
 /// Fuzzes each target for `seconds`; with `merge`, keeps the new coverage.
-pub fn run_all(seconds: u64, merge: bool, how: Build) -> Result<Vec<Fuzzed>> {
+pub(crate) fn run_all(seconds: u64, merge: bool, how: Build) -> Result<Vec<Fuzzed>> {
     let bin = tools::cargo_fuzz()?;
     let path = format!(
         "{}:{}",

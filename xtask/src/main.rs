@@ -105,6 +105,49 @@ fn run(mut cmd: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs `cargo test ...` as [`run`] does, echoing its output, and fails
+/// when any test was ignored: a test that did not run did not pass.
+fn run_tests(mut cmd: Command, what: &str) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let started = STARTED.get_or_init(std::time::Instant::now);
+    let at = started.elapsed().as_secs();
+    eprintln!("xtask: [{:02}:{:02}] {what}", at / 60, at % 60);
+    let step = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start: {what}"))?;
+    let mut ignored = 0u64;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            ignored += ignored_in(&line);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("failed: {what} ({status})");
+    }
+    if ignored > 0 {
+        bail!("{what}: {ignored} tests were ignored (a test that does not run does not pass)");
+    }
+    eprintln!("xtask: ({} s) {what}", step.elapsed().as_secs());
+    Ok(())
+}
+
+/// The ignored count of a libtest summary line (`test result: ok. 3
+/// passed; 0 failed; 1 ignored; ...`), 0 for any other line.
+fn ignored_in(line: &str) -> u64 {
+    if !line.starts_with("test result:") {
+        return 0;
+    }
+    line.split(';')
+        .find_map(|part| part.trim().strip_suffix(" ignored"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn test() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
@@ -127,6 +170,19 @@ fn test() -> Result<()> {
         "warnings",
     ]);
     run(clippy, "cargo clippy -D warnings")?;
+    let mut deny = Command::new(tools::cargo_deny()?.join("cargo-deny"));
+    deny.args([
+        "deny",
+        "--all-features",
+        "check",
+        "bans",
+        "licenses",
+        "sources",
+    ]);
+    run(
+        deny,
+        "cargo deny check bans licenses sources (deny.toml: licenses, duplicate versions, registries)",
+    )?;
     let mut clippy_wasm = cargo();
     clippy_wasm.args([
         "clippy",
@@ -156,7 +212,7 @@ fn test() -> Result<()> {
         .env("WEBBURN_HOSTED_SITE", &site)
         .env("GECKODRIVER", &geckodriver)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
-    run(
+    run_tests(
         tests,
         "cargo test --workspace (browser tests in Chromium, Firefox and WebKit)",
     )?;
@@ -169,7 +225,7 @@ fn test() -> Result<()> {
         )
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
-    run(
+    run_tests(
         wasm_tests,
         "cargo test -p webburn-web --target wasm32 (wasm-bindgen-test in headless Chromium)",
     )?;
@@ -268,5 +324,27 @@ fn main() -> Result<()> {
             );
             std::process::exit(2);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ignored_in;
+
+    #[test]
+    fn ignored_tests_are_counted_from_the_summary() {
+        assert_eq!(
+            ignored_in(
+                "test result: ok. 12 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+            ),
+            2
+        );
+        assert_eq!(
+            ignored_in(
+                "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
+            ),
+            0
+        );
+        assert_eq!(ignored_in("test a_test_named_3 ignored ... ok"), 0);
     }
 }

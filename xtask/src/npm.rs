@@ -61,7 +61,7 @@ fn package_json(version: &str) -> String {
 }
 
 /// Packs the built page's module (`www`/pkg) into target/npm; returns the tarball.
-pub fn pack(www: &Path) -> Result<PathBuf> {
+pub(crate) fn pack(www: &Path) -> Result<PathBuf> {
     let version = env!("CARGO_PKG_VERSION");
     let out = root().join("target/npm");
     let dir = out.join("package");
@@ -126,7 +126,7 @@ fn types_resolve(scratch: &Path) -> Result<()> {
 
 /// Installs `tgz` and esbuild into a scratch project, bundles the burning
 /// page against the package and runs the page's burn test on the bundle.
-pub fn check(tgz: &Path, www: &Path) -> Result<()> {
+pub(crate) fn check(tgz: &Path, www: &Path) -> Result<()> {
     let scratch = root().join("target/npm/scratch");
     let _ = std::fs::remove_dir_all(&scratch);
     let src = scratch.join("src");
@@ -201,7 +201,7 @@ pub fn check(tgz: &Path, www: &Path) -> Result<()> {
 /// and esbuild, `npm run build`) in target/npm/hosted-site, after
 /// type-checking its script against the package; returns its
 /// `dist`, the site the https browser test serves.
-pub fn hosted_site(tgz: &Path) -> Result<PathBuf> {
+pub(crate) fn hosted_site(tgz: &Path) -> Result<PathBuf> {
     let site = root().join("target/npm/hosted-site");
     let _ = std::fs::remove_dir_all(&site);
     std::fs::create_dir_all(&site)?;
@@ -244,7 +244,7 @@ pub fn hosted_site(tgz: &Path) -> Result<PathBuf> {
 
 /// Runs the hosted-site example's https tests on the site `hosted_site`
 /// built, in Chromium (`cargo xtask test` runs them in every engine).
-pub fn check_hosted(site: &Path) -> Result<()> {
+pub(crate) fn check_hosted(site: &Path) -> Result<()> {
     browser_test(
         "browser_hosted",
         &["chromium"],

@@ -28,7 +28,7 @@ const FILES: [&str; 10] = [
 ];
 
 /// Builds the .deb from the built page in target/www; returns its path.
-pub fn build_deb() -> Result<PathBuf> {
+pub(crate) fn build_deb() -> Result<PathBuf> {
     let bin = tools::cargo_deb()?;
     let path = format!(
         "{}:{}",
@@ -71,7 +71,7 @@ fn http_get(port: u16, path: &str) -> Result<String> {
 /// Starts `helper` (a command up to its global options) as `serve --port
 /// 0`, reads its ready line and fails unless it serves the page installed
 /// beside it; then ends it.
-pub fn serves_installed_page(mut helper: Command, what: &str) -> Result<()> {
+pub(crate) fn serves_installed_page(mut helper: Command, what: &str) -> Result<()> {
     let mut child = helper
         .args(["serve", "--port", "0"])
         .stdout(Stdio::piped())

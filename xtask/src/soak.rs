@@ -14,7 +14,7 @@ use crate::{cargo, fuzz, root, run, tools, www};
 /// Seconds each fuzz target runs in a soak.
 const FUZZ_SECONDS: u64 = 120;
 
-pub fn run_soak() -> Result<()> {
+pub(crate) fn run_soak() -> Result<()> {
     tools::wasm_target()?;
     let bindgen = tools::wasm_bindgen()?;
     tools::chromium()?;

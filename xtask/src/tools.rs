@@ -13,28 +13,28 @@ use anyhow::{Context, Result, bail};
 use crate::{cargo, root, run};
 
 /// The Rust target of the web crate.
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Chromium and its WebDriver, from Debian.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// ChromeDriver.
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Firefox ESR, from Debian.
 const FIREFOX: &str = "/usr/bin/firefox-esr";
 /// WebKitGTK's WebDriver, from Debian.
 const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
 
 /// Project-local tools live here.
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     root().join("target").join("tools")
 }
 
 /// `rustup target add wasm32-unknown-unknown` when missing.
-pub fn wasm_target() -> Result<()> {
+pub(crate) fn wasm_target() -> Result<()> {
     rust_target(WASM_TARGET)
 }
 
 /// `rustup target add TARGET` when missing.
-pub fn rust_target(target: &str) -> Result<()> {
+pub(crate) fn rust_target(target: &str) -> Result<()> {
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
@@ -75,7 +75,7 @@ fn version_of(tool: &Path) -> Option<String> {
 }
 
 /// wasm-bindgen-cli matching Cargo.lock, in target/tools/bin; returns that dir.
-pub fn wasm_bindgen() -> Result<PathBuf> {
+pub(crate) fn wasm_bindgen() -> Result<PathBuf> {
     let version = locked_wasm_bindgen()?;
     let bin = dir().join("bin");
     if version_of(&bin.join("wasm-bindgen")).as_deref() == Some(version.as_str())
@@ -105,7 +105,7 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
 const CARGO_FUZZ: &str = "0.13.2";
 
 /// A `cargo +nightly` command (through rustup's proxy, which honours `+`).
-pub fn nightly_cargo() -> Command {
+pub(crate) fn nightly_cargo() -> Command {
     let mut c = Command::new("cargo");
     c.arg("+nightly")
         .env_remove("RUSTUP_TOOLCHAIN")
@@ -115,7 +115,7 @@ pub fn nightly_cargo() -> Command {
 
 /// The nightly toolchain (cargo-fuzz needs it for the sanitizer and
 /// coverage flags) and cargo-fuzz in target/tools/bin; returns that dir.
-pub fn cargo_fuzz() -> Result<PathBuf> {
+pub(crate) fn cargo_fuzz() -> Result<PathBuf> {
     let has_nightly = nightly_cargo()
         .arg("--version")
         .output()
@@ -143,17 +143,25 @@ fn cargo_install(krate: &str, binary: &str, version: &str) -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// The cargo-deny version the supply-chain check runs with.
+const CARGO_DENY: &str = "0.20.2";
+
+/// cargo-deny in target/tools/bin; returns that dir.
+pub(crate) fn cargo_deny() -> Result<PathBuf> {
+    cargo_install("cargo-deny", "cargo-deny", CARGO_DENY)
+}
+
 /// The cargo-deb version the package is built with.
 const CARGO_DEB: &str = "3.8.0";
 
 /// cargo-deb in target/tools/bin; returns that dir.
-pub fn cargo_deb() -> Result<PathBuf> {
+pub(crate) fn cargo_deb() -> Result<PathBuf> {
     cargo_install("cargo-deb", "cargo-deb", CARGO_DEB)
 }
 
 /// Chromium and ChromeDriver from Debian's packages, and NSS's certutil
 /// (the hosted-site tests make a browser trust their test authority).
-pub fn chromium() -> Result<()> {
+pub(crate) fn chromium() -> Result<()> {
     apt_install(
         &[CHROMIUM, CHROMEDRIVER, "/usr/bin/certutil"],
         None,
@@ -168,7 +176,7 @@ const GECKODRIVER: &str = "0.37.1";
 /// geckodriver (crates.io, into target/tools/bin) and WebKitGTK's
 /// MiniBrowser with WebKitWebDriver (Debian's webkit2gtk-driver; Xvfb, from
 /// [`desktop`], gives it a display). Returns geckodriver's path.
-pub fn other_browsers() -> Result<PathBuf> {
+pub(crate) fn other_browsers() -> Result<PathBuf> {
     apt_install(
         &[FIREFOX, WEBKIT_DRIVER],
         None,
@@ -179,7 +187,7 @@ pub fn other_browsers() -> Result<PathBuf> {
 
 /// Readers of disc images that check what webburn-fsimage writes: xorriso,
 /// 7-Zip, bsdtar (libarchive), isoinfo (genisoimage) and udfinfo (udftools).
-pub fn image_readers() -> Result<()> {
+pub(crate) fn image_readers() -> Result<()> {
     apt_install(
         &[
             "/usr/bin/xorriso",
@@ -201,7 +209,7 @@ pub fn image_readers() -> Result<()> {
 
 /// The compressors the image tests pack their images with: xz, zstd,
 /// bzip2, gzip and zip (the tools people make downloads with).
-pub fn compressors() -> Result<()> {
+pub(crate) fn compressors() -> Result<()> {
     apt_install(
         &[
             "/usr/bin/xz",
@@ -217,7 +225,7 @@ pub fn compressors() -> Result<()> {
 
 /// A desktop for the tray test: Xvfb, xfce4-panel (its status tray hosts
 /// StatusNotifierItems), xdotool and a D-Bus session bus.
-pub fn desktop() -> Result<()> {
+pub(crate) fn desktop() -> Result<()> {
     apt_install(
         &[
             "/usr/bin/Xvfb",
@@ -233,7 +241,7 @@ pub fn desktop() -> Result<()> {
 /// The Windows cross toolchain and what runs its output here: mingw-w64
 /// (the linker), Wine (runs the tests) and NSIS (builds the installer),
 /// from Debian's packages.
-pub fn windows_packages() -> Result<()> {
+pub(crate) fn windows_packages() -> Result<()> {
     apt_install(
         &[
             "/usr/bin/x86_64-w64-mingw32-gcc",
@@ -269,13 +277,13 @@ fn apt_install(present: &[&str], release: Option<&str>, packages: &[&str]) -> Re
 }
 
 /// The TypeScript compiler, from npm into target/tools/npm.
-pub fn typescript() -> Result<PathBuf> {
+pub(crate) fn typescript() -> Result<PathBuf> {
     npm_tool("typescript@5", "tsc")
 }
 
 /// binaryen's wasm-opt, from npm into target/tools/npm (Debian's older
 /// binaryen breaks wasm-bindgen's output; npm's current one does not).
-pub fn wasm_opt() -> Result<PathBuf> {
+pub(crate) fn wasm_opt() -> Result<PathBuf> {
     npm_tool("binaryen@132", "wasm-opt")
 }
 
@@ -303,7 +311,7 @@ fn npm_tool(spec: &str, bin: &str) -> Result<PathBuf> {
 /// QEMU (from bookworm-backports: bookworm's own would replace the machine's
 /// newer qemu-utils), busybox-static for the guest and tgt for the optical
 /// writer, from Debian's packages.
-pub fn vm_packages() -> Result<()> {
+pub(crate) fn vm_packages() -> Result<()> {
     apt_install(
         &[
             "/usr/bin/qemu-system-x86_64",
@@ -322,7 +330,7 @@ pub fn vm_packages() -> Result<()> {
 
 /// The peers the benchmark compares with: xorriso, and sg3-utils (sg_dd) for
 /// the guest.
-pub fn bench_packages() -> Result<()> {
+pub(crate) fn bench_packages() -> Result<()> {
     vm_packages()?;
     apt_install(
         &["/usr/bin/xorriso", "/usr/bin/sg_dd"],

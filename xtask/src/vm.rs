@@ -8,7 +8,7 @@
 //! burns. After QEMU exits the host compares each backing image with its
 //! source byte for byte, and checks nothing was written past it.
 
-pub mod bench;
+pub(crate) mod bench;
 mod cpio;
 mod kernel;
 mod qemu;
@@ -600,12 +600,12 @@ fn read_back_disc(image: &Path, tree: &[(String, Vec<u8>)], work: &Path) -> Resu
 }
 
 /// Runs only the VM tier's Windows run.
-pub fn run_windows_vm() -> Result<()> {
+pub(crate) fn run_windows_vm() -> Result<()> {
     wine::run_windows_helper()
 }
 
 /// Runs the VM tier.
-pub fn run_vm() -> Result<()> {
+pub(crate) fn run_vm() -> Result<()> {
     let started = Instant::now();
     let prepared = prepare("run")?;
     let Prepared {

@@ -16,14 +16,14 @@ mod installer;
 mod tray;
 
 /// The Rust target of the Windows build.
-pub const TARGET: &str = "x86_64-pc-windows-gnu";
+pub(crate) const TARGET: &str = "x86_64-pc-windows-gnu";
 
 /// The cross-crate tests that run under Wine: everything but the browsers,
 /// the desktop tray and the Linux image readers.
 const CROSS_CRATE_TESTS: [&str; 3] = ["server_*", "engine_*", "disc_flow"];
 
 /// The Wine prefix the tests run in (target/tools/wine), made on first use.
-pub fn prefix() -> Result<PathBuf> {
+pub(crate) fn prefix() -> Result<PathBuf> {
     let prefix = tools::dir().join("wine");
     let shim = prefix.join("drive_c/windows/system32/bcryptprimitives.dll");
     if shim.exists() {
@@ -51,7 +51,7 @@ pub fn prefix() -> Result<PathBuf> {
 }
 
 /// `wine` in `prefix`, quiet.
-pub fn wine(prefix: &Path) -> Command {
+pub(crate) fn wine(prefix: &Path) -> Command {
     let mut c = Command::new("wine");
     c.env("WINEPREFIX", prefix).env("WINEDEBUG", "-all");
     c
@@ -72,14 +72,14 @@ fn wineserver(prefix: &Path) -> Command {
 /// failed with ERROR_INTERNAL_ERROR (1359). A server kept running (`-p`)
 /// removes that window.
 #[derive(Debug)]
-pub struct Server {
+pub(crate) struct Server {
     prefix: PathBuf,
 }
 
 impl Server {
     /// Starts the server and the services, with no standard streams of
     /// ours (the services outlive the command that starts them).
-    pub fn start(prefix: &Path) -> Result<Server> {
+    pub(crate) fn start(prefix: &Path) -> Result<Server> {
         let mut server = wineserver(prefix);
         server
             .arg("-p")
@@ -130,7 +130,7 @@ fn cross_cargo(prefix: &Path) -> Command {
 
 /// How the helper the tray check and the installer take is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Build {
+pub(crate) enum Build {
     /// The release build: the installer people get (`cargo xtask windows`).
     Release,
     /// The debug build the tests just made: the same program, checked
@@ -138,46 +138,43 @@ pub enum Build {
     Tested,
 }
 
+/// The crates the helper is built from, each linted and tested for Windows.
+const NATIVE_CRATES: &[&str] = &[
+    "webburn-shared",
+    "webburn-fsimage",
+    "webburn-scsi",
+    "webburn-emulated",
+    "webburn-engine",
+    "webburn-helper",
+];
+
 /// Installs the toolchain, then clippy, the tests under Wine, the helper
 /// and its installer (with the page built in `www`), tried under Wine.
-pub fn test(www: &Path, build: Build) -> Result<()> {
+pub(crate) fn test(www: &Path, build: Build) -> Result<()> {
     tools::rust_target(TARGET)?;
     tools::windows_packages()?;
     let prefix = prefix()?;
     let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "-p",
-        "webburn-helper",
-        "--all-targets",
-        "--target",
-        TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    clippy.args(["clippy"]);
+    for p in NATIVE_CRATES {
+        clippy.args(["-p", p]);
+    }
+    clippy.args(["--all-targets", "--target", TARGET, "--", "-D", "warnings"]);
     run(
         clippy,
-        "cargo clippy -p webburn-helper --target x86_64-pc-windows-gnu -D warnings",
+        "cargo clippy --target x86_64-pc-windows-gnu -D warnings (the native crates)",
     )?;
     // The tests start many processes: one server and its services for
     // them all (the tray check below wants its own, on its display).
     let server = Server::start(&prefix)?;
     let mut unit = cross_cargo(&prefix);
-    unit.args([
-        "test",
-        "--target",
-        TARGET,
-        "-p",
-        "webburn-shared",
-        "-p",
-        "webburn-fsimage",
-        "-p",
-        "webburn-helper",
-    ]);
+    unit.args(["test", "--target", TARGET]);
+    for p in NATIVE_CRATES {
+        unit.args(["-p", p]);
+    }
     run(
         unit,
-        "cargo test --target x86_64-pc-windows-gnu (under Wine): shared, fsimage, helper",
+        "cargo test --target x86_64-pc-windows-gnu (under Wine): the native crates",
     )?;
     let mut cross = cross_cargo(&prefix);
     cross.args(["test", "--target", TARGET, "-p", "webburn-tests"]);
@@ -200,7 +197,7 @@ pub fn test(www: &Path, build: Build) -> Result<()> {
 
 /// The debug build of the helper for Windows, as the tests under Wine build
 /// it (nothing to compile after them); returns the .exe.
-pub fn tested_helper() -> Result<PathBuf> {
+pub(crate) fn tested_helper() -> Result<PathBuf> {
     let mut build = cargo();
     build
         .args(["build", "-p", "webburn-helper", "--target", TARGET])
@@ -219,7 +216,7 @@ pub fn tested_helper() -> Result<PathBuf> {
 }
 
 /// `cargo build --release` of the helper for Windows; returns the .exe.
-pub fn build_release() -> Result<PathBuf> {
+pub(crate) fn build_release() -> Result<PathBuf> {
     let exe = crate::release_helper(Some(TARGET), None)?.join("webburn-helper.exe");
     exe.exists()
         .then_some(exe)

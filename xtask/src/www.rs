@@ -13,7 +13,7 @@ use crate::{cargo, root, run};
 
 /// How the page's wasm is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Build {
+pub(crate) enum Build {
     /// The `wasm` profile and `wasm-opt -Oz`: what ships (target/www).
     ForSize,
     /// The release profile, no wasm-opt: the build before the size work
@@ -31,17 +31,17 @@ impl Build {
 }
 
 /// Where the built page goes.
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     root().join("target").join("www")
 }
 
 /// Builds the page as it ships; `bindgen` is the directory holding wasm-bindgen.
-pub fn build(bindgen: &Path) -> Result<PathBuf> {
+pub(crate) fn build(bindgen: &Path) -> Result<PathBuf> {
     build_as(bindgen, Build::ForSize)
 }
 
 /// Builds the page `how`.
-pub fn build_as(bindgen: &Path, how: Build) -> Result<PathBuf> {
+pub(crate) fn build_as(bindgen: &Path, how: Build) -> Result<PathBuf> {
     let profile = how.profile();
     let mut wasm = cargo();
     wasm.args([
@@ -114,7 +114,7 @@ fn optimize(wasm: &Path) -> Result<()> {
 
 /// Type-checks web/ts/check.ts and the page's JavaScript (www/*.js, `// @ts-check`)
 /// against the generated TypeScript declarations, in one tsc run.
-pub fn typecheck(tsc: &Path) -> Result<()> {
+pub(crate) fn typecheck(tsc: &Path) -> Result<()> {
     let mut check = Command::new(tsc);
     check.arg("-p").arg(root().join("web/ts/tsconfig.json"));
     run(check, "tsc: the generated TypeScript types, checked")

@@ -17,7 +17,7 @@ use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
 };
 
-use super::Account;
+use super::{Account, OwnerUnknown};
 
 /// A handle closed when dropped.
 struct Owned(HANDLE);
@@ -30,15 +30,20 @@ impl Drop for Owned {
     }
 }
 
+/// The failure of Win32 call `what`, from its last error.
+fn last_error(what: &'static str) -> OwnerUnknown {
+    OwnerUnknown::System {
+        what,
+        source: std::io::Error::last_os_error(),
+    }
+}
+
 /// The user SID of `process`'s token, as text.
-fn user_of(process: HANDLE) -> Result<Account, String> {
+fn user_of(process: HANDLE) -> Result<Account, OwnerUnknown> {
     let mut token: HANDLE = std::ptr::null_mut();
     // SAFETY: `process` is a valid process handle; `token` is written on success.
     if unsafe { OpenProcessToken(process, TOKEN_QUERY, &raw mut token) } == 0 {
-        return Err(format!(
-            "OpenProcessToken: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(last_error("OpenProcessToken"));
     }
     let token = Owned(token);
     // TOKEN_USER and the SID after it: 128 bytes hold any SID.
@@ -55,10 +60,7 @@ fn user_of(process: HANDLE) -> Result<Account, String> {
         )
     };
     if ok == 0 {
-        return Err(format!(
-            "GetTokenInformation: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(last_error("GetTokenInformation"));
     }
     // SAFETY: GetTokenInformation filled a TOKEN_USER at the start of `buf`.
     let sid = unsafe { (*buf.as_ptr().cast::<TOKEN_USER>()).User.Sid };
@@ -66,10 +68,7 @@ fn user_of(process: HANDLE) -> Result<Account, String> {
     // SAFETY: `sid` points into `buf`, alive here; `text` is allocated by
     // the call and freed below with LocalFree.
     if unsafe { ConvertSidToStringSidW(sid, &raw mut text) } == 0 {
-        return Err(format!(
-            "ConvertSidToStringSidW: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(last_error("ConvertSidToStringSidW"));
     }
     // SAFETY: `text` is a NUL-terminated UTF-16 string from the call
     // above (a SID's text is far shorter than 256 units).
@@ -90,7 +89,7 @@ pub(super) fn current() -> Option<Account> {
 }
 
 /// The connection table of `family` (AF_INET or AF_INET6), as u32 words.
-fn table(family: u16) -> Result<Vec<u32>, String> {
+fn table(family: u16) -> Result<Vec<u32>, OwnerUnknown> {
     let mut size = 0u32;
     let mut buf: Vec<u32> = Vec::new();
     for _ in 0..4 {
@@ -109,10 +108,18 @@ fn table(family: u16) -> Result<Vec<u32>, String> {
         match r {
             NO_ERROR => return Ok(buf),
             ERROR_INSUFFICIENT_BUFFER => buf = vec![0u32; (size as usize).div_ceil(4) + 64],
-            other => return Err(format!("GetExtendedTcpTable: error {other}")),
+            other => {
+                return Err(OwnerUnknown::System {
+                    what: "GetExtendedTcpTable",
+                    source: std::io::Error::from_raw_os_error(other as i32),
+                });
+            }
         }
     }
-    Err("GetExtendedTcpTable: the table kept growing".into())
+    Err(OwnerUnknown::System {
+        what: "GetExtendedTcpTable",
+        source: std::io::Error::other("the table kept growing"),
+    })
 }
 
 /// A port as the table holds it: network byte order in the low 16 bits.
@@ -121,10 +128,12 @@ fn port(raw: u32) -> u16 {
 }
 
 /// The process that owns the client end `peer` -> `local`.
-fn owning_pid(peer: SocketAddr, local: SocketAddr) -> Result<u32, String> {
+fn owning_pid(peer: SocketAddr, local: SocketAddr) -> Result<u32, OwnerUnknown> {
     let family = if peer.is_ipv4() { AF_INET } else { AF_INET6 };
     let words = table(family)?;
-    let count = *words.first().ok_or("GetExtendedTcpTable: no table")? as usize;
+    let count = *words
+        .first()
+        .ok_or(OwnerUnknown::NotListed { peer, local })? as usize;
     let rows = &words[1..];
     let found = match (peer.ip(), local.ip()) {
         (IpAddr::V4(p), IpAddr::V4(l)) => {
@@ -164,23 +173,20 @@ fn owning_pid(peer: SocketAddr, local: SocketAddr) -> Result<u32, String> {
         }
         _ => None,
     };
-    found.ok_or_else(|| format!("{peer} -> {local} is not in the TCP table"))
+    found.ok_or(OwnerUnknown::NotListed { peer, local })
 }
 
-pub(super) fn owner_of(peer: SocketAddr, local: SocketAddr) -> Result<Account, String> {
+pub(super) fn owner_of(peer: SocketAddr, local: SocketAddr) -> Result<Account, OwnerUnknown> {
     let pid = owning_pid(peer, local)?;
     if pid == 0 {
         // The System Idle Process owns no connection: the table does not
         // say (Wine 8 fills in 0 for every row).
-        return Err(format!("the TCP table names no process for {peer}"));
+        return Err(OwnerUnknown::NoProcess(peer));
     }
     // SAFETY: opening a process by id for a query; the handle is closed by `Owned`.
     let process = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
     if process.is_null() {
-        return Err(format!(
-            "process {pid} cannot be asked who runs it: {}",
-            std::io::Error::last_os_error()
-        ));
+        return Err(last_error("OpenProcess"));
     }
     let process = Owned(process);
     user_of(process.0)

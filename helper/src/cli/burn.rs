@@ -11,17 +11,17 @@ use clap::Args;
 use serde::Serialize;
 use webburn_shared::protocol::WriteProperties;
 use webburn_shared::{
-    DataEventArgs, DiscOptions, DiscReport, HResult, Section, VerificationLevel, WriteAction,
-    WriteEngineEventArgs,
+    DataEventArgs, DiscOptions, DiscReport, HResult, Padded, Section, VerificationLevel,
+    WriteAction, WriteEngineEventArgs,
 };
 
 use super::CliError;
 use super::progress_line::ProgressLine;
-use crate::burn::{Burn, BurnPlan};
-use crate::cancel::CancelToken;
-use crate::devices::{Recorder, RecorderInfo, default_recorder_id};
-use crate::engine::{EngineConfig, EngineError};
-use crate::units::{format_bytes, parse_size};
+use webburn_engine::burn::{Burn, BurnPlan};
+use webburn_engine::cancel::CancelToken;
+use webburn_engine::devices::{Recorder, RecorderInfo, default_recorder_id};
+use webburn_engine::{EngineConfig, EngineError};
+use webburn_shared::units::{format_bytes, parse_size};
 
 /// Arguments of `burn`.
 #[derive(Debug, Args)]
@@ -205,21 +205,20 @@ fn open_input(
             "--bytes-per-sector must be positive, not {bps}"
         )));
     }
-    let bps = bps as u64;
+    let span = Padded::new(len, bps as u64);
     let sectors = match args.sectors {
         Some(n) => n,
-        None => i32::try_from(len.div_ceil(bps))
+        None => i32::try_from(span.sectors)
             .map_err(|_| invalid(format!("{} is too large for one section", file.display())))?,
     };
-    let padded = len.div_ceil(bps) * bps;
     let source = opened
         .take(len)
-        .chain(std::io::repeat(0).take(padded - len));
+        .chain(std::io::repeat(0).take(span.padding));
     Ok(Input {
         source,
         what: file.display().to_string(),
         len,
-        padded,
+        padded: len + span.padding,
         sectors,
     })
 }
@@ -231,10 +230,9 @@ fn image_input<'a>(
     result: &'a webburn_fsimage::ResultImage<'a, PathBuf>,
     bps: i32,
 ) -> Result<Input<impl Read + Send + 'a>, CliError> {
-    let bps = u64::from(bps.unsigned_abs().max(1));
     let len = result.total_bytes();
-    let padded = len.div_ceil(bps) * bps;
-    let sectors = i32::try_from(padded / bps).map_err(|_| {
+    let span = Padded::new(len, u64::from(bps.unsigned_abs()));
+    let sectors = i32::try_from(span.sectors).map_err(|_| {
         CliError::new(
             HResult::E_IMAPI_DF2DATA_STREAM_TOO_LARGE_FOR_CURRENT_MEDIA,
             "the image is too large for one section",
@@ -242,12 +240,12 @@ fn image_input<'a>(
     })?;
     let source = result
         .reader(super::files::open)
-        .chain(std::io::repeat(0).take(padded - len));
+        .chain(std::io::repeat(0).take(span.padding));
     Ok(Input {
         source,
         what: "the image of the files".into(),
         len,
-        padded,
+        padded: len + span.padding,
         sectors,
     })
 }
@@ -369,16 +367,28 @@ fn burn(
     }
 }
 
+/// The recorder named with `--recorder`, else the default one.
+fn recorder_or_default(named: Option<String>, data_dir: &Path) -> Result<String, CliError> {
+    named
+        .or_else(|| default_recorder_id(data_dir))
+        .ok_or_else(|| {
+            CliError::new(
+                HResult::E_INVALIDARG,
+                "this build has no emulated recorder: name one with --recorder",
+            )
+        })
+}
+
 /// `webburn-helper erase`: blanks the disc in `recorder`.
 pub(super) fn erase(data_dir: &Path, recorder: Option<String>, full: bool) -> Result<(), CliError> {
-    let id = recorder.unwrap_or_else(|| default_recorder_id(data_dir));
+    let id = recorder_or_default(recorder, data_dir)?;
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
     let mut guard = recorder
         .try_acquire()
         .map_err(|h| CliError::new(h, format!("{id} is in use by another writer")))?;
     let started = Instant::now();
     let mut line = ProgressLine::new(2048, false);
-    let result = crate::disc::erase::erase(&mut **guard, full, |p| line.erase(p));
+    let result = webburn_engine::disc::erase::erase(&mut **guard, full, |p| line.erase(p));
     line.finish();
     result.map_err(|e| CliError::new(e.hresult, e.detail))?;
     eprintln!(
@@ -390,10 +400,7 @@ pub(super) fn erase(data_dir: &Path, recorder: Option<String>, full: bool) -> Re
 }
 
 pub(super) fn run(data_dir: &Path, args: &BurnArgs) -> Result<(), CliError> {
-    let id = args
-        .recorder
-        .clone()
-        .unwrap_or_else(|| default_recorder_id(data_dir));
+    let id = recorder_or_default(args.recorder.clone(), data_dir)?;
     let recorder = Recorder::open(&id).map_err(|e| CliError::new(e.hresult(), e.to_string()))?;
     let (bps, start_lba, info) = medium_defaults(args, &recorder);
     let mut at = Start {
@@ -461,7 +468,7 @@ fn add_to_last_session(
     let mut guard = recorder
         .try_acquire()
         .map_err(|h| CliError::new(h, format!("{} is in use by another writer", recorder.id())))?;
-    let next = crate::disc::sessions::next_session(&mut **guard)
+    let next = webburn_engine::disc::sessions::next_session(&mut **guard)
         .map_err(|e| CliError::new(e.hresult, e.detail))?;
     let Some(previous) = next.previous else {
         // A blank disc: the files make its first session.

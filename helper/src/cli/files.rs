@@ -12,7 +12,7 @@ use webburn_fsimage::{FileItem, FileSystemImage, FileSystems, FsError, ResultIma
 use webburn_shared::{Failure, HResult};
 
 use super::CliError;
-use crate::units::format_bytes;
+use webburn_shared::units::format_bytes;
 
 /// What goes into an image: the paths and the volume's settings.
 #[derive(Debug, Clone, Args)]
@@ -51,7 +51,10 @@ fn unreadable(path: &Path, e: &std::io::Error) -> CliError {
 }
 
 /// The image of `paths`: each folder's contents at the top, each file at the top.
-pub fn build(paths: &[PathBuf], args: &ImageArgs) -> Result<FileSystemImage<PathBuf>, CliError> {
+pub(super) fn build(
+    paths: &[PathBuf],
+    args: &ImageArgs,
+) -> Result<FileSystemImage<PathBuf>, CliError> {
     let now = std::time::SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
@@ -92,12 +95,12 @@ pub fn build(paths: &[PathBuf], args: &ImageArgs) -> Result<FileSystemImage<Path
 }
 
 /// Opens a file of the image when its data is reached.
-pub fn open(path: &PathBuf) -> std::io::Result<Box<dyn Read + Send>> {
+pub(super) fn open(path: &PathBuf) -> std::io::Result<Box<dyn Read + Send>> {
     Ok(Box::new(File::open(path)?))
 }
 
 /// The CLI error for a failed read of an image's stream.
-pub fn stream_error(e: &std::io::Error) -> CliError {
+pub(super) fn stream_error(e: &std::io::Error) -> CliError {
     match Failure::of(e) {
         Some(f) => CliError::new(f.hresult, f.detail.clone()),
         None => CliError::new(HResult::E_FAIL, e.to_string()),
@@ -105,7 +108,7 @@ pub fn stream_error(e: &std::io::Error) -> CliError {
 }
 
 /// Lays the image out: one line about it unless `quiet`.
-pub fn lay_out(
+pub(super) fn lay_out(
     image: &FileSystemImage<PathBuf>,
     quiet: bool,
 ) -> Result<ResultImage<'_, PathBuf>, CliError> {
@@ -124,7 +127,7 @@ pub fn lay_out(
 }
 
 /// `webburn-helper image`: writes the image of the paths to a file.
-pub fn run_image(cmd: &ImageCommand) -> Result<(), CliError> {
+pub(super) fn run_image(cmd: &ImageCommand) -> Result<(), CliError> {
     let image = build(&cmd.paths, &cmd.image)?;
     let result = lay_out(&image, false)?;
     let out_err = |e: &std::io::Error| {

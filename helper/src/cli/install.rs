@@ -24,7 +24,23 @@ pub struct InstallArgs {
     pub serve_args: Vec<String>,
 }
 
-fn parse_method(s: &str) -> Result<Method, String> {
+/// A `--method` that is none of the four.
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' is not systemd, xdg, launchagent or windows-run")]
+struct UnknownMethod(String);
+
+/// Why `systemctl --user` did not do it.
+#[derive(Debug, thiserror::Error)]
+enum SystemctlError {
+    /// It could not be run.
+    #[error("cannot run systemctl: {0}")]
+    Run(#[from] std::io::Error),
+    /// It ran and refused, saying why.
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn parse_method(s: &str) -> Result<Method, UnknownMethod> {
     [
         Method::SystemdUser,
         Method::XdgAutostart,
@@ -33,7 +49,7 @@ fn parse_method(s: &str) -> Result<Method, String> {
     ]
     .into_iter()
     .find(|m| m.name() == s)
-    .ok_or_else(|| format!("'{s}' is not systemd, xdg, launchagent or windows-run"))
+    .ok_or_else(|| UnknownMethod(s.to_owned()))
 }
 
 fn dirs_or_fail() -> Result<(PathBuf, PathBuf), CliError> {
@@ -49,16 +65,17 @@ fn dirs_or_fail() -> Result<(PathBuf, PathBuf), CliError> {
     ))
 }
 
-fn systemctl(args: &[&str]) -> Result<(), String> {
+fn systemctl(args: &[&str]) -> Result<(), SystemctlError> {
     let out = Command::new("systemctl")
         .arg("--user")
         .args(args)
-        .output()
-        .map_err(|e| format!("cannot run systemctl: {e}"))?;
+        .output()?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        Err(SystemctlError::Refused(
+            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        ))
     }
 }
 

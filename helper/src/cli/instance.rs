@@ -12,7 +12,7 @@ use super::CliError;
 
 /// The running helper a lock file names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Running {
+pub(super) struct Running {
     /// Its process id.
     pub pid: u32,
     /// Its port.
@@ -21,7 +21,7 @@ pub struct Running {
 
 /// The lock `serve` holds while it runs (released when it exits, however).
 #[derive(Debug)]
-pub struct Instance {
+pub(super) struct Instance {
     file: File,
 }
 
@@ -41,7 +41,7 @@ fn read(file: &mut File) -> Option<Running> {
 }
 
 /// Takes the lock, or says which helper holds it.
-pub fn claim(data_dir: &Path) -> Result<Instance, CliError> {
+pub(super) fn claim(data_dir: &Path) -> Result<Instance, CliError> {
     let fail = |e: std::io::Error| {
         CliError::new(
             HResult::E_FAIL,
@@ -69,7 +69,7 @@ pub fn claim(data_dir: &Path) -> Result<Instance, CliError> {
 
 impl Instance {
     /// Records this process and its port in the lock file.
-    pub fn announce(&mut self, port: u16) {
+    pub(super) fn announce(&mut self, port: u16) {
         let line = format!("{} {port}\n", std::process::id());
         let _ = self.file.set_len(0);
         let _ = self.file.seek(SeekFrom::Start(0));
@@ -79,7 +79,7 @@ impl Instance {
 }
 
 /// The helper running for `data_dir`, if one holds the lock.
-pub fn running(data_dir: &Path) -> Option<Running> {
+pub(super) fn running(data_dir: &Path) -> Option<Running> {
     let mut file = File::open(lock_path(data_dir)).ok()?;
     match file.try_lock_shared() {
         // Nobody holds it: no helper runs (the file is left from an earlier one).

@@ -11,7 +11,7 @@ use webburn_shared::HResult;
 use super::CliError;
 
 /// Where `serve` leaves its own-page link.
-pub fn link_file(data_dir: &Path) -> PathBuf {
+pub(super) fn link_file(data_dir: &Path) -> PathBuf {
     data_dir.join("own-page.url")
 }
 

@@ -32,7 +32,7 @@ fn bar(pct: f64, mark: char) -> String {
 }
 
 impl ProgressLine {
-    pub fn new(bytes_per_sector: u64, quiet: bool) -> Self {
+    pub(super) fn new(bytes_per_sector: u64, quiet: bool) -> Self {
         ProgressLine {
             bytes_per_sector,
             terminal: std::io::stderr().is_terminal(),
@@ -42,7 +42,7 @@ impl ProgressLine {
     }
 
     /// The line for one event: bar, percent, MB/s, ETA and system-buffer fill.
-    pub fn render(&self, a: &WriteEngineEventArgs) -> String {
+    pub(super) fn render(&self, a: &WriteEngineEventArgs) -> String {
         let pct = a.progress() * 100.0;
         let written = a.sectors_written().max(0) as u64 * self.bytes_per_sector;
         let total = u64::try_from(a.sector_count).unwrap_or(0) * self.bytes_per_sector;
@@ -72,7 +72,7 @@ impl ProgressLine {
     }
 
     /// The line for a verify event: bar, percent read back and its rate.
-    pub fn render_verify(a: &WriteEngineEventArgs, d: &DataEventArgs) -> String {
+    pub(super) fn render_verify(a: &WriteEngineEventArgs, d: &DataEventArgs) -> String {
         let done = i64::from(d.last_verified_lba) - i64::from(a.start_lba) + 1;
         let pct = if a.sector_count > 0 {
             (done.max(0) as f64 * 100.0 / f64::from(a.sector_count)).min(100.0)
@@ -92,7 +92,7 @@ impl ProgressLine {
     }
 
     /// The line for an erase: bar, elapsed and expected time.
-    pub fn render_erase(p: crate::disc::erase::EraseProgress) -> String {
+    pub(super) fn render_erase(p: webburn_engine::disc::erase::EraseProgress) -> String {
         let elapsed = Duration::from_secs(p.elapsed_seconds.into());
         if p.estimated_total_seconds == 0 {
             return format!("{} erasing, {}", bar(0.0, '~'), clock(elapsed));
@@ -108,23 +108,23 @@ impl ProgressLine {
     }
 
     /// Progress of an erase.
-    pub fn erase(&mut self, p: crate::disc::erase::EraseProgress) {
+    pub(super) fn erase(&mut self, p: webburn_engine::disc::erase::EraseProgress) {
         self.draw(&Self::render_erase(p));
     }
 
     /// Progress of a write.
-    pub fn update(&mut self, a: &WriteEngineEventArgs) {
+    pub(super) fn update(&mut self, a: &WriteEngineEventArgs) {
         let line = self.render(a);
         self.draw(&line);
     }
 
     /// Progress of a read-back.
-    pub fn verify(&mut self, a: &WriteEngineEventArgs, d: &DataEventArgs) {
+    pub(super) fn verify(&mut self, a: &WriteEngineEventArgs, d: &DataEventArgs) {
         self.draw(&Self::render_verify(a, d));
     }
 
     /// A line of its own (a step of a disc burn).
-    pub fn note(&mut self, text: &str) {
+    pub(super) fn note(&mut self, text: &str) {
         if self.quiet {
             return;
         }
@@ -152,7 +152,7 @@ impl ProgressLine {
         }
     }
 
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if self.terminal && !self.quiet {
             eprintln!();
         }

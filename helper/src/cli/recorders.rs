@@ -5,14 +5,14 @@
 use std::path::Path;
 
 use super::CliError;
-use crate::devices::in_use::SystemView;
-use crate::devices::removable::{removable_disks, size_label};
-use crate::devices::{Recorder, default_recorder_id, discovered_ids};
-use crate::scsi::DiscStatus;
+use webburn_engine::devices::in_use::SystemView;
+use webburn_engine::devices::removable::{removable_disks, size_label};
+use webburn_engine::devices::{Recorder, default_recorder_id, discovered_ids};
+use webburn_scsi::DiscStatus;
 use webburn_shared::profile_label;
 
 pub(super) fn run(data_dir: &Path, extra: &[String], json: bool) -> Result<(), CliError> {
-    let mut ids = vec![default_recorder_id(data_dir)];
+    let mut ids: Vec<String> = default_recorder_id(data_dir).into_iter().collect();
     ids.extend(extra.iter().cloned());
     ids.extend(
         discovered_ids()

@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 use webburn_shared::HResult;
 
 use super::CliError;
-use crate::server::config::{ConfigFile, ServerConfig, default_config_path};
+use crate::server::config::{ConfigError, ConfigFile, ServerConfig, default_config_path};
 use crate::server::kiosk::KioskSettings;
 use crate::tray::TrayMode;
 
@@ -72,6 +72,7 @@ impl ServeArgs {
 /// the flags. Kiosk mode offers only the recorders listed, nothing discovered.
 pub fn resolve(data_dir: &Path, args: &ServeArgs) -> Result<ServerConfig, CliError> {
     let bad = |e: String| CliError::new(HResult::E_INVALIDARG, e);
+    let refused = |e: ConfigError| bad(e.to_string());
     let mut config = ServerConfig::defaults(data_dir);
     let path = args
         .kiosk
@@ -80,13 +81,13 @@ pub fn resolve(data_dir: &Path, args: &ServeArgs) -> Result<ServerConfig, CliErr
         .cloned()
         .or_else(|| default_config_path().filter(|p| p.exists()));
     let file = match &path {
-        Some(p) => config.load_file(p).map_err(bad)?,
+        Some(p) => config.load_file(p).map_err(refused)?,
         None => ConfigFile::default(),
     };
     if args.kiosk.is_some() && config.kiosk.is_none() {
         config.kiosk = Some(KioskSettings::default());
     }
-    config.apply_file(&args.as_overrides()).map_err(bad)?;
+    config.apply_file(&args.as_overrides()).map_err(refused)?;
     if config.kiosk.is_some() {
         let listed = !args.recorders.is_empty() || file.recorders.is_some_and(|r| !r.is_empty());
         if !listed {
@@ -118,7 +119,10 @@ pub(super) fn run(data_dir: &Path, args: &ServeArgs) -> Result<(), CliError> {
             crate::tray::start(Arc::clone(&server.state), args.tray, Arc::clone(&quit)).await;
         if let Err(why) = tray {
             server.shutdown().await;
-            return Err(CliError::new(HResult::E_FAIL, why));
+            return Err(CliError::new(
+                HResult::E_FAIL,
+                format!("cannot show the tray icon: {why}"),
+            ));
         }
         instance.announce(server.port);
         announce(&server);

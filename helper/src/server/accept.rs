@@ -22,9 +22,9 @@ use tokio_rustls::TlsAcceptor;
 use super::security::AccountGate;
 
 /// How long a client may take to send its request line and headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connections open at once per listener (sessions are limited apart).
-pub const MAX_CONNECTIONS: usize = 256;
+pub(super) const MAX_CONNECTIONS: usize = 256;
 
 /// Resolves once the server is told to stop.
 async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
@@ -33,7 +33,7 @@ async fn stop_signal(stopped: &mut watch::Receiver<bool>) {
 
 /// Serves `app` on `listener` (through `tls`, when given) until `stopped`
 /// turns true, to the processes `gate` admits.
-pub async fn serve(
+pub(super) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     app: Router,

@@ -74,7 +74,7 @@ fn not_found() -> Response {
 }
 
 /// Serves a file of the page; `/` is `/index.html`.
-pub async fn serve(State(st): State<Arc<AppState>>, uri: Uri) -> Response {
+pub(super) async fn serve(State(st): State<Arc<AppState>>, uri: Uri) -> Response {
     let Some(root) = st.config.www.as_deref() else {
         return match uri.path() {
             "/" | "/index.html" => respond(BUILT_IN.to_vec(), "text/html; charset=utf-8"),

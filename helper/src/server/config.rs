@@ -6,8 +6,70 @@ use std::time::Duration;
 use crate::state::pairing_store::normalize_origin;
 use serde::Deserialize;
 
-use super::kiosk::{KioskFile, KioskSettings};
-use crate::units::{parse_duration, parse_size};
+use super::kiosk::{KioskError, KioskFile, KioskSettings};
+use webburn_shared::units::{UnitError, parse_duration, parse_size};
+
+/// Why a config file (or a command-line setting) is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the config file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not TOML of the settings this helper knows.
+    #[error("config file {}: {source}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        source: toml::de::Error,
+    },
+    /// A size or duration that does not parse.
+    #[error("{setting}: {source}")]
+    Unit {
+        /// The setting.
+        setting: &'static str,
+        /// Why.
+        source: UnitError,
+    },
+    /// A size outside what the setting takes.
+    #[error("{setting} must be between {min} and {max} bytes, not {value}")]
+    OutOfRange {
+        /// The setting.
+        setting: &'static str,
+        /// Its value in bytes.
+        value: u64,
+        /// The least it takes.
+        min: u64,
+        /// The most it takes.
+        max: u64,
+    },
+    /// `www` names a folder without the page.
+    #[error("www: {} has no index.html", .0.display())]
+    NoPage(PathBuf),
+    /// An entry of `other-accounts` that is no account.
+    #[error("other-accounts: {0:?} is neither a user id (1001) nor a Windows SID (S-1-5-21-...)")]
+    BadAccount(String),
+    /// `device-approval` is neither `once` nor a duration.
+    #[error("device-approval must be \"once\" or a duration (10min): {0}")]
+    BadApproval(UnitError),
+    /// The `[kiosk]` table.
+    #[error(transparent)]
+    Kiosk(#[from] KioskError),
+}
+
+/// A size or duration of `setting`, or why it does not parse.
+fn unit<T>(
+    setting: &'static str,
+    text: &str,
+    parse: fn(&str) -> Result<T, UnitError>,
+) -> Result<T, ConfigError> {
+    parse(text).map_err(|source| ConfigError::Unit { setting, source })
+}
 
 /// The port the helper listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 47801;
@@ -127,8 +189,10 @@ impl ServerConfig {
         ServerConfig {
             port: DEFAULT_PORT,
             allowed_origins: Vec::new(),
-            buffer_bytes: crate::engine::DEFAULT_BUFFER_BYTES,
-            recorders: vec![crate::devices::default_recorder_id(data_dir)],
+            buffer_bytes: webburn_engine::DEFAULT_BUFFER_BYTES,
+            recorders: webburn_engine::devices::default_recorder_id(data_dir)
+                .into_iter()
+                .collect(),
             discover_drives: true,
             log: "info".into(),
             max_sessions: 8,
@@ -136,7 +200,7 @@ impl ServerConfig {
             max_frame_bytes: (1 << 20) + webburn_shared::frame::HEADER_LEN,
             max_message_bytes: 64 * 1024,
             data_dir: data_dir.to_path_buf(),
-            command_timeout: crate::scsi::WRITE_TIMEOUT,
+            command_timeout: webburn_scsi::WRITE_TIMEOUT,
             www: installed_page(),
             kiosk: None,
             features: webburn_shared::compat::offered(),
@@ -156,7 +220,7 @@ impl ServerConfig {
     }
 
     /// Applies a config file's settings over the current ones.
-    pub fn apply_file(&mut self, file: &ConfigFile) -> Result<(), String> {
+    pub fn apply_file(&mut self, file: &ConfigFile) -> Result<(), ConfigError> {
         if let Some(port) = file.port {
             self.port = port;
         }
@@ -179,14 +243,20 @@ impl ServerConfig {
             self.max_sessions = n.clamp(1, 1024);
         }
         if let Some(t) = &file.idle_timeout {
-            self.idle_timeout = parse_duration(t)?.max(Duration::from_millis(100));
+            self.idle_timeout =
+                unit("idle-timeout", t, parse_duration)?.max(Duration::from_millis(100));
         }
         if let Some(f) = &file.max_frame {
-            self.max_frame_bytes = bounded(parse_size(f)?, 4096, 64 << 20, "max-frame")?;
+            self.max_frame_bytes = bounded(
+                unit("max-frame", f, parse_size)?,
+                4096,
+                64 << 20,
+                "max-frame",
+            )?;
         }
         if let Some(dir) = &file.www {
             if !dir.join("index.html").is_file() {
-                return Err(format!("www: {} has no index.html", dir.display()));
+                return Err(ConfigError::NoPage(dir.clone()));
             }
             self.www = Some(dir.clone());
         }
@@ -212,23 +282,30 @@ impl ServerConfig {
             use crate::state::consents::Lifetime;
             self.consent.write = match d.trim() {
                 "once" => Lifetime::Once,
-                other => Lifetime::For(parse_duration(other).map_err(|e| {
-                    format!("device-approval must be \"once\" or a duration (10min): {e}")
-                })?),
+                other => Lifetime::For(parse_duration(other).map_err(ConfigError::BadApproval)?),
             };
         }
         if let Some(m) = &file.max_message {
-            self.max_message_bytes = bounded(parse_size(m)?, 1024, 16 << 20, "max-message")?;
+            self.max_message_bytes = bounded(
+                unit("max-message", m, parse_size)?,
+                1024,
+                16 << 20,
+                "max-message",
+            )?;
         }
         Ok(())
     }
 
     /// Reads and applies a TOML config file; returns what it said.
-    pub fn load_file(&mut self, path: &Path) -> Result<ConfigFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
-        let file: ConfigFile =
-            toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))?;
+    pub fn load_file(&mut self, path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|source| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            source,
+        })?;
         self.apply_file(&file)?;
         Ok(file)
     }
@@ -245,7 +322,7 @@ impl ServerConfig {
 }
 
 /// An account of `other-accounts`: a Unix user id or a Windows SID.
-fn parse_account(text: &str) -> Result<crate::account::Account, String> {
+fn parse_account(text: &str) -> Result<crate::account::Account, ConfigError> {
     use crate::account::Account;
     let t = text.trim();
     if let Ok(uid) = t.parse::<u32>() {
@@ -254,27 +331,28 @@ fn parse_account(text: &str) -> Result<crate::account::Account, String> {
     if t.starts_with("S-1-") && t[4..].chars().all(|c| c.is_ascii_digit() || c == '-') {
         return Ok(Account::Sid(t.to_owned()));
     }
-    Err(format!(
-        "other-accounts: {text:?} is neither a user id (1001) nor a Windows SID (S-1-5-21-...)"
-    ))
+    Err(ConfigError::BadAccount(text.to_owned()))
 }
 
-fn bounded(v: u64, min: u64, max: u64, what: &str) -> Result<usize, String> {
-    if (min..=max).contains(&v) {
-        Ok(v as usize)
+fn bounded(value: u64, min: u64, max: u64, setting: &'static str) -> Result<usize, ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(value as usize)
     } else {
-        Err(format!(
-            "{what} must be between {min} and {max} bytes, not {v}"
-        ))
+        Err(ConfigError::OutOfRange {
+            setting,
+            value,
+            min,
+            max,
+        })
     }
 }
 
 /// Parses a system buffer size (64 KiB ..= 1 GiB).
-pub fn parse_buffer(s: &str) -> Result<usize, String> {
+pub fn parse_buffer(s: &str) -> Result<usize, ConfigError> {
     bounded(
-        parse_size(s)?,
+        unit("buffer", s, parse_size)?,
         64 * 1024,
-        crate::engine::MAX_BUFFER_BYTES as u64,
+        webburn_engine::MAX_BUFFER_BYTES as u64,
         "buffer",
     )
 }
@@ -330,16 +408,28 @@ mod tests {
             buffer: Some("1KiB".into()),
             ..ConfigFile::default()
         };
-        assert!(c.apply_file(&bad).unwrap_err().contains("buffer"));
+        assert!(matches!(
+            c.apply_file(&bad),
+            Err(ConfigError::OutOfRange {
+                setting: "buffer",
+                ..
+            })
+        ));
         let bad = ConfigFile {
             max_frame: Some("1GiB".into()),
             ..ConfigFile::default()
         };
-        assert!(c.apply_file(&bad).unwrap_err().contains("max-frame"));
+        assert!(matches!(
+            c.apply_file(&bad),
+            Err(ConfigError::OutOfRange {
+                setting: "max-frame",
+                ..
+            })
+        ));
         let missing = c
             .load_file(Path::new("/nonexistent/webburn.toml"))
             .unwrap_err();
-        assert!(missing.contains("cannot read"));
+        assert!(matches!(missing, ConfigError::Read { .. }), "{missing}");
     }
 
     /// The operators' guide's example file (docs/operators.md,

@@ -7,7 +7,48 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use webburn_shared::VerificationLevel;
 
-use crate::units::parse_duration;
+use webburn_shared::disc::NotAValue;
+use webburn_shared::units::{UnitError, parse_duration};
+
+/// Why a `[kiosk]` table is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KioskError {
+    /// A number outside what the key takes.
+    #[error("kiosk {key} must be {min}..={max}, not {value}")]
+    OutOfRange {
+        /// The key.
+        key: &'static str,
+        /// Its value.
+        value: u64,
+        /// The least it takes.
+        min: u64,
+        /// The most it takes.
+        max: u64,
+    },
+    /// `verify` is not none, quick or full.
+    #[error("kiosk verify: {0}")]
+    Verify(#[from] NotAValue),
+    /// `countdown` is not a duration.
+    #[error("kiosk countdown: {0}")]
+    Countdown(#[from] UnitError),
+    /// `countdown` is over an hour.
+    #[error("kiosk countdown '{0}' is over an hour")]
+    CountdownTooLong(String),
+}
+
+/// `value` of `key` when it is within `min..=max`.
+fn within(key: &'static str, value: u64, min: u64, max: u64) -> Result<u64, KioskError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(KioskError::OutOfRange {
+            key,
+            value,
+            min,
+            max,
+        })
+    }
+}
 
 /// The `[kiosk]` table of a config file (every key optional).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,27 +107,25 @@ impl Default for KioskSettings {
 
 impl KioskSettings {
     /// The defaults with `file`'s keys applied.
-    pub fn from_file(file: &KioskFile) -> Result<Self, String> {
+    pub fn from_file(file: &KioskFile) -> Result<Self, KioskError> {
         let mut k = KioskSettings::default();
         if let Some(t) = &file.title {
             k.title = t.trim().chars().take(120).collect();
         }
         if let Some(c) = file.copies {
-            if !(1..=99).contains(&c) {
-                return Err(format!("kiosk copies must be 1..=99, not {c}"));
-            }
+            within("copies", u64::from(c), 1, 99)?;
             k.copies = c;
         }
         if let Some(v) = &file.verify {
-            k.verification = v.parse().map_err(|e| format!("kiosk verify: {e}"))?;
+            k.verification = v.parse()?;
         }
         if let Some(e) = file.eject {
             k.eject = e;
         }
         if let Some(c) = &file.countdown {
-            let d = parse_duration(c).map_err(|e| format!("kiosk countdown: {e}"))?;
+            let d = parse_duration(c)?;
             if d > Duration::from_secs(3600) {
-                return Err(format!("kiosk countdown '{c}' is over an hour"));
+                return Err(KioskError::CountdownTooLong(c.clone()));
             }
             k.countdown_seconds = d.as_secs() as u32;
         }
@@ -94,9 +133,7 @@ impl KioskSettings {
             k.files = f;
         }
         if let Some(h) = file.history {
-            if !(1..=10_000).contains(&h) {
-                return Err(format!("kiosk history must be 1..=10000, not {h}"));
-            }
+            within("history", h as u64, 1, 10_000)?;
             k.history_size = h;
         }
         Ok(k)
@@ -106,6 +143,9 @@ impl KioskSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a refused case must be.
+    type Expected = Box<dyn Fn(&KioskError) -> bool>;
 
     #[test]
     fn keys_apply_over_the_defaults_and_bad_values_are_named() {
@@ -129,16 +169,27 @@ mod tests {
         let json = serde_json::to_value(&k).unwrap();
         assert_eq!(json["countdownSeconds"], 60);
         assert_eq!(json["verification"], 1);
-        for (bad, says) in [
-            ("copies = 0", "copies"),
-            ("verify = \"most\"", "verify"),
-            ("countdown = \"2h\"", "countdown"),
-            ("countdown = \"90min\"", "countdown"),
-            ("history = 0", "history"),
-        ] {
+        let out_of_range = |key: &'static str| move |e: &KioskError| matches!(e, KioskError::OutOfRange { key: k, .. } if *k == key);
+        let cases: Vec<(&str, Expected)> = vec![
+            ("copies = 0", Box::new(out_of_range("copies"))),
+            (
+                "verify = \"most\"",
+                Box::new(|e| matches!(e, KioskError::Verify(_))),
+            ),
+            (
+                "countdown = \"2h\"",
+                Box::new(|e| matches!(e, KioskError::Countdown(_))),
+            ),
+            (
+                "countdown = \"90min\"",
+                Box::new(|e| matches!(e, KioskError::CountdownTooLong(_))),
+            ),
+            ("history = 0", Box::new(out_of_range("history"))),
+        ];
+        for (bad, expected) in cases {
             let file: KioskFile = toml::from_str(bad).unwrap();
             let e = KioskSettings::from_file(&file).unwrap_err();
-            assert!(e.contains(says), "{bad}: {e}");
+            assert!(expected(&e), "{bad}: {e:?}");
         }
         assert!(toml::from_str::<KioskFile>("colour = 1").is_err());
     }

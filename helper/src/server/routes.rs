@@ -18,15 +18,15 @@ use webburn_shared::protocol::WS_PATH;
 
 use super::AppState;
 use super::security::{self, Admission, Refusal};
-use crate::engine::EngineConfig;
 use crate::session::{self, SessionContext};
 use crate::state::pairing_store::normalize_origin;
 use crate::state::pairing_store::{PairingError, Status};
+use webburn_engine::EngineConfig;
 
 type Shared = State<Arc<AppState>>;
 
 /// The helper's routes.
-pub fn router(state: Arc<AppState>) -> Router {
+pub(super) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(WS_PATH, get(websocket))
         .route("/v1/status", get(status).options(preflight))

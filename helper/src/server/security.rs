@@ -100,10 +100,10 @@ impl std::fmt::Debug for OwnKey {
 
 impl OwnKey {
     /// A fresh key of 32 random bytes, as hex.
-    pub fn new() -> Result<OwnKey, String> {
+    pub fn new() -> Result<OwnKey, getrandom::Error> {
         let mut b = [0u8; 32];
-        getrandom::fill(&mut b).map_err(|e| format!("no random numbers from the system: {e}"))?;
-        Ok(OwnKey(crate::units::hex(&b)))
+        getrandom::fill(&mut b)?;
+        Ok(OwnKey(webburn_shared::units::hex(&b)))
     }
 
     /// The key's text (for the launch link).

@@ -8,12 +8,12 @@
 use webburn_shared::protocol::ConsentAct;
 
 use super::write::{WriteContext, claim};
-use crate::disc::identity::{self, MediumIdentity};
-use crate::engine::EngineError;
-use crate::scsi::{self, DiscStatus};
 use crate::state::consents::Subject;
 use crate::state::registry::Consent;
-use crate::transport::ScsiTransport;
+use webburn_engine::EngineError;
+use webburn_engine::disc::identity::{self, MediumIdentity};
+use webburn_scsi::transport::ScsiTransport;
+use webburn_scsi::{self as scsi, DiscStatus};
 
 /// What the gate says of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,10 +23,6 @@ pub(super) enum Gate {
     /// The person is asked; the code shown beside the request.
     Held(String),
 }
-
-/// Profiles of discs a burn overwrites in place: DVD+RW, BD-RE, DVD-RW in
-/// restricted overwrite (MMC-6 profile list).
-const OVERWRITTEN_IN_PLACE: [u16; 3] = [0x1A, 0x43, 0x13];
 
 /// Whether the disc holds anything to erase, reveal or lose: a session
 /// (an appendable or finalized disc) or, on a disc written in place, a
@@ -45,12 +41,12 @@ fn holds_files(t: &mut dyn ScsiTransport) -> bool {
 }
 
 /// Whether `act` on the medium in the drive needs the person: the disc
-/// holds files, and a burn would overwrite them (a disc written in place,
-/// not a write that grows its file system).
+/// holds files, and a burn would overwrite them (a rewritable disc written
+/// in place, not a write that grows its file system).
 fn needs_person(t: &mut dyn ScsiTransport, act: ConsentAct, grows: bool) -> bool {
     if act == ConsentAct::Overwrite {
         let profile = scsi::get_configuration(t).map_or(0, |c| c.current_profile);
-        if grows || !OVERWRITTEN_IN_PLACE.contains(&profile) {
+        if grows || !webburn_shared::medium::is_rewritable(profile) {
             return false;
         }
     }
@@ -70,7 +66,7 @@ pub(super) fn check(
 ) -> Result<Gate, EngineError> {
     let held = claim(recorder_id, ctx)?;
     let (medium, overwrites) = {
-        let mut device = crate::disc::hold(held.recorder())?;
+        let mut device = webburn_engine::disc::hold(held.recorder())?;
         let medium: MediumIdentity = identity::of(&mut **device)?;
         let needed = needs_person(&mut **device, act, grows);
         (medium, needed)

@@ -4,8 +4,8 @@
 
 use super::write::{WriteContext, claim};
 use super::{TargetId, WriteEvent};
-use crate::disc::erase::erase;
-use crate::engine::EngineError;
+use webburn_engine::EngineError;
+use webburn_engine::disc::erase::erase;
 
 /// Claims `recorder_id` and starts blanking its disc on a blocking thread,
 /// which reports [`WriteEvent::Erase`] and then [`WriteEvent::Done`] for

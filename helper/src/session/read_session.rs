@@ -6,8 +6,8 @@
 use webburn_shared::disc::RecordedSession;
 
 use super::write::{WriteContext, claim};
-use crate::disc::sessions::next_session;
-use crate::engine::EngineError;
+use webburn_engine::EngineError;
+use webburn_engine::disc::sessions::next_session;
 
 /// Claims `recorder_id`, reads its disc's last session and the next
 /// writable address, and lets the recorder go. Blocking.
@@ -16,7 +16,7 @@ pub(super) fn read(
     ctx: &WriteContext<'_>,
 ) -> Result<(Option<RecordedSession>, u32), EngineError> {
     let claim = claim(recorder_id, ctx)?;
-    let mut device = crate::disc::hold(claim.recorder())?;
+    let mut device = webburn_engine::disc::hold(claim.recorder())?;
     let next = next_session(&mut **device)?;
     Ok((next.previous, next.start))
 }

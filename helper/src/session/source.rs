@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{TargetId, WriteEvent};
-use crate::cancel::CancelToken;
+use webburn_engine::cancel::CancelToken;
 
 /// Credit is reported in batches of at least this many bytes (or when the
 /// reader is about to wait, so a small window never stalls).
@@ -55,7 +55,7 @@ pub(crate) struct FeedSender(Arc<Feed>);
 impl FeedSender {
     /// Queues a payload (shared, not copied); dropped if the reader is gone
     /// (its engine stopped; its result follows).
-    pub fn send(&self, payload: Bytes) {
+    pub(super) fn send(&self, payload: Bytes) {
         let mut q = self.0.lock();
         if !q.reader_gone {
             q.payloads.push_back(payload);

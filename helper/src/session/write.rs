@@ -7,15 +7,15 @@ use std::sync::{Arc, Weak};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::UnboundedSender;
 use webburn_shared::protocol::StartWrite;
-use webburn_shared::{DataFrameHeader, ErrorCode, HResult};
+use webburn_shared::{DataFrameHeader, ErrorCode, HResult, Section};
 
 use super::source::{FeedSender, feed};
 use super::{TargetId, WriteEvent};
-use crate::burn::{Burn, BurnPlan};
-use crate::cancel::CancelToken;
-use crate::engine::{EngineConfig, EngineError, WriteEngine};
 use crate::state::history::History;
 use crate::state::registry::{Claim, Registry, SessionId};
+use webburn_engine::burn::{Burn, BurnPlan};
+use webburn_engine::cancel::CancelToken;
+use webburn_engine::{EngineConfig, EngineError, WriteEngine};
 
 /// What a session's write runs with: the engine's sizes, the process-wide
 /// state and where its events go.
@@ -125,34 +125,31 @@ pub(crate) type Refusals = Vec<(u32, EngineError)>;
 /// Frames with less payload than this are gathered before the engine gets them.
 const COALESCE_BYTES: usize = 64 * 1024;
 
-/// Claims target `recorder_id`, makes its burn and checks the section
-/// against its medium (the disc flow's medium checks for a `disc` write),
+/// Claims target `recorder_id`, makes its burn and checks the (valid)
+/// section against its medium (the disc flow's medium checks for a `disc` write),
 /// all before any credit is granted; returns the burn and the claim, or
 /// the HRESULT to answer with. Blocking: it opens the device and asks it
 /// about its medium.
 fn prepare(
     req: &StartWrite,
+    section: Section,
     recorder_id: &str,
     ctx: &WriteContext<'_>,
 ) -> Result<(Burn, Claim), EngineError> {
     let claim = claim(recorder_id, ctx)?;
     let medium = ctx.registry.cached(recorder_id).map(|i| i.medium);
-    let burn = req
-        .section()
-        .map_err(EngineError::from)
-        .and_then(|section| {
-            let plan = BurnPlan {
-                config: ctx.config,
-                properties: req.properties.clone(),
-                section,
-                source_len: Some(req.total_bytes),
-                disc: req.disc,
-                synchronize: false,
-            };
-            let burn = Burn::new(plan, claim.recorder().clone(), medium)?;
-            burn.check()?;
-            Ok(burn)
-        });
+    let plan = BurnPlan {
+        config: ctx.config,
+        properties: req.properties.clone(),
+        section,
+        source_len: Some(req.total_bytes),
+        disc: req.disc,
+        synchronize: false,
+    };
+    let burn = Burn::new(plan, claim.recorder().clone(), medium).and_then(|burn| {
+        burn.check()?;
+        Ok(burn)
+    });
     match burn {
         Ok(burn) => Ok((burn, claim)),
         Err(e) => {
@@ -260,14 +257,18 @@ impl OpenWrite {
     /// when it ends. Blocking (it opens devices): call it on a blocking
     /// thread of the runtime. Returns the write (if any target started) and the
     /// targets refused, with why.
-    pub fn start(req: &StartWrite, ctx: &WriteContext<'_>) -> (Option<OpenWrite>, Refusals) {
-        // In IMAPI's order: the targets and the properties first; then for
-        // each target its recorder, its claim and the section.
-        if let Err(e) = req.check_targets().and_then(|()| req.properties.validate()) {
-            let e = EngineError::from(e);
-            let all = (0u32..).zip(req.recorders()).map(|(i, _)| (i, e.clone()));
-            return (None, all.collect());
-        }
+    pub(super) fn start(req: &StartWrite, ctx: &WriteContext<'_>) -> (Option<OpenWrite>, Refusals) {
+        // Everything the request says on its own first (targets, properties,
+        // section): a malformed write opens no device. Then for each target
+        // its recorder, its claim and the section against its medium.
+        let section = match req.validate() {
+            Ok(section) => section,
+            Err(e) => {
+                let e = EngineError::from(e);
+                let all = (0u32..).zip(req.recorders()).map(|(i, _)| (i, e.clone()));
+                return (None, all.collect());
+            }
+        };
         let mut targets = Vec::new();
         let mut refused = Vec::new();
         for (index, recorder) in (0u32..).zip(req.recorders()) {
@@ -275,7 +276,7 @@ impl OpenWrite {
                 write_id: req.write_id,
                 target: index,
             };
-            match prepare(req, recorder, ctx) {
+            match prepare(req, section, recorder, ctx) {
                 Ok((burn, claim)) => targets.push(start_target(at, recorder, burn, claim, ctx)),
                 Err(e) => refused.push((index, e)),
             }
@@ -297,7 +298,7 @@ impl OpenWrite {
     }
 
     /// The first credit: as much as the buffer holds, at most what is needed.
-    pub fn initial_credit(&mut self) -> u64 {
+    pub(super) fn initial_credit(&mut self) -> u64 {
         self.granted = self.needed.min(self.window);
         self.granted
     }
@@ -305,7 +306,7 @@ impl OpenWrite {
     /// Target `index`'s engine took `taken` more bytes: the credit to grant
     /// now. The slowest target still taking data sets the pace, so no
     /// target's queue holds more than the window.
-    pub fn more_credit(&mut self, index: u32, taken: u64) -> u64 {
+    pub(super) fn more_credit(&mut self, index: u32, taken: u64) -> u64 {
         if let Some(t) = self.targets.iter_mut().find(|t| t.index == index) {
             t.taken += taken;
         }
@@ -330,7 +331,7 @@ impl OpenWrite {
 
     /// Target `index` sent its result: it no longer holds back the others.
     /// Returns the credit that frees.
-    pub fn target_done(&mut self, index: u32) -> u64 {
+    pub(super) fn target_done(&mut self, index: u32) -> u64 {
         if let Some(t) = self.targets.iter_mut().find(|t| t.index == index) {
             t.done = true;
             t.data = None;
@@ -339,7 +340,7 @@ impl OpenWrite {
     }
 
     /// The recorder id of target `index`.
-    pub fn recorder_of(&self, index: u32) -> String {
+    pub(super) fn recorder_of(&self, index: u32) -> String {
         self.targets
             .iter()
             .find(|t| t.index == index)
@@ -348,23 +349,27 @@ impl OpenWrite {
     }
 
     /// Every target has sent its result.
-    pub fn all_done(&self) -> bool {
+    pub(super) fn all_done(&self) -> bool {
         self.targets.iter().all(|t| t.done)
     }
 
     /// Bytes received so far: the offset of the next payload.
-    pub fn received(&self) -> u64 {
+    pub(super) fn received(&self) -> u64 {
         self.received
     }
 
     /// True while the client holds credit it has not used: the helper is
     /// waiting for its data.
-    pub fn awaiting_data(&self) -> bool {
+    pub(super) fn awaiting_data(&self) -> bool {
         self.targets.iter().any(Target::live) && self.received < self.granted
     }
 
     /// Takes a data frame's payload for this write.
-    pub fn accept(&mut self, header: DataFrameHeader, payload: &Bytes) -> Result<(), Violation> {
+    pub(super) fn accept(
+        &mut self,
+        header: DataFrameHeader,
+        payload: &Bytes,
+    ) -> Result<(), Violation> {
         if header.offset != self.received {
             return Err(Violation {
                 code: ErrorCode::BadOffset,
@@ -401,7 +406,7 @@ impl OpenWrite {
 
     /// The client's source ended early: the engine sees the end of its data
     /// after what was received (and ends with E_INVALIDARG).
-    pub fn end_of_data(&mut self) {
+    pub(super) fn end_of_data(&mut self) {
         self.flush();
         for t in &mut self.targets {
             t.data = None;
@@ -409,12 +414,12 @@ impl OpenWrite {
     }
 
     /// True while small payloads wait to be handed to the engine.
-    pub fn has_small(&self) -> bool {
+    pub(super) fn has_small(&self) -> bool {
         !self.small.is_empty()
     }
 
     /// Hands the gathered small payloads to the engine.
-    pub fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         if !self.small.is_empty() {
             let gathered = self.small.split().freeze();
             self.queue(&gathered);
@@ -437,7 +442,7 @@ impl OpenWrite {
     /// last WRITE already completed, or with its own failure if it had
     /// already failed), S_IMAPI_WRITE_NOT_IN_PROGRESS if none is. Engines are stopped on blocking threads. Also used when the
     /// session ends, and after the client's data ended early.
-    pub fn cancel(&mut self, target: Option<u32>) -> HResult {
+    pub(super) fn cancel(&mut self, target: Option<u32>) -> HResult {
         let mut result = HResult::S_IMAPI_WRITE_NOT_IN_PROGRESS;
         for t in &mut self.targets {
             if target.is_none_or(|i| i == t.index) && t.cancel() == HResult::S_OK {

@@ -87,9 +87,19 @@ impl DriveActivity {
 type Key = (SessionId, u32, u32);
 
 /// The running writes of the whole helper.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Activity {
     drives: Mutex<BTreeMap<Key, DriveActivity>>,
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            drives: Mutex::default(),
+            changed: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Activity {
@@ -99,19 +109,31 @@ impl Activity {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Wakes on every change (what the tray shows follows the drives).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn signal_change(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// A drive of a write made progress.
     pub fn update(&self, session: SessionId, write: u32, target: u32, now: DriveActivity) {
         self.lock().insert((session, write, target), now);
+        self.signal_change();
     }
 
     /// A drive of a write ended.
     pub fn finish(&self, session: SessionId, write: u32, target: u32) {
         self.lock().remove(&(session, write, target));
+        self.signal_change();
     }
 
     /// Everything a session was doing ended with it.
     pub fn forget_session(&self, session: SessionId) {
         self.lock().retain(|k, _| k.0 != session);
+        self.signal_change();
     }
 
     /// The drives busy now, in the order their writes started.

@@ -5,13 +5,14 @@
 //! as SHA-256 digests; a token is handed out once, to the origin that asked.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::private;
-use crate::units::hex;
+use webburn_shared::units::hex;
 
 /// How long a pairing request waits for approval.
 pub const REQUEST_TTL: Duration = Duration::from_secs(300);
@@ -119,12 +120,20 @@ pub enum PairingError {
     },
 }
 
-/// The pairing file of one data directory.
+/// The pairing file of one data directory. Clones share one change signal:
+/// a change made through any of them reaches every [`PairingStore::subscribe`]r
+/// at once, and [`PairingStore::watch_file`] brings in the command line's.
 #[derive(Debug, Clone)]
 pub struct PairingStore {
     path: PathBuf,
     lock_path: PathBuf,
+    changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
+
+/// How often the file is looked at for another process's changes (the
+/// `webburn-helper pair` commands); changes made in this process are
+/// signalled at once.
+const FILE_WATCH: Duration = Duration::from_secs(1);
 
 fn now() -> u64 {
     SystemTime::now()
@@ -177,6 +186,40 @@ impl PairingStore {
         PairingStore {
             path: data_dir.join("pairing.json"),
             lock_path: data_dir.join("pairing.lock"),
+            changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// A receiver that wakes each time the pairings may have changed.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn signal_change(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Signals the changes another process makes to the file (its size or
+    /// modification time differs from the last look), until `stopped` turns
+    /// true. One per server.
+    pub async fn watch_file(self, mut stopped: tokio::sync::watch::Receiver<bool>) {
+        let stamp = |path: PathBuf| async move {
+            tokio::fs::metadata(path)
+                .await
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+        };
+        let mut last = stamp(self.path.clone()).await;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(FILE_WATCH) => {}
+                _ = stopped.wait_for(|s| *s) => return,
+            }
+            let now = stamp(self.path.clone()).await;
+            if now != last {
+                last = now;
+                self.signal_change();
+            }
         }
     }
 
@@ -203,6 +246,7 @@ impl PairingStore {
         if state != read {
             let text = serde_json::to_vec_pretty(&state).map_err(|e| self.error(&e))?;
             private::replace(&self.path, &text).map_err(|e| self.error(&e))?;
+            self.signal_change();
         }
         Ok(out)
     }
@@ -323,14 +367,21 @@ impl PairingStore {
         self.update(|s| (s.pending.clone(), s.paired.clone()))
     }
 
-    /// True if `token` is `origin`'s current token.
+    /// True if `token` is `origin`'s current token (false when the file
+    /// cannot be read).
     pub fn token_valid(&self, origin: &str, token: &str) -> bool {
+        self.token_current(origin, token).unwrap_or(false)
+    }
+
+    /// Whether `token` is `origin`'s current token, or why the file could
+    /// not tell.
+    pub fn token_current(&self, origin: &str, token: &str) -> Result<bool, PairingError> {
         let d = digest(token);
-        self.read().is_ok_and(|s| {
-            s.paired
-                .iter()
-                .any(|p| p.origin == origin && p.token_sha256 == d)
-        })
+        Ok(self
+            .read()?
+            .paired
+            .iter()
+            .any(|p| p.origin == origin && p.token_sha256 == d))
     }
 }
 

@@ -20,11 +20,11 @@ use webburn_shared::protocol::RecorderDescription;
 use webburn_shared::protocol::{Approval, DeviceRequest};
 
 use super::consents::{ApprovalError, Consents, Decided, Decision, Lifetimes, Subject};
-use crate::devices::removable::size_label;
+use webburn_engine::devices::removable::size_label;
 use webburn_shared::MediumKind;
 use webburn_shared::protocol::ConsentAct;
 
-use crate::devices::{DeviceError, Found, Recorder, RecorderInfo};
+use webburn_engine::devices::{DeviceError, Found, Recorder, RecorderInfo};
 
 /// A session's identity within the server.
 pub type SessionId = u64;
@@ -761,7 +761,7 @@ mod tests {
     fn stick(id: &str, identity: &str) -> Found {
         Found {
             id: id.to_owned(),
-            disk: Some(crate::devices::FoundDisk {
+            disk: Some(webburn_engine::devices::FoundDisk {
                 block: "sdb".into(),
                 identity: identity.into(),
             }),

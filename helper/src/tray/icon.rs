@@ -3,7 +3,7 @@
 
 /// What the icon shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Look {
+pub(crate) enum Look {
     /// Nothing is burning.
     Idle,
     /// A drive is burning.
@@ -24,7 +24,7 @@ impl Look {
 }
 
 /// A `size` × `size` disc: ARGB bytes, row by row.
-pub fn disc(size: u32, look: Look) -> Vec<u8> {
+pub(crate) fn disc(size: u32, look: Look) -> Vec<u8> {
     let (red, green, blue) = look.colour();
     let centre = (f64::from(size) - 1.0) / 2.0;
     let outer = f64::from(size) / 2.0 - 0.5;

@@ -5,13 +5,13 @@
 use webburn_shared::WriteAction;
 use webburn_shared::protocol::DeviceRequest;
 
-pub use crate::state::activity::Job;
+pub(crate) use crate::state::activity::Job;
 use crate::state::pairing_store::PairingStore;
 use crate::state::registry::Registry;
 
 /// One busy drive as the tray names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DriveLine {
+pub(crate) struct DriveLine {
     /// The drive's product name (or its id when it never answered).
     pub name: String,
     /// 0..=100.
@@ -24,7 +24,7 @@ pub struct DriveLine {
 
 /// A site waiting for the user's approval.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingLine {
+pub(crate) struct PendingLine {
     /// The code `webburn-helper pair approve` takes.
     pub code: String,
     /// The site.
@@ -33,7 +33,7 @@ pub struct PendingLine {
 
 /// What the tray shows, gathered from the helper's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// The page "Open" goes to.
     pub page_url: String,
     /// Kiosk mode (no pairing).
@@ -48,7 +48,7 @@ pub struct Snapshot {
 
 /// What a menu item does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Let the site with this pairing code use the recorders.
     Approve(String),
     /// Refuse the site with this pairing code.
@@ -71,7 +71,7 @@ pub enum Action {
 
 /// One menu entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// Text that cannot be clicked.
     Label(String),
     /// A line between groups.
@@ -83,7 +83,7 @@ pub enum Entry {
 }
 
 /// What one drive is doing, in a few words.
-pub fn drive_line(d: &DriveLine) -> String {
+pub(crate) fn drive_line(d: &DriveLine) -> String {
     let name = &d.name;
     match d.job {
         Job::Erase => return format!("Erasing the disc in {name} ({}%)", d.percent),
@@ -105,7 +105,7 @@ pub fn drive_line(d: &DriveLine) -> String {
 }
 
 /// The one-line status: idle, the one drive's line, or how many drives burn.
-pub fn status(s: &Snapshot) -> String {
+pub(crate) fn status(s: &Snapshot) -> String {
     match s.drives.as_slice() {
         [] => "Idle".into(),
         [one] => drive_line(one),
@@ -114,7 +114,7 @@ pub fn status(s: &Snapshot) -> String {
 }
 
 /// The tooltip: a title and the detail under it.
-pub fn tooltip(s: &Snapshot) -> (String, String) {
+pub(crate) fn tooltip(s: &Snapshot) -> (String, String) {
     let mut lines: Vec<String> = if s.drives.len() > 1 {
         s.drives.iter().map(drive_line).collect()
     } else {
@@ -130,7 +130,7 @@ pub fn tooltip(s: &Snapshot) -> (String, String) {
 }
 
 /// A pairing or device request waits: the icon asks for attention.
-pub fn needs_attention(s: &Snapshot) -> bool {
+pub(crate) fn needs_attention(s: &Snapshot) -> bool {
     !s.pending.is_empty() || !s.devices.is_empty()
 }
 
@@ -179,7 +179,7 @@ fn device_entry(d: &DeviceRequest) -> Entry {
 }
 
 /// The menu for `s`, top to bottom.
-pub fn entries(s: &Snapshot) -> Vec<Entry> {
+pub(crate) fn entries(s: &Snapshot) -> Vec<Entry> {
     let mut menu = vec![Entry::Label(format!(
         "webburn {}: {}",
         env!("CARGO_PKG_VERSION"),
@@ -218,34 +218,44 @@ pub fn entries(s: &Snapshot) -> Vec<Entry> {
     menu
 }
 
+/// Why a decision taken in the tray did not go through.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DecisionError {
+    /// The pairing request (approve or deny).
+    #[error(transparent)]
+    Pairing(#[from] crate::state::pairing_store::PairingError),
+    /// The device request (allow or refuse).
+    #[error(transparent)]
+    Device(#[from] crate::state::consents::ApprovalError),
+}
+
 /// Carries out a pairing or device decision; returns the origin it was
 /// about, or why it failed. `None` for actions that are not decisions.
-pub fn decide(
+pub(crate) fn decide(
     store: &PairingStore,
     registry: &Registry,
     action: &Action,
-) -> Option<Result<String, String>> {
-    let text = |e: &dyn std::fmt::Display| e.to_string();
+) -> Option<Result<String, DecisionError>> {
     Some(match action {
-        Action::Approve(code) => store.approve(code).map_err(|e| text(&e)),
-        Action::Deny(code) => store.deny(code).map_err(|e| text(&e)),
+        Action::Approve(code) => store.approve(code).map_err(DecisionError::from),
+        Action::Deny(code) => store.deny(code).map_err(DecisionError::from),
         Action::AllowDevice {
             code,
             confirm_large,
         } => registry
             .approve_device(code, *confirm_large)
             .map(|d| d.origin)
-            .map_err(|e| text(&e)),
+            .map_err(DecisionError::from),
         Action::RefuseDevice(code) => registry
             .deny_device(code)
             .map(|d| d.origin)
-            .map_err(|e| text(&e)),
+            .map_err(DecisionError::from),
         Action::OpenPage | Action::Quit => return None,
     })
 }
 
 /// The program and arguments that open `url` in the user's browser.
-pub fn open_command(os: &str, url: &str) -> (String, Vec<String>) {
+pub(crate) fn open_command(os: &str, url: &str) -> (String, Vec<String>) {
     match os {
         "macos" => ("open".into(), vec![url.into()]),
         // `start` is a cmd built-in; the empty title keeps a quoted URL from becoming one.
@@ -501,7 +511,15 @@ mod tests {
             Some(webburn_shared::protocol::Approval::Approved)
         );
         let again = decide(&store, &reg, &Action::RefuseDevice("NOPE".into())).unwrap();
-        assert!(again.unwrap_err().contains("NOPE"));
+        assert!(
+            matches!(
+                again,
+                Err(DecisionError::Device(
+                    crate::state::consents::ApprovalError::NoSuchCode(ref c)
+                )) if c == "NOPE"
+            ),
+            "{again:?}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ const ICON_SIZE: u32 = 32;
 
 /// The item the tray host shows.
 #[derive(Debug)]
-pub struct TrayItem {
+pub(super) struct TrayItem {
     /// What it shows now.
     pub snapshot: Snapshot,
     actions: UnboundedSender<Action>,
@@ -106,12 +106,12 @@ impl ksni::Tray for TrayItem {
 }
 
 /// Shows the item; `Err` says why not (no session bus, no tray host).
-pub async fn spawn(
+pub(super) async fn spawn(
     snapshot: Snapshot,
     actions: UnboundedSender<Action>,
-) -> Result<ksni::Handle<TrayItem>, String> {
+) -> Result<ksni::Handle<TrayItem>, super::TrayError> {
     TrayItem { snapshot, actions }
         .spawn()
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| super::TrayError::NoHost(e.to_string()))
 }

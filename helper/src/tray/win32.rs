@@ -23,6 +23,7 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
     WNDCLASSW,
 };
 
+use super::TrayError;
 use super::icon::{self, Look};
 use super::menu::{self, Action, Entry, Snapshot};
 
@@ -253,7 +254,7 @@ unsafe extern "system" fn window_proc(
 
 /// The running icon.
 #[derive(Debug)]
-pub struct Handle {
+pub(super) struct Handle {
     /// The window (a handle is an address; kept as a number to cross threads).
     hwnd: usize,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -261,7 +262,7 @@ pub struct Handle {
 
 impl Handle {
     /// Shows `snapshot`; `false` once the icon is gone.
-    pub fn update(&self, snapshot: Snapshot) -> bool {
+    pub(super) fn update(&self, snapshot: Snapshot) -> bool {
         if with_state(|s| s.snapshot = snapshot).is_none() {
             return false;
         }
@@ -272,7 +273,7 @@ impl Handle {
     }
 
     /// Removes the icon and ends its thread.
-    pub fn shutdown(mut self) {
+    pub(super) fn shutdown(mut self) {
         #[allow(unsafe_code)]
         // SAFETY: as in `update`.
         unsafe {
@@ -286,12 +287,15 @@ impl Handle {
 
 /// Creates the hidden window and the icon on their own thread; `Err` says
 /// why not (no desktop, no notification area).
-pub fn spawn(snapshot: Snapshot, actions: UnboundedSender<Action>) -> Result<Handle, String> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
+pub(super) fn spawn(
+    snapshot: Snapshot,
+    actions: UnboundedSender<Action>,
+) -> Result<Handle, TrayError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, TrayError>>();
     let thread = std::thread::Builder::new()
         .name("tray".into())
         .spawn(move || run(snapshot, actions, &ready_tx))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| TrayError::Thread(e.to_string()))?;
     match ready_rx.recv() {
         Ok(Ok(hwnd)) => Ok(Handle {
             hwnd,
@@ -301,7 +305,7 @@ pub fn spawn(snapshot: Snapshot, actions: UnboundedSender<Action>) -> Result<Han
             let _ = thread.join();
             Err(why)
         }
-        Err(_) => Err("the tray's thread ended".into()),
+        Err(_) => Err(TrayError::Thread("it ended".into())),
     }
 }
 
@@ -309,7 +313,7 @@ pub fn spawn(snapshot: Snapshot, actions: UnboundedSender<Action>) -> Result<Han
 fn run(
     snapshot: Snapshot,
     actions: UnboundedSender<Action>,
-    ready: &std::sync::mpsc::Sender<Result<usize, String>>,
+    ready: &std::sync::mpsc::Sender<Result<usize, TrayError>>,
 ) {
     let class = wide("webburn-tray");
     let title = wide("webburn");
@@ -341,10 +345,10 @@ fn run(
         )
     };
     if hwnd.is_null() {
-        let _ = ready.send(Err(format!(
+        let _ = ready.send(Err(TrayError::NoHost(format!(
             "no window for the icon: {}",
             std::io::Error::last_os_error()
-        )));
+        ))));
         return;
     }
     let icon = make_icon(look(&snapshot));
@@ -359,7 +363,9 @@ fn run(
             DestroyWindow(hwnd);
             DestroyIcon(icon);
         }
-        let _ = ready.send(Err("the notification area refused the icon".into()));
+        let _ = ready.send(Err(TrayError::NoHost(
+            "the notification area refused the icon".into(),
+        )));
         return;
     }
     *STATE

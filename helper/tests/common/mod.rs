@@ -7,13 +7,13 @@
 /// that did not run is never reported as passed; `cargo xtask test`
 /// installs every one).
 #[track_caller]
-pub fn prerequisite_missing(what: &str) -> ! {
+pub(crate) fn prerequisite_missing(what: &str) -> ! {
     panic!("missing prerequisite: {what} (cargo xtask test installs it)");
 }
 
 /// A helper process killed when the test ends, also when an assertion
 /// fails, so no failed test leaves a server running.
-pub struct Running(pub std::process::Child);
+pub(crate) struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

@@ -5,10 +5,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use webburn_helper::devices::Recorder;
-use webburn_helper::emulated::usb_stick::SimulatedStick;
-use webburn_helper::engine::{EngineConfig, WriteEngine};
-use webburn_helper::transport::usb_bot::BotTransport;
+use webburn_emulated::usb_stick::SimulatedStick;
+use webburn_engine::devices::Recorder;
+use webburn_engine::{EngineConfig, WriteEngine};
+use webburn_scsi::transport::usb_bot::BotTransport;
 use webburn_shared::HResult;
 use webburn_shared::protocol::ServerMessage;
 

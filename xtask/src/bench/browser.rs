@@ -12,7 +12,7 @@ use crate::cargo;
 
 /// A write at a modelled drive speed.
 #[derive(Debug, Clone)]
-pub struct Fidelity {
+pub(super) struct Fidelity {
     /// What was emulated.
     pub drive: &'static str,
     /// The model's rate, bytes per second.
@@ -29,7 +29,7 @@ pub struct Fidelity {
 
 /// Everything the browser part measured.
 #[derive(Debug, Clone)]
-pub struct Browser {
+pub(super) struct Browser {
     /// Bytes of the ceiling and throughput runs.
     pub bytes: u64,
     /// (seconds to the sink, seconds through the page to the emulated
@@ -81,7 +81,7 @@ fn fidelity(run: &Value, drive: &'static str, model: f64) -> Result<Fidelity> {
 
 impl Browser {
     /// The round whose ratio (ours / ceiling) is the median one.
-    pub fn median(&self) -> (f64, f64) {
+    pub(super) fn median(&self) -> (f64, f64) {
         let mut by_ratio = self.rounds.clone();
         by_ratio.sort_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
         by_ratio
@@ -125,7 +125,7 @@ fn run_once(www: &Path, mib: u64, fidelity_mib: u64, iso_first: bool) -> Result<
 
 /// Runs the browser benchmark against the page built in `www`: `rounds`
 /// ceiling/ours pairs (the fidelity runs with the first).
-pub fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result<Browser> {
+pub(super) fn measure(www: &Path, mib: u64, fidelity_mib: u64, rounds: usize) -> Result<Browser> {
     let mut pairs = Vec::new();
     let mut files = Vec::new();
     let mut fidelity_runs = Vec::new();

@@ -20,7 +20,7 @@ use crate::burn::write_sample;
 
 /// One tool's run over the same file.
 #[derive(Debug, Clone)]
-pub struct Timed {
+pub(super) struct Timed {
     /// Wall-clock seconds of the whole command.
     pub seconds: f64,
     /// Peak resident memory the helper reported, if it is the helper.
@@ -29,7 +29,7 @@ pub struct Timed {
 
 /// One pair: the helper and a peer on the same file, back to back.
 #[derive(Debug, Clone)]
-pub struct Pair {
+pub(super) struct Pair {
     /// webburn-helper burn.
     pub ours: Timed,
     /// The peer (dd, xorriso).
@@ -40,13 +40,13 @@ pub struct Pair {
 
 impl Pair {
     /// Throughput ratio ours / peer (the peer's time / ours): above 1, webburn was faster.
-    pub fn ratio(&self) -> f64 {
+    pub(super) fn ratio(&self) -> f64 {
         self.peer.seconds / self.ours.seconds.max(1e-9)
     }
 }
 
 /// Median, lowest and highest of the pairs' ratios.
-pub fn spread(pairs: &[Pair]) -> (f64, f64, f64) {
+pub(super) fn spread(pairs: &[Pair]) -> (f64, f64, f64) {
     let mut r: Vec<f64> = pairs.iter().map(Pair::ratio).collect();
     r.sort_by(f64::total_cmp);
     let median = match r.len() {
@@ -63,7 +63,7 @@ pub fn spread(pairs: &[Pair]) -> (f64, f64, f64) {
 
 /// Peak RSS of the helper burning `bytes`.
 #[derive(Debug, Clone)]
-pub struct Memory {
+pub(super) struct Memory {
     /// File size.
     pub bytes: u64,
     /// VmHWM after the burn.
@@ -73,7 +73,7 @@ pub struct Memory {
 }
 
 /// True if `a` and `b` hold the same first `len` bytes (read in 1 MiB chunks).
-pub fn same_prefix(a: &Path, b: &Path, len: u64) -> Result<bool> {
+pub(super) fn same_prefix(a: &Path, b: &Path, len: u64) -> Result<bool> {
     let mut fa = std::fs::File::open(a).with_context(|| a.display().to_string())?;
     let mut fb = std::fs::File::open(b).with_context(|| b.display().to_string())?;
     let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
@@ -187,7 +187,7 @@ fn sync() -> Result<()> {
 }
 
 /// Where the benchmark's files go (on the same disk as the build).
-pub fn scratch() -> Result<PathBuf> {
+pub(super) fn scratch() -> Result<PathBuf> {
     let dir = crate::root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
@@ -195,7 +195,7 @@ pub fn scratch() -> Result<PathBuf> {
 
 /// Which peer a comparison runs against.
 #[derive(Debug, Clone, Copy)]
-pub enum Peer {
+pub(super) enum Peer {
     /// `dd bs=1M conv=fsync`.
     Dd,
     /// `xorriso -as cdrecord dev=stdio:FILE -data`.
@@ -203,7 +203,7 @@ pub enum Peer {
 }
 
 /// `pairs` pairs of the helper and `peer` on a `bytes` file, alternated.
-pub fn against(helper: &Path, peer: Peer, bytes: u64, pairs: usize) -> Result<Vec<Pair>> {
+pub(super) fn against(helper: &Path, peer: Peer, bytes: u64, pairs: usize) -> Result<Vec<Pair>> {
     let dir = scratch()?;
     let src = dir.join("source.bin");
     write_sample(&src, bytes)?;
@@ -239,7 +239,7 @@ pub fn against(helper: &Path, peer: Peer, bytes: u64, pairs: usize) -> Result<Ve
 }
 
 /// Peak RSS of the helper burning each size (the large sizes from a sparse file).
-pub fn memory(helper: &Path, sizes: &[u64]) -> Result<Vec<Memory>> {
+pub(super) fn memory(helper: &Path, sizes: &[u64]) -> Result<Vec<Memory>> {
     let dir = scratch()?;
     let mut out = Vec::new();
     for &bytes in sizes {

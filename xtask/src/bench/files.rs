@@ -15,7 +15,7 @@ use crate::{cargo, run};
 
 /// Everything this part measured.
 #[derive(Debug, Clone)]
-pub struct Files {
+pub(super) struct Files {
     /// Bytes of the tree.
     pub bytes: u64,
     /// Files in it.
@@ -93,7 +93,7 @@ fn burn(helper: &Path, dir: &Path, what: &[&str]) -> Result<Timed> {
 }
 
 /// Runs this part of the benchmark.
-pub fn measure(helper: &Path) -> Result<Files> {
+pub(super) fn measure(helper: &Path) -> Result<Files> {
     let dir = scratch()?;
     let tree = dir.join("tree");
     let (count, bytes) = (10_000u64, 1u64 << 30);

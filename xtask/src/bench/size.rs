@@ -18,7 +18,7 @@ use crate::{cargo, tools};
 
 /// Raw, gzip and brotli bytes of one file.
 #[derive(Debug, Clone, Copy)]
-pub struct Size {
+pub(crate) struct Size {
     /// On disk.
     pub raw: u64,
     /// `gzip -9`.
@@ -29,7 +29,7 @@ pub struct Size {
 
 /// The library's two files.
 #[derive(Debug, Clone, Copy)]
-pub struct Sizes {
+pub(crate) struct Sizes {
     /// `pkg/webburn_web_bg.wasm`.
     pub wasm: Size,
     /// `pkg/webburn_web.js`.
@@ -44,7 +44,7 @@ for (const p of process.argv.slice(1)) {\
 }";
 
 /// Measures the built page in `page` (target/www).
-pub fn measure(page: &Path) -> Result<Sizes> {
+pub(crate) fn measure(page: &Path) -> Result<Sizes> {
     let files = [
         page.join("pkg/webburn_web_bg.wasm"),
         page.join("pkg/webburn_web.js"),
@@ -81,7 +81,7 @@ const LOADS: usize = 9;
 
 /// Milliseconds from navigation start to `connected`, one per fresh load.
 #[derive(Debug, Clone, Default)]
-pub struct Load {
+pub(crate) struct Load {
     /// The page as it ships.
     pub now: Vec<f64>,
     /// The plain build.
@@ -90,7 +90,7 @@ pub struct Load {
 
 /// The section's figures.
 #[derive(Debug, Clone)]
-pub struct Library {
+pub(crate) struct Library {
     /// The page as it ships (target/www).
     pub now: Sizes,
     /// The plain build (target/www-plain).
@@ -101,7 +101,7 @@ pub struct Library {
 
 /// Builds the plain page beside `page` (as shipped, already built) and
 /// measures both: sizes, and load to `connected` in headless Chromium.
-pub fn library(bindgen: &Path, page: &Path) -> Result<Library> {
+pub(crate) fn library(bindgen: &Path, page: &Path) -> Result<Library> {
     tools::chromium()?;
     let plain = www::build_as(bindgen, Build::Plain)?;
     let mut loads = cargo();
@@ -141,7 +141,7 @@ pub fn library(bindgen: &Path, page: &Path) -> Result<Library> {
     })
 }
 
-pub fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
@@ -162,10 +162,10 @@ fn kb(n: u64) -> String {
 }
 
 /// The section's heading.
-pub const HEADING: &str = "## Library size";
+pub(crate) const HEADING: &str = "## Library size";
 
 /// The section for `lib`.
-pub fn section(lib: &Library) -> String {
+pub(crate) fn section(lib: &Library) -> String {
     let mut md = format!(
         "{HEADING}\n\n\
          What a page downloads: the wasm module and its JavaScript glue as `cargo xtask \
@@ -219,7 +219,7 @@ pub fn section(lib: &Library) -> String {
 
 /// Replaces the size section of `md` (up to the next `## ` heading), or
 /// appends it.
-pub fn splice(md: &str, heading: &str, section: &str) -> String {
+pub(crate) fn splice(md: &str, heading: &str, section: &str) -> String {
     let Some(start) = md.find(heading) else {
         return format!("{md}\n{section}");
     };

@@ -12,7 +12,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Horizontal bars, one per `(label, value)`, with `unit` after each value.
-pub fn bars(title: &str, bars: &[(String, f64)], unit: &str) -> String {
+pub(super) fn bars(title: &str, bars: &[(String, f64)], unit: &str) -> String {
     let row = 28.0;
     let (left, top) = (230.0, 34.0);
     let height = top + row * bars.len() as f64 + 12.0;
@@ -50,7 +50,7 @@ pub fn bars(title: &str, bars: &[(String, f64)], unit: &str) -> String {
 }
 
 /// Lines of `(x, y)` points sharing axes; `y_max` fixes the top of the y axis.
-pub fn lines(
+pub(super) fn lines(
     title: &str,
     series: &[(String, Vec<(f64, f64)>)],
     x_label: &str,

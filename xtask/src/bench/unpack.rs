@@ -19,7 +19,7 @@ const ROUNDS: u32 = 3;
 
 /// One format's figures.
 #[derive(Debug, Clone)]
-pub struct Rate {
+pub(super) struct Rate {
     /// `raw`, `gzip`, `xz`, ...
     pub format: String,
     /// Bytes of the file.
@@ -30,7 +30,7 @@ pub struct Rate {
 
 /// Every format of one run.
 #[derive(Debug, Clone)]
-pub struct Unpack {
+pub(super) struct Unpack {
     /// Bytes of the image.
     pub bytes: u64,
     /// raw first, then the compressed formats.
@@ -38,7 +38,7 @@ pub struct Unpack {
 }
 
 /// Runs the example against the built page.
-pub fn measure(page: &Path) -> Result<Unpack> {
+pub(super) fn measure(page: &Path) -> Result<Unpack> {
     tools::compressors()?;
     let mut run = cargo();
     run.args([
@@ -85,10 +85,10 @@ pub fn measure(page: &Path) -> Result<Unpack> {
 }
 
 /// The section's heading.
-pub const HEADING: &str = "## Compressed images: decoding in the page";
+pub(super) const HEADING: &str = "## Compressed images: decoding in the page";
 
 /// The BENCHMARKS.md section.
-pub fn section(u: &Unpack) -> String {
+pub(super) fn section(u: &Unpack) -> String {
     let mb = u.bytes as f64 / 1e6;
     let mut md = format!(
         "{HEADING}\n\n\

@@ -11,15 +11,15 @@ use anyhow::{Context, Result, bail};
 use super::{initramfs, pattern, prepare};
 
 /// Bytes written by each tool.
-pub const BYTES: usize = 64 << 20;
+pub(crate) const BYTES: usize = 64 << 20;
 /// BENCHMARKS.md's section of these figures.
-pub const HEADING: &str = "## 5. VM tier: our transports vs Linux's drivers";
+pub(crate) const HEADING: &str = "## 5. VM tier: our transports vs Linux's drivers";
 /// Rounds counted, after one that is not.
-pub const ROUNDS: usize = 5;
+pub(crate) const ROUNDS: usize = 5;
 
 /// Seconds each tool took in each round, as each reports it.
 #[derive(Debug, Clone)]
-pub struct VmBench {
+pub(crate) struct VmBench {
     /// webburn-helper burn through SG_IO.
     pub ours_sg: Vec<f64>,
     /// sg_dd to the same sg device.
@@ -33,14 +33,14 @@ pub struct VmBench {
 }
 
 /// The median of `v` (not empty).
-pub fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     s[s.len() / 2]
 }
 
 /// The smallest and largest of `v`.
-pub fn range(v: &[f64]) -> (f64, f64) {
+pub(crate) fn range(v: &[f64]) -> (f64, f64) {
     v.iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
             (lo.min(x), hi.max(x))
@@ -88,7 +88,7 @@ fn seconds(said: &[String], name: &str) -> Result<Vec<f64>> {
 }
 
 /// Boots the guest in benchmark mode and collects the four figures.
-pub fn run() -> Result<VmBench> {
+pub(crate) fn run() -> Result<VmBench> {
     let prepared = prepare("bench")?;
     let data = pattern(BYTES, 5);
     let machine = prepared.machine(None, 2 * BYTES as u64)?;

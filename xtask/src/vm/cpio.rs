@@ -6,7 +6,7 @@ use std::io::Write;
 
 /// An archive being written.
 #[derive(Debug, Default)]
-pub struct Archive {
+pub(super) struct Archive {
     out: Vec<u8>,
     inode: u32,
 }
@@ -52,22 +52,22 @@ impl Archive {
     }
 
     /// A directory (parents must come first).
-    pub fn dir(&mut self, name: &str) {
+    pub(super) fn dir(&mut self, name: &str) {
         self.entry(name, DIR | 0o755, (0, 0), &[]);
     }
 
     /// A regular file with permission bits `perm`.
-    pub fn file(&mut self, name: &str, perm: u32, data: &[u8]) {
+    pub(super) fn file(&mut self, name: &str, perm: u32, data: &[u8]) {
         self.entry(name, FILE | perm, (0, 0), data);
     }
 
     /// A character device node.
-    pub fn char_device(&mut self, name: &str, major: u32, minor: u32) {
+    pub(super) fn char_device(&mut self, name: &str, major: u32, minor: u32) {
         self.entry(name, CHAR_DEVICE | 0o600, (major, minor), &[]);
     }
 
     /// The finished archive.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub(super) fn finish(mut self) -> Vec<u8> {
         self.entry("TRAILER!!!", 0, (0, 0), &[]);
         self.out
     }

@@ -19,7 +19,7 @@ use crate::run;
 /// mount a disc the helper burned; 9p over virtio, through which the Windows
 /// run reaches the host's Wine; loop devices, to mount a session of a disc
 /// image.
-pub const GUEST_MODULES: &[&str] = &[
+pub(super) const GUEST_MODULES: &[&str] = &[
     "kernel/drivers/virtio/virtio_pci.ko",
     "kernel/drivers/scsi/virtio_scsi.ko",
     "kernel/drivers/scsi/sg.ko",
@@ -42,7 +42,7 @@ pub const GUEST_MODULES: &[&str] = &[
 
 /// An unpacked kernel package.
 #[derive(Debug)]
-pub struct Kernel {
+pub(super) struct Kernel {
     /// `vmlinuz-*`.
     pub image: PathBuf,
     /// `lib/modules/VERSION`.
@@ -65,7 +65,7 @@ fn current_package() -> Result<String> {
 }
 
 /// Downloads and unpacks the current kernel into `dir` (once per version).
-pub fn fetch(dir: &Path) -> Result<Kernel> {
+pub(super) fn fetch(dir: &Path) -> Result<Kernel> {
     let package = current_package()?;
     let version = package
         .strip_prefix("linux-image-")
@@ -130,7 +130,7 @@ fn visit<'a>(
 }
 
 /// `wanted` and everything they depend on, dependencies first.
-pub fn load_order(modules_dep: &str, wanted: &[&str]) -> Result<Vec<String>> {
+pub(super) fn load_order(modules_dep: &str, wanted: &[&str]) -> Result<Vec<String>> {
     let deps: BTreeMap<&str, Vec<&str>> = modules_dep
         .lines()
         .filter_map(|l| {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 /// What the guest is given.
 #[derive(Debug)]
-pub struct Machine {
+pub(super) struct Machine {
     /// The kernel image.
     pub kernel: PathBuf,
     /// The initramfs archive.
@@ -36,7 +36,7 @@ pub struct Machine {
 
 /// A running guest.
 #[derive(Debug)]
-pub struct Vm {
+pub(super) struct Vm {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
@@ -98,7 +98,7 @@ impl Machine {
     }
 
     /// Boots the guest.
-    pub fn start(&self) -> Result<Vm> {
+    pub(super) fn start(&self) -> Result<Vm> {
         let mut child = self
             .command()
             .stdin(Stdio::piped())
@@ -132,7 +132,7 @@ impl Vm {
     /// Console lines starting with "WEBBURN " (without it), printed as they
     /// come, until one starts with `until`; fails after `timeout` or if the
     /// guest reports a failure.
-    pub fn read_until(&mut self, until: &str, timeout: Duration) -> Result<Vec<String>> {
+    pub(super) fn read_until(&mut self, until: &str, timeout: Duration) -> Result<Vec<String>> {
         let deadline = Instant::now() + timeout;
         let mut said = Vec::new();
         loop {
@@ -163,7 +163,7 @@ impl Vm {
     }
 
     /// Sends a line to the guest's console.
-    pub fn tell(&mut self, line: &str) -> Result<()> {
+    pub(super) fn tell(&mut self, line: &str) -> Result<()> {
         let stdin = self.stdin.as_mut().context("the console is closed")?;
         writeln!(stdin, "{line}")?;
         stdin.flush()?;
@@ -171,7 +171,7 @@ impl Vm {
     }
 
     /// Waits for QEMU to exit after the guest powered off.
-    pub fn wait(mut self, timeout: Duration) -> Result<()> {
+    pub(super) fn wait(mut self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait()? {

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 /// The target's name.
-pub const IQN: &str = "iqn.2026-11.org.webburn.vm:optical";
+pub(super) const IQN: &str = "iqn.2026-11.org.webburn.vm:optical";
 
 /// A tgtd of our own, stopped (by its PID) when dropped.
 #[derive(Debug)]
-pub struct Target {
+pub(super) struct Target {
     child: Child,
     control_port: u16,
     /// `127.0.0.1:PORT` of the iSCSI portal.
@@ -40,7 +40,7 @@ impl Target {
     }
 
     /// Starts tgtd on `port` with one MMC LUN backed by `image` (created empty).
-    pub fn start(port: u16, image: &Path, log: &Path) -> Result<Target> {
+    pub(super) fn start(port: u16, image: &Path, log: &Path) -> Result<Target> {
         std::fs::File::create(image)?;
         // A control port of our own keeps clear of a system tgtd (port 0).
         let control_port = 7000 + port % 1000;

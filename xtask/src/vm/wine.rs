@@ -19,7 +19,7 @@ const DATA_BYTES: usize = 4 << 20;
 
 /// Builds the Windows helper, readies a prefix for the guest, boots it and
 /// checks both burns.
-pub fn run_windows_helper() -> Result<()> {
+pub(super) fn run_windows_helper() -> Result<()> {
     crate::tools::rust_target(windows::TARGET)?;
     crate::tools::windows_packages()?;
     // The build the Windows tier tested (the guest checks SPTI, not speed).

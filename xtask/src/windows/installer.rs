@@ -44,7 +44,7 @@ const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
 const APPS_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\webburn";
 
 /// Builds the installer from `helper` and the page in `www`; returns it.
-pub fn build(helper: &Path, www: &Path) -> Result<PathBuf> {
+pub(super) fn build(helper: &Path, www: &Path) -> Result<PathBuf> {
     let version = env!("CARGO_PKG_VERSION");
     let out_dir = root().join("target/windows");
     std::fs::create_dir_all(&out_dir)?;
@@ -70,7 +70,7 @@ pub fn build(helper: &Path, www: &Path) -> Result<PathBuf> {
 /// Installs `setup` silently in `prefix`, checks what it put in place and
 /// that the installed helper serves its page, uninstalls and checks that
 /// nothing is left.
-pub fn check(prefix: &Path, setup: &Path) -> Result<()> {
+pub(super) fn check(prefix: &Path, setup: &Path) -> Result<()> {
     let mut install = wine(prefix);
     install.arg(setup).arg("/S");
     run(

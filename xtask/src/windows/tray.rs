@@ -22,7 +22,7 @@ fn free_display() -> Option<u32> {
 }
 
 /// Shows the Windows helper's tray on a private Xvfb display.
-pub fn check(prefix: &Path, exe: &Path) -> Result<()> {
+pub(super) fn check(prefix: &Path, exe: &Path) -> Result<()> {
     tools::desktop()?;
     let n = free_display().context("no free X display number")?;
     let display = format!(":{n}");

@@ -5,23 +5,23 @@
 //! as they are.
 
 /// The bytes to store for `key`.
-pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(super) fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
     imp::seal(key)
 }
 
 /// The key from the bytes stored.
-pub fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(super) fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
     imp::open(stored)
 }
 
 #[cfg(not(windows))]
 #[allow(clippy::unnecessary_wraps)] // DPAPI's can fail; the file's mode cannot
 mod imp {
-    pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
+    pub(super) fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
         Ok(key.to_vec())
     }
 
-    pub fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
+    pub(super) fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
         Ok(stored.to_vec())
     }
 }
@@ -66,7 +66,7 @@ mod imp {
         Ok(take(out))
     }
 
-    pub fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
+    pub(super) fn seal(key: &[u8]) -> std::io::Result<Vec<u8>> {
         call(key, |data, out| {
             // SAFETY: `data` points at `key`, alive and only read; `out` is
             // filled on success.
@@ -84,7 +84,7 @@ mod imp {
         })
     }
 
-    pub fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
+    pub(super) fn open(stored: &[u8]) -> std::io::Result<Vec<u8>> {
         call(stored, |data, out| {
             // SAFETY: as in `seal`; no description is asked for.
             unsafe {
