@@ -37,7 +37,7 @@ proptest! {
 
     #[test]
     fn cbw_round_trips(tag in any::<u32>(), data_len in any::<u32>(), data_in in any::<bool>(),
-                       lun in 0u8..16, cdb in proptest::collection::vec(any::<u8>(), 6..=16)) {
+                       lun in 0u8..16, cdb in proptest::collection::vec(any::<u8>(), 1..=16)) {
         let cbw = Cbw { tag, data_len, data_in, lun, cdb };
         let bytes = cbw.encode().unwrap();
         prop_assert_eq!(Cbw::decode(&bytes), Some(cbw));

@@ -24,7 +24,11 @@ pub use serve::{ServeArgs, resolve as resolve_serve_config};
 
 /// webburn's native helper: burns files to discs and USB storage.
 #[derive(Debug, Parser)]
-#[command(name = "webburn-helper", version, about)]
+#[command(
+    name = "webburn-helper",
+    version,
+    about = "webburn's helper: lets the web pages you allow burn discs and write USB sticks and SD cards on this computer"
+)]
 pub struct Cli {
     /// Per-user data directory (default: $WEBBURN_DATA_DIR or the platform's data dir).
     #[arg(long, global = true, value_name = "DIR")]

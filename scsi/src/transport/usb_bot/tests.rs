@@ -266,7 +266,7 @@ fn bad_csws_end_in_reset_recovery() {
                 data_len: 0,
                 data_in: false,
                 lun: 0,
-                cdb: vec![0; 6],
+                cdb: vec![0],
             }
             .encode()
             .unwrap()[..13]
@@ -323,6 +323,26 @@ fn timeouts_and_vanished_devices_have_their_hresults() {
             err.hresult(),
             HResult::E_DEV_NOT_EXIST,
             "gone at stage {stage}"
+        );
+        assert_done(t);
+    }
+}
+
+#[test]
+fn cdbs_no_transport_carries_are_refused_before_any_transfer() {
+    // The wire takes 1 to 16 bytes (USB Bulk-Only 5.1); the transports carry
+    // 6 to 16 (`CDB_LENGTHS`), as SG_IO and SPTI do.
+    for cdb in [&[0x00][..], &[0x12, 0, 0, 0, 36][..], &[0u8; 17][..]] {
+        let mut t = bot(Vec::new());
+        let r = t.execute(ScsiCommand {
+            cdb,
+            data: DataDirection::None,
+            timeout: Duration::from_secs(1),
+        });
+        assert!(
+            matches!(r, Err(TransportError::InvalidCommand(_))),
+            "{} bytes: {r:?}",
+            cdb.len()
         );
         assert_done(t);
     }

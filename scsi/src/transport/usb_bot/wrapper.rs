@@ -21,7 +21,7 @@ pub struct Cbw {
     pub data_in: bool,
     /// Logical unit, 0..=15.
     pub lun: u8,
-    /// The CDB, 6..=16 bytes ([`crate::transport::CDB_LENGTHS`]).
+    /// The CDB, 1..=16 bytes on the wire (the transport sends 6..=16).
     pub cdb: Vec<u8>,
 }
 
@@ -49,14 +49,15 @@ pub enum WrapperError {
 impl Cbw {
     /// The 31 wire bytes.
     pub fn encode(&self) -> Result<[u8; CBW_LEN], WrapperError> {
-        let bad = || WrapperError::BadCommand {
-            cdb_len: self.cdb.len(),
-            lun: self.lun,
-        };
-        let cdb_len = crate::transport::check_cdb(&self.cdb).map_err(|_| bad())?;
-        if self.lun > 15 {
-            return Err(bad());
-        }
+        // bCBWCBLength 01h to 10h, bCBWLUN 0 to 15 (USB Bulk-Only 5.1); the
+        // transport sends only CDBs of `crate::transport::CDB_LENGTHS`.
+        let cdb_len = u8::try_from(self.cdb.len())
+            .ok()
+            .filter(|n| (1..=16).contains(n) && self.lun <= 15)
+            .ok_or(WrapperError::BadCommand {
+                cdb_len: self.cdb.len(),
+                lun: self.lun,
+            })?;
         let mut b = [0u8; CBW_LEN];
         b[0..4].copy_from_slice(&CBW_SIGNATURE.to_le_bytes());
         b[4..8].copy_from_slice(&self.tag.to_le_bytes());
@@ -73,7 +74,7 @@ impl Cbw {
         if b.len() != CBW_LEN || u32::from_le_bytes([b[0], b[1], b[2], b[3]]) != CBW_SIGNATURE {
             return None;
         }
-        // bCBWCBLength: 01h to 10h (USB Bulk-Only 5.1); a host of ours sends 6 to 16.
+        // bCBWCBLength: 01h to 10h (USB Bulk-Only 5.1).
         let len = usize::from(b[14]);
         if !(1..=16).contains(&len) {
             return None;
